@@ -1,0 +1,2 @@
+//! Benchmarks of `check-contracts`.
+fn main() {}

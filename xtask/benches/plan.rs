@@ -1,0 +1,2 @@
+//! Benchmarks of `upgrade-plan`.
+fn main() {}
