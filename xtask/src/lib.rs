@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod contracts;
+pub mod workspace;
 pub mod plan;
 pub mod team;
 

@@ -1,0 +1,1 @@
+//! The `auth` contract: one module per major version.
