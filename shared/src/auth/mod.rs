@@ -1,1 +1,3 @@
 //! The `auth` contract: one module per major version.
+
+pub mod v1;
