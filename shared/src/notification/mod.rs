@@ -1,0 +1,3 @@
+//! The `notification` contract: one module per major version.
+
+pub mod v1;
