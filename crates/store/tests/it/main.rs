@@ -1,0 +1,8 @@
+//! Integration tests of the invoice store: migrations, cross-version reads, idempotency under
+//! concurrency, and durability across reopen.
+
+mod cross_reads;
+mod durability;
+mod idempotency;
+mod migrations;
+mod support;

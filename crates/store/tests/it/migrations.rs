@@ -1,0 +1,189 @@
+//! Migrating up from an empty database and from every older version, and refusing newer ones.
+
+use rusqlite::Connection;
+use shared::domain::Currency;
+use store::migrations::{self, CONTRACT_BILLING_V2, Target};
+use store::{Store, StoreError};
+
+use crate::support::{id, v1_invoice, v2_invoice};
+
+fn schema_rows(path: &std::path::Path) -> Vec<(u32, String, String)> {
+    let conn = Connection::open(path).unwrap();
+    conn.prepare("SELECT version, name, kind FROM schema_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// A database as a binary that knew only migration 1 left it: the v1 schema and v1 rows,
+/// written with the v1 columns alone.
+fn version_1_database(path: &std::path::Path) {
+    let mut conn = Connection::open(path).unwrap();
+    let reached =
+        migrations::migrate(&mut conn, "v1.db", Target::Through(1), Currency::EUR).unwrap();
+    assert_eq!(reached, 1);
+    conn.execute_batch(
+        "INSERT INTO invoices (id, customer, tax_rate_bp, subtotal, tax, total)
+             VALUES ('old-1', 'cust-1', 1900, 1200, 228, 1428);
+         INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_price,
+                                    discount_kind, discount_value, discount_amount, tax)
+             VALUES ('old-1', 0, 'Widget', 2, 150, 'none', 0, 0, 57),
+                    ('old-1', 1, 'Gadget', 1, 999, 'fixed', 99, 99, 171);",
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_empty_database_is_migrated_through_every_expand_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.db");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version(), 2);
+    drop(store);
+    let rows = schema_rows(&path);
+    let names: Vec<_> = rows
+        .iter()
+        .map(|(v, n, k)| (*v, n.as_str(), k.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (1, "billing_v1_schema", "expand"),
+            (2, "billing_v2_expand", "expand")
+        ]
+    );
+}
+
+#[test]
+fn a_version_1_database_with_v1_rows_upgrades_and_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.db");
+    version_1_database(&path);
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version(), 2);
+    let old = store.get_v1(&id("old-1")).unwrap().unwrap();
+    assert_eq!(old, v1_invoice("old-1", 1900));
+    let as_v2 = store.get_v2(&id("old-1")).unwrap().unwrap();
+    assert_eq!(as_v2.currency(), Currency::EUR);
+    assert_eq!(as_v2.idempotency_key().as_str(), "v1:old-1");
+    assert_eq!(as_v2.totals().total().amount().minor(), 1428);
+
+    // The expanded schema takes v2 writes beside the old rows.
+    let new = v2_invoice("new-1", "key-1", Currency::USD, &[700, 1900]);
+    store.create_v2(&new).unwrap();
+    assert_eq!(store.get_v2(&id("new-1")).unwrap(), Some(new));
+    assert_eq!(store.count().unwrap(), 2);
+}
+
+#[test]
+fn a_version_2_database_opens_without_change_and_contracts_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.db");
+    version_1_database(&path);
+    drop(Store::open(&path).unwrap());
+    assert_eq!(schema_rows(&path).len(), 2);
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version(), 2);
+    assert_eq!(store.apply_contract_migration().unwrap(), 3);
+    drop(store);
+    let rows = schema_rows(&path);
+    assert_eq!(
+        rows[2],
+        (3, CONTRACT_BILLING_V2.to_owned(), "contract".to_owned())
+    );
+
+    // Version 3 reopens as version 3: the contracted schema is detected, not re-expanded.
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version(), 3);
+    assert_eq!(
+        store.get_v1(&id("old-1")).unwrap(),
+        Some(v1_invoice("old-1", 1900))
+    );
+    let conn = Connection::open(&path).unwrap();
+    let backfilled: (String, i64) = conn
+        .query_row(
+            "SELECT i.currency, l.tax_rate_bp FROM invoices i
+               JOIN invoice_lines l ON l.invoice_id = i.id WHERE i.id = 'old-1' LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(backfilled, ("EUR".to_owned(), 1900));
+}
+
+#[test]
+fn a_database_newer_than_the_binary_is_refused_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.db");
+    drop(Store::open(&path).unwrap());
+    Connection::open(&path)
+        .unwrap()
+        .execute(
+            "INSERT INTO schema_migrations (version, name, kind) VALUES (4, 'from_the_future', 'expand')",
+            [],
+        )
+        .unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::SchemaTooNew {
+                found: 4,
+                known: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invoice store {} is at schema version 4, but this binary knows versions up to 3; \
+             run a newer binary",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn processes_opening_a_new_database_at_once_migrate_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.db");
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                barrier.wait();
+                assert_eq!(Store::open(&path).unwrap().schema_version(), 2);
+            });
+        }
+    });
+    assert_eq!(schema_rows(&path).len(), 2);
+}
+
+#[test]
+fn a_store_opened_before_the_contract_migration_fails_until_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.db");
+    let before = Store::open(&path).unwrap();
+    before.create_v1(&v1_invoice("inv-1", 1900)).unwrap();
+    Store::open(&path)
+        .unwrap()
+        .apply_contract_migration()
+        .unwrap();
+    let err = before.get_v1(&id("inv-1")).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Database { .. }) && err.to_string().contains("tax_rate_bp"),
+        "{err}"
+    );
+    drop(before);
+    let after = Store::open(&path).unwrap();
+    assert_eq!(
+        after.get_v1(&id("inv-1")).unwrap(),
+        Some(v1_invoice("inv-1", 1900))
+    );
+}
