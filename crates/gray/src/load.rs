@@ -1,0 +1,480 @@
+//! Reading the layers from disk and the environment, and building a [`Snapshot`] from them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{ConfigError, Layer, Origin};
+use crate::rules;
+use crate::snapshot::{Snapshot, SourceInfo};
+use crate::tree::{self, Kind, Node};
+
+/// The default name of the variable that switches `gray/*.toml` on.
+pub const DEFAULT_GRAY_SWITCH_VAR: &str = "ENABLE_GRAY_CONFIG";
+/// The default prefix of environment overrides (`APP__SECTION__KEY`).
+pub const DEFAULT_ENV_PREFIX: &str = "APP";
+/// The variable holding instance labels (`env=prod,zone=cn-east,canary=true`).
+pub const INSTANCE_LABELS_VAR: &str = "INSTANCE_LABELS";
+
+/// Everything a load needs. The environment is a snapshot passed in, so loading never reads the
+/// process environment by itself.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// The config directory holding `base.toml`, `{ENV}.toml` and `gray/`.
+    pub dir: PathBuf,
+    /// The environment's name (`staging`, `prod`); `None` loads no environment file.
+    pub env: Option<String>,
+    /// The variable that switches `gray/*.toml` on (`true`/`1`); unset means off.
+    pub gray_switch_var: String,
+    /// The prefix of override variables: `{prefix}__SECTION__KEY`.
+    pub env_prefix: String,
+    /// The environment variables to use: overrides, the gray switch, `INSTANCE_LABELS` and the
+    /// variables named by rules' `env` conditions.
+    pub vars: HashMap<String, String>,
+    /// The versions this build contains, per routed dimension (`billing → ["v1", "v2"]`). A rule
+    /// or default that routes elsewhere is a load error.
+    pub available_routes: BTreeMap<String, Vec<String>>,
+}
+
+impl LoadOptions {
+    /// Options for `dir` with the default variable names, no environment name, no variables and
+    /// no routes.
+    pub fn new(dir: impl Into<PathBuf>) -> LoadOptions {
+        LoadOptions {
+            dir: dir.into(),
+            env: None,
+            gray_switch_var: DEFAULT_GRAY_SWITCH_VAR.to_owned(),
+            env_prefix: DEFAULT_ENV_PREFIX.to_owned(),
+            vars: HashMap::new(),
+            available_routes: BTreeMap::new(),
+        }
+    }
+
+    /// Options for `dir` with the process environment as `vars` and `env` taken from `ENV`.
+    /// Variables that are not valid UTF-8 are skipped.
+    pub fn from_process_env(dir: impl Into<PathBuf>) -> LoadOptions {
+        let vars: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
+        let env = vars.get("ENV").filter(|name| !name.is_empty()).cloned();
+        LoadOptions {
+            env,
+            vars,
+            ..LoadOptions::new(dir)
+        }
+    }
+
+    /// These options with `dimension` routable to `versions`.
+    pub fn with_routes(mut self, dimension: &str, versions: &[&str]) -> LoadOptions {
+        self.available_routes.insert(
+            dimension.to_owned(),
+            versions.iter().map(|v| (*v).to_owned()).collect(),
+        );
+        self
+    }
+
+    /// These options with variable `name` set to `value`.
+    pub fn with_var(mut self, name: &str, value: &str) -> LoadOptions {
+        self.vars.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// These options with the environment `env`.
+    pub fn with_env(mut self, env: &str) -> LoadOptions {
+        self.env = Some(env.to_owned());
+        self
+    }
+
+    /// Whether the gray switch is on in `vars`.
+    pub fn gray_switch(&self) -> Result<bool, ConfigError> {
+        match self.vars.get(&self.gray_switch_var) {
+            None => Ok(false),
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" | "" => Ok(false),
+                _ => Err(ConfigError::GraySwitch {
+                    var: self.gray_switch_var.clone(),
+                    value: value.clone(),
+                }),
+            },
+        }
+    }
+}
+
+/// One TOML document of one layer, already in memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Document<'a> {
+    /// Its layer.
+    pub layer: Layer,
+    /// Its name as shown in provenance (`base.toml`, `gray/billing-v2.toml`).
+    pub name: &'a str,
+    /// Its text.
+    pub text: &'a str,
+}
+
+/// Reads every layer under `options.dir`, merges, validates and compiles them.
+///
+/// The snapshot's generation is 0; a [`crate::Store`] numbers the snapshots it serves.
+pub fn load(options: &LoadOptions) -> Result<Snapshot, ConfigError> {
+    let files = read_layers(options)?;
+    let documents: Vec<Document<'_>> = files
+        .iter()
+        .map(|(layer, name, text)| Document {
+            layer: *layer,
+            name,
+            text,
+        })
+        .collect();
+    load_documents(&documents, options)
+}
+
+/// Reads the layer files: base, the named environment, and (with the gray switch on) `gray/*.toml`
+/// in file-name order.
+fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, ConfigError> {
+    let gray_on = options.gray_switch()?;
+    let mut files = Vec::new();
+    let base = options.dir.join("base.toml");
+    match read_optional(&base)? {
+        Some(text) => files.push((Layer::Base, "base.toml".to_owned(), text)),
+        None => return Err(ConfigError::MissingBase { path: base }),
+    }
+    if let Some(env) = &options.env {
+        let valid = !env.is_empty()
+            && env
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(ConfigError::InvalidEnvName { env: env.clone() });
+        }
+        let name = format!("{env}.toml");
+        let path = options.dir.join(&name);
+        match read_optional(&path)? {
+            Some(text) => files.push((Layer::Environment, name, text)),
+            None => {
+                return Err(ConfigError::MissingEnvFile {
+                    env: env.clone(),
+                    path,
+                });
+            }
+        }
+    }
+    if gray_on {
+        let gray_dir = options.dir.join("gray");
+        let entries = match std::fs::read_dir(&gray_dir) {
+            Ok(entries) => entries,
+            // A missing gray directory is the same as an empty one.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(files),
+            Err(source) => {
+                return Err(ConfigError::Io {
+                    path: gray_dir,
+                    source,
+                });
+            }
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| ConfigError::Io {
+                path: gray_dir.clone(),
+                source,
+            })?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            // Hidden files are editor and ConfigMap artefacts (`..data`, `.x.toml.swp`), not layers.
+            if name.ends_with(".toml") && !name.starts_with('.') && entry.path().is_file() {
+                names.push(name);
+            }
+        }
+        names.sort();
+        for name in names {
+            let path = gray_dir.join(&name);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| ConfigError::Io { path, source })?;
+            files.push((Layer::Gray, format!("gray/{name}"), text));
+        }
+    }
+    Ok(files)
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Merges in-memory `documents` (in increasing precedence) with the environment overrides and
+/// instance labels from `options.vars`, then validates and compiles the rules. `options.dir`,
+/// `options.env` and the gray switch are not used: the caller chose the documents.
+pub fn load_documents(
+    documents: &[Document<'_>],
+    options: &LoadOptions,
+) -> Result<Snapshot, ConfigError> {
+    let first_name = documents.first().map_or("base.toml", |doc| doc.name);
+    let mut root = Node::empty_table(Origin::file(Layer::Base, Arc::from(first_name), 1));
+    let mut path = String::new();
+    let mut sources = Vec::with_capacity(documents.len());
+    let mut hasher = Sha256::new();
+    for doc in documents {
+        let node = tree::parse_document(doc.layer, doc.name, doc.text)?;
+        tree::merge(&mut root, node, &mut path)?;
+        sources.push(SourceInfo {
+            layer: doc.layer,
+            name: doc.name.to_owned(),
+            bytes: doc.text.len(),
+        });
+        hash_item(&mut hasher, doc.layer.as_str(), doc.name, doc.text);
+    }
+
+    let overrides = env_overrides(options)?;
+    for (var, node) in overrides {
+        tree::merge(&mut root, node, &mut path)?;
+        let value = options.vars.get(&var).map_or("", String::as_str);
+        sources.push(SourceInfo {
+            layer: Layer::Override,
+            name: format!("env:{var}"),
+            bytes: value.len(),
+        });
+        hash_item(&mut hasher, "override", &var, value);
+    }
+
+    let mut section = rules::parse_gray(&root, &options.available_routes)?;
+    let mut labels = std::mem::take(&mut section.labels);
+    if let Some(value) = options.vars.get(INSTANCE_LABELS_VAR) {
+        for (label, text) in parse_instance_labels(value)? {
+            labels.insert(label, (text, Origin::env(INSTANCE_LABELS_VAR)));
+        }
+        sources.push(SourceInfo {
+            layer: Layer::Override,
+            name: format!("env:{INSTANCE_LABELS_VAR}"),
+            bytes: value.len(),
+        });
+        hash_item(&mut hasher, "labels", INSTANCE_LABELS_VAR, value);
+    }
+    let compiled = rules::compile(
+        &mut section,
+        &labels,
+        &options.vars,
+        &options.available_routes,
+    );
+    // Rules' `env` conditions are decided at load time, so the variables they read are part of
+    // the snapshot's content.
+    let mut condition_vars: Vec<&str> = section
+        .rules
+        .iter()
+        .flat_map(|rule| rule.env.iter().map(|(var, _)| var.as_str()))
+        .collect();
+    condition_vars.sort_unstable();
+    condition_vars.dedup();
+    for var in condition_vars {
+        hash_item(
+            &mut hasher,
+            "condition",
+            var,
+            options.vars.get(var).map_or("\0unset", String::as_str),
+        );
+    }
+    let content_hash = hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let value = match root.to_value() {
+        toml::Value::Table(table) => table,
+        _ => toml::Table::new(),
+    };
+    Ok(Snapshot {
+        generation: 0,
+        content_hash,
+        loaded_at: SystemTime::now(),
+        sources,
+        root,
+        value,
+        labels,
+        rules: section.rules,
+        compiled,
+    })
+}
+
+fn hash_item(hasher: &mut Sha256, kind: &str, name: &str, text: &str) {
+    for part in [kind, name, text] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+}
+
+/// The `{prefix}__…` variables, sorted by name, each as a tree to merge.
+fn env_overrides(options: &LoadOptions) -> Result<Vec<(String, Node)>, ConfigError> {
+    let prefix = format!("{}__", options.env_prefix);
+    let mut vars: Vec<(&String, &String)> = options
+        .vars
+        .iter()
+        .filter(|(name, _)| name.starts_with(&prefix))
+        .collect();
+    vars.sort();
+    let mut nodes = Vec::with_capacity(vars.len());
+    for (var, value) in vars {
+        let segments: Vec<String> = var[prefix.len()..]
+            .split("__")
+            .map(str::to_ascii_lowercase)
+            .collect();
+        if segments.iter().any(String::is_empty) {
+            return Err(ConfigError::EnvOverride {
+                var: var.clone(),
+                message: format!("expected {prefix}SECTION__KEY with no empty segment"),
+            });
+        }
+        let origin = Origin::env(var);
+        let mut node = Node {
+            kind: Kind::Scalar(parse_override_value(value)),
+            origins: vec![origin.clone()],
+        };
+        for segment in segments.into_iter().rev() {
+            let mut table = BTreeMap::new();
+            table.insert(segment, node);
+            node = Node {
+                kind: Kind::Table(table),
+                origins: vec![origin.clone()],
+            };
+        }
+        nodes.push((var.clone(), node));
+    }
+    Ok(nodes)
+}
+
+/// A TOML scalar when the text parses as one (`8080`, `true`, `1.5`, `"quoted"`, a datetime),
+/// otherwise the text itself as a string.
+pub(crate) fn parse_override_value(text: &str) -> toml::Value {
+    let document = format!("v = {text}");
+    if let Ok(mut table) = toml::from_str::<toml::Table>(&document)
+        && table.len() == 1
+        && let Some(value) = table.remove("v")
+        && !matches!(value, toml::Value::Array(_) | toml::Value::Table(_))
+    {
+        return value;
+    }
+    toml::Value::String(text.to_owned())
+}
+
+/// `env=prod,zone=cn-east,canary=true` → pairs. Whitespace around items is ignored; an empty
+/// value is allowed (`a=`), an item without `=` or with an empty name is an error.
+pub(crate) fn parse_instance_labels(text: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut labels = Vec::new();
+    for item in text
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        match item.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                labels.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+            _ => {
+                return Err(ConfigError::InstanceLabels {
+                    message: format!("`{item}` is not NAME=VALUE"),
+                });
+            }
+        }
+    }
+    Ok(labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_values_parse_as_toml_scalars_or_stay_strings() {
+        let cases: &[(&str, toml::Value)] = &[
+            ("8080", toml::Value::Integer(8080)),
+            ("true", toml::Value::Boolean(true)),
+            ("1.5", toml::Value::Float(1.5)),
+            ("\"quoted\"", toml::Value::String("quoted".into())),
+            (
+                "127.0.0.1:8080",
+                toml::Value::String("127.0.0.1:8080".into()),
+            ),
+            ("[1, 2]", toml::Value::String("[1, 2]".into())),
+            ("{a = 1}", toml::Value::String("{a = 1}".into())),
+            ("", toml::Value::String(String::new())),
+            ("1\nx = 2", toml::Value::String("1\nx = 2".into())),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(&parse_override_value(text), expected, "{text:?}");
+        }
+        assert!(matches!(
+            parse_override_value("1979-05-27T07:32:00Z"),
+            toml::Value::Datetime(_)
+        ));
+    }
+
+    #[test]
+    fn instance_labels_parse_and_reject_bad_items() {
+        assert_eq!(
+            parse_instance_labels(" env=prod, zone=cn-east ,canary=true,").unwrap(),
+            vec![
+                ("env".to_owned(), "prod".to_owned()),
+                ("zone".to_owned(), "cn-east".to_owned()),
+                ("canary".to_owned(), "true".to_owned()),
+            ]
+        );
+        assert!(parse_instance_labels("").unwrap().is_empty());
+        for bad in ["env", "=prod", "a=1,b"] {
+            let error = parse_instance_labels(bad).unwrap_err();
+            assert_eq!(error.code(), "instance_labels", "{bad}");
+            assert!(error.to_string().contains("INSTANCE_LABELS"), "{error}");
+        }
+    }
+
+    #[test]
+    fn from_process_env_snapshots_the_process_environment() {
+        let options = LoadOptions::from_process_env("config");
+        assert_eq!(
+            options.vars.get("PATH"),
+            std::env::var("PATH").ok().as_ref()
+        );
+        assert_eq!(
+            options.env,
+            std::env::var("ENV").ok().filter(|e| !e.is_empty())
+        );
+        assert_eq!(options.gray_switch_var, DEFAULT_GRAY_SWITCH_VAR);
+        assert_eq!(options.env_prefix, DEFAULT_ENV_PREFIX);
+    }
+
+    #[test]
+    fn gray_switch_accepts_booleans_and_rejects_the_rest() {
+        let options = LoadOptions::new("x");
+        assert!(!options.gray_switch().unwrap());
+        for (value, expected) in [
+            ("true", true),
+            ("TRUE", true),
+            ("1", true),
+            ("false", false),
+            ("0", false),
+        ] {
+            assert_eq!(
+                options
+                    .clone()
+                    .with_var(DEFAULT_GRAY_SWITCH_VAR, value)
+                    .gray_switch()
+                    .unwrap(),
+                expected
+            );
+        }
+        let error = options
+            .with_var(DEFAULT_GRAY_SWITCH_VAR, "yes please")
+            .gray_switch()
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "environment variable ENABLE_GRAY_CONFIG=\"yes please\" is not a boolean (expected true, false, 1 or 0)"
+        );
+    }
+}

@@ -1,0 +1,762 @@
+//! Gray rules: the `[gray]` schema, its validation, compilation per routed dimension, and the
+//! allocation-free decision.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::bucket;
+use crate::error::{ConfigError, Origin, article};
+use crate::tree::{Kind, Node};
+
+/// Looks up a request header by name.
+///
+/// Names are passed in lowercase; implementations must match names case-insensitively (an
+/// `http::HeaderMap` does). Wrap a foreign header type in a newtype to implement this.
+pub trait HeaderLookup {
+    /// The value of header `lowercase_name`, if present and valid UTF-8.
+    fn header(&self, lowercase_name: &str) -> Option<&str>;
+}
+
+/// A list of `(name, value)` pairs; names compare case-insensitively, the first match wins.
+impl HeaderLookup for [(&str, &str)] {
+    fn header(&self, lowercase_name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(lowercase_name))
+            .map(|(_, v)| *v)
+    }
+}
+
+impl<T: HeaderLookup + ?Sized> HeaderLookup for &T {
+    fn header(&self, lowercase_name: &str) -> Option<&str> {
+        (**self).header(lowercase_name)
+    }
+}
+
+impl<const N: usize> HeaderLookup for [(&str, &str); N] {
+    fn header(&self, lowercase_name: &str) -> Option<&str> {
+        self.as_slice().header(lowercase_name)
+    }
+}
+
+/// What a decision looks at in a request. Building one does not allocate.
+#[derive(Clone, Copy)]
+pub struct RequestView<'a> {
+    /// The request path, e.g. `/api/invoices/7`.
+    pub path: &'a str,
+    /// The request headers.
+    pub headers: &'a dyn HeaderLookup,
+}
+
+/// Why a decision came out the way it did, in OpenFeature's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Reason {
+    /// A rule without a percentage matched.
+    TargetingMatch,
+    /// A rule with a percentage matched: the request's sticky key fell inside the rollout.
+    Split,
+    /// No rule matched; the configured default route applies.
+    Default,
+    /// Gray routing is switched off (`gray.enabled = false`); the default route applies.
+    Disabled,
+    /// The dimension is unknown or has no default route; the caller picks its own fallback.
+    Error,
+}
+
+impl Reason {
+    /// The OpenFeature name: `TARGETING_MATCH`, `SPLIT`, `DEFAULT`, `DISABLED` or `ERROR`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::TargetingMatch => "TARGETING_MATCH",
+            Reason::Split => "SPLIT",
+            Reason::Default => "DEFAULT",
+            Reason::Disabled => "DISABLED",
+            Reason::Error => "ERROR",
+        }
+    }
+}
+
+/// The outcome of [`crate::Snapshot::decide`]; borrows from the snapshot, so it costs no allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Decision<'a> {
+    /// The chosen version (`"v2"`); `None` only when `reason` is [`Reason::Error`].
+    pub route: Option<&'a str>,
+    /// The rule that decided, if a rule matched.
+    pub rule: Option<&'a str>,
+    /// Why.
+    pub reason: Reason,
+    /// The sticky key's bucket (1..=100) when a percentage rule decided.
+    pub bucket: Option<u32>,
+    /// Extra explanation, e.g. `rule billing-v2-rollout: bucket_by header x-user-id missing`
+    /// when a percentage rule was skipped because the request lacks its key.
+    pub detail: Option<&'a str>,
+}
+
+impl Decision<'_> {
+    /// The route, or `fallback` when the decision is an error.
+    pub fn route_or<'b>(&self, fallback: &'b str) -> &'b str
+    where
+        Self: 'b,
+    {
+        self.route.unwrap_or(fallback)
+    }
+}
+
+/// Where a percentage rule takes its sticky key from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "from", content = "name")]
+pub enum BucketBy {
+    /// A request header (name stored lowercase).
+    Header(String),
+    /// An instance label.
+    Label(String),
+}
+
+/// A percentage condition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Percentage {
+    /// 0..=100.
+    pub percent: u32,
+    /// The sticky key.
+    pub bucket_by: BucketBy,
+    /// The hash group; defaults to the rule's name.
+    pub group: String,
+}
+
+/// One `[[gray.rules]]` entry as parsed and validated.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rule {
+    /// Unique name.
+    pub name: String,
+    /// Where the rule starts.
+    pub origin: Origin,
+    /// `enabled = false` keeps a rule in the file but out of every decision.
+    pub enabled: bool,
+    /// Dimension → version, e.g. `billing → v2`.
+    pub routes: Vec<(String, String)>,
+    /// Instance labels that must all be equal.
+    pub labels: Vec<(String, String)>,
+    /// Request headers that must all be equal (names lowercase, values case-sensitive).
+    pub headers: Vec<(String, String)>,
+    /// A path prefix the request path must start with.
+    pub path_prefix: Option<String>,
+    /// Environment variables that must all be equal (checked at load time).
+    pub env: Vec<(String, String)>,
+    /// A sticky percentage.
+    pub percentage: Option<Percentage>,
+    /// Why this rule can never match on this instance (a label or environment condition fails,
+    /// or a label-bucketed percentage excludes it); `None` if it can match.
+    pub inactive_because: Option<String>,
+}
+
+/// The `[gray]` section, parsed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GraySection {
+    pub(crate) enabled: bool,
+    pub(crate) defaults: Vec<(String, String)>,
+    pub(crate) labels: BTreeMap<String, (String, Origin)>,
+    pub(crate) rules: Vec<Rule>,
+}
+
+const GRAY_KEYS: &[&str] = &["enabled", "default", "labels", "rules"];
+const RULE_KEYS: &[&str] = &[
+    "name",
+    "enabled",
+    "route",
+    "labels",
+    "headers",
+    "path_prefix",
+    "env",
+    "percent",
+    "bucket_by",
+    "group",
+];
+
+/// Parses and validates `[gray]` from the merged tree. Labels from `INSTANCE_LABELS` are applied
+/// by the caller afterwards.
+pub(crate) fn parse_gray(
+    root: &Node,
+    available: &BTreeMap<String, Vec<String>>,
+) -> Result<GraySection, ConfigError> {
+    let mut section = GraySection {
+        enabled: true,
+        ..GraySection::default()
+    };
+    let Some(gray) = root.as_table().and_then(|table| table.get("gray")) else {
+        return Ok(section);
+    };
+    let table = expect_table(gray, "gray")?;
+    for (key, node) in table {
+        let path = format!("gray.{key}");
+        match key.as_str() {
+            "enabled" => section.enabled = expect_bool(node, &path)?,
+            "default" => {
+                for (dimension, version_node) in expect_table(node, &path)? {
+                    let key = format!("{path}.{dimension}");
+                    let version = expect_string(version_node, &key)?;
+                    check_route(
+                        available,
+                        dimension,
+                        &version,
+                        version_node.origin().clone(),
+                        &key,
+                    )?;
+                    section.defaults.push((dimension.clone(), version));
+                }
+            }
+            "labels" => {
+                for (label, value) in expect_table(node, &path)? {
+                    let key = format!("{path}.{label}");
+                    let text = expect_scalar_string(value, &key)?;
+                    section
+                        .labels
+                        .insert(label.clone(), (text, value.origin().clone()));
+                }
+            }
+            "rules" => section.rules = parse_rules(node, available)?,
+            _ => {
+                return Err(ConfigError::UnknownRuleKey {
+                    origin: node.origins[0].clone(),
+                    key: path,
+                    rule: None,
+                    expected: GRAY_KEYS,
+                });
+            }
+        }
+    }
+    Ok(section)
+}
+
+fn parse_rules(
+    node: &Node,
+    available: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<Rule>, ConfigError> {
+    let Kind::Array(items) = &node.kind else {
+        return Err(invalid(
+            node,
+            "gray.rules",
+            format!(
+                "expected an array of tables, found {}",
+                article(node.kind_name())
+            ),
+        ));
+    };
+    let mut rules: Vec<Rule> = Vec::with_capacity(items.len());
+    let mut seen: HashMap<String, Origin> = HashMap::new();
+    for (index, item) in items.iter().enumerate() {
+        let base = format!("gray.rules[{index}]");
+        let table = expect_table(item, &base)?;
+        let name_hint = table.get("name").and_then(Node::as_str).map(str::to_owned);
+        for (key, value) in table {
+            if !RULE_KEYS.contains(&key.as_str()) {
+                return Err(ConfigError::UnknownRuleKey {
+                    origin: value.origins[0].clone(),
+                    key: format!("{base}.{key}"),
+                    rule: name_hint,
+                    expected: RULE_KEYS,
+                });
+            }
+        }
+        let rule = parse_rule(item, table, &base, available)?;
+        if let Some(first) = seen.get(&rule.name) {
+            return Err(ConfigError::DuplicateRule {
+                origin: rule.origin.clone(),
+                first: first.clone(),
+                name: rule.name,
+            });
+        }
+        seen.insert(rule.name.clone(), rule.origin.clone());
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
+fn parse_rule(
+    item: &Node,
+    table: &BTreeMap<String, Node>,
+    base: &str,
+    available: &BTreeMap<String, Vec<String>>,
+) -> Result<Rule, ConfigError> {
+    let key = |name: &str| format!("{base}.{name}");
+    let Some(name_node) = table.get("name") else {
+        return Err(invalid(item, base, "a rule needs a `name`".to_owned()));
+    };
+    let name = expect_string(name_node, &key("name"))?;
+    if name.is_empty() {
+        return Err(invalid(
+            name_node,
+            &key("name"),
+            "a rule name cannot be empty".to_owned(),
+        ));
+    }
+    let enabled = match table.get("enabled") {
+        Some(node) => expect_bool(node, &key("enabled"))?,
+        None => true,
+    };
+    let routes = match table.get("route") {
+        Some(node) => {
+            let mut routes = Vec::new();
+            for (dimension, version) in expect_table(node, &key("route"))? {
+                let route_key = format!("{}.{dimension}", key("route"));
+                let text = expect_string(version, &route_key)?;
+                check_route(
+                    available,
+                    dimension,
+                    &text,
+                    version.origin().clone(),
+                    &route_key,
+                )?;
+                routes.push((dimension.clone(), text));
+            }
+            if routes.is_empty() {
+                return Err(invalid(
+                    node,
+                    &key("route"),
+                    "a rule must route at least one dimension".to_owned(),
+                ));
+            }
+            routes
+        }
+        None => {
+            return Err(invalid(
+                item,
+                base,
+                format!("rule `{name}` needs a `route`, e.g. route = {{ billing = \"v2\" }}"),
+            ));
+        }
+    };
+    let labels = string_pairs(table.get("labels"), &key("labels"), false)?;
+    let headers = string_pairs(table.get("headers"), &key("headers"), true)?;
+    let env = string_pairs(table.get("env"), &key("env"), false)?;
+    let path_prefix = match table.get("path_prefix") {
+        Some(node) => {
+            let prefix = expect_string(node, &key("path_prefix"))?;
+            if !prefix.starts_with('/') {
+                return Err(invalid(
+                    node,
+                    &key("path_prefix"),
+                    format!("path prefix `{prefix}` must start with `/`"),
+                ));
+            }
+            Some(prefix)
+        }
+        None => None,
+    };
+    let percentage = match (table.get("percent"), table.get("bucket_by")) {
+        (None, None) => {
+            if let Some(group) = table.get("group") {
+                return Err(invalid(
+                    group,
+                    &key("group"),
+                    "`group` needs `percent` and `bucket_by`".to_owned(),
+                ));
+            }
+            None
+        }
+        (Some(node), None) => {
+            return Err(invalid(
+                node,
+                &key("percent"),
+                "`percent` needs `bucket_by` (\"header:NAME\" or \"label:NAME\")".to_owned(),
+            ));
+        }
+        (None, Some(node)) => {
+            return Err(invalid(
+                node,
+                &key("bucket_by"),
+                "`bucket_by` needs `percent`".to_owned(),
+            ));
+        }
+        (Some(percent_node), Some(bucket_node)) => {
+            let percent = match &percent_node.kind {
+                Kind::Scalar(toml::Value::Integer(p)) if (0..=100).contains(p) => *p as u32,
+                Kind::Scalar(toml::Value::Integer(p)) => {
+                    return Err(invalid(
+                        percent_node,
+                        &key("percent"),
+                        format!("percent {p} is outside 0..=100"),
+                    ));
+                }
+                _ => {
+                    return Err(invalid(
+                        percent_node,
+                        &key("percent"),
+                        format!(
+                            "expected an integer 0..=100, found {}",
+                            article(percent_node.kind_name())
+                        ),
+                    ));
+                }
+            };
+            let spec = expect_string(bucket_node, &key("bucket_by"))?;
+            let bucket_by = match spec.split_once(':') {
+                Some(("header", header)) if !header.is_empty() => {
+                    BucketBy::Header(header.to_ascii_lowercase())
+                }
+                Some(("label", label)) if !label.is_empty() => BucketBy::Label(label.to_owned()),
+                _ => {
+                    return Err(invalid(
+                        bucket_node,
+                        &key("bucket_by"),
+                        format!("`{spec}` is not \"header:NAME\" or \"label:NAME\""),
+                    ));
+                }
+            };
+            let group = match table.get("group") {
+                Some(node) => expect_string(node, &key("group"))?,
+                None => name.clone(),
+            };
+            Some(Percentage {
+                percent,
+                bucket_by,
+                group,
+            })
+        }
+    };
+    Ok(Rule {
+        name,
+        origin: item.origin().clone(),
+        enabled,
+        routes,
+        labels,
+        headers,
+        path_prefix,
+        env,
+        percentage,
+        inactive_because: None,
+    })
+}
+
+fn check_route(
+    available: &BTreeMap<String, Vec<String>>,
+    dimension: &str,
+    version: &str,
+    origin: Origin,
+    key: &str,
+) -> Result<(), ConfigError> {
+    match available.get(dimension) {
+        Some(versions) if versions.iter().any(|v| v == version) => Ok(()),
+        other => Err(ConfigError::UnavailableRoute {
+            origin,
+            key: key.to_owned(),
+            dimension: dimension.to_owned(),
+            version: version.to_owned(),
+            available: other.cloned().unwrap_or_default().into_boxed_slice(),
+        }),
+    }
+}
+
+fn string_pairs(
+    node: Option<&Node>,
+    path: &str,
+    lowercase_keys: bool,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let Some(node) = node else {
+        return Ok(Vec::new());
+    };
+    let mut pairs = Vec::new();
+    for (name, value) in expect_table(node, path)? {
+        let text = expect_scalar_string(value, &format!("{path}.{name}"))?;
+        let name = if lowercase_keys {
+            name.to_ascii_lowercase()
+        } else {
+            name.clone()
+        };
+        pairs.push((name, text));
+    }
+    Ok(pairs)
+}
+
+fn invalid(node: &Node, key: &str, message: String) -> ConfigError {
+    ConfigError::InvalidRule {
+        origin: node.origin().clone(),
+        key: key.to_owned(),
+        message,
+    }
+}
+
+fn expect_table<'a>(node: &'a Node, key: &str) -> Result<&'a BTreeMap<String, Node>, ConfigError> {
+    node.as_table().ok_or_else(|| {
+        invalid(
+            node,
+            key,
+            format!("expected a table, found {}", article(node.kind_name())),
+        )
+    })
+}
+
+fn expect_string(node: &Node, key: &str) -> Result<String, ConfigError> {
+    node.as_str().map(str::to_owned).ok_or_else(|| {
+        invalid(
+            node,
+            key,
+            format!("expected a string, found {}", article(node.kind_name())),
+        )
+    })
+}
+
+fn expect_bool(node: &Node, key: &str) -> Result<bool, ConfigError> {
+    match &node.kind {
+        Kind::Scalar(toml::Value::Boolean(b)) => Ok(*b),
+        _ => Err(invalid(
+            node,
+            key,
+            format!("expected a boolean, found {}", article(node.kind_name())),
+        )),
+    }
+}
+
+/// A string, integer or boolean, as text (`canary = true` and `canary = "true"` are the same label).
+fn expect_scalar_string(node: &Node, key: &str) -> Result<String, ConfigError> {
+    match &node.kind {
+        Kind::Scalar(toml::Value::String(s)) => Ok(s.clone()),
+        Kind::Scalar(toml::Value::Integer(i)) => Ok(i.to_string()),
+        Kind::Scalar(toml::Value::Boolean(b)) => Ok(b.to_string()),
+        _ => Err(invalid(
+            node,
+            key,
+            format!(
+                "expected a string, integer or boolean, found {}",
+                article(node.kind_name())
+            ),
+        )),
+    }
+}
+
+/// The rules of one dimension, compiled for fast evaluation.
+#[derive(Debug)]
+pub(crate) struct DimensionRules {
+    pub(crate) dimension: String,
+    pub(crate) default: Option<String>,
+    pub(crate) rules: Vec<CompiledRule>,
+    pub(crate) no_default_detail: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledRule {
+    name: String,
+    route: String,
+    headers: Box<[(String, String)]>,
+    path_prefix: Option<String>,
+    split: Split,
+    missing_key_detail: String,
+}
+
+#[derive(Clone, Debug)]
+enum Split {
+    None,
+    /// Label-bucketed: the bucket is known at load time and inside the rollout.
+    Static {
+        bucket: u32,
+    },
+    Header {
+        header: String,
+        // The hash state after `"{group}:"`, so a request hashes only its key.
+        prefix: bucket::Murmur3,
+        percent: u32,
+    },
+}
+
+/// The compiled rule set of a snapshot.
+#[derive(Debug, Default)]
+pub(crate) struct CompiledRules {
+    pub(crate) enabled: bool,
+    pub(crate) dimensions: Vec<DimensionRules>,
+}
+
+const UNKNOWN_DIMENSION: &str = "unknown dimension";
+
+/// Marks rules that cannot match on this instance and compiles the rest per dimension.
+pub(crate) fn compile(
+    section: &mut GraySection,
+    labels: &BTreeMap<String, (String, Origin)>,
+    env: &HashMap<String, String>,
+    available: &BTreeMap<String, Vec<String>>,
+) -> CompiledRules {
+    let mut dimensions: Vec<DimensionRules> = available
+        .keys()
+        .map(|dimension| DimensionRules {
+            dimension: dimension.clone(),
+            default: section
+                .defaults
+                .iter()
+                .find(|(d, _)| d == dimension)
+                .map(|(_, v)| v.clone()),
+            rules: Vec::new(),
+            no_default_detail: format!(
+                "no default route for {dimension}: set gray.default.{dimension}"
+            ),
+        })
+        .collect();
+    for rule in &mut section.rules {
+        rule.inactive_because = inactive_reason(rule, labels, env);
+        if !rule.enabled || rule.inactive_because.is_some() {
+            continue;
+        }
+        let (split, missing_key_detail) = match &rule.percentage {
+            None => (Split::None, String::new()),
+            Some(Percentage {
+                bucket_by: BucketBy::Label(label),
+                group,
+                ..
+            }) => {
+                // inactive_reason has checked the label exists and is inside the rollout.
+                let key = labels
+                    .get(label)
+                    .map(|(value, _)| value.as_str())
+                    .unwrap_or_default();
+                (
+                    Split::Static {
+                        bucket: bucket::bucket(group, key),
+                    },
+                    String::new(),
+                )
+            }
+            Some(Percentage {
+                percent,
+                bucket_by: BucketBy::Header(header),
+                group,
+            }) => (
+                Split::Header {
+                    header: header.clone(),
+                    prefix: bucket::group_prefix(group),
+                    percent: *percent,
+                },
+                format!("rule {}: bucket_by header {header} missing", rule.name),
+            ),
+        };
+        for (dimension, route) in &rule.routes {
+            if let Some(dim) = dimensions.iter_mut().find(|d| &d.dimension == dimension) {
+                dim.rules.push(CompiledRule {
+                    name: rule.name.clone(),
+                    route: route.clone(),
+                    headers: rule.headers.clone().into_boxed_slice(),
+                    path_prefix: rule.path_prefix.clone(),
+                    split: split.clone(),
+                    missing_key_detail: missing_key_detail.clone(),
+                });
+            }
+        }
+    }
+    CompiledRules {
+        enabled: section.enabled,
+        dimensions,
+    }
+}
+
+fn inactive_reason(
+    rule: &Rule,
+    labels: &BTreeMap<String, (String, Origin)>,
+    env: &HashMap<String, String>,
+) -> Option<String> {
+    for (label, want) in &rule.labels {
+        match labels.get(label) {
+            Some((have, _)) if have == want => {}
+            Some((have, _)) => return Some(format!("label {label}={have}, rule needs {want}")),
+            None => return Some(format!("label {label} is not set, rule needs {want}")),
+        }
+    }
+    for (var, want) in &rule.env {
+        match env.get(var) {
+            Some(have) if have == want => {}
+            Some(have) => return Some(format!("environment {var}={have}, rule needs {want}")),
+            None => return Some(format!("environment {var} is not set, rule needs {want}")),
+        }
+    }
+    if let Some(Percentage {
+        percent,
+        bucket_by: BucketBy::Label(label),
+        group,
+    }) = &rule.percentage
+    {
+        match labels.get(label) {
+            None => return Some(format!("bucket_by label {label} is not set")),
+            Some((value, _)) => {
+                let bucket = bucket::bucket(group, value);
+                if bucket > *percent {
+                    return Some(format!(
+                        "label {label}={value} is in bucket {bucket}, outside {percent}%"
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+impl CompiledRules {
+    /// The decision for `dimension`. Never allocates.
+    pub(crate) fn decide<'s>(&'s self, dimension: &str, request: &RequestView<'_>) -> Decision<'s> {
+        let Some(dim) = self.dimensions.iter().find(|d| d.dimension == dimension) else {
+            return Decision {
+                route: None,
+                rule: None,
+                reason: Reason::Error,
+                bucket: None,
+                detail: Some(UNKNOWN_DIMENSION),
+            };
+        };
+        let default = |reason: Reason, detail: Option<&'s str>| match &dim.default {
+            Some(route) => Decision {
+                route: Some(route),
+                rule: None,
+                reason,
+                bucket: None,
+                detail,
+            },
+            None => Decision {
+                route: None,
+                rule: None,
+                reason: Reason::Error,
+                bucket: None,
+                detail: Some(&dim.no_default_detail),
+            },
+        };
+        if !self.enabled {
+            return default(Reason::Disabled, None);
+        }
+        let mut detail: Option<&'s str> = None;
+        'rules: for rule in &dim.rules {
+            if let Some(prefix) = &rule.path_prefix
+                && !request.path.starts_with(prefix.as_str())
+            {
+                continue;
+            }
+            for (name, want) in rule.headers.iter() {
+                if request.headers.header(name) != Some(want.as_str()) {
+                    continue 'rules;
+                }
+            }
+            let (reason, bucket) = match &rule.split {
+                Split::None => (Reason::TargetingMatch, None),
+                Split::Static { bucket } => (Reason::Split, Some(*bucket)),
+                Split::Header {
+                    header,
+                    prefix,
+                    percent,
+                } => match request.headers.header(header) {
+                    None => {
+                        detail = detail.or(Some(&rule.missing_key_detail));
+                        continue;
+                    }
+                    Some(key) => {
+                        let bucket = bucket::bucket_after_prefix(*prefix, key);
+                        if bucket > *percent {
+                            continue;
+                        }
+                        (Reason::Split, Some(bucket))
+                    }
+                },
+            };
+            return Decision {
+                route: Some(&rule.route),
+                rule: Some(&rule.name),
+                reason,
+                bucket,
+                detail: None,
+            };
+        }
+        default(Reason::Default, detail)
+    }
+}
