@@ -1,21 +1,203 @@
 //! `graph` and `upgrade-plan`: the workspace dependency graph and staged upgrade plans over it.
+//!
+//! The flow is [`Workspace::load`] (one `cargo metadata` call, or a saved file) ->
+//! [`graph::DepGraph`] (petgraph) -> [`planner::build_plan`] (longest-path layering of the
+//! affected crates per goal step) -> [`render`]. Planning never runs cargo and never reads
+//! anything but the contract modules' file names, so plans can be computed from saved metadata.
 
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
+
+pub mod goal;
+pub mod graph;
+pub mod planner;
+pub mod render;
+pub mod synthetic;
+
+pub use goal::Goal;
+pub use planner::{Plan, Stage, Status, build_plan};
+pub use render::{GraphFormat, PlanFormat, render_explain, render_graph, render_plan};
+
+/// Where the workspace comes from: shared by `graph` and `upgrade-plan`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct InputArgs {
+    /// The target workspace's Cargo.toml (default: the current directory's workspace).
+    #[arg(long, value_name = "PATH", conflicts_with = "metadata_file")]
+    pub manifest_path: Option<PathBuf>,
+    /// A saved `cargo metadata --format-version 1` JSON file, instead of running cargo.
+    #[arg(long, value_name = "FILE")]
+    pub metadata_file: Option<PathBuf>,
+    /// Run the full `cargo metadata` resolve instead of `--no-deps` (slower; exact about
+    /// registry dependencies that share a member's name).
+    #[arg(long, conflicts_with = "metadata_file")]
+    pub resolve: bool,
+    /// Pass `--offline` to cargo.
+    #[arg(long, conflicts_with = "metadata_file")]
+    pub offline: bool,
+}
+
+impl InputArgs {
+    /// The metadata source these arguments name.
+    pub fn source(&self) -> Source {
+        match &self.metadata_file {
+            Some(file) => Source::MetadataFile(file.clone()),
+            None => Source::Cargo(CargoOptions {
+                manifest_path: self.manifest_path.clone(),
+                resolve: if self.resolve {
+                    ResolveMode::Full
+                } else {
+                    ResolveMode::NoDeps
+                },
+                offline: self.offline,
+            }),
+        }
+    }
+}
+
+/// Dependency kinds as `--kinds` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// `[dependencies]`.
+    Normal,
+    /// `[build-dependencies]`.
+    Build,
+    /// `[dev-dependencies]`.
+    Dev,
+}
+
+impl From<KindArg> for DepKind {
+    fn from(kind: KindArg) -> DepKind {
+        match kind {
+            KindArg::Normal => DepKind::Normal,
+            KindArg::Build => DepKind::Build,
+            KindArg::Dev => DepKind::Dev,
+        }
+    }
+}
 
 /// Arguments of `cargo xtask graph`.
 #[derive(Debug, clap::Args)]
-pub struct GraphArgs {}
+pub struct GraphArgs {
+    /// Where the workspace comes from.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+    /// Dependency kinds to show.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [KindArg::Normal, KindArg::Build, KindArg::Dev])]
+    pub kinds: Vec<KindArg>,
+}
+
+/// The goal of `cargo xtask upgrade-plan`: exactly one.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct GoalArgs {
+    /// Move a contract's consumers to a new major: NAME@MAJOR, for example billing@2.
+    #[arg(long, value_name = "NAME@MAJOR")]
+    pub contract: Option<String>,
+    /// Bump a workspace member and everything depending on it: NAME@VERSION.
+    #[arg(long = "crate", value_name = "NAME@VERSION")]
+    pub krate: Option<String>,
+    /// Upgrade an external dependency across the members that use it: NAME@VERSION.
+    #[arg(long, value_name = "NAME@VERSION")]
+    pub dep: Option<String>,
+    /// Move every member to a toolchain, leaves first, for example 1.96.
+    #[arg(long, value_name = "VERSION")]
+    pub toolchain: Option<String>,
+    /// Move every member to an edition, leaves first, for example 2024.
+    #[arg(long, value_name = "EDITION")]
+    pub edition: Option<String>,
+}
+
+impl GoalArgs {
+    /// Parses the one goal given.
+    pub fn goal(&self) -> anyhow::Result<Goal> {
+        if let Some(text) = &self.contract {
+            Goal::contract(text)
+        } else if let Some(text) = &self.krate {
+            Goal::krate(text)
+        } else if let Some(text) = &self.dep {
+            Goal::dep(text)
+        } else if let Some(text) = &self.toolchain {
+            Goal::toolchain(text)
+        } else if let Some(text) = &self.edition {
+            Goal::edition(text)
+        } else {
+            anyhow::bail!(
+                "no goal given: pass one of --contract, --crate, --dep, --toolchain, --edition"
+            )
+        }
+    }
+}
 
 /// Arguments of `cargo xtask upgrade-plan`.
 #[derive(Debug, clap::Args)]
-pub struct UpgradePlanArgs {}
+pub struct UpgradePlanArgs {
+    /// What to plan for.
+    #[command(flatten)]
+    pub goal: GoalArgs,
+    /// Where the workspace comes from.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Instead of the plan, print why CRATE sits in its stage (the dependency chain).
+    #[arg(long, value_name = "CRATE")]
+    pub explain: Option<String>,
+}
 
 /// Runs `cargo xtask graph`.
-pub fn run_graph(_args: GraphArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`graph` is not implemented yet")
+pub fn run_graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
+    let workspace = Workspace::load(&args.input.source())?;
+    let kinds: Vec<DepKind> = args.kinds.iter().copied().map(DepKind::from).collect();
+    print(&render_graph(&workspace, &kinds, args.format))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `cargo xtask upgrade-plan`.
-pub fn run_upgrade_plan(_args: UpgradePlanArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`upgrade-plan` is not implemented yet")
+pub fn run_upgrade_plan(args: UpgradePlanArgs) -> anyhow::Result<ExitCode> {
+    // The goal is parsed before cargo runs, so a malformed goal fails fast.
+    let goal = args.goal.goal()?;
+    let workspace = Workspace::load(&args.input.source())?;
+    print(&plan_output(
+        &workspace,
+        &goal,
+        args.format,
+        args.explain.as_deref(),
+    )?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Plans `goal` and renders it (or the explanation for `explain`): the whole command after
+/// loading.
+pub fn plan_output(
+    workspace: &Workspace,
+    goal: &Goal,
+    format: PlanFormat,
+    explain: Option<&str>,
+) -> anyhow::Result<String> {
+    let plan = planner::build_plan_explaining(workspace, goal, explain)?;
+    match explain {
+        Some(krate) => render_explain(&plan, workspace, krate),
+        None => Ok(render_plan(&plan, format)),
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
 }

@@ -1,1 +1,430 @@
 //! Integration tests for the `team` commands.
+//!
+//! They run the `xtask` binary on small workspaces: the fixtures under
+//! `tests/fixtures/team/toolchain/` (one per kind of mismatch) and trees built in temp dirs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/team/toolchain")
+        .join(name)
+}
+
+/// The `xtask` binary, with no git repository variables leaking in from a calling hook.
+fn xtask(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args);
+    for variable in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+    ] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the xtask binary runs")
+}
+
+/// Exit code, stdout and stderr, as one text for snapshots.
+fn transcript(output: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+fn check_toolchain(name: &str) -> String {
+    let manifest = fixture(name).join("Cargo.toml");
+    let output = run(&mut xtask(&[
+        "check-toolchain",
+        "--manifest-path",
+        manifest.to_str().expect("fixture paths are UTF-8"),
+    ]));
+    // Errors carry the absolute fixture path; keep snapshots independent of the checkout.
+    transcript(&output).replace(&fixture(name).display().to_string(), "<fixture>")
+}
+
+#[test]
+fn toolchain_agree() {
+    insta::assert_snapshot!(check_toolchain("agree"));
+}
+
+#[test]
+fn toolchain_not_declared_is_not_an_error() {
+    insta::assert_snapshot!(check_toolchain("not-declared"));
+}
+
+#[test]
+fn toolchain_workflow_mismatch() {
+    insta::assert_snapshot!(check_toolchain("workflow-mismatch"));
+}
+
+#[test]
+fn toolchain_msrv_exceeds_pin() {
+    insta::assert_snapshot!(check_toolchain("msrv-exceeds-pin"));
+}
+
+#[test]
+fn toolchain_member_differs() {
+    insta::assert_snapshot!(check_toolchain("member-differs"));
+}
+
+#[test]
+fn toolchain_member_missing() {
+    insta::assert_snapshot!(check_toolchain("member-missing"));
+}
+
+#[test]
+fn toolchain_member_exceeds_pin() {
+    insta::assert_snapshot!(check_toolchain("member-exceeds-pin"));
+}
+
+#[test]
+fn toolchain_readme_mismatch() {
+    insta::assert_snapshot!(check_toolchain("readme-mismatch"));
+}
+
+#[test]
+fn toolchain_malformed_file_gives_the_line() {
+    insta::assert_snapshot!(check_toolchain("malformed-toolchain"));
+}
+
+#[test]
+fn toolchain_channel_not_a_string_gives_the_line() {
+    insta::assert_snapshot!(check_toolchain("channel-not-a-string"));
+}
+
+#[test]
+fn test_matrix_unknown_crate_lists_the_members() {
+    let manifest = fixture("agree").join("Cargo.toml");
+    let manifest = manifest.to_str().expect("fixture paths are UTF-8");
+    let unknown = run(&mut xtask(&[
+        "test-matrix",
+        "--manifest-path",
+        manifest,
+        "-p",
+        "nope",
+    ]));
+    let near = run(&mut xtask(&[
+        "test-matrix",
+        "--manifest-path",
+        manifest,
+        "-p",
+        "agree-secnd",
+    ]));
+    insta::assert_snapshot!(format!("{}{}", transcript(&unknown), transcript(&near)));
+}
+
+#[test]
+fn partition_errors_are_usage_errors() {
+    for (partition, expected) in [
+        (
+            "3/2",
+            "partition `3/2` is out of range: M must be at most N",
+        ),
+        ("0/2", "partition `0/2` is out of range: M starts at 1"),
+        ("x", "partition `x` is not of the form M/N"),
+    ] {
+        for command in ["test-matrix", "ci"] {
+            let output = run(&mut xtask(&[command, "--partition", partition]));
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{command} {partition}: {stderr}"
+            );
+            assert!(stderr.contains(expected), "{command} {partition}: {stderr}");
+        }
+    }
+}
+
+/// A one-crate workspace with features `a` (on by default) and `b`, whose only test fails when
+/// `b` is on.
+fn matrix_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"matrix-demo\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [lib]\ndoctest = false\n\n[features]\ndefault = [\"a\"]\na = []\nb = []\n\n[workspace]\n",
+    )
+    .expect("write Cargo.toml");
+    std::fs::create_dir(dir.path().join("src")).expect("create src");
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        "pub fn answer() -> u32 {\n    if cfg!(feature = \"b\") { 41 } else { 42 }\n}\n\n\
+         #[test]\nfn answer_is_42() {\n    assert_eq!(answer(), 42);\n}\n",
+    )
+    .expect("write lib.rs");
+    dir
+}
+
+/// The JSON summary with its times zeroed.
+fn summary_json(output: &Output) -> serde_json::Value {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("test-matrix prints JSON");
+    value["seconds"] = 0.into();
+    for result in value["results"].as_array_mut().expect("a results array") {
+        result["seconds"] = 0.into();
+    }
+    value
+}
+
+#[test]
+fn test_matrix_runs_every_feature_set_and_reports_failures() {
+    let workspace = matrix_workspace();
+    let manifest = workspace.path().join("Cargo.toml");
+    let manifest = manifest.to_str().expect("temp paths are UTF-8");
+    let matrix = |extra: &[&str]| -> Output {
+        let mut args = vec![
+            "test-matrix",
+            "--manifest-path",
+            manifest,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        run(xtask(&args).env("CARGO_TARGET_DIR", workspace.path().join("target")))
+    };
+
+    let all = matrix(&[]);
+    assert_eq!(all.status.code(), Some(1), "{}", transcript(&all));
+    insta::assert_json_snapshot!(summary_json(&all));
+    // Not a terminal: one plain line per job, and a failed job's output.
+    let stderr = String::from_utf8_lossy(&all.stderr);
+    assert!(
+        stderr.contains("[3/4] cargo test -p matrix-demo --manifest-path"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("answer_is_42"), "{stderr}");
+
+    let first_half = matrix(&["-p", "matrix-demo", "--partition", "1/2"]);
+    assert_eq!(
+        first_half.status.code(),
+        Some(0),
+        "{}",
+        transcript(&first_half)
+    );
+    let second_half = matrix(&["--partition", "2/2"]);
+    assert_eq!(
+        second_half.status.code(),
+        Some(1),
+        "{}",
+        transcript(&second_half)
+    );
+    let labels = |output: &Output| -> Vec<String> {
+        summary_json(output)["results"]
+            .as_array()
+            .expect("a results array")
+            .iter()
+            .map(|result| result["features"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        [labels(&first_half), labels(&second_half)].concat(),
+        labels(&all)
+    );
+}
+
+/// A git repository holding a one-crate workspace.
+fn git_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"hooked\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
+    )
+    .expect("write Cargo.toml");
+    std::fs::create_dir(dir.path().join("src")).expect("create src");
+    std::fs::write(dir.path().join("src/lib.rs"), "").expect("write lib.rs");
+    git(dir.path(), &["init", "-q"]);
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+fn install_hooks(dir: &Path, extra: &[&str]) -> Output {
+    run(install_hooks_command(dir).args(extra))
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o111 == 0o111)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_path: &Path) -> bool {
+    true
+}
+
+#[test]
+fn install_hooks_is_idempotent_and_updates_its_own_hook() {
+    let repo = git_workspace();
+    let hook = repo.path().join(".git/hooks/pre-commit");
+
+    let first = install_hooks(repo.path(), &[]);
+    assert!(first.status.success(), "{}", transcript(&first));
+    assert!(stdout(&first).starts_with("installed the pre-commit hook at "));
+    let script = std::fs::read_to_string(&hook).expect("the hook is written");
+    assert_eq!(script, xtask::team::hooks::hook_script(""));
+    assert!(is_executable(&hook));
+
+    let second = install_hooks(repo.path(), &[]);
+    assert!(second.status.success(), "{}", transcript(&second));
+    assert!(
+        stdout(&second).ends_with("is already installed\n"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(std::fs::read_to_string(&hook).expect("hook"), script);
+
+    std::fs::write(&hook, format!("{script}echo an older version\n")).expect("edit hook");
+    let third = install_hooks(repo.path(), &[]);
+    assert!(
+        stdout(&third).starts_with("updated the pre-commit hook"),
+        "{}",
+        stdout(&third)
+    );
+    assert_eq!(std::fs::read_to_string(&hook).expect("hook"), script);
+}
+
+#[test]
+fn install_hooks_refuses_a_foreign_hook_without_force() {
+    let repo = git_workspace();
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    let foreign = "#!/bin/sh\nexec ./scripts/lint\n";
+    std::fs::write(&hook, foreign).expect("write a foreign hook");
+
+    let refused = install_hooks(repo.path(), &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", transcript(&refused));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("pre-commit exists and was not written by `cargo xtask install-hooks`")
+            && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&hook).expect("hook"), foreign);
+
+    let forced = install_hooks(repo.path(), &["--force"]);
+    assert!(forced.status.success(), "{}", transcript(&forced));
+    assert!(stdout(&forced).starts_with("replaced the existing pre-commit hook"));
+    let script = std::fs::read_to_string(&hook).expect("hook");
+    assert!(script.contains(xtask::team::hooks::MARKER), "{script}");
+}
+
+#[test]
+fn install_hooks_follows_core_hooks_path() {
+    let repo = git_workspace();
+    git(repo.path(), &["config", "core.hooksPath", "githooks"]);
+    let output = install_hooks(repo.path(), &[]);
+    assert!(output.status.success(), "{}", transcript(&output));
+    assert!(repo.path().join("githooks/pre-commit").is_file());
+    assert!(!repo.path().join(".git/hooks/pre-commit").exists());
+}
+
+#[test]
+fn install_hooks_from_a_worktree_writes_the_shared_hook() {
+    let repo = git_workspace();
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "init"]);
+    let worktree = repo.path().join("wt");
+    git(repo.path(), &["worktree", "add", "-q", "wt"]);
+    let output = install_hooks(&worktree, &[]);
+    assert!(output.status.success(), "{}", transcript(&output));
+    assert!(repo.path().join(".git/hooks/pre-commit").is_file());
+}
+
+#[test]
+fn install_hooks_in_a_workspace_below_the_top_level_changes_directory() {
+    let repo = git_workspace();
+    let nested = repo.path().join("rust");
+    std::fs::create_dir(&nested).expect("create rust/");
+    for file in ["Cargo.toml", "src"] {
+        std::fs::rename(repo.path().join(file), nested.join(file)).expect("move the workspace");
+    }
+    let output = install_hooks(&nested, &[]);
+    assert!(output.status.success(), "{}", transcript(&output));
+    let script = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).expect("hook");
+    assert!(
+        script.contains("cd \"$(git rev-parse --show-toplevel)/rust\"\n"),
+        "{script}"
+    );
+}
+
+#[test]
+fn install_hooks_outside_a_git_repository_is_an_error() {
+    let dir = git_workspace();
+    std::fs::remove_dir_all(dir.path().join(".git")).expect("remove .git");
+    let output = run(install_hooks_command(dir.path()).env(
+        "GIT_CEILING_DIRECTORIES",
+        dir.path().parent().expect("a parent"),
+    ));
+    assert_eq!(output.status.code(), Some(2), "{}", transcript(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("`git rev-parse --git-path hooks` failed"),
+        "{}",
+        transcript(&output)
+    );
+}
+
+fn install_hooks_command(dir: &Path) -> Command {
+    let manifest = dir.join("Cargo.toml");
+    let mut command = xtask(&[
+        "install-hooks",
+        "--manifest-path",
+        manifest.to_str().expect("temp paths are UTF-8"),
+    ]);
+    command.current_dir(dir);
+    command
+}
+
+#[test]
+fn ci_lists_its_steps() {
+    let workspace = matrix_workspace();
+    let manifest = workspace.path().join("Cargo.toml");
+    let manifest = manifest.to_str().expect("temp paths are UTF-8");
+    let output = run(&mut xtask(&[
+        "ci",
+        "--list",
+        "--partition",
+        "2/3",
+        "--manifest-path",
+        manifest,
+    ]));
+    insta::assert_snapshot!(transcript(&output).replace(manifest, "<manifest>"));
+}
+
+#[test]
+fn test_matrix_lists_its_jobs() {
+    let workspace = matrix_workspace();
+    let manifest = workspace.path().join("Cargo.toml");
+    let manifest = manifest.to_str().expect("temp paths are UTF-8");
+    let list = |extra: &[&str]| -> String {
+        let mut args = vec!["test-matrix", "--list", "--manifest-path", manifest];
+        args.extend_from_slice(extra);
+        transcript(&run(&mut xtask(&args))).replace(manifest, "<manifest>")
+    };
+    insta::assert_snapshot!(format!("{}{}", list(&[]), list(&["--partition", "2/3"])));
+}

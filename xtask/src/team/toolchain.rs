@@ -1,0 +1,869 @@
+//! `check-toolchain`: the pinned toolchain, the MSRV, the CI workflows and the README must agree.
+//!
+//! Four places name a Rust version, and each is read with the file and line it came from:
+//! - `rust-toolchain.toml` (or the older `rust-toolchain`): `[toolchain] channel`, the pin;
+//! - `rust-version` in the root `[workspace.package]` and in each member's `[package]`
+//!   (`rust-version.workspace = true` inherits, and so agrees);
+//! - `.github/workflows/*.yml`: `rustup toolchain install X`, `rustup default X`,
+//!   `rustup run X`, `cargo +X`, `--toolchain X`, `dtolnay/rust-toolchain@X`, and `toolchain: X`
+//!   or `RUSTUP_TOOLCHAIN: X` keys; values that are `${{ ... }}` expressions are not checked;
+//! - the README: every `Rust X.Y` or `Rust X.Y.Z` mention.
+//!
+//! The rules: the MSRV may not exceed the pin; a member's `rust-version` equals the workspace's
+//! when the workspace declares one; a workflow names exactly the pinned toolchain (`1.95` and
+//! `1.95.0` differ there, since rustup may resolve `1.95` to a later patch release); the README's
+//! version matches the pin on every part it states. A missing file is "not declared" and checks
+//! nothing, so the command works on any workspace; a malformed `rust-toolchain.toml` is an error.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use toml::Spanned;
+
+/// A member whose manifest is read for its `rust-version`.
+#[derive(Debug, Clone)]
+pub struct MemberManifest {
+    /// The package name.
+    pub name: String,
+    /// The absolute path of its `Cargo.toml`.
+    pub manifest_path: PathBuf,
+}
+
+/// A place in a file, relative to the workspace root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file, relative to the workspace root, with `/` separators.
+    pub file: String,
+    /// The 1-based line.
+    pub line: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A toolchain or version as a file writes it: `1.95.0`, `1.95`, `stable`, `nightly-2026-01-01`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toolchain {
+    /// The text, without a target-triple suffix.
+    pub text: String,
+    /// Major, minor and (when written) patch, for a numbered release.
+    pub version: Option<(u64, u64, Option<u64>)>,
+}
+
+impl Toolchain {
+    /// Reads a toolchain name, dropping a target triple (`1.95.0-x86_64-unknown-linux-gnu`).
+    pub fn parse(text: &str) -> Toolchain {
+        let text = text.trim();
+        let text = match text.split_once('-') {
+            Some((release, _)) if parse_version(release).is_some() => release,
+            _ => text,
+        };
+        Toolchain {
+            text: text.to_owned(),
+            version: parse_version(text),
+        }
+    }
+
+    /// The version with a missing patch read as 0, for ordering.
+    fn ordered(&self) -> Option<(u64, u64, u64)> {
+        self.version
+            .map(|(major, minor, patch)| (major, minor, patch.unwrap_or(0)))
+    }
+
+    /// Whether a loose mention (README) agrees: every part it states equals the pin's.
+    fn loosely_matches(&self, pinned: &Toolchain) -> Option<bool> {
+        let (major, minor, patch) = self.version?;
+        let (pinned_major, pinned_minor, pinned_patch) = pinned.version?;
+        Some(
+            major == pinned_major
+                && minor == pinned_minor
+                && match (patch, pinned_patch) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                },
+        )
+    }
+}
+
+impl fmt::Display for Toolchain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// One disagreement, where it is and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Where the wrong value is written.
+    pub location: Location,
+    /// What is wrong.
+    pub problem: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "mismatch: {}: {}\n  fix: {}",
+            self.location, self.problem, self.fix
+        )
+    }
+}
+
+/// What `check-toolchain` found: each declaration, and every mismatch.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// One line per declaration (or "not declared"), in a fixed order.
+    pub declarations: Vec<String>,
+    /// Every mismatch, in the order of the declarations.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl Report {
+    /// The report as printed: declarations, mismatches, then a verdict line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for line in &self.declarations {
+            out.push_str(line);
+            out.push('\n');
+        }
+        for mismatch in &self.mismatches {
+            out.push_str(&mismatch.to_string());
+            out.push('\n');
+        }
+        match self.mismatches.len() {
+            0 => out.push_str("ok: the toolchain declarations agree\n"),
+            1 => out.push_str("1 toolchain mismatch\n"),
+            n => out.push_str(&format!("{n} toolchain mismatches\n")),
+        }
+        out
+    }
+}
+
+/// Reads every declaration under `root` and checks that they agree.
+///
+/// Errors (a malformed `rust-toolchain.toml`, an unreadable file) name the file and, when the
+/// file does not parse, the line.
+pub fn check(root: &Path, members: &[MemberManifest]) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    let pinned = match read_pin(root)? {
+        Ok((toolchain, location)) => {
+            report
+                .declarations
+                .push(format!("pinned toolchain: {toolchain} ({location})"));
+            Some((toolchain, location))
+        }
+        Err(reason) => {
+            report
+                .declarations
+                .push(format!("pinned toolchain: not declared ({reason})"));
+            None
+        }
+    };
+    let pin_source = pinned
+        .as_ref()
+        .map(|(_, location)| location.to_string())
+        .unwrap_or_default();
+
+    let workspace_msrv = read_workspace_msrv(root)?;
+    match &workspace_msrv {
+        Some((msrv, location)) => {
+            report
+                .declarations
+                .push(format!("workspace rust-version: {msrv} ({location})"));
+            if let Some((pin, _)) = &pinned
+                && exceeds(msrv, pin)
+            {
+                report.mismatches.push(Mismatch {
+                    location: location.clone(),
+                    problem: format!(
+                        "rust-version {msrv} in [workspace.package] exceeds the pinned toolchain \
+                         {pin} ({pin_source})"
+                    ),
+                    fix: format!("set `rust-version = \"{pin}\"` in [workspace.package]"),
+                });
+            }
+        }
+        None => report
+            .declarations
+            .push("workspace rust-version: not declared".to_owned()),
+    }
+
+    check_members(
+        root,
+        members,
+        workspace_msrv.as_ref(),
+        pinned.as_ref(),
+        &mut report,
+    )?;
+    check_workflows(root, pinned.as_ref(), &mut report)?;
+    check_readme(root, pinned.as_ref(), &mut report)?;
+    Ok(report)
+}
+
+fn exceeds(msrv: &Toolchain, pin: &Toolchain) -> bool {
+    matches!((msrv.ordered(), pin.ordered()), (Some(m), Some(p)) if m > p)
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn read_optional(path: &Path) -> anyhow::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Parses TOML, turning a syntax or type error into one naming the file and line.
+fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> anyhow::Result<T> {
+    toml::from_str(text).map_err(|error| {
+        let line = error.span().map_or(String::new(), |span| {
+            format!(" at line {}", line_of(text, span.start))
+        });
+        anyhow::anyhow!("malformed {file}{line}: {}", error.message().trim())
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct ToolchainFile {
+    toolchain: Option<ToolchainSection>,
+}
+
+#[derive(serde::Deserialize)]
+struct ToolchainSection {
+    channel: Option<Spanned<String>>,
+}
+
+/// The pinned toolchain and where it is written, or why there is none.
+fn read_pin(root: &Path) -> anyhow::Result<Result<(Toolchain, Location), String>> {
+    for name in ["rust-toolchain.toml", "rust-toolchain"] {
+        let Some(text) = read_optional(&root.join(name))? else {
+            continue;
+        };
+        // The legacy `rust-toolchain` file may hold just a channel name on one line.
+        if name == "rust-toolchain" && !text.contains('[') {
+            let Some((index, line)) = text
+                .lines()
+                .enumerate()
+                .find(|(_, line)| !line.trim().is_empty())
+            else {
+                return Ok(Err(format!("{name} is empty")));
+            };
+            let location = Location {
+                file: name.to_owned(),
+                line: index + 1,
+            };
+            return Ok(Ok((Toolchain::parse(line), location)));
+        }
+        let file: ToolchainFile = parse_toml(&text, name)?;
+        let Some(channel) = file.toolchain.and_then(|section| section.channel) else {
+            return Ok(Err(format!("{name} has no [toolchain] channel")));
+        };
+        let location = Location {
+            file: name.to_owned(),
+            line: line_of(&text, channel.span().start),
+        };
+        return Ok(Ok((Toolchain::parse(channel.get_ref()), location)));
+    }
+    Ok(Err("no rust-toolchain.toml".to_owned()))
+}
+
+#[derive(serde::Deserialize)]
+struct RootManifest {
+    workspace: Option<WorkspaceSection>,
+}
+
+#[derive(serde::Deserialize)]
+struct WorkspaceSection {
+    package: Option<WorkspacePackage>,
+}
+
+#[derive(serde::Deserialize)]
+struct WorkspacePackage {
+    #[serde(rename = "rust-version")]
+    rust_version: Option<Spanned<String>>,
+}
+
+fn read_workspace_msrv(root: &Path) -> anyhow::Result<Option<(Toolchain, Location)>> {
+    let Some(text) = read_optional(&root.join("Cargo.toml"))? else {
+        return Ok(None);
+    };
+    let manifest: RootManifest = parse_toml(&text, "Cargo.toml")?;
+    let Some(msrv) = manifest
+        .workspace
+        .and_then(|section| section.package)
+        .and_then(|package| package.rust_version)
+    else {
+        return Ok(None);
+    };
+    let location = Location {
+        file: "Cargo.toml".to_owned(),
+        line: line_of(&text, msrv.span().start),
+    };
+    Ok(Some((Toolchain::parse(msrv.get_ref()), location)))
+}
+
+#[derive(serde::Deserialize)]
+struct MemberManifestFile {
+    package: Option<MemberPackage>,
+}
+
+#[derive(serde::Deserialize)]
+struct MemberPackage {
+    #[serde(rename = "rust-version")]
+    rust_version: Option<Spanned<toml::Value>>,
+}
+
+/// A member's `rust-version`, as its manifest writes it.
+enum MemberMsrv {
+    Inherits,
+    Explicit(Toolchain, Location),
+    Missing(Location),
+}
+
+fn read_member_msrv(root: &Path, member: &MemberManifest) -> anyhow::Result<MemberMsrv> {
+    let file = relative(root, &member.manifest_path);
+    let text = std::fs::read_to_string(&member.manifest_path)
+        .with_context(|| format!("cannot read {}", member.manifest_path.display()))?;
+    let manifest: MemberManifestFile = parse_toml(&text, &file)?;
+    let Some(value) = manifest.package.and_then(|package| package.rust_version) else {
+        let line = text
+            .lines()
+            .position(|line| line.trim() == "[package]")
+            .map_or(1, |index| index + 1);
+        return Ok(MemberMsrv::Missing(Location { file, line }));
+    };
+    let location = Location {
+        file,
+        line: line_of(&text, value.span().start),
+    };
+    match value.get_ref() {
+        toml::Value::String(text) => Ok(MemberMsrv::Explicit(Toolchain::parse(text), location)),
+        toml::Value::Table(table)
+            if table.get("workspace") == Some(&toml::Value::Boolean(true)) =>
+        {
+            Ok(MemberMsrv::Inherits)
+        }
+        _ => anyhow::bail!(
+            "{location}: `rust-version` of crate `{}` must be a string or `{{ workspace = true }}`",
+            member.name
+        ),
+    }
+}
+
+fn check_members(
+    root: &Path,
+    members: &[MemberManifest],
+    workspace_msrv: Option<&(Toolchain, Location)>,
+    pinned: Option<&(Toolchain, Location)>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let mut inheriting = 0;
+    for member in members {
+        let name = &member.name;
+        match read_member_msrv(root, member)? {
+            MemberMsrv::Inherits => inheriting += 1,
+            MemberMsrv::Explicit(msrv, location) => {
+                report
+                    .declarations
+                    .push(format!("member rust-version: {name} {msrv} ({location})"));
+                if let Some((workspace, workspace_location)) = workspace_msrv {
+                    if msrv != *workspace {
+                        report.mismatches.push(Mismatch {
+                            location,
+                            problem: format!(
+                                "crate `{name}` declares rust-version {msrv}, but [workspace.package] \
+                                 ({workspace_location}) declares {workspace}"
+                            ),
+                            fix: "write `rust-version.workspace = true` instead".to_owned(),
+                        });
+                    }
+                } else if let Some((pin, pin_location)) = pinned
+                    && exceeds(&msrv, pin)
+                {
+                    report.mismatches.push(Mismatch {
+                        location,
+                        problem: format!(
+                            "crate `{name}` declares rust-version {msrv}, which exceeds the pinned \
+                             toolchain {pin} ({pin_location})"
+                        ),
+                        fix: format!("set `rust-version = \"{pin}\"`"),
+                    });
+                }
+            }
+            MemberMsrv::Missing(location) => {
+                report.declarations.push(format!(
+                    "member rust-version: {name} not declared ({})",
+                    location.file
+                ));
+                if let Some((workspace, workspace_location)) = workspace_msrv {
+                    report.mismatches.push(Mismatch {
+                        location,
+                        problem: format!(
+                            "crate `{name}` declares no rust-version, but [workspace.package] \
+                             ({workspace_location}) declares {workspace}"
+                        ),
+                        fix: "add `rust-version.workspace = true` under [package]".to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    if inheriting > 0 {
+        let declaration = if inheriting == 1 {
+            "member rust-version: 1 member inherits [workspace.package]".to_owned()
+        } else {
+            format!("member rust-version: {inheriting} members inherit [workspace.package]")
+        };
+        report.declarations.push(declaration);
+    }
+    Ok(())
+}
+
+/// One toolchain a workflow names, or an expression it uses instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WorkflowMention {
+    Toolchain(Toolchain),
+    Expression(String),
+}
+
+fn check_workflows(
+    root: &Path,
+    pinned: Option<&(Toolchain, Location)>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let directory = root.join(".github").join("workflows");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&directory) {
+        Ok(entries) => entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yml" | "yaml")
+                )
+            })
+            .collect(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot read {}", directory.display()));
+        }
+    };
+    files.sort();
+    if files.is_empty() {
+        report
+            .declarations
+            .push("workflow toolchain: not declared (no .github/workflows/*.yml)".to_owned());
+        return Ok(());
+    }
+    let mut found = false;
+    for path in &files {
+        let file = relative(root, path);
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        for (index, line) in text.lines().enumerate() {
+            let location = Location {
+                file: file.clone(),
+                line: index + 1,
+            };
+            for mention in workflow_mentions(line) {
+                found = true;
+                match mention {
+                    WorkflowMention::Expression(expression) => report.declarations.push(format!(
+                        "workflow toolchain: {expression} ({location}, an expression: not checked)"
+                    )),
+                    WorkflowMention::Toolchain(toolchain) => {
+                        report
+                            .declarations
+                            .push(format!("workflow toolchain: {toolchain} ({location})"));
+                        if let Some((pin, pin_location)) = pinned
+                            && toolchain.text != pin.text
+                        {
+                            report.mismatches.push(Mismatch {
+                                location: location.clone(),
+                                problem: format!(
+                                    "the workflow uses toolchain {toolchain}, but {pin_location} \
+                                     pins {pin}"
+                                ),
+                                fix: format!("use {pin}"),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !found {
+        report.declarations.push(
+            "workflow toolchain: not declared (the workflows name none, so rustup follows the pin)"
+                .to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// Every toolchain one workflow line names.
+fn workflow_mentions(line: &str) -> Vec<WorkflowMention> {
+    let line = strip_yaml_comment(line);
+    let mut values: Vec<String> = Vec::new();
+
+    // `toolchain: X` (action inputs) and `RUSTUP_TOOLCHAIN: X` (environment).
+    let key_line = line.trim_start().trim_start_matches("- ").trim_start();
+    for key in ["toolchain:", "RUSTUP_TOOLCHAIN:"] {
+        if let Some(value) = key_line.strip_prefix(key) {
+            values.push(value.trim().to_owned());
+        }
+    }
+
+    // `uses: dtolnay/rust-toolchain@X`, where X names the toolchain unless it is a branch.
+    if let Some((_, rest)) = line.split_once("dtolnay/rust-toolchain@") {
+        let reference: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+            .collect();
+        let toolchain = Toolchain::parse(&reference);
+        if toolchain.version.is_some() || is_channel_name(&toolchain.text) {
+            values.push(reference);
+        }
+    }
+
+    // Command lines: rustup subcommands, `cargo +X` and `--toolchain X`.
+    let tokens: Vec<&str> = line
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')')
+        .filter(|token| !token.is_empty())
+        .collect();
+    let mut index = 0;
+    while index < tokens.len() {
+        let token = tokens[index];
+        if let Some(value) = token.strip_prefix("--toolchain=") {
+            values.push(value.to_owned());
+        } else if token == "--toolchain" {
+            if let Some(value) = tokens.get(index + 1) {
+                values.push((*value).to_owned());
+            }
+        } else if (token.ends_with("cargo")
+            || token.ends_with("rustc")
+            || token.ends_with("rustdoc"))
+            && let Some(value) = tokens
+                .get(index + 1)
+                .and_then(|next| next.strip_prefix('+'))
+        {
+            values.push(value.to_owned());
+        } else if token == "rustup" {
+            let rest = &tokens[index + 1..];
+            let operand = match rest {
+                ["toolchain", "install" | "add", tail @ ..]
+                | ["install" | "default" | "run", tail @ ..]
+                | ["override", "set", tail @ ..] => first_operand(tail),
+                _ => None,
+            };
+            values.extend(operand.map(str::to_owned));
+        }
+        index += 1;
+    }
+
+    let mut mentions: Vec<WorkflowMention> = Vec::new();
+    for value in values {
+        let value = value.trim_matches(|c| c == '"' || c == '\'' || c == ',');
+        if value.is_empty() {
+            continue;
+        }
+        let mention = if value.contains("${{") || value.starts_with('$') {
+            WorkflowMention::Expression(value.to_owned())
+        } else {
+            WorkflowMention::Toolchain(Toolchain::parse(value))
+        };
+        if !mentions.contains(&mention) {
+            mentions.push(mention);
+        }
+    }
+    mentions
+}
+
+/// The first non-option argument of a rustup subcommand, skipping options and their values.
+fn first_operand<'a>(tokens: &[&'a str]) -> Option<&'a str> {
+    let mut iter = tokens.iter();
+    while let Some(token) = iter.next() {
+        if token.starts_with('-') {
+            let takes_value = matches!(
+                *token,
+                "--profile" | "-c" | "--component" | "-t" | "--target" | "--toolchain"
+            );
+            if takes_value {
+                iter.next();
+            }
+            continue;
+        }
+        if *token == "&&" || *token == "|" {
+            return None;
+        }
+        return Some(token);
+    }
+    None
+}
+
+fn is_channel_name(text: &str) -> bool {
+    ["stable", "beta", "nightly"]
+        .iter()
+        .any(|channel| text == *channel || text.starts_with(&format!("{channel}-")))
+}
+
+fn strip_yaml_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    for (index, byte) in bytes.iter().enumerate() {
+        if *byte == b'#' && (index == 0 || bytes[index - 1].is_ascii_whitespace()) {
+            return &line[..index];
+        }
+    }
+    line
+}
+
+fn check_readme(
+    root: &Path,
+    pinned: Option<&(Toolchain, Location)>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let mut readme = None;
+    for name in ["README.md", "README", "README.markdown"] {
+        if let Some(text) = read_optional(&root.join(name))? {
+            readme = Some((name, text));
+            break;
+        }
+    }
+    let Some((file, text)) = readme else {
+        report
+            .declarations
+            .push("README toolchain: not declared (no README.md)".to_owned());
+        return Ok(());
+    };
+    let mut found = false;
+    for (index, line) in text.lines().enumerate() {
+        for toolchain in readme_mentions(line) {
+            found = true;
+            let location = Location {
+                file: file.to_owned(),
+                line: index + 1,
+            };
+            report
+                .declarations
+                .push(format!("README toolchain: {toolchain} ({location})"));
+            if let Some((pin, pin_location)) = pinned
+                && toolchain.loosely_matches(pin) == Some(false)
+            {
+                report.mismatches.push(Mismatch {
+                    location,
+                    problem: format!(
+                        "the README states Rust {toolchain}, but {pin_location} pins {pin}"
+                    ),
+                    fix: format!("write Rust {pin}"),
+                });
+            }
+        }
+    }
+    if !found {
+        report.declarations.push(format!(
+            "README toolchain: not declared ({file} names no `Rust X.Y` version)"
+        ));
+    }
+    Ok(())
+}
+
+/// Every `Rust X.Y` or `Rust X.Y.Z` on one line (the word in any case, as a whole word).
+fn readme_mentions(line: &str) -> Vec<Toolchain> {
+    let lower = line.to_ascii_lowercase();
+    let mut mentions = Vec::new();
+    let mut start = 0;
+    while let Some(found) = lower[start..].find("rust") {
+        let at = start + found;
+        start = at + 4;
+        let before_ok = lower[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let rest = &line[at + 4..];
+        let after_space = rest.trim_start_matches([' ', '\u{a0}']);
+        if !before_ok || after_space.len() == rest.len() {
+            continue;
+        }
+        let after_space = after_space.strip_prefix('v').unwrap_or(after_space);
+        let candidate: String = after_space
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let candidate = candidate.trim_end_matches('.');
+        if let Some(version) = parse_version(candidate) {
+            mentions.push(Toolchain {
+                text: candidate.to_owned(),
+                version: Some(version),
+            });
+        }
+    }
+    mentions
+}
+
+/// `X.Y` or `X.Y.Z`, each part a plain decimal number.
+fn parse_version(text: &str) -> Option<(u64, u64, Option<u64>)> {
+    let mut parts = text.split('.');
+    let number = |part: Option<&str>| -> Option<u64> {
+        let part = part?;
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let major = number(parts.next())?;
+    let minor = number(parts.next())?;
+    let patch = match parts.next() {
+        None => None,
+        some => Some(number(some)?),
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(line: &str) -> Vec<String> {
+        workflow_mentions(line)
+            .into_iter()
+            .map(|mention| match mention {
+                WorkflowMention::Toolchain(toolchain) => toolchain.text,
+                WorkflowMention::Expression(expression) => format!("expr {expression}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn workflow_lines() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "      - run: rustup toolchain install 1.95.0 --profile minimal -c rustfmt,clippy",
+                &["1.95.0"],
+            ),
+            (
+                "run: rustup toolchain install --profile minimal -c clippy 1.94",
+                &["1.94"],
+            ),
+            ("  - uses: dtolnay/rust-toolchain@1.95.0", &["1.95.0"]),
+            ("  - uses: dtolnay/rust-toolchain@stable", &["stable"]),
+            ("  - uses: dtolnay/rust-toolchain@master", &[]),
+            ("        toolchain: \"1.95.0\"", &["1.95.0"]),
+            (
+                "        toolchain: ${{ matrix.rust }}",
+                &["expr ${{ matrix.rust }}"],
+            ),
+            (
+                "      RUSTUP_TOOLCHAIN: nightly-2026-01-01",
+                &["nightly-2026-01-01"],
+            ),
+            (
+                "run: cargo +1.93.0 test && rustup default stable",
+                &["1.93.0", "stable"],
+            ),
+            (
+                "run: rustup component add --toolchain=beta clippy",
+                &["beta"],
+            ),
+            (
+                "run: rustup run 1.95.0-x86_64-unknown-linux-gnu cargo test",
+                &["1.95.0"],
+            ),
+            ("  # rustup toolchain install 1.80.0", &[]),
+            ("  - uses: actions/checkout@v4", &[]),
+            ("  - run: cargo xtask ci", &[]),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(texts(line), *expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn readme_lines() {
+        let found = |line: &str| -> Vec<String> {
+            readme_mentions(line).into_iter().map(|t| t.text).collect()
+        };
+        assert_eq!(
+            found("Toolchain: Rust 1.95.0 (pinned in `rust-toolchain.toml`)."),
+            ["1.95.0"]
+        );
+        assert_eq!(
+            found("Needs rust 1.80 or later; tested on Rust v1.95."),
+            ["1.80", "1.95"]
+        );
+        assert!(found("Rust 2024 edition, rust-version = 1.95, Trust 1.2").is_empty());
+    }
+
+    #[test]
+    fn pin_files() {
+        let pin = |name: &str, text: &str| -> String {
+            let dir = tempfile::tempdir().expect("temp dir");
+            std::fs::write(dir.path().join(name), text).expect("write the pin");
+            match read_pin(dir.path()).expect("a readable pin") {
+                Ok((toolchain, location)) => format!("{toolchain} at {location}"),
+                Err(reason) => reason,
+            }
+        };
+        assert_eq!(
+            pin("rust-toolchain", "\n1.95.0\n"),
+            "1.95.0 at rust-toolchain:2"
+        );
+        assert_eq!(
+            pin("rust-toolchain", "[toolchain]\nchannel = \"nightly\"\n"),
+            "nightly at rust-toolchain:2"
+        );
+        assert_eq!(pin("rust-toolchain", "\n"), "rust-toolchain is empty");
+        assert_eq!(
+            pin(
+                "rust-toolchain.toml",
+                "[toolchain]\nprofile = \"minimal\"\n"
+            ),
+            "rust-toolchain.toml has no [toolchain] channel"
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(
+            read_pin(dir.path()).expect("no pin is not an error"),
+            Err("no rust-toolchain.toml".to_owned())
+        );
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_version("1.95.0"), Some((1, 95, Some(0))));
+        assert_eq!(parse_version("1.95"), Some((1, 95, None)));
+        for bad in ["1", "1.", "1.x", "1.2.3.4", "", "v1.2", "1..2"] {
+            assert_eq!(parse_version(bad), None, "{bad}");
+        }
+        let pin = Toolchain::parse("1.95.0");
+        assert_eq!(Toolchain::parse("1.95").loosely_matches(&pin), Some(true));
+        assert_eq!(
+            Toolchain::parse("1.95.1").loosely_matches(&pin),
+            Some(false)
+        );
+        assert_eq!(Toolchain::parse("stable").loosely_matches(&pin), None);
+        assert!(exceeds(&Toolchain::parse("1.95.1"), &pin));
+        assert!(!exceeds(&Toolchain::parse("1.95"), &pin));
+        assert!(!exceeds(
+            &Toolchain::parse("1.96"),
+            &Toolchain::parse("nightly")
+        ));
+    }
+}
