@@ -1,10 +1,10 @@
 //! Loading a target workspace: `cargo metadata` or a saved metadata file, its members, and
-//! each member's `[package.metadata.contracts]` table.
+//! each member's `[package.metadata.contracts]` and `[package.metadata.migrations]` tables.
 //!
 //! [`Workspace::load`] is the one entry point every command uses. It runs `cargo metadata`
 //! once (through the `cargo_metadata` crate) or reads a saved metadata JSON file, keeps only the
 //! workspace members, resolves which of their dependencies point at other members, and parses and
-//! validates each member's contract metadata as `docs/contracts.md` specifies.
+//! validates each member's contract and migration metadata as `docs/contracts.md` specifies.
 //!
 //! A dependency points at a member when its `path` is that member's directory, when the full
 //! resolve says so, or, in `--no-deps` metadata, when a registry or git dependency carries a
@@ -80,6 +80,8 @@ pub struct Member {
     pub dependencies: Vec<MemberDependency>,
     /// Its validated `[package.metadata.contracts]` table.
     pub contracts: ContractMeta,
+    /// Its validated `[package.metadata.migrations]` table.
+    pub migrations: MigrationMeta,
 }
 
 /// One dependency as a member's manifest declares it.
@@ -235,11 +237,163 @@ impl ContractMeta {
     }
 }
 
+/// A member's `[package.metadata.migrations]` table, validated: the schema migrations that go
+/// with a contract's major upgrade (a store crate declares them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationMeta {
+    /// Contract name to major to the migrations that go with moving to that major.
+    pub contracts: BTreeMap<String, BTreeMap<u64, MajorMigrations>>,
+}
+
+/// The schema migrations that go with one major of one contract.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MajorMigrations {
+    /// The expand migration: adds what the new major needs, which the old major ignores.
+    pub expand: Option<String>,
+    /// The contract migration: drops what only the old major used.
+    pub contract: Option<String>,
+}
+
+impl MigrationMeta {
+    /// Whether the table is empty (the crate declares no migrations).
+    pub fn is_empty(&self) -> bool {
+        self.contracts.is_empty()
+    }
+
+    /// The migrations declared for `contract` at `major`, if any.
+    pub fn for_major(&self, contract: &str, major: u64) -> Option<&MajorMigrations> {
+        self.contracts.get(contract)?.get(&major)
+    }
+
+    /// Parses and validates one member's table.
+    ///
+    /// `metadata` is the package's whole `package.metadata` value (`null` when absent).
+    /// Whether each named contract is defined somewhere is checked by
+    /// [`Workspace::from_metadata`], which sees every member.
+    pub fn parse(metadata: &Value) -> Result<MigrationMeta, Vec<ContractMetaError>> {
+        let (meta, errors) = MigrationMeta::parse_lenient(metadata);
+        if errors.is_empty() {
+            Ok(meta)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn parse_lenient(metadata: &Value) -> (MigrationMeta, Vec<ContractMetaError>) {
+        const TABLE: &str = "migrations";
+        let mut errors = Vec::new();
+        let mut meta = MigrationMeta::default();
+        let table = match metadata.get(TABLE) {
+            None | Some(Value::Null) => return (meta, errors),
+            Some(Value::Object(table)) => table,
+            Some(other) => {
+                errors.push(ContractMetaError::in_table(
+                    TABLE,
+                    "",
+                    format!("expected a table, found {}", json_kind(other)),
+                ));
+                return (meta, errors);
+            }
+        };
+        for (name, majors) in table {
+            if !is_contract_name(name) {
+                errors.push(ContractMetaError::in_table(
+                    TABLE,
+                    name,
+                    format!(
+                        "`{name}` is not a contract name (lowercase letters, digits, `_`, `-`)"
+                    ),
+                ));
+                continue;
+            }
+            let Value::Object(majors) = majors else {
+                errors.push(ContractMetaError::in_table(
+                    TABLE,
+                    name,
+                    format!(
+                        "expected a table of major to {{ expand, contract }}, found {}",
+                        json_kind(majors)
+                    ),
+                ));
+                continue;
+            };
+            let mut parsed = BTreeMap::new();
+            for (major_text, steps) in majors {
+                let major_key = format!("{name}.{major_text}");
+                let Some(major) = parse_major(major_text) else {
+                    errors.push(ContractMetaError::in_table(
+                        TABLE,
+                        &major_key,
+                        format!("`{major_text}` is not a major version (expected `v1`, `v2`, ...)"),
+                    ));
+                    continue;
+                };
+                let Value::Object(steps) = steps else {
+                    errors.push(ContractMetaError::in_table(
+                        TABLE,
+                        &major_key,
+                        format!(
+                            "expected a table with `expand`, `contract` or both, found {}",
+                            json_kind(steps)
+                        ),
+                    ));
+                    continue;
+                };
+                let mut migrations = MajorMigrations::default();
+                for (step, value) in steps {
+                    let step_key = format!("{major_key}.{step}");
+                    let slot = match step.as_str() {
+                        "expand" => &mut migrations.expand,
+                        "contract" => &mut migrations.contract,
+                        _ => {
+                            errors.push(ContractMetaError::in_table(
+                                TABLE,
+                                &step_key,
+                                "unknown key (expected one of expand, contract)",
+                            ));
+                            continue;
+                        }
+                    };
+                    match value.as_str() {
+                        Some(migration) if is_contract_name(migration) => {
+                            *slot = Some(migration.to_owned());
+                        }
+                        Some(migration) => errors.push(ContractMetaError::in_table(
+                            TABLE,
+                            &step_key,
+                            format!(
+                                "`{migration}` is not a migration name (lowercase letters, digits, `_`, `-`)"
+                            ),
+                        )),
+                        None => errors.push(ContractMetaError::in_table(
+                            TABLE,
+                            &step_key,
+                            format!("expected a migration name, found {}", json_kind(value)),
+                        )),
+                    }
+                }
+                if steps.is_empty() {
+                    errors.push(ContractMetaError::in_table(
+                        TABLE,
+                        &major_key,
+                        "expected `expand`, `contract` or both",
+                    ));
+                    continue;
+                }
+                parsed.insert(major, migrations);
+            }
+            meta.contracts.insert(name.clone(), parsed);
+        }
+        (meta, errors)
+    }
+}
+
 /// One problem in a member's `[package.metadata.contracts]` table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{key_path}: {message}")]
 pub struct ContractMetaError {
-    /// The key, for example `package.metadata.contracts.provides.billing.v2`.
+    /// The key, for example `package.metadata.contracts.provides.billing.v2` or
+    /// `package.metadata.migrations.billing.v2.expand`.
     pub key_path: String,
     /// What is wrong with it.
     pub message: String,
@@ -247,10 +401,15 @@ pub struct ContractMetaError {
 
 impl ContractMetaError {
     fn at(key: &str, message: impl Into<String>) -> ContractMetaError {
+        ContractMetaError::in_table("contracts", key, message)
+    }
+
+    /// A problem at `key` of the `[package.metadata.TABLE]` table.
+    fn in_table(table: &str, key: &str, message: impl Into<String>) -> ContractMetaError {
         let key_path = if key.is_empty() {
-            "package.metadata.contracts".to_owned()
+            format!("package.metadata.{table}")
         } else {
-            format!("package.metadata.contracts.{key}")
+            format!("package.metadata.{table}.{key}")
         };
         ContractMetaError {
             key_path,
@@ -401,8 +560,10 @@ impl Workspace {
                     convert_dependency(dependency, member, resolved_edges.is_some())
                 })
                 .collect();
-            let (contracts, errors) =
+            let (contracts, mut errors) =
                 ContractMeta::parse_lenient(&package.metadata, &package.features);
+            let (migrations, migration_errors) = MigrationMeta::parse_lenient(&package.metadata);
+            errors.extend(migration_errors);
             if !errors.is_empty() {
                 let manifest = relative_display(&workspace_root, &package.manifest_path);
                 problems.extend(errors.into_iter().map(|error| CrateContractMetaError {
@@ -420,6 +581,7 @@ impl Workspace {
                 features: package.features.clone(),
                 dependencies,
                 contracts,
+                migrations,
             });
         }
 
@@ -618,11 +780,7 @@ fn validate_contract_names(
             if key == "defines" || definers.contains_key(name) {
                 continue;
             }
-            let known_list = if known.is_empty() {
-                "no crate defines any contract".to_owned()
-            } else {
-                format!("known: {}", known.join(", "))
-            };
+            let known_list = known_list(&known);
             problems.push(CrateContractMetaError {
                 crate_name: member.name.clone(),
                 manifest: relative_display(root, &member.manifest_path),
@@ -632,6 +790,28 @@ fn validate_contract_names(
                 ),
             });
         }
+        for name in member.migrations.contracts.keys() {
+            if definers.contains_key(name.as_str()) {
+                continue;
+            }
+            problems.push(CrateContractMetaError {
+                crate_name: member.name.clone(),
+                manifest: relative_display(root, &member.manifest_path),
+                error: ContractMetaError::in_table(
+                    "migrations",
+                    name,
+                    format!("unknown contract `{name}` ({})", known_list(&known)),
+                ),
+            });
+        }
+    }
+}
+
+fn known_list(known: &[&str]) -> String {
+    if known.is_empty() {
+        "no crate defines any contract".to_owned()
+    } else {
+        format!("known: {}", known.join(", "))
     }
 }
 
@@ -926,6 +1106,64 @@ mod tests {
         assert_eq!(
             found,
             vec!["package.metadata.contracts.gray: contract `billing` is not in `requires`"]
+        );
+    }
+
+    #[test]
+    fn parses_migrations() {
+        let metadata = json!({"migrations": {
+            "billing": {"v2": {"expand": "billing_v2_expand", "contract": "billing_v2_contract"},
+                        "v3": {"expand": "billing_v3_expand"}},
+        }});
+        let meta = MigrationMeta::parse(&metadata).unwrap();
+        let v2 = meta.for_major("billing", 2).unwrap();
+        assert_eq!(v2.expand.as_deref(), Some("billing_v2_expand"));
+        assert_eq!(v2.contract.as_deref(), Some("billing_v2_contract"));
+        assert_eq!(meta.for_major("billing", 3).unwrap().contract, None);
+        assert_eq!(meta.for_major("billing", 1), None);
+        assert_eq!(meta.for_major("auth", 2), None);
+        assert!(!meta.is_empty());
+        assert!(MigrationMeta::parse(&Value::Null).unwrap().is_empty());
+        assert!(
+            MigrationMeta::parse(&json!({"contracts": {}}))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn rejects_bad_migrations() {
+        let found = |metadata: Value| -> Vec<String> {
+            match MigrationMeta::parse(&metadata) {
+                Ok(meta) => panic!("expected errors, parsed {meta:?}"),
+                Err(errors) => errors.iter().map(ToString::to_string).collect(),
+            }
+        };
+        assert_eq!(
+            found(json!({"migrations": {
+                "Billing": {},
+                "auth": "v2",
+                "billing": {
+                    "2": {"expand": "a"},
+                    "v2": {"expand": "Up", "contract": 3, "down": "x"},
+                    "v3": {},
+                    "v4": "b",
+                },
+            }})),
+            vec![
+                "package.metadata.migrations.Billing: `Billing` is not a contract name (lowercase letters, digits, `_`, `-`)",
+                "package.metadata.migrations.auth: expected a table of major to { expand, contract }, found a string",
+                "package.metadata.migrations.billing.2: `2` is not a major version (expected `v1`, `v2`, ...)",
+                "package.metadata.migrations.billing.v2.contract: expected a migration name, found a number",
+                "package.metadata.migrations.billing.v2.down: unknown key (expected one of expand, contract)",
+                "package.metadata.migrations.billing.v2.expand: `Up` is not a migration name (lowercase letters, digits, `_`, `-`)",
+                "package.metadata.migrations.billing.v3: expected `expand`, `contract` or both",
+                "package.metadata.migrations.billing.v4: expected a table with `expand`, `contract` or both, found a string",
+            ]
+        );
+        assert_eq!(
+            found(json!({"migrations": ["billing"]})),
+            vec!["package.metadata.migrations: expected a table, found an array"]
         );
     }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::goal::Goal;
 use super::graph::{DepGraph, Layering, Ordering};
-use crate::workspace::{DepKind, Member, Workspace};
+use crate::workspace::{DepKind, MajorMigrations, Member, Workspace};
 
 /// The version of the JSON plan format. A change that removes or renames a field bumps it.
 pub const PLAN_SCHEMA: &str = "graywork.upgrade-plan/v1";
@@ -847,6 +847,24 @@ impl<'a> Builder<'a> {
         } else {
             Vec::new()
         };
+        // Members (a store) declaring schema migrations that go with this major, by name.
+        let mut migrators: Vec<(usize, &MajorMigrations)> = (0..members.len())
+            .filter_map(|m| {
+                members[m]
+                    .migrations
+                    .for_major(contract, major)
+                    .map(|migrations| (m, migrations))
+            })
+            .collect();
+        migrators.sort_unstable_by(|a, b| members[a.0].name.cmp(&members[b.0].name));
+        let expand_migrations: Vec<(usize, &str)> = migrators
+            .iter()
+            .filter_map(|&(m, migrations)| migrations.expand.as_deref().map(|name| (m, name)))
+            .collect();
+        let contract_migrations: Vec<(usize, &str)> = migrators
+            .iter()
+            .filter_map(|&(m, migrations)| migrations.contract.as_deref().map(|name| (m, name)))
+            .collect();
         if providers.is_empty() {
             self.warnings.push(format!(
                 "no crate provides contract {contract}: the provide stage is empty"
@@ -873,26 +891,59 @@ impl<'a> Builder<'a> {
         );
         let mut expand_gates = self.test_gates("cargo", definer, &[]);
         expand_gates.truncate(1);
+        let mut expand_changes = vec![Change {
+            crate_name: Some(definer_name.clone()),
+            change: format!(
+                "add module `{module}` (src/{contract}/v{major}.rs) beside v{old}, declaring `pub const VERSION: &str = \"{major}.0.0\"`"
+            ),
+            done: expand_done,
+        }];
+        let mut expand_members = vec![definer];
+        for &(member, migration) in &expand_migrations {
+            self.place(
+                member,
+                self.stages.len() + 1,
+                format!(
+                    "it declares the expand migration `{migration}` for {contract} v{major}: the v{major} columns arrive before any code writes them, and v{old} ignores them"
+                ),
+                Vec::new(),
+                false,
+            );
+            expand_changes.push(Change {
+                crate_name: Some(self.name(member).to_owned()),
+                change: format!(
+                    "schema migration `{migration}` adds the v{major} columns; it runs when the store opens"
+                ),
+                done: sources_mention(self.member(member), migration),
+            });
+            if !expand_members.contains(&member) {
+                expand_members.push(member);
+                expand_gates.extend(self.test_gates("cargo", member, &[]).into_iter().take(1));
+            }
+        }
+        expand_members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        let expand_rollback = if expand_migrations.is_empty() {
+            format!(
+                "revert the commit that adds `{module}`: nothing uses it yet; rollback point: the tree before the plan"
+            )
+        } else {
+            format!(
+                "revert the commit that adds `{module}` and {}: nothing uses them yet, and columns already added stay in the database, where v{old} ignores them; rollback point: the tree before the plan",
+                migration_list(&expand_migrations)
+            )
+        };
         self.push_stage(
             StageDraft {
                 name: format!("expand: add {module} beside v{old}"),
                 phase: "expand",
-                changes: vec![Change {
-                    crate_name: Some(definer_name.clone()),
-                    change: format!(
-                        "add module `{module}` (src/{contract}/v{major}.rs) beside v{old}, declaring `pub const VERSION: &str = \"{major}.0.0\"`"
-                    ),
-                    done: expand_done,
-                }],
+                changes: expand_changes,
                 gates: expand_gates,
                 extra_gates: check_contracts.clone(),
                 cargo: "cargo".to_owned(),
-                rollback: format!(
-                    "revert the commit that adds `{module}`: nothing uses it yet; rollback point: the tree before the plan"
-                ),
+                rollback: expand_rollback,
                 rollout: Vec::new(),
             },
-            &[definer],
+            &expand_members,
             None,
         );
 
@@ -1097,6 +1148,15 @@ impl<'a> Builder<'a> {
             definer,
             format!("it defines {contract} v{old}, which goes last"),
         ));
+        for &(member, migration) in &contract_migrations {
+            retire_members.push(member);
+            retire_reasons.push((
+                member,
+                format!(
+                    "it declares the contract migration `{migration}`, which drops the v{old}-only columns once no instance serves v{old}"
+                ),
+            ));
+        }
         retire_members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
         retire_members.dedup();
         let index = self.stages.len() + 1;
@@ -1113,15 +1173,17 @@ impl<'a> Builder<'a> {
             .collect();
         changes.sort_by(|a, b| a.crate_name.cmp(&b.crate_name));
         // The plan cannot see the database: once no code knows the old major, the store's
-        // contract step counts as done too.
+        // contract migration counts as done too. It runs last, so it is listed last.
         let code_done = changes.iter().all(|change| change.done);
-        changes.push(Change {
-            crate_name: None,
-            change: format!(
-                "contract migration in the store: drop the v{old}-only columns, after no running instance serves v{old}"
-            ),
-            done: code_done,
-        });
+        for &(member, migration) in &contract_migrations {
+            changes.push(Change {
+                crate_name: Some(self.name(member).to_owned()),
+                change: format!(
+                    "run the contract migration `{migration}` (drops the v{old}-only columns), after no running instance serves v{old}"
+                ),
+                done: code_done,
+            });
+        }
         let mut gates = Vec::new();
         for &member in &retire_members {
             gates.extend(self.test_gates("cargo", member, &[]));
@@ -1135,9 +1197,14 @@ impl<'a> Builder<'a> {
                 gates,
                 extra_gates: check_contracts,
                 cargo: "cargo".to_owned(),
-                rollback: format!(
-                    "revert the retire commit while the v{old}-only columns still exist; after the store's contract migration the columns come back only from a backup, so that migration runs last; rollback point: {rollback_point}"
-                ),
+                rollback: if contract_migrations.is_empty() {
+                    format!("revert the retire commit; rollback point: {rollback_point}")
+                } else {
+                    format!(
+                        "revert the retire commit while the v{old}-only columns still exist; after {} the columns come back only from a backup, so that migration runs last; rollback point: {rollback_point}",
+                        migration_list(&contract_migrations)
+                    )
+                },
                 rollout: Vec::new(),
             },
             &retire_members,
@@ -1208,6 +1275,39 @@ pub fn req_allows_major(req: &semver::VersionReq, major: u64) -> bool {
         }
     }
     candidates.iter().any(|version| req.matches(version))
+}
+
+/// `migration `a`` or `migrations `a`, `b``, for rollback text.
+fn migration_list(migrations: &[(usize, &str)]) -> String {
+    let names: Vec<String> = migrations
+        .iter()
+        .map(|(_, name)| format!("`{name}`"))
+        .collect();
+    let noun = if names.len() == 1 {
+        "migration"
+    } else {
+        "migrations"
+    };
+    format!("{noun} {}", names.join(", "))
+}
+
+/// Whether some file under the member's `src` directory mentions `name`: the tree's evidence
+/// that a declared migration is written. Metadata saved elsewhere has no tree to look at.
+fn sources_mention(member: &Member, name: &str) -> bool {
+    fn walk(dir: &std::path::Path, name: &str) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, name)
+            } else {
+                std::fs::read_to_string(&path).is_ok_and(|text| text.contains(name))
+            }
+        })
+    }
+    walk(member.manifest_dir().join("src").as_std_path(), name)
 }
 
 fn names_of(builder: &Builder<'_>, members: &[usize]) -> String {

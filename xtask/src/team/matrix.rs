@@ -184,6 +184,67 @@ pub struct JobResult {
     pub passed: bool,
     /// How long it took.
     pub duration: Duration,
+    /// The tests its `cargo test` ran, summed over its test binaries.
+    pub tests: TestCounts,
+}
+
+/// Test cases counted from `cargo test`'s `test result:` lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TestCounts {
+    /// Tests that passed.
+    pub passed: u64,
+    /// Tests that failed.
+    pub failed: u64,
+    /// Tests that were ignored.
+    pub ignored: u64,
+}
+
+impl TestCounts {
+    /// Sums the `test result: ok. 3 passed; 0 failed; 1 ignored; …` lines of `cargo test`'s
+    /// output (libtest prints one per test binary and doc-test run).
+    pub fn from_cargo_output(output: &str) -> TestCounts {
+        let mut counts = TestCounts::default();
+        for line in output.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("test result: ") else {
+                continue;
+            };
+            // `rest` is `ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; …`.
+            let fields = rest.split_once(". ").map_or(rest, |(_, fields)| fields);
+            for field in fields.split(';') {
+                let mut words = field.split_whitespace();
+                let (Some(number), Some(what)) = (words.next(), words.next()) else {
+                    continue;
+                };
+                let Ok(number) = number.parse::<u64>() else {
+                    continue;
+                };
+                match what {
+                    "passed" => counts.passed += number,
+                    "failed" => counts.failed += number,
+                    "ignored" => counts.ignored += number,
+                    _ => {}
+                }
+            }
+        }
+        counts
+    }
+
+    fn add(&mut self, other: TestCounts) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.ignored += other.ignored;
+    }
+}
+
+/// The tests counted by every `test-matrix` run in this process, for `ci`'s closing line.
+static TESTS_IN_THIS_PROCESS: std::sync::Mutex<Option<TestCounts>> = std::sync::Mutex::new(None);
+
+/// The tests counted by every `test-matrix` run in this process so far, if one ran.
+pub fn tests_in_this_process() -> Option<TestCounts> {
+    // A poisoned lock only means a panicking thread held it; the counts are still whole.
+    *TESTS_IN_THIS_PROCESS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Every job's result.
@@ -232,11 +293,21 @@ impl Outcome {
         }
         let failed = self.results.iter().filter(|r| !r.passed).count();
         out.push_str(&format!(
-            "{} passed, {failed} failed in {}\n",
+            "feature sets: {} passed, {failed} failed in {}\n",
             self.results.len() - failed,
             format_duration(self.duration)
         ));
+        out.push_str(&format!("{}\n", tests_line(self.tests())));
         out
+    }
+
+    /// The tests every job ran, summed.
+    pub fn tests(&self) -> TestCounts {
+        let mut total = TestCounts::default();
+        for result in &self.results {
+            total.add(result.tests);
+        }
+        total
     }
 
     /// The summary as JSON: `{"version": 1, "partition", "passed", "failed", "seconds",
@@ -262,9 +333,22 @@ impl Outcome {
             "passed": self.results.len() - failed,
             "failed": failed,
             "seconds": round_seconds(self.duration),
+            "tests": {
+                "passed": self.tests().passed,
+                "failed": self.tests().failed,
+                "ignored": self.tests().ignored,
+            },
             "results": results,
         })
     }
+}
+
+/// The closing line: `tests: N passed, N failed, N skipped`.
+pub fn tests_line(tests: TestCounts) -> String {
+    format!(
+        "tests: {} passed, {} failed, {} skipped",
+        tests.passed, tests.failed, tests.ignored
+    )
 }
 
 fn round_seconds(duration: Duration) -> f64 {
@@ -318,14 +402,21 @@ pub fn run(jobs: &[Job], config: &RunConfig) -> anyhow::Result<Outcome> {
             }
             progress.line(&tail);
         }
+        let tests = TestCounts::from_cargo_output(&String::from_utf8_lossy(&output.stdout));
         outcome.results.push(JobResult {
             job: job.clone(),
             passed,
             duration,
+            tests,
         });
     }
     progress.done();
     outcome.duration = started.elapsed();
+    TESTS_IN_THIS_PROCESS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get_or_insert_with(TestCounts::default)
+        .add(outcome.tests());
     match config.format {
         Format::Text => print!("{}", outcome.render_text()),
         Format::Json => println!(
@@ -479,6 +570,11 @@ mod tests {
             },
             passed,
             duration: Duration::from_millis(millis),
+            tests: TestCounts {
+                passed: millis / 100,
+                failed: u64::from(!passed),
+                ignored: 0,
+            },
         };
         let outcome = Outcome {
             results: vec![
@@ -491,5 +587,34 @@ mod tests {
         assert!(!outcome.all_passed());
         insta::assert_snapshot!(outcome.render_text());
         insta::assert_json_snapshot!(outcome.render_json(Some(Partition { index: 1, total: 2 })));
+    }
+
+    #[test]
+    fn counts_tests_from_cargo_output() {
+        let output = "\
+running 3 tests
+test a ... ok
+test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s
+
+running 2 tests
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+test result: garbled
+";
+        assert_eq!(
+            TestCounts::from_cargo_output(output),
+            TestCounts {
+                passed: 4,
+                failed: 1,
+                ignored: 1
+            }
+        );
+        assert_eq!(
+            tests_line(TestCounts::from_cargo_output(output)),
+            "tests: 4 passed, 1 failed, 1 skipped"
+        );
+        assert_eq!(
+            TestCounts::from_cargo_output("no tests here"),
+            TestCounts::default()
+        );
     }
 }

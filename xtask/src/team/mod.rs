@@ -139,6 +139,10 @@ pub fn run_ci(args: CiArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = ci::run(&steps, args.keep_going);
     print!("{}", summary.render());
+    // The test cases behind the verdict, last, so a reader of the log's tail sees them.
+    if let Some(tests) = matrix::tests_in_this_process() {
+        println!("{}", matrix::tests_line(tests));
+    }
     Ok(if summary.all_passed() {
         ExitCode::SUCCESS
     } else {

@@ -271,9 +271,40 @@ fn contract_plan_mermaid_dot_and_explain() {
         [
             explain(&workspace, goal(), "web"),
             explain(&workspace, goal(), "speaker"),
+            explain(&workspace, goal(), "store"),
         ]
         .join("\n")
     );
+}
+
+#[test]
+fn contract_plan_without_declared_migrations_names_none() {
+    let mut workspace = load("contracts");
+    for member in &mut workspace.members {
+        member.migrations = Default::default();
+    }
+    let plan = build_plan(&workspace, &Goal::contract("greet@2").unwrap()).unwrap();
+    let expand = &plan.stages[0];
+    assert_eq!(expand.crates, vec!["api".to_owned()]);
+    assert_eq!(expand.gates, vec!["cargo test -p api".to_owned()]);
+    let retire = plan.stages.last().unwrap();
+    assert_eq!(retire.phase, "retire");
+    assert!(!retire.crates.contains(&"store".to_owned()));
+    assert_eq!(
+        retire.rollback,
+        "revert the retire commit; rollback point: the tree after stage 4"
+    );
+    for stage in &plan.stages {
+        for change in &stage.changes {
+            assert!(
+                !change.change.contains("migration") && !change.change.contains("columns"),
+                "stage {} names a migration: {}",
+                stage.index,
+                change.change
+            );
+        }
+        assert!(!stage.rollback.contains("column"), "{}", stage.rollback);
+    }
 }
 
 // ----- bad input -----
