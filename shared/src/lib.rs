@@ -10,6 +10,9 @@
 //! in one build. This crate does no I/O and depends on no async runtime.
 #![deny(missing_docs)]
 
+#[macro_use]
+mod macros;
+
 pub mod auth;
 pub mod billing;
 pub mod domain;

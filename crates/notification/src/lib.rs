@@ -146,4 +146,26 @@ mod tests {
             Message::Sms { text, .. } if text.as_str().starts_with("Invoice inv-1: 11.90 EUR")
         ));
     }
+
+    #[cfg(feature = "v1")]
+    #[test]
+    fn an_outbox_refusal_reaches_the_caller_unchanged() {
+        use shared::notification::v1::EmailAddress;
+
+        struct Full;
+        impl Outbox for Full {
+            fn enqueue(&self, _: Message) -> Result<MessageId, NotifyError> {
+                Err(NotifyError::Outbox {
+                    message: "queue full".to_owned(),
+                })
+            }
+        }
+
+        let notifier = OutboxNotifier::new(Full);
+        let email = Recipient::Email(EmailAddress::parse("ana@example.com").unwrap());
+        let error = notifier
+            .notify_invoice(&notice_from_invoice(&invoice()), &email)
+            .unwrap_err();
+        assert_eq!(error.to_string(), "outbox rejected message: queue full");
+    }
 }

@@ -1,10 +1,21 @@
-//! Invoice builders for the unit tests.
+//! Invoice builders and schema queries for the unit tests and the integration tests (`tests/it`
+//! includes this file).
 
 use shared::billing::{v1, v2};
 use shared::domain::{
     Amount, Currency, CustomerId, Description, Discount, IdempotencyKey, InvoiceId, Money,
     Quantity, Rate,
 };
+
+/// The rows of `schema_migrations` (version, name, kind), in version order.
+pub(crate) fn schema_rows(conn: &rusqlite::Connection) -> Vec<(u32, String, String)> {
+    conn.prepare("SELECT version, name, kind FROM schema_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
 
 pub(crate) fn id(text: &str) -> InvoiceId {
     InvoiceId::parse(text).unwrap()

@@ -266,18 +266,10 @@ fn check_recorded(conn: &Connection, path: &str) -> Result<u32, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::schema_rows;
 
     fn memory() -> Connection {
         Connection::open_in_memory().unwrap()
-    }
-
-    fn recorded(conn: &Connection) -> Vec<(u32, String, String)> {
-        conn.prepare("SELECT version, name, kind FROM schema_migrations ORDER BY version")
-            .unwrap()
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
     }
 
     fn columns(conn: &Connection, table: &str) -> Vec<String> {
@@ -332,7 +324,7 @@ mod tests {
         let reached = migrate(&mut conn, ":memory:", Target::Expand, Currency::EUR).unwrap();
         assert_eq!(reached, 2);
         assert_eq!(
-            recorded(&conn),
+            schema_rows(&conn),
             [
                 (1, "billing_v1_schema".into(), "expand".into()),
                 (2, "billing_v2_expand".into(), "expand".into()),
@@ -349,7 +341,7 @@ mod tests {
         migrate(&mut conn, ":memory:", Target::Expand, Currency::EUR).unwrap();
         let reached = migrate(&mut conn, ":memory:", Target::Expand, Currency::EUR).unwrap();
         assert_eq!(reached, 2);
-        assert_eq!(recorded(&conn).len(), 2);
+        assert_eq!(schema_rows(&conn).len(), 2);
     }
 
     #[test]
@@ -366,7 +358,7 @@ mod tests {
         );
         assert!(!columns(&conn, "invoices").contains(&"tax_rate_bp".to_owned()));
         assert!(columns(&conn, "invoice_lines").contains(&"tax_rate_bp".to_owned()));
-        assert_eq!(recorded(&conn)[2].2, "contract");
+        assert_eq!(schema_rows(&conn)[2].2, "contract");
     }
 
     #[test]

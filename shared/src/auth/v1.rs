@@ -88,11 +88,6 @@ impl Scope {
         })?;
         Ok(Self(value.to_owned()))
     }
-
-    /// The scope as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Who a token was issued to: a user or service name.
@@ -110,11 +105,6 @@ impl Subject {
     pub fn parse(value: &str) -> Result<Self, ParseError> {
         check("subject", value, Self::MAX_LEN, |ch| !ch.is_control())?;
         Ok(Self(value.to_owned()))
-    }
-
-    /// The subject as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -136,46 +126,9 @@ impl KeyId {
         })?;
         Ok(Self(value.to_owned()))
     }
-
-    /// The key id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-macro_rules! text_newtype_impls {
-    ($($name:ident),*) => {$(
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = ParseError;
-
-            fn try_from(value: String) -> Result<Self, ParseError> {
-                Self::parse(&value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = ParseError;
-
-            fn from_str(value: &str) -> Result<Self, ParseError> {
-                Self::parse(value)
-            }
-        }
-    )*};
-}
-
-text_newtype_impls!(Scope, Subject, KeyId);
+text_newtype_impls!(ParseError; [FromStr]; Scope, Subject, KeyId);
 
 /// What a verified token says: who it is for, what it allows, until when, and which key signed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,13 +1,12 @@
 //! Identifiers and short texts: invoice and customer ids, idempotency keys, line descriptions.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::ParseError;
 
-/// Checks the length and characters of a text value.
-fn check(
+/// Checks the length and characters of a text value: empty, then too long, then the first
+/// character `allowed` refuses.
+pub(crate) fn check(
     what: &'static str,
     value: &str,
     max: usize,
@@ -111,52 +110,7 @@ impl Description {
     }
 }
 
-macro_rules! text_newtype_impls {
-    ($($name:ident),*) => {$(
-        impl $name {
-            /// The value as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = ParseError;
-
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                Self::parse(&value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> Self {
-                value.0
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = ParseError;
-
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
-                Self::parse(value)
-            }
-        }
-    )*};
-}
-
-text_newtype_impls!(InvoiceId, CustomerId, IdempotencyKey, Description);
+text_newtype_impls!(ParseError; [FromStr, AsRef]; InvoiceId, CustomerId, IdempotencyKey, Description);
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ mod money;
 mod quantity;
 
 pub use error::{ArithmeticError, InvoiceError, ParseError};
+pub(crate) use ids::check;
 pub use ids::{CustomerId, Description, IdempotencyKey, InvoiceId};
 pub use money::{Amount, Currency, Money, MoneyError};
 pub use quantity::{Discount, Quantity, Rate};

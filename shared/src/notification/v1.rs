@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CustomerId, InvoiceId, Money, ParseError};
+use crate::domain::{CustomerId, InvoiceId, Money, ParseError, check};
 
 /// The full version of this contract; the single source of truth for tools and diagnostics.
 pub const VERSION: &str = "1.0.0";
@@ -29,13 +29,9 @@ impl EmailAddress {
     /// Parses an email address.
     pub fn parse(value: &str) -> Result<Self, ParseError> {
         const WHAT: &str = "email address";
-        check_len(WHAT, value, Self::MAX_LEN)?;
-        if let Some((at, ch)) = value
-            .char_indices()
-            .find(|&(_, ch)| ch.is_whitespace() || ch.is_control())
-        {
-            return Err(ParseError::InvalidChar { what: WHAT, ch, at });
-        }
+        check(WHAT, value, Self::MAX_LEN, |ch| {
+            !ch.is_whitespace() && !ch.is_control()
+        })?;
         match value.split_once('@') {
             Some((local, domain)) if !local.is_empty() && !domain.is_empty() => {
                 if let Some(at) = domain.find('@') {
@@ -65,7 +61,8 @@ impl PhoneNumber {
     /// Parses a phone number in E.164 form.
     pub fn parse(value: &str) -> Result<Self, ParseError> {
         const WHAT: &str = "phone number";
-        check_len(WHAT, value, 16)?;
+        // Characters are checked below, to report the missing `+` first.
+        check(WHAT, value, 16, |_| true)?;
         let Some(digits) = value.strip_prefix('+') else {
             let ch = value.chars().next().unwrap_or('+');
             return Err(ParseError::InvalidChar {
@@ -120,52 +117,7 @@ impl SmsText {
     }
 }
 
-fn check_len(what: &'static str, value: &str, max: usize) -> Result<(), ParseError> {
-    if value.is_empty() {
-        return Err(ParseError::Empty { what });
-    }
-    if value.len() > max {
-        return Err(ParseError::TooLong {
-            what,
-            len: value.len(),
-            max,
-        });
-    }
-    Ok(())
-}
-
-macro_rules! text_newtype_impls {
-    ($($name:ident),*) => {$(
-        impl $name {
-            /// The value as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = ParseError;
-
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                Self::parse(&value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> Self {
-                value.0
-            }
-        }
-    )*};
-}
-
-text_newtype_impls!(EmailAddress, PhoneNumber, SmsText);
+text_newtype_impls!(ParseError; []; EmailAddress, PhoneNumber, SmsText);
 
 /// Where a notification goes, and so on which channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use gray::{ConfigError, LoadOptions, load};
 
-use crate::{config_dir, options};
+use crate::{config_dir, options, options_with};
 
 struct Case {
     name: &'static str,
@@ -360,11 +360,7 @@ fn every_load_error_names_its_source() {
     let mut report = String::new();
     for case in cases() {
         let dir = config_dir(case.files);
-        let mut options = options(dir.path());
-        options.env = case.env.map(str::to_owned);
-        for (name, value) in case.vars {
-            options.vars.insert((*name).to_owned(), (*value).to_owned());
-        }
+        let options = options_with(dir.path(), case.env, case.vars);
         let error = match load(&options) {
             Ok(_) => panic!("{}: loaded without error", case.name),
             Err(error) => error,

@@ -35,3 +35,13 @@ pub fn options(dir: &Path) -> LoadOptions {
         .with_routes("billing", &["v1", "v2"])
         .with_var("ENABLE_GRAY_CONFIG", "true")
 }
+
+/// [`options`] with `env` named and `vars` set, as the table-driven tests give them.
+pub fn options_with(dir: &Path, env: Option<&str>, vars: &[(&str, &str)]) -> LoadOptions {
+    let mut options = options(dir);
+    options.env = env.map(str::to_owned);
+    for (name, value) in vars {
+        options.vars.insert((*name).to_owned(), (*value).to_owned());
+    }
+    options
+}

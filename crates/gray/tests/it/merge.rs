@@ -2,7 +2,7 @@
 
 use gray::{Layer, LoadOptions, load};
 
-use crate::{config_dir, options};
+use crate::{config_dir, options, options_with};
 
 struct Case {
     name: &'static str,
@@ -197,11 +197,7 @@ fn cases() -> Vec<Case> {
 fn merge_and_provenance_table() {
     for case in cases() {
         let dir = config_dir(case.files);
-        let mut options = options(dir.path());
-        options.env = case.env.map(str::to_owned);
-        for (name, value) in case.vars {
-            options.vars.insert((*name).to_owned(), (*value).to_owned());
-        }
+        let options = options_with(dir.path(), case.env, case.vars);
         let snapshot = load(&options).unwrap_or_else(|error| panic!("{}: {error}", case.name));
         let got: toml::Value = snapshot
             .get(case.key)

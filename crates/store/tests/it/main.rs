@@ -5,4 +5,6 @@ mod cross_reads;
 mod durability;
 mod idempotency;
 mod migrations;
+// The unit tests' invoice builders, so both suites build the same invoices.
+#[path = "../../src/fixtures.rs"]
 mod support;

@@ -5,16 +5,10 @@ use shared::domain::Currency;
 use store::migrations::{self, CONTRACT_BILLING_V2, Target};
 use store::{Store, StoreError};
 
-use crate::support::{id, v1_invoice, v2_invoice};
+use crate::support::{self, id, v1_invoice, v2_invoice};
 
 fn schema_rows(path: &std::path::Path) -> Vec<(u32, String, String)> {
-    let conn = Connection::open(path).unwrap();
-    conn.prepare("SELECT version, name, kind FROM schema_migrations ORDER BY version")
-        .unwrap()
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    support::schema_rows(&Connection::open(path).unwrap())
 }
 
 /// A database as a binary that knew only migration 1 left it: the v1 schema and v1 rows,
