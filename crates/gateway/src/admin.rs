@@ -1,0 +1,241 @@
+//! Admin endpoints: config reload, merged config with provenance, version, metrics and health.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::{ApiError, ConfigLocation};
+use crate::state::{AppState, generation_gauge};
+use crate::version;
+
+/// Refuses admin requests without the admin token (401), before any handler runs.
+pub async fn require_admin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    state.admin_token.check(request.headers())?;
+    Ok(next.run(request).await)
+}
+
+/// The answer of a successful reload.
+#[derive(Debug, Serialize)]
+pub struct Reloaded {
+    /// The generation now serving.
+    pub generation: u64,
+    /// The new snapshot's content hash.
+    pub content_hash: String,
+}
+
+/// `POST /config/reload`: reads every layer again and swaps the result in; on any error the
+/// previous config keeps serving and the answer is 422 naming the file, key and line.
+pub async fn reload(State(state): State<AppState>) -> Result<Json<Reloaded>, ApiError> {
+    let worker = state.clone();
+    // Reading files and compiling rules is blocking work; keep it off the async workers.
+    let outcome = tokio::task::spawn_blocking(move || {
+        worker
+            .config
+            .reload(&worker.load_options)
+            .map(|generation| (generation, worker.config.guard().content_hash().to_owned()))
+    })
+    .await
+    .map_err(|err| ApiError::internal(format!("config reload task failed: {err}")))?;
+    match outcome {
+        Ok((generation, content_hash)) => {
+            state.metrics.record_reload(true);
+            state
+                .metrics
+                .config_generation
+                .set(generation_gauge(generation));
+            Ok(Json(Reloaded {
+                generation,
+                content_hash,
+            }))
+        }
+        Err(error) => {
+            state.metrics.record_reload(false);
+            Err(invalid_config(&error))
+        }
+    }
+}
+
+/// The 422 answer for a config error, with its file, key and line.
+pub fn invalid_config(error: &gray::ConfigError) -> ApiError {
+    ApiError::InvalidConfig {
+        message: error.to_string(),
+        location: ConfigLocation {
+            file: error.file(),
+            key: error.key().map(str::to_owned),
+            line: error.line(),
+        },
+    }
+}
+
+/// The answer of `GET /debug/config`.
+#[derive(Debug, Serialize)]
+pub struct ConfigReport {
+    /// The generation serving.
+    pub generation: u64,
+    /// Its content hash.
+    pub content_hash: String,
+    /// Whether gray routing is on.
+    pub gray_enabled: bool,
+    /// The files and variables it was built from, lowest precedence first.
+    pub sources: Vec<gray::SourceInfo>,
+    /// Every leaf key with its value (secrets redacted) and provenance.
+    pub entries: Vec<ConfigEntry>,
+}
+
+/// One leaf key of the merged config.
+#[derive(Debug, Serialize)]
+pub struct ConfigEntry {
+    /// The dotted key.
+    pub key: String,
+    /// The value in force, or `"<redacted>"`.
+    pub value: serde_json::Value,
+    /// Where the value in force was set: `file:line` or `env:NAME`.
+    pub origin: String,
+    /// Its layer.
+    pub layer: gray::Layer,
+    /// Lower layers that set the key too and were overridden, lowest first.
+    pub overridden: Vec<String>,
+}
+
+/// The merged config of `snapshot` with provenance, secrets redacted.
+pub fn config_report(snapshot: &gray::Snapshot) -> ConfigReport {
+    let entries = snapshot
+        .entries()
+        .into_iter()
+        .map(|entry| {
+            let (winner, lower) = match entry.origins.split_last() {
+                Some((winner, lower)) => (Some(winner), lower),
+                None => (None, &[][..]),
+            };
+            let value = if is_secret_key(&entry.key) {
+                serde_json::Value::String(REDACTED.to_owned())
+            } else {
+                toml_to_json(&entry.value)
+            };
+            ConfigEntry {
+                origin: winner.map(ToString::to_string).unwrap_or_default(),
+                layer: winner.map_or(gray::Layer::Base, |o| o.layer),
+                overridden: lower.iter().map(ToString::to_string).collect(),
+                key: entry.key,
+                value,
+            }
+        })
+        .collect();
+    ConfigReport {
+        generation: snapshot.generation(),
+        content_hash: snapshot.content_hash().to_owned(),
+        gray_enabled: snapshot.gray_enabled(),
+        sources: snapshot.sources().to_vec(),
+        entries,
+    }
+}
+
+/// `GET /debug/config`.
+pub async fn debug_config(State(state): State<AppState>) -> Json<ConfigReport> {
+    Json(config_report(&state.config.current()))
+}
+
+/// `GET /debug/version`.
+pub async fn debug_version() -> Json<version::VersionReport> {
+    Json(version::report())
+}
+
+/// The content type of the OpenMetrics text format, which Prometheus scrapes natively.
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let text = state
+        .metrics
+        .render()
+        .map_err(|err| ApiError::internal(format!("cannot render metrics: {err}")))?;
+    let mut response = text.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
+    Ok(response)
+}
+
+/// The answer of `GET /healthz`.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// Always `ok` when the service answers.
+    pub status: &'static str,
+    /// The config generation serving.
+    pub generation: u64,
+}
+
+/// `GET /healthz`.
+pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        generation: state.config.guard().generation(),
+    })
+}
+
+/// What a redacted value shows.
+pub const REDACTED: &str = "<redacted>";
+
+/// Whether a dotted key names a secret: any of its parts contains `token`, `secret`,
+/// `password` or `key` (case-insensitive).
+pub fn is_secret_key(dotted: &str) -> bool {
+    let lower = dotted.to_ascii_lowercase();
+    ["token", "secret", "password", "key"]
+        .iter()
+        .any(|word| lower.contains(word))
+}
+
+/// A TOML value as JSON (datetimes become their TOML text).
+pub fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(s) => serde_json::Value::String(s.clone()),
+        toml::Value::Integer(i) => serde_json::Value::from(*i),
+        toml::Value::Float(f) => serde_json::Value::from(*f),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(items) => items.iter().map(toml_to_json).collect(),
+        toml::Value::Table(table) => table
+            .iter()
+            .map(|(k, v)| (k.clone(), toml_to_json(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys_are_recognised_in_any_part_and_case() {
+        for key in [
+            "admin.token_env",
+            "db.password",
+            "auth.SECRET",
+            "stripe.api_key",
+            "secrets.db",
+            "keys.primary",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in ["server.listen", "gray.rules[0].name", "storage.path"] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn toml_values_convert_to_json() {
+        let value: toml::Table = toml::from_str("a = 1\nb = [true, 'x']\nc = { d = 1.5 }").unwrap();
+        assert_eq!(
+            toml_to_json(&toml::Value::Table(value)),
+            serde_json::json!({"a": 1, "b": [true, "x"], "c": {"d": 1.5}})
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! What each subcommand does: start the service, show config, explain a gray decision, issue a token.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use auth::{KeyId, Keyring, Scope, SigningKey, Subject};
+
+use crate::admin::{REDACTED, config_report, is_secret_key};
+use crate::admin_auth::AdminToken;
+use crate::cli::{
+    Command, ConfigArgs, ConfigCommand, ConfigShowArgs, ExplainArgs, GrayCommand, ServeArgs,
+    ShowFormat, TokenCommand, TokenIssueArgs,
+};
+use crate::routing::BILLING_DIMENSION;
+use crate::settings::{AuthSettings, NotificationSettings, Settings, StorageSettings};
+use crate::state::{AppState, StateParts};
+use crate::version::BILLING_VERSIONS;
+use shared::notification::v1::{EmailAddress, Recipient};
+
+/// Runs one subcommand to completion.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args),
+        Command::Config(ConfigCommand::Show(args)) => print(&config_show(&args)?),
+        Command::Gray(GrayCommand::Explain(args)) => print(&gray_explain(&args)?),
+        Command::Token(TokenCommand::Issue(args)) => print(&token_issue(&args)?),
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("cannot write to stdout")
+}
+
+/// The load options for `args`: the process environment, `--env` over `ENV`, and the billing
+/// versions this build has as the only routable ones.
+pub fn load_options(args: &ConfigArgs) -> gray::LoadOptions {
+    let mut options = gray::LoadOptions::from_process_env(&args.config_dir)
+        .with_routes(BILLING_DIMENSION, BILLING_VERSIONS);
+    if let Some(env) = &args.env {
+        options = options.with_env(env);
+    }
+    options
+}
+
+/// Loads the config once, naming the directory on failure.
+fn load(options: &gray::LoadOptions) -> anyhow::Result<gray::Snapshot> {
+    gray::load(options)
+        .with_context(|| format!("cannot load config from {}", options.dir.display()))
+}
+
+/// Reads the gateway's sections from a snapshot.
+pub fn settings(snapshot: &gray::Snapshot) -> anyhow::Result<Settings> {
+    snapshot
+        .deserialize::<Settings>()
+        .context("invalid gateway settings")
+}
+
+/// The keyring API tokens are signed and verified with, from the secret in `auth.secret_env`.
+pub fn keyring_from_env(auth: &AuthSettings) -> anyhow::Result<Keyring> {
+    let secret = std::env::var(&auth.secret_env).with_context(|| {
+        format!(
+            "environment variable {} (config key auth.secret_env) must hold the API token signing secret",
+            auth.secret_env
+        )
+    })?;
+    keyring(auth, secret.as_bytes())
+}
+
+/// A keyring with one key named by `auth.key_id`.
+pub fn keyring(auth: &AuthSettings, secret: &[u8]) -> anyhow::Result<Keyring> {
+    let key_id = KeyId::parse(&auth.key_id).context("invalid config key auth.key_id")?;
+    let key = SigningKey::new(key_id, secret)
+        .with_context(|| format!("invalid secret in environment variable {}", auth.secret_env))?;
+    Ok(Keyring::new(key, [])?)
+}
+
+/// Opens (creating and migrating) the invoice database named by `[storage]`.
+pub fn open_store(storage: &StorageSettings) -> anyhow::Result<store::Store> {
+    let options = store::StoreOptions {
+        busy_timeout: std::time::Duration::from_millis(storage.busy_timeout_ms),
+        ..store::StoreOptions::default()
+    };
+    let store = store::Store::open_with(&storage.path, &options).with_context(|| {
+        format!(
+            "cannot open the invoice store (config key storage.path = {})",
+            storage.path.display()
+        )
+    })?;
+    tracing::info!(path = %storage.path.display(), schema_version = store.schema_version(), "invoice store open");
+    Ok(store)
+}
+
+/// The recipient of notices for creates that name none, from `notification.default_email`.
+pub fn default_recipient(settings: &NotificationSettings) -> anyhow::Result<Recipient> {
+    let address = EmailAddress::parse(&settings.default_email)
+        .context("invalid config key notification.default_email")?;
+    Ok(Recipient::Email(address))
+}
+
+/// `gateway serve`: load config, open the store, build the app, serve until a signal.
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let options = load_options(&args.config);
+    let snapshot = load(&options)?;
+    let mut settings = settings(&snapshot)?;
+    if let Some(listen) = args.listen {
+        settings.server.listen = listen;
+    }
+    let admin_token = AdminToken::from_env(&settings.admin.token_env);
+    if !admin_token.is_enabled() {
+        tracing::warn!(
+            var = settings.admin.token_env,
+            "no admin token configured; admin endpoints answer 401"
+        );
+    }
+    let keyring = keyring_from_env(&settings.auth)?;
+    let invoices = Arc::new(open_store(&settings.storage)?);
+    let default_recipient = default_recipient(&settings.notification)?;
+    let config = Arc::new(gray::Store::new(snapshot));
+    let state = AppState::new(StateParts {
+        config,
+        load_options: options,
+        settings: settings.clone(),
+        admin_token,
+        keyring,
+        invoices,
+        default_recipient,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let (listener, bound) = crate::server::bind(settings.server.listen).await?;
+        crate::server::serve(listener, bound, crate::app(state)).await
+    })
+}
+
+/// `gateway config show`: the merged config with provenance, secrets redacted.
+pub fn config_show(args: &ConfigShowArgs) -> anyhow::Result<String> {
+    let snapshot = load(&load_options(&args.config))?;
+    let mut report = config_report(&snapshot);
+    if let Some(key) = &args.key {
+        report.entries.retain(|entry| {
+            entry.key == *key
+                || entry
+                    .key
+                    .strip_prefix(key.as_str())
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+        });
+        if report.entries.is_empty() {
+            bail!("config key `{key}` does not exist");
+        }
+    }
+    match args.format {
+        ShowFormat::Json => {
+            let mut text =
+                serde_json::to_string_pretty(&report).context("cannot render config as json")?;
+            text.push('\n');
+            Ok(text)
+        }
+        ShowFormat::Toml => {
+            let mut text = String::new();
+            for entry in &report.entries {
+                let value = if is_secret_key(&entry.key) {
+                    toml::Value::String(REDACTED.to_owned())
+                } else {
+                    json_to_toml(&entry.value)
+                };
+                // Writing to a String cannot fail.
+                let _ = writeln!(text, "{} = {}  # {}", entry.key, value, entry.origin);
+            }
+            Ok(text)
+        }
+    }
+}
+
+/// The TOML form of a JSON value that came from TOML (so it has no nulls).
+fn json_to_toml(value: &serde_json::Value) -> toml::Value {
+    match value {
+        serde_json::Value::Null => toml::Value::String(String::new()),
+        serde_json::Value::Bool(b) => toml::Value::Boolean(*b),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map(toml::Value::Integer)
+            .or_else(|| n.as_f64().map(toml::Value::Float))
+            .unwrap_or_else(|| toml::Value::String(n.to_string())),
+        serde_json::Value::String(s) => toml::Value::String(s.clone()),
+        serde_json::Value::Array(items) => {
+            toml::Value::Array(items.iter().map(json_to_toml).collect())
+        }
+        serde_json::Value::Object(map) => toml::Value::Table(
+            map.iter()
+                .map(|(k, v)| (k.clone(), json_to_toml(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// `gateway gray explain`: the route, rule, reason and bucket a request would get.
+pub fn gray_explain(args: &ExplainArgs) -> anyhow::Result<String> {
+    let mut options = load_options(&args.config);
+    if !args.labels.is_empty() {
+        // `--label` replaces INSTANCE_LABELS, the highest-precedence source of labels.
+        let labels = args
+            .labels
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        options = options.with_var(gray::INSTANCE_LABELS_VAR, &labels);
+    }
+    let snapshot = load(&options)?;
+    let headers = PairHeaders(&args.headers);
+    use gray::HeaderLookup as _;
+    let decision = snapshot.decide(
+        BILLING_DIMENSION,
+        &gray::RequestView {
+            path: &args.path,
+            headers: &headers,
+        },
+    );
+    let mut text = String::new();
+    let _ = writeln!(text, "path:    {}", args.path);
+    let _ = writeln!(
+        text,
+        "route:   {BILLING_DIMENSION} = {}",
+        decision.route.unwrap_or("(none)")
+    );
+    let _ = writeln!(text, "rule:    {}", decision.rule.unwrap_or("(none)"));
+    let _ = writeln!(text, "reason:  {}", decision.reason.as_str());
+    match decision.bucket {
+        Some(bucket) => {
+            let _ = writeln!(text, "bucket:  {bucket}");
+        }
+        None => {
+            let _ = writeln!(text, "bucket:  (none)");
+        }
+    }
+    if let Some(detail) = decision.detail {
+        let _ = writeln!(text, "detail:  {detail}");
+    }
+    if let Some(rule) = decision.rule
+        && let Some(origin) = snapshot
+            .rules()
+            .iter()
+            .find(|r| r.name == rule)
+            .map(|r| &r.origin)
+    {
+        let _ = writeln!(text, "defined: {origin}");
+    }
+    for rule in snapshot.rules() {
+        let _ = write!(text, "  rule {}:", rule.name);
+        if !rule.enabled {
+            let _ = write!(text, " disabled");
+        } else if let Some(why) = &rule.inactive_because {
+            let _ = write!(text, " inactive ({why})");
+        } else {
+            let _ = write!(text, " active");
+        }
+        if let Some(percentage) = &rule.percentage {
+            let key = match &percentage.bucket_by {
+                gray::BucketBy::Header(name) => headers.header(name).map(str::to_owned),
+                gray::BucketBy::Label(name) => snapshot
+                    .labels()
+                    .find(|(label, _, _)| label == name)
+                    .map(|(_, value, _)| value.to_owned()),
+            };
+            match key {
+                Some(key) => {
+                    let bucket = gray::bucket(&percentage.group, &key);
+                    let _ = write!(
+                        text,
+                        "; bucket {bucket} {} {}%",
+                        if bucket <= percentage.percent {
+                            "<="
+                        } else {
+                            ">"
+                        },
+                        percentage.percent
+                    );
+                }
+                None => {
+                    let _ = write!(text, "; no sticky key in this request");
+                }
+            }
+        }
+        text.push('\n');
+    }
+    let labels: Vec<String> = snapshot
+        .labels()
+        .map(|(key, value, _)| format!("{key}={value}"))
+        .collect();
+    let labels = if labels.is_empty() {
+        "(none)".to_owned()
+    } else {
+        labels.join(",")
+    };
+    let _ = writeln!(text, "labels:  {labels}");
+    let _ = writeln!(
+        text,
+        "gray:    {} (content hash {})",
+        if snapshot.gray_enabled() {
+            "enabled"
+        } else {
+            "disabled"
+        },
+        &snapshot.content_hash()[..snapshot.content_hash().len().min(12)]
+    );
+    Ok(text)
+}
+
+/// `gateway token issue`: a bearer token for the API, signed with the configured key.
+pub fn token_issue(args: &TokenIssueArgs) -> anyhow::Result<String> {
+    let snapshot = load(&load_options(&args.config))?;
+    let settings = settings(&snapshot)?;
+    let keyring = keyring_from_env(&settings.auth)?;
+    let subject = Subject::parse(&args.subject).context("invalid --subject")?;
+    let scopes = args
+        .scopes
+        .iter()
+        .map(|s| Scope::parse(s).with_context(|| format!("invalid --scope {s}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let now = crate::invoices::unix_now();
+    let token = keyring.issue(&subject, &scopes, now.saturating_add(args.ttl_seconds));
+    Ok(format!("{token}\n"))
+}
+
+/// `--header` pairs as gray reads them; names compare case-insensitively, the first match wins.
+struct PairHeaders<'a>(&'a [(String, String)]);
+
+impl gray::HeaderLookup for PairHeaders<'_> {
+    fn header(&self, lowercase_name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(lowercase_name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_recipient_must_be_an_email_address() {
+        let ok = default_recipient(&NotificationSettings {
+            default_email: "ops@example.com".to_owned(),
+        })
+        .unwrap();
+        assert!(matches!(ok, Recipient::Email(_)));
+        let err = default_recipient(&NotificationSettings {
+            default_email: "not-an-address".to_owned(),
+        })
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("invalid config key notification.default_email"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn keyrings_need_a_valid_key_id_and_a_long_secret() {
+        let auth = AuthSettings::default();
+        assert!(keyring(&auth, &[1; 32]).is_ok());
+        let err = keyring(&auth, &[1; 8]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("GRAYWORK_AUTH_SECRET"),
+            "{err:#}"
+        );
+        let bad_id = AuthSettings {
+            key_id: "has space".to_owned(),
+            ..AuthSettings::default()
+        };
+        let err = keyring(&bad_id, &[1; 32]).unwrap_err();
+        assert!(format!("{err:#}").contains("auth.key_id"), "{err:#}");
+    }
+
+    #[test]
+    fn json_values_from_toml_convert_back() {
+        let value = serde_json::json!({"a": [1, 2.5, true, "x"]});
+        assert_eq!(
+            json_to_toml(&value).to_string(),
+            "{ a = [1, 2.5, true, \"x\"] }"
+        );
+    }
+}

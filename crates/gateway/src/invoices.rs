@@ -1,0 +1,542 @@
+//! The invoice API: create and read invoices through billing v1 or v2, explicitly or by gray rules.
+//!
+//! - `POST /api/v1/invoices`, `POST /api/v2/invoices`: the body is the contract's request
+//!   (`shared::billing::vN::InvoiceRequest`), plus two gateway fields: `notify` (an email or
+//!   SMS recipient) and, for v2, `idempotency_key` (or the `Idempotency-Key` header).
+//! - `POST /api/invoices`: a v1-shaped request; gray rules pick the version that serves it. On
+//!   v2 the request is converted with `shared::billing::bridge::request_to_v2`.
+//! - `GET /api/v1/invoices/{id}`, `GET /api/v2/invoices/{id}`, `GET /api/invoices/{id}`.
+//!
+//! Every answer that involved a billing version carries it in `X-Billing-Version`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use auth::{Claims, Scope, VerifyError};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use shared::billing::{bridge, v1, v2};
+use shared::domain::{IdempotencyKey, InvoiceId};
+use shared::notification::v1::Recipient;
+
+use crate::ServedBy;
+use crate::admin_auth::bearer_token;
+use crate::error::ApiError;
+use crate::routing::{BillingVersion, route_request};
+use crate::state::AppState;
+
+/// The scope that allows reading invoices.
+pub const READ_SCOPE: &str = "invoices:read";
+/// The scope that allows creating invoices.
+pub const WRITE_SCOPE: &str = "invoices:write";
+
+/// The response header naming the billing version that served a request.
+pub static BILLING_VERSION_HEADER: HeaderName = HeaderName::from_static("x-billing-version");
+/// The request header carrying a v2 idempotency key.
+pub static IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+/// The response header set when a create returned an invoice stored by an earlier request.
+pub static REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// Checks the request's bearer token and that it grants `scope`: 401 without a valid token,
+/// 403 with a valid token that lacks the scope.
+pub fn authorize(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Claims, ApiError> {
+    let token = bearer_token(headers)?;
+    let claims =
+        state
+            .keyring
+            .verify(token, unix_now())
+            .map_err(|error| ApiError::Unauthorized {
+                message: format!("invalid bearer token: {error}"),
+            })?;
+    let scope = Scope::parse(scope).map_err(ApiError::internal)?;
+    claims.require_scope(&scope).map_err(|error| match error {
+        VerifyError::MissingScope { scope } => ApiError::Forbidden {
+            message: format!("token lacks scope {scope}"),
+        },
+        other => ApiError::Unauthorized {
+            message: format!("invalid bearer token: {other}"),
+        },
+    })?;
+    Ok(claims)
+}
+
+/// `POST /api/v1/invoices`.
+pub async fn create_v1(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    BillingVersion::V1.require_built()?;
+    authorize(&state, &headers, WRITE_SCOPE)?;
+    let (request, envelope) = split_body(body?.0, &headers)?;
+    if envelope.idempotency_key.is_some() {
+        return Err(ApiError::Unprocessable {
+            message:
+                "billing v1 takes no idempotency key; the invoice id makes v1 creates safe to retry"
+                    .to_owned(),
+        });
+    }
+    let request: v1::InvoiceRequest = parse_request(request)?;
+    Ok(run_create(state, Creation::V1(request), envelope.notify).await)
+}
+
+/// `POST /api/v2/invoices`.
+pub async fn create_v2(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    BillingVersion::V2.require_built()?;
+    authorize(&state, &headers, WRITE_SCOPE)?;
+    let (request, envelope) = split_body(body?.0, &headers)?;
+    let request: v2::InvoiceRequest = parse_request(request)?;
+    let key = envelope
+        .idempotency_key
+        .unwrap_or_else(|| bridge::idempotency_key_for(request.invoice_id()));
+    Ok(run_create(state, Creation::V2(request, key), envelope.notify).await)
+}
+
+/// `POST /api/invoices`: a v1-shaped request served by the version gray rules pick.
+pub async fn create_routed(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, WRITE_SCOPE)?;
+    let (request, envelope) = split_body(body?.0, &headers)?;
+    let request: v1::InvoiceRequest = parse_request(request)?;
+    let routed = route_request(&state.config.guard(), &state.metrics, uri.path(), &headers);
+    let creation = match routed.version {
+        // The client cannot know which version serves it, so a key is accepted either way;
+        // v1 has none and replays by invoice id instead.
+        BillingVersion::V1 => Creation::V1(request),
+        BillingVersion::V2 => {
+            let key = envelope
+                .idempotency_key
+                .unwrap_or_else(|| bridge::idempotency_key_for(request.invoice_id()));
+            let request =
+                bridge::request_to_v2(&request).map_err(|error| ApiError::Unprocessable {
+                    message: format!("invalid invoice: {error}"),
+                })?;
+            Creation::V2(request, key)
+        }
+    };
+    Ok(run_create(state, creation, envelope.notify).await)
+}
+
+/// `GET /api/v1/invoices/{id}`.
+pub async fn get_v1(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    BillingVersion::V1.require_built()?;
+    authorize(&state, &headers, READ_SCOPE)?;
+    run_read(state, BillingVersion::V1, parse_id(&id)?).await
+}
+
+/// `GET /api/v2/invoices/{id}`.
+pub async fn get_v2(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    BillingVersion::V2.require_built()?;
+    authorize(&state, &headers, READ_SCOPE)?;
+    run_read(state, BillingVersion::V2, parse_id(&id)?).await
+}
+
+/// `GET /api/invoices/{id}`: read through the version gray rules pick.
+pub async fn get_routed(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, READ_SCOPE)?;
+    let id = parse_id(&id)?;
+    let routed = route_request(&state.config.guard(), &state.metrics, uri.path(), &headers);
+    run_read(state, routed.version, id).await
+}
+
+/// Gateway fields a create body may carry beside the contract's request.
+#[derive(Debug, Default)]
+struct Envelope {
+    idempotency_key: Option<IdempotencyKey>,
+    notify: Option<Recipient>,
+}
+
+/// Splits the gateway's fields (`idempotency_key`, `notify`) off a create body, and merges
+/// the `Idempotency-Key` header in.
+fn split_body(body: Value, headers: &HeaderMap) -> Result<(Value, Envelope), ApiError> {
+    let Value::Object(mut fields) = body else {
+        return Err(ApiError::Unprocessable {
+            message: "request body must be a json object".to_owned(),
+        });
+    };
+    let from_body = match fields.remove("idempotency_key") {
+        None => None,
+        Some(Value::String(text)) => Some(parse_key(&text)?),
+        Some(_) => {
+            return Err(ApiError::Unprocessable {
+                message: "field `idempotency_key` must be a string".to_owned(),
+            });
+        }
+    };
+    let from_header = match headers.get(&IDEMPOTENCY_KEY_HEADER) {
+        None => None,
+        Some(value) => Some(parse_key(value.to_str().map_err(|_| {
+            ApiError::BadRequest {
+                message: "header Idempotency-Key is not valid text".to_owned(),
+            }
+        })?)?),
+    };
+    let idempotency_key = match (from_header, from_body) {
+        (Some(header), Some(body)) if header != body => {
+            return Err(ApiError::Unprocessable {
+                message: "the Idempotency-Key header and the `idempotency_key` field differ"
+                    .to_owned(),
+            });
+        }
+        (header, body) => header.or(body),
+    };
+    let notify = match fields.remove("notify") {
+        None => None,
+        Some(value) => Some(serde_json::from_value::<Recipient>(value).map_err(|error| {
+            ApiError::Unprocessable {
+                message: format!(
+                    "field `notify` must be {{\"email\": ADDRESS}} or {{\"sms\": NUMBER}}: {error}"
+                ),
+            }
+        })?),
+    };
+    Ok((
+        Value::Object(fields),
+        Envelope {
+            idempotency_key,
+            notify,
+        },
+    ))
+}
+
+fn parse_key(text: &str) -> Result<IdempotencyKey, ApiError> {
+    IdempotencyKey::parse(text).map_err(|error| ApiError::Unprocessable {
+        message: error.to_string(),
+    })
+}
+
+/// Deserializes a contract request, turning serde's message into a 422.
+fn parse_request<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|error| ApiError::Unprocessable {
+        message: format!("invalid invoice request: {error}"),
+    })
+}
+
+fn parse_id(text: &str) -> Result<InvoiceId, ApiError> {
+    InvoiceId::parse(text).map_err(|error| ApiError::BadRequest {
+        message: error.to_string(),
+    })
+}
+
+/// A create, after parsing, for one version.
+enum Creation {
+    V1(v1::InvoiceRequest),
+    V2(v2::InvoiceRequest, IdempotencyKey),
+}
+
+/// What a create produced.
+struct Created {
+    version: BillingVersion,
+    id: InvoiceId,
+    outcome: store::Outcome,
+    body: Value,
+}
+
+impl Creation {
+    fn version(&self) -> BillingVersion {
+        match self {
+            Self::V1(_) => BillingVersion::V1,
+            Self::V2(..) => BillingVersion::V2,
+        }
+    }
+}
+
+/// Creates the invoice through its version. Errors from here on are that version's errors, so
+/// they carry the version too: the error rate by version counts them.
+async fn run_create(state: AppState, creation: Creation, notify: Option<Recipient>) -> Response {
+    let version = creation.version();
+    match create(state, creation, notify).await {
+        Ok(response) => response,
+        Err(error) => versioned_error(error, version),
+    }
+}
+
+async fn create(
+    state: AppState,
+    creation: Creation,
+    notify: Option<Recipient>,
+) -> Result<Response, ApiError> {
+    // Pricing is cheap, but the store blocks on SQLite; the whole create runs off the async
+    // workers so one slow disk write never stalls other requests.
+    let created = tokio::task::spawn_blocking(move || {
+        let recipient = notify.unwrap_or_else(|| state.default_recipient.clone());
+        match creation {
+            Creation::V1(request) => create_v1_blocking(&state, &request, &recipient),
+            Creation::V2(request, key) => create_v2_blocking(&state, &request, &key, &recipient),
+        }
+    })
+    .await
+    .map_err(|error| ApiError::internal(format!("invoice create task failed: {error}")))??;
+    let status = match created.outcome {
+        store::Outcome::Created => StatusCode::CREATED,
+        store::Outcome::Replayed => StatusCode::OK,
+    };
+    let mut response = (status, Json(created.body)).into_response();
+    mark(&mut response, created.version);
+    let location = format!("/api/{}/invoices/{}", created.version, created.id);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    if created.outcome == store::Outcome::Replayed {
+        response
+            .headers_mut()
+            .insert(REPLAYED_HEADER.clone(), HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+#[cfg(feature = "v1")]
+fn create_v1_blocking(
+    state: &AppState,
+    request: &v1::InvoiceRequest,
+    recipient: &Recipient,
+) -> Result<Created, ApiError> {
+    use shared::billing::v1::Billing as _;
+    let invoice = state
+        .billing
+        .create_invoice(request)
+        .map_err(billing_v1_error)?;
+    let stored = state.invoices.create_v1(&invoice).map_err(store_error)?;
+    if stored.outcome == store::Outcome::Created {
+        notify(
+            state,
+            &notification::notice_from_invoice(&stored.invoice),
+            recipient,
+        );
+    }
+    Ok(Created {
+        version: BillingVersion::V1,
+        id: stored.invoice.id().clone(),
+        outcome: stored.outcome,
+        body: to_json(&stored.invoice)?,
+    })
+}
+
+#[cfg(not(feature = "v1"))]
+fn create_v1_blocking(
+    _state: &AppState,
+    _request: &v1::InvoiceRequest,
+    _recipient: &Recipient,
+) -> Result<Created, ApiError> {
+    Err(ApiError::VersionNotBuilt {
+        version: BillingVersion::V1.as_str().to_owned(),
+    })
+}
+
+#[cfg(feature = "v2")]
+fn create_v2_blocking(
+    state: &AppState,
+    request: &v2::InvoiceRequest,
+    key: &IdempotencyKey,
+    recipient: &Recipient,
+) -> Result<Created, ApiError> {
+    use shared::billing::v2::Billing as _;
+    let invoice = state
+        .billing
+        .create_invoice(request, key)
+        .map_err(billing_v2_error)?;
+    let stored = state.invoices.create_v2(&invoice).map_err(store_error)?;
+    if stored.outcome == store::Outcome::Created {
+        notify(state, &notice_from_v2(&stored.invoice), recipient);
+    }
+    Ok(Created {
+        version: BillingVersion::V2,
+        id: stored.invoice.id().clone(),
+        outcome: stored.outcome,
+        body: to_json(&stored.invoice)?,
+    })
+}
+
+#[cfg(not(feature = "v2"))]
+fn create_v2_blocking(
+    _state: &AppState,
+    _request: &v2::InvoiceRequest,
+    _key: &IdempotencyKey,
+    _recipient: &Recipient,
+) -> Result<Created, ApiError> {
+    Err(ApiError::VersionNotBuilt {
+        version: BillingVersion::V2.as_str().to_owned(),
+    })
+}
+
+/// The notice for a v2 invoice; the notification crate reads v1 invoices only, and a notice
+/// carries its own currency, so any v2 invoice has one.
+#[cfg(feature = "v2")]
+fn notice_from_v2(invoice: &v2::Invoice) -> shared::notification::v1::InvoiceNotice {
+    let totals = invoice.totals();
+    shared::notification::v1::InvoiceNotice::new(
+        invoice.id().clone(),
+        invoice.customer().clone(),
+        invoice.lines().len(),
+        totals.subtotal(),
+        totals.tax(),
+        totals.total(),
+    )
+}
+
+/// Queues the notice. The invoice is already committed, so a failure here is logged rather
+/// than returned: answering with an error would invite a retry of a create that succeeded.
+#[cfg(any(feature = "v1", feature = "v2"))]
+fn notify(
+    state: &AppState,
+    notice: &shared::notification::v1::InvoiceNotice,
+    recipient: &Recipient,
+) {
+    use shared::notification::v1::Notifier as _;
+    match state.notifier.notify_invoice(notice, recipient) {
+        Ok(message_id) => {
+            tracing::debug!(invoice = %notice.invoice_id(), %message_id, "invoice notice queued");
+        }
+        Err(error) => {
+            tracing::error!(invoice = %notice.invoice_id(), %error, "cannot queue invoice notice");
+        }
+    }
+}
+
+/// Reads the invoice through `version`, which must be built; errors from the read carry the
+/// version, as for creates.
+async fn run_read(
+    state: AppState,
+    version: BillingVersion,
+    id: InvoiceId,
+) -> Result<Response, ApiError> {
+    version.require_built()?;
+    Ok(match read(state, version, id).await {
+        Ok(response) => response,
+        Err(error) => versioned_error(error, version),
+    })
+}
+
+async fn read(
+    state: AppState,
+    version: BillingVersion,
+    id: InvoiceId,
+) -> Result<Response, ApiError> {
+    let found = tokio::task::spawn_blocking(move || match version {
+        BillingVersion::V1 => state
+            .invoices
+            .get_v1(&id)
+            .map_err(store_error)
+            .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
+            .map(|body| (id, body)),
+        BillingVersion::V2 => state
+            .invoices
+            .get_v2(&id)
+            .map_err(store_error)
+            .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
+            .map(|body| (id, body)),
+    })
+    .await
+    .map_err(|error| ApiError::internal(format!("invoice read task failed: {error}")))?;
+    let (id, body) = found.map_err(|error| match error {
+        ApiError::NeedsNewerVersion { id, reason, .. } => ApiError::NeedsNewerVersion {
+            id,
+            requested: version.as_str(),
+            needs: BillingVersion::V2.as_str(),
+            reason,
+        },
+        other => other,
+    })?;
+    let body = body.ok_or_else(|| ApiError::NotFound {
+        message: format!("invoice {id} does not exist"),
+    })?;
+    let mut response = Json(body).into_response();
+    mark(&mut response, version);
+    Ok(response)
+}
+
+/// An error response that names the version that produced it.
+fn versioned_error(error: ApiError, version: BillingVersion) -> Response {
+    let mut response = error.into_response();
+    mark(&mut response, version);
+    response
+}
+
+/// Names the serving version in the response header and for the metrics middleware.
+fn mark(response: &mut Response, version: BillingVersion) {
+    response.headers_mut().insert(
+        BILLING_VERSION_HEADER.clone(),
+        HeaderValue::from_static(version.as_str()),
+    );
+    response.extensions_mut().insert(ServedBy(version));
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(value)
+        .map_err(|error| ApiError::internal(format!("cannot encode invoice: {error}")))
+}
+
+/// How store errors answer: conflicts are 409, the rest is ours (500, details logged).
+fn store_error(error: store::StoreError) -> ApiError {
+    match error {
+        store::StoreError::NeedsV2 { id, reason } => ApiError::NeedsNewerVersion {
+            id: id.to_string(),
+            requested: BillingVersion::V1.as_str(),
+            needs: BillingVersion::V2.as_str(),
+            reason: reason.to_string(),
+        },
+        conflict @ (store::StoreError::IdempotencyConflict { .. }
+        | store::StoreError::DuplicateInvoice { .. }) => ApiError::Conflict {
+            message: conflict.to_string(),
+        },
+        other => ApiError::internal(other),
+    }
+}
+
+#[cfg(feature = "v1")]
+fn billing_v1_error(error: v1::BillingError) -> ApiError {
+    match error {
+        v1::BillingError::Invoice(error) => ApiError::Unprocessable {
+            message: format!("invalid invoice: {error}"),
+        },
+        v1::BillingError::RequiresV2(reason) => ApiError::Unprocessable {
+            message: format!("billing v1 cannot create this invoice ({reason}); use billing v2"),
+        },
+        other => ApiError::internal(other),
+    }
+}
+
+#[cfg(feature = "v2")]
+fn billing_v2_error(error: v2::BillingError) -> ApiError {
+    match error {
+        v2::BillingError::Invoice(error) => ApiError::Unprocessable {
+            message: format!("invalid invoice: {error}"),
+        },
+        unsupported @ v2::BillingError::UnsupportedCurrency { .. } => ApiError::Unprocessable {
+            message: unsupported.to_string(),
+        },
+        other => ApiError::internal(other),
+    }
+}

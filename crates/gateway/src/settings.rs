@@ -1,0 +1,163 @@
+//! The gateway's own config sections (`[server]`, `[admin]`, `[storage]`, `[auth]`), with defaults.
+//!
+//! Every key has a default here, so `gateway serve` runs with an empty `base.toml`. Keys this
+//! module does not know are ignored: they belong to other readers of the same config.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// `[server]`: how the service listens and what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// The listen address. Loopback unless configured otherwise.
+    pub listen: SocketAddr,
+    /// The longest a request may take, body included, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// The largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl ServerSettings {
+    /// The request timeout as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+            request_timeout_ms: 10_000,
+            body_limit_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// `[admin]`: where the admin token comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AdminSettings {
+    /// The environment variable holding the admin token. The token itself never sits in a file.
+    pub token_env: String,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            token_env: "GRAYWORK_ADMIN_TOKEN".to_owned(),
+        }
+    }
+}
+
+/// `[storage]`: the invoice database.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct StorageSettings {
+    /// The SQLite database file; its directory is created when missing.
+    pub path: PathBuf,
+    /// How long a write waits for a lock held by another connection, in milliseconds.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("data/gateway.db"),
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// `[auth]`: the key API bearer tokens are signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// The id tokens name their signing key by.
+    pub key_id: String,
+    /// The environment variable holding the signing secret (at least 32 bytes).
+    pub secret_env: String,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            key_id: "gateway-1".to_owned(),
+            secret_env: "GRAYWORK_AUTH_SECRET".to_owned(),
+        }
+    }
+}
+
+/// `[notification]`: where invoice notices go when a create names no recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct NotificationSettings {
+    /// The email address notices go to when the request has no `notify` field.
+    pub default_email: String,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            default_email: "billing@example.com".to_owned(),
+        }
+    }
+}
+
+/// All of the gateway's sections, read once at start. Changing them needs a restart; only the
+/// gray rules change on reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `[server]`.
+    pub server: ServerSettings,
+    /// `[admin]`.
+    pub admin: AdminSettings,
+    /// `[storage]`.
+    pub storage: StorageSettings,
+    /// `[auth]`.
+    pub auth: AuthSettings,
+    /// `[notification]`.
+    pub notification: NotificationSettings,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_listen_on_loopback_8080_and_store_in_data() {
+        let settings = Settings::default();
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.storage.path, PathBuf::from("data/gateway.db"));
+        assert_eq!(settings.admin.token_env, "GRAYWORK_ADMIN_TOKEN");
+        assert_eq!(settings.server.request_timeout(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn partial_sections_keep_the_other_defaults() {
+        let settings: Settings = serde_json::from_value(serde_json::json!({
+            "server": {"listen": "0.0.0.0:9000"},
+            "storage": {"path": "/var/lib/gateway.db"},
+            "gray": {"enabled": true},
+        }))
+        .unwrap();
+        assert_eq!(settings.server.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(settings.server.body_limit_bytes, 64 * 1024);
+        assert_eq!(settings.storage.path, PathBuf::from("/var/lib/gateway.db"));
+        assert_eq!(settings.storage.busy_timeout_ms, 5_000);
+    }
+
+    #[test]
+    fn wrong_types_are_errors() {
+        let err = serde_json::from_value::<Settings>(serde_json::json!({
+            "server": {"listen": "not an address"},
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("invalid socket address"), "{err}");
+    }
+}

@@ -1,0 +1,269 @@
+//! Admin endpoints in process: auth, reload, debug config and version, metrics, health.
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+
+use crate::support::{ADMIN_TOKEN, TestApp, admin, base_toml, request};
+
+const ADMIN_ENDPOINTS: &[(&str, &str)] = &[
+    ("POST", "/config/reload"),
+    ("GET", "/debug/config"),
+    ("GET", "/debug/version"),
+    ("GET", "/metrics"),
+    ("GET", "/healthz"),
+];
+
+#[tokio::test]
+async fn every_admin_endpoint_needs_the_admin_token() {
+    let app = TestApp::new();
+    for (method, path) in ADMIN_ENDPOINTS {
+        let method: Method = method.parse().unwrap();
+        for bearer in [
+            None,
+            Some("wrong-token"),
+            Some(&crate::support::token(&["invoices:read"])[..]),
+        ] {
+            let reply = app
+                .send(
+                    request(method.clone(), path, bearer)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} {bearer:?}"
+            );
+            assert_eq!(reply.error_code(), "unauthorized");
+            assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+        }
+        let reply = app.send(admin(method.clone(), path)).await;
+        assert!(
+            reply.status.is_success(),
+            "{method} {path}: {}",
+            reply.status
+        );
+    }
+}
+
+#[tokio::test]
+async fn healthz_reports_the_generation() {
+    let app = TestApp::new();
+    let reply = app.send(admin(Method::GET, "/healthz")).await;
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"status": "ok", "generation": 1})
+    );
+}
+
+#[tokio::test]
+async fn reload_returns_the_new_generation_and_counts_it() {
+    let app = TestApp::new();
+    let reply = app.send(admin(Method::POST, "/config/reload")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["generation"], 2);
+    assert_eq!(reply.json()["content_hash"].as_str().unwrap().len(), 64);
+    let reply = app.send(admin(Method::POST, "/config/reload")).await;
+    assert_eq!(reply.json()["generation"], 3);
+    let metrics = app.send(admin(Method::GET, "/metrics")).await.text();
+    assert!(
+        metrics.contains("config_reloads_total{result=\"success\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("config_generation 3"), "{metrics}");
+}
+
+/// The broken rule routes to a version this build has, so the percentage is what fails.
+#[cfg(any(feature = "v1", feature = "v2"))]
+#[tokio::test]
+async fn an_invalid_config_is_422_with_file_key_and_line_and_the_old_config_keeps_serving() {
+    let app = TestApp::new();
+    app.write(
+        "gray/canary.toml",
+        &format!(
+            "[[gray.rules]]\nname = \"canary-header\"\nroute = {{ billing = \"{}\" }}\nheaders = {{ \"X-Canary\" = \"v2\" }}\npercent = 250\n",
+            gateway::routing::BillingVersion::fallback()
+        ),
+    );
+    let reply = app.send(admin(Method::POST, "/config/reload")).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = &reply.json()["error"];
+    assert_eq!(error["code"], "invalid_config");
+    assert_eq!(error["file"], "gray/canary.toml");
+    assert_eq!(error["line"], 5);
+    assert_eq!(error["key"], "gray.rules[0].percent");
+
+    app.write("base.toml", "[server\nlisten = 1\n");
+    let reply = app.send(admin(Method::POST, "/config/reload")).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = &reply.json()["error"];
+    assert_eq!(error["file"], "base.toml");
+    assert_eq!(error["line"], 1);
+
+    let health = app.send(admin(Method::GET, "/healthz")).await;
+    assert_eq!(health.json()["generation"], 1);
+    let metrics = app.send(admin(Method::GET, "/metrics")).await.text();
+    assert!(
+        metrics.contains("config_reloads_total{result=\"failure\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("config_generation 1"), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_route_to_a_version_the_build_lacks_is_a_reload_error() {
+    let app = TestApp::new();
+    app.write(
+        "gray/canary.toml",
+        "[[gray.rules]]\nname = \"to-v3\"\nroute = { billing = \"v3\" }\n",
+    );
+    let reply = app.send(admin(Method::POST, "/config/reload")).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.json()["error"]["file"], "gray/canary.toml");
+    assert!(
+        reply.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("v3")
+    );
+}
+
+#[tokio::test]
+async fn debug_config_shows_provenance_and_redacts_secrets() {
+    let app = TestApp::new();
+    let reply = app.send(admin(Method::GET, "/debug/config")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let body = reply.json();
+    assert_eq!(body["generation"], 1);
+    assert_eq!(body["gray_enabled"], true);
+    let entries = body["entries"].as_array().unwrap();
+    let entry = |key: &str| {
+        entries
+            .iter()
+            .find(|e| e["key"] == key)
+            .unwrap_or_else(|| panic!("no entry {key} in {entries:?}"))
+            .clone()
+    };
+    assert_eq!(entry("server.body_limit_bytes")["value"], 4096);
+    assert_eq!(entry("server.body_limit_bytes")["origin"], "base.toml:4");
+    assert_eq!(entry("server.body_limit_bytes")["layer"], "base");
+    if crate::support::ANY_VERSION {
+        assert_eq!(
+            entry("gray.default.billing")["value"],
+            gateway::routing::BillingVersion::fallback().as_str()
+        );
+    }
+    for secret in [
+        "admin.token_env",
+        "admin.db_password",
+        "auth.key_id",
+        "auth.secret_env",
+    ] {
+        assert_eq!(entry(secret)["value"], "<redacted>", "{secret}");
+    }
+    let text = reply.text();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(!text.contains(ADMIN_TOKEN), "{text}");
+    assert_eq!(
+        text.contains("gray/canary.toml"),
+        cfg!(feature = "v2"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn debug_config_names_the_layer_that_won_and_the_ones_overridden() {
+    let app = TestApp::with_files(&[
+        ("base.toml", &base_toml()),
+        ("gray/slow.toml", "[server]\nrequest_timeout_ms = 9000\n"),
+    ]);
+    let body = app.send(admin(Method::GET, "/debug/config")).await.json();
+    let entry = body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "server.request_timeout_ms")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["value"], 9000);
+    assert_eq!(entry["origin"], "gray/slow.toml:2");
+    assert_eq!(entry["layer"], "gray");
+    assert_eq!(entry["overridden"], serde_json::json!(["base.toml:5"]));
+}
+
+#[tokio::test]
+async fn debug_version_names_crate_contracts_rustc_features_and_revision() {
+    let app = TestApp::new();
+    let body = app.send(admin(Method::GET, "/debug/version")).await.json();
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        body["rustc"].as_str().unwrap().starts_with("rustc "),
+        "{body}"
+    );
+    assert!(!body["git_revision"].as_str().unwrap().is_empty());
+    let features: Vec<&str> = body["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(features, gateway::version::FEATURES);
+    let contracts = body["contracts"].as_array().unwrap();
+    assert!(
+        contracts
+            .iter()
+            .any(|c| c["contract"] == "auth" && c["version"] == shared::auth::v1::VERSION)
+    );
+}
+
+#[tokio::test]
+async fn metrics_are_openmetrics_text_with_build_info() {
+    let app = TestApp::new();
+    let reply = app.send(admin(Method::GET, "/metrics")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = reply.text();
+    let features = gateway::version::FEATURES.join(",");
+    assert!(text.contains(&format!("features=\"{features}\"")), "{text}");
+    assert!(text.contains("build_info{"), "{text}");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+}
+
+#[tokio::test]
+async fn admin_requests_are_counted_under_their_route() {
+    let app = TestApp::new();
+    app.send(admin(Method::GET, "/healthz")).await;
+    app.send(
+        request(Method::GET, "/healthz", None)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let text = app.send(admin(Method::GET, "/metrics")).await.text();
+    assert!(
+        text.contains(
+            "http_requests_total{route=\"/healthz\",billing_version=\"none\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "http_requests_total{route=\"/healthz\",billing_version=\"none\",status=\"401\"} 1"
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_paths_are_a_json_404() {
+    let app = TestApp::new();
+    let reply = app.send(admin(Method::GET, "/nope")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.error_code(), "not_found");
+}

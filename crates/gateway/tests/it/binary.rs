@@ -1,0 +1,218 @@
+//! The built binary on port 0: reload changes routing, a broken file is 422 and changes
+//! nothing, admin endpoints need the token, SIGTERM lets requests in flight finish.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+
+use serde_json::json;
+
+use crate::process::{Server, api_token};
+use crate::support::{base_toml, config_dir};
+
+fn invoice(id: &str) -> serde_json::Value {
+    json!({
+        "invoice_id": id,
+        "customer": "cust-1",
+        "tax_rate": 1900,
+        "lines": [{"description": "Widget", "quantity": 1, "unit_price": 1000}],
+    })
+}
+
+/// Routing changes between v1 and v2 need a build with both.
+#[cfg(all(feature = "v1", feature = "v2"))]
+mod reload {
+    use super::*;
+    use crate::process::{ADMIN_TOKEN, agent, reply};
+
+    #[test]
+    fn reload_changes_routing_and_a_broken_file_changes_nothing() {
+        let dir = config_dir(&[
+            ("base.toml", &base_toml()),
+            (
+                "gray/rollout.toml",
+                "[[gray.rules]]\nname = \"canary-header\"\nroute = { billing = \"v2\" }\nheaders = { \"X-Canary\" = \"v2\" }\n",
+            ),
+        ]);
+        let server = Server::start(dir.path());
+        let agent = agent();
+        let token = api_token(&["invoices:write", "invoices:read"]);
+        let create = |id: &str| {
+            reply(
+                agent
+                    .post(server.url("/api/invoices"))
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .send_json(invoice(id))
+                    .unwrap(),
+            )
+        };
+        let reload = |token: Option<&str>| {
+            let mut request = agent.post(server.url("/config/reload"));
+            if let Some(token) = token {
+                request = request.header("Authorization", &format!("Bearer {token}"));
+            }
+            reply(request.send_empty().unwrap())
+        };
+
+        let before = create("inv-1");
+        assert_eq!(before.status, 201, "{before:?}\n{}", server.log());
+        assert_eq!(before.billing_version.as_deref(), Some("v1"));
+
+        // Everyone on v2 now.
+        std::fs::write(
+            dir.path().join("gray/rollout.toml"),
+            "[[gray.rules]]\nname = \"everyone\"\nroute = { billing = \"v2\" }\npath_prefix = \"/api/\"\n",
+        )
+        .unwrap();
+        let reloaded = reload(Some(ADMIN_TOKEN));
+        assert_eq!(reloaded.status, 200, "{reloaded:?}");
+        assert_eq!(reloaded.json["generation"], 2);
+        let after = create("inv-2");
+        assert_eq!(after.status, 201, "{after:?}");
+        assert_eq!(after.billing_version.as_deref(), Some("v2"));
+
+        // A broken file: 422 naming it, and routing stays on v2.
+        std::fs::write(
+            dir.path().join("gray/rollout.toml"),
+            "[[gray.rules]]\nname = \"everyone\"\nroute = { billing = \"v2\" \n",
+        )
+        .unwrap();
+        let failed = reload(Some(ADMIN_TOKEN));
+        assert_eq!(failed.status, 422, "{failed:?}");
+        assert_eq!(failed.json["error"]["file"], "gray/rollout.toml");
+        assert!(
+            failed.json["error"]["line"].as_u64().is_some(),
+            "{failed:?}"
+        );
+        let still = create("inv-3");
+        assert_eq!(still.billing_version.as_deref(), Some("v2"));
+
+        // An unknown key in a rule: 422 with file, key and line.
+        std::fs::write(
+            dir.path().join("gray/rollout.toml"),
+            "[[gray.rules]]\nname = \"everyone\"\nroute = { billing = \"v2\" }\npercentage = 5\n",
+        )
+        .unwrap();
+        let failed = reload(Some(ADMIN_TOKEN));
+        assert_eq!(failed.status, 422, "{failed:?}");
+        assert_eq!(failed.json["error"]["file"], "gray/rollout.toml");
+        assert_eq!(failed.json["error"]["line"], 4);
+        assert!(
+            failed.json["error"]["key"]
+                .as_str()
+                .unwrap()
+                .ends_with("percentage"),
+            "{failed:?}"
+        );
+
+        // Admin endpoints without (or with a wrong) token.
+        for (method, path) in [
+            ("POST", "/config/reload"),
+            ("GET", "/debug/config"),
+            ("GET", "/debug/version"),
+            ("GET", "/metrics"),
+            ("GET", "/healthz"),
+        ] {
+            let answer = if method == "POST" {
+                reply(agent.post(server.url(path)).send_empty().unwrap())
+            } else {
+                reply(agent.get(server.url(path)).call().unwrap())
+            };
+            assert_eq!(answer.status, 401, "{method} {path}");
+        }
+        assert_eq!(reload(Some("wrong")).status, 401);
+        let health = reply(
+            agent
+                .get(server.url("/healthz"))
+                .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+                .call()
+                .unwrap(),
+        );
+        assert_eq!(
+            health.json["generation"], 2,
+            "failed reloads leave generation 2"
+        );
+    }
+}
+
+/// The request in flight must succeed, so the build needs a billing version.
+#[cfg(any(feature = "v1", feature = "v2"))]
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let dir = config_dir(&[("base.toml", &base_toml())]);
+    let server = Server::start(dir.path());
+    let body = invoice("inv-flight").to_string();
+    let token = api_token(&["invoices:write"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    write!(
+        stream,
+        "POST /api/invoices HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\
+         Connection: close\r\n\r\n",
+        server.addr,
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    // The server answers `100 Continue` once the handler starts reading the body: from then on
+    // the request is in flight.
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
+
+    // `kill` from procps sends SIGTERM; the test has no libc binding of its own.
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Shutdown has begun once the listener stops accepting connections.
+    let mut refused = false;
+    for _ in 0..500 {
+        if TcpStream::connect(server.addr).is_err() {
+            refused = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(refused, "the listener kept accepting after SIGTERM");
+
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(response.contains("inv-flight"), "{response}");
+    assert!(
+        server.wait_success(),
+        "graceful shutdown exits with success"
+    );
+}
+
+#[test]
+fn a_request_that_outlives_the_timeout_is_a_json_503() {
+    let base = base_toml().replace("request_timeout_ms = 5000", "request_timeout_ms = 200");
+    let dir = config_dir(&[("base.toml", &base)]);
+    let server = Server::start(dir.path());
+    let token = api_token(&["invoices:write"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    // Announce a body and never send it: the handler waits for it until the timeout.
+    write!(
+        stream,
+        "POST /api/invoices HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{",
+        server.addr,
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(response.contains("\"code\":\"timeout\""), "{response}");
+}
