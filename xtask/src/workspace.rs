@@ -10,7 +10,7 @@
 //! resolve says so, or, in `--no-deps` metadata, when a registry or git dependency carries a
 //! member's name (workspaces such as tokio redirect those to members with `[patch]`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -160,6 +160,16 @@ pub struct ContractMeta {
 }
 
 impl ContractMeta {
+    /// The feature that compiles this crate's implementation of `contract` v`major`: the one
+    /// declared under `provides`, or `vMAJOR` by convention when none is.
+    pub fn provider_feature(&self, contract: &str, major: u64) -> String {
+        self.provides
+            .get(contract)
+            .and_then(|majors| majors.get(&major))
+            .cloned()
+            .unwrap_or_else(|| format!("v{major}"))
+    }
+
     /// Whether the table is empty (the crate takes no part in any contract).
     pub fn is_empty(&self) -> bool {
         self.defines.is_empty()
@@ -480,6 +490,23 @@ impl Workspace {
     /// `packages[2].version`.
     pub fn from_json(text: &str) -> anyhow::Result<Workspace> {
         let metadata = parse_metadata_json(text)?;
+        // `cargo metadata` lists every member among the packages; a hand-edited file may not,
+        // and a member dropped silently would vanish from every plan.
+        let ids: HashSet<&str> = metadata
+            .packages
+            .iter()
+            .map(|p| p.id.repr.as_str())
+            .collect();
+        if let Some((position, id)) = metadata
+            .workspace_members
+            .iter()
+            .enumerate()
+            .find(|(_, id)| !ids.contains(id.repr.as_str()))
+        {
+            anyhow::bail!(
+                "malformed metadata JSON at `workspace_members[{position}]`: `{id}` is not the id of any entry in `packages`"
+            );
+        }
         Ok(Workspace::from_metadata(metadata)?)
     }
 
@@ -1185,6 +1212,16 @@ mod tests {
         .unwrap_err();
         let message = format!("{error:#}");
         assert!(message.contains("packages[0].name"), "{message}");
+        let error = Workspace::from_json(
+            r#"{"packages": [], "workspace_members": ["ghost 0.1.0 (path+file:///w/ghost)"],
+                "workspace_root": "/w", "target_directory": "/w/target", "version": 1}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "malformed metadata JSON at `workspace_members[0]`: \
+             `ghost 0.1.0 (path+file:///w/ghost)` is not the id of any entry in `packages`"
+        );
         let error = Workspace::from_json("{").unwrap_err();
         assert!(
             format!("{error:#}").starts_with("malformed metadata JSON: EOF"),

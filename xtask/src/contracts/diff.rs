@@ -749,117 +749,146 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
             );
         }
     }
-    diff_assoc_types(path, &old.types, &new.types, new, out);
-    diff_assoc_consts(path, &old.consts, &new.consts, new, out);
+    diff_assoc_items(&ASSOC_TYPE_LINTS, path, &old.types, &new.types, new, out);
+    diff_assoc_items(&ASSOC_CONST_LINTS, path, &old.consts, &new.consts, new, out);
 }
 
-fn diff_assoc_types(
+/// The lint names and wording for one kind of associated item: a type or a const.
+struct AssocLints {
+    noun: &'static str,
+    removed: &'static str,
+    default_removed: &'static str,
+    shape_label: &'static str,
+    shape_changed: &'static str,
+    added: &'static str,
+    provided_added: Option<&'static str>,
+}
+
+const ASSOC_TYPE_LINTS: AssocLints = AssocLints {
+    noun: "type",
+    removed: "trait_removed_associated_type",
+    default_removed: "trait_associated_type_default_removed",
+    shape_label: "bounds",
+    shape_changed: "trait_associated_type_bounds_changed",
+    added: "trait_associated_type_added",
+    provided_added: None,
+};
+
+const ASSOC_CONST_LINTS: AssocLints = AssocLints {
+    noun: "const",
+    removed: "trait_removed_associated_constant",
+    default_removed: "trait_associated_const_default_removed",
+    shape_label: "type",
+    shape_changed: "trait_associated_const_type_changed",
+    added: "trait_associated_const_added",
+    provided_added: Some("trait_provided_associated_const_added"),
+};
+
+/// What the diff needs from an associated type or const.
+trait AssocItem {
+    fn loc(&self) -> &Loc;
+    fn has_default(&self) -> bool;
+    /// The bounds of a type, the type of a const.
+    fn shape(&self) -> &str;
+}
+
+impl AssocItem for AssocType {
+    fn loc(&self) -> &Loc {
+        &self.loc
+    }
+    fn has_default(&self) -> bool {
+        self.default
+    }
+    fn shape(&self) -> &str {
+        &self.bounds
+    }
+}
+
+impl AssocItem for AssocConst {
+    fn loc(&self) -> &Loc {
+        &self.loc
+    }
+    fn has_default(&self) -> bool {
+        self.default
+    }
+    fn shape(&self) -> &str {
+        &self.ty
+    }
+}
+
+fn diff_assoc_items<T: AssocItem>(
+    lints: &AssocLints,
     path: &str,
-    old: &BTreeMap<String, AssocType>,
-    new: &BTreeMap<String, AssocType>,
+    old: &BTreeMap<String, T>,
+    new: &BTreeMap<String, T>,
     trait_def: &TraitDef,
     out: &mut Findings<'_>,
 ) {
+    let AssocLints { noun, .. } = lints;
     let cfg = trait_def.cfg.as_ref();
-    for (name, old_type) in old {
+    for (name, old_item) in old {
         let member = format!("{path}::{name}");
-        match new.get(name) {
-            None => out.push(
-                "trait_removed_associated_type",
-                &member,
-                &trait_def.loc,
-                cfg,
-                format!(
-                    "associated type `{name}` removed from `{path}`: users and implementors break"
-                ),
-            ),
-            Some(new_type) => {
-                if old_type.default && !new_type.default && !trait_def.sealed {
-                    out.push("trait_associated_type_default_removed", &member, &new_type.loc, cfg, format!("associated type `{name}` of `{path}` lost its default: implementors break"));
-                }
-                if old_type.bounds != new_type.bounds {
-                    out.push(
-                        "trait_associated_type_bounds_changed",
-                        &member,
-                        &new_type.loc,
-                        cfg,
-                        format!(
-                            "bounds of associated type `{name}` of `{path}` changed: {}",
-                            changed(&old_type.bounds, &new_type.bounds)
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    for (name, new_type) in new {
-        if old.contains_key(name) {
-            continue;
-        }
-        let member = format!("{path}::{name}");
-        if !trait_def.sealed && !new_type.default {
-            out.push("trait_associated_type_added", &member, &new_type.loc, cfg, format!("associated type `{name}` added to `{path}` without a default: implementors break"));
-        }
-    }
-}
-
-fn diff_assoc_consts(
-    path: &str,
-    old: &BTreeMap<String, AssocConst>,
-    new: &BTreeMap<String, AssocConst>,
-    trait_def: &TraitDef,
-    out: &mut Findings<'_>,
-) {
-    let cfg = trait_def.cfg.as_ref();
-    for (name, old_const) in old {
-        let member = format!("{path}::{name}");
-        match new.get(name) {
-            None => out.push(
-                "trait_removed_associated_constant",
-                &member,
-                &trait_def.loc,
-                cfg,
-                format!(
-                    "associated const `{name}` removed from `{path}`: users and implementors break"
-                ),
-            ),
-            Some(new_const) => {
-                if old_const.default && !new_const.default && !trait_def.sealed {
-                    out.push("trait_associated_const_default_removed", &member, &new_const.loc, cfg, format!("associated const `{name}` of `{path}` lost its default: implementors break"));
-                }
-                if old_const.ty != new_const.ty {
-                    out.push(
-                        "trait_associated_const_type_changed",
-                        &member,
-                        &new_const.loc,
-                        cfg,
-                        format!(
-                            "type of associated const `{name}` of `{path}` changed: {}",
-                            changed(&old_const.ty, &new_const.ty)
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    for (name, new_const) in new {
-        if old.contains_key(name) {
-            continue;
-        }
-        let member = format!("{path}::{name}");
-        if trait_def.sealed {
-            continue;
-        }
-        if new_const.default {
+        let Some(new_item) = new.get(name) else {
             out.push(
-                "trait_provided_associated_const_added",
+                lints.removed,
                 &member,
-                &new_const.loc,
+                &trait_def.loc,
                 cfg,
-                format!("associated const `{name}` added to `{path}` with a default"),
+                format!(
+                    "associated {noun} `{name}` removed from `{path}`: users and implementors break"
+                ),
             );
-        } else {
-            out.push("trait_associated_const_added", &member, &new_const.loc, cfg, format!("associated const `{name}` added to `{path}` without a default: implementors break"));
+            continue;
+        };
+        if old_item.has_default() && !new_item.has_default() && !trait_def.sealed {
+            out.push(
+                lints.default_removed,
+                &member,
+                new_item.loc(),
+                cfg,
+                format!(
+                    "associated {noun} `{name}` of `{path}` lost its default: implementors break"
+                ),
+            );
+        }
+        if old_item.shape() != new_item.shape() {
+            out.push(
+                lints.shape_changed,
+                &member,
+                new_item.loc(),
+                cfg,
+                format!(
+                    "{} of associated {noun} `{name}` of `{path}` changed: {}",
+                    lints.shape_label,
+                    changed(old_item.shape(), new_item.shape())
+                ),
+            );
+        }
+    }
+    for (name, new_item) in new {
+        // Sealed traits have no outside implementors, so no addition can break one.
+        if old.contains_key(name) || trait_def.sealed {
+            continue;
+        }
+        let member = format!("{path}::{name}");
+        match (new_item.has_default(), lints.provided_added) {
+            (true, Some(provided_added)) => out.push(
+                provided_added,
+                &member,
+                new_item.loc(),
+                cfg,
+                format!("associated {noun} `{name}` added to `{path}` with a default"),
+            ),
+            (true, None) => {}
+            (false, _) => out.push(
+                lints.added,
+                &member,
+                new_item.loc(),
+                cfg,
+                format!(
+                    "associated {noun} `{name}` added to `{path}` without a default: implementors break"
+                ),
+            ),
         }
     }
 }

@@ -181,7 +181,9 @@ fn check_workspace(args: &CheckContractsArgs) -> anyhow::Result<Outcome> {
     let contract_crate = match definers.as_slice() {
         [one] => *one,
         [] => bail!(
-            "no workspace member defines contracts (`defines` in [package.metadata.contracts])"
+            "no member of the workspace at {} defines contracts (`defines` in \
+             [package.metadata.contracts])",
+            workspace.root
         ),
         several => bail!(
             "several members define contracts ({}); check-contracts expects one contract crate",
@@ -372,5 +374,11 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    String::from_utf8(output.stdout).context("git printed a file that is not UTF-8")
+    String::from_utf8(output.stdout).with_context(|| {
+        format!(
+            "`git {}` in {} printed text that is not UTF-8",
+            args.join(" "),
+            dir.display()
+        )
+    })
 }

@@ -8,7 +8,7 @@
 //! apart so the diff can say "now doc-hidden" instead of "missing".
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
@@ -321,6 +321,7 @@ pub fn extract(tree: &dyn SourceTree, root_file: &Path) -> anyhow::Result<Surfac
         tree,
         modules: BTreeMap::new(),
         defs: BTreeMap::new(),
+        open_files: vec![lexical_key(root_file)],
     };
     let text = tree
         .read(root_file)
@@ -415,6 +416,23 @@ pub(super) fn slash_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
+/// `path` without `.` components and `name/..` pairs, so two spellings of one file compare equal.
+fn lexical_key(path: &Path) -> PathBuf {
+    let mut key = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(key.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                key.pop();
+            }
+            other => key.push(other),
+        }
+    }
+    key
+}
+
 /// Context of the module being walked.
 #[derive(Debug, Clone)]
 struct ModuleCtx {
@@ -481,6 +499,9 @@ struct Walker<'a> {
     tree: &'a dyn SourceTree,
     modules: BTreeMap<Vec<String>, ModuleData>,
     defs: BTreeMap<Vec<String>, RawDef>,
+    /// The files of the module being walked and of its enclosing modules, so a `#[path]` that
+    /// leads back into one of them is reported instead of recursing without end.
+    open_files: Vec<PathBuf>,
 }
 
 /// How deep re-export chains and module aliases are followed; guards against cycles.
@@ -713,6 +734,15 @@ impl Walker<'_> {
                     .join(" and ")
             ));
         };
+        let file = slash_path(file_path);
+        let key = lexical_key(file_path);
+        if self.open_files.contains(&key) {
+            let line = item_mod.ident.span().start().line;
+            return Err(anyhow!(
+                "{}:{line}: module `{name}` is read from `{file}`, which encloses it: the module tree would never end",
+                ctx.file
+            ));
+        }
         let parsed = parse_file(&text, file_path)?;
         let is_mod_rs = file_path.file_name().is_some_and(|f| f == "mod.rs")
             || path_attr(&item_mod.attrs).is_some();
@@ -728,10 +758,13 @@ impl Walker<'_> {
             public: child_public,
             hidden: child_hidden,
             cfg,
-            file: slash_path(file_path),
+            file: file.clone(),
             child_dir,
         };
-        self.walk_module(path, child, &parsed.items)
+        self.open_files.push(key);
+        let walked = self.walk_module(path, child, &parsed.items);
+        self.open_files.pop();
+        walked
     }
 
     /// Resolves a path written in `from` to a definition or a module of this crate.
@@ -1549,6 +1582,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("src/a.rs:2:"), "{err}");
+    }
+
+    #[test]
+    fn module_file_that_encloses_itself_is_an_error() {
+        let again = "#[path = \"../src/./a.rs\"]\npub mod again;";
+        for files in [
+            vec![("src/lib.rs", "#[path = \"lib.rs\"]\npub mod a;")],
+            // A disk tree reads the second spelling as the same file.
+            vec![
+                ("src/lib.rs", "pub mod a;"),
+                ("src/a.rs", again),
+                ("src/../src/./a.rs", again),
+            ],
+        ] {
+            let tree = MemoryTree {
+                files: files
+                    .into_iter()
+                    .map(|(path, text)| (PathBuf::from(path), text.to_string()))
+                    .collect(),
+            };
+            let err = extract(&tree, Path::new("src/lib.rs"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("which encloses it"), "{err}");
+        }
     }
 
     #[test]

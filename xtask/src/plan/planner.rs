@@ -842,6 +842,44 @@ impl<'a> Builder<'a> {
                     .join(format!("src/{contract}/v{version}/mod.rs"))
                     .is_file()
         };
+        // The plan moves from the major just below the target. When nothing in the workspace
+        // knows that major, the target skips majors and every stage would describe a fiction.
+        let old_is_known = (tree_visible && module_exists(old))
+            || consumers.iter().any(|&m| requires_old(m))
+            || providers.iter().any(|&m| {
+                members[m]
+                    .contracts
+                    .provides
+                    .get(contract)
+                    .is_some_and(|majors| majors.contains_key(&old))
+            });
+        if !old_is_known && (tree_visible || !consumers.is_empty() || !providers.is_empty()) {
+            let newest = members
+                .iter()
+                .flat_map(|member| {
+                    let provided = member.contracts.provides.get(contract);
+                    let required = member.contracts.requires.get(contract);
+                    provided
+                        .into_iter()
+                        .flat_map(|majors| majors.keys().copied())
+                        .chain(
+                            required
+                                .into_iter()
+                                .flatten()
+                                .flat_map(|req| req.comparators.iter().map(|c| c.major)),
+                        )
+                })
+                .max();
+            let hint = newest.map_or_else(String::new, |newest| {
+                format!(
+                    "; move one major at a time from the newest, v{newest}: {contract}@{}",
+                    newest.saturating_add(1)
+                )
+            });
+            anyhow::bail!(
+                "--contract {target}: nothing in the workspace defines, provides or requires {contract} v{old}, the major the plan would move from{hint}"
+            );
+        }
         let check_contracts: Vec<String> = if self.workspace.member_index("xtask").is_some() {
             vec!["cargo xtask check-contracts".to_owned()]
         } else {
@@ -968,10 +1006,7 @@ impl<'a> Builder<'a> {
                     .provides
                     .get(contract)
                     .unwrap_or(&no_majors);
-                let feature = provided
-                    .get(&major)
-                    .cloned()
-                    .unwrap_or_else(|| format!("v{major}"));
+                let feature = member_ref.contracts.provider_feature(contract, major);
                 let mut change = format!(
                     "implement `{module}` behind feature `{feature}`; declare it in [package.metadata.contracts]: provides.{contract}.v{major} = \"{feature}\""
                 );
@@ -1116,14 +1151,8 @@ impl<'a> Builder<'a> {
                 .provides
                 .get(contract)
                 .unwrap_or(&no_majors);
-            let old_feature = provided
-                .get(&old)
-                .cloned()
-                .unwrap_or_else(|| format!("v{old}"));
-            let new_feature = provided
-                .get(&major)
-                .cloned()
-                .unwrap_or_else(|| format!("v{major}"));
+            let old_feature = member_ref.contracts.provider_feature(contract, old);
+            let new_feature = member_ref.contracts.provider_feature(contract, major);
             let done = !provided.contains_key(&old);
             retire_members.push(provider);
             retire_changes.push((
@@ -1334,11 +1363,8 @@ fn provider_features_for(
             continue;
         }
         let provider = builder.member(dependency);
-        if let Some(provided) = provider.contracts.provides.get(contract) {
-            let feature = provided
-                .get(&major)
-                .cloned()
-                .unwrap_or_else(|| format!("v{major}"));
+        if provider.contracts.provides.contains_key(contract) {
+            let feature = provider.contracts.provider_feature(contract, major);
             let local = builder
                 .member(consumer)
                 .dependency_on(&provider.name)

@@ -304,9 +304,11 @@ fn lock_of_another_crate_and_missing_contract_crate_are_usage_errors() {
         "",
     );
     let err = check(&fixture.args()).unwrap_err();
+    let message = format!("{err:#}");
     assert!(
-        format!("{err:#}").contains("no workspace member defines contracts"),
-        "{err:#}"
+        message.starts_with("no member of the workspace at ")
+            && message.ends_with(" defines contracts (`defines` in [package.metadata.contracts])"),
+        "{message}"
     );
 }
 
@@ -536,6 +538,20 @@ fn exit_codes() {
     assert_eq!(code, 2, "{stderr}");
     let (code, _, stderr) = xtask(&["check-contracts", "--crate-dir", "x"]);
     assert_eq!(code, 2, "{stderr}");
+
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::create_dir(broken.path().join("src")).unwrap();
+    std::fs::write(broken.path().join("src/lib.rs"), "pub fn broken( {}\n").unwrap();
+    let broken = broken.path().to_str().unwrap();
+    let (code, _, stderr) = xtask(&[
+        "check-contracts",
+        "--baseline-dir",
+        broken,
+        "--crate-dir",
+        broken,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("src/lib.rs:1:"), "{stderr}");
 }
 
 #[test]

@@ -343,6 +343,10 @@ fn bad_input_errors_name_the_file_crate_or_version() {
             plan_error(&contracts, Goal::contract("greet@1").unwrap()),
         ),
         (
+            "skipped major",
+            plan_error(&contracts, Goal::contract("greet@4").unwrap()),
+        ),
+        (
             "unknown dependency",
             plan_error(&load("cycle"), Goal::dep("serd@2").unwrap()),
         ),
@@ -435,6 +439,8 @@ fn command_line_exits_2_on_bad_input_and_0_on_a_plan() {
 
     let output = run(&["upgrade-plan", "--toolchain", "1.90", "--edition", "2024"]);
     assert_eq!(output.status.code(), Some(2), "two goals are a usage error");
+    let output = run(&["upgrade-plan", "--metadata-file", saved]);
+    assert_eq!(output.status.code(), Some(2), "no goal is a usage error");
 
     let output = run(&["graph", "--metadata-file", saved, "--format", "mermaid"]);
     assert_eq!(output.status.code(), Some(0));

@@ -417,6 +417,34 @@ fn ci_lists_its_steps() {
 }
 
 #[test]
+fn ci_checks_contracts_only_where_a_member_defines_them() {
+    let list = |manifest: &Path| -> String {
+        let output = run(&mut xtask(&[
+            "ci",
+            "--list",
+            "--manifest-path",
+            manifest.to_str().expect("fixture paths are UTF-8"),
+        ]));
+        assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+        stdout(&output)
+    };
+    let with_contracts =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/contracts/workspace/Cargo.toml");
+    assert!(
+        list(&with_contracts).contains("\ncargo xtask check-contracts --manifest-path "),
+        "{}",
+        list(&with_contracts)
+    );
+    let without_contracts = matrix_workspace();
+    let steps = list(&without_contracts.path().join("Cargo.toml"));
+    assert!(!steps.contains("check-contracts"), "{steps}");
+    assert!(
+        steps.contains("\ncargo xtask test-matrix --manifest-path "),
+        "{steps}"
+    );
+}
+
+#[test]
 fn test_matrix_lists_its_jobs() {
     let workspace = matrix_workspace();
     let manifest = workspace.path().join("Cargo.toml");
