@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod contracts;
-pub mod workspace;
 pub mod plan;
 pub mod team;
+pub mod workspace;
 
 /// The `cargo xtask` command line.
 #[derive(Debug, Parser)]
