@@ -86,11 +86,7 @@ pub fn steps(
     steps.push(Step::Xtask(command(&["check-toolchain"], &[])));
     // A workspace without a contract crate has nothing for check-contracts to check, and the
     // command refuses such a workspace, so the step is left out rather than failing every run.
-    if workspace
-        .members
-        .iter()
-        .any(|member| !member.contracts.defines.is_empty())
-    {
+    if !workspace.defined_contracts().is_empty() {
         steps.push(Step::Xtask(command(&["check-contracts"], &[])));
     }
     let partition = partition.map(|partition| partition.to_string());

@@ -16,12 +16,15 @@ use super::cargo_program;
 /// The line that marks a hook as written by `install-hooks`.
 pub const MARKER: &str = "# managed-by: cargo xtask install-hooks";
 
-/// The commands the hook runs, in order; each takes seconds.
+/// The commands the hook runs, in order; each takes seconds. `check-contracts` runs only in a
+/// workspace where a member defines contracts, since it refuses any other workspace.
 pub const HOOK_COMMANDS: [&str; 3] = [
     "cargo xtask check-toolchain",
-    "cargo xtask check-contracts",
+    CHECK_CONTRACTS,
     "cargo fmt --all --check",
 ];
+
+const CHECK_CONTRACTS: &str = "cargo xtask check-contracts";
 
 /// What `install` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +87,8 @@ pub fn workspace_root(manifest_path: Option<&Path>) -> anyhow::Result<PathBuf> {
 }
 
 /// The hook's text for a workspace at `prefix` (relative to the git top level, `/`-separated,
-/// empty at the top).
-pub fn hook_script(prefix: &str) -> String {
+/// empty at the top); `with_contracts` when a member defines contracts.
+pub fn hook_script(prefix: &str, with_contracts: bool) -> String {
     let mut script = format!(
         "#!/bin/sh\n{MARKER}\n# Run `cargo xtask install-hooks` again to update this hook; \
          delete this file to remove it.\nset -e\n"
@@ -103,6 +106,9 @@ pub fn hook_script(prefix: &str) -> String {
         ));
     }
     for command in HOOK_COMMANDS {
+        if command == CHECK_CONTRACTS && !with_contracts {
+            continue;
+        }
         script.push_str(command);
         script.push('\n');
     }
@@ -112,11 +118,15 @@ pub fn hook_script(prefix: &str) -> String {
 /// Writes the pre-commit hook of the git repository holding `workspace_root`.
 ///
 /// Refuses (with an error naming the file) to replace a hook without [`MARKER`] unless `force`.
-pub fn install(workspace_root: &Path, force: bool) -> anyhow::Result<InstallOutcome> {
+pub fn install(
+    workspace_root: &Path,
+    with_contracts: bool,
+    force: bool,
+) -> anyhow::Result<InstallOutcome> {
     let hooks_dir = git(workspace_root, &["rev-parse", "--git-path", "hooks"])?;
     let hooks_dir = workspace_root.join(hooks_dir);
     let prefix = git(workspace_root, &["rev-parse", "--show-prefix"])?;
-    let script = hook_script(prefix.trim_end_matches('/'));
+    let script = hook_script(prefix.trim_end_matches('/'), with_contracts);
     let path = hooks_dir.join("pre-commit");
 
     let existing = match std::fs::read_to_string(&path) {
@@ -195,12 +205,20 @@ mod tests {
 
     #[test]
     fn script_at_the_top_level() {
-        insta::assert_snapshot!(hook_script(""));
+        insta::assert_snapshot!(hook_script("", true));
+    }
+
+    #[test]
+    fn script_without_a_contract_crate_skips_check_contracts() {
+        let script = hook_script("", false);
+        assert!(!script.contains("check-contracts"), "{script}");
+        assert!(script.contains("cargo xtask check-toolchain\n"), "{script}");
+        assert!(script.contains("cargo fmt --all --check\n"), "{script}");
     }
 
     #[test]
     fn script_in_a_subdirectory_quotes_the_path() {
-        let script = hook_script("rust/my \"ws\"");
+        let script = hook_script("rust/my \"ws\"", true);
         assert!(
             script.contains("cd \"$(git rev-parse --show-toplevel)/rust/my \\\"ws\\\"\"\n"),
             "{script}"

@@ -122,7 +122,9 @@ pub fn run_test_matrix(args: TestMatrixArgs) -> anyhow::Result<ExitCode> {
 /// Runs `cargo xtask install-hooks`.
 pub fn run_install_hooks(args: InstallHooksArgs) -> anyhow::Result<ExitCode> {
     let root = hooks::workspace_root(args.manifest_path.as_deref())?;
-    let outcome = hooks::install(&root, args.force)?;
+    let workspace = load_workspace(args.manifest_path.as_deref())?;
+    let with_contracts = !workspace.defined_contracts().is_empty();
+    let outcome = hooks::install(&root, with_contracts, args.force)?;
     println!("{outcome}");
     Ok(ExitCode::SUCCESS)
 }

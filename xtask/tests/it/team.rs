@@ -288,7 +288,7 @@ fn install_hooks_is_idempotent_and_updates_its_own_hook() {
     assert!(first.status.success(), "{}", transcript(&first));
     assert!(stdout(&first).starts_with("installed the pre-commit hook at "));
     let script = std::fs::read_to_string(&hook).expect("the hook is written");
-    assert_eq!(script, xtask::team::hooks::hook_script(""));
+    assert_eq!(script, xtask::team::hooks::hook_script("", false));
     assert!(is_executable(&hook));
 
     let second = install_hooks(repo.path(), &[]);
