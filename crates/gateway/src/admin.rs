@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::error::{ApiError, ConfigLocation};
-use crate::state::{AppState, generation_gauge};
+use crate::reload::{self, Trigger};
+use crate::state::AppState;
 use crate::version;
 
 /// Refuses admin requests without the admin token (401), before any handler runs.
@@ -31,34 +32,23 @@ pub struct Reloaded {
 }
 
 /// `POST /config/reload`: reads every layer again and swaps the result in; on any error the
-/// previous config keeps serving and the answer is 422 naming the file, key and line.
+/// previous config keeps serving and the answer is 422 naming the file, key and line. The
+/// config directory watcher reloads through the same [`reload::reload`].
 pub async fn reload(State(state): State<AppState>) -> Result<Json<Reloaded>, ApiError> {
     let worker = state.clone();
     // Reading files and compiling rules is blocking work; keep it off the async workers.
     let outcome = tokio::task::spawn_blocking(move || {
-        worker
-            .config
-            .reload(&worker.load_options)
+        reload::reload(&worker, Trigger::Admin)
             .map(|generation| (generation, worker.config.guard().content_hash().to_owned()))
     })
     .await
     .map_err(|err| ApiError::internal(format!("config reload task failed: {err}")))?;
     match outcome {
-        Ok((generation, content_hash)) => {
-            state.metrics.record_reload(true);
-            state
-                .metrics
-                .config_generation
-                .set(generation_gauge(generation));
-            Ok(Json(Reloaded {
-                generation,
-                content_hash,
-            }))
-        }
-        Err(error) => {
-            state.metrics.record_reload(false);
-            Err(invalid_config(&error))
-        }
+        Ok((generation, content_hash)) => Ok(Json(Reloaded {
+            generation,
+            content_hash,
+        })),
+        Err(error) => Err(invalid_config(&error)),
     }
 }
 

@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// picks a free port; the bound address is printed on stdout.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Reloads the config whenever a file in the config directory changes, like
+    /// `POST /config/reload`; also turned on by `server.watch_config = true`.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// `gateway config ...`.
@@ -184,7 +188,18 @@ mod tests {
         };
         assert_eq!(args.config.config_dir, PathBuf::from("config"));
         assert_eq!(args.listen, None);
+        assert!(!args.watch);
         assert_eq!(cli.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn serve_watch_is_a_flag() {
+        let cli = Cli::try_parse_from(["gateway", "serve", "--watch"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve");
+        };
+        assert!(args.watch);
+        assert!(Cli::try_parse_from(["gateway", "serve", "--watch=maybe"]).is_err());
     }
 
     #[test]

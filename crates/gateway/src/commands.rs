@@ -135,9 +135,27 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let watch = args.watch || settings.server.watch_config;
     runtime.block_on(async move {
         let (listener, bound) = crate::server::bind(settings.server.listen).await?;
-        crate::server::serve(listener, bound, crate::app(state)).await
+        // The watcher lives exactly as long as the server: dropped (and so stopped) once
+        // requests in flight have finished, or when serving fails.
+        let watcher = if watch {
+            Some(crate::reload::watch(&state).with_context(|| {
+                format!(
+                    "cannot watch the config directory {} (--watch or server.watch_config)",
+                    state.load_options.dir.display()
+                )
+            })?)
+        } else {
+            None
+        };
+        let served = crate::server::serve(listener, bound, crate::app(state)).await;
+        if let Some(watcher) = watcher {
+            drop(watcher);
+            tracing::info!("config directory watch stopped");
+        }
+        served
     })
 }
 

@@ -20,6 +20,7 @@ pub mod commands;
 pub mod error;
 pub mod invoices;
 pub mod metrics;
+pub mod reload;
 pub mod routing;
 pub mod server;
 pub mod settings;

@@ -19,6 +19,9 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// The largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// Whether to reload the config whenever a file in the config directory changes, as
+    /// `gateway serve --watch` does.
+    pub watch_config: bool,
 }
 
 impl ServerSettings {
@@ -34,6 +37,7 @@ impl Default for ServerSettings {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
             request_timeout_ms: 10_000,
             body_limit_bytes: 64 * 1024,
+            watch_config: false,
         }
     }
 }
@@ -136,6 +140,7 @@ mod tests {
         assert_eq!(settings.storage.path, PathBuf::from("data/gateway.db"));
         assert_eq!(settings.admin.token_env, "GRAYWORK_ADMIN_TOKEN");
         assert_eq!(settings.server.request_timeout(), Duration::from_secs(10));
+        assert!(!settings.server.watch_config, "watching is opt-in");
     }
 
     #[test]

@@ -267,3 +267,52 @@ async fn unknown_paths_are_a_json_404() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.error_code(), "not_found");
 }
+
+#[test]
+fn a_config_directory_that_cannot_be_watched_is_an_error_naming_it() {
+    let app = TestApp::new();
+    let missing = app.dir.path().join("gone");
+    let mut state_dir = app.state.load_options.clone();
+    state_dir.dir = missing.clone();
+    let state = gateway::AppState::new(gateway::StateParts {
+        config: std::sync::Arc::clone(&app.state.config),
+        load_options: state_dir,
+        settings: app.state.settings.clone(),
+        admin_token: gateway::admin_auth::AdminToken::new(ADMIN_TOKEN),
+        keyring: crate::support::keyring(),
+        invoices: std::sync::Arc::clone(&app.state.invoices),
+        default_recipient: app.state.default_recipient.clone(),
+    });
+    let error = gateway::reload::watch(&state).unwrap_err();
+    assert_eq!(error.code(), "watch");
+    assert_eq!(error.file(), Some(missing.display().to_string()));
+}
+
+#[test]
+fn watched_and_admin_reloads_record_the_same_metrics() {
+    use gateway::reload::{Trigger, reload};
+    let app = TestApp::new();
+    assert_eq!(reload(&app.state, Trigger::Watch).unwrap(), 2);
+    assert_eq!(reload(&app.state, Trigger::Admin).unwrap(), 3);
+    app.write("gray/broken.toml", "[[gray.rules]\n");
+    let error = reload(&app.state, Trigger::Watch).unwrap_err();
+    assert_eq!(error.file().as_deref(), Some("gray/broken.toml"));
+    assert_eq!(app.state.config.guard().generation(), 3);
+    let text = app.state.metrics.render().unwrap();
+    for expected in [
+        "config_reloads_total{result=\"success\"} 2",
+        "config_reloads_total{result=\"failure\"} 1",
+        "config_generation 3",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+}
+
+#[test]
+fn the_generation_gauge_never_goes_back_when_reloads_finish_out_of_order() {
+    use gateway::reload::{Trigger, record};
+    let app = TestApp::new();
+    record(&app.state, Trigger::Watch, Ok(5));
+    record(&app.state, Trigger::Admin, Ok(4));
+    assert_eq!(app.state.metrics.config_generation.get(), 5);
+}

@@ -1,5 +1,6 @@
-//! The built binary on port 0: reload changes routing, a broken file is 422 and changes
-//! nothing, admin endpoints need the token, SIGTERM lets requests in flight finish.
+//! The built binary on port 0: reload (by request or by watching the config directory) changes
+//! routing, a broken file changes nothing, admin endpoints need the token, SIGTERM lets requests
+//! in flight finish.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -131,6 +132,188 @@ mod reload {
             health.json["generation"], 2,
             "failed reloads leave generation 2"
         );
+    }
+}
+
+/// Routing changes between v1 and v2 need a build with both.
+#[cfg(all(feature = "v1", feature = "v2"))]
+mod watch {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::process::{ADMIN_TOKEN, HttpReply, agent, reply};
+
+    /// Generous bound for the watcher to notice a change: 10 s in 50 ms steps.
+    const POLLS: usize = 200;
+    const POLL_STEP: Duration = Duration::from_millis(50);
+
+    /// The value of the sample `name` (labels included) in the OpenMetrics text `metrics`.
+    fn sample(metrics: &str, name: &str) -> f64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+            .parse()
+            .unwrap()
+    }
+
+    const FAILED: &str = "config_reloads_total{result=\"failure\"}";
+    const SUCCEEDED: &str = "config_reloads_total{result=\"success\"}";
+
+    #[test]
+    fn the_watch_config_key_turns_watching_on_without_the_flag() {
+        let base = base_toml().replace(
+            "request_timeout_ms = 5000",
+            "request_timeout_ms = 5000\nwatch_config = true",
+        );
+        let dir = config_dir(&[("base.toml", &base)]);
+        let work = tempfile::tempdir().unwrap();
+        let server = Server::start_with(dir.path(), work.path(), &[]);
+        let agent = agent();
+        let token = api_token(&["invoices:write"]);
+        let version = |id: &str| {
+            let answer = reply(
+                agent
+                    .post(server.url("/api/invoices"))
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .send_json(invoice(id))
+                    .unwrap(),
+            );
+            assert_eq!(answer.status, 201, "{answer:?}\n{}", server.log());
+            answer.billing_version
+        };
+        assert_eq!(version("inv-key-0").as_deref(), Some("v1"));
+        crate::support::write(
+            dir.path(),
+            "gray/rollout.toml",
+            "[[gray.rules]]\nname = \"everyone\"\nroute = { billing = \"v2\" }\npath_prefix = \"/api/\"\n",
+        );
+        let switched = (1..=POLLS).any(|poll| {
+            let on_v2 = version(&format!("inv-key-{poll}")).as_deref() == Some("v2");
+            if !on_v2 {
+                std::thread::sleep(POLL_STEP);
+            }
+            on_v2
+        });
+        assert!(
+            switched,
+            "routing never switched to v2; log:\n{}",
+            server.log()
+        );
+    }
+
+    #[test]
+    fn watch_reloads_on_file_change_and_a_broken_file_changes_nothing() {
+        let dir = config_dir(&[
+            ("base.toml", &base_toml()),
+            (
+                "gray/rollout.toml",
+                "[[gray.rules]]\nname = \"canary-header\"\nroute = { billing = \"v2\" }\nheaders = { \"X-Canary\" = \"v2\" }\n",
+            ),
+        ]);
+        // Database and log outside the watched directory, as docs/operations.md asks.
+        let work = tempfile::tempdir().unwrap();
+        let server = Server::start_with(dir.path(), work.path(), &["--watch"]);
+        let agent = agent();
+        let token = api_token(&["invoices:write"]);
+        let mut created = 0;
+        let mut create = || -> HttpReply {
+            created += 1;
+            reply(
+                agent
+                    .post(server.url("/api/invoices"))
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .send_json(invoice(&format!("inv-watch-{created}")))
+                    .unwrap(),
+            )
+        };
+        let admin_get = |path: &str| {
+            agent
+                .get(server.url(path))
+                .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+                .call()
+                .unwrap()
+                .into_body()
+                .read_to_string()
+                .unwrap()
+        };
+        // One change may be reloaded more than once (the watcher can report a write as two
+        // events), so the content hash, not the generation, tells whether the config changed.
+        let content_hash = || -> String {
+            let config: serde_json::Value =
+                serde_json::from_str(&admin_get("/debug/config")).unwrap();
+            config["content_hash"].as_str().unwrap().to_owned()
+        };
+
+        let before = create();
+        assert_eq!(before.status, 201, "{before:?}\n{}", server.log());
+        assert_eq!(before.billing_version.as_deref(), Some("v1"));
+        let metrics = admin_get("/metrics");
+        assert_eq!(sample(&metrics, SUCCEEDED), 0.0, "{metrics}");
+        assert_eq!(sample(&metrics, FAILED), 0.0, "{metrics}");
+
+        // Everyone on v2, with no reload request: the watcher picks it up.
+        std::fs::write(
+            dir.path().join("gray/rollout.toml"),
+            "[[gray.rules]]\nname = \"everyone\"\nroute = { billing = \"v2\" }\npath_prefix = \"/api/\"\n",
+        )
+        .unwrap();
+        let mut switched = false;
+        for _ in 0..POLLS {
+            let answer = create();
+            assert_eq!(answer.status, 201, "{answer:?}");
+            if answer.billing_version.as_deref() == Some("v2") {
+                switched = true;
+                break;
+            }
+            std::thread::sleep(POLL_STEP);
+        }
+        assert!(
+            switched,
+            "routing never switched to v2; log:\n{}",
+            server.log()
+        );
+        let metrics = admin_get("/metrics");
+        assert!(sample(&metrics, SUCCEEDED) >= 1.0, "{metrics}");
+        assert_eq!(sample(&metrics, FAILED), 0.0, "{metrics}");
+        assert!(sample(&metrics, "config_generation") >= 2.0, "{metrics}");
+        let switched_hash = content_hash();
+
+        // A broken file: the failure is counted and logged, and routing stays on v2.
+        std::fs::write(
+            dir.path().join("gray/rollout.toml"),
+            "[[gray.rules]]\nname = \"everyone\"\nroute = { billing = \"v2\" \n",
+        )
+        .unwrap();
+        let mut failed = false;
+        for _ in 0..POLLS {
+            if sample(&admin_get("/metrics"), FAILED) >= 1.0 {
+                failed = true;
+                break;
+            }
+            std::thread::sleep(POLL_STEP);
+        }
+        assert!(failed, "no failed reload counted; log:\n{}", server.log());
+        let still = create();
+        assert_eq!(still.status, 201, "{still:?}");
+        assert_eq!(still.billing_version.as_deref(), Some("v2"));
+        assert_eq!(content_hash(), switched_hash);
+        let log = server.log();
+        assert!(
+            log.lines()
+                .any(|line| line.contains("config reload rejected")
+                    && line.contains("gray/rollout.toml")
+                    && line.contains("watch")),
+            "{log}"
+        );
+
+        // The watcher does not hold the process up on shutdown.
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &server.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(server.wait_success(), "shutdown with a watcher exits 0");
     }
 }
 

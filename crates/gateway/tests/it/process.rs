@@ -25,18 +25,27 @@ pub struct Server {
 
 impl Server {
     /// Starts `gateway serve` on `config_dir` with the gray switch on, and waits for the
-    /// `gateway listening on ADDR` line.
+    /// `gateway listening on ADDR` line. The child runs in `config_dir`, so its database and
+    /// log live there too.
     pub fn start(config_dir: &Path) -> Server {
-        let log = config_dir.join(format!("gateway-{}.log", uuid_like()));
+        Server::start_with(config_dir, config_dir, &[])
+    }
+
+    /// Like [`Server::start`], with `extra_args` after `serve` and the child's working directory
+    /// (database) and log in `work_dir`.
+    pub fn start_with(config_dir: &Path, work_dir: &Path, extra_args: &[&str]) -> Server {
+        let log = work_dir.join(format!("gateway-{}.log", uuid_like()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config-dir"])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra_args)
+            .arg("--config-dir")
             .arg(config_dir)
             .env("ENABLE_GRAY_CONFIG", "true")
             .env("GATEWAY_TEST_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("GATEWAY_TEST_SECRET", SECRET)
             .env("RUST_LOG", "warn")
             .env_remove("ENV")
-            .current_dir(config_dir)
+            .current_dir(work_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
