@@ -1,20 +1,21 @@
-//! Optional reload on file change: watches the config directory (not single files) with a
-//! debouncer, and reloads when a config file in it changes.
+//! Optional reload on file change: watches the config directory (not single files), waits for
+//! changes to settle, and reloads when a config file in it changed.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::event::{AccessKind, AccessMode};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::error::ConfigError;
 use crate::load::LoadOptions;
 use crate::store::Store;
 
-/// Keeps the watch alive; dropping it stops watching.
+/// Keeps the watch alive; dropping it stops watching (and ends the thread that reloads).
 pub struct ConfigWatcher {
-    _debouncer: Debouncer<RecommendedWatcher>,
+    _watcher: RecommendedWatcher,
     dir: PathBuf,
 }
 
@@ -42,8 +43,24 @@ fn is_config_change(path: &Path) -> bool {
         })
 }
 
-/// Watches `options.dir` recursively and reloads `store` with `options` after changes settle for
-/// `debounce`. `on_reload` receives every reload's outcome (the new generation or the error).
+/// Whether an event can change what a reload reads. Opening or reading a file is not a change:
+/// every reload opens the config files itself, so counting those would make each reload
+/// schedule the next one.
+fn is_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
+fn changes_config(event: &Event) -> bool {
+    is_change(&event.kind) && event.paths.iter().any(|path| is_config_change(path))
+}
+
+/// Watches `options.dir` recursively and reloads `store` with `options` once changes have
+/// settled for `debounce`. `on_reload` receives every reload's outcome (the new generation or
+/// the error).
 ///
 /// The directory is watched rather than the files so that editors that save by rename and
 /// Kubernetes ConfigMap symlink swaps still trigger a reload.
@@ -54,27 +71,57 @@ pub fn watch(
     on_reload: impl Fn(Result<u64, &ConfigError>) + Send + 'static,
 ) -> Result<ConfigWatcher, ConfigError> {
     let dir = options.dir.clone();
-    let watch_error = |error: notify_debouncer_mini::notify::Error| ConfigError::Watch {
+    let watch_error = |message: String| ConfigError::Watch {
         path: dir.clone(),
-        message: error.to_string(),
+        message,
     };
-    let mut debouncer = new_debouncer(debounce, move |result: DebounceEventResult| match result {
-        Ok(events) if !events.iter().any(|event| is_config_change(&event.path)) => {}
-        Ok(_) => match store.reload(&options) {
-            Ok(generation) => on_reload(Ok(generation)),
-            Err(error) => on_reload(Err(&error)),
-        },
-        Err(error) => tracing::warn!(%error, "config directory watch error"),
+    let (sender, receiver) = mpsc::channel();
+    // The sender lives in the watcher's handler: dropping the watcher disconnects the channel,
+    // which ends the reload thread.
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
+        // A failed send means the reload thread has ended; nothing is left to tell.
+        let _ = sender.send(event);
     })
-    .map_err(watch_error)?;
-    debouncer
-        .watcher()
+    .map_err(|error| watch_error(error.to_string()))?;
+    watcher
         .watch(&dir, RecursiveMode::Recursive)
-        .map_err(watch_error)?;
+        .map_err(|error| watch_error(error.to_string()))?;
+    std::thread::Builder::new()
+        .name("gray-config-watch".to_owned())
+        .spawn(move || {
+            while wait_for_settled_change(&receiver, debounce) {
+                match store.reload(&options) {
+                    Ok(generation) => on_reload(Ok(generation)),
+                    Err(error) => on_reload(Err(&error)),
+                }
+            }
+        })
+        .map_err(|error| watch_error(error.to_string()))?;
     Ok(ConfigWatcher {
-        _debouncer: debouncer,
+        _watcher: watcher,
         dir,
     })
+}
+
+/// Blocks until a config change arrives and no further config change follows within
+/// `debounce` (other events do not delay the reload). Returns false once the watcher is gone.
+fn wait_for_settled_change(receiver: &Receiver<notify::Result<Event>>, debounce: Duration) -> bool {
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let next = match deadline {
+            None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(deadline) => {
+                receiver.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            }
+        };
+        match next {
+            Ok(Ok(event)) if changes_config(&event) => deadline = Some(Instant::now() + debounce),
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "config directory watch error"),
+            Err(RecvTimeoutError::Timeout) => return true,
+            Err(RecvTimeoutError::Disconnected) => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -103,5 +150,47 @@ mod tests {
                 "{path} should not reload"
             );
         }
+    }
+
+    #[test]
+    fn opening_or_reading_a_file_is_not_a_change() {
+        use notify::event::{CreateKind, DataChange, ModifyKind, RemoveKind, RenameMode};
+        for kind in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+        ] {
+            assert!(!is_change(&kind), "{kind:?} should not reload");
+        }
+        for kind in [
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Remove(RemoveKind::File),
+        ] {
+            assert!(is_change(&kind), "{kind:?} should reload");
+        }
+    }
+
+    #[test]
+    fn a_change_settles_before_it_counts_and_opens_never_count() {
+        let (sender, receiver) = mpsc::channel();
+        let open = Event::new(EventKind::Access(AccessKind::Open(AccessMode::Any)))
+            .add_path(PathBuf::from("/etc/app/base.toml"));
+        let write = Event::new(EventKind::Modify(notify::event::ModifyKind::Any))
+            .add_path(PathBuf::from("/etc/app/base.toml"));
+        sender.send(Ok(open)).unwrap();
+        sender.send(Ok(write)).unwrap();
+        assert!(wait_for_settled_change(&receiver, Duration::from_millis(1)));
+
+        let open = Event::new(EventKind::Access(AccessKind::Open(AccessMode::Any)))
+            .add_path(PathBuf::from("/etc/app/base.toml"));
+        sender.send(Ok(open)).unwrap();
+        drop(sender);
+        assert!(
+            !wait_for_settled_change(&receiver, Duration::from_millis(1)),
+            "an open alone must not reload"
+        );
     }
 }

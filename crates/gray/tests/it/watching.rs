@@ -61,3 +61,33 @@ fn watching_a_missing_directory_is_an_error() {
     let error = watch(store, missing, Duration::from_millis(50), |_| {}).unwrap_err();
     assert_eq!(error.code(), "watch");
 }
+
+#[test]
+fn a_reload_does_not_trigger_the_next_one() {
+    let dir = config_dir(&[("base.toml", "a = 1\n")]);
+    let options = options(dir.path());
+    let store = Arc::new(Store::open(&options).unwrap());
+    let (sender, receiver) = mpsc::channel();
+    let _watcher = watch(
+        Arc::clone(&store),
+        options,
+        Duration::from_millis(50),
+        move |result| {
+            let _ = sender.send(result.map_err(|error| error.code()));
+        },
+    )
+    .unwrap();
+
+    std::fs::write(dir.path().join("base.toml"), "a = 2\n").unwrap();
+    // Waiting for the file-system event, not measuring speed: the bound only stops a hang.
+    let first = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a reload after the change");
+    let generation = first.expect("the change is valid");
+    // The reload opened and read every config file; those reads are not changes, so no further
+    // reload follows while nothing is written.
+    let next = receiver.recv_timeout(Duration::from_millis(1000));
+    assert!(next.is_err(), "unexpected reload: {next:?}");
+    assert_eq!(store.current().generation(), generation);
+    assert_eq!(store.current().get::<i64>("a").unwrap(), 2);
+}
