@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use shared::billing::{v1, v2};
 use shared::domain::{Currency, IdempotencyKey, InvoiceId};
 
@@ -262,17 +262,12 @@ impl Store {
         let mut inner = self.lock();
         let schema = inner.schema();
         let row = InvoiceRow::from_v1(invoice, schema, self.options.legacy_currency);
-        let tx = inner
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.db(e))?;
-        if row.insert(&tx, schema).map_err(|e| self.db(e))? {
-            tx.commit().map_err(|e| self.db(e))?;
+        let Some(tx) = self.insert_new(&mut inner.conn, schema, &row)? else {
             return Ok(Stored {
                 invoice: invoice.clone(),
                 outcome: Outcome::Created,
             });
-        }
+        };
         let existing = InvoiceRow::load(&tx, schema, Lookup::Id(invoice.id().as_str()))
             .map_err(|e| self.db(e))?;
         let duplicate = || StoreError::DuplicateInvoice {
@@ -309,17 +304,12 @@ impl Store {
             id: invoice.id().clone(),
             source,
         })?;
-        let tx = inner
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.db(e))?;
-        if row.insert(&tx, schema).map_err(|e| self.db(e))? {
-            tx.commit().map_err(|e| self.db(e))?;
+        let Some(tx) = self.insert_new(&mut inner.conn, schema, &row)? else {
             return Ok(Stored {
                 invoice: invoice.clone(),
                 outcome: Outcome::Created,
             });
-        }
+        };
         // The insert hit the idempotency key's index or the id's primary key. The key decides
         // first: a retry must get its invoice back even if the id also matches.
         let key = invoice.idempotency_key();
@@ -428,6 +418,25 @@ impl Store {
         let row = InvoiceRow::load(&tx, schema, lookup).map_err(|e| self.db(e))?;
         tx.commit().map_err(|e| self.db(e))?;
         Ok(row)
+    }
+
+    /// Inserts `row` in an immediate transaction and commits it. When an invoice with its id or
+    /// idempotency key already exists, nothing is written and the still-open transaction is
+    /// returned, so the caller reads the existing invoice under the same write lock.
+    fn insert_new<'c>(
+        &self,
+        conn: &'c mut Connection,
+        schema: Schema,
+        row: &InvoiceRow,
+    ) -> Result<Option<Transaction<'c>>, StoreError> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.db(e))?;
+        if row.insert(&tx, schema).map_err(|e| self.db(e))? {
+            tx.commit().map_err(|e| self.db(e))?;
+            return Ok(None);
+        }
+        Ok(Some(tx))
     }
 
     fn decode_v2(&self, row: InvoiceRow) -> Result<v2::Invoice, StoreError> {

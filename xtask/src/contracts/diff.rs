@@ -613,6 +613,11 @@ fn is_hidden(hidden: &BTreeSet<String>, path: &str) -> bool {
     }
 }
 
+/// The message for a change of generics of `subject`, or `None` when they are the same.
+fn generics_change(subject: &str, old: &str, new: &str) -> Option<String> {
+    (old != new).then(|| format!("generics of {subject} changed: {}", changed(old, new)))
+}
+
 fn changed(old: &str, new: &str) -> String {
     let show = |s: &str| {
         if s.is_empty() {
@@ -646,17 +651,9 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
             format!("trait `{path}` is no longer `unsafe trait`: `unsafe impl`s break"),
         );
     }
-    if old.generics != new.generics {
-        out.push(
-            "trait_generics_changed",
-            path,
-            loc,
-            cfg,
-            format!(
-                "generics of trait `{path}` changed: {}",
-                changed(&old.generics, &new.generics)
-            ),
-        );
+    if let Some(message) = generics_change(&format!("trait `{path}`"), &old.generics, &new.generics)
+    {
+        out.push("trait_generics_changed", path, loc, cfg, message);
     }
     if !old.sealed && new.sealed {
         out.push(
@@ -1012,17 +1009,8 @@ fn diff_sig(
             ),
         );
     }
-    if old.generics != new.generics {
-        out.push(
-            lints.generics,
-            member,
-            loc,
-            cfg,
-            format!(
-                "generics of {subject} changed: {}",
-                changed(&old.generics, &new.generics)
-            ),
-        );
+    if let Some(message) = generics_change(&subject, &old.generics, &new.generics) {
+        out.push(lints.generics, member, loc, cfg, message);
     }
     if !old.is_unsafe && new.is_unsafe {
         out.push(
@@ -1116,17 +1104,10 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
         ); // Every field changes with the kind; listing them would only repeat this finding.
         return;
     }
-    if old.generics != new.generics {
-        out.push(
-            "struct_generics_changed",
-            path,
-            loc,
-            cfg,
-            format!(
-                "generics of struct `{path}` changed: {}",
-                changed(&old.generics, &new.generics)
-            ),
-        );
+    if let Some(message) =
+        generics_change(&format!("struct `{path}`"), &old.generics, &new.generics)
+    {
+        out.push("struct_generics_changed", path, loc, cfg, message);
     }
     if !old.non_exhaustive && new.non_exhaustive {
         out.push("struct_marked_non_exhaustive", path, loc, cfg, format!("struct `{path}` became #[non_exhaustive]: literals and exhaustive patterns outside the crate break"));
@@ -1188,17 +1169,9 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
 fn diff_enum(path: &str, old: &EnumDef, new: &EnumDef, out: &mut Findings<'_>) {
     let cfg = new.cfg.as_ref();
     let loc = &new.loc;
-    if old.generics != new.generics {
-        out.push(
-            "enum_generics_changed",
-            path,
-            loc,
-            cfg,
-            format!(
-                "generics of enum `{path}` changed: {}",
-                changed(&old.generics, &new.generics)
-            ),
-        );
+    if let Some(message) = generics_change(&format!("enum `{path}`"), &old.generics, &new.generics)
+    {
+        out.push("enum_generics_changed", path, loc, cfg, message);
     }
     if !old.non_exhaustive && new.non_exhaustive {
         out.push(

@@ -528,8 +528,10 @@ impl Walker<'_> {
         item: &syn::Item,
     ) -> anyhow::Result<()> {
         let file = &ctx.file;
-        match item {
-            syn::Item::Mod(item_mod) => self.walk_mod(module, ctx, item_mod)?,
+        let mut supertraits = Vec::new();
+        let mut str_value = None;
+        let (ident, vis, attrs, kind) = match item {
+            syn::Item::Mod(item_mod) => return self.walk_mod(module, ctx, item_mod),
             syn::Item::Use(item_use) => {
                 let public = is_pub(&item_use.vis);
                 let hidden = is_doc_hidden(&item_use.attrs);
@@ -544,120 +546,73 @@ impl Walker<'_> {
                         hidden,
                     });
                 }
+                return Ok(());
             }
             syn::Item::Trait(item_trait) => {
-                let (def, supertraits) = extract_trait(item_trait, file, ctx);
-                let supertraits = supertraits.into_iter().collect();
-                self.add_def(
-                    module,
-                    &item_trait.ident,
-                    &item_trait.vis,
-                    &item_trait.attrs,
-                    RawKind::Trait(def),
-                    supertraits,
-                    None,
-                    ctx,
-                );
+                let (def, supers) = extract_trait(item_trait, file, ctx);
+                supertraits = supers.into_iter().collect();
+                let kind = RawKind::Trait(def);
+                (&item_trait.ident, &item_trait.vis, &item_trait.attrs, kind)
             }
             syn::Item::Struct(item_struct) => {
-                let def = extract_struct(item_struct, file, ctx);
-                self.add_def(
-                    module,
+                let kind = RawKind::Struct(extract_struct(item_struct, file, ctx));
+                (
                     &item_struct.ident,
                     &item_struct.vis,
                     &item_struct.attrs,
-                    RawKind::Struct(def),
-                    Vec::new(),
-                    None,
-                    ctx,
-                );
+                    kind,
+                )
             }
             syn::Item::Enum(item_enum) => {
-                let def = extract_enum(item_enum, file, ctx);
-                self.add_def(
-                    module,
-                    &item_enum.ident,
-                    &item_enum.vis,
-                    &item_enum.attrs,
-                    RawKind::Enum(def),
-                    Vec::new(),
-                    None,
-                    ctx,
-                );
+                let kind = RawKind::Enum(extract_enum(item_enum, file, ctx));
+                (&item_enum.ident, &item_enum.vis, &item_enum.attrs, kind)
             }
             syn::Item::Fn(item_fn) => {
                 let mut sig = extract_sig(&item_fn.sig, file);
                 sig.cfg = join_cfg(&ctx.cfg, &item_fn.attrs);
-                self.add_def(
-                    module,
-                    &item_fn.sig.ident,
-                    &item_fn.vis,
-                    &item_fn.attrs,
-                    RawKind::Function(sig),
-                    Vec::new(),
-                    None,
-                    ctx,
-                );
+                let kind = RawKind::Function(sig);
+                (&item_fn.sig.ident, &item_fn.vis, &item_fn.attrs, kind)
             }
             syn::Item::Const(item_const) => {
-                let def = ConstDef {
-                    loc: loc_of(file, &item_const.ident),
-                    cfg: join_cfg(&ctx.cfg, &item_const.attrs),
-                    ty: tidy(item_const.ty.to_token_stream()),
-                };
-                let str_value = match &*item_const.expr {
+                str_value = match &*item_const.expr {
                     syn::Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Str(lit),
                         ..
                     }) => Some(lit.value()),
                     _ => None,
                 };
-                self.add_def(
-                    module,
+                let def = const_def(
+                    file,
+                    ctx,
+                    &item_const.ident,
+                    &item_const.attrs,
+                    &item_const.ty,
+                );
+                (
                     &item_const.ident,
                     &item_const.vis,
                     &item_const.attrs,
                     RawKind::Const(def),
-                    Vec::new(),
-                    str_value,
-                    ctx,
-                );
+                )
             }
             syn::Item::Static(item_static) => {
-                let def = ConstDef {
-                    loc: loc_of(file, &item_static.ident),
-                    cfg: join_cfg(&ctx.cfg, &item_static.attrs),
-                    ty: tidy(item_static.ty.to_token_stream()),
-                };
-                self.add_def(
-                    module,
+                let def = const_def(
+                    file,
+                    ctx,
+                    &item_static.ident,
+                    &item_static.attrs,
+                    &item_static.ty,
+                );
+                (
                     &item_static.ident,
                     &item_static.vis,
                     &item_static.attrs,
                     RawKind::Const(def),
-                    Vec::new(),
-                    None,
-                    ctx,
-                );
+                )
             }
             // Impls, macros, type aliases and the rest are not part of the recorded surface.
-            _ => {}
-        }
-        Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn add_def(
-        &mut self,
-        module: &[String],
-        ident: &syn::Ident,
-        vis: &syn::Visibility,
-        attrs: &[syn::Attribute],
-        kind: RawKind,
-        supertraits: Vec<(Vec<String>, String)>,
-        str_value: Option<String>,
-        ctx: &ModuleCtx,
-    ) {
+            _ => return Ok(()),
+        };
         let name = ident.to_string();
         let mut path = module.to_vec();
         path.push(name.clone());
@@ -677,6 +632,7 @@ impl Walker<'_> {
                 str_value,
             },
         );
+        Ok(())
     }
 
     fn walk_mod(
@@ -1084,6 +1040,21 @@ fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
     })
 }
 
+/// The recorded shape of a `const` or `static` item.
+fn const_def(
+    file: &str,
+    ctx: &ModuleCtx,
+    ident: &syn::Ident,
+    attrs: &[syn::Attribute],
+    ty: &syn::Type,
+) -> ConstDef {
+    ConstDef {
+        loc: loc_of(file, ident),
+        cfg: join_cfg(&ctx.cfg, attrs),
+        ty: tidy(ty.to_token_stream()),
+    }
+}
+
 fn loc_of(file: &str, ident: &syn::Ident) -> Loc {
     Loc {
         file: file.to_string(),
@@ -1447,14 +1418,24 @@ pub fn crate_root(tree: &dyn SourceTree) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    fn surface_of(files: &[(&str, &str)]) -> Surface {
-        let tree = MemoryTree {
+    fn tree_of(files: &[(&str, &str)]) -> MemoryTree {
+        MemoryTree {
             files: files
                 .iter()
                 .map(|(path, text)| (PathBuf::from(path), text.to_string()))
                 .collect(),
-        };
-        extract(&tree, Path::new("src/lib.rs")).expect("fixture parses")
+        }
+    }
+
+    fn surface_of(files: &[(&str, &str)]) -> Surface {
+        extract(&tree_of(files), Path::new("src/lib.rs")).expect("fixture parses")
+    }
+
+    /// The error extracting the crate rooted at `src/lib.rs` gives.
+    fn error_of(files: &[(&str, &str)]) -> String {
+        extract(&tree_of(files), Path::new("src/lib.rs"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -1556,31 +1537,14 @@ mod tests {
 
     #[test]
     fn lexer_error_names_file_and_line() {
-        let tree = MemoryTree {
-            files: [(PathBuf::from("src/lib.rs"), "pub fn f() {\n\n".to_string())]
-                .into_iter()
-                .collect(),
-        };
-        let err = extract(&tree, Path::new("src/lib.rs"))
-            .unwrap_err()
-            .to_string();
+        let err = error_of(&[("src/lib.rs", "pub fn f() {\n\n")]);
         assert!(err.starts_with("src/lib.rs:"), "{err}");
         assert!(err.contains("parse error"), "{err}");
     }
 
     #[test]
     fn parse_error_names_file_and_line() {
-        let tree = MemoryTree {
-            files: [
-                (PathBuf::from("src/lib.rs"), "pub mod a;".to_string()),
-                (PathBuf::from("src/a.rs"), "\npub fn (".to_string()),
-            ]
-            .into_iter()
-            .collect(),
-        };
-        let err = extract(&tree, Path::new("src/lib.rs"))
-            .unwrap_err()
-            .to_string();
+        let err = error_of(&[("src/lib.rs", "pub mod a;"), ("src/a.rs", "\npub fn (")]);
         assert!(err.starts_with("src/a.rs:2:"), "{err}");
     }
 
@@ -1596,29 +1560,14 @@ mod tests {
                 ("src/../src/./a.rs", again),
             ],
         ] {
-            let tree = MemoryTree {
-                files: files
-                    .into_iter()
-                    .map(|(path, text)| (PathBuf::from(path), text.to_string()))
-                    .collect(),
-            };
-            let err = extract(&tree, Path::new("src/lib.rs"))
-                .unwrap_err()
-                .to_string();
+            let err = error_of(&files);
             assert!(err.contains("which encloses it"), "{err}");
         }
     }
 
     #[test]
     fn missing_module_file_is_an_error() {
-        let tree = MemoryTree {
-            files: [(PathBuf::from("src/lib.rs"), "pub mod gone;".to_string())]
-                .into_iter()
-                .collect(),
-        };
-        let err = extract(&tree, Path::new("src/lib.rs"))
-            .unwrap_err()
-            .to_string();
+        let err = error_of(&[("src/lib.rs", "pub mod gone;")]);
         assert!(err.contains("module `gone` has no file"), "{err}");
     }
 }

@@ -227,6 +227,18 @@ struct LayerStage<'m> {
     layer_count: usize,
 }
 
+impl LayerStage<'_> {
+    /// `label (n/count)`: a stage title with the layer's place among all layers.
+    fn title(&self, label: &str) -> String {
+        format!("{label} ({}/{})", self.layer + 1, self.layer_count)
+    }
+}
+
+/// The clippy gate of one member, run through `cargo` (`cargo` or `cargo +TOOLCHAIN`).
+fn clippy_gate(cargo: &str, member: &str) -> String {
+    format!("{cargo} clippy -p {member} --all-targets --all-features -- -D warnings")
+}
+
 struct Builder<'a> {
     workspace: &'a Workspace,
     graph: &'a DepGraph,
@@ -577,11 +589,7 @@ impl<'a> Builder<'a> {
             } else {
                 (
                     "adopt",
-                    format!(
-                        "adopt {name} {version} ({}/{})",
-                        layer.layer + 1,
-                        layer.layer_count
-                    ),
+                    layer.title(&format!("adopt {name} {version}")),
                 )
             };
             let rollback_point = builder.prior_stage_rollback();
@@ -664,11 +672,7 @@ impl<'a> Builder<'a> {
             }
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
-                name: format!(
-                    "upgrade {name} to {version} ({}/{})",
-                    layer.layer + 1,
-                    layer.layer_count
-                ),
+                name: layer.title(&format!("upgrade {name} to {version}")),
                 phase: "upgrade",
                 changes,
                 gates,
@@ -707,10 +711,7 @@ impl<'a> Builder<'a> {
                     ),
                     done,
                 });
-                gates.push(format!(
-                    "{cargo} clippy -p {} --all-targets --all-features -- -D warnings",
-                    member_ref.name
-                ));
+                gates.push(clippy_gate(&cargo, &member_ref.name));
                 gates.extend(builder.test_gates(&cargo, member, &[]));
             }
             if layer.layer + 1 == layer.layer_count {
@@ -729,11 +730,7 @@ impl<'a> Builder<'a> {
             }
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
-                name: format!(
-                    "toolchain {text} ({}/{})",
-                    layer.layer + 1,
-                    layer.layer_count
-                ),
+                name: layer.title(&format!("toolchain {text}")),
                 phase: "toolchain",
                 changes,
                 gates,
@@ -764,19 +761,12 @@ impl<'a> Builder<'a> {
                     ),
                     done: current >= edition,
                 });
-                gates.push(format!(
-                    "cargo clippy -p {} --all-targets --all-features -- -D warnings",
-                    member_ref.name
-                ));
+                gates.push(clippy_gate("cargo", &member_ref.name));
                 gates.extend(builder.test_gates("cargo", member, &[]));
             }
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
-                name: format!(
-                    "edition {edition} ({}/{})",
-                    layer.layer + 1,
-                    layer.layer_count
-                ),
+                name: layer.title(&format!("edition {edition}")),
                 phase: "edition",
                 changes,
                 gates,

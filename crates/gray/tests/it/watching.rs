@@ -4,17 +4,22 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use gray::{Store, watch};
+use gray::{ConfigWatcher, Store, watch};
+use tempfile::TempDir;
 
 use crate::{config_dir, options};
 
-#[test]
-fn a_change_in_the_directory_reloads_the_store() {
-    let dir = config_dir(&[("base.toml", "a = 1\n")]);
+/// Each reload's generation, or its error code.
+type Reloads = mpsc::Receiver<Result<u64, &'static str>>;
+
+/// A config directory with `base` as `base.toml`, its store, and a watcher that sends every
+/// reload's outcome to the returned receiver.
+fn watched(base: &str) -> (TempDir, Arc<Store>, Reloads, ConfigWatcher) {
+    let dir = config_dir(&[("base.toml", base)]);
     let options = options(dir.path());
     let store = Arc::new(Store::open(&options).unwrap());
     let (sender, receiver) = mpsc::channel();
-    let _watcher = watch(
+    let watcher = watch(
         Arc::clone(&store),
         options,
         Duration::from_millis(50),
@@ -23,6 +28,12 @@ fn a_change_in_the_directory_reloads_the_store() {
         },
     )
     .unwrap();
+    (dir, store, receiver, watcher)
+}
+
+#[test]
+fn a_change_in_the_directory_reloads_the_store() {
+    let (dir, store, receiver, _watcher) = watched("a = 1\n");
 
     // A gray file created by rename, as editors and ConfigMap updates do.
     std::fs::write(dir.path().join("new.tmp"), "a = 2\n").unwrap();
@@ -64,19 +75,7 @@ fn watching_a_missing_directory_is_an_error() {
 
 #[test]
 fn a_reload_does_not_trigger_the_next_one() {
-    let dir = config_dir(&[("base.toml", "a = 1\n")]);
-    let options = options(dir.path());
-    let store = Arc::new(Store::open(&options).unwrap());
-    let (sender, receiver) = mpsc::channel();
-    let _watcher = watch(
-        Arc::clone(&store),
-        options,
-        Duration::from_millis(50),
-        move |result| {
-            let _ = sender.send(result.map_err(|error| error.code()));
-        },
-    )
-    .unwrap();
+    let (dir, store, receiver, _watcher) = watched("a = 1\n");
 
     std::fs::write(dir.path().join("base.toml"), "a = 2\n").unwrap();
     // Waiting for the file-system event, not measuring speed: the bound only stops a hang.
