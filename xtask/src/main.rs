@@ -1,16 +1,6 @@
-//! `cargo xtask`: the command-line front of the workspace automation in the `xtask` library.
+//! `cargo xtask`: this workspace's runner for the graywork tool, the same CLI that
+//! `cargo graywork` is in any other workspace.
 
-use std::process::ExitCode;
-
-use clap::Parser;
-
-fn main() -> ExitCode {
-    let cli = xtask::Cli::parse();
-    match xtask::run(cli) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
-        }
-    }
+fn main() -> std::process::ExitCode {
+    cargo_graywork::main(cargo_graywork::Runner::Xtask, std::env::args_os())
 }

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use graywork_plan::synthetic::{SyntheticCrate, crate_name, metadata_json};
+use graywork_plan::{Goal, GraphFormat, PlanFormat, build_plan, plan_output, render_graph};
+use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 use proptest::prelude::*;
-use xtask::plan::synthetic::{SyntheticCrate, crate_name, metadata_json};
-use xtask::plan::{Goal, GraphFormat, PlanFormat, build_plan, plan_output, render_graph};
-use xtask::workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 
 const ALL_KINDS: [DepKind; 3] = [DepKind::Normal, DepKind::Build, DepKind::Dev];
 
@@ -143,7 +143,7 @@ fn crate_bump_to_the_current_version_is_done() {
     assert!(
         plan.stages
             .iter()
-            .all(|stage| stage.status == xtask::plan::Status::Done)
+            .all(|stage| stage.status == graywork_plan::Status::Done)
     );
     let plan = build_plan(&workspace, &Goal::krate("base@0.0.9").unwrap()).unwrap();
     assert!(

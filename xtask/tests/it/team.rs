@@ -288,7 +288,10 @@ fn install_hooks_is_idempotent_and_updates_its_own_hook() {
     assert!(first.status.success(), "{}", transcript(&first));
     assert!(stdout(&first).starts_with("installed the pre-commit hook at "));
     let script = std::fs::read_to_string(&hook).expect("the hook is written");
-    assert_eq!(script, xtask::team::hooks::hook_script("", false));
+    assert_eq!(
+        script,
+        graywork_checks::hooks::hook_script(graywork_workspace::Runner::Xtask, "", false)
+    );
     assert!(is_executable(&hook));
 
     let second = install_hooks(repo.path(), &[]);
@@ -331,7 +334,12 @@ fn install_hooks_refuses_a_foreign_hook_without_force() {
     assert!(forced.status.success(), "{}", transcript(&forced));
     assert!(stdout(&forced).starts_with("replaced the existing pre-commit hook"));
     let script = std::fs::read_to_string(&hook).expect("hook");
-    assert!(script.contains(xtask::team::hooks::MARKER), "{script}");
+    assert!(
+        script.contains(&graywork_checks::hooks::marker(
+            graywork_workspace::Runner::Xtask
+        )),
+        "{script}"
+    );
 }
 
 #[test]

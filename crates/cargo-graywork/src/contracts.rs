@@ -1,0 +1,78 @@
+//! `check-contracts`: its arguments and how it runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use graywork_contracts::{CheckOptions, Format, check};
+
+use crate::{Context, Runner, output};
+
+/// Arguments of `check-contracts`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CheckContractsArgs {
+    /// The workspace's `Cargo.toml` (default: the current directory's workspace).
+    #[arg(long, value_name = "PATH", value_parser = crate::args::manifest_path)]
+    pub manifest_path: Option<PathBuf>,
+    /// What to compare with: `lock` (the contract crate's contracts.lock) or a git revision.
+    #[arg(
+        long,
+        value_name = "lock|GIT_REV",
+        default_value = "lock",
+        conflicts_with = "baseline_dir"
+    )]
+    pub baseline: String,
+    /// The lock file to read or write (default: contracts.lock in the contract crate's directory).
+    #[arg(long, value_name = "PATH", conflicts_with = "baseline_dir")]
+    pub lock_file: Option<PathBuf>,
+    /// Record the current contract surface in the lock file.
+    #[arg(long, conflicts_with = "baseline_dir")]
+    pub bless: bool,
+    /// With `--bless`: record the surface even if the check fails.
+    #[arg(long, requires = "bless")]
+    pub force: bool,
+    /// Compare two source trees of any crate: the old crate directory.
+    #[arg(long, value_name = "OLD", requires = "crate_dir")]
+    pub baseline_dir: Option<PathBuf>,
+    /// Compare two source trees of any crate: the new crate directory.
+    #[arg(long, value_name = "NEW", requires = "baseline_dir")]
+    pub crate_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+impl CheckContractsArgs {
+    fn options(self, runner: Runner) -> CheckOptions {
+        CheckOptions {
+            manifest_path: self.manifest_path,
+            baseline: self.baseline,
+            lock_file: self.lock_file,
+            bless: self.bless,
+            force: self.force,
+            baseline_dir: self.baseline_dir,
+            crate_dir: self.crate_dir,
+            runner,
+        }
+    }
+}
+
+/// Runs `check-contracts`, printing the report: exit 0 when consistent, 1 when a contract
+/// broke or a requirement is unmet; usage, input and parse errors are `Err` (exit 2). With
+/// `--quiet`, a passing text report prints nothing.
+pub fn run(args: CheckContractsArgs, context: Context) -> anyhow::Result<ExitCode> {
+    let format = args.format;
+    let outcome = check(&args.options(context.runner))?;
+    match format {
+        Format::Text if context.quiet && outcome.report.ok => {}
+        Format::Text => output::print(&outcome.report.to_text())?,
+        Format::Json => output::print(&format!("{}\n", outcome.report.to_json()))?,
+    }
+    if let Some(message) = &outcome.blessed {
+        output::note(context.quiet && outcome.report.ok, message);
+    }
+    Ok(if outcome.report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

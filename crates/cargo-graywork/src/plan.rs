@@ -1,0 +1,161 @@
+//! `graph` and `upgrade-plan`: their arguments and how they run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use graywork_plan::{Goal, GraphFormat, PlanFormat, plan_output, render_graph};
+use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
+
+/// Where the workspace comes from: shared by `graph` and `upgrade-plan`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct InputArgs {
+    /// The target workspace's Cargo.toml or its directory (default: the current directory's
+    /// workspace).
+    #[arg(long, value_name = "PATH", conflicts_with = "metadata_file", value_parser = crate::args::manifest_path)]
+    pub manifest_path: Option<PathBuf>,
+    /// A saved `cargo metadata --format-version 1` JSON file, instead of running cargo.
+    #[arg(long, value_name = "FILE")]
+    pub metadata_file: Option<PathBuf>,
+    /// Run the full `cargo metadata` resolve instead of `--no-deps` (slower; exact about
+    /// registry dependencies that share a member's name).
+    #[arg(long, conflicts_with = "metadata_file")]
+    pub resolve: bool,
+    /// Pass `--offline` to cargo.
+    #[arg(long, conflicts_with = "metadata_file")]
+    pub offline: bool,
+}
+
+impl InputArgs {
+    /// The metadata source these arguments name.
+    pub fn source(&self) -> Source {
+        match &self.metadata_file {
+            Some(file) => Source::MetadataFile(file.clone()),
+            None => Source::Cargo(CargoOptions {
+                manifest_path: self.manifest_path.clone(),
+                resolve: if self.resolve {
+                    ResolveMode::Full
+                } else {
+                    ResolveMode::NoDeps
+                },
+                offline: self.offline,
+            }),
+        }
+    }
+}
+
+/// Dependency kinds as `--kinds` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// `[dependencies]`.
+    Normal,
+    /// `[build-dependencies]`.
+    Build,
+    /// `[dev-dependencies]`.
+    Dev,
+}
+
+impl From<KindArg> for DepKind {
+    fn from(kind: KindArg) -> DepKind {
+        match kind {
+            KindArg::Normal => DepKind::Normal,
+            KindArg::Build => DepKind::Build,
+            KindArg::Dev => DepKind::Dev,
+        }
+    }
+}
+
+/// Arguments of `graph`.
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// Where the workspace comes from.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+    /// Dependency kinds to show.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [KindArg::Normal, KindArg::Build, KindArg::Dev])]
+    pub kinds: Vec<KindArg>,
+}
+
+/// The goal of `upgrade-plan`: exactly one.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct GoalArgs {
+    /// Move a contract's consumers to a new major: NAME@MAJOR, for example billing@2.
+    #[arg(long, value_name = "NAME@MAJOR")]
+    pub contract: Option<String>,
+    /// Bump a workspace member and everything depending on it: NAME@VERSION.
+    #[arg(long = "crate", value_name = "NAME@VERSION")]
+    pub krate: Option<String>,
+    /// Upgrade an external dependency across the members that use it: NAME@VERSION.
+    #[arg(long, value_name = "NAME@VERSION")]
+    pub dep: Option<String>,
+    /// Move every member to a toolchain, leaves first, for example 1.96.
+    #[arg(long, value_name = "VERSION")]
+    pub toolchain: Option<String>,
+    /// Move every member to an edition, leaves first, for example 2024.
+    #[arg(long, value_name = "EDITION")]
+    pub edition: Option<String>,
+}
+
+impl GoalArgs {
+    /// Parses the one goal given.
+    pub fn goal(&self) -> anyhow::Result<Goal> {
+        if let Some(text) = &self.contract {
+            Goal::contract(text)
+        } else if let Some(text) = &self.krate {
+            Goal::krate(text)
+        } else if let Some(text) = &self.dep {
+            Goal::dep(text)
+        } else if let Some(text) = &self.toolchain {
+            Goal::toolchain(text)
+        } else if let Some(text) = &self.edition {
+            Goal::edition(text)
+        } else {
+            anyhow::bail!(
+                "no goal given: pass one of --contract, --crate, --dep, --toolchain, --edition"
+            )
+        }
+    }
+}
+
+/// Arguments of `upgrade-plan`.
+#[derive(Debug, clap::Args)]
+pub struct UpgradePlanArgs {
+    /// What to plan for.
+    #[command(flatten)]
+    pub goal: GoalArgs,
+    /// Where the workspace comes from.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Instead of the plan, print why CRATE sits in its stage (the dependency chain); honours
+    /// `--format json`.
+    #[arg(long, value_name = "CRATE")]
+    pub explain: Option<String>,
+}
+
+/// Runs `graph`.
+pub fn run_graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
+    let workspace = Workspace::load(&args.input.source())?;
+    let kinds: Vec<DepKind> = args.kinds.iter().copied().map(DepKind::from).collect();
+    crate::output::print(&render_graph(&workspace, &kinds, args.format))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `upgrade-plan`.
+pub fn run_upgrade_plan(args: UpgradePlanArgs) -> anyhow::Result<ExitCode> {
+    // The goal is parsed before cargo runs, so a malformed goal fails fast.
+    let goal = args.goal.goal()?;
+    let workspace = Workspace::load(&args.input.source())?;
+    crate::output::print(&plan_output(
+        &workspace,
+        &goal,
+        args.format,
+        args.explain.as_deref(),
+    )?)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,99 @@
+//! Benchmarks of `check-contracts`: end to end on this workspace, and the surface extraction
+//! and diff of a generated crate with 1,000 traits of 10 methods each.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use graywork_contracts::{
+    CheckOptions, LOCK_FILE_NAME, check, compare_dirs, diff, lock, surface, version,
+};
+
+fn workspace_manifest() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml")
+}
+
+/// A crate with `traits` traits of `methods` methods each, spread over 10 modules.
+fn generated_crate(dir: &Path, traits: usize, methods: usize, extra_method: bool) {
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut lib = String::from("//! Generated.\n");
+    let per_module = traits / 10;
+    for module in 0..10 {
+        writeln!(lib, "pub mod m{module};").unwrap();
+        let mut text = String::from("//! Generated module.\npub struct Money(pub u64);\n");
+        for index in 0..per_module {
+            writeln!(text, "pub trait Service{index}: Send + Sync {{").unwrap();
+            writeln!(text, "    type Output: Clone;").unwrap();
+            for method in 0..methods {
+                writeln!(
+                    text,
+                    "    fn call_{method}<T: Into<u64>>(&self, id: u64, amount: T, note: &str) -> Result<Option<Money>, String>;"
+                )
+                .unwrap();
+            }
+            if extra_method && index == 0 {
+                writeln!(text, "    fn added(&self) {{}}").unwrap();
+            }
+            writeln!(text, "}}").unwrap();
+        }
+        std::fs::write(src.join(format!("m{module}.rs")), text).unwrap();
+    }
+    std::fs::write(src.join("lib.rs"), lib).unwrap();
+}
+
+fn bench(c: &mut Criterion) {
+    let args = CheckOptions {
+        manifest_path: Some(workspace_manifest()),
+        baseline: "lock".to_string(),
+        ..CheckOptions::default()
+    };
+    // The workspace's lock file must exist; a failing check is still a measurement.
+    if check(&args).is_ok() {
+        c.bench_function("check_contracts_workspace_end_to_end", |b| {
+            b.iter(|| black_box(check(&args).unwrap()))
+        });
+    }
+    // The same without `cargo metadata` and wiring: parse `shared`, read the lock, diff.
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    let lock_path = shared.join(LOCK_FILE_NAME);
+    if lock_path.exists() {
+        let defines: Vec<String> = ["auth", "billing", "notification"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        c.bench_function("check_contracts_shared_surface_and_diff", |b| {
+            b.iter(|| {
+                let text = std::fs::read_to_string(&lock_path).unwrap();
+                let (_, old) = lock::parse(&text, "contracts.lock").unwrap();
+                let new =
+                    version::contract_surface(surface::extract_dir(&shared).unwrap(), &defines);
+                black_box(diff::diff(&old, &new))
+            })
+        });
+    }
+
+    let temp = tempfile::tempdir().unwrap();
+    let old = temp.path().join("old");
+    let new = temp.path().join("new");
+    generated_crate(&old, 1_000, 10, false);
+    generated_crate(&new, 1_000, 10, true);
+    let mut group = c.benchmark_group("generated");
+    group.sample_size(10);
+    // Like a lock-file check: the baseline surface is already in memory.
+    let baseline = surface::extract_dir(&old).unwrap();
+    group.bench_function("extract_and_diff_1000_traits_x_10_methods", |b| {
+        b.iter(|| {
+            let current = surface::extract_dir(&new).unwrap();
+            black_box(diff::diff(&baseline, &current))
+        })
+    });
+    group.bench_function("compare_dirs_two_trees_1000_traits_x_10_methods", |b| {
+        b.iter(|| black_box(compare_dirs(&old, &new).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

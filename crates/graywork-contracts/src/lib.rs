@@ -1,0 +1,329 @@
+//! `check-contracts`: semver compatibility of versioned trait contracts and their wiring.
+//!
+//! The pipeline: [`surface`] parses a crate's sources with syn into a normalised public
+//! surface; [`diff`] compares two surfaces and names each change with a lint and a bump;
+//! [`version`] checks each contract module's `VERSION` against those bumps; [`wiring`] checks
+//! consumers' ranges and providers' features; [`report`] prints text or JSON. The baseline is
+//! the lock file ([`lock`]), a git revision, or another source tree.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use semver::Version;
+
+use graywork_workspace::{Member, ResolveMode, Runner, Workspace, git, manifest_source};
+
+pub mod diff;
+pub mod lock;
+pub mod report;
+pub mod surface;
+pub mod version;
+pub mod wiring;
+
+use diff::Severity;
+use report::Report;
+use surface::{Loc, MemoryTree, SourceTree, Surface};
+
+/// The lock file's name, in the contract crate's directory.
+pub const LOCK_FILE_NAME: &str = "contracts.lock";
+
+/// Output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Format {
+    /// Grouped by contract and severity.
+    #[default]
+    Text,
+    /// `{"required_bump": ..., "findings": [...]}`.
+    Json,
+}
+
+/// What `check-contracts` compares and how.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// The workspace's `Cargo.toml` (default: the current directory's workspace).
+    pub manifest_path: Option<PathBuf>,
+    /// What to compare with: `lock` (the contract crate's contracts.lock) or a git revision.
+    pub baseline: String,
+    /// The lock file to read or write (default: contracts.lock in the contract crate's directory).
+    pub lock_file: Option<PathBuf>,
+    /// Record the current contract surface in the lock file.
+    pub bless: bool,
+    /// With `bless`: record the surface even if the check fails.
+    pub force: bool,
+    /// Compare two source trees of any crate: the old crate directory.
+    pub baseline_dir: Option<PathBuf>,
+    /// Compare two source trees of any crate: the new crate directory.
+    pub crate_dir: Option<PathBuf>,
+    /// The command that runs the tool, for the fixes messages suggest.
+    pub runner: Runner,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The findings.
+    pub report: Report,
+    /// Set when `--bless` wrote the lock file: what it wrote.
+    pub blessed: Option<String>,
+}
+
+/// Runs the check without printing.
+pub fn check(args: &CheckOptions) -> anyhow::Result<Outcome> {
+    if let (Some(old), Some(new)) = (&args.baseline_dir, &args.crate_dir) {
+        let report = compare_dirs(old, new)?;
+        return Ok(Outcome {
+            report,
+            blessed: None,
+        });
+    }
+    check_workspace(args)
+}
+
+/// `--baseline-dir OLD --crate-dir NEW`: every public item of the crate is surface.
+pub fn compare_dirs(old_dir: &Path, new_dir: &Path) -> anyhow::Result<Report> {
+    let old = surface::extract_dir(old_dir)
+        .with_context(|| format!("cannot read baseline crate {}", old_dir.display()))?;
+    let new = surface::extract_dir(new_dir)
+        .with_context(|| format!("cannot read crate {}", new_dir.display()))?;
+    let (name, new_version) = package_version(new_dir)?;
+    let (_, old_version) = package_version(old_dir)?;
+    let subject = match &name {
+        Some(name) => format!(
+            "crate `{name}`: {} against {}",
+            new_dir.display(),
+            old_dir.display()
+        ),
+        None => format!("{} against {}", new_dir.display(), old_dir.display()),
+    };
+    let crate_name = name.unwrap_or_else(|| "crate".to_string());
+    let findings = diff::diff(&old, &new);
+    let manifest_loc = Loc {
+        file: "Cargo.toml".to_string(),
+        line: 1,
+    };
+    let findings = version::apply_crate_discipline(
+        findings,
+        &crate_name,
+        old_version.zip(new_version),
+        &manifest_loc,
+    );
+    Ok(Report::new(subject, findings, None))
+}
+
+/// A crate directory's package name and literal version, from its `Cargo.toml` if it has one.
+fn package_version(dir: &Path) -> anyhow::Result<(Option<String>, Option<Version>)> {
+    let manifest = dir.join("Cargo.toml");
+    let Ok(text) = std::fs::read_to_string(&manifest) else {
+        return Ok((None, None));
+    };
+    let table: toml::Table = text
+        .parse()
+        .with_context(|| format!("invalid {}", manifest.display()))?;
+    let package = table.get("package").and_then(toml::Value::as_table);
+    let name = package
+        .and_then(|p| p.get("name"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_string);
+    let version = match package.and_then(|p| p.get("version")) {
+        Some(toml::Value::String(text)) => Some(Version::parse(text).with_context(|| {
+            format!("{}: invalid package.version \"{text}\"", manifest.display())
+        })?),
+        _ => None,
+    };
+    Ok((name, version))
+}
+
+fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
+    let workspace = Workspace::load(&manifest_source(
+        args.manifest_path.as_deref(),
+        ResolveMode::NoDeps,
+        false,
+    ))?;
+    let definers: Vec<&Member> = workspace
+        .members
+        .iter()
+        .filter(|m| !m.contracts.defines.is_empty())
+        .collect();
+    let contract_crate = match definers.as_slice() {
+        [one] => *one,
+        [] => bail!(
+            "no member of the workspace at {} defines contracts (`defines` in \
+             [package.metadata.contracts])",
+            workspace.root
+        ),
+        several => bail!(
+            "several members define contracts ({}); check-contracts expects one contract crate",
+            several
+                .iter()
+                .map(|m| format!("`{}`", m.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let defines = &contract_crate.contracts.defines;
+    let crate_dir = contract_crate.manifest_dir().as_std_path().to_path_buf();
+    let root = workspace.root.as_std_path();
+    let display = |path: &Path| surface::slash_path(path.strip_prefix(root).unwrap_or(path));
+
+    // Sources are read from the workspace root, so every location is shown relative to it.
+    let crate_rel = PathBuf::from(display(&crate_dir));
+    let disk = surface::DiskTree {
+        root: root.to_path_buf(),
+    };
+    let root_file = ["src/lib.rs", "src/main.rs"]
+        .into_iter()
+        .map(|file| crate_rel.join(file))
+        .find(|file| disk.read(file).is_some())
+        .ok_or_else(|| anyhow!("contract crate `{}` has no src/lib.rs", contract_crate.name))?;
+    let current = version::contract_surface(surface::extract(&disk, &root_file)?, defines);
+
+    let lock_path = args
+        .lock_file
+        .clone()
+        .unwrap_or_else(|| crate_dir.join(LOCK_FILE_NAME));
+    let lock_display = display(&lock_path);
+    let (baseline, subject, from_lock) = if args.baseline == "lock" {
+        match std::fs::read_to_string(&lock_path) {
+            Ok(text) => {
+                let (locked_crate, surface) = lock::parse(&text, &lock_display)?;
+                if locked_crate != contract_crate.name {
+                    bail!(
+                        "{lock_display} records crate `{locked_crate}`, but the contract crate is `{}`",
+                        contract_crate.name
+                    );
+                }
+                (
+                    Some(surface),
+                    format!("crate `{}` against {lock_display}", contract_crate.name),
+                    true,
+                )
+            }
+            Err(_) if args.bless => (
+                None,
+                format!("crate `{}` (no lock file yet)", contract_crate.name),
+                true,
+            ),
+            Err(err) => bail!(
+                "cannot read lock file {lock_display}: {err}; record the baseline with `{} check-contracts --bless`",
+                args.runner
+            ),
+        }
+    } else {
+        let tree = git_tree(&crate_dir, &crate_rel, &args.baseline)?;
+        let old = surface::extract(&tree, &root_file)
+            .with_context(|| format!("in git revision `{}`", args.baseline))?;
+        let old = version::contract_surface(old, defines);
+        (
+            Some(old),
+            format!(
+                "crate `{}` against git revision `{}`",
+                contract_crate.name, args.baseline
+            ),
+            false,
+        )
+    };
+
+    let mut findings = Vec::new();
+    let lock_loc = Loc {
+        file: lock_display.clone(),
+        line: 1,
+    };
+    if let Some(old) = &baseline {
+        let raw = diff::diff(old, &current);
+        findings = version::apply_contract_discipline(
+            raw,
+            old,
+            &current,
+            defines,
+            &contract_crate.name,
+            &lock_loc,
+        );
+    }
+    findings.extend(wiring::check(
+        &workspace,
+        &wiring_contracts(&current, defines),
+    )?);
+    let lock_text = lock::render(&contract_crate.name, &current)?;
+    let lock_up_to_date = if from_lock && args.baseline == "lock" {
+        Some(std::fs::read_to_string(&lock_path).is_ok_and(|text| text == lock_text))
+    } else {
+        None
+    };
+    let mut report = Report::new(subject, findings, lock_up_to_date);
+    let mut blessed = None;
+    if args.bless {
+        if !report.ok && !args.force {
+            blessed = Some(format!(
+                "refusing to bless {lock_display}: the check fails with {} error(s); fix them, or pass --force to record the surface anyway",
+                report.errors()
+            ));
+            return Ok(Outcome { report, blessed });
+        }
+        std::fs::write(&lock_path, &lock_text)
+            .with_context(|| format!("cannot write lock file {lock_display}"))?;
+        let items = current.traits.len()
+            + current.structs.len()
+            + current.enums.len()
+            + current.functions.len()
+            + current.consts.len();
+        blessed = Some(format!(
+            "blessed {lock_display}: {items} items in {} contract modules",
+            current.versions.len()
+        ));
+        report.lock_up_to_date = Some(true);
+        report.ok = true;
+        for finding in &mut report.findings {
+            finding.severity = Severity::Note;
+        }
+    }
+    Ok(Outcome { report, blessed })
+}
+
+/// The contract versions and trait names the wiring check needs.
+fn wiring_contracts(current: &Surface, defines: &[String]) -> wiring::Contracts {
+    let mut contracts = wiring::Contracts::default();
+    for (module, text) in &current.versions {
+        if let (Some(key), Ok(parsed)) = (
+            version::contract_module(module, defines),
+            Version::parse(text),
+        ) {
+            contracts.versions.insert(key, parsed);
+        }
+    }
+    for path in current.traits.keys() {
+        if let Some(key) = version::contract_module(path, defines)
+            && let Some((_, name)) = path.rsplit_once("::")
+        {
+            contracts
+                .traits
+                .entry(key)
+                .or_default()
+                .insert(name.to_string());
+        }
+    }
+    contracts
+}
+
+/// The `.rs` files of a crate directory at a git revision, keyed as `crate_rel/relative`.
+fn git_tree(crate_dir: &Path, crate_rel: &Path, revision: &str) -> anyhow::Result<MemoryTree> {
+    if revision.starts_with('-') {
+        bail!("invalid git revision `{revision}`");
+    }
+    let listing = git(
+        crate_dir,
+        &["ls-tree", "-r", "--name-only", revision, "--", "."],
+    )?;
+    let mut tree = MemoryTree::default();
+    for path in listing.lines().filter(|p| p.ends_with(".rs")) {
+        let text = git(crate_dir, &["show", &format!("{revision}:./{path}")])?;
+        tree.files.insert(crate_rel.join(path), text);
+    }
+    if tree.read(&crate_rel.join("src/lib.rs")).is_none() {
+        bail!(
+            "git revision `{revision}` has no src/lib.rs under {}",
+            crate_dir.display()
+        );
+    }
+    Ok(tree)
+}

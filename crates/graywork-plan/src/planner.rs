@@ -1,0 +1,1417 @@
+//! The planner: turns a goal and a workspace's dependency graph into stages, each with its
+//! crates, changes, test gate, rollback point, status and gray rollout steps.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use semver::Version;
+use serde::Serialize;
+
+use super::goal::Goal;
+use super::graph::{DepGraph, Layering, Ordering};
+use graywork_workspace::{DepKind, MajorMigrations, Member, Workspace};
+
+/// The version of the JSON plan format. A change that removes or renames a field bumps it.
+pub const PLAN_SCHEMA: &str = "graywork.upgrade-plan/v1";
+
+/// The gray rollout percentages a runtime consumer moves through.
+pub const ROLLOUT_PERCENTS: [u8; 4] = [1, 10, 50, 100];
+
+/// A staged upgrade plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The JSON format version, [`PLAN_SCHEMA`].
+    pub schema: &'static str,
+    /// What the plan moves the workspace to.
+    pub goal: GoalSummary,
+    /// Things the reader must know: cycles, dependencies taken to be members, odd goals.
+    pub warnings: Vec<String>,
+    /// The stages, in the order they run.
+    pub stages: Vec<Stage>,
+    /// Why each crate sits where it does, for `--explain`.
+    #[serde(skip)]
+    pub placements: BTreeMap<String, Vec<Placement>>,
+}
+
+/// The goal as the output reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalSummary {
+    /// `contract`, `crate`, `dep`, `toolchain` or `edition`.
+    pub kind: &'static str,
+    /// The target as given, for example `billing@2`.
+    pub target: String,
+    /// One sentence, for example `move the consumers of contract billing to v2`.
+    pub summary: String,
+}
+
+/// One stage: crates that change together once every earlier stage is done.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    /// 1-based position in the plan.
+    pub index: usize,
+    /// A short title.
+    pub name: String,
+    /// The step of the goal it belongs to (`expand`, `provide`, `migrate`, `retire`, `bump`,
+    /// `adopt`, `upgrade`, `toolchain`, `edition`).
+    pub phase: &'static str,
+    /// The package names that change in this stage, sorted.
+    pub crates: Vec<String>,
+    /// What to change, per crate (`crate` is `null` for a change outside any crate).
+    pub changes: Vec<Change>,
+    /// The crates outside `crates` whose tests join the gate because they dev-depend on one
+    /// of `crates`.
+    pub dev_dependents: Vec<String>,
+    /// The gate: exact commands that must pass before the next stage starts.
+    pub gates: Vec<String>,
+    /// How to undo this stage, and the point it returns to.
+    pub rollback: String,
+    /// `done`, `in-progress` or `pending`, judged from the current tree.
+    pub status: Status,
+    /// Gray rollout steps, for changes switched at run time; empty otherwise.
+    pub rollout: Vec<RolloutStep>,
+}
+
+/// What to change in one crate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// The package name, or `None` for a change outside any crate (config, data).
+    #[serde(rename = "crate")]
+    pub crate_name: Option<String>,
+    /// The edit, in words.
+    pub change: String,
+    /// Whether the current tree already has it.
+    pub done: bool,
+}
+
+/// One gray rollout step.
+#[derive(Debug, Clone, Serialize)]
+pub struct RolloutStep {
+    /// The share of requests routed to the new version.
+    pub percent: u8,
+    /// The config fragment to edit.
+    pub fragment: String,
+    /// What to apply.
+    pub apply: String,
+    /// The metrics to watch before taking the next step.
+    pub watch: Vec<String>,
+}
+
+/// Whether a stage is already done in the current tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Every change is already in the tree.
+    Done,
+    /// Some changes are in the tree, or the code is in and the rollout is not.
+    InProgress,
+    /// Nothing of it is in the tree.
+    Pending,
+}
+
+impl Status {
+    /// The name the outputs use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::InProgress => "in-progress",
+            Status::Pending => "pending",
+        }
+    }
+}
+
+/// Why a crate sits in a stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    /// The stage's 1-based index.
+    pub stage: usize,
+    /// Why the crate takes part in this step of the goal.
+    pub reason: String,
+    /// The dependency chain that puts it in this stage rather than an earlier one: each link
+    /// is `(dependent, dependency, kinds, dependency's stage or None when it does not change)`.
+    pub chain: Vec<ChainLink>,
+    /// Whether the crate only joins the stage's test gate (through a dev-dependency).
+    pub gate_only: bool,
+}
+
+/// One link of a placement chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainLink {
+    /// The crate that depends.
+    pub dependent: String,
+    /// The crate it depends on.
+    pub dependency: String,
+    /// The dependency kinds, for example `normal+dev`.
+    pub kinds: String,
+    /// The dependency's stage, or `None` when it does not change in this step.
+    pub dependency_stage: Option<usize>,
+}
+
+/// Plans `goal` over `workspace`. Unknown names and impossible goals are errors that list the
+/// known names and suggest the closest.
+pub fn build_plan(workspace: &Workspace, goal: &Goal) -> anyhow::Result<Plan> {
+    build_plan_explaining(workspace, goal, None)
+}
+
+/// Like [`build_plan`], and records in [`Plan::placements`] why `explain` (a member's name)
+/// sits where it does. Only that crate's placement is recorded: a dependency chain per crate
+/// would cost time proportional to crates times depth.
+pub fn build_plan_explaining(
+    workspace: &Workspace,
+    goal: &Goal,
+    explain: Option<&str>,
+) -> anyhow::Result<Plan> {
+    let explain = match explain {
+        None => None,
+        Some(name) => Some(workspace.member_index(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--explain {name}: unknown crate `{name}` ({})",
+                known_names_hint(name, workspace.members.iter().map(|m| m.name.as_str()))
+            )
+        })?),
+    };
+    let graph = DepGraph::build(workspace);
+    let ordering = graph.ordering();
+    let mut builder = Builder {
+        workspace,
+        graph: &graph,
+        ordering: &ordering,
+        stages: Vec::new(),
+        warnings: Vec::new(),
+        placements: BTreeMap::new(),
+        explain,
+    };
+    builder.warn_by_name_edges();
+    match goal {
+        Goal::Contract { name, major } => builder.contract(name, *major)?,
+        Goal::Crate { name, version } => builder.krate(name, version)?,
+        Goal::Dep { name, version } => builder.dep(name, version)?,
+        Goal::Toolchain { text, version } => builder.toolchain(text, version),
+        Goal::Edition { edition } => builder.edition(*edition),
+    }
+    Ok(Plan {
+        schema: PLAN_SCHEMA,
+        goal: GoalSummary {
+            kind: goal.kind(),
+            target: goal.target(),
+            summary: goal.to_string(),
+        },
+        warnings: unique_in_order(builder.warnings),
+        stages: builder.stages,
+        placements: builder.placements,
+    })
+}
+
+/// `"unknown crate `x` (known: a, b; did you mean `a`?)"`-style suffix.
+pub fn known_names_hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let mut known: Vec<&str> = known.into_iter().collect();
+    known.sort_unstable();
+    known.dedup();
+    if known.is_empty() {
+        return "there are none".to_owned();
+    }
+    let closest = known
+        .iter()
+        .map(|candidate| (strsim::jaro_winkler(name, candidate), *candidate))
+        .filter(|(score, _)| *score >= 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let mut hint = format!("known: {}", known.join(", "));
+    if let Some((_, closest)) = closest {
+        hint.push_str(&format!("; did you mean `{closest}`?"));
+    }
+    hint
+}
+
+/// What a layered group of stages needs to describe one stage.
+struct LayerStage<'m> {
+    members: &'m [usize],
+    layer: usize,
+    layer_count: usize,
+}
+
+impl LayerStage<'_> {
+    /// `label (n/count)`: a stage title with the layer's place among all layers.
+    fn title(&self, label: &str) -> String {
+        format!("{label} ({}/{})", self.layer + 1, self.layer_count)
+    }
+}
+
+/// The clippy gate of one member, run through `cargo` (`cargo` or `cargo +TOOLCHAIN`).
+fn clippy_gate(cargo: &str, member: &str) -> String {
+    format!("{cargo} clippy -p {member} --all-targets --all-features -- -D warnings")
+}
+
+struct Builder<'a> {
+    workspace: &'a Workspace,
+    graph: &'a DepGraph,
+    ordering: &'a Ordering,
+    stages: Vec<Stage>,
+    warnings: Vec<String>,
+    placements: BTreeMap<String, Vec<Placement>>,
+    /// The one member whose placements are recorded, if any.
+    explain: Option<usize>,
+}
+
+impl<'a> Builder<'a> {
+    fn member(&self, index: usize) -> &'a Member {
+        &self.workspace.members[index]
+    }
+
+    fn name(&self, index: usize) -> &'a str {
+        &self.workspace.members[index].name
+    }
+
+    fn find_member(&self, name: &str, flag: &str, target: &str) -> anyhow::Result<usize> {
+        self.workspace.member_index(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{flag} {target}: unknown crate `{name}` ({})",
+                known_names_hint(name, self.workspace.members.iter().map(|m| m.name.as_str()))
+            )
+        })
+    }
+
+    fn warn_by_name_edges(&mut self) {
+        for (from, member) in self.workspace.members.iter().enumerate() {
+            for dependency in &member.dependencies {
+                if dependency.matched_by_name && dependency.member != Some(from) {
+                    self.warnings.push(format!(
+                        "`{}` depends on `{}` from a registry, not by path; without a full resolve it is taken to be the workspace member `{}` (a [patch] redirect)",
+                        member.name, dependency.name, dependency.name
+                    ));
+                }
+            }
+        }
+    }
+
+    fn warn_cycles(&mut self, affected: &[bool]) {
+        for cycle in self.ordering.cycles() {
+            if !cycle.iter().any(|&member| affected[member]) {
+                continue;
+            }
+            let mut names: Vec<&str> = cycle.iter().map(|&m| self.name(m)).collect();
+            names.sort_unstable();
+            self.warnings.push(format!(
+                "cycle of normal/build dependencies among {}: they form one stage and must change together",
+                names.join(", ")
+            ));
+        }
+    }
+
+    /// Adds one stage per layer of `affected`, describing each through `describe`, and
+    /// records each member's placement with `reason`.
+    fn add_layered(
+        &mut self,
+        affected: &[bool],
+        reason: &dyn Fn(usize) -> String,
+        describe: &mut dyn FnMut(&Builder<'a>, LayerStage<'_>) -> StageDraft,
+    ) {
+        self.warn_cycles(affected);
+        let layering = self.ordering.layer(affected);
+        let first_index = self.stages.len() + 1;
+        let layer_count = layering.layers.len();
+        let gate_extras = self.layered_dev_dependents(&layering, affected);
+        for ((layer, members), extras) in layering.layers.iter().enumerate().zip(gate_extras) {
+            let mut members = members.clone();
+            members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            let draft = describe(
+                self,
+                LayerStage {
+                    members: &members,
+                    layer,
+                    layer_count,
+                },
+            );
+            let index = self.stages.len() + 1;
+            if let Some(member) = self.explain.filter(|member| members.contains(member)) {
+                let chain = self.chain(&layering, member, first_index);
+                self.place(member, index, reason(member), chain, false);
+            }
+            self.push_stage(draft, &members, Some(extras));
+        }
+    }
+
+    /// For each layer, the crates whose tests join its gate through dev-dependencies, each
+    /// with the changed crates it dev-depends on.
+    ///
+    /// A dev-dependent joins the gate of the first stage after which it compiles: a crate that
+    /// itself changes in a later stage is tested there instead, and one that does not change
+    /// waits until every changed crate it depends on through normal or build edges is done.
+    fn layered_dev_dependents(
+        &self,
+        layering: &Layering,
+        affected: &[bool],
+    ) -> Vec<BTreeMap<usize, BTreeSet<usize>>> {
+        let mut extras: Vec<BTreeMap<usize, BTreeSet<usize>>> =
+            vec![BTreeMap::new(); layering.layers.len()];
+        for (layer, members) in layering.layers.iter().enumerate() {
+            for &member in members {
+                for (dependent, edge) in self.graph.dependents(member) {
+                    if !edge.kinds.contains(&DepKind::Dev) {
+                        continue;
+                    }
+                    let dependent_depth = layering.depth_of(self.ordering, dependent);
+                    let target = if affected[dependent] {
+                        if dependent_depth > layer {
+                            continue;
+                        }
+                        layer
+                    } else {
+                        layer.max(dependent_depth.saturating_sub(1))
+                    };
+                    extras[target].entry(dependent).or_default().insert(member);
+                }
+            }
+        }
+        extras
+    }
+
+    fn chain(&self, layering: &Layering, member: usize, first_index: usize) -> Vec<ChainLink> {
+        let components = layering.chain(self.ordering, member);
+        let mut links = Vec::new();
+        let mut current = member;
+        for pair in components.windows(2) {
+            let next_component = pair[1];
+            // Pick the member of the next component that `current` (or, inside a cycle, any
+            // member of its component) depends on through an ordering edge.
+            let from_members = &self.ordering.components[pair[0]];
+            let found = std::iter::once(current)
+                .chain(from_members.iter().copied())
+                .find_map(|from| {
+                    self.graph
+                        .dependencies(from)
+                        .find(|(to, edge)| {
+                            edge.orders() && self.ordering.component_of[*to] == next_component
+                        })
+                        .map(|(to, edge)| (from, to, edge.kinds_label()))
+                });
+            let Some((from, to, kinds)) = found else {
+                break;
+            };
+            let dependency_stage = layering
+                .is_affected_component(next_component)
+                .then(|| first_index + layering.depth_of(self.ordering, to) - 1);
+            links.push(ChainLink {
+                dependent: self.name(from).to_owned(),
+                dependency: self.name(to).to_owned(),
+                kinds,
+                dependency_stage,
+            });
+            current = to;
+        }
+        links
+    }
+
+    fn place(
+        &mut self,
+        member: usize,
+        stage: usize,
+        reason: String,
+        chain: Vec<ChainLink>,
+        gate_only: bool,
+    ) {
+        if self.explain != Some(member) {
+            return;
+        }
+        self.placements
+            .entry(self.name(member).to_owned())
+            .or_default()
+            .push(Placement {
+                stage,
+                reason,
+                chain,
+                gate_only,
+            });
+    }
+
+    /// Finishes a stage: dev-dependents join its gate, status comes from its changes.
+    ///
+    /// `dev_gate` gives the dev-dependents (each with the crates it dev-depends on); `None`
+    /// means every crate outside the stage that dev-depends on one of its crates.
+    fn push_stage(
+        &mut self,
+        draft: StageDraft,
+        members: &[usize],
+        dev_gate: Option<BTreeMap<usize, BTreeSet<usize>>>,
+    ) {
+        let index = self.stages.len() + 1;
+        let dev_gate = dev_gate.unwrap_or_else(|| {
+            let in_stage: BTreeSet<usize> = members.iter().copied().collect();
+            let mut gate: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+            for &member in members {
+                for (dependent, edge) in self.graph.dependents(member) {
+                    if edge.kinds.contains(&DepKind::Dev) && !in_stage.contains(&dependent) {
+                        gate.entry(dependent).or_default().insert(member);
+                    }
+                }
+            }
+            gate
+        });
+        let mut dev_dependents: Vec<(usize, BTreeSet<usize>)> = dev_gate.into_iter().collect();
+        dev_dependents.sort_unstable_by(|a, b| self.name(a.0).cmp(self.name(b.0)));
+        let mut gates = draft.gates;
+        for (dependent, via) in &dev_dependents {
+            gates.push(format!("{} test -p {}", draft.cargo, self.name(*dependent)));
+            let mut via: Vec<&str> = via.iter().map(|&m| self.name(m)).collect();
+            via.sort_unstable();
+            self.place(
+                *dependent,
+                index,
+                format!("it dev-depends on {}", via.join(", ")),
+                Vec::new(),
+                true,
+            );
+        }
+        let dev_dependents: Vec<usize> = dev_dependents.into_iter().map(|(d, _)| d).collect();
+        gates.extend(draft.extra_gates);
+        let all_done = draft.changes.iter().all(|change| change.done);
+        let any_done = draft.changes.iter().any(|change| change.done);
+        let status = if all_done && draft.rollout.is_empty() {
+            Status::Done
+        } else if any_done {
+            Status::InProgress
+        } else {
+            Status::Pending
+        };
+        self.stages.push(Stage {
+            index,
+            name: draft.name,
+            phase: draft.phase,
+            crates: members.iter().map(|&m| self.name(m).to_owned()).collect(),
+            changes: draft.changes,
+            dev_dependents: dev_dependents
+                .iter()
+                .map(|&m| self.name(m).to_owned())
+                .collect(),
+            gates,
+            rollback: draft.rollback,
+            status,
+            rollout: draft.rollout,
+        });
+    }
+
+    /// `cargo test` lines for a member: default features, each extra feature set that
+    /// matters, and all features when that differs from the default.
+    fn test_gates(&self, cargo: &str, member: usize, extra_sets: &[Vec<String>]) -> Vec<String> {
+        let member_ref = self.member(member);
+        let name = &member_ref.name;
+        let mut gates = vec![format!("{cargo} test -p {name}")];
+        for set in extra_sets {
+            if set.is_empty() {
+                continue;
+            }
+            gates.push(format!(
+                "{cargo} test -p {name} --no-default-features --features {}",
+                set.join(",")
+            ));
+        }
+        if graywork_workspace::features::all_features_differ(&member_ref.features) {
+            gates.push(format!("{cargo} test -p {name} --all-features"));
+        }
+        gates
+    }
+
+    fn prior_stage_rollback(&self) -> String {
+        match self.stages.len() {
+            0 => "the tree before the plan".to_owned(),
+            done => format!("the tree after stage {done}"),
+        }
+    }
+
+    // ----- goals -----
+
+    fn krate(&mut self, name: &str, version: &Version) -> anyhow::Result<()> {
+        let target = format!("{name}@{version}");
+        let bumped = self.find_member(name, "--crate", &target)?;
+        let current = self.member(bumped).version.clone();
+        if *version < current {
+            self.warnings.push(format!(
+                "{target} is older than the current {name} {current}: this plan is a downgrade"
+            ));
+        }
+        let affected = self.graph.ordering_dependents_closure(&[bumped]);
+        // Every direct dependent (of any kind) whose requirement rejects the new version must
+        // change with the bump itself: cargo cannot load the workspace otherwise.
+        let mut requirement_changes = Vec::new();
+        for (dependent, _) in self.graph.dependents(bumped) {
+            let dependent_ref = self.member(dependent);
+            for dependency in &dependent_ref.dependencies {
+                if dependency.member == Some(bumped) && !dependency.req.matches(version) {
+                    let renamed = dependency
+                        .rename
+                        .as_ref()
+                        .map_or_else(String::new, |rename| format!(", as `{rename}`"));
+                    requirement_changes.push(Change {
+                        crate_name: Some(dependent_ref.name.clone()),
+                        change: format!(
+                            "requirement on {name} `{}` -> `{version}` ({} dependency{renamed}; in [workspace.dependencies] when inherited; cargo needs it in the same commit as the bump)",
+                            dependency.req, dependency.kind
+                        ),
+                        done: false,
+                    });
+                }
+            }
+        }
+        requirement_changes.sort_by(|a, b| a.crate_name.cmp(&b.crate_name));
+        requirement_changes.dedup_by(|a, b| a.crate_name == b.crate_name && a.change == b.change);
+        let bump_done = current == *version && requirement_changes.is_empty();
+        let name_owned = name.to_owned();
+        let version_owned = version.clone();
+        let reason = |member: usize| {
+            if member == bumped {
+                format!("it is the crate being bumped to {version_owned}")
+            } else {
+                format!("it depends on {name_owned} through normal or build dependencies")
+            }
+        };
+        let mut requirement_changes = Some(requirement_changes);
+        self.add_layered(&affected, &reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                let member_name = builder.name(member);
+                let change = if member == bumped {
+                    format!("set `version = \"{version}\"` (was {current}) in its Cargo.toml, or in [workspace.package] when inherited")
+                } else if builder.graph.edge(member, bumped).is_some() {
+                    format!("adapt to {name} {version}: fix what no longer compiles, then run the gate")
+                } else {
+                    format!("rebuild and test against {name} {version} (no direct dependency)")
+                };
+                changes.push(Change {
+                    crate_name: Some(member_name.to_owned()),
+                    change,
+                    done: bump_done,
+                });
+                gates.extend(builder.test_gates("cargo", member, &[]));
+            }
+            if layer.layer == 0 {
+                changes.extend(requirement_changes.take().unwrap_or_default());
+            }
+            let (phase, title) = if layer.layer == 0 {
+                ("bump", format!("bump {name} to {version}"))
+            } else {
+                (
+                    "adopt",
+                    layer.title(&format!("adopt {name} {version}")),
+                )
+            };
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: title,
+                phase,
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+        Ok(())
+    }
+
+    fn dep(&mut self, name: &str, version: &Version) -> anyhow::Result<()> {
+        let target = format!("{name}@{version}");
+        if self.workspace.member_index(name).is_some() {
+            anyhow::bail!(
+                "--dep {target}: `{name}` is a workspace member; bump it with --crate {name}@VERSION"
+            );
+        }
+        let mut affected = vec![false; self.workspace.members.len()];
+        let mut external: BTreeSet<&str> = BTreeSet::new();
+        for (position, member) in self.workspace.members.iter().enumerate() {
+            for dependency in &member.dependencies {
+                if dependency.member.is_none() {
+                    external.insert(&dependency.name);
+                    if dependency.name == name {
+                        affected[position] = true;
+                    }
+                }
+            }
+        }
+        if !affected.iter().any(|&a| a) {
+            anyhow::bail!(
+                "--dep {target}: no member depends on `{name}` ({})",
+                known_names_hint(name, external.iter().copied())
+            );
+        }
+        let name_owned = name.to_owned();
+        let reason = |_: usize| format!("it depends on {name_owned} directly");
+        self.add_layered(&affected, &reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                let member_ref = builder.member(member);
+                for dependency in member_ref
+                    .dependencies
+                    .iter()
+                    .filter(|d| d.member.is_none() && d.name == name)
+                {
+                    let mut details = vec![dependency.kind.as_str().to_owned()];
+                    if let Some(rename) = &dependency.rename {
+                        details.push(format!("as `{rename}`"));
+                    }
+                    if let Some(target) = &dependency.target {
+                        details.push(target.clone());
+                    }
+                    // `serde@2` is met by any requirement that stays within major 2.
+                    let done = dependency.req.matches(version)
+                        || (version.major > 0
+                            && req_allows_major(&dependency.req, version.major)
+                            && !req_allows_major(&dependency.req, version.major - 1));
+                    changes.push(Change {
+                        crate_name: Some(member_ref.name.clone()),
+                        change: format!(
+                            "`{name}` `{}` -> `{version}` ({}); adapt the code to its changes",
+                            dependency.req,
+                            details.join(", ")
+                        ),
+                        done,
+                    });
+                }
+                gates.extend(builder.test_gates("cargo", member, &[]));
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: layer.title(&format!("upgrade {name} to {version}")),
+                phase: "upgrade",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit (the requirements and Cargo.lock); rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+        Ok(())
+    }
+
+    fn toolchain(&mut self, text: &str, version: &Version) {
+        let affected = vec![true; self.workspace.members.len()];
+        let cargo = format!("cargo +{text}");
+        let reason = |_: usize| "every member moves to the new toolchain, leaves first".to_owned();
+        self.add_layered(&affected, &reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                let member_ref = builder.member(member);
+                let done = member_ref
+                    .rust_version
+                    .as_ref()
+                    .is_some_and(|current| current >= version);
+                let was = member_ref
+                    .rust_version
+                    .as_ref()
+                    .map_or_else(|| "unset".to_owned(), ToString::to_string);
+                changes.push(Change {
+                    crate_name: Some(member_ref.name.clone()),
+                    change: format!(
+                        "fix what `{cargo} clippy` and `{cargo} test` report; set `rust-version = \"{text}\"` (was {was})"
+                    ),
+                    done,
+                });
+                gates.push(clippy_gate(&cargo, &member_ref.name));
+                gates.extend(builder.test_gates(&cargo, member, &[]));
+            }
+            if layer.layer + 1 == layer.layer_count {
+                let all_done = builder
+                    .workspace
+                    .members
+                    .iter()
+                    .all(|m| m.rust_version.as_ref().is_some_and(|v| v >= version));
+                changes.push(Change {
+                    crate_name: None,
+                    change: format!(
+                        "pin `channel = \"{text}\"` in rust-toolchain.toml and the CI image, once every stage passes"
+                    ),
+                    done: all_done,
+                });
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: layer.title(&format!("toolchain {text}")),
+                phase: "toolchain",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: cargo.clone(),
+                rollback: format!(
+                    "revert this stage's commit; the pinned toolchain is unchanged until the last stage; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+    }
+
+    fn edition(&mut self, edition: u16) {
+        let affected = vec![true; self.workspace.members.len()];
+        let reason = |_: usize| "every member moves to the new edition, leaves first".to_owned();
+        self.add_layered(&affected, &reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                let member_ref = builder.member(member);
+                let current: u16 = member_ref.edition.parse().unwrap_or(0);
+                changes.push(Change {
+                    crate_name: Some(member_ref.name.clone()),
+                    change: format!(
+                        "run `cargo fix --edition -p {}`, then set `edition = \"{edition}\"` (was {})",
+                        member_ref.name, member_ref.edition
+                    ),
+                    done: current >= edition,
+                });
+                gates.push(clippy_gate("cargo", &member_ref.name));
+                gates.extend(builder.test_gates("cargo", member, &[]));
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: layer.title(&format!("edition {edition}")),
+                phase: "edition",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit (editions are per crate, so earlier stages stay); rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+    }
+
+    fn contract(&mut self, contract: &str, major: u64) -> anyhow::Result<()> {
+        let target = format!("{contract}@{major}");
+        let defined = self.workspace.defined_contracts();
+        let Some(&definer) = defined.get(contract) else {
+            anyhow::bail!(
+                "--contract {target}: unknown contract `{contract}` ({})",
+                known_names_hint(contract, defined.keys().copied())
+            );
+        };
+        if major < 2 {
+            anyhow::bail!(
+                "--contract {target}: v1 is the first major, so there is nothing to migrate from; name the major to move to, for example {contract}@2"
+            );
+        }
+        let old = major - 1;
+        let members = &self.workspace.members;
+        let no_majors: BTreeMap<u64, String> = BTreeMap::new();
+        let providers: Vec<usize> = (0..members.len())
+            .filter(|&m| members[m].contracts.provides.contains_key(contract))
+            .collect();
+        let consumers: Vec<usize> = (0..members.len())
+            .filter(|&m| members[m].contracts.requires.contains_key(contract))
+            .collect();
+        let requires_new = |m: usize| {
+            members[m]
+                .contracts
+                .requires
+                .get(contract)
+                .into_iter()
+                .flatten()
+                .any(|req| req_allows_major(req, major))
+        };
+        let requires_old = |m: usize| {
+            members[m]
+                .contracts
+                .requires
+                .get(contract)
+                .into_iter()
+                .flatten()
+                .any(|req| req_allows_major(req, old))
+        };
+        let is_gray = |m: usize| members[m].contracts.gray.iter().any(|g| g == contract);
+        // Module files are only judged when the tree is on disk: metadata saved elsewhere says
+        // nothing about them, and then neither the expand nor the retire step counts as done.
+        let tree_visible = members[definer].manifest_path.is_file();
+        let module_exists = |version: u64| {
+            let dir = members[definer].manifest_dir();
+            dir.join(format!("src/{contract}/v{version}.rs")).is_file()
+                || dir
+                    .join(format!("src/{contract}/v{version}/mod.rs"))
+                    .is_file()
+        };
+        // The plan moves from the major just below the target. When nothing in the workspace
+        // knows that major, the target skips majors and every stage would describe a fiction.
+        let old_is_known = (tree_visible && module_exists(old))
+            || consumers.iter().any(|&m| requires_old(m))
+            || providers.iter().any(|&m| {
+                members[m]
+                    .contracts
+                    .provides
+                    .get(contract)
+                    .is_some_and(|majors| majors.contains_key(&old))
+            });
+        if !old_is_known && (tree_visible || !consumers.is_empty() || !providers.is_empty()) {
+            let newest = members
+                .iter()
+                .flat_map(|member| {
+                    let provided = member.contracts.provides.get(contract);
+                    let required = member.contracts.requires.get(contract);
+                    provided
+                        .into_iter()
+                        .flat_map(|majors| majors.keys().copied())
+                        .chain(
+                            required
+                                .into_iter()
+                                .flatten()
+                                .flat_map(|req| req.comparators.iter().map(|c| c.major)),
+                        )
+                })
+                .max();
+            let hint = newest.map_or_else(String::new, |newest| {
+                format!(
+                    "; move one major at a time from the newest, v{newest}: {contract}@{}",
+                    newest.saturating_add(1)
+                )
+            });
+            anyhow::bail!(
+                "--contract {target}: nothing in the workspace defines, provides or requires {contract} v{old}, the major the plan would move from{hint}"
+            );
+        }
+        let check_contracts: Vec<String> = if self.workspace.member_index("xtask").is_some() {
+            vec!["cargo xtask check-contracts".to_owned()]
+        } else {
+            Vec::new()
+        };
+        // Members (a store) declaring schema migrations that go with this major, by name.
+        let mut migrators: Vec<(usize, &MajorMigrations)> = (0..members.len())
+            .filter_map(|m| {
+                members[m]
+                    .migrations
+                    .for_major(contract, major)
+                    .map(|migrations| (m, migrations))
+            })
+            .collect();
+        migrators.sort_unstable_by(|a, b| members[a.0].name.cmp(&members[b.0].name));
+        let expand_migrations: Vec<(usize, &str)> = migrators
+            .iter()
+            .filter_map(|&(m, migrations)| migrations.expand.as_deref().map(|name| (m, name)))
+            .collect();
+        let contract_migrations: Vec<(usize, &str)> = migrators
+            .iter()
+            .filter_map(|&(m, migrations)| migrations.contract.as_deref().map(|name| (m, name)))
+            .collect();
+        if providers.is_empty() {
+            self.warnings.push(format!(
+                "no crate provides contract {contract}: the provide stage is empty"
+            ));
+        }
+        if consumers.is_empty() {
+            self.warnings.push(format!(
+                "no crate requires contract {contract}: there is nobody to migrate"
+            ));
+        }
+
+        // Expand: the new major beside the old one.
+        let definer_name = self.name(definer).to_owned();
+        let module = format!("{definer_name}::{contract}::v{major}");
+        let expand_done = tree_visible && module_exists(major);
+        self.place(
+            definer,
+            self.stages.len() + 1,
+            format!(
+                "it defines contract {contract}: the new major is added beside the old one first"
+            ),
+            Vec::new(),
+            false,
+        );
+        let mut expand_gates = self.test_gates("cargo", definer, &[]);
+        expand_gates.truncate(1);
+        let mut expand_changes = vec![Change {
+            crate_name: Some(definer_name.clone()),
+            change: format!(
+                "add module `{module}` (src/{contract}/v{major}.rs) beside v{old}, declaring `pub const VERSION: &str = \"{major}.0.0\"`"
+            ),
+            done: expand_done,
+        }];
+        let mut expand_members = vec![definer];
+        for &(member, migration) in &expand_migrations {
+            self.place(
+                member,
+                self.stages.len() + 1,
+                format!(
+                    "it declares the expand migration `{migration}` for {contract} v{major}: the v{major} columns arrive before any code writes them, and v{old} ignores them"
+                ),
+                Vec::new(),
+                false,
+            );
+            expand_changes.push(Change {
+                crate_name: Some(self.name(member).to_owned()),
+                change: format!(
+                    "schema migration `{migration}` adds the v{major} columns; it runs when the store opens"
+                ),
+                done: sources_mention(self.member(member), migration),
+            });
+            if !expand_members.contains(&member) {
+                expand_members.push(member);
+                expand_gates.extend(self.test_gates("cargo", member, &[]).into_iter().take(1));
+            }
+        }
+        expand_members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        let expand_rollback = if expand_migrations.is_empty() {
+            format!(
+                "revert the commit that adds `{module}`: nothing uses it yet; rollback point: the tree before the plan"
+            )
+        } else {
+            format!(
+                "revert the commit that adds `{module}` and {}: nothing uses them yet, and columns already added stay in the database, where v{old} ignores them; rollback point: the tree before the plan",
+                migration_list(&expand_migrations)
+            )
+        };
+        self.push_stage(
+            StageDraft {
+                name: format!("expand: add {module} beside v{old}"),
+                phase: "expand",
+                changes: expand_changes,
+                gates: expand_gates,
+                extra_gates: check_contracts.clone(),
+                cargo: "cargo".to_owned(),
+                rollback: expand_rollback,
+                rollout: Vec::new(),
+            },
+            &expand_members,
+            None,
+        );
+
+        // Provide: every provider implements the new major behind a feature.
+        let mut provider_set = vec![false; members.len()];
+        for &p in &providers {
+            provider_set[p] = true;
+        }
+        let contract_owned = contract.to_owned();
+        let provide_reason = |_: usize| {
+            format!(
+                "it provides contract {contract_owned}: providers implement v{major} before any consumer moves"
+            )
+        };
+        self.add_layered(&provider_set, &provide_reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                let member_ref = builder.member(member);
+                let provided = member_ref
+                    .contracts
+                    .provides
+                    .get(contract)
+                    .unwrap_or(&no_majors);
+                let feature = member_ref.contracts.provider_feature(contract, major);
+                let mut change = format!(
+                    "implement `{module}` behind feature `{feature}`; declare it in [package.metadata.contracts]: provides.{contract}.v{major} = \"{feature}\""
+                );
+                if !member_ref.features.contains_key(&feature) {
+                    change.push_str(&format!("; add `{feature} = []` to [features]"));
+                }
+                changes.push(Change {
+                    crate_name: Some(member_ref.name.clone()),
+                    change,
+                    done: provided.contains_key(&major),
+                });
+                gates.extend(builder.test_gates("cargo", member, &[vec![feature.clone()]]));
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: format!(
+                    "provide: {} implement{} {contract} v{major}",
+                    names_of(builder, layer.members),
+                    if layer.members.len() == 1 { "s" } else { "" }
+                ),
+                phase: "provide",
+                changes,
+                gates,
+                extra_gates: check_contracts.clone(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "the new feature is additive and v{old} is untouched: revert this stage's commit; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+
+        // Migrate: consumers in dependency order; runtime (gray) consumers through gray steps.
+        let mut consumer_set = vec![false; members.len()];
+        for &c in &consumers {
+            consumer_set[c] = true;
+        }
+        let fragment = format!("config/gray/{contract}-v{major}.toml");
+        let migrate_reason = |m: usize| {
+            let ranges: Vec<String> = members[m]
+                .contracts
+                .requires
+                .get(contract)
+                .into_iter()
+                .flatten()
+                .map(|r| format!("\"{r}\""))
+                .collect();
+            let ranges = ranges.join(", ");
+            if is_gray(m) {
+                format!(
+                    "it requires {contract_owned} [{ranges}] and picks the major per request (gray), so it moves through gray rollout steps once every provider has v{major}"
+                )
+            } else {
+                format!(
+                    "it requires {contract_owned} [{ranges}]: consumers move once every provider has v{major}"
+                )
+            }
+        };
+        self.add_layered(&consumer_set, &migrate_reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            let mut rollout = Vec::new();
+            let mut any_gray = false;
+            for &member in layer.members {
+                let member_ref = builder.member(member);
+                let provider_features = provider_features_for(builder, member, contract, major);
+                let enable = if provider_features.is_empty() {
+                    String::new()
+                } else {
+                    format!("; enable {}", quoted_list(&provider_features))
+                };
+                let change = if is_gray(member) {
+                    any_gray = true;
+                    format!(
+                        "accept {contract} v{major} beside v{old}: requires.{contract} gains \"^{major}.0\"{enable}; route requests to v{major} by gray rules from {fragment}"
+                    )
+                } else {
+                    format!(
+                        "port from `{definer_name}::{contract}::v{old}` to `{module}`: set requires.{contract} = \"^{major}.0\"{enable}"
+                    )
+                };
+                changes.push(Change {
+                    crate_name: Some(member_ref.name.clone()),
+                    change,
+                    done: requires_new(member),
+                });
+                let own_features = own_features_enabling(member_ref, &provider_features);
+                gates.extend(builder.test_gates("cargo", member, &[own_features]));
+            }
+            if any_gray {
+                for percent in ROLLOUT_PERCENTS {
+                    rollout.push(rollout_step(contract, major, &fragment, percent));
+                }
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            let rollback = if any_gray {
+                format!(
+                    "set `percent = 0` in {fragment} and reload (POST /config/reload): traffic returns to v{old} without a deploy; to undo the code, revert this stage's commit; rollback point: {rollback_point}"
+                )
+            } else {
+                format!(
+                    "revert this stage's commit: v{old} is still provided; rollback point: {rollback_point}"
+                )
+            };
+            StageDraft {
+                name: format!(
+                    "migrate{}: {} to {contract} v{major}",
+                    if any_gray { " (gray)" } else { "" },
+                    names_of(builder, layer.members)
+                ),
+                phase: "migrate",
+                changes,
+                gates,
+                extra_gates: check_contracts.clone(),
+                cargo: "cargo".to_owned(),
+                rollback,
+                rollout,
+            }
+        });
+
+        // Retire: the old major goes, in one stage, once no consumer needs it.
+        let mut retire_members: Vec<usize> = Vec::new();
+        let mut retire_changes = Vec::new();
+        let mut retire_reasons: Vec<(usize, String)> = Vec::new();
+        for &consumer in &consumers {
+            let done = !requires_old(consumer);
+            let mut change =
+                format!("drop the v{old} range from requires.{contract} and the v{old} code paths");
+            if is_gray(consumer) {
+                change.push_str(&format!(
+                    "; delete {fragment} and the v{old} routes once v{major} serves 100%"
+                ));
+            }
+            retire_members.push(consumer);
+            retire_changes.push((consumer, change, done));
+            retire_reasons.push((consumer, format!("it still requires {contract} v{old}")));
+        }
+        for &provider in &providers {
+            let member_ref = self.member(provider);
+            let provided = member_ref
+                .contracts
+                .provides
+                .get(contract)
+                .unwrap_or(&no_majors);
+            let old_feature = member_ref.contracts.provider_feature(contract, old);
+            let new_feature = member_ref.contracts.provider_feature(contract, major);
+            let done = !provided.contains_key(&old);
+            retire_members.push(provider);
+            retire_changes.push((
+                provider,
+                format!(
+                    "remove feature `{old_feature}` and its v{old} implementation; make `{new_feature}` a default feature"
+                ),
+                done,
+            ));
+            retire_reasons.push((provider, format!("it provides {contract} v{old}")));
+        }
+        let old_module_exists = module_exists(old);
+        retire_members.push(definer);
+        retire_changes.push((
+            definer,
+            format!(
+                "remove module `{definer_name}::{contract}::v{old}` (a breaking change of {definer_name}: bump its version)"
+            ),
+            tree_visible && !old_module_exists,
+        ));
+        retire_reasons.push((
+            definer,
+            format!("it defines {contract} v{old}, which goes last"),
+        ));
+        for &(member, migration) in &contract_migrations {
+            retire_members.push(member);
+            retire_reasons.push((
+                member,
+                format!(
+                    "it declares the contract migration `{migration}`, which drops the v{old}-only columns once no instance serves v{old}"
+                ),
+            ));
+        }
+        retire_members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        retire_members.dedup();
+        let index = self.stages.len() + 1;
+        for (member, reason) in retire_reasons {
+            self.place(member, index, reason, Vec::new(), false);
+        }
+        let mut changes: Vec<Change> = retire_changes
+            .into_iter()
+            .map(|(member, change, done)| Change {
+                crate_name: Some(self.name(member).to_owned()),
+                change,
+                done,
+            })
+            .collect();
+        changes.sort_by(|a, b| a.crate_name.cmp(&b.crate_name));
+        // The plan cannot see the database: once no code knows the old major, the store's
+        // contract migration counts as done too. It runs last, so it is listed last.
+        let code_done = changes.iter().all(|change| change.done);
+        for &(member, migration) in &contract_migrations {
+            changes.push(Change {
+                crate_name: Some(self.name(member).to_owned()),
+                change: format!(
+                    "run the contract migration `{migration}` (drops the v{old}-only columns), after no running instance serves v{old}"
+                ),
+                done: code_done,
+            });
+        }
+        let mut gates = Vec::new();
+        for &member in &retire_members {
+            gates.extend(self.test_gates("cargo", member, &[]));
+        }
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("retire {contract} v{old}"),
+                phase: "retire",
+                changes,
+                gates,
+                extra_gates: check_contracts,
+                cargo: "cargo".to_owned(),
+                rollback: if contract_migrations.is_empty() {
+                    format!("revert the retire commit; rollback point: {rollback_point}")
+                } else {
+                    format!(
+                        "revert the retire commit while the v{old}-only columns still exist; after {} the columns come back only from a backup, so that migration runs last; rollback point: {rollback_point}",
+                        migration_list(&contract_migrations)
+                    )
+                },
+                rollout: Vec::new(),
+            },
+            &retire_members,
+            None,
+        );
+        Ok(())
+    }
+}
+
+/// A stage before dev-dependents and status are added.
+struct StageDraft {
+    name: String,
+    phase: &'static str,
+    changes: Vec<Change>,
+    gates: Vec<String>,
+    /// Gates that run after the dev-dependents' tests (workspace-wide checks).
+    extra_gates: Vec<String>,
+    /// `cargo` or `cargo +TOOLCHAIN`, for the dev-dependents' test lines.
+    cargo: String,
+    rollback: String,
+    rollout: Vec<RolloutStep>,
+}
+
+fn rollout_step(contract: &str, major: u64, fragment: &str, percent: u8) -> RolloutStep {
+    let label = format!("{contract}_version=\"v{major}\"");
+    RolloutStep {
+        percent,
+        fragment: fragment.to_owned(),
+        apply: format!(
+            "set `percent = {percent}` in rule `{contract}-v{major}-rollout` of {fragment}, then reload"
+        ),
+        watch: vec![
+            format!(
+                "sum(rate(http_requests_total{{{label},status=~\"5..\"}}[5m])) / sum(rate(http_requests_total{{{label}}}[5m])): no higher than v{}'s",
+                major - 1
+            ),
+            format!(
+                "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{{label}}}[5m]))): within 10% of v{}'s",
+                major - 1
+            ),
+        ],
+    }
+}
+
+/// Drops repeated warnings (a cycle seen by several steps of a goal), keeping first order.
+fn unique_in_order(warnings: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    warnings
+        .into_iter()
+        .filter(|warning| seen.insert(warning.clone()))
+        .collect()
+}
+
+/// Whether some version with this major satisfies `req`. Candidates are the major's first
+/// and a very late version, and each version a comparator of the range names.
+pub fn req_allows_major(req: &semver::VersionReq, major: u64) -> bool {
+    let mut candidates = vec![
+        Version::new(major, 0, 0),
+        Version::new(major, u64::MAX, u64::MAX),
+    ];
+    for comparator in &req.comparators {
+        if comparator.major == major {
+            let minor = comparator.minor.unwrap_or(0);
+            let patch = comparator.patch.unwrap_or(0);
+            candidates.push(Version::new(major, minor, patch));
+            candidates.push(Version::new(major, minor, patch.saturating_add(1)));
+            candidates.push(Version::new(major, minor.saturating_add(1), 0));
+        }
+    }
+    candidates.iter().any(|version| req.matches(version))
+}
+
+/// `migration `a`` or `migrations `a`, `b``, for rollback text.
+fn migration_list(migrations: &[(usize, &str)]) -> String {
+    let names: Vec<String> = migrations
+        .iter()
+        .map(|(_, name)| format!("`{name}`"))
+        .collect();
+    let noun = if names.len() == 1 {
+        "migration"
+    } else {
+        "migrations"
+    };
+    format!("{noun} {}", names.join(", "))
+}
+
+/// Whether some file under the member's `src` directory mentions `name`: the tree's evidence
+/// that a declared migration is written. Metadata saved elsewhere has no tree to look at.
+fn sources_mention(member: &Member, name: &str) -> bool {
+    fn walk(dir: &std::path::Path, name: &str) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, name)
+            } else {
+                std::fs::read_to_string(&path).is_ok_and(|text| text.contains(name))
+            }
+        })
+    }
+    walk(member.manifest_dir().join("src").as_std_path(), name)
+}
+
+fn names_of(builder: &Builder<'_>, members: &[usize]) -> String {
+    let names: Vec<&str> = members.iter().map(|&m| builder.name(m)).collect();
+    names.join(", ")
+}
+
+fn quoted_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|item| format!("`{item}`")).collect();
+    quoted.join(", ")
+}
+
+/// The `provider/feature` items a consumer needs for the new major: for each member it
+/// depends on that provides the contract at `major`.
+fn provider_features_for(
+    builder: &Builder<'_>,
+    consumer: usize,
+    contract: &str,
+    major: u64,
+) -> Vec<String> {
+    let mut items = Vec::new();
+    for (dependency, edge) in builder.graph.dependencies(consumer) {
+        if !edge.orders() {
+            continue;
+        }
+        let provider = builder.member(dependency);
+        if provider.contracts.provides.contains_key(contract) {
+            let feature = provider.contracts.provider_feature(contract, major);
+            let local = builder
+                .member(consumer)
+                .dependency_on(&provider.name)
+                .map_or(provider.name.as_str(), |dep| dep.local_name());
+            items.push(format!("{local}/{feature}"));
+        }
+    }
+    items.sort_unstable();
+    items
+}
+
+/// The member's own features that turn on one of `provider_features` (for example the
+/// gateway's `v2 = ["billing/v2"]`): the feature set that builds the new major alone.
+fn own_features_enabling(member: &Member, provider_features: &[String]) -> Vec<String> {
+    member
+        .features
+        .iter()
+        .filter(|(name, enables)| {
+            name.as_str() != "default"
+                && enables.iter().any(|item| {
+                    provider_features
+                        .iter()
+                        .any(|wanted| item == wanted || item.replace("?/", "/") == *wanted)
+                })
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_list_known_names_and_the_closest() {
+        assert_eq!(
+            known_names_hint("biling", ["notification", "billing", "auth"]),
+            "known: auth, billing, notification; did you mean `billing`?"
+        );
+        assert_eq!(known_names_hint("zzz", ["auth"]), "known: auth");
+        assert_eq!(known_names_hint("x", []), "there are none");
+    }
+
+    #[test]
+    fn ranges_allow_majors() {
+        let allows =
+            |req: &str, major| req_allows_major(&semver::VersionReq::parse(req).unwrap(), major);
+        assert!(allows("^1.2", 1));
+        assert!(!allows("^1.2", 2));
+        assert!(allows("^2.0", 2));
+        assert!(allows(">=1.5, <2", 1));
+        assert!(!allows(">=1.5, <2", 2));
+        assert!(allows(">1.5", 1));
+        assert!(allows(">1.5", 2));
+        assert!(allows("~1.3", 1));
+        assert!(allows("=2.1.0", 2));
+        assert!(!allows("=2.1.0", 1));
+        assert!(allows("*", 3));
+    }
+}
