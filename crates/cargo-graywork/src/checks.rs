@@ -147,9 +147,12 @@ pub fn run_install_hooks(args: InstallHooksArgs, context: Context) -> anyhow::Re
 /// Runs `ci`: exit 1 if any step failed.
 pub fn run_ci(args: CiArgs, context: Context) -> anyhow::Result<ExitCode> {
     let workspace = load_workspace(args.manifest_path.as_deref())?;
+    let system_packages =
+        ci::system_packages(&workspace.root.join("Cargo.toml").into_std_path_buf())?;
     let steps = ci::steps(
         context.runner,
         &workspace,
+        &system_packages,
         args.partition,
         args.manifest_path.as_deref(),
     );

@@ -83,7 +83,9 @@ pub(crate) fn report_error(error: &anyhow::Error) {
         .map(|cause| {
             let text = cause.to_string();
             let text = text.trim();
-            text.strip_prefix("error: ").unwrap_or(text).to_owned()
+            let text = text.strip_prefix("error: ").unwrap_or(text);
+            // A cause that quotes a child's stderr inline (`… failed: error: …`).
+            text.replace(": error: ", ": ")
         })
         .collect::<Vec<_>>()
         .join(": ");

@@ -12,6 +12,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+
 use super::matrix::Partition;
 use super::{cargo_program, format_duration};
 use graywork_workspace::features::FeatureSet;
@@ -24,6 +26,9 @@ pub enum Step {
     Cargo(Vec<String>),
     /// `cargo xtask ARGS...` or `cargo graywork ARGS...`: this tool, run in this process.
     Tool(Runner, Vec<String>),
+    /// The Debian packages the tests need (`[workspace.metadata.graywork.ci]
+    /// system-packages`), installed with `apt-get` when missing.
+    SystemPackages(Vec<String>),
 }
 
 impl fmt::Display for Step {
@@ -31,6 +36,9 @@ impl fmt::Display for Step {
         match self {
             Step::Cargo(args) => write!(f, "cargo {}", args.join(" ")),
             Step::Tool(runner, args) => write!(f, "{runner} {}", args.join(" ")),
+            Step::SystemPackages(packages) => {
+                write!(f, "apt-get install {} (those missing)", packages.join(" "))
+            }
         }
     }
 }
@@ -39,6 +47,7 @@ impl fmt::Display for Step {
 pub fn steps(
     runner: Runner,
     workspace: &Workspace,
+    system_packages: &[String],
     partition: Option<Partition>,
     manifest_path: Option<&Path>,
 ) -> Vec<Step> {
@@ -54,7 +63,13 @@ pub fn steps(
             .collect()
     };
     const DENY_WARNINGS: [&str; 3] = ["--", "-D", "warnings"];
-    let mut steps = vec![
+    let mut steps = Vec::new();
+    // Packages first: a test that needs a program fails with a clear message only if it is
+    // installed before the tests run.
+    if !system_packages.is_empty() {
+        steps.push(Step::SystemPackages(system_packages.to_vec()));
+    }
+    steps.extend([
         Step::Cargo(command(&["fmt", "--all", "--check"], &[])),
         Step::Cargo(command(
             &["clippy", "--workspace", "--all-targets"],
@@ -64,7 +79,7 @@ pub fn steps(
             &["clippy", "--workspace", "--all-targets", "--all-features"],
             &DENY_WARNINGS,
         )),
-    ];
+    ]);
     let with_defaults: Vec<&str> = workspace
         .members
         .iter()
@@ -220,7 +235,109 @@ fn run_step(step: &Step, tool: &dyn Fn(&[String]) -> bool) -> bool {
             }
         },
         Step::Tool(_, args) => tool(args),
+        Step::SystemPackages(packages) => match install_missing(packages) {
+            Ok(()) => true,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                false
+            }
+        },
     }
+}
+
+/// The `system-packages` list of `[workspace.metadata.graywork.ci]` in the workspace's root
+/// manifest: Debian packages the tests need (a database server, `prometheus`, …). Absent means
+/// none; anything but a list of package names is an error naming the key.
+pub fn system_packages(root_manifest: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(root_manifest)
+        .with_context(|| format!("cannot read {}", root_manifest.display()))?;
+    let manifest: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("cannot parse {}", root_manifest.display()))?;
+    let key = "workspace.metadata.graywork.ci.system-packages";
+    let Some(value) = ["workspace", "metadata", "graywork", "ci", "system-packages"]
+        .iter()
+        .try_fold(&toml::Value::Table(manifest), |value, part| value.get(part))
+        .cloned()
+    else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<String> = value
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect()
+        })
+        .with_context(|| {
+            format!(
+                "{}: `{key}` must be a list of Debian package names",
+                root_manifest.display()
+            )
+        })?;
+    if let Some(bad) = names.iter().find(|name| !is_package_name(name)) {
+        anyhow::bail!(
+            "{}: `{key}` has `{bad}`, which is not a Debian package name",
+            root_manifest.display()
+        );
+    }
+    Ok(names)
+}
+
+/// Debian's rule: lowercase letters, digits and `+-.`, starting with a letter or digit.
+fn is_package_name(name: &str) -> bool {
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+}
+
+/// Installs the packages that `dpkg` does not list as installed, with `apt-get`.
+fn install_missing(packages: &[String]) -> anyhow::Result<()> {
+    let missing: Vec<&String> = packages
+        .iter()
+        .filter(|package| !is_installed(package))
+        .collect();
+    if missing.is_empty() {
+        println!("system packages: all installed ({})", packages.join(", "));
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|name| name.as_str()).collect();
+    println!("system packages: installing {}", names.join(", "));
+    let apt = |args: &[&str]| -> anyhow::Result<()> {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .with_context(|| {
+                format!(
+                    "cannot run apt-get to install {}; install them by hand",
+                    names.join(", ")
+                )
+            })?;
+        anyhow::ensure!(
+            status.success(),
+            "`apt-get {}` failed ({status}); install {} by hand",
+            args.join(" "),
+            names.join(", ")
+        );
+        Ok(())
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&names);
+    apt(&install)
+}
+
+fn is_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|output| {
+            output.status.success()
+                && String::from_utf8_lossy(&output.stdout).ends_with("install ok installed")
+        })
 }
 
 #[cfg(test)]
@@ -250,6 +367,40 @@ mod tests {
         let failed = summary(&[Status::Passed, Status::Failed, Status::Skipped]);
         assert!(!failed.all_passed());
         insta::assert_snapshot!(failed.render());
+    }
+
+    #[test]
+    fn system_packages_come_from_the_root_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("Cargo.toml");
+        let read = |text: &str| {
+            std::fs::write(&manifest, text).unwrap();
+            system_packages(&manifest).map_err(|error| format!("{error:#}"))
+        };
+        assert_eq!(read("[workspace]\n"), Ok(vec![]));
+        assert_eq!(
+            read(
+                "[workspace.metadata.graywork.ci]\nsystem-packages = [\"procps\", \"etcd-server\"]\n"
+            ),
+            Ok(vec!["procps".to_owned(), "etcd-server".to_owned()])
+        );
+        let wrong_shape = read("[workspace.metadata.graywork.ci]\nsystem-packages = \"procps\"\n");
+        assert!(
+            wrong_shape
+                .as_ref()
+                .is_err_and(|e| e.contains("must be a list")),
+            "{wrong_shape:?}"
+        );
+        let bad_name = read("[workspace.metadata.graywork.ci]\nsystem-packages = [\"rm -rf /\"]\n");
+        assert!(
+            bad_name.as_ref().is_err_and(|e| e.contains("`rm -rf /`")),
+            "{bad_name:?}"
+        );
+        let broken = read("[workspace\n");
+        assert!(
+            broken.as_ref().is_err_and(|e| e.contains("cannot parse")),
+            "{broken:?}"
+        );
     }
 
     #[test]

@@ -1,0 +1,6 @@
+//! End-to-end tests of the installed binary, `cargo-graywork`, as a user in another workspace
+//! runs it: through `cargo graywork …` on `PATH`, and directly.
+
+mod cli;
+mod hooks;
+mod support;
