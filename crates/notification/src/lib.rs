@@ -11,9 +11,10 @@
 //! |---------|---------|---------|
 //! | `v1`    | yes     | `impl shared::notification::v1::Notifier for OutboxNotifier` |
 //!
-//! Without `v1`, rendering ([`render`]) and the outbox ([`outbox`]) are still available.
+//! Without `v1`, rendering ([`render`]) and the outbox ([`Outbox`], [`MemoryOutbox`]) are still
+//! available.
 
-pub mod outbox;
+mod outbox;
 pub mod render;
 
 use shared::billing::v1;
