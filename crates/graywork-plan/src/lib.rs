@@ -3,29 +3,33 @@
 //! The flow is [`Workspace::load`] (one `cargo metadata` call, or a saved file) ->
 //! [`graph::DepGraph`] (petgraph) -> [`planner::build_plan`] (longest-path layering of the
 //! affected crates per goal step) -> [`render`]. Planning never runs cargo and never reads
-//! anything but the contract modules' file names, so plans can be computed from saved metadata.
+//! anything: the few facts it needs about the tree ([`TreeFacts`]) are collected first, so plans
+//! can be computed from saved metadata and tested without a disk.
 
 use graywork_workspace::Workspace;
 
+pub mod facts;
 pub mod goal;
 pub mod graph;
 pub mod planner;
 pub mod render;
 pub mod synthetic;
 
+pub use facts::TreeFacts;
 pub use goal::Goal;
-pub use planner::{Plan, Stage, Status, build_plan};
+pub use planner::{Plan, Stage, Status, build_plan, plan};
 pub use render::{GraphFormat, PlanFormat, render_explain, render_graph, render_plan};
 
-/// Plans `goal` and renders it (or the explanation for `explain`): the whole command after
-/// loading.
+/// Collects the tree's facts, plans `goal` and renders it (or the explanation for `explain`):
+/// the whole command after loading.
 pub fn plan_output(
     workspace: &Workspace,
     goal: &Goal,
     format: PlanFormat,
     explain: Option<&str>,
 ) -> anyhow::Result<String> {
-    let plan = planner::build_plan_explaining(workspace, goal, explain)?;
+    let facts = TreeFacts::collect(workspace);
+    let plan = planner::plan(workspace, &facts, goal, explain)?;
     match explain {
         Some(krate) => render_explain(&plan, workspace, krate, format),
         None => Ok(render_plan(&plan, format)),

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use semver::Version;
 use serde::Serialize;
 
+use super::facts::TreeFacts;
 use super::goal::Goal;
 use super::graph::{DepGraph, Layering, Ordering};
 use graywork_workspace::{DepKind, MajorMigrations, Member, Workspace};
@@ -147,15 +148,19 @@ pub struct ChainLink {
 
 /// Plans `goal` over `workspace`. Unknown names and impossible goals are errors that list the
 /// known names and suggest the closest.
+///
+/// This reads the tree's facts first ([`TreeFacts::collect`]); [`plan`] is the pure core.
 pub fn build_plan(workspace: &Workspace, goal: &Goal) -> anyhow::Result<Plan> {
-    build_plan_explaining(workspace, goal, None)
+    plan(workspace, &TreeFacts::collect(workspace), goal, None)
 }
 
-/// Like [`build_plan`], and records in [`Plan::placements`] why `explain` (a member's name)
-/// sits where it does. Only that crate's placement is recorded: a dependency chain per crate
-/// would cost time proportional to crates times depth.
-pub fn build_plan_explaining(
+/// Plans `goal` over `workspace` and the tree's `facts`, reading nothing else, and records in
+/// [`Plan::placements`] why `explain` (a member's name) sits where it does. Only that crate's
+/// placement is recorded: a dependency chain per crate would cost time proportional to crates
+/// times depth.
+pub fn plan(
     workspace: &Workspace,
+    facts: &TreeFacts,
     goal: &Goal,
     explain: Option<&str>,
 ) -> anyhow::Result<Plan> {
@@ -172,6 +177,7 @@ pub fn build_plan_explaining(
     let ordering = graph.ordering();
     let mut builder = Builder {
         workspace,
+        facts,
         graph: &graph,
         ordering: &ordering,
         stages: Vec::new(),
@@ -241,6 +247,7 @@ fn clippy_gate(cargo: &str, member: &str) -> String {
 
 struct Builder<'a> {
     workspace: &'a Workspace,
+    facts: &'a TreeFacts,
     graph: &'a DepGraph,
     ordering: &'a Ordering,
     stages: Vec<Stage>,
@@ -824,14 +831,9 @@ impl<'a> Builder<'a> {
         let is_gray = |m: usize| members[m].contracts.gray.iter().any(|g| g == contract);
         // Module files are only judged when the tree is on disk: metadata saved elsewhere says
         // nothing about them, and then neither the expand nor the retire step counts as done.
-        let tree_visible = members[definer].manifest_path.is_file();
-        let module_exists = |version: u64| {
-            let dir = members[definer].manifest_dir();
-            dir.join(format!("src/{contract}/v{version}.rs")).is_file()
-                || dir
-                    .join(format!("src/{contract}/v{version}/mod.rs"))
-                    .is_file()
-        };
+        let facts = self.facts;
+        let tree_visible = facts.module_exists(contract, major).is_some();
+        let module_exists = |version: u64| facts.module_exists(contract, version) == Some(true);
         // The plan moves from the major just below the target. When nothing in the workspace
         // knows that major, the target skips majors and every stage would describe a fiction.
         let old_is_known = (tree_visible && module_exists(old))
@@ -942,7 +944,7 @@ impl<'a> Builder<'a> {
                 change: format!(
                     "schema migration `{migration}` adds the v{major} columns; it runs when the store opens"
                 ),
-                done: sources_mention(self.member(member), migration),
+                done: self.facts.migration_written(member, migration),
             });
             if !expand_members.contains(&member) {
                 expand_members.push(member);
@@ -1308,25 +1310,6 @@ fn migration_list(migrations: &[(usize, &str)]) -> String {
         "migrations"
     };
     format!("{noun} {}", names.join(", "))
-}
-
-/// Whether some file under the member's `src` directory mentions `name`: the tree's evidence
-/// that a declared migration is written. Metadata saved elsewhere has no tree to look at.
-fn sources_mention(member: &Member, name: &str) -> bool {
-    fn walk(dir: &std::path::Path, name: &str) -> bool {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return false;
-        };
-        entries.flatten().any(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, name)
-            } else {
-                std::fs::read_to_string(&path).is_ok_and(|text| text.contains(name))
-            }
-        })
-    }
-    walk(member.manifest_dir().join("src").as_std_path(), name)
 }
 
 fn names_of(builder: &Builder<'_>, members: &[usize]) -> String {

@@ -1,0 +1,89 @@
+//! Facts about the workspace's tree that `cargo metadata` does not carry, collected before
+//! planning so that planning itself reads nothing: which contract modules exist, and which
+//! declared schema migrations are written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use graywork_workspace::{Workspace, files_under};
+
+/// What the planner knows about the tree beyond the metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeFacts {
+    /// For each contract some member defines: the majors whose module file exists in the
+    /// defining crate (`src/NAME/vN.rs` or `src/NAME/vN/mod.rs`), or `None` when the defining
+    /// crate's files are not on disk (metadata saved elsewhere says nothing about them).
+    pub contract_modules: BTreeMap<String, Option<BTreeSet<u64>>>,
+    /// `(member index, migration name)` for each declared migration that some file under the
+    /// member's `src/` names: the tree's evidence that the migration is written.
+    pub written_migrations: BTreeSet<(usize, String)>,
+}
+
+impl TreeFacts {
+    /// Reads the facts for `workspace` from disk: the defining crates' contract module
+    /// directories and the sources of the members that declare migrations.
+    pub fn collect(workspace: &Workspace) -> TreeFacts {
+        let mut facts = TreeFacts::default();
+        for (contract, definer) in workspace.defined_contracts() {
+            let member = &workspace.members[definer];
+            let modules = member.manifest_path.is_file().then(|| {
+                let dir = member.manifest_dir().join("src").join(contract);
+                let mut majors = BTreeSet::new();
+                for entry in std::fs::read_dir(dir.as_std_path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                {
+                    let name = entry.file_name();
+                    let name = name.to_string_lossy();
+                    let path = entry.path();
+                    let major = match name.strip_suffix(".rs") {
+                        Some(stem) if path.is_file() => graywork_workspace::parse_major(stem),
+                        None if path.join("mod.rs").is_file() => {
+                            graywork_workspace::parse_major(&name)
+                        }
+                        _ => None,
+                    };
+                    majors.extend(major);
+                }
+                majors
+            });
+            facts.contract_modules.insert(contract.to_owned(), modules);
+        }
+        for (position, member) in workspace.members.iter().enumerate() {
+            if member.migrations.is_empty() {
+                continue;
+            }
+            let names: BTreeSet<&str> = member
+                .migrations
+                .contracts
+                .values()
+                .flat_map(BTreeMap::values)
+                .flat_map(|steps| steps.expand.iter().chain(&steps.contract))
+                .map(String::as_str)
+                .collect();
+            let sources: Vec<String> = files_under(member.manifest_dir().join("src").as_std_path())
+                .iter()
+                .filter_map(|path| std::fs::read_to_string(path).ok())
+                .collect();
+            for name in names {
+                if sources.iter().any(|text| text.contains(name)) {
+                    facts.written_migrations.insert((position, name.to_owned()));
+                }
+            }
+        }
+        facts
+    }
+
+    /// Whether the module of `contract` v`major` exists; `None` when the tree is not visible.
+    pub fn module_exists(&self, contract: &str, major: u64) -> Option<bool> {
+        self.contract_modules
+            .get(contract)?
+            .as_ref()
+            .map(|majors| majors.contains(&major))
+    }
+
+    /// Whether member `member`'s sources name migration `name`.
+    pub fn migration_written(&self, member: usize, name: &str) -> bool {
+        self.written_migrations.contains(&(member, name.to_owned()))
+    }
+}

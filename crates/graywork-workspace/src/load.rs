@@ -1,0 +1,417 @@
+//! Loading a workspace: one `cargo metadata` call or a saved metadata file, reduced to the
+//! members, with each dependency that points at another member resolved to it.
+//!
+//! A dependency points at a member when its `path` is that member's directory, when the full
+//! resolve says so, or, in `--no-deps` metadata, when a registry or git dependency carries a
+//! member's name (workspaces such as tokio redirect those to members with `[patch]`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use cargo_metadata::camino::Utf8Path;
+
+use crate::metadata::{
+    ContractMetaError, ContractMetaErrors, CrateContractMetaError, PackageMetadata,
+};
+use crate::model::{DepKind, Member, MemberDependency, Workspace};
+use crate::paths::relative_display;
+
+/// Where a workspace's metadata comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Run `cargo metadata` once.
+    Cargo(CargoOptions),
+    /// Read the JSON that `cargo metadata --format-version 1` printed earlier.
+    MetadataFile(PathBuf),
+}
+
+/// How to run `cargo metadata`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CargoOptions {
+    /// The workspace's `Cargo.toml`; the current directory's workspace when `None`.
+    pub manifest_path: Option<PathBuf>,
+    /// Whether to resolve the whole dependency graph or read only the members' manifests.
+    pub resolve: ResolveMode,
+    /// Pass `--offline`, so cargo never touches the network.
+    pub offline: bool,
+}
+
+/// Whether `cargo metadata` resolves dependencies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ResolveMode {
+    /// `cargo metadata --no-deps`: members' manifests only. Fast, and enough to order members.
+    #[default]
+    NoDeps,
+    /// The full resolve: exact about which registry dependency is really a member.
+    Full,
+}
+
+impl Workspace {
+    /// Loads a workspace from `cargo metadata` or a saved metadata file.
+    ///
+    /// Errors name the manifest or file (and, for a malformed file, the JSON path), and every
+    /// invalid contract-metadata key with its crate and `Cargo.toml`.
+    pub fn load(source: &Source) -> anyhow::Result<Workspace> {
+        match source {
+            Source::Cargo(options) => {
+                let metadata = run_cargo_metadata(options)?;
+                Ok(Workspace::from_metadata(metadata)?)
+            }
+            Source::MetadataFile(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read metadata file {}", path.display()))?;
+                Workspace::from_json(&text)
+                    .with_context(|| format!("invalid metadata file {}", path.display()))
+            }
+        }
+    }
+
+    /// Parses `cargo metadata --format-version 1` output.
+    ///
+    /// A malformed document's error names the JSON path of the offending value, for example
+    /// `packages[2].version`.
+    pub fn from_json(text: &str) -> anyhow::Result<Workspace> {
+        let metadata = parse_metadata_json(text)?;
+        // `cargo metadata` lists every member among the packages; a hand-edited file may not,
+        // and a member dropped silently would vanish from every plan.
+        let ids: HashSet<&str> = metadata
+            .packages
+            .iter()
+            .map(|p| p.id.repr.as_str())
+            .collect();
+        if let Some((position, id)) = metadata
+            .workspace_members
+            .iter()
+            .enumerate()
+            .find(|(_, id)| !ids.contains(id.repr.as_str()))
+        {
+            anyhow::bail!(
+                "malformed metadata JSON at `workspace_members[{position}]`: `{id}` is not the id of any entry in `packages`"
+            );
+        }
+        Ok(Workspace::from_metadata(metadata)?)
+    }
+
+    /// Builds the workspace from parsed metadata, validating every member's contract table.
+    pub fn from_metadata(
+        metadata: cargo_metadata::Metadata,
+    ) -> Result<Workspace, ContractMetaErrors> {
+        let cargo_metadata::Metadata {
+            packages,
+            workspace_members,
+            resolve,
+            workspace_root,
+            ..
+        } = metadata;
+        let member_ids: HashMap<&str, usize> = workspace_members
+            .iter()
+            .enumerate()
+            .map(|(position, id)| (id.repr.as_str(), position))
+            .collect();
+        let mut member_packages: Vec<Option<cargo_metadata::Package>> =
+            (0..workspace_members.len()).map(|_| None).collect();
+        for package in packages {
+            if let Some(&position) = member_ids.get(package.id.repr.as_str()) {
+                member_packages[position] = Some(package);
+            }
+        }
+        let member_packages: Vec<cargo_metadata::Package> =
+            member_packages.into_iter().flatten().collect();
+
+        let index: HashMap<String, usize> = member_packages
+            .iter()
+            .enumerate()
+            .map(|(position, package)| (package.name.to_string(), position))
+            .collect();
+        let dir_index: HashMap<&Utf8Path, usize> = member_packages
+            .iter()
+            .enumerate()
+            .filter_map(|(position, package)| {
+                package.manifest_path.parent().map(|dir| (dir, position))
+            })
+            .collect();
+        // For a full resolve: each member's resolved dependencies on other members.
+        let id_to_member: HashMap<&str, usize> = member_packages
+            .iter()
+            .enumerate()
+            .map(|(position, package)| (package.id.repr.as_str(), position))
+            .collect();
+        let resolved_edges: Option<HashMap<usize, BTreeSet<usize>>> =
+            resolve.as_ref().map(|resolve| {
+                resolve
+                    .nodes
+                    .iter()
+                    .filter_map(|node| {
+                        let from = *id_to_member.get(node.id.repr.as_str())?;
+                        let targets = node
+                            .deps
+                            .iter()
+                            .filter_map(|dep| id_to_member.get(dep.pkg.repr.as_str()).copied())
+                            .collect();
+                        Some((from, targets))
+                    })
+                    .collect()
+            });
+
+        let mut problems = Vec::new();
+        let mut members = Vec::with_capacity(member_packages.len());
+        for (position, package) in member_packages.iter().enumerate() {
+            let dependencies = package
+                .dependencies
+                .iter()
+                .map(|dependency| {
+                    let member = dependency_member(
+                        dependency,
+                        &index,
+                        &dir_index,
+                        resolved_edges.as_ref().map(|edges| edges.get(&position)),
+                    );
+                    convert_dependency(dependency, member, resolved_edges.is_some())
+                })
+                .collect();
+            let schema = PackageMetadata::from_value(&package.metadata);
+            let (contracts, mut errors) = schema.contracts(&package.features);
+            let (migrations, migration_errors) = schema.migrations();
+            errors.extend(migration_errors);
+            if !errors.is_empty() {
+                let manifest = relative_display(&workspace_root, &package.manifest_path);
+                problems.extend(errors.into_iter().map(|error| CrateContractMetaError {
+                    crate_name: package.name.to_string(),
+                    manifest: manifest.clone(),
+                    error,
+                }));
+            }
+            members.push(Member {
+                name: package.name.to_string(),
+                version: package.version.clone(),
+                manifest_path: package.manifest_path.clone(),
+                edition: package.edition.as_str().to_owned(),
+                rust_version: package.rust_version.clone(),
+                features: package.features.clone(),
+                dependencies,
+                contracts,
+                migrations,
+            });
+        }
+
+        validate_contract_names(&workspace_root, &members, &mut problems);
+        problems.sort_by(|a, b| a.crate_name.cmp(&b.crate_name));
+        if !problems.is_empty() {
+            return Err(ContractMetaErrors { problems });
+        }
+        Ok(Workspace {
+            root: workspace_root,
+            members,
+            resolved: resolve.is_some(),
+            index,
+        })
+    }
+}
+
+/// Parses metadata JSON: fast path first, and only on failure a second pass that tracks the
+/// JSON path of the offending value.
+fn parse_metadata_json(text: &str) -> anyhow::Result<cargo_metadata::Metadata> {
+    match serde_json::from_str(text) {
+        Ok(metadata) => Ok(metadata),
+        Err(_) => {
+            let deserializer = &mut serde_json::Deserializer::from_str(text);
+            match serde_path_to_error::deserialize::<_, cargo_metadata::Metadata>(deserializer) {
+                Ok(metadata) => Ok(metadata),
+                Err(error) => {
+                    let path = error.path().to_string();
+                    let inner = error.into_inner();
+                    if path == "." || path == "?" {
+                        anyhow::bail!("malformed metadata JSON: {inner}")
+                    }
+                    anyhow::bail!("malformed metadata JSON at `{path}`: {inner}")
+                }
+            }
+        }
+    }
+}
+
+fn run_cargo_metadata(options: &CargoOptions) -> anyhow::Result<cargo_metadata::Metadata> {
+    if let Some(path) = &options.manifest_path
+        && !path.is_file()
+    {
+        anyhow::bail!(
+            "manifest {} does not exist or is not a file",
+            path.display()
+        );
+    }
+    let mut command = cargo_metadata::MetadataCommand::new();
+    if let Some(path) = &options.manifest_path {
+        command.manifest_path(path);
+    }
+    if options.resolve == ResolveMode::NoDeps {
+        command.no_deps();
+    }
+    if options.offline {
+        command.other_options(vec!["--offline".to_owned()]);
+    }
+    let place = options.manifest_path.as_deref().map_or_else(
+        || "the current directory".to_owned(),
+        |p| p.display().to_string(),
+    );
+    command.exec().map_err(|error| match error {
+        cargo_metadata::Error::CargoMetadata { stderr } => {
+            anyhow::anyhow!("`cargo metadata` failed for {place}: {}", stderr.trim())
+        }
+        other => anyhow::anyhow!("`cargo metadata` failed for {place}: {other}"),
+    })
+}
+
+fn dependency_member(
+    dependency: &cargo_metadata::Dependency,
+    index: &HashMap<String, usize>,
+    dir_index: &HashMap<&Utf8Path, usize>,
+    resolved: Option<Option<&BTreeSet<usize>>>,
+) -> Option<usize> {
+    if let Some(path) = &dependency.path {
+        // A path dependency is a member exactly when it points at a member's directory.
+        return dir_index.get(path.as_path()).copied();
+    }
+    let candidate = *index.get(&dependency.name)?;
+    match resolved {
+        // Without a resolve, a registry or git dependency named like a member is taken to be
+        // that member: workspaces redirect such dependencies to members with `[patch]`.
+        None => Some(candidate),
+        Some(targets) => targets
+            .is_some_and(|targets| targets.contains(&candidate))
+            .then_some(candidate),
+    }
+}
+
+fn convert_dependency(
+    dependency: &cargo_metadata::Dependency,
+    member: Option<usize>,
+    resolved: bool,
+) -> MemberDependency {
+    let kind = match dependency.kind {
+        cargo_metadata::DependencyKind::Development => DepKind::Dev,
+        cargo_metadata::DependencyKind::Build => DepKind::Build,
+        // An unknown future kind is treated as normal: ordering too strictly is safe.
+        _ => DepKind::Normal,
+    };
+    MemberDependency {
+        name: dependency.name.clone(),
+        rename: dependency.rename.clone(),
+        req: dependency.req.clone(),
+        kind,
+        target: dependency.target.as_ref().map(ToString::to_string),
+        optional: dependency.optional,
+        uses_default_features: dependency.uses_default_features,
+        features: dependency.features.clone(),
+        path: dependency.path.clone(),
+        member,
+        matched_by_name: member.is_some() && dependency.path.is_none() && !resolved,
+    }
+}
+
+fn validate_contract_names(
+    root: &Utf8Path,
+    members: &[Member],
+    problems: &mut Vec<CrateContractMetaError>,
+) {
+    let mut definers: BTreeMap<&str, &Member> = BTreeMap::new();
+    for member in members {
+        for name in &member.contracts.defines {
+            if let Some(first) = definers.insert(name.as_str(), member)
+                && first.name != member.name
+            {
+                problems.push(CrateContractMetaError {
+                    crate_name: member.name.clone(),
+                    manifest: relative_display(root, &member.manifest_path),
+                    error: ContractMetaError::at(
+                        "defines",
+                        format!("contract `{name}` is already defined by `{}`", first.name),
+                    ),
+                });
+            }
+        }
+    }
+    let known: Vec<&str> = definers.keys().copied().collect();
+    for member in members {
+        for (key, name) in member.contracts.named_contracts() {
+            if key == "defines" || definers.contains_key(name) {
+                continue;
+            }
+            let known_list = known_list(&known);
+            problems.push(CrateContractMetaError {
+                crate_name: member.name.clone(),
+                manifest: relative_display(root, &member.manifest_path),
+                error: ContractMetaError::at(
+                    &format!("{key}.{name}"),
+                    format!("unknown contract `{name}` ({known_list})"),
+                ),
+            });
+        }
+        for name in member.migrations.contracts.keys() {
+            if definers.contains_key(name.as_str()) {
+                continue;
+            }
+            problems.push(CrateContractMetaError {
+                crate_name: member.name.clone(),
+                manifest: relative_display(root, &member.manifest_path),
+                error: ContractMetaError::in_table(
+                    "migrations",
+                    name,
+                    format!("unknown contract `{name}` ({})", known_list(&known)),
+                ),
+            });
+        }
+    }
+}
+
+fn known_list(known: &[&str]) -> String {
+    if known.is_empty() {
+        "no crate defines any contract".to_owned()
+    } else {
+        format!("known: {}", known.join(", "))
+    }
+}
+
+/// Converts a std path for use with [`Source`] from a `--manifest-path` argument.
+pub fn manifest_source(
+    manifest_path: Option<&Path>,
+    resolve: ResolveMode,
+    offline: bool,
+) -> Source {
+    Source::Cargo(CargoOptions {
+        manifest_path: manifest_path.map(Path::to_path_buf),
+        resolve,
+        offline,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_json_names_the_path() {
+        let error = Workspace::from_json(
+            r#"{"packages": [{"name": 3}], "workspace_members": [], "workspace_root": "/w",
+                "target_directory": "/w/target", "version": 1}"#,
+        )
+        .unwrap_err();
+        let message = format!("{error:#}");
+        assert!(message.contains("packages[0].name"), "{message}");
+        let error = Workspace::from_json(
+            r#"{"packages": [], "workspace_members": ["ghost 0.1.0 (path+file:///w/ghost)"],
+                "workspace_root": "/w", "target_directory": "/w/target", "version": 1}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "malformed metadata JSON at `workspace_members[0]`: \
+             `ghost 0.1.0 (path+file:///w/ghost)` is not the id of any entry in `packages`"
+        );
+        let error = Workspace::from_json("{").unwrap_err();
+        assert!(
+            format!("{error:#}").starts_with("malformed metadata JSON: EOF"),
+            "{error:#}"
+        );
+    }
+}
