@@ -5,42 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::surface::{
-    AssocConst, AssocType, ConstDef, EnumDef, FieldDef, FnSig, Loc, StructDef, Surface, TraitDef,
-    VariantDef,
+pub use crate::lint::Bump;
+use crate::lint::Lint;
+use crate::surface::{
+    AssocConst, AssocType, ConstDef, EnumDef, FieldDef, FnSig, Location, StructDef, Surface,
+    TraitDef, VariantDef,
 };
-
-/// The semver bump a change needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Bump {
-    /// No change to the surface.
-    None,
-    /// A change that is not visible in the surface.
-    Patch,
-    /// An addition.
-    Minor,
-    /// A break.
-    Major,
-}
-
-impl Bump {
-    /// The lowercase word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bump::None => "none",
-            Bump::Patch => "patch",
-            Bump::Minor => "minor",
-            Bump::Major => "major",
-        }
-    }
-}
-
-impl std::fmt::Display for Bump {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Whether a finding fails the check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -70,14 +40,14 @@ pub struct Finding {
     /// Whether it fails the check.
     pub severity: Severity,
     /// The stable lint name.
-    pub lint: &'static str,
+    pub lint: Lint,
     /// The bump the change needs.
     pub bump: Bump,
     /// The item (or member) path.
     pub path: String,
     /// Where: the new source if the item still exists, else the baseline.
     #[serde(rename = "location", serialize_with = "serialize_loc")]
-    pub loc: Loc,
+    pub loc: Location,
     /// The change in plain words.
     pub message: String,
     /// The item's `#[cfg]`, if it is gated.
@@ -85,367 +55,8 @@ pub struct Finding {
     pub cfg: Option<String>,
 }
 
-fn serialize_loc<S: serde::Serializer>(loc: &Loc, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_loc<S: serde::Serializer>(loc: &Location, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&loc.to_string())
-}
-
-/// Every lint of the surface diff: name, bump, and what it means.
-pub const LINTS: &[(&str, Bump, &str)] = &[
-    (
-        "trait_missing",
-        Bump::Major,
-        "a public trait was removed or renamed",
-    ),
-    (
-        "trait_now_doc_hidden",
-        Bump::Major,
-        "a public trait became #[doc(hidden)]",
-    ),
-    ("trait_added", Bump::Minor, "a public trait was added"),
-    (
-        "trait_unsafe_added",
-        Bump::Major,
-        "a trait became `unsafe trait`",
-    ),
-    (
-        "trait_unsafe_removed",
-        Bump::Major,
-        "a trait is no longer `unsafe trait`",
-    ),
-    (
-        "trait_generics_changed",
-        Bump::Major,
-        "a trait's generic parameters or where-clause changed",
-    ),
-    (
-        "trait_added_supertrait",
-        Bump::Major,
-        "an implementable trait gained a supertrait",
-    ),
-    (
-        "trait_removed_supertrait",
-        Bump::Major,
-        "a trait lost a supertrait that users may rely on",
-    ),
-    (
-        "trait_newly_sealed",
-        Bump::Major,
-        "a trait became sealed: outside implementations break",
-    ),
-    (
-        "trait_no_longer_sealed",
-        Bump::Minor,
-        "a sealed trait can now be implemented outside",
-    ),
-    (
-        "trait_method_missing",
-        Bump::Major,
-        "a trait method was removed or renamed",
-    ),
-    (
-        "trait_method_now_doc_hidden",
-        Bump::Major,
-        "a trait method became #[doc(hidden)]",
-    ),
-    (
-        "trait_method_added",
-        Bump::Major,
-        "an implementable trait gained a method without a default",
-    ),
-    (
-        "trait_provided_method_added",
-        Bump::Minor,
-        "a trait gained a method with a default body",
-    ),
-    (
-        "trait_default_impl_removed",
-        Bump::Major,
-        "a trait method lost its default body",
-    ),
-    (
-        "trait_method_parameter_count_changed",
-        Bump::Major,
-        "a trait method takes a different number of parameters",
-    ),
-    (
-        "trait_method_signature_changed",
-        Bump::Major,
-        "a trait method's parameter or return type changed",
-    ),
-    (
-        "trait_method_receiver_changed",
-        Bump::Major,
-        "a trait method's receiver changed",
-    ),
-    (
-        "trait_method_generics_changed",
-        Bump::Major,
-        "a trait method's generic parameters or where-clause changed",
-    ),
-    (
-        "trait_method_unsafe_added",
-        Bump::Major,
-        "a trait method became `unsafe`",
-    ),
-    (
-        "trait_method_unsafe_removed",
-        Bump::Major,
-        "a trait method is no longer `unsafe`",
-    ),
-    (
-        "trait_method_async_changed",
-        Bump::Major,
-        "a trait method became or stopped being `async`",
-    ),
-    (
-        "trait_associated_type_added",
-        Bump::Major,
-        "an implementable trait gained an associated type without a default",
-    ),
-    (
-        "trait_removed_associated_type",
-        Bump::Major,
-        "an associated type was removed",
-    ),
-    (
-        "trait_associated_type_default_removed",
-        Bump::Major,
-        "an associated type lost its default",
-    ),
-    (
-        "trait_associated_type_bounds_changed",
-        Bump::Major,
-        "an associated type's bounds changed",
-    ),
-    (
-        "trait_associated_const_added",
-        Bump::Major,
-        "an implementable trait gained an associated const without a default",
-    ),
-    (
-        "trait_provided_associated_const_added",
-        Bump::Minor,
-        "a trait gained an associated const with a default",
-    ),
-    (
-        "trait_removed_associated_constant",
-        Bump::Major,
-        "an associated const was removed",
-    ),
-    (
-        "trait_associated_const_default_removed",
-        Bump::Major,
-        "an associated const lost its default",
-    ),
-    (
-        "trait_associated_const_type_changed",
-        Bump::Major,
-        "an associated const's type changed",
-    ),
-    (
-        "struct_missing",
-        Bump::Major,
-        "a public struct was removed or renamed",
-    ),
-    (
-        "struct_now_doc_hidden",
-        Bump::Major,
-        "a public struct became #[doc(hidden)]",
-    ),
-    ("struct_added", Bump::Minor, "a public struct was added"),
-    (
-        "struct_changed_kind",
-        Bump::Major,
-        "a struct changed between struct-like, tuple and unit",
-    ),
-    (
-        "struct_generics_changed",
-        Bump::Major,
-        "a struct's generic parameters or where-clause changed",
-    ),
-    (
-        "struct_marked_non_exhaustive",
-        Bump::Major,
-        "a struct became #[non_exhaustive]",
-    ),
-    (
-        "struct_no_longer_non_exhaustive",
-        Bump::Minor,
-        "a struct is no longer #[non_exhaustive]",
-    ),
-    (
-        "struct_pub_field_missing",
-        Bump::Major,
-        "a public field was removed, renamed or made private",
-    ),
-    (
-        "struct_pub_field_now_doc_hidden",
-        Bump::Major,
-        "a public field became #[doc(hidden)]",
-    ),
-    (
-        "struct_pub_field_type_changed",
-        Bump::Major,
-        "a public field's type changed",
-    ),
-    (
-        "constructible_struct_adds_field",
-        Bump::Major,
-        "a struct that could be built with a literal gained a field",
-    ),
-    (
-        "struct_pub_field_added",
-        Bump::Minor,
-        "a struct that cannot be built with a literal gained a public field",
-    ),
-    (
-        "enum_missing",
-        Bump::Major,
-        "a public enum was removed or renamed",
-    ),
-    (
-        "enum_now_doc_hidden",
-        Bump::Major,
-        "a public enum became #[doc(hidden)]",
-    ),
-    ("enum_added", Bump::Minor, "a public enum was added"),
-    (
-        "enum_generics_changed",
-        Bump::Major,
-        "an enum's generic parameters or where-clause changed",
-    ),
-    (
-        "enum_marked_non_exhaustive",
-        Bump::Major,
-        "an enum became #[non_exhaustive]",
-    ),
-    (
-        "enum_no_longer_non_exhaustive",
-        Bump::Minor,
-        "an enum is no longer #[non_exhaustive]",
-    ),
-    (
-        "enum_variant_added",
-        Bump::Major,
-        "an exhaustive enum gained a variant: matches break",
-    ),
-    (
-        "non_exhaustive_enum_variant_added",
-        Bump::Minor,
-        "a #[non_exhaustive] enum gained a variant",
-    ),
-    (
-        "enum_variant_missing",
-        Bump::Major,
-        "an enum variant was removed or renamed",
-    ),
-    (
-        "enum_variant_marked_non_exhaustive",
-        Bump::Major,
-        "an enum variant became #[non_exhaustive]",
-    ),
-    (
-        "enum_variant_changed_kind",
-        Bump::Major,
-        "a variant changed between struct-like, tuple and unit",
-    ),
-    (
-        "enum_struct_variant_field_added",
-        Bump::Major,
-        "a struct-like variant gained a field",
-    ),
-    (
-        "enum_struct_variant_field_missing",
-        Bump::Major,
-        "a struct-like variant lost a field",
-    ),
-    (
-        "enum_tuple_variant_field_added",
-        Bump::Major,
-        "a tuple variant gained a field",
-    ),
-    (
-        "enum_tuple_variant_field_missing",
-        Bump::Major,
-        "a tuple variant lost a field",
-    ),
-    (
-        "enum_variant_field_type_changed",
-        Bump::Major,
-        "a variant field's type changed",
-    ),
-    (
-        "function_missing",
-        Bump::Major,
-        "a public function was removed or renamed",
-    ),
-    (
-        "function_now_doc_hidden",
-        Bump::Major,
-        "a public function became #[doc(hidden)]",
-    ),
-    ("function_added", Bump::Minor, "a public function was added"),
-    (
-        "function_parameter_count_changed",
-        Bump::Major,
-        "a function takes a different number of parameters",
-    ),
-    (
-        "function_signature_changed",
-        Bump::Major,
-        "a function's parameter or return type changed",
-    ),
-    (
-        "function_generics_changed",
-        Bump::Major,
-        "a function's generic parameters or where-clause changed",
-    ),
-    (
-        "function_unsafe_added",
-        Bump::Major,
-        "a function became `unsafe`",
-    ),
-    (
-        "function_const_removed",
-        Bump::Major,
-        "a function is no longer `const`",
-    ),
-    (
-        "function_async_changed",
-        Bump::Major,
-        "a function became or stopped being `async`",
-    ),
-    (
-        "pub_module_level_const_missing",
-        Bump::Major,
-        "a public const or static was removed or renamed",
-    ),
-    (
-        "pub_module_level_const_now_doc_hidden",
-        Bump::Major,
-        "a public const or static became #[doc(hidden)]",
-    ),
-    (
-        "pub_module_level_const_added",
-        Bump::Minor,
-        "a public const or static was added",
-    ),
-    (
-        "pub_module_level_const_type_changed",
-        Bump::Major,
-        "a public const's or static's type changed",
-    ),
-];
-
-/// The bump a lint needs.
-///
-/// Lint names come from [`LINTS`] only, so an unknown name is a programming error; it is
-/// treated as major so that it can never hide a break.
-pub fn bump_of(lint: &str) -> Bump {
-    LINTS
-        .iter()
-        .find(|(name, _, _)| *name == lint)
-        .map_or(Bump::Major, |(_, bump, _)| *bump)
 }
 
 /// Compares two surfaces. Findings are sorted by path, then lint.
@@ -472,7 +83,9 @@ pub fn diff(old: &Surface, new: &Surface) -> Vec<Finding> {
     );
     compare_maps(&old.consts, &new.consts, &mut out, Kind::Const, diff_const);
     let mut list = out.list;
-    list.sort_by(|a, b| (&a.path, a.lint, &a.message).cmp(&(&b.path, b.lint, &b.message)));
+    list.sort_by(|a, b| {
+        (&a.path, a.lint.name(), &a.message).cmp(&(&b.path, b.lint.name(), &b.message))
+    });
     list
 }
 
@@ -484,9 +97,9 @@ struct Findings<'a> {
 impl Findings<'_> {
     fn push(
         &mut self,
-        lint: &'static str,
+        lint: Lint,
         path: &str,
-        loc: &Loc,
+        loc: &Location,
         cfg: Option<&String>,
         message: String,
     ) {
@@ -494,7 +107,7 @@ impl Findings<'_> {
             group: String::new(),
             severity: Severity::Note,
             lint,
-            bump: bump_of(lint),
+            bump: lint.bump(),
             path: path.to_string(),
             loc: loc.clone(),
             message,
@@ -505,14 +118,14 @@ impl Findings<'_> {
 
 /// What every top-level item kind shares.
 trait Item {
-    fn loc(&self) -> &Loc;
+    fn loc(&self) -> &Location;
     fn cfg(&self) -> Option<&String>;
 }
 
 macro_rules! impl_item {
     ($($ty:ty),*) => {$(
         impl Item for $ty {
-            fn loc(&self) -> &Loc { &self.loc }
+            fn loc(&self) -> &Location { &self.loc }
             fn cfg(&self) -> Option<&String> { self.cfg.as_ref() }
         }
     )*};
@@ -529,20 +142,28 @@ enum Kind {
 }
 
 impl Kind {
-    fn lints(self) -> (&'static str, &'static str, &'static str) {
+    fn lints(self) -> (Lint, Lint, Lint) {
         match self {
-            Kind::Trait => ("trait_missing", "trait_now_doc_hidden", "trait_added"),
-            Kind::Struct => ("struct_missing", "struct_now_doc_hidden", "struct_added"),
-            Kind::Enum => ("enum_missing", "enum_now_doc_hidden", "enum_added"),
+            Kind::Trait => (
+                Lint::TraitMissing,
+                Lint::TraitNowDocHidden,
+                Lint::TraitAdded,
+            ),
+            Kind::Struct => (
+                Lint::StructMissing,
+                Lint::StructNowDocHidden,
+                Lint::StructAdded,
+            ),
+            Kind::Enum => (Lint::EnumMissing, Lint::EnumNowDocHidden, Lint::EnumAdded),
             Kind::Function => (
-                "function_missing",
-                "function_now_doc_hidden",
-                "function_added",
+                Lint::FunctionMissing,
+                Lint::FunctionNowDocHidden,
+                Lint::FunctionAdded,
             ),
             Kind::Const => (
-                "pub_module_level_const_missing",
-                "pub_module_level_const_now_doc_hidden",
-                "pub_module_level_const_added",
+                Lint::PubModuleLevelConstMissing,
+                Lint::PubModuleLevelConstNowDocHidden,
+                Lint::PubModuleLevelConstAdded,
             ),
         }
     }
@@ -635,7 +256,7 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
     let implementable = !new.sealed;
     if !old.is_unsafe && new.is_unsafe {
         out.push(
-            "trait_unsafe_added",
+            Lint::TraitUnsafeAdded,
             path,
             loc,
             cfg,
@@ -644,7 +265,7 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
     }
     if old.is_unsafe && !new.is_unsafe {
         out.push(
-            "trait_unsafe_removed",
+            Lint::TraitUnsafeRemoved,
             path,
             loc,
             cfg,
@@ -653,11 +274,11 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
     }
     if let Some(message) = generics_change(&format!("trait `{path}`"), &old.generics, &new.generics)
     {
-        out.push("trait_generics_changed", path, loc, cfg, message);
+        out.push(Lint::TraitGenericsChanged, path, loc, cfg, message);
     }
     if !old.sealed && new.sealed {
         out.push(
-            "trait_newly_sealed",
+            Lint::TraitNewlySealed,
             path,
             loc,
             cfg,
@@ -666,7 +287,7 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
     }
     if old.sealed && !new.sealed {
         out.push(
-            "trait_no_longer_sealed",
+            Lint::TraitNoLongerSealed,
             path,
             loc,
             cfg,
@@ -675,12 +296,12 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
     }
     for added in new.supertraits.difference(&old.supertraits) {
         if implementable {
-            out.push("trait_added_supertrait", path, loc, cfg, format!("supertrait `{added}` added to `{path}`: implementors that do not implement it break"));
+            out.push(Lint::TraitAddedSupertrait, path, loc, cfg, format!("supertrait `{added}` added to `{path}`: implementors that do not implement it break"));
         }
     }
     for removed in old.supertraits.difference(&new.supertraits) {
         out.push(
-            "trait_removed_supertrait",
+            Lint::TraitRemovedSupertrait,
             path,
             loc,
             cfg,
@@ -691,9 +312,9 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
         let member = format!("{path}::{name}");
         let Some(new_method) = new.methods.get(name) else {
             let (lint, why) = if out.hidden.contains(&member) {
-                ("trait_method_now_doc_hidden", "is now #[doc(hidden)]")
+                (Lint::TraitMethodNowDocHidden, "is now #[doc(hidden)]")
             } else {
-                ("trait_method_missing", "removed or renamed")
+                (Lint::TraitMethodMissing, "removed or renamed")
             };
             out.push(
                 lint,
@@ -705,7 +326,7 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
             continue;
         };
         if old_method.default && !new_method.default && implementable {
-            out.push("trait_default_impl_removed", &member, &new_method.loc, cfg, format!("method `{name}` of `{path}` lost its default body: implementors that relied on it break"));
+            out.push(Lint::TraitDefaultImplRemoved, &member, &new_method.loc, cfg, format!("method `{name}` of `{path}` lost its default body: implementors that relied on it break"));
         }
         diff_sig(
             &member,
@@ -730,7 +351,7 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
         }
         if new_method.default {
             out.push(
-                "trait_provided_method_added",
+                Lint::TraitProvidedMethodAdded,
                 &member,
                 &new_method.loc,
                 cfg,
@@ -738,7 +359,7 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
             );
         } else {
             out.push(
-                "trait_method_added",
+                Lint::TraitMethodAdded,
                 &member,
                 &new_method.loc,
                 cfg,
@@ -753,44 +374,44 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
 /// The lint names and wording for one kind of associated item: a type or a const.
 struct AssocLints {
     noun: &'static str,
-    removed: &'static str,
-    default_removed: &'static str,
+    removed: Lint,
+    default_removed: Lint,
     shape_label: &'static str,
-    shape_changed: &'static str,
-    added: &'static str,
-    provided_added: Option<&'static str>,
+    shape_changed: Lint,
+    added: Lint,
+    provided_added: Option<Lint>,
 }
 
 const ASSOC_TYPE_LINTS: AssocLints = AssocLints {
     noun: "type",
-    removed: "trait_removed_associated_type",
-    default_removed: "trait_associated_type_default_removed",
+    removed: Lint::TraitRemovedAssociatedType,
+    default_removed: Lint::TraitAssociatedTypeDefaultRemoved,
     shape_label: "bounds",
-    shape_changed: "trait_associated_type_bounds_changed",
-    added: "trait_associated_type_added",
+    shape_changed: Lint::TraitAssociatedTypeBoundsChanged,
+    added: Lint::TraitAssociatedTypeAdded,
     provided_added: None,
 };
 
 const ASSOC_CONST_LINTS: AssocLints = AssocLints {
     noun: "const",
-    removed: "trait_removed_associated_constant",
-    default_removed: "trait_associated_const_default_removed",
+    removed: Lint::TraitRemovedAssociatedConstant,
+    default_removed: Lint::TraitAssociatedConstDefaultRemoved,
     shape_label: "type",
-    shape_changed: "trait_associated_const_type_changed",
-    added: "trait_associated_const_added",
-    provided_added: Some("trait_provided_associated_const_added"),
+    shape_changed: Lint::TraitAssociatedConstTypeChanged,
+    added: Lint::TraitAssociatedConstAdded,
+    provided_added: Some(Lint::TraitProvidedAssociatedConstAdded),
 };
 
 /// What the diff needs from an associated type or const.
 trait AssocItem {
-    fn loc(&self) -> &Loc;
+    fn loc(&self) -> &Location;
     fn has_default(&self) -> bool;
     /// The bounds of a type, the type of a const.
     fn shape(&self) -> &str;
 }
 
 impl AssocItem for AssocType {
-    fn loc(&self) -> &Loc {
+    fn loc(&self) -> &Location {
         &self.loc
     }
     fn has_default(&self) -> bool {
@@ -802,7 +423,7 @@ impl AssocItem for AssocType {
 }
 
 impl AssocItem for AssocConst {
-    fn loc(&self) -> &Loc {
+    fn loc(&self) -> &Location {
         &self.loc
     }
     fn has_default(&self) -> bool {
@@ -893,37 +514,37 @@ fn diff_assoc_items<T: AssocItem>(
 /// The lint names used for a signature change, for trait methods or free functions.
 struct SigLints {
     what: &'static str,
-    parameter_count: &'static str,
-    signature: &'static str,
-    generics: &'static str,
-    unsafe_added: &'static str,
-    unsafe_removed: Option<&'static str>,
-    async_changed: &'static str,
-    const_removed: Option<&'static str>,
-    receiver: Option<&'static str>,
+    parameter_count: Lint,
+    signature: Lint,
+    generics: Lint,
+    unsafe_added: Lint,
+    unsafe_removed: Option<Lint>,
+    async_changed: Lint,
+    const_removed: Option<Lint>,
+    receiver: Option<Lint>,
 }
 
 impl SigLints {
     const METHOD: SigLints = SigLints {
         what: "method",
-        parameter_count: "trait_method_parameter_count_changed",
-        signature: "trait_method_signature_changed",
-        generics: "trait_method_generics_changed",
-        unsafe_added: "trait_method_unsafe_added",
-        unsafe_removed: Some("trait_method_unsafe_removed"),
-        async_changed: "trait_method_async_changed",
+        parameter_count: Lint::TraitMethodParameterCountChanged,
+        signature: Lint::TraitMethodSignatureChanged,
+        generics: Lint::TraitMethodGenericsChanged,
+        unsafe_added: Lint::TraitMethodUnsafeAdded,
+        unsafe_removed: Some(Lint::TraitMethodUnsafeRemoved),
+        async_changed: Lint::TraitMethodAsyncChanged,
         const_removed: None,
-        receiver: Some("trait_method_receiver_changed"),
+        receiver: Some(Lint::TraitMethodReceiverChanged),
     };
     const FUNCTION: SigLints = SigLints {
         what: "function",
-        parameter_count: "function_parameter_count_changed",
-        signature: "function_signature_changed",
-        generics: "function_generics_changed",
-        unsafe_added: "function_unsafe_added",
+        parameter_count: Lint::FunctionParameterCountChanged,
+        signature: Lint::FunctionSignatureChanged,
+        generics: Lint::FunctionGenericsChanged,
+        unsafe_added: Lint::FunctionUnsafeAdded,
         unsafe_removed: None,
-        async_changed: "function_async_changed",
-        const_removed: Some("function_const_removed"),
+        async_changed: Lint::FunctionAsyncChanged,
+        const_removed: Some(Lint::FunctionConstRemoved),
         receiver: None,
     };
 }
@@ -1078,7 +699,7 @@ fn diff_function(path: &str, old: &FnSig, new: &FnSig, out: &mut Findings<'_>) {
 fn diff_const(path: &str, old: &ConstDef, new: &ConstDef, out: &mut Findings<'_>) {
     if old.ty != new.ty {
         out.push(
-            "pub_module_level_const_type_changed",
+            Lint::PubModuleLevelConstTypeChanged,
             path,
             &new.loc,
             new.cfg.as_ref(),
@@ -1092,7 +713,7 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
     let loc = &new.loc;
     if old.shape != new.shape {
         out.push(
-            "struct_changed_kind",
+            Lint::StructChangedKind,
             path,
             loc,
             cfg,
@@ -1107,14 +728,14 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
     if let Some(message) =
         generics_change(&format!("struct `{path}`"), &old.generics, &new.generics)
     {
-        out.push("struct_generics_changed", path, loc, cfg, message);
+        out.push(Lint::StructGenericsChanged, path, loc, cfg, message);
     }
     if !old.non_exhaustive && new.non_exhaustive {
-        out.push("struct_marked_non_exhaustive", path, loc, cfg, format!("struct `{path}` became #[non_exhaustive]: literals and exhaustive patterns outside the crate break"));
+        out.push(Lint::StructMarkedNonExhaustive, path, loc, cfg, format!("struct `{path}` became #[non_exhaustive]: literals and exhaustive patterns outside the crate break"));
     }
     if old.non_exhaustive && !new.non_exhaustive {
         out.push(
-            "struct_no_longer_non_exhaustive",
+            Lint::StructNoLongerNonExhaustive,
             path,
             loc,
             cfg,
@@ -1125,9 +746,9 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
     for (name, old_field) in &old.fields {
         let member = format!("{path}::{name}");
         match new.fields.get(name) {
-            None if out.hidden.contains(&member) => out.push("struct_pub_field_now_doc_hidden", &member, loc, cfg, format!("field `{name}` of `{path}` is now #[doc(hidden)]: users who name it break")),
-            None => out.push("struct_pub_field_missing", &member, loc, cfg, format!("public field `{name}` of `{path}` removed, renamed or made private: users who name it break")),
-            Some(new_field) if new_field.ty != old_field.ty => out.push("struct_pub_field_type_changed", &member, &new_field.loc, cfg, format!("type of field `{name}` of `{path}` changed: {}", changed(&old_field.ty, &new_field.ty))),
+            None if out.hidden.contains(&member) => out.push(Lint::StructPubFieldNowDocHidden, &member, loc, cfg, format!("field `{name}` of `{path}` is now #[doc(hidden)]: users who name it break")),
+            None => out.push(Lint::StructPubFieldMissing, &member, loc, cfg, format!("public field `{name}` of `{path}` removed, renamed or made private: users who name it break")),
+            Some(new_field) if new_field.ty != old_field.ty => out.push(Lint::StructPubFieldTypeChanged, &member, &new_field.loc, cfg, format!("type of field `{name}` of `{path}` changed: {}", changed(&old_field.ty, &new_field.ty))),
             Some(_) => {}
         }
     }
@@ -1137,10 +758,10 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
         }
         let member = format!("{path}::{name}");
         if constructible && old.shape == new.shape {
-            out.push("constructible_struct_adds_field", &member, &new_field.loc, cfg, format!("field `{name}` added to `{path}`, which users can build with a literal: those literals break"));
+            out.push(Lint::ConstructibleStructAddsField, &member, &new_field.loc, cfg, format!("field `{name}` added to `{path}`, which users can build with a literal: those literals break"));
         } else {
             out.push(
-                "struct_pub_field_added",
+                Lint::StructPubFieldAdded,
                 &member,
                 &new_field.loc,
                 cfg,
@@ -1157,7 +778,7 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
         && !field_went_private
     {
         out.push(
-            "constructible_struct_adds_field",
+            Lint::ConstructibleStructAddsField,
             path,
             loc,
             cfg,
@@ -1171,11 +792,11 @@ fn diff_enum(path: &str, old: &EnumDef, new: &EnumDef, out: &mut Findings<'_>) {
     let loc = &new.loc;
     if let Some(message) = generics_change(&format!("enum `{path}`"), &old.generics, &new.generics)
     {
-        out.push("enum_generics_changed", path, loc, cfg, message);
+        out.push(Lint::EnumGenericsChanged, path, loc, cfg, message);
     }
     if !old.non_exhaustive && new.non_exhaustive {
         out.push(
-            "enum_marked_non_exhaustive",
+            Lint::EnumMarkedNonExhaustive,
             path,
             loc,
             cfg,
@@ -1186,7 +807,7 @@ fn diff_enum(path: &str, old: &EnumDef, new: &EnumDef, out: &mut Findings<'_>) {
     }
     if old.non_exhaustive && !new.non_exhaustive {
         out.push(
-            "enum_no_longer_non_exhaustive",
+            Lint::EnumNoLongerNonExhaustive,
             path,
             loc,
             cfg,
@@ -1197,7 +818,7 @@ fn diff_enum(path: &str, old: &EnumDef, new: &EnumDef, out: &mut Findings<'_>) {
         let member = format!("{path}::{name}");
         match new.variants.get(name) {
             None => out.push(
-                "enum_variant_missing",
+                Lint::EnumVariantMissing,
                 &member,
                 loc,
                 cfg,
@@ -1215,14 +836,14 @@ fn diff_enum(path: &str, old: &EnumDef, new: &EnumDef, out: &mut Findings<'_>) {
         let member = format!("{path}::{name}");
         if new.non_exhaustive {
             out.push(
-                "non_exhaustive_enum_variant_added",
+                Lint::NonExhaustiveEnumVariantAdded,
                 &member,
                 &new_variant.loc,
                 cfg,
                 format!("variant `{name}` added to #[non_exhaustive] enum `{path}`"),
             );
         } else {
-            out.push("enum_variant_added", &member, &new_variant.loc, cfg, format!("variant `{name}` added to exhaustive enum `{path}`: matches outside the crate break"));
+            out.push(Lint::EnumVariantAdded, &member, &new_variant.loc, cfg, format!("variant `{name}` added to exhaustive enum `{path}`: matches outside the crate break"));
         }
     }
 }
@@ -1238,11 +859,11 @@ fn diff_variant(
 ) {
     let loc = &new.loc;
     if !old.non_exhaustive && new.non_exhaustive {
-        out.push("enum_variant_marked_non_exhaustive", member, loc, cfg, format!("variant `{name}` of `{path}` became #[non_exhaustive]: patterns and constructors outside the crate break"));
+        out.push(Lint::EnumVariantMarkedNonExhaustive, member, loc, cfg, format!("variant `{name}` of `{path}` became #[non_exhaustive]: patterns and constructors outside the crate break"));
     }
     if old.shape != new.shape {
         out.push(
-            "enum_variant_changed_kind",
+            Lint::EnumVariantChangedKind,
             member,
             loc,
             cfg,
@@ -1255,13 +876,13 @@ fn diff_variant(
         return;
     }
     let (added, missing) = match new.shape {
-        super::surface::Shape::Tuple => (
-            "enum_tuple_variant_field_added",
-            "enum_tuple_variant_field_missing",
+        crate::surface::Shape::Tuple => (
+            Lint::EnumTupleVariantFieldAdded,
+            Lint::EnumTupleVariantFieldMissing,
         ),
         _ => (
-            "enum_struct_variant_field_added",
-            "enum_struct_variant_field_missing",
+            Lint::EnumStructVariantFieldAdded,
+            Lint::EnumStructVariantFieldMissing,
         ),
     };
     diff_variant_fields(
@@ -1284,8 +905,8 @@ fn diff_variant_fields(
     path: &str,
     old: &BTreeMap<String, FieldDef>,
     new: &BTreeMap<String, FieldDef>,
-    (added, missing): (&'static str, &'static str),
-    loc: &Loc,
+    (added, missing): (Lint, Lint),
+    loc: &Location,
     cfg: Option<&String>,
     out: &mut Findings<'_>,
 ) {
@@ -1293,7 +914,7 @@ fn diff_variant_fields(
         let field_path = format!("{member}::{field}");
         match new.get(field) {
             None => out.push(missing, &field_path, loc, cfg, format!("field `{field}` of variant `{name}` of `{path}` removed: users who name it break")),
-            Some(new_field) if new_field.ty != old_field.ty => out.push("enum_variant_field_type_changed", &field_path, &new_field.loc, cfg, format!("type of field `{field}` of variant `{name}` of `{path}` changed: {}", changed(&old_field.ty, &new_field.ty))),
+            Some(new_field) if new_field.ty != old_field.ty => out.push(Lint::EnumVariantFieldTypeChanged, &field_path, &new_field.loc, cfg, format!("type of field `{field}` of variant `{name}` of `{path}` changed: {}", changed(&old_field.ty, &new_field.ty))),
             Some(_) => {}
         }
     }
@@ -1317,18 +938,6 @@ pub fn required_bump<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Bum
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lint_names_are_unique() {
-        let names: BTreeSet<&str> = LINTS.iter().map(|(name, _, _)| *name).collect();
-        assert_eq!(names.len(), LINTS.len());
-    }
-
-    #[test]
-    fn unknown_lint_counts_as_major() {
-        assert_eq!(bump_of("no_such_lint"), Bump::Major);
-        assert_eq!(bump_of("trait_provided_method_added"), Bump::Minor);
-    }
 
     #[test]
     fn items_in_a_hidden_module_are_now_hidden_not_missing() {

@@ -1,7 +1,8 @@
 //! `check-contracts`: semver compatibility of versioned trait contracts and their wiring.
 //!
 //! The pipeline: [`surface`] parses a crate's sources with syn into a normalised public
-//! surface; [`diff`] compares two surfaces and names each change with a lint and a bump;
+//! surface; [`diff`] compares two surfaces and names each change with a [`lint::Lint`], which
+//! carries the bump it needs;
 //! [`version`] checks each contract module's `VERSION` against those bumps; [`wiring`] checks
 //! consumers' ranges and providers' features; [`report`] prints text or JSON. The baseline is
 //! the lock file ([`lock`]), a git revision, or another source tree.
@@ -14,6 +15,7 @@ use semver::Version;
 use graywork_workspace::{Member, ResolveMode, Runner, Workspace, git, manifest_source};
 
 pub mod diff;
+pub mod lint;
 pub mod lock;
 pub mod report;
 pub mod surface;
@@ -22,7 +24,7 @@ pub mod wiring;
 
 use diff::Severity;
 use report::Report;
-use surface::{Loc, MemoryTree, SourceTree, Surface};
+use surface::{Location, MemoryTree, SourceTree, Surface};
 
 /// The lock file's name, in the contract crate's directory.
 pub const LOCK_FILE_NAME: &str = "contracts.lock";
@@ -98,7 +100,7 @@ pub fn compare_dirs(old_dir: &Path, new_dir: &Path) -> anyhow::Result<Report> {
     };
     let crate_name = name.unwrap_or_else(|| "crate".to_string());
     let findings = diff::diff(&old, &new);
-    let manifest_loc = Loc {
+    let manifest_loc = Location {
         file: "Cargo.toml".to_string(),
         line: 1,
     };
@@ -225,7 +227,7 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     };
 
     let mut findings = Vec::new();
-    let lock_loc = Loc {
+    let lock_loc = Location {
         file: lock_display.clone(),
         line: 1,
     };

@@ -5,19 +5,28 @@
 //! all sorted, so a change to the surface is a small, reviewable diff. Locations are not
 //! stored (moving code must not change the lock); when a finding points into the baseline,
 //! it points at the item's table in the lock file.
+//!
+//! The file has its own serialisable types (`LockedSurface` and its tables), so the
+//! surface model can change shape without changing the file, and the file's format is written
+//! down in one place.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{Context, anyhow, bail};
+use serde::{Deserialize, Serialize};
 
-use super::surface::{Loc, Surface};
+use crate::surface::{
+    AssocConst, AssocType, ConstDef, EnumDef, FieldDef, FnSig, Location, Shape, StructDef, Surface,
+    TraitDef, VariantDef,
+};
 
 /// The lock file format written by this version.
 pub const FORMAT: i64 = 1;
 
 /// Renders the lock file for `crate_name`'s contract surface.
 pub fn render(crate_name: &str, surface: &Surface) -> anyhow::Result<String> {
-    let body = toml::to_string(surface).context("cannot serialise the contract surface")?;
+    let body = toml::to_string(&LockedSurface::from(surface))
+        .context("cannot serialise the contract surface")?;
     Ok(format!(
         "# The public surface of contract crate `{crate_name}` and each contract module's VERSION.\n\
          # Written by `cargo xtask check-contracts --bless`; `cargo xtask check-contracts` compares\n\
@@ -44,9 +53,10 @@ pub fn parse(text: &str, display_path: &str) -> anyhow::Result<(String, Surface)
         Some(toml::Value::String(name)) => name,
         _ => bail!("{display_path}: lock file has no `crate` string"),
     };
-    let mut surface: Surface = toml::Value::Table(table)
+    let locked: LockedSurface = toml::Value::Table(table)
         .try_into()
         .map_err(|err: toml::de::Error| anyhow!("{display_path}: invalid lock file: {err}"))?;
+    let mut surface = Surface::from(locked);
     locate(&mut surface, text, display_path);
     Ok((crate_name, surface))
 }
@@ -60,14 +70,14 @@ fn locate(surface: &mut Surface, text: &str, file: &str) {
         .map(|(index, line)| (index + 1, line))
         .collect();
     let mut cache: HashMap<String, usize> = HashMap::new();
-    let mut find = |prefix: String| -> Loc {
+    let mut find = |prefix: String| -> Location {
         let line = *cache.entry(prefix.clone()).or_insert_with(|| {
             headers
                 .iter()
                 .find(|(_, header)| header.starts_with(&prefix))
                 .map_or(1, |(line, _)| *line)
         });
-        Loc {
+        Location {
             file: file.to_string(),
             line,
         }
@@ -119,6 +129,441 @@ fn locate(surface: &mut Surface, text: &str, file: &str) {
     }
     for (path, def) in &mut surface.consts {
         def.loc = find(format!("[consts.{}]", key(path)));
+    }
+}
+
+/// The body of the lock file: a [`Surface`] without locations or doc-hidden paths.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedSurface {
+    /// Module path -> the value of its `pub const VERSION: &str`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    versions: BTreeMap<String, String>,
+    /// Public traits.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    traits: BTreeMap<String, LockedTrait>,
+    /// Public structs.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    structs: BTreeMap<String, LockedStruct>,
+    /// Public enums.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    enums: BTreeMap<String, LockedEnum>,
+    /// Public free functions.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    functions: BTreeMap<String, LockedFnSig>,
+    /// Public module-level consts and statics.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    consts: BTreeMap<String, LockedConst>,
+}
+
+/// A public trait.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedTrait {
+    /// Its `#[cfg]` (and its modules'), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cfg: Option<String>,
+    /// `unsafe trait`.
+    #[serde(rename = "unsafe", skip_serializing_if = "is_false")]
+    is_unsafe: bool,
+    /// Has a supertrait that cannot be named outside the crate, so only the crate implements it.
+    #[serde(skip_serializing_if = "is_false")]
+    sealed: bool,
+    /// Generic parameters and where-clause, normalised.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    generics: String,
+    /// Nameable supertraits as written.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    supertraits: BTreeSet<String>,
+    /// Methods by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    methods: BTreeMap<String, LockedFnSig>,
+    /// Associated types by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    types: BTreeMap<String, LockedAssocType>,
+    /// Associated consts by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    consts: BTreeMap<String, LockedAssocConst>,
+}
+
+/// A function or trait method signature. Parameter names are not surface; default bodies
+/// count only as "has a default".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedFnSig {
+    /// Its `#[cfg]`, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cfg: Option<String>,
+    /// `unsafe fn`.
+    #[serde(rename = "unsafe", skip_serializing_if = "is_false")]
+    is_unsafe: bool,
+    /// `async fn`.
+    #[serde(rename = "async", skip_serializing_if = "is_false")]
+    is_async: bool,
+    /// `const fn`.
+    #[serde(rename = "const", skip_serializing_if = "is_false")]
+    is_const: bool,
+    /// Generic parameters and where-clause, normalised.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    generics: String,
+    /// The receiver (`&self`, `&mut self`, `self`, `self: Box<Self>`), if a method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receiver: Option<String>,
+    /// Parameter types, in order, without names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    params: Vec<String>,
+    /// The return type; empty for `()`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    output: String,
+    /// A trait method with a default body.
+    #[serde(skip_serializing_if = "is_false")]
+    default: bool,
+}
+
+/// A trait's associated type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedAssocType {
+    /// Generic parameters, bounds and where-clause, normalised.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    bounds: String,
+    /// Has a default.
+    #[serde(skip_serializing_if = "is_false")]
+    default: bool,
+}
+
+/// A trait's associated const.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedAssocConst {
+    /// Its type.
+    #[serde(rename = "type")]
+    ty: String,
+    /// Has a default value.
+    #[serde(skip_serializing_if = "is_false")]
+    default: bool,
+}
+
+/// The shape of a struct or enum variant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum LockedShape {
+    /// `{ a: T }`.
+    #[default]
+    Named,
+    /// `(T)`.
+    Tuple,
+    /// No fields.
+    Unit,
+}
+
+/// A public field (of a struct or an enum variant).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedField {
+    /// Its type.
+    #[serde(rename = "type")]
+    ty: String,
+}
+
+/// A public struct.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedStruct {
+    /// Its `#[cfg]` (and its modules'), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cfg: Option<String>,
+    /// `#[non_exhaustive]`.
+    #[serde(skip_serializing_if = "is_false")]
+    non_exhaustive: bool,
+    /// Named, tuple or unit.
+    shape: LockedShape,
+    /// Generic parameters and where-clause, normalised.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    generics: String,
+    /// Has fields that are not public (or are doc-hidden), so it cannot be built outside.
+    #[serde(skip_serializing_if = "is_false")]
+    private_fields: bool,
+    /// Public fields by name (`0`, `1`, … for tuple structs).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    fields: BTreeMap<String, LockedField>,
+}
+
+/// A public enum.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedEnum {
+    /// Its `#[cfg]` (and its modules'), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cfg: Option<String>,
+    /// `#[non_exhaustive]`.
+    #[serde(skip_serializing_if = "is_false")]
+    non_exhaustive: bool,
+    /// Generic parameters and where-clause, normalised.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    generics: String,
+    /// Variants by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    variants: BTreeMap<String, LockedVariant>,
+}
+
+/// An enum variant.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedVariant {
+    /// `#[non_exhaustive]` on the variant.
+    #[serde(skip_serializing_if = "is_false")]
+    non_exhaustive: bool,
+    /// Named, tuple or unit.
+    shape: LockedShape,
+    /// Fields by name (`0`, `1`, … for tuple variants).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    fields: BTreeMap<String, LockedField>,
+}
+
+/// A public module-level const or static.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedConst {
+    /// Its `#[cfg]` (and its modules'), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cfg: Option<String>,
+    /// Its type.
+    #[serde(rename = "type")]
+    ty: String,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// Converts every value of a map.
+fn map_values<A, B>(map: &BTreeMap<String, A>, each: impl Fn(&A) -> B) -> BTreeMap<String, B> {
+    map.iter()
+        .map(|(key, value)| (key.clone(), each(value)))
+        .collect()
+}
+
+/// Converts every value of a map, taking it.
+fn into_values<A, B>(map: BTreeMap<String, A>, each: impl Fn(A) -> B) -> BTreeMap<String, B> {
+    map.into_iter()
+        .map(|(key, value)| (key, each(value)))
+        .collect()
+}
+
+impl From<&Surface> for LockedSurface {
+    fn from(surface: &Surface) -> LockedSurface {
+        LockedSurface {
+            versions: surface.versions.clone(),
+            traits: map_values(&surface.traits, |def| LockedTrait::from(def)),
+            structs: map_values(&surface.structs, |def| LockedStruct::from(def)),
+            enums: map_values(&surface.enums, |def| LockedEnum::from(def)),
+            functions: map_values(&surface.functions, |def| LockedFnSig::from(def)),
+            consts: map_values(&surface.consts, |def| LockedConst::from(def)),
+        }
+    }
+}
+
+impl From<LockedSurface> for Surface {
+    fn from(locked: LockedSurface) -> Surface {
+        Surface {
+            versions: locked.versions,
+            traits: into_values(locked.traits, TraitDef::from),
+            structs: into_values(locked.structs, StructDef::from),
+            enums: into_values(locked.enums, EnumDef::from),
+            functions: into_values(locked.functions, FnSig::from),
+            consts: into_values(locked.consts, ConstDef::from),
+            hidden: BTreeSet::new(),
+        }
+    }
+}
+
+impl From<&TraitDef> for LockedTrait {
+    fn from(def: &TraitDef) -> LockedTrait {
+        LockedTrait {
+            cfg: def.cfg.clone(),
+            is_unsafe: def.is_unsafe,
+            sealed: def.sealed,
+            generics: def.generics.clone(),
+            supertraits: def.supertraits.clone(),
+            methods: map_values(&def.methods, |def| LockedFnSig::from(def)),
+            types: map_values(&def.types, |t| LockedAssocType {
+                bounds: t.bounds.clone(),
+                default: t.default,
+            }),
+            consts: map_values(&def.consts, |c| LockedAssocConst {
+                ty: c.ty.clone(),
+                default: c.default,
+            }),
+        }
+    }
+}
+
+impl From<LockedTrait> for TraitDef {
+    fn from(locked: LockedTrait) -> TraitDef {
+        TraitDef {
+            loc: Location::default(),
+            cfg: locked.cfg,
+            is_unsafe: locked.is_unsafe,
+            sealed: locked.sealed,
+            generics: locked.generics,
+            supertraits: locked.supertraits,
+            methods: into_values(locked.methods, FnSig::from),
+            types: into_values(locked.types, |t| AssocType {
+                loc: Location::default(),
+                bounds: t.bounds,
+                default: t.default,
+            }),
+            consts: into_values(locked.consts, |c| AssocConst {
+                loc: Location::default(),
+                ty: c.ty,
+                default: c.default,
+            }),
+        }
+    }
+}
+
+impl From<&FnSig> for LockedFnSig {
+    fn from(sig: &FnSig) -> LockedFnSig {
+        LockedFnSig {
+            cfg: sig.cfg.clone(),
+            is_unsafe: sig.is_unsafe,
+            is_async: sig.is_async,
+            is_const: sig.is_const,
+            generics: sig.generics.clone(),
+            receiver: sig.receiver.clone(),
+            params: sig.params.clone(),
+            output: sig.output.clone(),
+            default: sig.default,
+        }
+    }
+}
+
+impl From<LockedFnSig> for FnSig {
+    fn from(locked: LockedFnSig) -> FnSig {
+        FnSig {
+            loc: Location::default(),
+            cfg: locked.cfg,
+            is_unsafe: locked.is_unsafe,
+            is_async: locked.is_async,
+            is_const: locked.is_const,
+            generics: locked.generics,
+            receiver: locked.receiver,
+            params: locked.params,
+            output: locked.output,
+            default: locked.default,
+        }
+    }
+}
+
+impl From<Shape> for LockedShape {
+    fn from(shape: Shape) -> LockedShape {
+        match shape {
+            Shape::Named => LockedShape::Named,
+            Shape::Tuple => LockedShape::Tuple,
+            Shape::Unit => LockedShape::Unit,
+        }
+    }
+}
+
+impl From<LockedShape> for Shape {
+    fn from(shape: LockedShape) -> Shape {
+        match shape {
+            LockedShape::Named => Shape::Named,
+            LockedShape::Tuple => Shape::Tuple,
+            LockedShape::Unit => Shape::Unit,
+        }
+    }
+}
+
+fn locked_field(field: &FieldDef) -> LockedField {
+    LockedField {
+        ty: field.ty.clone(),
+    }
+}
+
+fn field(locked: LockedField) -> FieldDef {
+    FieldDef {
+        loc: Location::default(),
+        ty: locked.ty,
+    }
+}
+
+impl From<&StructDef> for LockedStruct {
+    fn from(def: &StructDef) -> LockedStruct {
+        LockedStruct {
+            cfg: def.cfg.clone(),
+            non_exhaustive: def.non_exhaustive,
+            shape: def.shape.into(),
+            generics: def.generics.clone(),
+            private_fields: def.private_fields,
+            fields: map_values(&def.fields, locked_field),
+        }
+    }
+}
+
+impl From<LockedStruct> for StructDef {
+    fn from(locked: LockedStruct) -> StructDef {
+        StructDef {
+            loc: Location::default(),
+            cfg: locked.cfg,
+            non_exhaustive: locked.non_exhaustive,
+            shape: locked.shape.into(),
+            generics: locked.generics,
+            private_fields: locked.private_fields,
+            fields: into_values(locked.fields, field),
+        }
+    }
+}
+
+impl From<&EnumDef> for LockedEnum {
+    fn from(def: &EnumDef) -> LockedEnum {
+        LockedEnum {
+            cfg: def.cfg.clone(),
+            non_exhaustive: def.non_exhaustive,
+            generics: def.generics.clone(),
+            variants: map_values(&def.variants, |v| LockedVariant {
+                non_exhaustive: v.non_exhaustive,
+                shape: v.shape.into(),
+                fields: map_values(&v.fields, locked_field),
+            }),
+        }
+    }
+}
+
+impl From<LockedEnum> for EnumDef {
+    fn from(locked: LockedEnum) -> EnumDef {
+        EnumDef {
+            loc: Location::default(),
+            cfg: locked.cfg,
+            non_exhaustive: locked.non_exhaustive,
+            generics: locked.generics,
+            variants: into_values(locked.variants, |v| VariantDef {
+                loc: Location::default(),
+                non_exhaustive: v.non_exhaustive,
+                shape: v.shape.into(),
+                fields: into_values(v.fields, field),
+            }),
+        }
+    }
+}
+
+impl From<&ConstDef> for LockedConst {
+    fn from(def: &ConstDef) -> LockedConst {
+        LockedConst {
+            cfg: def.cfg.clone(),
+            ty: def.ty.clone(),
+        }
+    }
+}
+
+impl From<LockedConst> for ConstDef {
+    fn from(locked: LockedConst) -> ConstDef {
+        ConstDef {
+            loc: Location::default(),
+            cfg: locked.cfg,
+            ty: locked.ty,
+        }
     }
 }
 

@@ -31,8 +31,13 @@ impl Report {
         lock_up_to_date: Option<bool>,
     ) -> Report {
         findings.sort_by(|a, b| {
-            (&a.group, a.severity, &a.path, a.lint, &a.message)
-                .cmp(&(&b.group, b.severity, &b.path, b.lint, &b.message))
+            (&a.group, a.severity, &a.path, a.lint.name(), &a.message).cmp(&(
+                &b.group,
+                b.severity,
+                &b.path,
+                b.lint.name(),
+                &b.message,
+            ))
         });
         let surface_findings = findings.iter().filter(|f| f.group != "wiring");
         Report {

@@ -5,45 +5,10 @@ use std::collections::BTreeSet;
 
 use semver::Version;
 
-use super::diff::{Bump, Finding, Severity};
-use super::surface::{Loc, Surface};
+use crate::diff::{Bump, Finding, Severity};
+use crate::lint::Lint;
+use crate::surface::{Location, Surface};
 use graywork_workspace::parse_major;
-
-/// Every version-discipline lint: name and what it means.
-pub const LINTS: &[(&str, &str)] = &[
-    (
-        "contract_breaking_change_in_released_major",
-        "a released `vN` module has a breaking change; it belongs in a new `vN+1` module",
-    ),
-    (
-        "contract_version_not_bumped",
-        "a module's `VERSION` (or a crate's version) is not bumped as much as its changes need",
-    ),
-    (
-        "contract_version_decreased",
-        "a module's `VERSION` is lower than in the baseline",
-    ),
-    (
-        "contract_version_major_mismatch",
-        "the major of `VERSION` in module `vN` is not `N`",
-    ),
-    (
-        "contract_version_missing",
-        "a contract module has no `pub const VERSION: &str`",
-    ),
-    (
-        "contract_version_invalid",
-        "a module's `VERSION` is not a semver version",
-    ),
-    (
-        "contract_module_added",
-        "a new contract module (a new major) was added",
-    ),
-    (
-        "contract_module_removed",
-        "a contract module (a major) was retired",
-    ),
-];
 
 /// The contract module an item path belongs to: `billing::v1::Invoice` -> `("billing", 1)`.
 pub fn contract_module(path: &str, defines: &[String]) -> Option<(String, u64)> {
@@ -127,7 +92,7 @@ pub fn apply_contract_discipline(
     new: &Surface,
     defines: &[String],
     crate_name: &str,
-    lock_loc: &Loc,
+    lock_loc: &Location,
 ) -> Vec<Finding> {
     let old_modules = modules(old, defines);
     let new_modules = modules(new, defines);
@@ -161,7 +126,7 @@ pub fn apply_contract_discipline(
             None if in_new => {
                 out.push(problem(
                     &module,
-                    "contract_version_missing",
+                    Lint::ContractVersionMissing,
                     Bump::None,
                     first_loc(&mine, &version_loc),
                     format!("contract module `{module}` has no `pub const VERSION: &str = \"{major}.x.y\";`"),
@@ -174,7 +139,7 @@ pub fn apply_contract_discipline(
                 Err(err) => {
                     out.push(problem(
                         &module,
-                        "contract_version_invalid",
+                        Lint::ContractVersionInvalid,
                         Bump::None,
                         version_loc.clone(),
                         format!("`{module}::VERSION` is \"{text}\", which is not a semver version: {err}"),
@@ -188,7 +153,7 @@ pub fn apply_contract_discipline(
         {
             out.push(problem(
                 &module,
-                "contract_version_major_mismatch",
+                Lint::ContractVersionMajorMismatch,
                 Bump::None,
                 version_loc.clone(),
                 format!(
@@ -203,7 +168,7 @@ pub fn apply_contract_discipline(
                 .map_or("no VERSION".to_string(), ToString::to_string);
             out.push(note(
                 &module,
-                "contract_module_added",
+                Lint::ContractModuleAdded,
                 Bump::Minor,
                 loc,
                 format!("contract module `{module}` added ({shown})"),
@@ -212,7 +177,7 @@ pub fn apply_contract_discipline(
         }
         if !in_new {
             let loc = first_loc(&mine, lock_loc);
-            out.push(note(&module, "contract_module_removed", Bump::Major, loc, format!("contract module `{module}` retired: consumers that still require it are reported under wiring")));
+            out.push(note(&module, Lint::ContractModuleRemoved, Bump::Major, loc, format!("contract module `{module}` retired: consumers that still require it are reported under wiring")));
             continue;
         }
         let required = super::diff::required_bump(&mine);
@@ -226,7 +191,7 @@ pub fn apply_contract_discipline(
                 None => {
                     out.push(problem(
                         &module,
-                        "contract_version_decreased",
+                        Lint::ContractVersionDecreased,
                         required,
                         version_loc.clone(),
                         format!("`{module}::VERSION` went down from {old_v} to {new_v}"),
@@ -245,7 +210,7 @@ pub fn apply_contract_discipline(
         if required == Bump::Major {
             out.push(problem(
                 &module,
-                "contract_breaking_change_in_released_major",
+                Lint::ContractBreakingChangeInReleasedMajor,
                 Bump::Major,
                 version_loc.clone(),
                 format!(
@@ -260,7 +225,7 @@ pub fn apply_contract_discipline(
         {
             out.push(problem(
                 &module,
-                "contract_version_not_bumped",
+                Lint::ContractVersionNotBumped,
                 required,
                 version_loc.clone(),
                 format!(
@@ -280,7 +245,7 @@ pub fn apply_crate_discipline(
     findings: Vec<Finding>,
     crate_name: &str,
     versions: Option<(Version, Version)>,
-    manifest_loc: &Loc,
+    manifest_loc: &Location,
 ) -> Vec<Finding> {
     let required = super::diff::required_bump(&findings);
     let allowed = match &versions {
@@ -316,9 +281,9 @@ pub fn apply_crate_discipline(
             )
         };
         let lint = if new < old {
-            "contract_version_decreased"
+            Lint::ContractVersionDecreased
         } else {
-            "contract_version_not_bumped"
+            Lint::ContractVersionNotBumped
         };
         out.insert(
             0,
@@ -328,13 +293,13 @@ pub fn apply_crate_discipline(
     out
 }
 
-fn first_loc(findings: &[Finding], fallback: &Loc) -> Loc {
+fn first_loc(findings: &[Finding], fallback: &Location) -> Location {
     findings
         .first()
         .map_or_else(|| fallback.clone(), |f| f.loc.clone())
 }
 
-fn problem(group: &str, lint: &'static str, bump: Bump, loc: Loc, message: String) -> Finding {
+fn problem(group: &str, lint: Lint, bump: Bump, loc: Location, message: String) -> Finding {
     Finding {
         group: group.to_string(),
         severity: Severity::Error,
@@ -347,7 +312,7 @@ fn problem(group: &str, lint: &'static str, bump: Bump, loc: Loc, message: Strin
     }
 }
 
-fn note(group: &str, lint: &'static str, bump: Bump, loc: Loc, message: String) -> Finding {
+fn note(group: &str, lint: Lint, bump: Bump, loc: Location, message: String) -> Finding {
     Finding {
         severity: Severity::Note,
         ..problem(group, lint, bump, loc, message)

@@ -2,34 +2,18 @@
 //! every feature named as providing a contract gates an `impl` of that contract's trait.
 //!
 //! The metadata itself (known keys, contract names, ranges, features that exist) is validated
-//! by [`crate::workspace`] when the workspace loads; this module checks what needs the
+//! by `graywork_workspace` when the workspace loads; this module checks what needs the
 //! contract crate's sources and the providers' sources.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::anyhow;
 use semver::Version;
 
-use super::diff::{Bump, Finding, Severity};
-use super::surface::{Loc, cfg_predicates, flatten_use};
+use crate::diff::{Bump, Finding, Severity};
+use crate::lint::Lint;
+use crate::surface::{Crate, DiskTree, Location, SourceTree, TraitImpl, slash_path};
 use graywork_workspace::{Member, Workspace};
-
-/// Every wiring lint: name and what it means.
-pub const LINTS: &[(&str, &str)] = &[
-    (
-        "contract_requirement_unmet",
-        "no provider, under the workspace's default features, offers a version in a consumer's required range",
-    ),
-    (
-        "contract_provided_major_missing",
-        "a crate provides a contract major that the contract crate does not define",
-    ),
-    (
-        "contract_provider_feature_gates_no_impl",
-        "the feature named as providing a contract major does not gate an `impl` of its trait",
-    ),
-];
 
 /// What the wiring check needs to know about the contract crate as it stands.
 #[derive(Debug, Clone, Default)]
@@ -47,7 +31,7 @@ pub fn check(workspace: &Workspace, contracts: &Contracts) -> anyhow::Result<Vec
     let enabled = graywork_workspace::features::workspace_default_features(workspace);
     let mut findings = Vec::new();
     // Each provider's sources are parsed once, however many majors it provides.
-    let mut impls_of: BTreeMap<&str, Vec<ImplSite>> = BTreeMap::new();
+    let mut impls_of: BTreeMap<&str, Vec<TraitImpl>> = BTreeMap::new();
     for member in &workspace.members {
         let manifest = workspace.relative_manifest(member);
         for (contract, ranges) in &member.contracts.requires {
@@ -75,7 +59,7 @@ pub fn check(workspace: &Workspace, contracts: &Contracts) -> anyhow::Result<Vec
                     let loc = manifest_loc(member, &manifest, "requires");
                     let available = describe_available(workspace, contracts, contract, &enabled);
                     findings.push(error(
-                        "contract_requirement_unmet",
+                        Lint::ContractRequirementUnmet,
                         &format!("{}::requires::{contract}", member.name),
                         loc,
                         format!(
@@ -93,7 +77,7 @@ pub fn check(workspace: &Workspace, contracts: &Contracts) -> anyhow::Result<Vec
                 let Some(traits) = contracts.traits.get(&key) else {
                     if !contracts.versions.contains_key(&key) {
                         findings.push(error(
-                            "contract_provided_major_missing",
+                            Lint::ContractProvidedMajorMissing,
                             &path,
                             manifest_loc(member, &manifest, "provides"),
                             format!(
@@ -109,12 +93,12 @@ pub fn check(workspace: &Workspace, contracts: &Contracts) -> anyhow::Result<Vec
                 }
                 let impls = &impls_of[member.name.as_str()];
                 let found = impls.iter().any(|imp| {
-                    imp.implements(traits, *major)
+                    implements(imp, traits, *major)
                         && imp.cfgs.iter().any(|cfg| mentions_feature(cfg, feature))
                 });
                 if !found {
                     findings.push(error(
-                        "contract_provider_feature_gates_no_impl",
+                        Lint::ContractProviderFeatureGatesNoImpl,
                         &path,
                         manifest_loc(member, &manifest, "provides"),
                         format!(
@@ -134,7 +118,7 @@ pub fn check(workspace: &Workspace, contracts: &Contracts) -> anyhow::Result<Vec
     Ok(findings)
 }
 
-fn error(lint: &'static str, path: &str, loc: Loc, message: String) -> Finding {
+fn error(lint: Lint, path: &str, loc: Location, message: String) -> Finding {
     Finding {
         group: "wiring".to_string(),
         severity: Severity::Error,
@@ -186,7 +170,7 @@ fn describe_available(
 }
 
 /// The line of the first `key` after `[package.metadata.contracts]` in a member's manifest.
-fn manifest_loc(member: &Member, manifest: &str, key: &str) -> Loc {
+fn manifest_loc(member: &Member, manifest: &str, key: &str) -> Location {
     let text = std::fs::read_to_string(&member.manifest_path).unwrap_or_default();
     let mut in_table = false;
     let mut line_no = 1;
@@ -203,37 +187,28 @@ fn manifest_loc(member: &Member, manifest: &str, key: &str) -> Loc {
             break;
         }
     }
-    Loc {
+    Location {
         file: manifest.to_string(),
         line: line_no,
     }
 }
 
-/// An `impl Trait for Type` found in a provider, with every cfg that gates it.
-#[derive(Debug, Clone)]
-struct ImplSite {
-    /// The trait path, with its first segment resolved through the file's `use`s.
-    trait_path: Vec<String>,
-    cfgs: Vec<String>,
-}
-
-impl ImplSite {
-    fn implements(&self, traits: &BTreeSet<String>, major: u64) -> bool {
-        let Some(last) = self.trait_path.last() else {
-            return false;
-        };
-        if !traits.contains(last) {
-            return false;
-        }
-        let wanted = format!("v{major}");
-        let versions: Vec<&String> = self
-            .trait_path
-            .iter()
-            .filter(|s| graywork_workspace::parse_major(s).is_some())
-            .collect();
-        // A path that names no major at all is accepted: it is the only trait of that name.
-        versions.is_empty() || versions.iter().any(|s| **s == wanted)
+/// Whether a trait impl implements one of `traits`, the traits of contract major `major`.
+fn implements(imp: &TraitImpl, traits: &BTreeSet<String>, major: u64) -> bool {
+    let Some(last) = imp.trait_path.last() else {
+        return false;
+    };
+    if !traits.contains(last) {
+        return false;
     }
+    let wanted = format!("v{major}");
+    let versions: Vec<&String> = imp
+        .trait_path
+        .iter()
+        .filter(|s| graywork_workspace::parse_major(s).is_some())
+        .collect();
+    // A path that names no major at all is accepted: it is the only trait of that name.
+    versions.is_empty() || versions.iter().any(|s| **s == wanted)
 }
 
 /// Whether a cfg predicate turns on with `feature = "NAME"` (directly, or inside `all`/`any`).
@@ -241,123 +216,28 @@ fn mentions_feature(cfg: &str, feature: &str) -> bool {
     cfg.contains(&format!("feature = \"{feature}\"")) && !cfg.contains("not(")
 }
 
-/// Every trait impl in a member's `src/`, with the cfgs of the impl, its enclosing inline
-/// modules, its file (`#![cfg]`) and the `mod` declarations that lead to its file.
-fn gated_impls(member: &Member, workspace: &Workspace) -> anyhow::Result<Vec<ImplSite>> {
-    let dir = member.manifest_dir().as_std_path().join("src");
-    let mut files = Vec::new();
-    collect_rs_files(&dir, &mut files);
-    files.sort();
-    let mut parsed = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let display = file
-            .strip_prefix(workspace.root.as_std_path())
-            .unwrap_or(file);
-        let syntax = super::surface::parse_file(&text, display)?;
-        parsed.push((file.clone(), syntax));
-    }
-    // Module name -> cfgs on its `mod NAME;` declarations anywhere in the crate.
-    let mut mod_cfgs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (_, syntax) in &parsed {
-        collect_mod_cfgs(&syntax.items, &mut mod_cfgs);
-    }
-    let mut sites = Vec::new();
-    for (file, syntax) in &parsed {
-        let mut outer = cfg_predicates(&syntax.attrs);
-        let relative = file.strip_prefix(&dir).unwrap_or(file);
-        for component in relative.with_extension("").components() {
-            let name = component.as_os_str().to_string_lossy();
-            if let Some(cfgs) = mod_cfgs.get(name.as_ref()) {
-                outer.extend(cfgs.iter().cloned());
-            }
-        }
-        let mut uses = Vec::new();
-        for item in &syntax.items {
-            if let syn::Item::Use(item_use) = item {
-                flatten_use(&item_use.tree, Vec::new(), &mut uses);
-            }
-        }
-        collect_impls(&syntax.items, &outer, &uses, &mut sites);
-    }
-    Ok(sites)
-}
-
-fn collect_rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+/// Every trait impl of a member, found by walking its module tree from its crate root, each
+/// with the cfgs of its modules (their `mod` declarations and files' `#![cfg]`) and its own.
+fn gated_impls(member: &Member, workspace: &Workspace) -> anyhow::Result<Vec<TraitImpl>> {
+    let root = workspace.root.as_std_path();
+    let dir = member.manifest_dir().as_std_path();
+    // Sources are read from the workspace root, so parse errors name files relative to it.
+    let relative = dir.strip_prefix(root).unwrap_or(dir);
+    let tree = DiskTree {
+        root: root.to_path_buf(),
     };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_rs_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-fn collect_mod_cfgs(items: &[syn::Item], out: &mut BTreeMap<String, Vec<String>>) {
-    for item in items {
-        if let syn::Item::Mod(item_mod) = item {
-            if item_mod.content.is_none() {
-                out.entry(item_mod.ident.to_string())
-                    .or_default()
-                    .extend(cfg_predicates(&item_mod.attrs));
-            } else if let Some((_, inner)) = &item_mod.content {
-                collect_mod_cfgs(inner, out);
-            }
-        }
-    }
-}
-
-fn collect_impls(
-    items: &[syn::Item],
-    outer: &[String],
-    uses: &[(Option<String>, Vec<String>)],
-    out: &mut Vec<ImplSite>,
-) {
-    for item in items {
-        match item {
-            syn::Item::Impl(item_impl) => {
-                let Some((_, path, _)) = &item_impl.trait_ else {
-                    continue;
-                };
-                let mut segments: Vec<String> =
-                    path.segments.iter().map(|s| s.ident.to_string()).collect();
-                if let Some(first) = segments.first().cloned()
-                    && let Some((_, target)) = uses
-                        .iter()
-                        .find(|(name, _)| name.as_deref() == Some(&first))
-                {
-                    let mut resolved = target.clone();
-                    resolved.extend(segments.drain(1..));
-                    segments = resolved;
-                }
-                let mut cfgs = outer.to_vec();
-                cfgs.extend(cfg_predicates(&item_impl.attrs));
-                out.push(ImplSite {
-                    trait_path: segments,
-                    cfgs,
-                });
-            }
-            syn::Item::Mod(item_mod) => {
-                if let Some((_, inner)) = &item_mod.content {
-                    let mut cfgs = outer.to_vec();
-                    cfgs.extend(cfg_predicates(&item_mod.attrs));
-                    let mut inner_uses = uses.to_vec();
-                    for inner_item in inner {
-                        if let syn::Item::Use(item_use) = inner_item {
-                            flatten_use(&item_use.tree, Vec::new(), &mut inner_uses);
-                        }
-                    }
-                    collect_impls(inner, &cfgs, &inner_uses, out);
-                }
-            }
-            _ => {}
-        }
-    }
+    let root_file = ["src/lib.rs", "src/main.rs"]
+        .into_iter()
+        .map(|file| relative.join(file))
+        .find(|file| tree.read(file).is_some())
+        .ok_or_else(|| {
+            anyhow!(
+                "provider `{}` has no src/lib.rs under {}",
+                member.name,
+                slash_path(relative)
+            )
+        })?;
+    Ok(Crate::load(&tree, &root_file)?.trait_impls())
 }
 
 #[cfg(test)]
@@ -375,13 +255,21 @@ mod tests {
     #[test]
     fn impl_matching_uses_the_major_in_the_path() {
         let traits = BTreeSet::from(["BillingService".to_string()]);
-        let site = |path: &[&str]| ImplSite {
+        let site = |path: &[&str]| TraitImpl {
             trait_path: path.iter().map(|s| s.to_string()).collect(),
             cfgs: Vec::new(),
         };
-        assert!(site(&["shared", "billing", "v1", "BillingService"]).implements(&traits, 1));
-        assert!(!site(&["shared", "billing", "v2", "BillingService"]).implements(&traits, 1));
-        assert!(site(&["BillingService"]).implements(&traits, 2));
-        assert!(!site(&["Other"]).implements(&traits, 1));
+        assert!(implements(
+            &site(&["shared", "billing", "v1", "BillingService"]),
+            &traits,
+            1
+        ));
+        assert!(!implements(
+            &site(&["shared", "billing", "v2", "BillingService"]),
+            &traits,
+            1
+        ));
+        assert!(implements(&site(&["BillingService"]), &traits, 2));
+        assert!(!implements(&site(&["Other"]), &traits, 1));
     }
 }

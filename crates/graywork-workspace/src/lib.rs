@@ -8,6 +8,7 @@
 
 pub mod features;
 mod git;
+mod location;
 mod load;
 mod metadata;
 mod model;
@@ -15,6 +16,7 @@ mod paths;
 mod runner;
 
 pub use git::git;
+pub use location::Location;
 pub use load::{CargoOptions, ResolveMode, Source, manifest_source};
 pub use metadata::{
     ContractMeta, ContractMetaError, ContractMetaErrors, CrateContractMetaError, MajorMigrations,

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use graywork_contracts::diff::{LINTS, Severity};
+use graywork_contracts::diff::Severity;
+use graywork_contracts::lint::{Family, Lint};
 use graywork_contracts::{CheckOptions as CheckContractsArgs, check, compare_dirs};
 
 /// Fixture directories are relative to the package, so paths in snapshots are stable.
@@ -31,16 +32,16 @@ fn every_lint_has_a_fixture_that_reports_it() {
         .into_iter()
         .map(|(name, _)| name)
         .collect();
-    for (lint, _, _) in LINTS {
+    for lint in Lint::ALL.iter().filter(|l| l.family() == Family::Surface) {
         assert!(
-            fixtures.iter().any(|f| f == lint),
+            fixtures.iter().any(|f| f == lint.name()),
             "no fixture pair for lint `{lint}`"
         );
     }
     for (name, dir) in case_dirs("lints") {
         let report = compare_dirs(&dir.join("old"), &dir.join("new")).unwrap();
         assert!(
-            report.findings.iter().any(|f| f.lint == name),
+            report.findings.iter().any(|f| f.lint.name() == name),
             "fixture `{name}` does not report its lint: {:#?}",
             report.findings
         );
@@ -92,7 +93,7 @@ fn crate_version_in_manifests_is_checked_in_dir_mode() {
     }
     let report = compare_dirs(&temp.path().join("old"), &temp.path().join("new")).unwrap();
     assert!(!report.ok);
-    let mut lints: Vec<&str> = report.findings.iter().map(|f| f.lint).collect();
+    let mut lints: Vec<&str> = report.findings.iter().map(|f| f.lint.name()).collect();
     lints.sort_unstable();
     assert_eq!(
         lints,
@@ -436,7 +437,7 @@ fn git_revision_baseline() {
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
-        .map(|f| f.lint)
+        .map(|f| f.lint.name())
         .collect();
     assert_eq!(
         lints,
@@ -554,19 +555,7 @@ fn exit_codes() {
 #[test]
 fn every_lint_is_documented() {
     let docs = std::fs::read_to_string("../docs/contracts.md").unwrap();
-    let names = LINTS
-        .iter()
-        .map(|(name, _, _)| *name)
-        .chain(
-            graywork_contracts::version::LINTS
-                .iter()
-                .map(|(name, _)| *name),
-        )
-        .chain(
-            graywork_contracts::wiring::LINTS
-                .iter()
-                .map(|(name, _)| *name),
-        );
+    let names = Lint::ALL.iter().map(|lint| lint.name());
     for name in names {
         assert!(
             docs.contains(&format!("| `{name}` |")),

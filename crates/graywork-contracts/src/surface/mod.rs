@@ -1,0 +1,193 @@
+//! Surface extraction: parse a crate's sources with syn and record its public API as
+//! normalised token strings (traits, structs, enums, functions and consts).
+//!
+//! The crate is walked from its root file through `mod` declarations (files on disk or inline,
+//! with `#[path]`), and the public surface is what can be named from outside: `pub` items in
+//! `pub` modules, plus everything reached through `pub use` re-exports (single names, renames,
+//! groups and globs). `#[doc(hidden)]` and private items are left out; hidden paths are kept
+//! apart so the diff can say "now doc-hidden" instead of "missing".
+//!
+//! One concern per module: [`model`] (the data), [`source`] (reading and parsing files),
+//! [`resolve`] (the module walker and name resolution), `extract` (one syn item to its
+//! record) and [`render`] (tokens to normalised text).
+
+mod extract;
+pub mod model;
+pub mod render;
+pub mod resolve;
+pub mod source;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+pub use model::*;
+pub use render::tidy;
+pub use resolve::{Crate, TraitImpl};
+pub use source::{DiskTree, MemoryTree, SourceTree, crate_root, slash_path};
+
+/// Extracts the public surface of the crate whose root file is `root_file` (relative to the tree,
+/// usually `src/lib.rs`).
+///
+/// Errors name the file and line of a parse error, or the `mod` whose file is missing.
+pub fn extract(tree: &dyn SourceTree, root_file: &Path) -> anyhow::Result<Surface> {
+    Ok(Crate::load(tree, root_file)?.surface())
+}
+
+/// Reads and extracts a crate directory on disk, rooted at `src/lib.rs` (or `src/main.rs`).
+pub fn extract_dir(dir: &Path) -> anyhow::Result<Surface> {
+    let tree = DiskTree {
+        root: dir.to_path_buf(),
+    };
+    let root = crate_root(&tree)
+        .with_context(|| format!("crate directory `{}` has no src/lib.rs", dir.display()))?;
+    extract(&tree, &root)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn tree_of(files: &[(&str, &str)]) -> MemoryTree {
+        MemoryTree {
+            files: files
+                .iter()
+                .map(|(path, text)| (PathBuf::from(path), text.to_string()))
+                .collect(),
+        }
+    }
+
+    fn surface_of(files: &[(&str, &str)]) -> Surface {
+        extract(&tree_of(files), Path::new("src/lib.rs")).expect("fixture parses")
+    }
+
+    /// The error extracting the crate rooted at `src/lib.rs` gives.
+    fn error_of(files: &[(&str, &str)]) -> String {
+        extract(&tree_of(files), Path::new("src/lib.rs"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn follows_files_inline_modules_and_reexports() {
+        let surface = surface_of(&[
+            (
+                "src/lib.rs",
+                "pub mod billing; mod inner { pub struct Hidden; pub struct Shown; } pub use inner::Shown as Visible;",
+            ),
+            ("src/billing/mod.rs", "pub mod v1;"),
+            (
+                "src/billing/v1.rs",
+                "pub const VERSION: &str = \"1.2.0\"; pub trait Service { fn go(&self, amount: u64) -> u64; } pub use crate::money::*;",
+            ),
+            ("src/money.rs", ""),
+        ]);
+        // `money` is not declared as a module, so the glob resolves to nothing.
+        assert!(surface.traits.contains_key("billing::v1::Service"));
+        assert!(surface.structs.contains_key("Visible"));
+        assert!(!surface.structs.contains_key("inner::Hidden"));
+        assert_eq!(
+            surface.versions.get("billing::v1").map(String::as_str),
+            Some("1.2.0")
+        );
+        let method = &surface.traits["billing::v1::Service"].methods["go"];
+        assert_eq!(method.params, vec!["u64".to_string()]);
+        assert_eq!(method.loc.file, "src/billing/v1.rs");
+    }
+
+    #[test]
+    fn private_supertrait_seals_and_is_not_listed() {
+        let surface = surface_of(&[(
+            "src/lib.rs",
+            "mod private { pub trait Sealed {} } pub trait Api: private::Sealed + Send { fn a(&self); }",
+        )]);
+        let api = &surface.traits["Api"];
+        assert!(api.sealed);
+        assert_eq!(
+            api.supertraits.iter().cloned().collect::<Vec<_>>(),
+            vec!["Send".to_string()]
+        );
+    }
+
+    #[test]
+    fn hidden_members_are_recorded_apart() {
+        let surface = surface_of(&[(
+            "src/lib.rs",
+            "pub trait T { #[doc(hidden)] fn h(&self); fn v(&self); } pub struct S { pub a: u8, #[doc(hidden)] pub b: u8 } #[doc(hidden)] pub fn f() {}",
+        )]);
+        assert!(surface.traits["T"].methods.contains_key("v"));
+        assert!(!surface.traits["T"].methods.contains_key("h"));
+        assert!(surface.hidden.contains("T::h"));
+        assert!(surface.hidden.contains("S::b"));
+        assert!(surface.hidden.contains("f"));
+        assert!(surface.structs["S"].private_fields);
+    }
+
+    #[test]
+    fn cfg_of_module_and_item_is_joined() {
+        let surface = surface_of(&[(
+            "src/lib.rs",
+            "#[cfg(feature = \"v2\")] pub mod v2 { #[cfg(unix)] pub fn f() {} pub struct S; }",
+        )]);
+        assert_eq!(
+            surface.functions["v2::f"].cfg.as_deref(),
+            Some("all(feature = \"v2\", unix)")
+        );
+        assert_eq!(
+            surface.structs["v2::S"].cfg.as_deref(),
+            Some("feature = \"v2\"")
+        );
+    }
+
+    #[test]
+    fn function_bodies_are_skipped_but_defaults_and_lines_are_kept() {
+        let surface = surface_of(&[(
+            "src/lib.rs",
+            "#!/usr/bin/env run\npub trait T {\n    fn a(&self) -> u8 { let x = 1; x }\n    fn b(&self);\n}\npub fn f() { fn inner() {} }\nmod m { pub fn g() {} }\npub use m::g;\n",
+        )]);
+        let t = &surface.traits["T"];
+        assert!(t.methods["a"].default);
+        assert!(!t.methods["b"].default);
+        assert_eq!(t.methods["b"].loc.line, 4);
+        assert_eq!(surface.functions["g"].loc.line, 7);
+        assert!(surface.functions.contains_key("f"));
+    }
+
+    #[test]
+    fn lexer_error_names_file_and_line() {
+        let err = error_of(&[("src/lib.rs", "pub fn f() {\n\n")]);
+        assert!(err.starts_with("src/lib.rs:"), "{err}");
+        assert!(err.contains("parse error"), "{err}");
+    }
+
+    #[test]
+    fn parse_error_names_file_and_line() {
+        let err = error_of(&[("src/lib.rs", "pub mod a;"), ("src/a.rs", "\npub fn (")]);
+        assert!(err.starts_with("src/a.rs:2:"), "{err}");
+    }
+
+    #[test]
+    fn module_file_that_encloses_itself_is_an_error() {
+        let again = "#[path = \"../src/./a.rs\"]\npub mod again;";
+        for files in [
+            vec![("src/lib.rs", "#[path = \"lib.rs\"]\npub mod a;")],
+            // A disk tree reads the second spelling as the same file.
+            vec![
+                ("src/lib.rs", "pub mod a;"),
+                ("src/a.rs", again),
+                ("src/../src/./a.rs", again),
+            ],
+        ] {
+            let err = error_of(&files);
+            assert!(err.contains("which encloses it"), "{err}");
+        }
+    }
+
+    #[test]
+    fn missing_module_file_is_an_error() {
+        let err = error_of(&[("src/lib.rs", "pub mod gone;")]);
+        assert!(err.contains("module `gone` has no file"), "{err}");
+    }
+}

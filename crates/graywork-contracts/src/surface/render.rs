@@ -1,0 +1,111 @@
+//! Token rendering: syn tokens as compact, deterministic text, so types compare as strings
+//! whatever the source's whitespace and comments.
+
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+
+/// Renders tokens as compact, deterministic text (`Result<Invoice, Error>`, `&'a mut self`),
+/// independent of the source's whitespace and comments.
+pub fn tidy(tokens: TokenStream) -> String {
+    let mut out = String::new();
+    let mut gap = Gap::None;
+    render(tokens, &mut out, &mut gap);
+    out
+}
+
+/// What the previous token asks of the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    /// Nothing (start, after an opening delimiter or a prefix operator).
+    None,
+    /// A space if the next token is a word.
+    Word,
+    /// Always a space.
+    Always,
+}
+
+fn push(out: &mut String, gap: Gap, is_word: bool, text: &str) {
+    if gap == Gap::Always || (gap == Gap::Word && is_word) {
+        out.push(' ');
+    }
+    out.push_str(text);
+}
+
+fn render(tokens: TokenStream, out: &mut String, gap: &mut Gap) {
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::None => ("", ""),
+                };
+                push(out, *gap, false, open);
+                *gap = Gap::None;
+                render(group.stream(), out, gap);
+                out.push_str(close);
+                *gap = Gap::Word;
+            }
+            TokenTree::Ident(ident) => {
+                push(out, *gap, true, &ident.to_string());
+                *gap = Gap::Word;
+            }
+            TokenTree::Literal(literal) => {
+                push(out, *gap, true, &literal.to_string());
+                *gap = Gap::Word;
+            }
+            TokenTree::Punct(first) => {
+                let mut op = String::from(first.as_char());
+                let mut spacing = first.spacing();
+                while spacing == Spacing::Joint
+                    && let Some(TokenTree::Punct(next)) = tokens.peek()
+                {
+                    op.push(next.as_char());
+                    spacing = next.spacing();
+                    tokens.next();
+                }
+                match op.as_str() {
+                    "," | ";" | ":" => {
+                        out.push_str(&op);
+                        *gap = Gap::Always;
+                    }
+                    "->" | "=>" | "=" | "+" => {
+                        if !out.is_empty() && !out.ends_with(' ') {
+                            out.push(' ');
+                        }
+                        out.push_str(&op);
+                        *gap = Gap::Always;
+                    }
+                    "'" => {
+                        push(out, *gap, true, &op);
+                        *gap = Gap::None;
+                    }
+                    _ => {
+                        push(out, *gap, false, &op);
+                        *gap = Gap::None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::ToTokens;
+
+    use super::*;
+
+    #[test]
+    fn tidy_is_compact_and_stable() {
+        let ty: syn::Type =
+            syn::parse_str("Result < Vec<&'a  mut u8> , dyn Fn(u32) -> u64 + Send >").unwrap();
+        assert_eq!(
+            tidy(ty.to_token_stream()),
+            "Result<Vec<&'a mut u8>, dyn Fn(u32) -> u64 + Send>"
+        );
+        let ty: syn::Type = syn::parse_str("<T as Iterator>::Item").unwrap();
+        assert_eq!(tidy(ty.to_token_stream()), "<T as Iterator>::Item");
+    }
+}

@@ -1,0 +1,775 @@
+//! Name resolution: walk a crate's module tree from its root file (`mod` files, inline
+//! modules, `#[path]`), record each module's definitions, `use` declarations and impls, and
+//! decide what is reachable by a public path (`pub` items in `pub` modules, `pub use`
+//! re-exports with renames, groups and globs).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+use super::extract::{
+    HIDDEN_MARK, cfg_predicates, const_def, extract_enum, extract_sig, extract_struct,
+    extract_trait, is_doc_hidden, is_pub, join_cfg, path_attr,
+};
+use super::model::{ConstDef, EnumDef, FnSig, StructDef, Surface, TraitDef};
+use super::source::{SourceTree, lexical_key, parse_file, slash_path};
+
+/// Context of the module being walked.
+#[derive(Debug, Clone)]
+struct ModuleCtx {
+    /// Reachable by path from outside the crate.
+    public: bool,
+    hidden: bool,
+    cfg: Vec<String>,
+    /// The file this module's items are written in.
+    file: String,
+    /// The directory where `mod x;` inside this module looks for `x.rs` / `x/mod.rs`.
+    child_dir: PathBuf,
+}
+
+/// One module's names.
+#[derive(Debug, Default)]
+struct ModuleData {
+    /// Child modules: name -> (declared `pub`, doc-hidden).
+    children: BTreeMap<String, (bool, bool)>,
+    /// Items defined here: name -> full path (as segments).
+    defs: BTreeMap<String, Vec<String>>,
+    /// `use` declarations, flattened.
+    uses: Vec<UseEntry>,
+}
+
+#[derive(Debug, Clone)]
+struct UseEntry {
+    /// `None` for a glob.
+    name: Option<String>,
+    target: Vec<String>,
+    public: bool,
+    hidden: bool,
+}
+
+/// An item defined in the crate, before visibility is decided.
+#[derive(Debug)]
+struct RawDef {
+    module: Vec<String>,
+    public: bool,
+    hidden: bool,
+    kind: RawKind,
+    /// Raw supertrait paths of a trait, resolved after the walk to decide sealed-ness.
+    supertraits: Vec<(Vec<String>, String)>,
+    /// The string value of a `&str` const (for `VERSION`).
+    str_value: Option<String>,
+}
+
+#[derive(Debug)]
+enum RawKind {
+    Trait(TraitDef),
+    Struct(StructDef),
+    Enum(EnumDef),
+    Function(FnSig),
+    Const(ConstDef),
+}
+
+/// What a name resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Def(Vec<String>),
+    Module(Vec<String>),
+}
+
+/// A crate's module tree after the walk: every module's names, every item defined in it
+/// (public or not) and every `impl` block, ready for name resolution.
+#[derive(Debug, Default)]
+pub struct Crate {
+    modules: BTreeMap<Vec<String>, ModuleData>,
+    defs: BTreeMap<Vec<String>, RawDef>,
+    impls: Vec<ImplBlock>,
+}
+
+/// An `impl` block as written, before its paths are resolved.
+#[derive(Debug, Clone)]
+struct ImplBlock {
+    /// The module it is written in.
+    module: Vec<String>,
+    /// Every cfg that gates it: its modules' (and their files' `#![cfg]`) and its own.
+    cfgs: Vec<String>,
+    /// The path of the implemented trait as written, for `impl Trait for Type`.
+    trait_path: Option<Vec<String>>,
+}
+
+/// A trait `impl` found in the crate, with the trait path made absolute where the crate's
+/// `use` declarations say what its first segment is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraitImpl {
+    /// The trait's path (`shared::billing::v1::BillingService`), or as written when its first
+    /// segment is not imported by a `use`.
+    pub trait_path: Vec<String>,
+    /// Every cfg that gates the impl: its modules' (and their files' `#![cfg]`) and its own.
+    pub cfgs: Vec<String>,
+}
+
+struct Walker<'a> {
+    tree: &'a dyn SourceTree,
+    krate: Crate,
+    /// The files of the module being walked and of its enclosing modules, so a `#[path]` that
+    /// leads back into one of them is reported instead of recursing without end.
+    open_files: Vec<PathBuf>,
+}
+
+/// How deep re-export chains and module aliases are followed; guards against cycles.
+const MAX_DEPTH: usize = 32;
+
+impl Crate {
+    /// Walks the crate whose root file is `root_file` (relative to the tree, usually
+    /// `src/lib.rs`).
+    ///
+    /// Errors name the file and line of a parse error, or the `mod` whose file is missing.
+    pub fn load(tree: &dyn SourceTree, root_file: &Path) -> anyhow::Result<Crate> {
+        let text = tree
+            .read(root_file)
+            .ok_or_else(|| anyhow!("cannot read crate root `{}`", root_file.display()))?;
+        let file = parse_file(&text, root_file)?;
+        let child_dir = root_file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut walker = Walker {
+            tree,
+            krate: Crate::default(),
+            open_files: vec![lexical_key(root_file)],
+        };
+        walker.walk_module(
+            Vec::new(),
+            ModuleCtx {
+                public: true,
+                hidden: false,
+                cfg: cfg_predicates(&file.attrs),
+                file: slash_path(root_file),
+                child_dir,
+            },
+            &file.items,
+        )?;
+        Ok(walker.krate)
+    }
+
+    /// Every `impl Trait for Type` in the crate, in the order written.
+    pub fn trait_impls(&self) -> Vec<TraitImpl> {
+        self.impls
+            .iter()
+            .filter_map(|block| {
+                let written = block.trait_path.as_ref()?;
+                Some(TraitImpl {
+                    trait_path: self.absolute_path(&block.module, written),
+                    cfgs: block.cfgs.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// A path written in `module` with its first segment replaced by what the module's `use`
+    /// declarations import under that name, and `crate`, `self` and `super` made absolute.
+    /// Names the module does not import stay as written.
+    fn absolute_path(&self, module: &[String], written: &[String]) -> Vec<String> {
+        let Some(first) = written.first() else {
+            return Vec::new();
+        };
+        let imported = self.modules.get(module).and_then(|data| {
+            data.uses
+                .iter()
+                .find(|entry| entry.name.as_deref() == Some(first.as_str()))
+        });
+        let Some(entry) = imported else {
+            return written.to_vec();
+        };
+        let mut absolute = match entry.target.first().map(String::as_str) {
+            Some("crate") => entry.target[1..].to_vec(),
+            Some("self") => [module, &entry.target[1..]].concat(),
+            Some("super") => {
+                let mut base = module.to_vec();
+                let mut rest = entry.target.as_slice();
+                while rest.first().is_some_and(|s| s == "super") {
+                    base.pop();
+                    rest = &rest[1..];
+                }
+                [base.as_slice(), rest].concat()
+            }
+            _ => entry.target.clone(),
+        };
+        absolute.extend(written[1..].iter().cloned());
+        absolute
+    }
+}
+
+impl Walker<'_> {
+    fn walk_module(
+        &mut self,
+        path: Vec<String>,
+        ctx: ModuleCtx,
+        items: &[syn::Item],
+    ) -> anyhow::Result<()> {
+        self.krate.modules.entry(path.clone()).or_default();
+        for item in items {
+            self.walk_item(&path, &ctx, item)?;
+        }
+        Ok(())
+    }
+
+    fn walk_item(
+        &mut self,
+        module: &[String],
+        ctx: &ModuleCtx,
+        item: &syn::Item,
+    ) -> anyhow::Result<()> {
+        let file = &ctx.file;
+        let mut supertraits = Vec::new();
+        let mut str_value = None;
+        let (ident, vis, attrs, kind) = match item {
+            syn::Item::Mod(item_mod) => return self.walk_mod(module, ctx, item_mod),
+            syn::Item::Use(item_use) => {
+                let public = is_pub(&item_use.vis);
+                let hidden = is_doc_hidden(&item_use.attrs);
+                let mut entries = Vec::new();
+                flatten_use(&item_use.tree, Vec::new(), &mut entries);
+                let data = self.krate.modules.entry(module.to_vec()).or_default();
+                for (name, target) in entries {
+                    data.uses.push(UseEntry {
+                        name,
+                        target,
+                        public,
+                        hidden,
+                    });
+                }
+                return Ok(());
+            }
+            syn::Item::Trait(item_trait) => {
+                let (def, supers) = extract_trait(item_trait, file, &ctx.cfg);
+                supertraits = supers.into_iter().collect();
+                let kind = RawKind::Trait(def);
+                (&item_trait.ident, &item_trait.vis, &item_trait.attrs, kind)
+            }
+            syn::Item::Struct(item_struct) => {
+                let kind = RawKind::Struct(extract_struct(item_struct, file, &ctx.cfg));
+                (
+                    &item_struct.ident,
+                    &item_struct.vis,
+                    &item_struct.attrs,
+                    kind,
+                )
+            }
+            syn::Item::Enum(item_enum) => {
+                let kind = RawKind::Enum(extract_enum(item_enum, file, &ctx.cfg));
+                (&item_enum.ident, &item_enum.vis, &item_enum.attrs, kind)
+            }
+            syn::Item::Fn(item_fn) => {
+                let mut sig = extract_sig(&item_fn.sig, file);
+                sig.cfg = join_cfg(&ctx.cfg, &item_fn.attrs);
+                let kind = RawKind::Function(sig);
+                (&item_fn.sig.ident, &item_fn.vis, &item_fn.attrs, kind)
+            }
+            syn::Item::Const(item_const) => {
+                str_value = match &*item_const.expr {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(lit),
+                        ..
+                    }) => Some(lit.value()),
+                    _ => None,
+                };
+                let def = const_def(
+                    file,
+                    &ctx.cfg,
+                    &item_const.ident,
+                    &item_const.attrs,
+                    &item_const.ty,
+                );
+                (
+                    &item_const.ident,
+                    &item_const.vis,
+                    &item_const.attrs,
+                    RawKind::Const(def),
+                )
+            }
+            syn::Item::Static(item_static) => {
+                let def = const_def(
+                    file,
+                    &ctx.cfg,
+                    &item_static.ident,
+                    &item_static.attrs,
+                    &item_static.ty,
+                );
+                (
+                    &item_static.ident,
+                    &item_static.vis,
+                    &item_static.attrs,
+                    RawKind::Const(def),
+                )
+            }
+            syn::Item::Impl(item_impl) => {
+                let mut cfgs = ctx.cfg.clone();
+                cfgs.extend(cfg_predicates(&item_impl.attrs));
+                let trait_path = item_impl.trait_.as_ref().map(|(_, path, _)| {
+                    path.segments.iter().map(|s| s.ident.to_string()).collect()
+                });
+                self.krate.impls.push(ImplBlock {
+                    module: module.to_vec(),
+                    cfgs,
+                    trait_path,
+                });
+                return Ok(());
+            }
+            // Macros, type aliases and the rest are not part of the recorded surface.
+            _ => return Ok(()),
+        };
+        let name = ident.to_string();
+        let mut path = module.to_vec();
+        path.push(name.clone());
+        self.krate
+            .modules
+            .entry(module.to_vec())
+            .or_default()
+            .defs
+            .insert(name, path.clone());
+        self.krate.defs.insert(
+            path,
+            RawDef {
+                module: module.to_vec(),
+                public: is_pub(vis),
+                hidden: ctx.hidden || is_doc_hidden(attrs),
+                kind,
+                supertraits,
+                str_value,
+            },
+        );
+        Ok(())
+    }
+
+    fn walk_mod(
+        &mut self,
+        module: &[String],
+        ctx: &ModuleCtx,
+        item_mod: &syn::ItemMod,
+    ) -> anyhow::Result<()> {
+        let name = item_mod.ident.to_string();
+        let public = is_pub(&item_mod.vis);
+        let hidden = is_doc_hidden(&item_mod.attrs);
+        self.krate
+            .modules
+            .entry(module.to_vec())
+            .or_default()
+            .children
+            .insert(name.clone(), (public, hidden));
+        let mut path = module.to_vec();
+        path.push(name.clone());
+        let mut cfg = ctx.cfg.clone();
+        cfg.extend(cfg_predicates(&item_mod.attrs));
+        let child_public = ctx.public && public;
+        let child_hidden = ctx.hidden || hidden;
+        if let Some((_, items)) = &item_mod.content {
+            let child = ModuleCtx {
+                public: child_public,
+                hidden: child_hidden,
+                cfg,
+                file: ctx.file.clone(),
+                child_dir: ctx.child_dir.join(&name),
+            };
+            return self.walk_module(path, child, items);
+        }
+        let candidates = match path_attr(&item_mod.attrs) {
+            Some(explicit) => {
+                let base = Path::new(&ctx.file).parent().unwrap_or(Path::new(""));
+                vec![base.join(explicit)]
+            }
+            None => vec![
+                ctx.child_dir.join(format!("{name}.rs")),
+                ctx.child_dir.join(&name).join("mod.rs"),
+            ],
+        };
+        let found = candidates
+            .iter()
+            .find_map(|candidate| self.tree.read(candidate).map(|text| (candidate, text)));
+        let Some((file_path, text)) = found else {
+            let line = item_mod.ident.span().start().line;
+            return Err(anyhow!(
+                "{}:{line}: module `{name}` has no file (looked for {})",
+                ctx.file,
+                candidates
+                    .iter()
+                    .map(|c| format!("`{}`", slash_path(c)))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ));
+        };
+        let file = slash_path(file_path);
+        let key = lexical_key(file_path);
+        if self.open_files.contains(&key) {
+            let line = item_mod.ident.span().start().line;
+            return Err(anyhow!(
+                "{}:{line}: module `{name}` is read from `{file}`, which encloses it: the module tree would never end",
+                ctx.file
+            ));
+        }
+        let parsed = parse_file(&text, file_path)?;
+        let is_mod_rs = file_path.file_name().is_some_and(|f| f == "mod.rs")
+            || path_attr(&item_mod.attrs).is_some();
+        let child_dir = if is_mod_rs {
+            file_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
+        } else {
+            file_path.with_extension("")
+        };
+        // A module file's own `#![cfg]` gates everything in it, like a cfg on its `mod`.
+        let mut cfg = cfg;
+        cfg.extend(cfg_predicates(&parsed.attrs));
+        let child = ModuleCtx {
+            public: child_public,
+            hidden: child_hidden,
+            cfg,
+            file: file.clone(),
+            child_dir,
+        };
+        self.open_files.push(key);
+        let walked = self.walk_module(path, child, &parsed.items);
+        self.open_files.pop();
+        walked
+    }
+}
+
+impl Crate {
+    /// Resolves a path written in `from` to a definition or a module of this crate.
+    fn resolve(&self, from: &[String], segments: &[String], depth: usize) -> Option<Target> {
+        if depth > MAX_DEPTH || segments.is_empty() {
+            return None;
+        }
+        let mut current: Vec<String> = from.to_vec();
+        let mut rest = segments;
+        match segments[0].as_str() {
+            "crate" => {
+                current.clear();
+                rest = &segments[1..];
+            }
+            "self" => rest = &segments[1..],
+            "super" => {
+                while rest.first().is_some_and(|s| s == "super") {
+                    current.pop()?;
+                    rest = &rest[1..];
+                }
+            }
+            _ => {}
+        }
+        let mut target = Target::Module(current);
+        for (index, segment) in rest.iter().enumerate() {
+            let Target::Module(module) = &target else {
+                return None;
+            };
+            let last = index + 1 == rest.len();
+            target = self.lookup(module, segment, last, depth)?;
+        }
+        Some(target)
+    }
+
+    /// Looks one name up in a module: child modules, definitions, then `use` declarations.
+    fn lookup(&self, module: &[String], name: &str, last: bool, depth: usize) -> Option<Target> {
+        let data = self.modules.get(module)?;
+        if data.children.contains_key(name) {
+            let mut path = module.to_vec();
+            path.push(name.to_string());
+            return Some(Target::Module(path));
+        }
+        if let Some(path) = data.defs.get(name)
+            && last
+        {
+            return Some(Target::Def(path.clone()));
+        }
+        for entry in &data.uses {
+            if entry.name.as_deref() == Some(name) {
+                return self.resolve(module, &entry.target, depth + 1);
+            }
+        }
+        for entry in data.uses.iter().filter(|e| e.name.is_none()) {
+            if let Some(Target::Module(glob)) = self.resolve(module, &entry.target, depth + 1)
+                && let Some(found) = self.lookup(&glob, name, last, depth + 1)
+            {
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    /// The names a module exports: name -> (target, doc-hidden).
+    fn exports(&self, module: &[String], depth: usize) -> BTreeMap<String, (Target, bool)> {
+        let mut out = BTreeMap::new();
+        let Some(data) = self.modules.get(module) else {
+            return out;
+        };
+        if depth > MAX_DEPTH {
+            return out;
+        }
+        // Globs first, so explicit names override them.
+        for entry in data.uses.iter().filter(|e| e.public && e.name.is_none()) {
+            if let Some(Target::Module(glob)) = self.resolve(module, &entry.target, depth + 1) {
+                for (name, (target, hidden)) in self.exports(&glob, depth + 1) {
+                    out.insert(name, (target, hidden || entry.hidden));
+                }
+            }
+        }
+        for (name, (public, hidden)) in &data.children {
+            if *public {
+                let mut path = module.to_vec();
+                path.push(name.clone());
+                out.insert(name.clone(), (Target::Module(path), *hidden));
+            }
+        }
+        for (name, path) in &data.defs {
+            if let Some(def) = self.defs.get(path)
+                && def.public
+            {
+                out.insert(name.clone(), (Target::Def(path.clone()), def.hidden));
+            }
+        }
+        for entry in data.uses.iter().filter(|e| e.public) {
+            let Some(name) = &entry.name else { continue };
+            if let Some(target) = self.resolve(module, &entry.target, depth + 1) {
+                let hidden = entry.hidden
+                    || matches!(&target, Target::Def(path) if self.defs.get(path).is_some_and(|d| d.hidden));
+                out.insert(name.clone(), (target, hidden));
+            }
+        }
+        out
+    }
+
+    /// The public surface: every definition reachable by a public path.
+    pub fn surface(&self) -> Surface {
+        let mut reached: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut hidden_paths = BTreeSet::new();
+        let mut stack = vec![(Vec::<String>::new(), Vec::<String>::new(), 0usize)];
+        while let Some((module, prefix, depth)) = stack.pop() {
+            if depth > MAX_DEPTH {
+                continue;
+            }
+            for (name, (target, hidden)) in self.exports(&module, 0) {
+                let mut surface_path = prefix.clone();
+                surface_path.push(name);
+                if hidden {
+                    hidden_paths.insert(surface_path.join("::"));
+                    continue;
+                }
+                match target {
+                    Target::Def(def_path) => {
+                        reached.insert(surface_path.join("::"), def_path);
+                    }
+                    Target::Module(module_path) => {
+                        stack.push((module_path, surface_path, depth + 1));
+                    }
+                }
+            }
+        }
+        let public_defs: BTreeSet<&Vec<String>> = reached.values().collect();
+        let mut surface = Surface {
+            hidden: hidden_paths,
+            ..Surface::default()
+        };
+        for (path, def_path) in &reached {
+            let Some(def) = self.defs.get(def_path) else {
+                continue;
+            };
+            match &def.kind {
+                RawKind::Trait(trait_def) => {
+                    let mut trait_def = trait_def.clone();
+                    for (segments, written) in &def.supertraits {
+                        let private = matches!(
+                            self.resolve(&def.module, segments, 0),
+                            Some(Target::Def(target)) if !public_defs.contains(&target)
+                        );
+                        if private {
+                            trait_def.sealed = true;
+                        } else {
+                            trait_def.supertraits.insert(written.clone());
+                        }
+                    }
+                    for member in &trait_def.hidden_members() {
+                        surface.hidden.insert(format!("{path}::{member}"));
+                    }
+                    trait_def.strip_hidden();
+                    surface.traits.insert(path.clone(), trait_def);
+                }
+                RawKind::Struct(struct_def) => {
+                    let mut struct_def = struct_def.clone();
+                    let marked: Vec<String> = struct_def
+                        .fields
+                        .keys()
+                        .filter(|name| name.starts_with(HIDDEN_MARK))
+                        .cloned()
+                        .collect();
+                    for key in marked {
+                        struct_def.fields.remove(&key);
+                        let field = key.trim_start_matches(HIDDEN_MARK);
+                        surface.hidden.insert(format!("{path}::{field}"));
+                        struct_def.private_fields = true;
+                    }
+                    surface.structs.insert(path.clone(), struct_def);
+                }
+                RawKind::Enum(enum_def) => {
+                    surface.enums.insert(path.clone(), enum_def.clone());
+                }
+                RawKind::Function(sig) => {
+                    surface.functions.insert(path.clone(), sig.clone());
+                }
+                RawKind::Const(const_def) => {
+                    if let (Some(value), Some(last)) = (&def.str_value, def_path.last())
+                        && last == "VERSION"
+                    {
+                        let module = path.rsplit_once("::").map_or("", |(m, _)| m);
+                        surface.versions.insert(module.to_string(), value.clone());
+                    }
+                    surface.consts.insert(path.clone(), const_def.clone());
+                }
+            }
+        }
+        surface
+    }
+}
+
+impl TraitDef {
+    fn hidden_members(&self) -> Vec<String> {
+        let strip = |name: &String| name.strip_prefix(HIDDEN_MARK).map(str::to_string);
+        self.methods
+            .keys()
+            .filter_map(strip)
+            .chain(self.types.keys().filter_map(strip))
+            .chain(self.consts.keys().filter_map(strip))
+            .collect()
+    }
+
+    fn strip_hidden(&mut self) {
+        self.methods
+            .retain(|name, _| !name.starts_with(HIDDEN_MARK));
+        self.types.retain(|name, _| !name.starts_with(HIDDEN_MARK));
+        self.consts.retain(|name, _| !name.starts_with(HIDDEN_MARK));
+    }
+}
+
+pub(crate) fn flatten_use(
+    tree: &syn::UseTree,
+    prefix: Vec<String>,
+    out: &mut Vec<(Option<String>, Vec<String>)>,
+) {
+    match tree {
+        syn::UseTree::Path(path) => {
+            let mut prefix = prefix;
+            prefix.push(path.ident.to_string());
+            flatten_use(&path.tree, prefix, out);
+        }
+        syn::UseTree::Name(name) => {
+            let ident = name.ident.to_string();
+            if ident == "self" {
+                if let Some(last) = prefix.last() {
+                    out.push((Some(last.clone()), prefix.clone()));
+                }
+            } else {
+                let mut target = prefix;
+                target.push(ident.clone());
+                out.push((Some(ident), target));
+            }
+        }
+        syn::UseTree::Rename(rename) => {
+            let alias = rename.rename.to_string();
+            if alias == "_" {
+                return;
+            }
+            let ident = rename.ident.to_string();
+            let target = if ident == "self" {
+                prefix
+            } else {
+                let mut target = prefix;
+                target.push(ident);
+                target
+            };
+            out.push((Some(alias), target));
+        }
+        syn::UseTree::Glob(_) => out.push((None, prefix)),
+        syn::UseTree::Group(group) => {
+            for item in &group.items {
+                flatten_use(item, prefix.clone(), out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::surface::MemoryTree;
+
+    fn load(files: &[(&str, &str)]) -> Crate {
+        let tree = MemoryTree {
+            files: files
+                .iter()
+                .map(|(path, text)| (PathBuf::from(path), text.to_string()))
+                .collect(),
+        };
+        Crate::load(&tree, Path::new("src/lib.rs")).expect("fixture parses")
+    }
+
+    #[test]
+    fn trait_impls_carry_the_cfgs_of_their_own_module_chain() {
+        // Two modules named `imp` with different cfgs: each impl gets only its own chain.
+        let krate = load(&[
+            (
+                "src/lib.rs",
+                "#[cfg(feature = \"v1\")] mod one; #[cfg(feature = \"v2\")] mod two;",
+            ),
+            ("src/one.rs", "mod imp;"),
+            (
+                "src/one/imp.rs",
+                "use shared::billing::v1; impl v1::Billing for X {}",
+            ),
+            ("src/two.rs", "#[cfg(unix)] mod imp;"),
+            (
+                "src/two/imp.rs",
+                "#![cfg(not(test))]\nuse shared::billing::v2::Billing as B; impl B for X {}",
+            ),
+        ]);
+        let impls = krate.trait_impls();
+        assert_eq!(
+            impls,
+            [
+                TraitImpl {
+                    trait_path: ["shared", "billing", "v1", "Billing"]
+                        .map(String::from)
+                        .to_vec(),
+                    cfgs: vec!["feature = \"v1\"".to_string()],
+                },
+                TraitImpl {
+                    trait_path: ["shared", "billing", "v2", "Billing"]
+                        .map(String::from)
+                        .to_vec(),
+                    cfgs: ["feature = \"v2\"", "unix", "not(test)"]
+                        .map(String::from)
+                        .to_vec(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn impl_paths_through_crate_self_and_super_become_absolute() {
+        let krate = load(&[(
+            "src/lib.rs",
+            "pub mod api { pub trait T {} } mod a { use crate::api; impl api::T for X {} \
+             mod b { use super::super::api::T as U; impl U for X {} } }",
+        )]);
+        let paths: Vec<Vec<String>> = krate
+            .trait_impls()
+            .into_iter()
+            .map(|imp| imp.trait_path)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                vec!["api".to_string(), "T".to_string()],
+                vec!["api".to_string(), "T".to_string()],
+            ]
+        );
+    }
+}
