@@ -52,10 +52,12 @@
 //! Without any feature the crate still issues and verifies tokens through [`Keyring`]'s own
 //! methods; the feature only adds the contract implementation.
 
+mod key;
 mod keyring;
 mod token;
 
-pub use keyring::{Keyring, KeyringError, SigningKey};
+pub use key::{KeyringError, SigningKey};
+pub use keyring::Keyring;
 pub use shared::auth::v1::{
     Claims, KeyId, Malformed, ParseError, Scope, Segment, Subject, VerifyError,
 };

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac as _;
 use serde::{Deserialize, Serialize};
 
-use crate::keyring::{Keyring, SigningKey};
+use crate::key::{KeyLookup, SigningKey};
 use crate::{Claims, KeyId, Malformed, Scope, Segment, Subject, VerifyError};
 
 /// The only signing algorithm issued or accepted. Refusing every other value (notably `none`)
@@ -90,8 +90,12 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec(value).expect("token header and payload always serialize")
 }
 
-/// Checks a token against `keyring`; the crate docs list the checks in order.
-pub(crate) fn verify(keyring: &Keyring, token: &str, now: u64) -> Result<Claims, VerifyError> {
+/// Checks a token against the keys `keys` finds by id; the crate docs list the checks in order.
+pub(crate) fn verify(
+    keys: &(impl KeyLookup + ?Sized),
+    token: &str,
+    now: u64,
+) -> Result<Claims, VerifyError> {
     let mut segments = token.split('.');
     let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
         segments.next(),
@@ -109,7 +113,7 @@ pub(crate) fn verify(keyring: &Keyring, token: &str, now: u64) -> Result<Claims,
     if header.alg != ALGORITHM {
         return Err(Malformed::UnsupportedAlgorithm { alg: header.alg }.into());
     }
-    let key = keyring
+    let key = keys
         .key(&header.kid)
         .ok_or(VerifyError::UnknownKey { key_id: header.kid })?;
 
@@ -174,6 +178,8 @@ fn parse_scopes(text: &str) -> Result<BTreeSet<Scope>, Malformed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The tests sign and verify through the public keyring, as callers do.
+    use crate::Keyring;
 
     const NOW: u64 = 1_000;
 
@@ -240,7 +246,7 @@ mod tests {
     fn matches_an_independent_hmac_sha256_computation() {
         // The MAC must be plain HMAC-SHA256 over `header.payload`, so that any HS256 JWT
         // library can check our tokens. RFC 4231 test case 2 pins the primitive itself.
-        let mut mac = crate::keyring::HmacSha256::new_from_slice(b"Jefe").unwrap();
+        let mut mac = crate::key::HmacSha256::new_from_slice(b"Jefe").unwrap();
         mac.update(b"what do ya want for nothing?");
         let tag = mac.finalize().into_bytes();
         assert_eq!(
@@ -250,7 +256,7 @@ mod tests {
 
         let token = good_token();
         let (signed_part, signature) = token.rsplit_once('.').unwrap();
-        let mut mac = crate::keyring::HmacSha256::new_from_slice(&[42; 32]).unwrap();
+        let mut mac = crate::key::HmacSha256::new_from_slice(&[42; 32]).unwrap();
         mac.update(signed_part.as_bytes());
         assert_eq!(
             URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()),
