@@ -1,9 +1,10 @@
 //! The admin token: read once from an environment variable, checked in constant time.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::extract::bearer_token;
 
 /// The token admin endpoints require. Its `Debug` output never shows the value.
 #[derive(Clone)]
@@ -71,31 +72,10 @@ impl std::fmt::Debug for AdminToken {
     }
 }
 
-/// The token of an `Authorization: Bearer TOKEN` header, or 401.
-pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized {
-            message: "missing bearer token".to_owned(),
-        })?;
-    let text = value.to_str().map_err(|_| ApiError::Unauthorized {
-        message: "authorization header is not valid text".to_owned(),
-    })?;
-    let token = text
-        .strip_prefix("Bearer ")
-        .or_else(|| text.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized {
-            message: "authorization header must be `Bearer TOKEN`".to_owned(),
-        })?;
-    Ok(token)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{HeaderValue, header};
 
     fn headers(auth: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -39,7 +39,7 @@ fn print(text: &str) -> anyhow::Result<()> {
 
 /// The load options for `args`: the process environment, `--env` over `ENV`, and the billing
 /// versions this build has as the only routable ones.
-pub fn load_options(args: &ConfigArgs) -> gray::LoadOptions {
+pub(crate) fn load_options(args: &ConfigArgs) -> gray::LoadOptions {
     let mut options = gray::LoadOptions::from_process_env(&args.config_dir)
         .with_routes(BILLING_DIMENSION, BILLING_VERSIONS);
     if let Some(env) = &args.env {
@@ -55,14 +55,14 @@ fn load(options: &gray::LoadOptions) -> anyhow::Result<gray::Snapshot> {
 }
 
 /// Reads the gateway's sections from a snapshot.
-pub fn settings(snapshot: &gray::Snapshot) -> anyhow::Result<Settings> {
+pub(crate) fn settings(snapshot: &gray::Snapshot) -> anyhow::Result<Settings> {
     snapshot
         .deserialize::<Settings>()
         .context("invalid gateway settings")
 }
 
 /// The keyring API tokens are signed and verified with, from the secret in `auth.secret_env`.
-pub fn keyring_from_env(auth: &AuthSettings) -> anyhow::Result<Keyring> {
+pub(crate) fn keyring_from_env(auth: &AuthSettings) -> anyhow::Result<Keyring> {
     let secret = std::env::var(&auth.secret_env).with_context(|| {
         format!(
             "environment variable {} (config key auth.secret_env) must hold the API token signing secret",
@@ -73,7 +73,7 @@ pub fn keyring_from_env(auth: &AuthSettings) -> anyhow::Result<Keyring> {
 }
 
 /// A keyring with one key named by `auth.key_id`.
-pub fn keyring(auth: &AuthSettings, secret: &[u8]) -> anyhow::Result<Keyring> {
+pub(crate) fn keyring(auth: &AuthSettings, secret: &[u8]) -> anyhow::Result<Keyring> {
     let key_id = KeyId::parse(&auth.key_id).context("invalid config key auth.key_id")?;
     let key = SigningKey::new(key_id, secret)
         .with_context(|| format!("invalid secret in environment variable {}", auth.secret_env))?;
@@ -160,7 +160,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// `gateway config show`: the merged config with provenance, secrets redacted.
-pub fn config_show(args: &ConfigShowArgs) -> anyhow::Result<String> {
+pub(crate) fn config_show(args: &ConfigShowArgs) -> anyhow::Result<String> {
     let snapshot = load(&load_options(&args.config))?;
     let mut report = config_report(&snapshot);
     if let Some(key) = &args.key {
@@ -221,7 +221,7 @@ fn json_to_toml(value: &serde_json::Value) -> toml::Value {
 }
 
 /// `gateway gray explain`: the route, rule, reason and bucket a request would get.
-pub fn gray_explain(args: &ExplainArgs) -> anyhow::Result<String> {
+pub(crate) fn gray_explain(args: &ExplainArgs) -> anyhow::Result<String> {
     let mut options = load_options(&args.config);
     if !args.labels.is_empty() {
         // `--label` replaces INSTANCE_LABELS, the highest-precedence source of labels.
@@ -235,14 +235,14 @@ pub fn gray_explain(args: &ExplainArgs) -> anyhow::Result<String> {
     }
     let snapshot = load(&options)?;
     let headers = PairHeaders(&args.headers);
-    use gray::HeaderLookup as _;
-    let decision = snapshot.decide(
+    let trace = snapshot.trace(
         BILLING_DIMENSION,
         &gray::RequestView {
             path: &args.path,
             headers: &headers,
         },
     );
+    let decision = trace.decision;
     let mut text = String::new();
     let _ = writeln!(text, "path:    {}", args.path);
     let _ = writeln!(
@@ -263,50 +263,30 @@ pub fn gray_explain(args: &ExplainArgs) -> anyhow::Result<String> {
     if let Some(detail) = decision.detail {
         let _ = writeln!(text, "detail:  {detail}");
     }
-    if let Some(rule) = decision.rule
-        && let Some(origin) = snapshot
-            .rules()
-            .iter()
-            .find(|r| r.name == rule)
-            .map(|r| &r.origin)
-    {
-        let _ = writeln!(text, "defined: {origin}");
+    if let Some(rule) = trace.rules.iter().find(|rule| rule.decided) {
+        let _ = writeln!(text, "defined: {}", rule.origin);
     }
-    for rule in snapshot.rules() {
+    for rule in &trace.rules {
         let _ = write!(text, "  rule {}:", rule.name);
-        if !rule.enabled {
-            let _ = write!(text, " disabled");
-        } else if let Some(why) = &rule.inactive_because {
-            let _ = write!(text, " inactive ({why})");
-        } else {
-            let _ = write!(text, " active");
-        }
-        if let Some(percentage) = &rule.percentage {
-            let key = match &percentage.bucket_by {
-                gray::BucketBy::Header(name) => headers.header(name).map(str::to_owned),
-                gray::BucketBy::Label(name) => snapshot
-                    .labels()
-                    .find(|(label, _, _)| label == name)
-                    .map(|(_, value, _)| value.to_owned()),
-            };
-            match key {
-                Some(key) => {
-                    let bucket = gray::bucket(&percentage.group, &key);
-                    let _ = write!(
-                        text,
-                        "; bucket {bucket} {} {}%",
-                        if bucket <= percentage.percent {
-                            "<="
-                        } else {
-                            ">"
-                        },
-                        percentage.percent
-                    );
-                }
-                None => {
-                    let _ = write!(text, "; no sticky key in this request");
-                }
+        match rule.state {
+            gray::RuleState::Disabled => text.push_str(" disabled"),
+            gray::RuleState::Inactive(why) => {
+                let _ = write!(text, " inactive ({why})");
             }
+            gray::RuleState::Active => text.push_str(" active"),
+        }
+        match rule.sticky {
+            Some(gray::StickyBucket {
+                bucket: Some(bucket),
+                percent,
+            }) => {
+                let relation = if bucket <= percent { "<=" } else { ">" };
+                let _ = write!(text, "; bucket {bucket} {relation} {percent}%");
+            }
+            Some(gray::StickyBucket { bucket: None, .. }) => {
+                text.push_str("; no sticky key in this request");
+            }
+            None => {}
         }
         text.push('\n');
     }
@@ -334,7 +314,7 @@ pub fn gray_explain(args: &ExplainArgs) -> anyhow::Result<String> {
 }
 
 /// `gateway token issue`: a bearer token for the API, signed with the configured key.
-pub fn token_issue(args: &TokenIssueArgs) -> anyhow::Result<String> {
+pub(crate) fn token_issue(args: &TokenIssueArgs) -> anyhow::Result<String> {
     let snapshot = load(&load_options(&args.config))?;
     let settings = settings(&snapshot)?;
     let keyring = keyring_from_env(&settings.auth)?;
@@ -350,6 +330,7 @@ pub fn token_issue(args: &TokenIssueArgs) -> anyhow::Result<String> {
 }
 
 /// `--header` pairs as gray reads them; names compare case-insensitively, the first match wins.
+/// (An adapter, not evaluation: gray's `trace` does the deciding.)
 struct PairHeaders<'a>(&'a [(String, String)]);
 
 impl gray::HeaderLookup for PairHeaders<'_> {

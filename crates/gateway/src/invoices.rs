@@ -11,10 +11,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use auth::{Claims, Scope, VerifyError};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -24,9 +23,9 @@ use shared::domain::{IdempotencyKey, InvoiceId};
 use shared::notification::v1::Recipient;
 
 use crate::ServedBy;
-use crate::admin_auth::bearer_token;
 use crate::error::ApiError;
-use crate::routing::{BillingVersion, route_request};
+use crate::extract::{Authorized, Built, ReadInvoices, RoutedVersion, V1, V2, WriteInvoices};
+use crate::routing::BillingVersion;
 use crate::state::AppState;
 
 /// The scope that allows reading invoices.
@@ -48,37 +47,14 @@ pub fn unix_now() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-/// Checks the request's bearer token and that it grants `scope`: 401 without a valid token,
-/// 403 with a valid token that lacks the scope.
-pub fn authorize(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Claims, ApiError> {
-    let token = bearer_token(headers)?;
-    let claims =
-        state
-            .keyring
-            .verify(token, unix_now())
-            .map_err(|error| ApiError::Unauthorized {
-                message: format!("invalid bearer token: {error}"),
-            })?;
-    let scope = Scope::parse(scope).map_err(ApiError::internal)?;
-    claims.require_scope(&scope).map_err(|error| match error {
-        VerifyError::MissingScope { scope } => ApiError::Forbidden {
-            message: format!("token lacks scope {scope}"),
-        },
-        other => ApiError::Unauthorized {
-            message: format!("invalid bearer token: {other}"),
-        },
-    })?;
-    Ok(claims)
-}
-
 /// `POST /api/v1/invoices`.
-pub async fn create_v1(
+pub(crate) async fn create_v1(
+    _built: Built<V1>,
+    _auth: Authorized<WriteInvoices>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    BillingVersion::V1.require_built()?;
-    authorize(&state, &headers, WRITE_SCOPE)?;
     let (request, envelope) = split_body(body?.0, &headers)?;
     if envelope.idempotency_key.is_some() {
         return Err(ApiError::Unprocessable {
@@ -92,13 +68,13 @@ pub async fn create_v1(
 }
 
 /// `POST /api/v2/invoices`.
-pub async fn create_v2(
+pub(crate) async fn create_v2(
+    _built: Built<V2>,
+    _auth: Authorized<WriteInvoices>,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    BillingVersion::V2.require_built()?;
-    authorize(&state, &headers, WRITE_SCOPE)?;
     let (request, envelope) = split_body(body?.0, &headers)?;
     let request: v2::InvoiceRequest = parse_request(request)?;
     let key = envelope
@@ -108,17 +84,16 @@ pub async fn create_v2(
 }
 
 /// `POST /api/invoices`: a v1-shaped request served by the version gray rules pick.
-pub async fn create_routed(
+pub(crate) async fn create_routed(
+    _auth: Authorized<WriteInvoices>,
+    RoutedVersion(version): RoutedVersion,
     State(state): State<AppState>,
-    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, WRITE_SCOPE)?;
     let (request, envelope) = split_body(body?.0, &headers)?;
     let request: v1::InvoiceRequest = parse_request(request)?;
-    let routed = route_request(&state.config.guard(), &state.metrics, uri.path(), &headers);
-    let creation = match routed.version {
+    let creation = match version {
         // The client cannot know which version serves it, so a key is accepted either way;
         // v1 has none and replays by invoice id instead.
         BillingVersion::V1 => Creation::V1(request),
@@ -137,38 +112,33 @@ pub async fn create_routed(
 }
 
 /// `GET /api/v1/invoices/{id}`.
-pub async fn get_v1(
+pub(crate) async fn get_v1(
+    _built: Built<V1>,
+    _auth: Authorized<ReadInvoices>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    BillingVersion::V1.require_built()?;
-    authorize(&state, &headers, READ_SCOPE)?;
     run_read(state, BillingVersion::V1, parse_id(&id)?).await
 }
 
 /// `GET /api/v2/invoices/{id}`.
-pub async fn get_v2(
+pub(crate) async fn get_v2(
+    _built: Built<V2>,
+    _auth: Authorized<ReadInvoices>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    BillingVersion::V2.require_built()?;
-    authorize(&state, &headers, READ_SCOPE)?;
     run_read(state, BillingVersion::V2, parse_id(&id)?).await
 }
 
 /// `GET /api/invoices/{id}`: read through the version gray rules pick.
-pub async fn get_routed(
+pub(crate) async fn get_routed(
+    _auth: Authorized<ReadInvoices>,
+    RoutedVersion(version): RoutedVersion,
     State(state): State<AppState>,
-    OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, READ_SCOPE)?;
-    let id = parse_id(&id)?;
-    let routed = route_request(&state.config.guard(), &state.metrics, uri.path(), &headers);
-    run_read(state, routed.version, id).await
+    run_read(state, version, parse_id(&id)?).await
 }
 
 /// Gateway fields a create body may carry beside the contract's request.

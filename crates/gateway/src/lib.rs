@@ -13,20 +13,21 @@
 //! Routes to a version the build lacks answer 404 `version_not_built`, and a gray rule routing
 //! to it is a config load error.
 
-pub mod admin;
-pub mod admin_auth;
-pub mod cli;
-pub mod commands;
-pub mod error;
-pub mod invoices;
-pub mod metrics;
-pub mod reload;
-pub mod routing;
-pub mod server;
-pub mod settings;
-pub mod state;
-pub mod telemetry;
-pub mod version;
+mod admin;
+mod admin_auth;
+mod cli;
+mod commands;
+mod error;
+mod extract;
+mod invoices;
+mod metrics;
+mod reload;
+mod routing;
+mod server;
+mod settings;
+mod state;
+mod telemetry;
+mod version;
 
 use std::time::{Duration, Instant};
 
@@ -39,15 +40,25 @@ use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
+pub use crate::admin_auth::AdminToken;
+pub use crate::cli::Cli;
+pub use crate::commands::{default_recipient, open_store, run};
 pub use crate::error::ApiError;
+pub use crate::invoices::{READ_SCOPE, WRITE_SCOPE, unix_now};
+pub use crate::reload::{Trigger, record as record_reload, reload, watch as watch_config};
+pub use crate::routing::{BILLING_DIMENSION, BillingVersion};
+pub use crate::settings::{
+    AdminSettings, AuthSettings, NotificationSettings, ServerSettings, Settings, StorageSettings,
+};
 pub use crate::state::{AppState, StateParts};
+pub use crate::telemetry::{LogFormat, init as init_telemetry};
+pub use crate::version::{BILLING_VERSIONS, FEATURES};
 
 use crate::metrics::{RequestLabels, VersionLabels};
-use crate::routing::BillingVersion;
 
 /// Marks a response with the billing version that served it; read by the metrics middleware.
 #[derive(Debug, Clone, Copy)]
-pub struct ServedBy(pub BillingVersion);
+pub(crate) struct ServedBy(pub(crate) BillingVersion);
 
 /// The whole service: invoice API, admin endpoints, body limit, timeout, metrics and tracing.
 pub fn app(state: AppState) -> Router {
@@ -63,15 +74,22 @@ pub fn app(state: AppState) -> Router {
         ));
     let timeout = state.settings.server.request_timeout();
     let body_limit = state.settings.server.body_limit_bytes;
+    // Requests that name no version are routed by gray rules, decided once per request.
+    let routed = Router::new()
+        .route("/api/invoices", post(invoices::create_routed))
+        .route("/api/invoices/{id}", get(invoices::get_routed))
+        .route_layer(routing::route_layer(
+            std::sync::Arc::clone(&state.config),
+            std::sync::Arc::clone(&state.metrics),
+        ));
     let api = Router::new()
         .route("/api/v1/invoices", post(invoices::create_v1))
         .route("/api/v2/invoices", post(invoices::create_v2))
-        .route("/api/invoices", post(invoices::create_routed))
         .route("/api/v1/invoices/{id}", get(invoices::get_v1))
-        .route("/api/v2/invoices/{id}", get(invoices::get_v2))
-        .route("/api/invoices/{id}", get(invoices::get_routed));
+        .route("/api/v2/invoices/{id}", get(invoices::get_v2));
     Router::new()
         .merge(api)
+        .merge(routed)
         .merge(admin)
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .fallback(unmatched)

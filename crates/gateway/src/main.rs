@@ -1,14 +1,13 @@
 //! The `gateway` binary: parse the command line, set up logging, run the command.
 
 use clap::Parser as _;
-use gateway::cli::Cli;
-use gateway::telemetry::LogFormat;
+use gateway::{Cli, LogFormat};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    gateway::telemetry::init(cli.log_format);
+    gateway::init_telemetry(cli.log_format);
     let log_format = cli.log_format;
-    match gateway::commands::run(cli.command) {
+    match gateway::run(cli.command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             // Reported once: as a log event when logs are JSON (for the log shipper), else as

@@ -1,9 +1,10 @@
-//! Adapts HTTP requests to gray decisions, and the billing versions a request can be served by.
+//! The billing versions a request can be served by, and the gray routing layer that picks one.
 
 use std::fmt;
 
-use axum::http::HeaderMap;
-use gray::{Decision, HeaderLookup, Reason, RequestView, Snapshot};
+use std::sync::Arc;
+
+use gray::http::{RouteLayer, RoutePolicy, Routed};
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -75,96 +76,41 @@ impl fmt::Display for BillingVersion {
     }
 }
 
-/// Lets gray read request headers from an `http::HeaderMap` (case-insensitive by construction).
-pub struct Headers<'a>(pub &'a HeaderMap);
-
-impl HeaderLookup for Headers<'_> {
-    fn header(&self, lowercase_name: &str) -> Option<&str> {
-        self.0.get(lowercase_name).and_then(|v| v.to_str().ok())
-    }
+/// The layer that routes requests naming no version: gray decides once per request (through
+/// `gray::http::RouteLayer`, which also logs the decision), falling back to
+/// [`BillingVersion::fallback`] when gray cannot decide or names a version this build lacks
+/// (the load-time check of routes makes the second case rare); each outcome is counted in
+/// `gray_decisions_total`.
+pub(crate) fn route_layer(config: Arc<gray::Store>, metrics: Arc<Metrics>) -> RouteLayer {
+    RouteLayer::new(config, policy()).with_observer(Arc::new(move |routed: &Routed| {
+        metrics
+            .gray_decisions
+            .get_or_create(&DecisionLabels {
+                rule: routed
+                    .decision
+                    .rule
+                    .clone()
+                    .unwrap_or_else(|| "default".to_owned()),
+                reason: routed.decision.reason.as_str().to_owned(),
+                variant: routed.route.clone(),
+            })
+            .inc();
+    }))
 }
 
-/// A gray decision for one request, reduced to what the gateway acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Routed {
-    /// The version that serves the request.
-    pub version: BillingVersion,
-    /// Why.
-    pub reason: Reason,
-}
-
-/// Decides which billing version serves a request that names none, logs the decision with its
-/// rule, route and reason, and counts it.
-///
-/// A decision gray cannot make (reason `ERROR`) or a route this build lacks falls back to
-/// [`BillingVersion::fallback`]; the load-time check of routes makes the second case rare.
-pub fn route_request(
-    snapshot: &Snapshot,
-    metrics: &Metrics,
-    path: &str,
-    headers: &HeaderMap,
-) -> Routed {
-    let lookup = Headers(headers);
-    let decision = snapshot.decide(
+/// The billing versions this build serves, and the fallback.
+fn policy() -> RoutePolicy {
+    RoutePolicy::new(
         BILLING_DIMENSION,
-        &RequestView {
-            path,
-            headers: &lookup,
-        },
-    );
-    let version = chosen_version(&decision);
-    let rule = decision.rule.unwrap_or("default");
-    if decision.reason == Reason::Error {
-        tracing::warn!(
-            target: "gray",
-            rule,
-            route = version.as_str(),
-            reason = decision.reason.as_str(),
-            detail = decision.detail.unwrap_or(""),
-            path,
-            generation = snapshot.generation(),
-            "gray decision failed; using the fallback version"
-        );
-    } else {
-        tracing::info!(
-            target: "gray",
-            rule,
-            route = version.as_str(),
-            reason = decision.reason.as_str(),
-            bucket = decision.bucket,
-            detail = decision.detail,
-            path,
-            generation = snapshot.generation(),
-            "gray decision"
-        );
-    }
-    metrics
-        .gray_decisions
-        .get_or_create(&DecisionLabels {
-            rule: rule.to_owned(),
-            reason: decision.reason.as_str().to_owned(),
-            variant: version.as_str().to_owned(),
-        })
-        .inc();
-    Routed {
-        version,
-        reason: decision.reason,
-    }
-}
-
-/// The version a decision names, or the fallback when it names none this build has.
-fn chosen_version(decision: &Decision<'_>) -> BillingVersion {
-    decision
-        .route
-        .and_then(BillingVersion::parse)
-        .filter(|version| version.is_built())
-        .unwrap_or_else(BillingVersion::fallback)
+        BILLING_VERSIONS,
+        BillingVersion::fallback().as_str(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use gray::{Decision, Reason};
 
     fn decision(route: Option<&'static str>, reason: Reason) -> Decision<'static> {
         Decision {
@@ -174,6 +120,13 @@ mod tests {
             bucket: None,
             detail: None,
         }
+    }
+
+    /// The version the routing policy picks for a decision.
+    fn chosen_version(decision: &Decision<'_>) -> BillingVersion {
+        let policy = policy();
+        let (route, _) = policy.choose(decision);
+        BillingVersion::parse(route).unwrap()
     }
 
     #[test]
@@ -218,14 +171,5 @@ mod tests {
         } else {
             assert_eq!(v2, BillingVersion::fallback());
         }
-    }
-
-    #[test]
-    fn header_lookup_is_case_insensitive() {
-        let mut map = HeaderMap::new();
-        map.insert("X-Canary", HeaderValue::from_static("v2"));
-        let headers = Headers(&map);
-        assert_eq!(headers.header("x-canary"), Some("v2"));
-        assert_eq!(headers.header("x-user-id"), None);
     }
 }

@@ -34,37 +34,39 @@ pub struct StateParts {
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Inner>);
 
-/// The shared state behind [`AppState`].
+/// The shared state behind [`AppState`]; its fields are the crate's own.
 #[derive(Debug)]
 pub struct Inner {
     /// The live config.
-    pub config: Arc<gray::Store>,
+    pub(crate) config: Arc<gray::Store>,
     /// How to read the config again on reload.
-    pub load_options: gray::LoadOptions,
+    pub(crate) load_options: gray::LoadOptions,
     /// The gateway's own sections.
-    pub settings: Settings,
+    pub(crate) settings: Settings,
     /// The admin token.
-    pub admin_token: AdminToken,
+    pub(crate) admin_token: AdminToken,
     /// The keys API bearer tokens are verified with.
-    pub keyring: Keyring,
+    pub(crate) keyring: Keyring,
     /// The metrics registry.
-    pub metrics: Metrics,
+    pub(crate) metrics: Arc<Metrics>,
     /// Prices invoices; implements billing v1 and/or v2 depending on the build's features.
-    pub billing: billing::Calculator,
+    #[cfg_attr(not(any(feature = "v1", feature = "v2")), allow(dead_code))]
+    pub(crate) billing: billing::Calculator,
     /// The invoice database.
-    pub invoices: Arc<store::Store>,
+    pub(crate) invoices: Arc<store::Store>,
     /// Renders invoice notices into the outbox.
-    pub notifier: OutboxNotifier<Arc<MemoryOutbox>>,
+    #[cfg_attr(not(any(feature = "v1", feature = "v2")), allow(dead_code))]
+    pub(crate) notifier: OutboxNotifier<Arc<MemoryOutbox>>,
     /// The outbox the notifier writes to (shared with it).
-    pub outbox: Arc<MemoryOutbox>,
+    pub(crate) outbox: Arc<MemoryOutbox>,
     /// Where invoice notices go when a create names no recipient.
-    pub default_recipient: Recipient,
+    pub(crate) default_recipient: Recipient,
 }
 
 impl AppState {
     /// A state serving `parts`, with a fresh metrics registry and an empty outbox.
     pub fn new(parts: StateParts) -> Self {
-        let metrics = Metrics::new();
+        let metrics = Arc::new(Metrics::new());
         metrics
             .config_generation
             .set(generation_gauge(parts.config.guard().generation()));
@@ -85,6 +87,49 @@ impl AppState {
     }
 }
 
+/// Read access for tests and tools; handlers use the fields directly.
+impl AppState {
+    /// The live config.
+    pub fn config(&self) -> &Arc<gray::Store> {
+        &self.0.config
+    }
+
+    /// How the config is read again on reload.
+    pub fn load_options(&self) -> &gray::LoadOptions {
+        &self.0.load_options
+    }
+
+    /// The gateway's own sections.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// The invoice database.
+    pub fn invoices(&self) -> &Arc<store::Store> {
+        &self.0.invoices
+    }
+
+    /// Where invoice notices go when a create names no recipient.
+    pub fn default_recipient(&self) -> &Recipient {
+        &self.0.default_recipient
+    }
+
+    /// The notice outbox.
+    pub fn outbox(&self) -> &MemoryOutbox {
+        &self.0.outbox
+    }
+
+    /// The metrics as `/metrics` renders them (OpenMetrics text).
+    pub fn metrics_text(&self) -> Result<String, std::fmt::Error> {
+        self.0.metrics.render()
+    }
+
+    /// The `config_generation` gauge.
+    pub fn config_generation_gauge(&self) -> i64 {
+        self.0.metrics.config_generation.get()
+    }
+}
+
 impl std::ops::Deref for AppState {
     type Target = Inner;
 
@@ -94,6 +139,6 @@ impl std::ops::Deref for AppState {
 }
 
 /// A generation as the `config_generation` gauge holds it (saturating; generations are small).
-pub fn generation_gauge(generation: u64) -> i64 {
+pub(crate) fn generation_gauge(generation: u64) -> i64 {
     i64::try_from(generation).unwrap_or(i64::MAX)
 }

@@ -18,11 +18,20 @@
 //! # Ok::<(), gray::ConfigError>(())
 //! ```
 //!
-//! The crate knows nothing of HTTP: callers adapt their request type through [`HeaderLookup`].
-//! It has no cargo features.
+//! The core knows nothing of HTTP: callers adapt their request type through [`HeaderLookup`].
+//! [`Snapshot::trace`] explains a decision rule by rule, through the same evaluation as
+//! [`Snapshot::decide`].
+//!
+//! # Features
+//!
+//! | Feature | Default | What it enables |
+//! |---------|---------|-----------------|
+//! | `http`  | no      | `gray::http`: [`HeaderLookup`] for `http::HeaderMap`, and a tower layer that decides once per request, applies a fallback policy, logs the decision and puts it in the request's extensions |
 
 mod bucket;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 mod load;
 mod rules;
 mod snapshot;
@@ -36,7 +45,10 @@ pub use load::{
     DEFAULT_ENV_PREFIX, DEFAULT_GRAY_SWITCH_VAR, Document, INSTANCE_LABELS_VAR, LoadOptions, load,
     load_documents,
 };
-pub use rules::{BucketBy, Decision, HeaderLookup, Percentage, Reason, RequestView, Rule};
+pub use rules::{
+    BucketBy, Decision, HeaderLookup, OwnedDecision, Percentage, Reason, RequestView, Rule,
+    RuleOutcome, RuleState, RuleTrace, StickyBucket, Trace,
+};
 pub use snapshot::{Entry, Snapshot, SourceInfo};
 pub use store::{ReloadStats, Store};
 pub use watch::{ConfigWatcher, watch};

@@ -103,6 +103,35 @@ impl Decision<'_> {
     }
 }
 
+impl Decision<'_> {
+    /// The decision with its text copied out of the snapshot, to keep beyond the snapshot's
+    /// borrow: in request extensions, across tasks, in logs written later.
+    pub fn to_owned_decision(&self) -> OwnedDecision {
+        OwnedDecision {
+            route: self.route.map(str::to_owned),
+            rule: self.rule.map(str::to_owned),
+            reason: self.reason,
+            bucket: self.bucket,
+            detail: self.detail.map(str::to_owned),
+        }
+    }
+}
+
+/// A [`Decision`] that owns its text; cheap to clone and `'static`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct OwnedDecision {
+    /// The chosen version; `None` only when `reason` is [`Reason::Error`].
+    pub route: Option<String>,
+    /// The rule that decided, if a rule matched.
+    pub rule: Option<String>,
+    /// Why.
+    pub reason: Reason,
+    /// The sticky key's bucket (1..=100) when a percentage rule decided.
+    pub bucket: Option<u32>,
+    /// Extra explanation (see [`Decision::detail`]).
+    pub detail: Option<String>,
+}
+
 /// Where a percentage rule takes its sticky key from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "from", content = "name")]
@@ -529,12 +558,18 @@ fn expect_scalar_string(node: &Node, key: &str) -> Result<String, ConfigError> {
 pub(crate) struct DimensionRules {
     pub(crate) dimension: String,
     pub(crate) default: Option<String>,
+    /// The rules that can match on this instance, in evaluation order.
     pub(crate) rules: Vec<CompiledRule>,
+    /// Every rule routing this dimension (disabled and inactive ones too), in file order, for
+    /// [`crate::Snapshot::trace`]; `active` is the index of the rule in `rules`.
+    pub(crate) all: Vec<(CompiledRule, Option<usize>)>,
     pub(crate) no_default_detail: String,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct CompiledRule {
+    /// The rule's position in [`crate::Snapshot::rules`].
+    source: usize,
     name: String,
     route: String,
     headers: Box<[(String, String)]>,
@@ -546,9 +581,10 @@ pub(crate) struct CompiledRule {
 #[derive(Clone, Debug)]
 enum Split {
     None,
-    /// Label-bucketed: the bucket is known at load time and inside the rollout.
-    Static {
-        bucket: u32,
+    /// Label-bucketed: the bucket is known at load time (`None` when the label is not set).
+    Label {
+        bucket: Option<u32>,
+        percent: u32,
     },
     Header {
         header: String,
@@ -556,6 +592,90 @@ enum Split {
         prefix: bucket::Murmur3,
         percent: u32,
     },
+}
+
+/// How one rule fared against one request: the conditions in evaluation order, the first that
+/// failed decides the outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum RuleOutcome<'s> {
+    /// Every condition holds: the rule matches.
+    Matched,
+    /// The request path does not start with the rule's `path_prefix`.
+    PathMismatch {
+        /// The prefix the rule needs.
+        prefix: &'s str,
+    },
+    /// A header condition does not hold (absent or another value).
+    HeaderMismatch {
+        /// The header (lowercase).
+        header: &'s str,
+        /// The value the rule needs.
+        want: &'s str,
+    },
+    /// The rule is a header-bucketed percentage and the request lacks the header.
+    MissingStickyKey,
+    /// The request's bucket is outside the rule's percentage.
+    OutsideRollout,
+}
+
+/// The sticky key's bucket under a percentage rule, whether or not the rule's other conditions
+/// hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct StickyBucket {
+    /// The rule's percentage (0..=100).
+    pub percent: u32,
+    /// The key's bucket (1..=100); `None` when the request (or instance) has no sticky key.
+    pub bucket: Option<u32>,
+}
+
+impl StickyBucket {
+    /// Whether the key falls inside the rollout.
+    pub fn inside(&self) -> bool {
+        self.bucket.is_some_and(|bucket| bucket <= self.percent)
+    }
+}
+
+/// Why a rule takes part in decisions on this instance or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "because")]
+pub enum RuleState<'s> {
+    /// The rule is evaluated for every request.
+    Active,
+    /// `enabled = false`.
+    Disabled,
+    /// A label or environment condition fails on this instance (or a label-bucketed
+    /// percentage excludes it); the text says which.
+    Inactive(&'s str),
+}
+
+/// One rule's part in a [`Trace`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleTrace<'s> {
+    /// The rule's name.
+    pub name: &'s str,
+    /// Where the rule starts.
+    pub origin: &'s Origin,
+    /// The route it gives this dimension.
+    pub route: &'s str,
+    /// Whether it is evaluated at all.
+    pub state: RuleState<'s>,
+    /// How it fared against the request; `None` unless `state` is [`RuleState::Active`].
+    pub outcome: Option<RuleOutcome<'s>>,
+    /// The sticky key's bucket when the rule has a percentage.
+    pub sticky: Option<StickyBucket>,
+    /// Whether this rule made the decision (the first active rule that matched).
+    pub decided: bool,
+}
+
+/// The per-rule explanation of a decision, from [`crate::Snapshot::trace`]. `decision` is exactly
+/// what [`crate::Snapshot::decide`] returns for the same request: both run the same evaluation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Trace<'s> {
+    /// The decision.
+    pub decision: Decision<'s>,
+    /// Every rule routing the dimension, in evaluation order, disabled and inactive ones too.
+    pub rules: Vec<RuleTrace<'s>>,
 }
 
 /// The compiled rule set of a snapshot.
@@ -584,35 +704,30 @@ pub(crate) fn compile(
                 .find(|(d, _)| d == dimension)
                 .map(|(_, v)| v.clone()),
             rules: Vec::new(),
+            all: Vec::new(),
             no_default_detail: format!(
                 "no default route for {dimension}: set gray.default.{dimension}"
             ),
         })
         .collect();
-    for rule in &mut section.rules {
+    for (source, rule) in section.rules.iter_mut().enumerate() {
         rule.inactive_because = inactive_reason(rule, labels, env);
-        if !rule.enabled || rule.inactive_because.is_some() {
-            continue;
-        }
+        let active = rule.enabled && rule.inactive_because.is_none();
         let (split, missing_key_detail) = match &rule.percentage {
             None => (Split::None, String::new()),
             Some(Percentage {
+                percent,
                 bucket_by: BucketBy::Label(label),
                 group,
-                ..
-            }) => {
-                // inactive_reason has checked the label exists and is inside the rollout.
-                let key = labels
-                    .get(label)
-                    .map(|(value, _)| value.as_str())
-                    .unwrap_or_default();
-                (
-                    Split::Static {
-                        bucket: bucket::bucket(group, key),
-                    },
-                    String::new(),
-                )
-            }
+            }) => (
+                Split::Label {
+                    bucket: labels
+                        .get(label)
+                        .map(|(value, _)| bucket::bucket(group, value)),
+                    percent: *percent,
+                },
+                String::new(),
+            ),
             Some(Percentage {
                 percent,
                 bucket_by: BucketBy::Header(header),
@@ -628,14 +743,20 @@ pub(crate) fn compile(
         };
         for (dimension, route) in &rule.routes {
             if let Some(dim) = dimensions.iter_mut().find(|d| &d.dimension == dimension) {
-                dim.rules.push(CompiledRule {
+                let compiled = CompiledRule {
+                    source,
                     name: rule.name.clone(),
                     route: route.clone(),
                     headers: rule.headers.clone().into_boxed_slice(),
                     path_prefix: rule.path_prefix.clone(),
                     split: split.clone(),
                     missing_key_detail: missing_key_detail.clone(),
-                });
+                };
+                let position = active.then_some(dim.rules.len());
+                if active {
+                    dim.rules.push(compiled.clone());
+                }
+                dim.all.push((compiled, position));
             }
         }
     }
@@ -685,17 +806,140 @@ fn inactive_reason(
     None
 }
 
+impl Split {
+    /// The request's sticky bucket under this split, or `None` for a rule without a percentage.
+    /// The one place a request's bucket is computed, for decisions and traces alike.
+    #[inline(always)]
+    fn sticky(&self, request: &RequestView<'_>) -> Option<StickyBucket> {
+        match self {
+            Split::None => None,
+            Split::Label { bucket, percent } => Some(StickyBucket {
+                percent: *percent,
+                bucket: *bucket,
+            }),
+            Split::Header {
+                header,
+                prefix,
+                percent,
+            } => Some(StickyBucket {
+                percent: *percent,
+                bucket: request
+                    .headers
+                    .header(header)
+                    .map(|key| bucket::bucket_after_prefix(*prefix, key)),
+            }),
+        }
+    }
+}
+
+impl CompiledRule {
+    /// Evaluates the rule's request conditions in order (path, headers, percentage), stopping
+    /// at the first that fails. On a match, also the reason and bucket. Never allocates.
+    #[inline(always)]
+    fn check<'s>(&'s self, request: &RequestView<'_>) -> (RuleOutcome<'s>, Reason, Option<u32>) {
+        if let Some(prefix) = &self.path_prefix
+            && !request.path.starts_with(prefix.as_str())
+        {
+            return (RuleOutcome::PathMismatch { prefix }, Reason::Error, None);
+        }
+        for (name, want) in self.headers.iter() {
+            if request.headers.header(name) != Some(want.as_str()) {
+                return (
+                    RuleOutcome::HeaderMismatch { header: name, want },
+                    Reason::Error,
+                    None,
+                );
+            }
+        }
+        match self.split.sticky(request) {
+            None => (RuleOutcome::Matched, Reason::TargetingMatch, None),
+            Some(StickyBucket { bucket: None, .. }) => {
+                (RuleOutcome::MissingStickyKey, Reason::Error, None)
+            }
+            Some(StickyBucket {
+                bucket: Some(bucket),
+                percent,
+            }) if bucket > percent => (RuleOutcome::OutsideRollout, Reason::Error, None),
+            Some(StickyBucket { bucket, .. }) => (RuleOutcome::Matched, Reason::Split, bucket),
+        }
+    }
+}
+
 impl CompiledRules {
     /// The decision for `dimension`. Never allocates.
     pub(crate) fn decide<'s>(&'s self, dimension: &str, request: &RequestView<'_>) -> Decision<'s> {
-        let Some(dim) = self.dimensions.iter().find(|d| d.dimension == dimension) else {
-            return Decision {
-                route: None,
-                rule: None,
-                reason: Reason::Error,
-                bucket: None,
-                detail: Some(UNKNOWN_DIMENSION),
+        self.evaluate(dimension, request).0
+    }
+
+    /// The decision for `dimension` with every rule's part in it. `decision` comes from the same
+    /// [`CompiledRules::evaluate`] that [`CompiledRules::decide`] runs.
+    pub(crate) fn trace<'s>(
+        &'s self,
+        dimension: &str,
+        request: &RequestView<'_>,
+        rules: &'s [Rule],
+    ) -> Trace<'s> {
+        let (decision, decided_at) = self.evaluate(dimension, request);
+        let Some(dim) = self.dimension(dimension) else {
+            return Trace {
+                decision,
+                rules: Vec::new(),
             };
+        };
+        let traced = dim
+            .all
+            .iter()
+            .map(|(compiled, position)| {
+                let rule = &rules[compiled.source];
+                let state = if !rule.enabled {
+                    RuleState::Disabled
+                } else if let Some(why) = &rule.inactive_because {
+                    RuleState::Inactive(why)
+                } else {
+                    RuleState::Active
+                };
+                RuleTrace {
+                    name: &compiled.name,
+                    origin: &rule.origin,
+                    route: &compiled.route,
+                    state,
+                    outcome: position.map(|_| compiled.check(request).0),
+                    sticky: compiled.split.sticky(request),
+                    decided: position.is_some() && *position == decided_at,
+                }
+            })
+            .collect();
+        Trace {
+            decision,
+            rules: traced,
+        }
+    }
+
+    #[inline]
+    fn dimension(&self, dimension: &str) -> Option<&DimensionRules> {
+        self.dimensions.iter().find(|d| d.dimension == dimension)
+    }
+
+    /// The one evaluation behind decisions and traces: the first active rule whose conditions
+    /// all hold decides. Returns the decision and the index of the deciding rule in the
+    /// dimension's active rules. Never allocates.
+    #[inline(always)]
+    fn evaluate<'s>(
+        &'s self,
+        dimension: &str,
+        request: &RequestView<'_>,
+    ) -> (Decision<'s>, Option<usize>) {
+        let Some(dim) = self.dimension(dimension) else {
+            return (
+                Decision {
+                    route: None,
+                    rule: None,
+                    reason: Reason::Error,
+                    bucket: None,
+                    detail: Some(UNKNOWN_DIMENSION),
+                },
+                None,
+            );
         };
         let default = |reason: Reason, detail: Option<&'s str>| match &dim.default {
             Some(route) => Decision {
@@ -714,49 +958,29 @@ impl CompiledRules {
             },
         };
         if !self.enabled {
-            return default(Reason::Disabled, None);
+            return (default(Reason::Disabled, None), None);
         }
         let mut detail: Option<&'s str> = None;
-        'rules: for rule in &dim.rules {
-            if let Some(prefix) = &rule.path_prefix
-                && !request.path.starts_with(prefix.as_str())
-            {
-                continue;
-            }
-            for (name, want) in rule.headers.iter() {
-                if request.headers.header(name) != Some(want.as_str()) {
-                    continue 'rules;
+        for (index, rule) in dim.rules.iter().enumerate() {
+            match rule.check(request) {
+                (RuleOutcome::Matched, reason, bucket) => {
+                    return (
+                        Decision {
+                            route: Some(&rule.route),
+                            rule: Some(&rule.name),
+                            reason,
+                            bucket,
+                            detail: None,
+                        },
+                        Some(index),
+                    );
                 }
+                (RuleOutcome::MissingStickyKey, ..) => {
+                    detail = detail.or(Some(&rule.missing_key_detail));
+                }
+                _ => {}
             }
-            let (reason, bucket) = match &rule.split {
-                Split::None => (Reason::TargetingMatch, None),
-                Split::Static { bucket } => (Reason::Split, Some(*bucket)),
-                Split::Header {
-                    header,
-                    prefix,
-                    percent,
-                } => match request.headers.header(header) {
-                    None => {
-                        detail = detail.or(Some(&rule.missing_key_detail));
-                        continue;
-                    }
-                    Some(key) => {
-                        let bucket = bucket::bucket_after_prefix(*prefix, key);
-                        if bucket > *percent {
-                            continue;
-                        }
-                        (Reason::Split, Some(bucket))
-                    }
-                },
-            };
-            return Decision {
-                route: Some(&rule.route),
-                rule: Some(&rule.name),
-                reason,
-                bucket,
-                detail: None,
-            };
         }
-        default(Reason::Default, detail)
+        (default(Reason::Default, detail), None)
     }
 }

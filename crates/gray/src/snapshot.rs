@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ConfigError, Layer, Origin};
-use crate::rules::{CompiledRules, Decision, RequestView, Rule};
+use crate::rules::{CompiledRules, Decision, RequestView, Rule, Trace};
 use crate::tree::Node;
 
 /// One input of a snapshot: a file or an environment variable.
@@ -166,6 +166,14 @@ impl Snapshot {
     /// Decides the route of `dimension` (`"billing"`) for a request. Never allocates.
     pub fn decide(&self, dimension: &str, request: &RequestView<'_>) -> Decision<'_> {
         self.compiled.decide(dimension, request)
+    }
+
+    /// Decides like [`Snapshot::decide`] (the same evaluation, so the two cannot disagree) and
+    /// also says how every rule routing `dimension` fared: whether it is active here, the first
+    /// condition that failed, and the request's sticky bucket under its percentage. For
+    /// diagnostics such as `gateway gray explain`; unlike `decide`, it allocates.
+    pub fn trace<'s>(&'s self, dimension: &str, request: &RequestView<'_>) -> Trace<'s> {
+        self.compiled.trace(dimension, request, &self.rules)
     }
 
     /// The rules as parsed, in evaluation order, each with why it cannot match here (if so).

@@ -83,7 +83,7 @@ async fn an_invalid_config_is_422_with_file_key_and_line_and_the_old_config_keep
         "gray/canary.toml",
         &format!(
             "[[gray.rules]]\nname = \"canary-header\"\nroute = {{ billing = \"{}\" }}\nheaders = {{ \"X-Canary\" = \"v2\" }}\npercent = 250\n",
-            gateway::routing::BillingVersion::fallback()
+            gateway::BillingVersion::fallback()
         ),
     );
     let reply = app.send(admin(Method::POST, "/config/reload")).await;
@@ -151,7 +151,7 @@ async fn debug_config_shows_provenance_and_redacts_secrets() {
     if crate::support::ANY_VERSION {
         assert_eq!(
             entry("gray.default.billing")["value"],
-            gateway::routing::BillingVersion::fallback().as_str()
+            gateway::BillingVersion::fallback().as_str()
         );
     }
     for secret in [
@@ -208,7 +208,7 @@ async fn debug_version_names_crate_contracts_rustc_features_and_revision() {
         .iter()
         .map(|f| f.as_str().unwrap())
         .collect();
-    assert_eq!(features, gateway::version::FEATURES);
+    assert_eq!(features, gateway::FEATURES);
     let contracts = body["contracts"].as_array().unwrap();
     assert!(
         contracts
@@ -229,7 +229,7 @@ async fn metrics_are_openmetrics_text_with_build_info() {
             .starts_with("application/openmetrics-text")
     );
     let text = reply.text();
-    let features = gateway::version::FEATURES.join(",");
+    let features = gateway::FEATURES.join(",");
     assert!(text.contains(&format!("features=\"{features}\"")), "{text}");
     assert!(text.contains("build_info{"), "{text}");
     assert!(text.ends_with("# EOF\n"), "{text}");
@@ -272,33 +272,33 @@ async fn unknown_paths_are_a_json_404() {
 fn a_config_directory_that_cannot_be_watched_is_an_error_naming_it() {
     let app = TestApp::new();
     let missing = app.dir.path().join("gone");
-    let mut state_dir = app.state.load_options.clone();
+    let mut state_dir = app.state.load_options().clone();
     state_dir.dir = missing.clone();
     let state = gateway::AppState::new(gateway::StateParts {
-        config: std::sync::Arc::clone(&app.state.config),
+        config: std::sync::Arc::clone(app.state.config()),
         load_options: state_dir,
-        settings: app.state.settings.clone(),
-        admin_token: gateway::admin_auth::AdminToken::new(ADMIN_TOKEN),
+        settings: app.state.settings().clone(),
+        admin_token: gateway::AdminToken::new(ADMIN_TOKEN),
         keyring: crate::support::keyring(),
-        invoices: std::sync::Arc::clone(&app.state.invoices),
-        default_recipient: app.state.default_recipient.clone(),
+        invoices: std::sync::Arc::clone(app.state.invoices()),
+        default_recipient: app.state.default_recipient().clone(),
     });
-    let error = gateway::reload::watch(&state).unwrap_err();
+    let error = gateway::watch_config(&state).unwrap_err();
     assert_eq!(error.code(), "watch");
     assert_eq!(error.file(), Some(missing.display().to_string()));
 }
 
 #[test]
 fn watched_and_admin_reloads_record_the_same_metrics() {
-    use gateway::reload::{Trigger, reload};
+    use gateway::{Trigger, reload};
     let app = TestApp::new();
     assert_eq!(reload(&app.state, Trigger::Watch).unwrap(), 2);
     assert_eq!(reload(&app.state, Trigger::Admin).unwrap(), 3);
     app.write("gray/broken.toml", "[[gray.rules]\n");
     let error = reload(&app.state, Trigger::Watch).unwrap_err();
     assert_eq!(error.file().as_deref(), Some("gray/broken.toml"));
-    assert_eq!(app.state.config.guard().generation(), 3);
-    let text = app.state.metrics.render().unwrap();
+    assert_eq!(app.state.config().guard().generation(), 3);
+    let text = app.state.metrics_text().unwrap();
     for expected in [
         "config_reloads_total{result=\"success\"} 2",
         "config_reloads_total{result=\"failure\"} 1",
@@ -310,9 +310,9 @@ fn watched_and_admin_reloads_record_the_same_metrics() {
 
 #[test]
 fn the_generation_gauge_never_goes_back_when_reloads_finish_out_of_order() {
-    use gateway::reload::{Trigger, record};
+    use gateway::{Trigger, record_reload as record};
     let app = TestApp::new();
     record(&app.state, Trigger::Watch, Ok(5));
     record(&app.state, Trigger::Admin, Ok(4));
-    assert_eq!(app.state.metrics.config_generation.get(), 5);
+    assert_eq!(app.state.config_generation_gauge(), 5);
 }

@@ -51,7 +51,7 @@ fn config_show_prints_values_with_provenance_and_redacts_secrets() {
         &["config", "show", "--config-dir", "."],
         &[("APP__SERVER__REQUEST_TIMEOUT_MS", "7000")],
     ));
-    let fallback = gateway::routing::BillingVersion::fallback().as_str();
+    let fallback = gateway::BillingVersion::fallback().as_str();
     insta::assert_snapshot!(text.replace(fallback, "VERSION"), @r#"
     admin.db_password = "<redacted>"  # base.toml:9
     admin.token_env = "<redacted>"  # base.toml:8
@@ -166,7 +166,7 @@ fn token_issue_prints_a_token_the_service_accepts() {
         auth::SigningKey::new(auth::KeyId::parse("test-key").unwrap(), SECRET.as_bytes()).unwrap();
     let claims = auth::Keyring::new(key, [])
         .unwrap()
-        .verify(text.trim(), gateway::invoices::unix_now())
+        .verify(text.trim(), gateway::unix_now())
         .unwrap();
     assert_eq!(claims.subject.as_str(), "ops");
     assert!(claims.has_scope(&auth::Scope::parse("invoices:read").unwrap()));

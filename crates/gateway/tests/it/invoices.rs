@@ -76,7 +76,7 @@ mod v1 {
         let created = reply.json();
         assert_eq!(created["id"], "inv-1");
         assert_eq!(created["totals"]["total"], 1190);
-        assert_eq!(app.state.outbox.len(), 1);
+        assert_eq!(app.state.outbox().len(), 1);
 
         let read = app
             .send(get("/api/v1/invoices/inv-1", Some(&read_token())))
@@ -84,7 +84,7 @@ mod v1 {
         assert_eq!(read.status, StatusCode::OK);
         assert_eq!(read.header("x-billing-version"), Some("v1"));
         assert_eq!(read.json(), created);
-        assert_eq!(app.state.invoices.count().unwrap(), 1);
+        assert_eq!(app.state.invoices().count().unwrap(), 1);
     }
 
     #[tokio::test]
@@ -108,7 +108,11 @@ mod v1 {
         assert_eq!(again.status, StatusCode::OK);
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
         assert_eq!(again.json(), first.json());
-        assert_eq!(app.state.outbox.len(), 1, "a replay sends no second notice");
+        assert_eq!(
+            app.state.outbox().len(),
+            1,
+            "a replay sends no second notice"
+        );
 
         let mut other = v1_body("inv-1");
         other["customer"] = json!("someone-else");
@@ -194,7 +198,7 @@ mod v1 {
             .send(post_json("/api/v1/invoices", Some(&write_token()), &body))
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-        let messages = app.state.outbox.messages();
+        let messages = app.state.outbox().messages();
         assert_eq!(messages.len(), 1);
         assert!(
             matches!(
@@ -252,8 +256,8 @@ mod v2 {
         assert_eq!(again.status, StatusCode::OK);
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
         assert_eq!(again.json(), first.json());
-        assert_eq!(app.state.invoices.count().unwrap(), 1);
-        assert_eq!(app.state.outbox.len(), 1);
+        assert_eq!(app.state.invoices().count().unwrap(), 1);
+        assert_eq!(app.state.outbox().len(), 1);
 
         let conflict = app
             .send(with_header(
@@ -340,8 +344,8 @@ mod v2 {
                 .all(|s| *s == StatusCode::CREATED || *s == StatusCode::OK)
         );
         assert!(bodies.windows(2).all(|pair| pair[0] == pair[1]));
-        assert_eq!(app.state.invoices.count().unwrap(), 1);
-        assert_eq!(app.state.outbox.len(), 1);
+        assert_eq!(app.state.invoices().count().unwrap(), 1);
+        assert_eq!(app.state.outbox().len(), 1);
     }
 
     #[tokio::test]
@@ -537,7 +541,7 @@ async fn creates_need_a_valid_token_with_the_write_scope() {
             assert!(reply.json()["error"]["message"].is_string());
         }
     }
-    assert_eq!(app.state.invoices.count().unwrap(), 0);
+    assert_eq!(app.state.invoices().count().unwrap(), 0);
 }
 
 #[tokio::test]
@@ -691,6 +695,6 @@ async fn bad_bodies_are_4xx_json_errors() {
             assert_eq!(reply.error_code(), code, "{path} {name}");
         }
     }
-    assert_eq!(app.state.invoices.count().unwrap(), 0);
-    assert!(app.state.outbox.is_empty());
+    assert_eq!(app.state.invoices().count().unwrap(), 0);
+    assert!(app.state.outbox().is_empty());
 }

@@ -132,7 +132,7 @@ pub fn api_token(scopes: &[&str]) -> String {
     Keyring::new(key, []).unwrap().issue(
         &Subject::parse("tester").unwrap(),
         &scopes,
-        gateway::invoices::unix_now() + 3600,
+        gateway::unix_now() + 3600,
     )
 }
 

@@ -7,10 +7,10 @@ use auth::{KeyId, Keyring, Scope, SigningKey, Subject};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use gateway::admin_auth::AdminToken;
-use gateway::routing::BILLING_DIMENSION;
-use gateway::settings::Settings;
-use gateway::version::BILLING_VERSIONS;
+use gateway::AdminToken;
+use gateway::BILLING_DIMENSION;
+use gateway::BILLING_VERSIONS;
+use gateway::Settings;
 use gateway::{AppState, StateParts};
 use tempfile::TempDir;
 use tower::ServiceExt as _;
@@ -52,7 +52,7 @@ fn default_route() -> String {
     } else {
         format!(
             "\n[gray.default]\nbilling = \"{}\"\n",
-            gateway::routing::BillingVersion::fallback()
+            gateway::BillingVersion::fallback()
         )
     }
 }
@@ -99,7 +99,7 @@ pub fn token(scopes: &[&str]) -> String {
     keyring().issue(
         &Subject::parse("tester").unwrap(),
         &scopes,
-        gateway::invoices::unix_now() + 3600,
+        gateway::unix_now() + 3600,
     )
 }
 
@@ -154,8 +154,8 @@ pub fn state_for(dir: &Path) -> AppState {
     let snapshot = gray::load(&options).unwrap();
     let mut settings: Settings = snapshot.deserialize().unwrap();
     settings.storage.path = dir.join("data/gateway.db");
-    let invoices = Arc::new(gateway::commands::open_store(&settings.storage).unwrap());
-    let default_recipient = gateway::commands::default_recipient(&settings.notification).unwrap();
+    let invoices = Arc::new(gateway::open_store(&settings.storage).unwrap());
+    let default_recipient = gateway::default_recipient(&settings.notification).unwrap();
     AppState::new(StateParts {
         config: Arc::new(gray::Store::new(snapshot)),
         load_options: options,

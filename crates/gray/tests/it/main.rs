@@ -5,8 +5,11 @@ mod concurrency;
 mod config_files;
 mod decisions;
 mod errors;
+#[cfg(feature = "http")]
+mod http_layer;
 mod merge;
 mod properties;
+mod traces;
 mod watching;
 
 use std::path::Path;

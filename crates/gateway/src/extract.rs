@@ -1,0 +1,194 @@
+//! Request-scoped checks as axum extractors: a bearer token with a scope, a billing version this
+//! build contains, and the version gray routing chose. Each rejects with the documented JSON
+//! error, so handlers state what they need in their signature instead of calling checks.
+
+use std::marker::PhantomData;
+
+use auth::{Claims, Scope, VerifyError};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+
+use crate::error::ApiError;
+use crate::invoices::unix_now;
+use crate::routing::BillingVersion;
+use crate::state::AppState;
+
+/// The token of an `Authorization: Bearer TOKEN` header, or 401. The scheme is matched
+/// case-insensitively (RFC 9110 §11.1), surrounding whitespace is ignored.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized {
+            message: "missing bearer token".to_owned(),
+        })?;
+    let text = value.to_str().map_err(|_| ApiError::Unauthorized {
+        message: "authorization header is not valid text".to_owned(),
+    })?;
+    let token = text
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized {
+            message: "authorization header must be `Bearer TOKEN`".to_owned(),
+        })?;
+    Ok(token)
+}
+
+/// A scope an endpoint requires, as a type, so handlers name it in their signature.
+pub(crate) trait RequiredScope {
+    /// The scope's text, e.g. `invoices:read`.
+    const SCOPE: &'static str;
+}
+
+/// `invoices:read`.
+#[derive(Debug)]
+pub(crate) struct ReadInvoices;
+
+impl RequiredScope for ReadInvoices {
+    const SCOPE: &'static str = crate::invoices::READ_SCOPE;
+}
+
+/// `invoices:write`.
+#[derive(Debug)]
+pub(crate) struct WriteInvoices;
+
+impl RequiredScope for WriteInvoices {
+    const SCOPE: &'static str = crate::invoices::WRITE_SCOPE;
+}
+
+/// A request whose bearer token verifies and grants scope `S`: 401 without a valid token, 403
+/// with a valid token that lacks the scope.
+#[derive(Debug)]
+pub(crate) struct Authorized<S> {
+    /// The verified claims. No handler reads them yet (scopes are checked here); they are kept
+    /// so that one reading the subject needs no second verification.
+    #[allow(dead_code)]
+    pub(crate) claims: Claims,
+    scope: PhantomData<S>,
+}
+
+impl<S: RequiredScope> FromRequestParts<AppState> for Authorized<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let claims = authorize(state, &parts.headers, S::SCOPE)?;
+        Ok(Self {
+            claims,
+            scope: PhantomData,
+        })
+    }
+}
+
+/// Checks the request's bearer token and that it grants `scope`.
+fn authorize(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Claims, ApiError> {
+    let token = bearer_token(headers)?;
+    let claims =
+        state
+            .keyring
+            .verify(token, unix_now())
+            .map_err(|error| ApiError::Unauthorized {
+                message: format!("invalid bearer token: {error}"),
+            })?;
+    let scope = Scope::parse(scope).map_err(ApiError::internal)?;
+    claims.require_scope(&scope).map_err(|error| match error {
+        VerifyError::MissingScope { scope } => ApiError::Forbidden {
+            message: format!("token lacks scope {scope}"),
+        },
+        other => ApiError::Unauthorized {
+            message: format!("invalid bearer token: {other}"),
+        },
+    })?;
+    Ok(claims)
+}
+
+/// A billing version as a type, for [`Built`].
+pub(crate) trait VersionMarker {
+    /// The version.
+    const VERSION: BillingVersion;
+}
+
+/// Billing v1.
+#[derive(Debug)]
+pub(crate) struct V1;
+
+impl VersionMarker for V1 {
+    const VERSION: BillingVersion = BillingVersion::V1;
+}
+
+/// Billing v2.
+#[derive(Debug)]
+pub(crate) struct V2;
+
+impl VersionMarker for V2 {
+    const VERSION: BillingVersion = BillingVersion::V2;
+}
+
+/// Succeeds when this build contains billing version `V`, and refuses the request with 404
+/// `version_not_built` otherwise.
+#[derive(Debug)]
+pub(crate) struct Built<V>(PhantomData<V>);
+
+impl<V: VersionMarker, S: Send + Sync> FromRequestParts<S> for Built<V> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        V::VERSION.require_built()?;
+        Ok(Self(PhantomData))
+    }
+}
+
+/// The billing version gray routing chose for a request that names none; the routing layer
+/// (`gray::http::RouteLayer`) decided once, before the handler.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoutedVersion(pub(crate) BillingVersion);
+
+impl<S: Send + Sync> FromRequestParts<S> for RoutedVersion {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let routed = parts
+            .extensions
+            .get::<gray::http::Routed>()
+            .ok_or_else(|| ApiError::internal("routed endpoint without the gray routing layer"))?;
+        // The layer's policy only yields built versions, so this parse cannot fail.
+        BillingVersion::parse(&routed.route)
+            .map(Self)
+            .ok_or_else(|| ApiError::internal(format!("gray routed to {}", routed.route)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(auth: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = auth {
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER t0k", "bEaReR  t0k "] {
+            assert_eq!(bearer_token(&headers(Some(value))).unwrap(), "t0k");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_refused() {
+        for value in ["Basic czNjcmV0", "Bearer ", "Bearer", "Bearertoken", "t0k"] {
+            assert!(
+                matches!(
+                    bearer_token(&headers(Some(value))),
+                    Err(ApiError::Unauthorized { .. })
+                ),
+                "{value}"
+            );
+        }
+    }
+}
