@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::error::{ApiError, ConfigLocation};
-use crate::reload::{self, Trigger};
+use crate::reload::{self, AdminReloadError};
 use crate::state::AppState;
 use crate::version;
 
@@ -32,23 +32,36 @@ pub struct Reloaded {
 }
 
 /// `POST /config/reload`: reads every layer again and swaps the result in; on any error the
-/// previous config keeps serving and the answer is 422 naming the file, key and line. The
-/// config directory watcher reloads through the same [`reload::reload`].
-pub async fn reload(State(state): State<AppState>) -> Result<Json<Reloaded>, ApiError> {
-    let worker = state.clone();
-    // Reading files and compiling rules is blocking work; keep it off the async workers.
-    let outcome = tokio::task::spawn_blocking(move || {
-        reload::reload(&worker, Trigger::Admin)
-            .map(|generation| (generation, worker.config.guard().content_hash().to_owned()))
-    })
-    .await
-    .map_err(|err| ApiError::internal(format!("config reload task failed: {err}")))?;
-    match outcome {
-        Ok((generation, content_hash)) => Ok(Json(Reloaded {
+/// previous config keeps serving and the answer is 422 naming the file, key and line. The reload
+/// runs on its own thread with a deadline (`server.reload_timeout_ms`, then 503
+/// `reload_timeout`); one asked for while another runs answers 409 `reload_in_progress`. The
+/// config directory watcher records its reloads the same way ([`reload::record`]).
+pub(crate) async fn reload(State(state): State<AppState>) -> Result<Json<Reloaded>, ApiError> {
+    let deadline = state.settings.server.reload_timeout();
+    match reload::admin_reload(&state, deadline).await {
+        Ok(generation) => Ok(Json(Reloaded {
             generation,
-            content_hash,
+            content_hash: state.config.guard().content_hash().to_owned(),
         })),
-        Err(error) => Err(invalid_config(&error)),
+        Err(error) => Err(reload_error(error)),
+    }
+}
+
+/// The answer for a reload that did not swap a config in.
+fn reload_error(error: AdminReloadError) -> ApiError {
+    match error {
+        AdminReloadError::InProgress => ApiError::ReloadInProgress,
+        AdminReloadError::TimedOut(deadline) => ApiError::ReloadTimedOut {
+            timeout_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+        },
+        AdminReloadError::Unavailable => ApiError::Unavailable {
+            code: "reload_unavailable",
+            message: "earlier config reloads are still stuck; reloads are refused until they end"
+                .to_owned(),
+            retry_after_secs: 10,
+        },
+        AdminReloadError::Invalid(error) => invalid_config(&error),
+        AdminReloadError::Failed(detail) => ApiError::internal(detail),
     }
 }
 

@@ -101,6 +101,39 @@ pub enum ApiError {
         /// Where it failed.
         location: ConfigLocation,
     },
+    /// A config reload is already running; this one was not started.
+    #[error("a config reload is already in progress; try again when it has finished")]
+    ReloadInProgress,
+    /// A config reload did not finish within `server.reload_timeout_ms` and was abandoned; the
+    /// previous config keeps serving.
+    #[error(
+        "config reload did not finish within {timeout_ms} ms and was abandoned; the previous config keeps serving"
+    )]
+    ReloadTimedOut {
+        /// The deadline, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// A dependency (the database, the reload machinery) cannot serve now; retry later.
+    #[error("{message}")]
+    Unavailable {
+        /// A stable code: `storage_unavailable`, `reload_unavailable`.
+        code: &'static str,
+        /// What is unavailable, for the client.
+        message: String,
+        /// Seconds after which a retry may succeed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+    /// Too many failed attempts from this client; retry later.
+    #[error("{message}")]
+    TooManyRequests {
+        /// Why, for the client.
+        message: String,
+        /// Seconds until the client may try again (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+    /// The method is not allowed on this path.
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
     /// The request took longer than the configured timeout.
     #[error("request timed out")]
     Timeout,
@@ -127,8 +160,14 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } | Self::VersionNotBuilt { .. } => StatusCode::NOT_FOUND,
-            Self::NeedsNewerVersion { .. } | Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NeedsNewerVersion { .. } | Self::Conflict { .. } | Self::ReloadInProgress => {
+                StatusCode::CONFLICT
+            }
+            Self::Timeout | Self::ReloadTimedOut { .. } | Self::Unavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -147,6 +186,11 @@ impl ApiError {
             Self::NeedsNewerVersion { .. } => "needs_newer_version",
             Self::Conflict { .. } => "conflict",
             Self::InvalidConfig { .. } => "invalid_config",
+            Self::ReloadInProgress => "reload_in_progress",
+            Self::ReloadTimedOut { .. } => "reload_timeout",
+            Self::Unavailable { code, .. } => code,
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Timeout => "timeout",
             Self::Internal(_) => "internal",
         }
@@ -205,11 +249,25 @@ impl IntoResponse for ApiError {
                 line,
             },
         };
+        let retry_after = match &self {
+            Self::Unavailable {
+                retry_after_secs, ..
+            }
+            | Self::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -5,8 +5,8 @@
 //! log event naming the file, key and line of a failure. A failed reload keeps the previous
 //! snapshot serving.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::state::{AppState, generation_gauge};
@@ -81,6 +81,134 @@ pub fn record(state: &AppState, trigger: Trigger, outcome: Result<u64, &gray::Co
     }
 }
 
+/// How many reload threads may still be alive after their deadline (stuck in a read, say) before
+/// further reloads are refused: each one holds a thread and a file, and more would not help.
+pub(crate) const MAX_ABANDONED_RELOADS: usize = 4;
+
+/// Why an admin reload did not swap a new config in.
+#[derive(Debug)]
+pub(crate) enum AdminReloadError {
+    /// Another reload is running; answered at once with 409.
+    InProgress,
+    /// The reload did not finish within `server.reload_timeout_ms`; it was abandoned, its result
+    /// will be discarded, and the next reload may start.
+    TimedOut(Duration),
+    /// Too many abandoned reloads are still stuck.
+    Unavailable,
+    /// The new config is invalid; the previous one keeps serving.
+    Invalid(gray::ConfigError),
+    /// The reload thread could not start or died.
+    Failed(String),
+}
+
+/// Serialises admin reloads and lets one be abandoned at its deadline.
+///
+/// A reload runs on a thread of its own, never on the runtime's workers or its blocking pool,
+/// which the API needs: a reload stuck reading a file holds only that thread. The lock here is
+/// held for a few instructions at a time, never across the reload itself, so abandoning an
+/// attempt releases it at once.
+#[derive(Debug, Default)]
+pub(crate) struct Reloader {
+    /// The attempt that owns the reload, if one runs.
+    current: Mutex<Option<u64>>,
+    attempts: AtomicU64,
+    /// Reload threads alive, abandoned ones included.
+    threads: AtomicUsize,
+}
+
+impl Reloader {
+    fn begin(&self) -> Result<u64, AdminReloadError> {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if current.is_some() {
+            return Err(AdminReloadError::InProgress);
+        }
+        if self.threads.load(Ordering::Acquire) >= MAX_ABANDONED_RELOADS {
+            return Err(AdminReloadError::Unavailable);
+        }
+        let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
+        *current = Some(attempt);
+        Ok(attempt)
+    }
+
+    fn owns(&self, attempt: u64) -> bool {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) == Some(attempt)
+    }
+
+    fn end(&self, attempt: u64) {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if *current == Some(attempt) {
+            *current = None;
+        }
+    }
+}
+
+/// `POST /config/reload`: reads every layer on a reload thread and swaps the result in, within
+/// `deadline`. See [`reload_with_deadline`].
+pub(crate) async fn admin_reload(
+    state: &AppState,
+    deadline: Duration,
+) -> Result<u64, AdminReloadError> {
+    let options = state.load_options.clone();
+    reload_with_deadline(state, deadline, move || gray::load(&options)).await
+}
+
+/// Builds a snapshot with `build` on a thread of its own and swaps it in, unless `deadline`
+/// passes first: then the attempt is abandoned (its result, if it ever comes, is dropped) and the
+/// next reload may start at once. A reload asked for while one runs is refused with
+/// [`AdminReloadError::InProgress`]. The outcome is recorded like every reload.
+pub(crate) async fn reload_with_deadline(
+    state: &AppState,
+    deadline: Duration,
+    build: impl FnOnce() -> Result<gray::Snapshot, gray::ConfigError> + Send + 'static,
+) -> Result<u64, AdminReloadError> {
+    let attempt = state.reloader.begin()?;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let worker = state.clone();
+    state.reloader.threads.fetch_add(1, Ordering::AcqRel);
+    let spawned = std::thread::Builder::new()
+        .name("config-reload".to_owned())
+        .spawn(move || {
+            let built = build();
+            // Swap only while this attempt still owns the reload: an abandoned one must not
+            // replace whatever was loaded after its deadline.
+            let outcome = worker
+                .reloader
+                .owns(attempt)
+                .then(|| worker.config.reload_with(|| built));
+            worker.reloader.threads.fetch_sub(1, Ordering::AcqRel);
+            worker.reloader.end(attempt);
+            let _ = sender.send(outcome);
+        });
+    if let Err(error) = spawned {
+        state.reloader.threads.fetch_sub(1, Ordering::AcqRel);
+        state.reloader.end(attempt);
+        return Err(AdminReloadError::Failed(format!(
+            "cannot start a reload thread: {error}"
+        )));
+    }
+    match tokio::time::timeout(deadline, receiver).await {
+        Ok(Ok(Some(outcome))) => {
+            record(state, Trigger::Admin, outcome.as_ref().map(|g| *g));
+            outcome.map_err(AdminReloadError::Invalid)
+        }
+        Ok(Ok(None)) | Ok(Err(_)) => {
+            state.reloader.end(attempt);
+            Err(AdminReloadError::Failed(
+                "the reload thread ended without a result".to_owned(),
+            ))
+        }
+        Err(_) => {
+            state.reloader.end(attempt);
+            state.metrics.record_reload(false);
+            tracing::warn!(
+                deadline_ms = deadline.as_millis() as u64,
+                "config reload abandoned at its deadline; the previous config keeps serving"
+            );
+            Err(AdminReloadError::TimedOut(deadline))
+        }
+    }
+}
+
 /// Starts watching the config directory: every settled change reloads through [`record`], like
 /// `POST /config/reload`. The directory is watched (not single files) so editors' rename-saves
 /// and Kubernetes ConfigMap symlink swaps are seen. Watching stops when the returned watcher is
@@ -100,6 +228,114 @@ pub fn watch(state: &AppState) -> Result<gray::ConfigWatcher, gray::ConfigError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::mpsc;
+
+    /// A state over a temp config directory holding an empty `base.toml`.
+    fn state() -> (tempfile::TempDir, AppState) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("base.toml"), "").unwrap();
+        let options = gray::LoadOptions::new(dir.path());
+        let snapshot = gray::load(&options).unwrap();
+        let key = auth::SigningKey::new(auth::KeyId::parse("k").unwrap(), &[1; 32]).unwrap();
+        let storage = crate::settings::StorageSettings {
+            path: dir.path().join("db.sqlite"),
+            ..Default::default()
+        };
+        let state = AppState::new(crate::state::StateParts {
+            config: Arc::new(gray::Store::new(snapshot)),
+            load_options: options,
+            settings: crate::settings::Settings::default(),
+            admin_token: crate::admin_auth::AdminToken::disabled(),
+            keyring: auth::Keyring::new(key, []).unwrap(),
+            invoices: Arc::new(crate::commands::open_store(&storage).unwrap()),
+            default_recipient: crate::commands::default_recipient(&Default::default()).unwrap(),
+        });
+        (dir, state)
+    }
+
+    /// A build that waits until the returned sender is used (or dropped).
+    fn blocked_build(
+        options: &gray::LoadOptions,
+    ) -> (
+        mpsc::Sender<()>,
+        impl FnOnce() -> Result<gray::Snapshot, gray::ConfigError> + Send + 'static,
+    ) {
+        let (release, wait) = mpsc::channel::<()>();
+        let options = options.clone();
+        (release, move || {
+            let _ = wait.recv();
+            gray::load(&options)
+        })
+    }
+
+    #[tokio::test]
+    async fn a_reload_past_its_deadline_is_abandoned_and_frees_the_next() {
+        let (_dir, state) = state();
+        let (release, build) = blocked_build(&state.load_options);
+        let stuck = reload_with_deadline(&state, Duration::from_millis(50), build).await;
+        assert!(
+            matches!(stuck, Err(AdminReloadError::TimedOut(_))),
+            "{stuck:?}"
+        );
+        // The lock is free again: the next reload runs and swaps.
+        let next = admin_reload(&state, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(next, 2);
+        // The abandoned attempt finishing later changes nothing.
+        release.send(()).unwrap();
+        for _ in 0..200 {
+            if state.reloader.threads.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(state.reloader.threads.load(Ordering::Acquire), 0);
+        assert_eq!(state.config.guard().generation(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_reload_asked_for_while_one_runs_is_refused_at_once() {
+        let (_dir, state) = state();
+        let (release, build) = blocked_build(&state.load_options);
+        let running = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                reload_with_deadline(&state, Duration::from_secs(30), build).await
+            })
+        };
+        // Wait until the first reload owns the lock.
+        while state.reloader.current.lock().unwrap().is_none() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let second = admin_reload(&state, Duration::from_secs(30)).await;
+        assert!(
+            matches!(second, Err(AdminReloadError::InProgress)),
+            "{second:?}"
+        );
+        release.send(()).unwrap();
+        assert_eq!(running.await.unwrap().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn too_many_stuck_reloads_refuse_further_ones() {
+        let (_dir, state) = state();
+        let mut releases = Vec::new();
+        for _ in 0..MAX_ABANDONED_RELOADS {
+            let (release, build) = blocked_build(&state.load_options);
+            releases.push(release);
+            let stuck = reload_with_deadline(&state, Duration::from_millis(10), build).await;
+            assert!(
+                matches!(stuck, Err(AdminReloadError::TimedOut(_))),
+                "{stuck:?}"
+            );
+        }
+        let refused = admin_reload(&state, Duration::from_secs(30)).await;
+        assert!(
+            matches!(refused, Err(AdminReloadError::Unavailable)),
+            "{refused:?}"
+        );
+        drop(releases);
+    }
 
     #[test]
     fn triggers_have_log_names() {

@@ -22,12 +22,20 @@ pub struct ServerSettings {
     /// Whether to reload the config whenever a file in the config directory changes, as
     /// `gateway serve --watch` does.
     pub watch_config: bool,
+    /// How long `POST /config/reload` may take before it is abandoned (503 `reload_timeout`),
+    /// in milliseconds.
+    pub reload_timeout_ms: u64,
 }
 
 impl ServerSettings {
     /// The request timeout as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// The reload deadline as a duration.
+    pub fn reload_timeout(&self) -> Duration {
+        Duration::from_millis(self.reload_timeout_ms)
     }
 }
 
@@ -38,6 +46,7 @@ impl Default for ServerSettings {
             request_timeout_ms: 10_000,
             body_limit_bytes: 64 * 1024,
             watch_config: false,
+            reload_timeout_ms: 10_000,
         }
     }
 }

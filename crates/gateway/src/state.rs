@@ -61,6 +61,8 @@ pub struct Inner {
     pub(crate) outbox: Arc<MemoryOutbox>,
     /// Where invoice notices go when a create names no recipient.
     pub(crate) default_recipient: Recipient,
+    /// Serialises admin reloads and enforces their deadline.
+    pub(crate) reloader: crate::reload::Reloader,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             notifier: OutboxNotifier::new(Arc::clone(&outbox)),
             outbox,
             default_recipient: parts.default_recipient,
+            reloader: crate::reload::Reloader::default(),
         }))
     }
 }

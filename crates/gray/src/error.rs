@@ -267,6 +267,25 @@ pub enum ConfigError {
         /// The deserializer's message.
         message: String,
     },
+    /// A config file is not a regular file (a FIFO, a device, a directory), so reading it could
+    /// block or never end.
+    #[error("{} is not a regular file; a config layer must be one", path.display())]
+    NotRegularFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A config input exceeds one of the [`crate::Limits`].
+    #[error("{file}: {what} exceeds the limit of {max} (limit `{limit}`)")]
+    LimitExceeded {
+        /// The file (relative to the config directory) or variable that went over the limit.
+        file: String,
+        /// The limit's name in [`crate::Limits`] (`max_file_bytes`, `max_keys`, …).
+        limit: &'static str,
+        /// What was counted, e.g. `2000001 bytes` or `rule `x` has 70 conditions`.
+        what: String,
+        /// The limit.
+        max: u64,
+    },
     /// The config directory cannot be watched.
     #[error("cannot watch {}: {message}", path.display())]
     Watch {
@@ -316,6 +335,8 @@ impl ConfigError {
             ConfigError::MissingKey { .. } => "missing_key",
             ConfigError::Deserialize { .. } => "deserialize",
             ConfigError::Watch { .. } => "watch",
+            ConfigError::NotRegularFile { .. } => "not_regular_file",
+            ConfigError::LimitExceeded { .. } => "limit_exceeded",
         }
     }
 
@@ -326,7 +347,9 @@ impl ConfigError {
             ConfigError::Io { path, .. }
             | ConfigError::MissingBase { path }
             | ConfigError::MissingEnvFile { path, .. }
-            | ConfigError::Watch { path, .. } => Some(path.display().to_string()),
+            | ConfigError::Watch { path, .. }
+            | ConfigError::NotRegularFile { path } => Some(path.display().to_string()),
+            ConfigError::LimitExceeded { file, .. } => Some(file.clone()),
             ConfigError::Parse { file, .. } => Some(file.clone()),
             ConfigError::TypeClash {
                 incoming: origin, ..

@@ -19,6 +19,37 @@ pub const DEFAULT_ENV_PREFIX: &str = "APP";
 /// The variable holding instance labels (`env=prod,zone=cn-east,canary=true`).
 pub const INSTANCE_LABELS_VAR: &str = "INSTANCE_LABELS";
 
+/// Caps on what a load reads, so a huge or hostile config fails fast with an error naming the
+/// file and the limit instead of exhausting memory or time. The defaults are far above any real
+/// configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest config file read, in bytes (default 4 MiB).
+    pub max_file_bytes: u64,
+    /// The most keys (table entries and array items, at any depth) across all layers (default
+    /// 100,000).
+    pub max_keys: u64,
+    /// The most `[[gray.rules]]` across all layers (default 2,000).
+    pub max_rules: u64,
+    /// The most conditions one rule may have: labels, headers, env, path prefix and
+    /// percentage together (default 64).
+    pub max_conditions_per_rule: u64,
+    /// The deepest nesting of tables and arrays (default 32).
+    pub max_depth: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_bytes: 4 * 1024 * 1024,
+            max_keys: 100_000,
+            max_rules: 2_000,
+            max_conditions_per_rule: 64,
+            max_depth: 32,
+        }
+    }
+}
+
 /// Everything a load needs. The environment is a snapshot passed in, so loading never reads the
 /// process environment by itself.
 #[derive(Clone, Debug)]
@@ -37,6 +68,8 @@ pub struct LoadOptions {
     /// The versions this build contains, per routed dimension (`billing → ["v1", "v2"]`). A rule
     /// or default that routes elsewhere is a load error.
     pub available_routes: BTreeMap<String, Vec<String>>,
+    /// Caps on file size, keys, rules, conditions and depth.
+    pub limits: Limits,
 }
 
 impl LoadOptions {
@@ -50,6 +83,7 @@ impl LoadOptions {
             env_prefix: DEFAULT_ENV_PREFIX.to_owned(),
             vars: HashMap::new(),
             available_routes: BTreeMap::new(),
+            limits: Limits::default(),
         }
     }
 
@@ -85,6 +119,12 @@ impl LoadOptions {
     /// These options with the environment `env`.
     pub fn with_env(mut self, env: &str) -> LoadOptions {
         self.env = Some(env.to_owned());
+        self
+    }
+
+    /// These options with `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> LoadOptions {
+        self.limits = limits;
         self
     }
 
@@ -137,7 +177,8 @@ fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, Co
     let gray_on = options.gray_switch()?;
     let mut files = Vec::new();
     let base = options.dir.join("base.toml");
-    match read_optional(&base)? {
+    let max_bytes = options.limits.max_file_bytes;
+    match read_config_file(&base, "base.toml", max_bytes)? {
         Some(text) => files.push((Layer::Base, "base.toml".to_owned(), text)),
         None => return Err(ConfigError::MissingBase { path: base }),
     }
@@ -151,7 +192,7 @@ fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, Co
         }
         let name = format!("{env}.toml");
         let path = options.dir.join(&name);
-        match read_optional(&path)? {
+        match read_config_file(&path, &name, max_bytes)? {
             Some(text) => files.push((Layer::Environment, name, text)),
             None => {
                 return Err(ConfigError::MissingEnvFile {
@@ -184,30 +225,79 @@ fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, Co
                 continue;
             };
             // Hidden files are editor and ConfigMap artefacts (`..data`, `.x.toml.swp`), not layers.
-            if name.ends_with(".toml") && !name.starts_with('.') && entry.path().is_file() {
+            // Directories are not layers whatever their name; anything else named `*.toml` is
+            // read, so a FIFO or device there is an error rather than silently skipped.
+            if name.ends_with(".toml") && !name.starts_with('.') && !entry.path().is_dir() {
                 names.push(name);
             }
         }
         names.sort();
         for name in names {
             let path = gray_dir.join(&name);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| ConfigError::Io { path, source })?;
-            files.push((Layer::Gray, format!("gray/{name}"), text));
+            let shown = format!("gray/{name}");
+            // Listed a moment ago; a file removed since is simply no longer a layer.
+            if let Some(text) = read_config_file(&path, &shown, max_bytes)? {
+                files.push((Layer::Gray, shown, text));
+            }
         }
     }
     Ok(files)
 }
 
-fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ConfigError::Io {
-            path: path.to_owned(),
-            source,
-        }),
+/// Reads one config file: `None` when it does not exist, an error when it is not a regular file
+/// (a FIFO or device could block a reload forever or never end) or larger than `max_bytes`. The
+/// read itself is bounded too, so a file that grows while it is read cannot exceed the cap.
+fn read_config_file(
+    path: &Path,
+    shown: &str,
+    max_bytes: u64,
+) -> Result<Option<String>, ConfigError> {
+    let io = |source: std::io::Error| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    // `metadata` follows symlinks, so a ConfigMap's link to a regular file is fine.
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(io(source)),
+    };
+    if metadata.is_dir() {
+        // Reported as the system reports reading a directory ("Is a directory").
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let error = std::io::Read::read(&mut file, &mut [0u8; 1])
+            .err()
+            .unwrap_or_else(|| std::io::ErrorKind::IsADirectory.into());
+        return Err(io(error));
     }
+    if !metadata.is_file() {
+        return Err(ConfigError::NotRegularFile {
+            path: path.to_owned(),
+        });
+    }
+    let too_large = |bytes: u64| ConfigError::LimitExceeded {
+        file: shown.to_owned(),
+        limit: "max_file_bytes",
+        what: format!("{bytes} bytes"),
+        max: max_bytes,
+    };
+    if metadata.len() > max_bytes {
+        return Err(too_large(metadata.len()));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    // The path may have been replaced between the two calls; judge what was opened.
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(ConfigError::NotRegularFile {
+            path: path.to_owned(),
+        });
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, max_bytes + 1), &mut text)
+        .map_err(io)?;
+    if text.len() as u64 > max_bytes {
+        return Err(too_large(text.len() as u64));
+    }
+    Ok(Some(text))
 }
 
 /// Merges in-memory `documents` (in increasing precedence) with the environment overrides and
@@ -222,8 +312,36 @@ pub fn load_documents(
     let mut path = String::new();
     let mut sources = Vec::with_capacity(documents.len());
     let mut hasher = Sha256::new();
+    let limits = &options.limits;
+    let mut keys = 0u64;
     for doc in documents {
+        if doc.text.len() as u64 > limits.max_file_bytes {
+            return Err(ConfigError::LimitExceeded {
+                file: doc.name.to_owned(),
+                limit: "max_file_bytes",
+                what: format!("{} bytes", doc.text.len()),
+                max: limits.max_file_bytes,
+            });
+        }
         let node = tree::parse_document(doc.layer, doc.name, doc.text)?;
+        let (count, depth) = node.measure();
+        if depth > limits.max_depth {
+            return Err(ConfigError::LimitExceeded {
+                file: doc.name.to_owned(),
+                limit: "max_depth",
+                what: format!("nesting depth {depth}"),
+                max: limits.max_depth,
+            });
+        }
+        keys += count;
+        if keys > limits.max_keys {
+            return Err(ConfigError::LimitExceeded {
+                file: doc.name.to_owned(),
+                limit: "max_keys",
+                what: format!("{keys} keys up to and including this file"),
+                max: limits.max_keys,
+            });
+        }
         tree::merge(&mut root, node, &mut path)?;
         sources.push(SourceInfo {
             layer: doc.layer,
@@ -245,7 +363,7 @@ pub fn load_documents(
         hash_item(&mut hasher, "override", &var, value);
     }
 
-    let mut section = rules::parse_gray(&root, &options.available_routes)?;
+    let mut section = rules::parse_gray(&root, &options.available_routes, limits)?;
     let mut labels = std::mem::take(&mut section.labels);
     if let Some(value) = options.vars.get(INSTANCE_LABELS_VAR) {
         for (label, text) in parse_instance_labels(value)? {

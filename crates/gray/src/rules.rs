@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::bucket;
 use crate::error::{ConfigError, Origin, article};
+use crate::load::Limits;
 use crate::tree::{Kind, Node};
 
 /// Looks up a request header by name.
@@ -207,6 +208,7 @@ const RULE_KEYS: &[&str] = &[
 pub(crate) fn parse_gray(
     root: &Node,
     available: &BTreeMap<String, Vec<String>>,
+    limits: &Limits,
 ) -> Result<GraySection, ConfigError> {
     let mut section = GraySection {
         enabled: true,
@@ -243,7 +245,7 @@ pub(crate) fn parse_gray(
                         .insert(label.clone(), (text, value.origin().clone()));
                 }
             }
-            "rules" => section.rules = parse_rules(node, available)?,
+            "rules" => section.rules = parse_rules(node, available, limits)?,
             _ => {
                 return Err(ConfigError::UnknownRuleKey {
                     origin: node.origins[0].clone(),
@@ -260,6 +262,7 @@ pub(crate) fn parse_gray(
 fn parse_rules(
     node: &Node,
     available: &BTreeMap<String, Vec<String>>,
+    limits: &Limits,
 ) -> Result<Vec<Rule>, ConfigError> {
     let Kind::Array(items) = &node.kind else {
         return Err(invalid(
@@ -271,6 +274,14 @@ fn parse_rules(
             ),
         ));
     };
+    if items.len() as u64 > limits.max_rules {
+        return Err(ConfigError::LimitExceeded {
+            file: items[limits.max_rules as usize].origin().source.to_string(),
+            limit: "max_rules",
+            what: format!("{} gray rules", items.len()),
+            max: limits.max_rules,
+        });
+    }
     let mut rules: Vec<Rule> = Vec::with_capacity(items.len());
     let mut seen: HashMap<String, Origin> = HashMap::new();
     for (index, item) in items.iter().enumerate() {
@@ -288,6 +299,23 @@ fn parse_rules(
             }
         }
         let rule = parse_rule(item, table, &base, available)?;
+        let conditions = (rule.labels.len()
+            + rule.headers.len()
+            + rule.env.len()
+            + usize::from(rule.path_prefix.is_some())
+            + usize::from(rule.percentage.is_some())) as u64;
+        if conditions > limits.max_conditions_per_rule {
+            return Err(ConfigError::LimitExceeded {
+                file: rule.origin.source.to_string(),
+                limit: "max_conditions_per_rule",
+                what: format!(
+                    "rule `{}` (line {}) has {conditions} conditions",
+                    rule.name,
+                    rule.origin.line.unwrap_or(0)
+                ),
+                max: limits.max_conditions_per_rule,
+            });
+        }
         if let Some(first) = seen.get(&rule.name) {
             return Err(ConfigError::DuplicateRule {
                 origin: rule.origin.clone(),

@@ -25,6 +25,30 @@ pub(crate) enum Kind {
 }
 
 impl Node {
+    /// How many keys (table entries and array items) this node holds at any depth, and how
+    /// deeply tables and arrays nest in it (a scalar is depth 0). Iterative, so a deep tree
+    /// cannot overflow the stack here.
+    pub(crate) fn measure(&self) -> (u64, u64) {
+        let mut keys = 0u64;
+        let mut deepest = 0u64;
+        let mut pending: Vec<(&Node, u64)> = vec![(self, 0)];
+        while let Some((node, depth)) = pending.pop() {
+            deepest = deepest.max(depth);
+            match &node.kind {
+                Kind::Scalar(_) => {}
+                Kind::Array(items) => {
+                    keys += items.len() as u64;
+                    pending.extend(items.iter().map(|item| (item, depth + 1)));
+                }
+                Kind::Table(table) => {
+                    keys += table.len() as u64;
+                    pending.extend(table.values().map(|item| (item, depth + 1)));
+                }
+            }
+        }
+        (keys, deepest)
+    }
+
     pub(crate) fn empty_table(origin: Origin) -> Node {
         Node {
             kind: Kind::Table(BTreeMap::new()),

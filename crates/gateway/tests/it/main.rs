@@ -15,6 +15,7 @@ mod cli;
 #[cfg(any(feature = "v1", feature = "v2"))]
 mod crash;
 mod dashboard;
+mod hardening;
 mod invoices;
 mod process;
 mod support;

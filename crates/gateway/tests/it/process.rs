@@ -80,6 +80,11 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
+    /// `http://ADMIN_ADDR{path}`: the admin listener.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
     /// Kills the child with SIGKILL (what `Child::kill` sends on Unix) and reaps it.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

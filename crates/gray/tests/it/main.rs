@@ -7,6 +7,7 @@ mod decisions;
 mod errors;
 #[cfg(feature = "http")]
 mod http_layer;
+mod limits;
 mod merge;
 mod properties;
 mod traces;
