@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use auth::{KeyId, Keyring, Scope, SigningKey, Subject};
@@ -136,8 +137,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let watch = args.watch || settings.server.watch_config;
-    runtime.block_on(async move {
-        let (listener, bound) = crate::server::bind(settings.server.listen).await?;
+    let fd_limit = crate::server::raise_fd_limit();
+    let limits = crate::server::ConnectionLimits::from_settings(&settings.server, fd_limit);
+    let served = runtime.block_on(async move {
+        let (socket, bound) = crate::server::bind(settings.server.listen).await?;
         // The watcher lives exactly as long as the server: dropped (and so stopped) once
         // requests in flight have finished, or when serving fails.
         let watcher = if watch {
@@ -150,13 +153,25 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         } else {
             None
         };
-        let served = crate::server::serve(listener, bound, crate::app(state)).await;
+        let listeners = vec![crate::server::Listener {
+            socket,
+            bound,
+            app: crate::app(state),
+            name: "api",
+            max_connections: limits.max_connections,
+        }];
+        let served =
+            crate::server::serve(listeners, limits, crate::server::shutdown_signal()).await;
         if let Some(watcher) = watcher {
             drop(watcher);
             tracing::info!("config directory watch stopped");
         }
         served
-    })
+    });
+    // Work still running on the runtime (a request past the shutdown deadline, a blocking
+    // database call) does not hold the process up.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    served
 }
 
 /// `gateway config show`: the merged config with provenance, secrets redacted.

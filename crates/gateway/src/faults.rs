@@ -13,15 +13,19 @@
 //!
 //! Errors are spread evenly rather than drawn at random: after `n` requests of a version,
 //! exactly `floor(n × error_rate)` have failed, so a drill gives the same numbers every time.
-//! The section is read at start, like the other gateway settings.
+//! The section is read from the config serving now (cached per snapshot), so `POST
+//! /config/reload` starts or ends a drill without a restart. An invalid section is logged once
+//! per snapshot and injects nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::routing::BillingVersion;
+use crate::state::AppState;
 
 /// `[faults]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -71,9 +75,35 @@ pub fn fails(n: u64, rate: f64) -> bool {
     ((n + 1) as f64 * rate).floor() > (n as f64 * rate).floor()
 }
 
+/// The faults configured in `snapshot`: `[faults]` deserialized once per snapshot (by content
+/// hash), none when the section is absent or invalid.
+pub fn configured(snapshot: &gray::Snapshot) -> Arc<FaultSettings> {
+    static CACHE: Mutex<Option<(String, Arc<FaultSettings>)>> = Mutex::new(None);
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((hash, settings)) = cache.as_ref()
+        && hash == snapshot.content_hash()
+    {
+        return Arc::clone(settings);
+    }
+    let settings = match snapshot.get::<FaultSettings>("faults") {
+        Ok(settings) => settings,
+        Err(gray::ConfigError::MissingKey { .. }) => FaultSettings::default(),
+        Err(error) => {
+            tracing::warn!(%error, "invalid [faults] section; no faults are injected");
+            FaultSettings::default()
+        }
+    };
+    let settings = Arc::new(settings);
+    *cache = Some((snapshot.content_hash().to_owned(), Arc::clone(&settings)));
+    settings
+}
+
 /// Applies `version`'s configured faults to one request: waits the extra latency, then answers
 /// with an injected 500 if this request is one of the failing share.
-pub async fn inject(settings: &FaultSettings, version: BillingVersion) -> Result<(), ApiError> {
+pub async fn inject(state: &AppState, version: BillingVersion) -> Result<(), ApiError> {
+    let settings = configured(&state.config.guard());
     let faults = settings.of(version);
     if faults.extra_latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.extra_latency_ms)).await;

@@ -247,6 +247,10 @@ impl Creation {
 /// they carry the version too: the error rate by version counts them.
 async fn run_create(state: AppState, creation: Creation, notify: Option<Recipient>) -> Response {
     let version = creation.version();
+    #[cfg(feature = "faults")]
+    if let Err(error) = crate::faults::inject(&state, version).await {
+        return versioned_error(error, version);
+    }
     match create(state, creation, notify).await {
         Ok(response) => response,
         Err(error) => versioned_error(error, version),
@@ -403,6 +407,10 @@ async fn run_read(
     id: InvoiceId,
 ) -> Result<Response, ApiError> {
     version.require_built()?;
+    #[cfg(feature = "faults")]
+    if let Err(error) = crate::faults::inject(&state, version).await {
+        return Ok(versioned_error(error, version));
+    }
     Ok(match read(state, version, id).await {
         Ok(response) => response,
         Err(error) => versioned_error(error, version),

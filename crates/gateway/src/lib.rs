@@ -9,6 +9,7 @@
 //! |---------|---------|-----------------|
 //! | `v1`    | yes     | billing contract v1: `/api/v1/invoices`, and `v1` as a gray route |
 //! | `v2`    | yes     | billing contract v2: `/api/v2/invoices`, and `v2` as a gray route |
+//! | `faults` | no     | drills and tests only: `[faults.billing.vN]` injects errors and latency into a version |
 //!
 //! Routes to a version the build lacks answer 404 `version_not_built`, and a gray rule routing
 //! to it is a config load error.
@@ -19,6 +20,8 @@ mod cli;
 mod commands;
 mod error;
 mod extract;
+#[cfg(feature = "faults")]
+mod faults;
 mod invoices;
 mod metrics;
 mod reload;

@@ -25,6 +25,15 @@ pub struct ServerSettings {
     /// How long `POST /config/reload` may take before it is abandoned (503 `reload_timeout`),
     /// in milliseconds.
     pub reload_timeout_ms: u64,
+    /// How long a client may take to send a request's header, in milliseconds; slower
+    /// connections are closed.
+    pub header_read_timeout_ms: u64,
+    /// How long a kept-alive connection may sit without a request, in milliseconds.
+    pub idle_timeout_ms: u64,
+    /// The most connections open at once on the API listener (kept below the open-file limit).
+    pub max_connections: usize,
+    /// How long shutdown waits for requests in flight before dropping them, in milliseconds.
+    pub shutdown_timeout_ms: u64,
 }
 
 impl ServerSettings {
@@ -47,6 +56,10 @@ impl Default for ServerSettings {
             body_limit_bytes: 64 * 1024,
             watch_config: false,
             reload_timeout_ms: 10_000,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 4_096,
+            shutdown_timeout_ms: 10_000,
         }
     }
 }

@@ -78,3 +78,134 @@ fn a_fifo_config_fails_the_reload_at_once_and_never_delays_the_api() {
     terminate(&server);
     assert!(server.wait_success(), "SIGTERM exits 0");
 }
+
+mod connections {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+
+    use super::*;
+
+    /// Starts the binary with connection settings overridden from the environment.
+    fn server_with(vars: &[(&str, &str)]) -> (tempfile::TempDir, Server) {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let server = Server::start_with_env(dir.path(), dir.path(), &[], vars);
+        (dir, server)
+    }
+
+    /// Whether the server has closed `stream` (a read sees end of file or a reset), waiting at
+    /// most `within`.
+    fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+        stream.set_read_timeout(Some(within)).unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return true,
+                // A 408 or similar before the close is fine; keep reading to the end.
+                Ok(_) => continue,
+                Err(error) => {
+                    return !matches!(
+                        error.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    );
+                }
+            }
+        }
+    }
+
+    /// Lets this test process hold a few thousand sockets.
+    fn raise_own_fd_limit() -> u64 {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let target = limit.maximum.or(limit.current).unwrap_or(1024);
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(target),
+                maximum: limit.maximum,
+            },
+        );
+        getrlimit(Resource::Nofile).current.unwrap_or(1024)
+    }
+
+    #[test]
+    fn slow_header_senders_are_closed_while_a_normal_client_is_served() {
+        let own_limit = raise_own_fd_limit();
+        let slow = 2_000.min(
+            usize::try_from(own_limit)
+                .unwrap_or(1024)
+                .saturating_sub(200),
+        );
+        let (_dir, server) = server_with(&[("APP__SERVER__HEADER_READ_TIMEOUT_MS", "1500")]);
+        let mut held: Vec<TcpStream> = (0..slow)
+            .map(|_| {
+                let mut stream = TcpStream::connect(server.addr).unwrap();
+                // Half a header, and then nothing.
+                stream
+                    .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                    .unwrap();
+                stream
+            })
+            .collect();
+        // A normal client is answered at once while they are held.
+        assert!(slowest_api_read(&server, 10) < 1_000);
+        // Every slow connection is closed by the header timeout.
+        let still_open = held
+            .iter_mut()
+            .map(|stream| closed_within(stream, Duration::from_secs(5)))
+            .filter(|closed| !closed)
+            .count();
+        assert_eq!(still_open, 0, "of {slow} slow connections");
+        assert!(slowest_api_read(&server, 10) < 1_000);
+    }
+
+    #[test]
+    fn idle_keep_alive_connections_are_closed() {
+        let (_dir, server) = server_with(&[("APP__SERVER__IDLE_TIMEOUT_MS", "300")]);
+        let mut stream = TcpStream::connect(server.addr).unwrap();
+        stream
+            .write_all(b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut first = [0u8; 12];
+        stream.read_exact(&mut first).unwrap();
+        assert_eq!(&first, b"HTTP/1.1 404");
+        assert!(closed_within(&mut stream, Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn the_connection_cap_queues_clients_instead_of_failing() {
+        let (_dir, server) = server_with(&[
+            ("APP__SERVER__MAX_CONNECTIONS", "8"),
+            ("APP__SERVER__HEADER_READ_TIMEOUT_MS", "500"),
+        ]);
+        let _silent: Vec<TcpStream> = (0..8)
+            .map(|_| TcpStream::connect(server.addr).unwrap())
+            .collect();
+        // The ninth waits in the backlog until the header timeout frees a slot, then is served.
+        assert!(slowest_api_read(&server, 3) < 5_000);
+    }
+
+    #[test]
+    fn shutdown_drops_what_is_still_open_after_its_deadline() {
+        let (_dir, server) = server_with(&[
+            ("APP__SERVER__SHUTDOWN_TIMEOUT_MS", "500"),
+            ("APP__SERVER__REQUEST_TIMEOUT_MS", "60000"),
+        ]);
+        // A request whose body never finishes stays in flight.
+        let token = api_token(&["invoices:write"]);
+        let mut stream = TcpStream::connect(server.addr).unwrap();
+        let head = format!(
+            "POST /api/invoices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"a\":"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let started = Instant::now();
+        terminate(&server);
+        let exited = server.wait_success();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(exited, "a shutdown past its deadline still exits 0");
+    }
+}

@@ -34,6 +34,17 @@ impl Server {
     /// Like [`Server::start`], with `extra_args` after `serve` and the child's working directory
     /// (database) and log in `work_dir`.
     pub fn start_with(config_dir: &Path, work_dir: &Path, extra_args: &[&str]) -> Server {
+        Server::start_with_env(config_dir, work_dir, extra_args, &[])
+    }
+
+    /// Like [`Server::start_with`], with extra environment variables (`APP__SERVER__…`
+    /// overrides, say).
+    pub fn start_with_env(
+        config_dir: &Path,
+        work_dir: &Path,
+        extra_args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Server {
         let log = work_dir.join(format!("gateway-{}.log", uuid_like()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -45,6 +56,7 @@ impl Server {
             .env("GATEWAY_TEST_SECRET", SECRET)
             .env("RUST_LOG", "warn")
             .env_remove("ENV")
+            .envs(vars.iter().copied())
             .current_dir(work_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
