@@ -1,0 +1,178 @@
+//! Reading a crate's published versions from a registry index the way cargo stores it, with
+//! `tame-index`: cargo's cache of a sparse or git index under `$CARGO_HOME/registry/index`,
+//! or a local registry's `index/` directory. Nothing here touches the network; keeping the
+//! cache fresh is cargo's job (see [`crate::refresh`]).
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use semver::Version;
+use tame_index::index::{ComboIndexCache, FileLock, GitIndex, LocalRegistry, SparseIndex};
+use tame_index::{IndexLocation as TameLocation, IndexPath, IndexUrl, KrateName};
+
+use crate::config::{IndexLocation, RegistrySource};
+use crate::error::OutdatedError;
+
+/// One published version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The version.
+    pub version: Version,
+    /// Whether it is yanked.
+    pub yanked: bool,
+}
+
+/// A crate's index entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrateVersions {
+    /// Every published version, in the order the index lists them.
+    pub versions: Vec<Published>,
+    /// When cargo last wrote the cached entry (`None` for a local registry, always current).
+    pub fetched: Option<SystemTime>,
+}
+
+/// An open index: one registry's cache or local registry.
+pub struct IndexReader {
+    source: RegistrySource,
+    backend: ComboIndexCache,
+    offline: bool,
+}
+
+impl IndexReader {
+    /// Opens `source`'s index under `cargo_home`. `cargo_version` decides how cargo names the
+    /// cache directory (the hash changed in cargo 1.85). `offline` only changes what a missing
+    /// entry's error says.
+    pub fn open(
+        source: RegistrySource,
+        cargo_home: &Path,
+        cargo_version: &Version,
+        offline: bool,
+    ) -> Result<IndexReader, OutdatedError> {
+        let tame_error = |error: tame_index::Error| OutdatedError::Source {
+            message: format!(
+                "cannot open the index of registry {source}: {}",
+                describe(&error)
+            ),
+        };
+        let location = |url: &str| TameLocation {
+            url: IndexUrl::NonCratesIo(url.to_owned().into()),
+            root: IndexPath::UserSpecified(utf8(cargo_home)),
+            cargo_version: Some(cargo_version.clone()),
+        };
+        let backend = match &source.index {
+            IndexLocation::Sparse { url } => {
+                ComboIndexCache::Sparse(SparseIndex::new(location(url)).map_err(tame_error)?)
+            }
+            IndexLocation::Git { url } => {
+                ComboIndexCache::Git(GitIndex::new(location(url)).map_err(tame_error)?)
+            }
+            IndexLocation::LocalRegistry { path } => ComboIndexCache::LocalRegistry(
+                LocalRegistry::open(utf8(path), false).map_err(tame_error)?,
+            ),
+        };
+        Ok(IndexReader {
+            source,
+            backend,
+            offline,
+        })
+    }
+
+    /// The registry this reader reads.
+    pub fn source(&self) -> &RegistrySource {
+        &self.source
+    }
+
+    /// Where `name`'s entry is (or would be) on disk.
+    pub fn entry_path(&self, name: &str) -> PathBuf {
+        let Ok(krate) = KrateName::cargo(name) else {
+            return PathBuf::from(name);
+        };
+        self.backend.cache_path(krate).into()
+    }
+
+    /// `name`'s published versions. A missing entry is an error that says why it may be
+    /// missing (offline and never fetched, or not in the registry).
+    pub fn read(&self, name: &str) -> Result<CrateVersions, OutdatedError> {
+        let path = self.entry_path(name);
+        let malformed = |line: Option<usize>, message: String| OutdatedError::MalformedIndexEntry {
+            krate: name.to_owned(),
+            path: path.clone(),
+            line,
+            message,
+        };
+        let krate = KrateName::cargo(name).map_err(|error| {
+            malformed(None, format!("invalid crate name: {}", describe(&error)))
+        })?;
+        // Reading happens after any `cargo update` this process started has finished; a
+        // concurrent cargo rewriting an entry shows up as a malformed entry, not a crash.
+        let lock = FileLock::unlocked();
+        let entry = self
+            .backend
+            .cached_krate(krate, &lock)
+            .map_err(|error| malformed(None, describe(&error)))?;
+        let Some(entry) = entry else {
+            return Err(self.missing(name, &path));
+        };
+        let records = entry
+            .iter()
+            .map_err(|error| malformed(None, describe(&error)))?;
+        let mut versions = Vec::new();
+        for (position, record) in records.enumerate() {
+            let (version, yanked) = record
+                .yanked()
+                .map_err(|error| malformed(Some(position + 1), describe(&error)))?;
+            versions.push(Published { version, yanked });
+        }
+        if versions.is_empty() {
+            return Err(malformed(None, "the entry lists no versions".to_owned()));
+        }
+        let fetched = if self.source.index.is_cached() {
+            std::fs::metadata(&path)
+                .and_then(|metadata| metadata.modified())
+                .ok()
+        } else {
+            None
+        };
+        Ok(CrateVersions { versions, fetched })
+    }
+
+    fn missing(&self, name: &str, path: &Path) -> OutdatedError {
+        let registry = &self.source;
+        let message = if !registry.index.is_cached() {
+            format!(
+                "crate `{name}` is not in registry {registry} (no index file {})",
+                path.display()
+            )
+        } else if self.offline {
+            format!(
+                "registry {registry} is not reachable offline: cargo's cache has no entry for `{name}` ({}); \
+                 run without --offline so cargo can fetch it",
+                path.display()
+            )
+        } else {
+            format!(
+                "crate `{name}` is not in registry {registry}: cargo's cache has no entry for it ({}) \
+                 after refreshing the index",
+                path.display()
+            )
+        };
+        OutdatedError::NotInIndex { message }
+    }
+}
+
+fn utf8(path: &Path) -> tame_index::PathBuf {
+    tame_index::PathBuf::from_path_buf(path.to_path_buf())
+        .unwrap_or_else(|lossy| tame_index::PathBuf::from(lossy.to_string_lossy().into_owned()))
+}
+
+/// A `tame-index` error with its causes, on one line.
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
