@@ -209,3 +209,62 @@ mod connections {
         assert!(exited, "a shutdown past its deadline still exits 0");
     }
 }
+
+mod config_caps {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    fn reload(server: &Server) -> crate::process::HttpReply {
+        reply(
+            agent()
+                .post(server.admin_url("/config/reload"))
+                .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+                .send_empty()
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn over_cap_configs_answer_422_naming_file_and_limit_and_the_old_config_serves() {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let server = Server::start(dir.path());
+        let good = reload(&server);
+        assert_eq!(good.status, 200, "{good:?}");
+        let generation = good.json["generation"].as_u64().unwrap();
+
+        // A 5 MiB fragment: over the 4 MiB file cap.
+        let huge = format!("[big]\ntext = '{}'\n", "x".repeat(5 * 1024 * 1024));
+        std::fs::create_dir_all(dir.path().join("gray")).unwrap();
+        std::fs::write(dir.path().join("gray/huge.toml"), huge).unwrap();
+        let answer = reload(&server);
+        assert_eq!(answer.status, 422, "{answer:?}");
+        assert_eq!(answer.json["error"]["file"], "gray/huge.toml");
+        let message = answer.json["error"]["message"].as_str().unwrap();
+        assert!(message.contains("max_file_bytes"), "{message}");
+        std::fs::remove_file(dir.path().join("gray/huge.toml")).unwrap();
+
+        // 3,000 rules: over the rule cap.
+        let mut rules = String::new();
+        for i in 0..3_000 {
+            writeln!(rules, "[[gray.rules]]\nname = 'r{i}'\nroute = {{ billing = 'v1' }}\nheaders = {{ 'x-r' = '{i}' }}").unwrap();
+        }
+        std::fs::write(dir.path().join("gray/many.toml"), rules).unwrap();
+        let answer = reload(&server);
+        assert_eq!(answer.status, 422, "{answer:?}");
+        assert_eq!(answer.json["error"]["file"], "gray/many.toml");
+        let message = answer.json["error"]["message"].as_str().unwrap();
+        assert!(message.contains("max_rules"), "{message}");
+
+        // The config loaded before still serves, and the API answers.
+        let debug = reply(
+            agent()
+                .get(server.admin_url("/debug/config"))
+                .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+                .call()
+                .unwrap(),
+        );
+        assert_eq!(debug.json["generation"].as_u64(), Some(generation));
+        assert!(slowest_api_read(&server, 3) < 2_000);
+    }
+}
