@@ -3,7 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use graywork_plan::{Goal, GraphFormat, PlanFormat, plan_output, render_graph};
+use anyhow::Context as _;
+use graywork_plan::{
+    ApplyOptions, Goal, GraphFormat, PlanFormat, PlanOptions, Status, Strategy, TreeFacts,
+    apply_stage, render_explain, render_graph, render_plan, render_report,
+};
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 
 /// Where the workspace comes from: shared by `graph` and `upgrade-plan`.
@@ -134,8 +138,33 @@ pub struct UpgradePlanArgs {
     pub format: PlanFormat,
     /// Instead of the plan, print why CRATE sits in its stage (the dependency chain); honours
     /// `--format json`.
-    #[arg(long, value_name = "CRATE")]
+    #[arg(long, value_name = "CRATE", conflicts_with = "apply")]
     pub explain: Option<String>,
+    /// Make stage N's manifest edits in place (toml_edit keeps formatting and comments) and
+    /// print what changed; code changes are listed, never made.
+    #[arg(long, value_name = "N")]
+    pub apply: Option<usize>,
+    /// With --apply: print the edits as a unified diff instead of writing them.
+    #[arg(long, requires = "apply")]
+    pub dry_run: bool,
+    /// With --apply: apply even though an earlier stage is not done.
+    #[arg(long, requires = "apply")]
+    pub force: bool,
+    /// Plan a goal below what the workspace has today instead of refusing it.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// How a shared [workspace.dependencies] entry moves to a semver-incompatible version.
+    #[arg(long, value_enum, default_value_t = Strategy::Lockstep)]
+    pub strategy: Strategy,
+    /// Leave out the stages that are already done.
+    #[arg(long)]
+    pub hide_done: bool,
+    /// Show only the stages and changes of these members (repeatable).
+    #[arg(short = 'p', long = "package", value_name = "CRATE")]
+    pub packages: Vec<String>,
+    /// Leave out these members' changes, and stages left with nothing (repeatable).
+    #[arg(long, value_name = "CRATE")]
+    pub exclude: Vec<String>,
 }
 
 /// Runs `graph`.
@@ -151,11 +180,42 @@ pub fn run_upgrade_plan(args: UpgradePlanArgs) -> anyhow::Result<ExitCode> {
     // The goal is parsed before cargo runs, so a malformed goal fails fast.
     let goal = args.goal.goal()?;
     let workspace = Workspace::load(&args.input.source())?;
-    crate::output::print(&plan_output(
-        &workspace,
-        &goal,
-        args.format,
-        args.explain.as_deref(),
-    )?)?;
+    let facts = TreeFacts::collect(&workspace);
+    let options = PlanOptions {
+        explain: args.explain.clone(),
+        allow_downgrade: args.allow_downgrade,
+        strategy: args.strategy,
+    };
+    let plan = graywork_plan::plan(&workspace, &facts, &goal, &options)?;
+    if let Some(stage) = args.apply {
+        let apply = ApplyOptions {
+            force: args.force,
+            dry_run: args.dry_run,
+        };
+        let report = apply_stage(workspace.root.as_std_path(), &plan, stage, apply)
+            .with_context(|| format!("cannot apply stage {stage} of the plan to {goal}"))?;
+        crate::output::print(&render_report(&report, args.dry_run))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(krate) = &args.explain {
+        crate::output::print(&render_explain(&plan, &workspace, krate, args.format)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut plan = plan;
+    for name in args.packages.iter().chain(&args.exclude) {
+        if workspace.member(name).is_none() {
+            anyhow::bail!(
+                "unknown crate `{name}` in -p/--exclude ({})",
+                graywork_plan::planner::known_names_hint(name, workspace.member_names())
+            );
+        }
+    }
+    if !args.packages.is_empty() || !args.exclude.is_empty() {
+        plan.limit_to(&args.packages, &args.exclude);
+    }
+    if args.hide_done {
+        plan.stages.retain(|stage| stage.status != Status::Done);
+    }
+    crate::output::print(&render_plan(&plan, args.format))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@
 
 use graywork_workspace::Workspace;
 
+pub mod apply;
 pub mod facts;
 pub mod goal;
 pub mod graph;
@@ -15,9 +16,12 @@ pub mod planner;
 pub mod render;
 pub mod synthetic;
 
+pub use apply::{ApplyError, ApplyOptions, ApplyReport, apply_stage, render_report};
 pub use facts::TreeFacts;
 pub use goal::Goal;
-pub use planner::{Plan, Stage, Status, build_plan, plan};
+pub use planner::{
+    Change, ChangeKind, Plan, PlanOptions, Stage, Status, Strategy, build_plan, plan,
+};
 pub use render::{GraphFormat, PlanFormat, render_explain, render_graph, render_plan};
 
 /// Collects the tree's facts, plans `goal` and renders it (or the explanation for `explain`):
@@ -28,9 +32,23 @@ pub fn plan_output(
     format: PlanFormat,
     explain: Option<&str>,
 ) -> anyhow::Result<String> {
+    let options = PlanOptions {
+        explain: explain.map(str::to_owned),
+        ..PlanOptions::default()
+    };
+    plan_output_with(workspace, goal, format, &options)
+}
+
+/// Like [`plan_output`], with every planning option.
+pub fn plan_output_with(
+    workspace: &Workspace,
+    goal: &Goal,
+    format: PlanFormat,
+    options: &PlanOptions,
+) -> anyhow::Result<String> {
     let facts = TreeFacts::collect(workspace);
-    let plan = planner::plan(workspace, &facts, goal, explain)?;
-    match explain {
+    let plan = planner::plan(workspace, &facts, goal, options)?;
+    match options.explain.as_deref() {
         Some(krate) => render_explain(&plan, workspace, krate, format),
         None => Ok(render_plan(&plan, format)),
     }

@@ -9,10 +9,10 @@ use serde::Serialize;
 use super::facts::TreeFacts;
 use super::goal::Goal;
 use super::graph::{DepGraph, Layering, Ordering};
-use graywork_workspace::{DepKind, MajorMigrations, Member, Workspace};
+use graywork_workspace::{Declared, DepKind, MajorMigrations, Member, Site, Workspace};
 
 /// The version of the JSON plan format. A change that removes or renames a field bumps it.
-pub const PLAN_SCHEMA: &str = "graywork.upgrade-plan/v1";
+pub const PLAN_SCHEMA: &str = "graywork.upgrade-plan/v2";
 
 /// The gray rollout percentages a runtime consumer moves through.
 pub const ROLLOUT_PERCENTS: [u8; 4] = [1, 10, 50, 100];
@@ -31,6 +31,35 @@ pub struct Plan {
     /// Why each crate sits where it does, for `--explain`.
     #[serde(skip)]
     pub placements: BTreeMap<String, Vec<Placement>>,
+}
+
+impl Plan {
+    /// Limits the plan to the members in `packages` (all when empty) minus those in
+    /// `exclude`: stages without any of them go, and so do other members' changes. Stage
+    /// numbers stay as planned, and edits of shared declarations stay, since they move the
+    /// members shown.
+    pub fn limit_to(&mut self, packages: &[String], exclude: &[String]) {
+        let shown = |name: &str| {
+            (packages.is_empty() || packages.iter().any(|p| p == name))
+                && !exclude.iter().any(|e| e == name)
+        };
+        self.stages.retain_mut(|stage| {
+            stage.crates.retain(|name| shown(name));
+            stage
+                .changes
+                .retain(|change| change.crate_name.as_deref().is_none_or(shown));
+            !stage.crates.is_empty()
+        });
+        let mut scope = Vec::new();
+        if !packages.is_empty() {
+            scope.push(format!("only {}", packages.join(", ")));
+        }
+        if !exclude.is_empty() {
+            scope.push(format!("without {}", exclude.join(", ")));
+        }
+        self.warnings
+            .push(format!("the plan is limited to {}", scope.join(", ")));
+    }
 }
 
 /// The goal as the output reports it.
@@ -61,6 +90,19 @@ pub struct Stage {
     /// The crates outside `crates` whose tests join the gate because they dev-depend on one
     /// of `crates`.
     pub dev_dependents: Vec<String>,
+    /// The crates outside `crates` whose tests join the gate because they depend on one of
+    /// `crates` through normal or build dependencies, directly or not, and change in no
+    /// later stage (those are tested in their own stage).
+    pub dependents: Vec<String>,
+    /// `crates` as member indices.
+    #[serde(skip)]
+    member_indices: Vec<usize>,
+    /// `dev_dependents` as member indices.
+    #[serde(skip)]
+    dev_indices: Vec<usize>,
+    /// Where the workspace-wide gates start in `gates`, after the tests of crates.
+    #[serde(skip)]
+    tests_end: usize,
     /// The gate: exact commands that must pass before the next stage starts.
     pub gates: Vec<String>,
     /// How to undo this stage, and the point it returns to.
@@ -71,16 +113,91 @@ pub struct Stage {
     pub rollout: Vec<RolloutStep>,
 }
 
-/// What to change in one crate.
-#[derive(Debug, Clone, Serialize)]
+/// One change: a manifest edit (with its file, line, TOML path, from and to) that
+/// `--apply` can make, or a code change listed for people.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Change {
-    /// The package name, or `None` for a change outside any crate (config, data).
+    /// The package name, or `None` for a change outside any one crate (a shared declaration
+    /// in the root manifest, the toolchain pin, config).
     #[serde(rename = "crate")]
     pub crate_name: Option<String>,
+    /// What kind of change it is.
+    pub kind: ChangeKind,
+    /// The file to edit, relative to the workspace root (`None` for code changes).
+    pub file: Option<String>,
+    /// The line of the key, when the file was read.
+    pub line: Option<usize>,
+    /// The TOML path of the value, for example `workspace.dependencies.serde`.
+    pub toml_path: Option<String>,
+    /// The value today.
+    pub from: Option<String>,
+    /// The value the edit writes.
+    pub to: Option<String>,
     /// The edit, in words.
     pub change: String,
     /// Whether the current tree already has it.
     pub done: bool,
+    /// The TOML path as keys, for `--apply`.
+    #[serde(skip)]
+    pub keys: Vec<String>,
+}
+
+impl Change {
+    /// A change made by people (code, metadata they must write), not by `--apply`.
+    pub fn code(crate_name: Option<String>, change: String, done: bool) -> Change {
+        Change {
+            crate_name,
+            change,
+            done,
+            ..Change::default()
+        }
+    }
+
+    /// Whether `--apply` can make it: a manifest or toolchain edit.
+    pub fn is_edit(&self) -> bool {
+        self.file.is_some() && self.to.is_some()
+    }
+}
+
+/// The kinds of change a plan lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// `package.version` or `[workspace.package] version`.
+    Version,
+    /// A dependency requirement, in a member or in `[workspace.dependencies]`.
+    Requirement,
+    /// `package.edition` or `[workspace.package] edition`.
+    Edition,
+    /// `package.rust-version` or `[workspace.package] rust-version`.
+    RustVersion,
+    /// `toolchain.channel` in `rust-toolchain.toml`.
+    Toolchain,
+    /// A change to source code or metadata that people make.
+    #[default]
+    Code,
+    /// A schema migration.
+    Migration,
+}
+
+/// How a semver-incompatible target moves a shared `[workspace.dependencies]` entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Strategy {
+    /// One stage: the entry and every member using it move at once.
+    #[default]
+    Lockstep,
+}
+
+/// How to plan, beside the goal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Record why this crate sits where it does (`--explain`).
+    pub explain: Option<String>,
+    /// Plan a goal below the current state instead of refusing it.
+    pub allow_downgrade: bool,
+    /// How a shared entry moves to a semver-incompatible target.
+    pub strategy: Strategy,
 }
 
 /// One gray rollout step.
@@ -151,7 +268,12 @@ pub struct ChainLink {
 ///
 /// This reads the tree's facts first ([`TreeFacts::collect`]); [`plan`] is the pure core.
 pub fn build_plan(workspace: &Workspace, goal: &Goal) -> anyhow::Result<Plan> {
-    plan(workspace, &TreeFacts::collect(workspace), goal, None)
+    plan(
+        workspace,
+        &TreeFacts::collect(workspace),
+        goal,
+        &PlanOptions::default(),
+    )
 }
 
 /// Plans `goal` over `workspace` and the tree's `facts`, reading nothing else, and records in
@@ -162,9 +284,9 @@ pub fn plan(
     workspace: &Workspace,
     facts: &TreeFacts,
     goal: &Goal,
-    explain: Option<&str>,
+    options: &PlanOptions,
 ) -> anyhow::Result<Plan> {
-    let explain = match explain {
+    let explain = match options.explain.as_deref() {
         None => None,
         Some(name) => Some(workspace.member_index(name).ok_or_else(|| {
             anyhow::anyhow!(
@@ -178,6 +300,7 @@ pub fn plan(
     let mut builder = Builder {
         workspace,
         facts,
+        options,
         graph: &graph,
         ordering: &ordering,
         stages: Vec::new(),
@@ -190,9 +313,10 @@ pub fn plan(
         Goal::Contract { name, major } => builder.contract(name, *major)?,
         Goal::Crate { name, version } => builder.krate(name, version)?,
         Goal::Dep { name, version } => builder.dep(name, version)?,
-        Goal::Toolchain { text, version } => builder.toolchain(text, version),
-        Goal::Edition { edition } => builder.edition(*edition),
+        Goal::Toolchain { text, version } => builder.toolchain(text, version)?,
+        Goal::Edition { edition } => builder.edition(*edition)?,
     }
+    builder.finish();
     Ok(Plan {
         schema: PLAN_SCHEMA,
         goal: GoalSummary {
@@ -248,6 +372,7 @@ fn clippy_gate(cargo: &str, member: &str) -> String {
 struct Builder<'a> {
     workspace: &'a Workspace,
     facts: &'a TreeFacts,
+    options: &'a PlanOptions,
     graph: &'a DepGraph,
     ordering: &'a Ordering,
     stages: Vec<Stage>,
@@ -275,16 +400,118 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// One warning per `[patch]` entry that turns registry dependencies into member edges
+    /// (or, for metadata whose tree is not on disk, per member reached by name alone).
     fn warn_by_name_edges(&mut self) {
+        let mut reached: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
         for (from, member) in self.workspace.members.iter().enumerate() {
             for dependency in &member.dependencies {
-                if dependency.matched_by_name && dependency.member != Some(from) {
-                    self.warnings.push(format!(
-                        "`{}` depends on `{}` from a registry, not by path; without a full resolve it is taken to be the workspace member `{}` (a [patch] redirect)",
-                        member.name, dependency.name, dependency.name
-                    ));
+                if let Some(to) = dependency.member
+                    && dependency.matched_by_name
+                    && to != from
+                {
+                    reached.entry(to).or_default().insert(&member.name);
                 }
             }
+        }
+        for (to, users) in reached {
+            let member = self.member(to);
+            let users: Vec<&str> = users.into_iter().collect();
+            let patch = self
+                .workspace
+                .declarations
+                .patch_to(&member.name, member.manifest_dir());
+            self.warnings.push(match patch {
+                Some(patch) => format!(
+                    "[patch.{}] {} ({}) redirects the registry dependency of {} to the member `{}`; pass --resolve to have cargo confirm it",
+                    patch.registry,
+                    patch.name,
+                    site_label(&patch.site),
+                    users.join(", "),
+                    member.name
+                ),
+                None => format!(
+                    "{} depend on `{}` from a registry; without the root manifest's [patch] or a full resolve it is taken to be the workspace member of that name; pass --resolve to check",
+                    users.join(", "),
+                    member.name
+                ),
+            });
+        }
+    }
+
+    /// Ends the plan. Each stage's gate also tests every member that depends on its crates
+    /// through normal or build edges, directly or not, unless that member changes in the same
+    /// or a later stage (it is tested there, once it has adapted); a toolchain stage's
+    /// workspace-wide gate already covers everyone. The last stage builds the whole workspace.
+    fn finish(&mut self) {
+        let mut in_later = vec![false; self.workspace.members.len()];
+        for position in (0..self.stages.len()).rev() {
+            for &member in &self.stages[position].member_indices {
+                in_later[member] = true;
+            }
+            if self.stages[position].phase == "toolchain" {
+                continue;
+            }
+            let closure = self
+                .graph
+                .ordering_dependents_closure(&self.stages[position].member_indices);
+            let mut excluded = in_later.clone();
+            for &member in &self.stages[position].dev_indices {
+                excluded[member] = true;
+            }
+            let mut dependents: Vec<usize> = (0..closure.len())
+                .filter(|&m| closure[m] && !excluded[m])
+                .collect();
+            if dependents.is_empty() {
+                continue;
+            }
+            dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            let index = self.stages[position].index;
+            for &dependent in &dependents {
+                self.place(
+                    dependent,
+                    index,
+                    "it depends on the stage's crates through normal or build dependencies"
+                        .to_owned(),
+                    Vec::new(),
+                    true,
+                );
+            }
+            let packages: Vec<String> = dependents
+                .iter()
+                .map(|&m| format!("-p {}", self.name(m)))
+                .collect();
+            let names: Vec<String> = dependents
+                .iter()
+                .map(|&m| self.name(m).to_owned())
+                .collect();
+            let stage = &mut self.stages[position];
+            let cargo = stage
+                .gates
+                .first()
+                .and_then(|gate| gate.split(" test ").next())
+                .filter(|prefix| prefix.starts_with("cargo"))
+                .unwrap_or("cargo")
+                .to_owned();
+            stage.gates.insert(
+                stage.tests_end,
+                format!("{cargo} test {}", packages.join(" ")),
+            );
+            stage.tests_end += 1;
+            stage.dependents = names;
+        }
+        let cargo = match self.stages.last() {
+            Some(stage) if stage.phase == "toolchain" => stage
+                .gates
+                .first()
+                .and_then(|gate| gate.split(" clippy").next())
+                .unwrap_or("cargo")
+                .to_owned(),
+            _ => "cargo".to_owned(),
+        };
+        if let Some(last) = self.stages.last_mut() {
+            last.gates
+                .push(format!("{cargo} build --workspace --all-targets"));
         }
     }
 
@@ -467,6 +694,7 @@ impl<'a> Builder<'a> {
             );
         }
         let dev_dependents: Vec<usize> = dev_dependents.into_iter().map(|(d, _)| d).collect();
+        let tests_end = gates.len();
         gates.extend(draft.extra_gates);
         let all_done = draft.changes.iter().all(|change| change.done);
         let any_done = draft.changes.iter().any(|change| change.done);
@@ -487,6 +715,10 @@ impl<'a> Builder<'a> {
                 .iter()
                 .map(|&m| self.name(m).to_owned())
                 .collect(),
+            dependents: Vec::new(),
+            member_indices: members.to_vec(),
+            dev_indices: dev_dependents.clone(),
+            tests_end,
             gates,
             rollback: draft.rollback,
             status,
@@ -524,92 +756,242 @@ impl<'a> Builder<'a> {
 
     // ----- goals -----
 
+    /// The manifest edit of a declared setting: from its current value to `to`.
+    fn edit(
+        kind: ChangeKind,
+        owner: Option<String>,
+        declared: &Declared,
+        to: &str,
+        change: String,
+        done: bool,
+    ) -> Change {
+        Change {
+            crate_name: owner,
+            kind,
+            file: Some(declared.site.file.clone()),
+            line: declared.site.line,
+            toml_path: Some(declared.site.toml_path()),
+            from: Some(declared.value.clone()),
+            to: Some(to.to_owned()),
+            change,
+            done,
+            keys: declared.site.keys.clone(),
+        }
+    }
+
+    /// `a, b and 3 more`: the members a shared declaration moves, for one-line edits.
+    fn member_list(&self, members: &[usize]) -> String {
+        let mut names: Vec<&str> = members.iter().map(|&m| self.name(m)).collect();
+        names.sort_unstable();
+        const SHOWN: usize = 6;
+        if names.len() > SHOWN {
+            let more = names.len() - SHOWN;
+            names.truncate(SHOWN);
+            format!("{} and {more} more", names.join(", "))
+        } else {
+            names.join(", ")
+        }
+    }
+
     fn krate(&mut self, name: &str, version: &Version) -> anyhow::Result<()> {
         let target = format!("{name}@{version}");
         let bumped = self.find_member(name, "--crate", &target)?;
         let current = self.member(bumped).version.clone();
         if *version < current {
-            self.warnings.push(format!(
+            let message = format!(
                 "{target} is older than the current {name} {current}: this plan is a downgrade"
+            );
+            if !self.options.allow_downgrade {
+                anyhow::bail!("--crate {message} (pass --allow-downgrade to plan it anyway)");
+            }
+            self.warnings.push(message);
+        }
+        let declarations = &self.workspace.declarations;
+        let declared = declarations.members[bumped].version.clone();
+        // Members that inherit one version move in lockstep: the one edit bumps them all.
+        let lockstep: Vec<usize> = if declared.inherited {
+            (0..self.workspace.members.len())
+                .filter(|&m| declarations.members[m].version.site == declared.site)
+                .collect()
+        } else {
+            vec![bumped]
+        };
+        if lockstep.len() > 1 {
+            self.warnings.push(format!(
+                "{name} inherits its version from [workspace.package] ({}): the workspace versions in lockstep, so the bump moves {} members: {}",
+                site_label(&declared.site),
+                lockstep.len(),
+                self.member_list(&lockstep)
             ));
         }
-        let affected = self.graph.ordering_dependents_closure(&[bumped]);
-        // Every direct dependent (of any kind) whose requirement rejects the new version must
-        // change with the bump itself: cargo cannot load the workspace otherwise.
-        let mut requirement_changes = Vec::new();
-        for (dependent, _) in self.graph.dependents(bumped) {
-            let dependent_ref = self.member(dependent);
-            for dependency in &dependent_ref.dependencies {
-                if dependency.member == Some(bumped) && !dependency.req.matches(version) {
-                    let renamed = dependency
-                        .rename
-                        .as_ref()
-                        .map_or_else(String::new, |rename| format!(", as `{rename}`"));
-                    requirement_changes.push(Change {
-                        crate_name: Some(dependent_ref.name.clone()),
-                        change: format!(
-                            "requirement on {name} `{}` -> `{version}` ({} dependency{renamed}; in [workspace.dependencies] when inherited; cargo needs it in the same commit as the bump)",
-                            dependency.req, dependency.kind
-                        ),
-                        done: false,
-                    });
+        let is_bumped = {
+            let mut set = vec![false; self.workspace.members.len()];
+            for &m in &lockstep {
+                set[m] = true;
+            }
+            set
+        };
+        let version_text = version.to_string();
+        let mut changes = vec![Self::edit(
+            ChangeKind::Version,
+            Some(name.to_owned()),
+            &declared,
+            &version_text,
+            if lockstep.len() > 1 {
+                format!(
+                    "set the workspace version to {version} (was {current}); it moves {}",
+                    self.member_list(&lockstep)
+                )
+            } else {
+                format!("set `version = \"{version}\"` (was {current})")
+            },
+            current == *version,
+        )];
+        // Every requirement on a bumped member that rejects the new version changes in the
+        // same commit, where it is declared: cargo cannot load the workspace otherwise.
+        let mut requirement_sites: BTreeMap<Site, (Declared, Vec<usize>, String)> = BTreeMap::new();
+        for (dependent, member) in self.workspace.members.iter().enumerate() {
+            for (position, dependency) in member.dependencies.iter().enumerate() {
+                let Some(target_member) = dependency.member else {
+                    continue;
+                };
+                if !is_bumped[target_member] || dependency.req.matches(version) {
+                    continue;
+                }
+                let declared = &declarations.members[dependent].dependencies[position];
+                requirement_sites
+                    .entry(declared.site.clone())
+                    .or_insert_with(|| {
+                        (
+                            declared.clone(),
+                            Vec::new(),
+                            self.name(target_member).to_owned(),
+                        )
+                    })
+                    .1
+                    .push(dependent);
+            }
+        }
+        for (declared, mut users, dependency) in requirement_sites.into_values() {
+            users.sort_unstable();
+            users.dedup();
+            let owner = (!declared.inherited).then(|| self.name(users[0]).to_owned());
+            let change = if declared.inherited {
+                format!(
+                    "requirement on {dependency} `{}` -> `{version}`, shared by {}; cargo needs it in the same commit as the bump",
+                    declared.value,
+                    self.member_list(&users)
+                )
+            } else {
+                format!(
+                    "requirement on {dependency} `{}` -> `{version}`; cargo needs it in the same commit as the bump",
+                    declared.value
+                )
+            };
+            changes.push(Self::edit(
+                ChangeKind::Requirement,
+                owner,
+                &declared,
+                &version_text,
+                change,
+                false,
+            ));
+        }
+        let bump_done = changes.iter().all(|change| change.done);
+        for &member in &lockstep {
+            self.place(
+                member,
+                self.stages.len() + 1,
+                if member == bumped {
+                    format!("it is the crate being bumped to {version}")
+                } else {
+                    format!("it shares {name}'s version declaration, so it moves in lockstep")
+                },
+                Vec::new(),
+                false,
+            );
+        }
+        let mut gates = Vec::new();
+        let mut members = lockstep.clone();
+        members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        for &member in &members {
+            gates.extend(self.test_gates("cargo", member, &[]));
+        }
+        // A dev-dependent that adopts the bump in a later stage is tested there, once it has
+        // adapted; the others join this gate.
+        let closure = self.graph.ordering_dependents_closure(&lockstep);
+        let mut dev_gate: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+        for &member in &lockstep {
+            for (dependent, edge) in self.graph.dependents(member) {
+                if edge.kinds.contains(&DepKind::Dev) && !closure[dependent] {
+                    dev_gate.entry(dependent).or_default().insert(member);
                 }
             }
         }
-        requirement_changes.sort_by(|a, b| a.crate_name.cmp(&b.crate_name));
-        requirement_changes.dedup_by(|a, b| a.crate_name == b.crate_name && a.change == b.change);
-        let bump_done = current == *version && requirement_changes.is_empty();
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("bump {name} to {version}"),
+                phase: "bump",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!("revert this stage's commit; rollback point: {rollback_point}"),
+                rollout: Vec::new(),
+            },
+            &members,
+            Some(dev_gate),
+        );
+
+        // The dependents adopt the new version after the bump, layer by layer.
+        let affected: Vec<bool> = closure
+            .iter()
+            .zip(&is_bumped)
+            .map(|(&reached, &bumped)| reached && !bumped)
+            .collect();
+        if !affected.iter().any(|&a| a) {
+            return Ok(());
+        }
         let name_owned = name.to_owned();
-        let version_owned = version.clone();
-        let reason = |member: usize| {
-            if member == bumped {
-                format!("it is the crate being bumped to {version_owned}")
-            } else {
-                format!("it depends on {name_owned} through normal or build dependencies")
-            }
-        };
-        let mut requirement_changes = Some(requirement_changes);
+        let reason =
+            |_: usize| format!("it depends on {name_owned} through normal or build dependencies");
         self.add_layered(&affected, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             for &member in layer.members {
                 let member_name = builder.name(member);
-                let change = if member == bumped {
-                    format!("set `version = \"{version}\"` (was {current}) in its Cargo.toml, or in [workspace.package] when inherited")
-                } else if builder.graph.edge(member, bumped).is_some() {
-                    format!("adapt to {name} {version}: fix what no longer compiles, then run the gate")
+                let direct = lockstep
+                    .iter()
+                    .any(|&b| builder.graph.edge(member, b).is_some());
+                let change = if direct {
+                    format!(
+                        "adapt to {name} {version}: fix what no longer compiles, then run the gate"
+                    )
                 } else {
                     format!("rebuild and test against {name} {version} (no direct dependency)")
                 };
-                changes.push(Change {
-                    crate_name: Some(member_name.to_owned()),
+                changes.push(Change::code(
+                    Some(member_name.to_owned()),
                     change,
-                    done: bump_done,
-                });
+                    bump_done,
+                ));
                 gates.extend(builder.test_gates("cargo", member, &[]));
             }
-            if layer.layer == 0 {
-                changes.extend(requirement_changes.take().unwrap_or_default());
-            }
-            let (phase, title) = if layer.layer == 0 {
-                ("bump", format!("bump {name} to {version}"))
-            } else {
-                (
-                    "adopt",
-                    layer.title(&format!("adopt {name} {version}")),
-                )
-            };
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
-                name: title,
-                phase,
+                // The bump is stage 1 of the count.
+                name: format!(
+                    "adopt {name} {version} ({}/{})",
+                    layer.layer + 2,
+                    layer.layer_count + 1
+                ),
+                phase: "adopt",
                 changes,
                 gates,
                 extra_gates: Vec::new(),
                 cargo: "cargo".to_owned(),
-                rollback: format!(
-                    "revert this stage's commit; rollback point: {rollback_point}"
-                ),
+                rollback: format!("revert this stage's commit; rollback point: {rollback_point}"),
                 rollout: Vec::new(),
             }
         });
@@ -623,23 +1005,152 @@ impl<'a> Builder<'a> {
                 "--dep {target}: `{name}` is a workspace member; bump it with --crate {name}@VERSION"
             );
         }
-        let mut affected = vec![false; self.workspace.members.len()];
+        let declarations = &self.workspace.declarations;
         let mut external: BTreeSet<&str> = BTreeSet::new();
+        // Each declaration of the dependency, with the members using it.
+        let mut sites: BTreeMap<Site, (Declared, Vec<(usize, usize)>)> = BTreeMap::new();
         for (position, member) in self.workspace.members.iter().enumerate() {
-            for dependency in &member.dependencies {
+            for (index, dependency) in member.dependencies.iter().enumerate() {
                 if dependency.member.is_none() {
                     external.insert(&dependency.name);
                     if dependency.name == name {
-                        affected[position] = true;
+                        let declared = &declarations.members[position].dependencies[index];
+                        sites
+                            .entry(declared.site.clone())
+                            .or_insert_with(|| (declared.clone(), Vec::new()))
+                            .1
+                            .push((position, index));
                     }
                 }
             }
         }
-        if !affected.iter().any(|&a| a) {
+        if sites.is_empty() {
             anyhow::bail!(
                 "--dep {target}: no member depends on `{name}` ({})",
                 known_names_hint(name, external.iter().copied())
             );
+        }
+        let version_text = version.to_string();
+        let dependency_done = |member: usize, index: usize| {
+            let req = &self.workspace.members[member].dependencies[index].req;
+            // `serde@2` is met by any requirement that stays within major 2.
+            req.matches(version)
+                || (version.major > 0
+                    && req_allows_major(req, version.major)
+                    && !req_allows_major(req, version.major - 1))
+        };
+        let downgrade = sites.values().any(|(_, uses)| {
+            uses.iter().any(|&(m, i)| {
+                let req = &self.workspace.members[m].dependencies[i].req;
+                !dependency_done(m, i)
+                    && requirement_floor(req).is_some_and(|floor| floor > *version)
+            })
+        });
+        if downgrade {
+            let message = format!(
+                "{target} is below what the workspace requires today: this plan is a downgrade"
+            );
+            if !self.options.allow_downgrade {
+                anyhow::bail!("--dep {message} (pass --allow-downgrade to plan it anyway)");
+            }
+            self.warnings.push(message);
+        }
+        // Shared entries in [workspace.dependencies] move all their users in one edit and one
+        // stage; declarations of a member's own move with that member, layered.
+        let shared: Vec<(Declared, Vec<(usize, usize)>)> = sites
+            .values()
+            .filter(|(declared, _)| declared.inherited)
+            .cloned()
+            .collect();
+        if !shared.is_empty() {
+            let mut members: Vec<usize> = shared
+                .iter()
+                .flat_map(|(_, uses)| uses.iter().map(|&(m, _)| m))
+                .collect();
+            members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            members.dedup();
+            let mut changes = Vec::new();
+            for (declared, uses) in &shared {
+                let mut users: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();
+                users.sort_unstable();
+                users.dedup();
+                let compatible = uses.iter().all(|&(m, i)| {
+                    req_allows_major(
+                        &self.workspace.members[m].dependencies[i].req,
+                        version.major,
+                    )
+                });
+                let how = if compatible {
+                    "a semver-compatible target: one edit".to_owned()
+                } else {
+                    "a semver-incompatible target, moved in lockstep (--strategy lockstep)"
+                        .to_owned()
+                };
+                changes.push(Self::edit(
+                    ChangeKind::Requirement,
+                    None,
+                    declared,
+                    &version_text,
+                    format!(
+                        "`{name}` `{}` -> `{version}` in the shared entry ({how}); it moves {}",
+                        declared.value,
+                        self.member_list(&users)
+                    ),
+                    uses.iter().all(|&(m, i)| dependency_done(m, i)),
+                ));
+            }
+            let done = changes.iter().all(|change| change.done);
+            changes.push(Change::code(
+                None,
+                format!(
+                    "adapt the code of {} to {name} {version}",
+                    self.member_list(&members)
+                ),
+                done,
+            ));
+            for &member in &members {
+                self.place(
+                    member,
+                    self.stages.len() + 1,
+                    format!("it inherits {name} from [workspace.dependencies]: every user of the shared entry moves in one stage"),
+                    Vec::new(),
+                    false,
+                );
+            }
+            let mut gates = Vec::new();
+            for &member in &members {
+                gates.extend(self.test_gates("cargo", member, &[]));
+            }
+            let rollback_point = self.prior_stage_rollback();
+            self.push_stage(
+                StageDraft {
+                    name: format!("upgrade the shared {name} entry to {version}"),
+                    phase: "upgrade",
+                    changes,
+                    gates,
+                    extra_gates: Vec::new(),
+                    cargo: "cargo".to_owned(),
+                    rollback: format!(
+                        "revert this stage's commit (the requirement and Cargo.lock); rollback point: {rollback_point}"
+                    ),
+                    rollout: Vec::new(),
+                },
+                &members,
+                None,
+            );
+        }
+        let mut affected = vec![false; self.workspace.members.len()];
+        let mut own: BTreeMap<usize, Vec<(Declared, usize)>> = BTreeMap::new();
+        for (declared, uses) in sites.values().filter(|(declared, _)| !declared.inherited) {
+            for &(member, index) in uses {
+                affected[member] = true;
+                own.entry(member)
+                    .or_default()
+                    .push((declared.clone(), index));
+            }
+        }
+        if !affected.iter().any(|&a| a) {
+            return Ok(());
         }
         let name_owned = name.to_owned();
         let reason = |_: usize| format!("it depends on {name_owned} directly");
@@ -648,11 +1159,8 @@ impl<'a> Builder<'a> {
             let mut gates = Vec::new();
             for &member in layer.members {
                 let member_ref = builder.member(member);
-                for dependency in member_ref
-                    .dependencies
-                    .iter()
-                    .filter(|d| d.member.is_none() && d.name == name)
-                {
+                for (declared, index) in own.get(&member).into_iter().flatten() {
+                    let dependency = &member_ref.dependencies[*index];
                     let mut details = vec![dependency.kind.as_str().to_owned()];
                     if let Some(rename) = &dependency.rename {
                         details.push(format!("as `{rename}`"));
@@ -660,20 +1168,18 @@ impl<'a> Builder<'a> {
                     if let Some(target) = &dependency.target {
                         details.push(target.clone());
                     }
-                    // `serde@2` is met by any requirement that stays within major 2.
-                    let done = dependency.req.matches(version)
-                        || (version.major > 0
-                            && req_allows_major(&dependency.req, version.major)
-                            && !req_allows_major(&dependency.req, version.major - 1));
-                    changes.push(Change {
-                        crate_name: Some(member_ref.name.clone()),
-                        change: format!(
+                    changes.push(Self::edit(
+                        ChangeKind::Requirement,
+                        Some(member_ref.name.clone()),
+                        declared,
+                        &version_text,
+                        format!(
                             "`{name}` `{}` -> `{version}` ({}); adapt the code to its changes",
                             dependency.req,
                             details.join(", ")
                         ),
-                        done,
-                    });
+                        dependency_done(member, *index),
+                    ));
                 }
                 gates.extend(builder.test_gates("cargo", member, &[]));
             }
@@ -694,80 +1200,214 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn toolchain(&mut self, text: &str, version: &Version) {
-        let affected = vec![true; self.workspace.members.len()];
+    fn toolchain(&mut self, text: &str, version: &Version) -> anyhow::Result<()> {
         let cargo = format!("cargo +{text}");
-        let reason = |_: usize| "every member moves to the new toolchain, leaves first".to_owned();
-        self.add_layered(&affected, &reason, &mut |builder, layer| {
-            let mut changes = Vec::new();
-            let mut gates = Vec::new();
-            for &member in layer.members {
-                let member_ref = builder.member(member);
-                let done = member_ref
-                    .rust_version
-                    .as_ref()
-                    .is_some_and(|current| current >= version);
-                let was = member_ref
-                    .rust_version
-                    .as_ref()
-                    .map_or_else(|| "unset".to_owned(), ToString::to_string);
-                changes.push(Change {
-                    crate_name: Some(member_ref.name.clone()),
-                    change: format!(
-                        "fix what `{cargo} clippy` and `{cargo} test` report; set `rust-version = \"{text}\"` (was {was})"
-                    ),
-                    done,
-                });
-                gates.push(clippy_gate(&cargo, &member_ref.name));
-                gates.extend(builder.test_gates(&cargo, member, &[]));
+        if let Some(error) = &self.workspace.declarations.toolchain_error {
+            anyhow::bail!("--toolchain {text}: the current pin is unknown: {error}");
+        }
+        let pin = self.workspace.declarations.toolchain.clone();
+        let current = pin
+            .as_ref()
+            .and_then(|pin| crate::goal::parse_partial_version(&pin.value));
+        if let Some(current) = &current
+            && version < current
+        {
+            let message = format!(
+                "toolchain {text} is older than the pinned {}: this plan is a downgrade",
+                pin.as_ref().map_or("", |pin| pin.value.as_str())
+            );
+            if !self.options.allow_downgrade {
+                anyhow::bail!("--toolchain {message} (pass --allow-downgrade to plan it anyway)");
             }
-            if layer.layer + 1 == layer.layer_count {
-                let all_done = builder
-                    .workspace
-                    .members
-                    .iter()
-                    .all(|m| m.rust_version.as_ref().is_some_and(|v| v >= version));
-                changes.push(Change {
-                    crate_name: None,
-                    change: format!(
-                        "pin `channel = \"{text}\"` in rust-toolchain.toml and the CI image, once every stage passes"
-                    ),
-                    done: all_done,
-                });
+            self.warnings.push(message);
+        }
+        let members: Vec<usize> = {
+            let mut all: Vec<usize> = (0..self.workspace.members.len()).collect();
+            all.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            all
+        };
+        for (position, member) in self.workspace.members.iter().enumerate() {
+            if let Some(rust_version) = &member.rust_version
+                && rust_version > version
+            {
+                let declared = &self.workspace.declarations.members[position].rust_version;
+                self.warnings.push(format!(
+                    "{} declares rust-version {rust_version}{}, above toolchain {text}",
+                    member.name,
+                    declared
+                        .as_ref()
+                        .map_or_else(String::new, |d| format!(" ({})", site_label(&d.site)))
+                ));
             }
-            let rollback_point = builder.prior_stage_rollback();
+        }
+        let done =
+            current.as_ref() == Some(version) || pin.as_ref().is_some_and(|pin| pin.value == text);
+        let change = match &pin {
+            Some(pin) => Self::edit(
+                ChangeKind::Toolchain,
+                None,
+                pin,
+                text,
+                format!(
+                    "pin `channel = \"{text}\"` (was {}); fix what `{cargo} clippy` and `{cargo} test` report",
+                    pin.value
+                ),
+                done,
+            ),
+            None => Change {
+                crate_name: None,
+                kind: ChangeKind::Toolchain,
+                file: Some("rust-toolchain.toml".to_owned()),
+                line: None,
+                toml_path: Some("toolchain.channel".to_owned()),
+                from: None,
+                to: Some(text.to_owned()),
+                change: format!(
+                    "pin `channel = \"{text}\"` in a new rust-toolchain.toml; fix what `{cargo} clippy` and `{cargo} test` report"
+                ),
+                done: false,
+                keys: vec!["toolchain".to_owned(), "channel".to_owned()],
+            },
+        };
+        for &member in &members {
+            self.place(
+                member,
+                self.stages.len() + 1,
+                "the toolchain pin is one workspace-wide edit: every member moves with it"
+                    .to_owned(),
+                Vec::new(),
+                false,
+            );
+        }
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
             StageDraft {
-                name: layer.title(&format!("toolchain {text}")),
+                name: format!("toolchain {text}"),
                 phase: "toolchain",
-                changes,
-                gates,
+                changes: vec![change],
+                gates: vec![
+                    format!("{cargo} clippy --workspace --all-targets --all-features -- -D warnings"),
+                    format!("{cargo} test --workspace"),
+                ],
                 extra_gates: Vec::new(),
                 cargo: cargo.clone(),
                 rollback: format!(
-                    "revert this stage's commit; the pinned toolchain is unchanged until the last stage; rollback point: {rollback_point}"
+                    "revert this stage's commit: the pin returns to the old toolchain; rollback point: {rollback_point}"
                 ),
                 rollout: Vec::new(),
-            }
-        });
+            },
+            &members,
+            Some(BTreeMap::new()),
+        );
+        Ok(())
     }
 
-    fn edition(&mut self, edition: u16) {
-        let affected = vec![true; self.workspace.members.len()];
+    fn edition(&mut self, edition: u16) -> anyhow::Result<()> {
+        let declarations = &self.workspace.declarations;
+        let edition_of = |m: usize| -> u16 { self.member(m).edition.parse().unwrap_or(0) };
+        let newer: Vec<usize> = (0..self.workspace.members.len())
+            .filter(|&m| edition_of(m) > edition)
+            .collect();
+        if !newer.is_empty() {
+            let message = format!(
+                "edition {edition} is older than the edition of {}: this plan is a downgrade",
+                self.member_list(&newer)
+            );
+            if !self.options.allow_downgrade {
+                anyhow::bail!("--edition {message} (pass --allow-downgrade to plan it anyway)");
+            }
+            self.warnings.push(message);
+        }
+        let target = edition.to_string();
+        // The members that inherit [workspace.package] edition move in one edit and one stage.
+        let inheriting: Vec<usize> = (0..self.workspace.members.len())
+            .filter(|&m| declarations.members[m].edition.inherited)
+            .collect();
+        if let Some(&first) = inheriting.first() {
+            let declared = declarations.members[first].edition.clone();
+            let mut members = inheriting.clone();
+            members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            let done = declared.value == target;
+            let fix = members
+                .iter()
+                .map(|&m| format!("-p {}", self.name(m)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let changes = vec![
+                Self::edit(
+                    ChangeKind::Edition,
+                    None,
+                    &declared,
+                    &target,
+                    format!(
+                        "set the workspace edition to {edition} (was {}); it moves {}",
+                        declared.value,
+                        self.member_list(&members)
+                    ),
+                    done,
+                ),
+                Change::code(
+                    None,
+                    format!("run `cargo fix --edition {fix}` before the edit"),
+                    done,
+                ),
+            ];
+            for &member in &members {
+                self.place(
+                    member,
+                    self.stages.len() + 1,
+                    "it inherits [workspace.package] edition: every inheriting member moves in one edit".to_owned(),
+                    Vec::new(),
+                    false,
+                );
+            }
+            let mut gates = Vec::new();
+            for &member in &members {
+                gates.push(clippy_gate("cargo", self.name(member)));
+                gates.extend(self.test_gates("cargo", member, &[]));
+            }
+            let rollback_point = self.prior_stage_rollback();
+            self.push_stage(
+                StageDraft {
+                    name: format!("edition {edition} (shared)"),
+                    phase: "edition",
+                    changes,
+                    gates,
+                    extra_gates: Vec::new(),
+                    cargo: "cargo".to_owned(),
+                    rollback: format!(
+                        "revert this stage's commit (editions are per crate, so earlier stages stay); rollback point: {rollback_point}"
+                    ),
+                    rollout: Vec::new(),
+                },
+                &members,
+                None,
+            );
+        }
+        let affected: Vec<bool> = (0..self.workspace.members.len())
+            .map(|m| !declarations.members[m].edition.inherited)
+            .collect();
+        if !affected.iter().any(|&a| a) {
+            return Ok(());
+        }
         let reason = |_: usize| "every member moves to the new edition, leaves first".to_owned();
         self.add_layered(&affected, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             for &member in layer.members {
                 let member_ref = builder.member(member);
-                let current: u16 = member_ref.edition.parse().unwrap_or(0);
-                changes.push(Change {
-                    crate_name: Some(member_ref.name.clone()),
-                    change: format!(
+                let declared = &builder.workspace.declarations.members[member].edition;
+                changes.push(Self::edit(
+                    ChangeKind::Edition,
+                    Some(member_ref.name.clone()),
+                    declared,
+                    &target,
+                    format!(
                         "run `cargo fix --edition -p {}`, then set `edition = \"{edition}\"` (was {})",
                         member_ref.name, member_ref.edition
                     ),
-                    done: current >= edition,
-                });
+                    member_ref.edition == target,
+                ));
                 gates.push(clippy_gate("cargo", &member_ref.name));
                 gates.extend(builder.test_gates("cargo", member, &[]));
             }
@@ -785,6 +1425,7 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             }
         });
+        Ok(())
     }
 
     fn contract(&mut self, contract: &str, major: u64) -> anyhow::Result<()> {
@@ -923,10 +1564,12 @@ impl<'a> Builder<'a> {
         expand_gates.truncate(1);
         let mut expand_changes = vec![Change {
             crate_name: Some(definer_name.clone()),
+            kind: ChangeKind::Code,
             change: format!(
                 "add module `{module}` (src/{contract}/v{major}.rs) beside v{old}, declaring `pub const VERSION: &str = \"{major}.0.0\"`"
             ),
             done: expand_done,
+            ..Change::default()
         }];
         let mut expand_members = vec![definer];
         for &(member, migration) in &expand_migrations {
@@ -941,10 +1584,12 @@ impl<'a> Builder<'a> {
             );
             expand_changes.push(Change {
                 crate_name: Some(self.name(member).to_owned()),
+                kind: ChangeKind::Migration,
                 change: format!(
                     "schema migration `{migration}` adds the v{major} columns; it runs when the store opens"
                 ),
                 done: self.facts.migration_written(member, migration),
+                ..Change::default()
             });
             if !expand_members.contains(&member) {
                 expand_members.push(member);
@@ -1005,11 +1650,7 @@ impl<'a> Builder<'a> {
                 if !member_ref.features.contains_key(&feature) {
                     change.push_str(&format!("; add `{feature} = []` to [features]"));
                 }
-                changes.push(Change {
-                    crate_name: Some(member_ref.name.clone()),
-                    change,
-                    done: provided.contains_key(&major),
-                });
+                changes.push(Change::code(Some(member_ref.name.clone()), change, provided.contains_key(&major)));
                 gates.extend(builder.test_gates("cargo", member, &[vec![feature.clone()]]));
             }
             let rollback_point = builder.prior_stage_rollback();
@@ -1080,11 +1721,7 @@ impl<'a> Builder<'a> {
                         "port from `{definer_name}::{contract}::v{old}` to `{module}`: set requires.{contract} = \"^{major}.0\"{enable}"
                     )
                 };
-                changes.push(Change {
-                    crate_name: Some(member_ref.name.clone()),
-                    change,
-                    done: requires_new(member),
-                });
+                changes.push(Change::code(Some(member_ref.name.clone()), change, requires_new(member)));
                 let own_features = own_features_enabling(member_ref, &provider_features);
                 gates.extend(builder.test_gates("cargo", member, &[own_features]));
             }
@@ -1186,10 +1823,8 @@ impl<'a> Builder<'a> {
         }
         let mut changes: Vec<Change> = retire_changes
             .into_iter()
-            .map(|(member, change, done)| Change {
-                crate_name: Some(self.name(member).to_owned()),
-                change,
-                done,
+            .map(|(member, change, done)| {
+                Change::code(Some(self.name(member).to_owned()), change, done)
             })
             .collect();
         changes.sort_by(|a, b| a.crate_name.cmp(&b.crate_name));
@@ -1199,10 +1834,12 @@ impl<'a> Builder<'a> {
         for &(member, migration) in &contract_migrations {
             changes.push(Change {
                 crate_name: Some(self.name(member).to_owned()),
+                kind: ChangeKind::Migration,
                 change: format!(
                     "run the contract migration `{migration}` (drops the v{old}-only columns), after no running instance serves v{old}"
                 ),
                 done: code_done,
+                ..Change::default()
             });
         }
         let mut gates = Vec::new();
@@ -1310,6 +1947,28 @@ fn migration_list(migrations: &[(usize, &str)]) -> String {
         "migrations"
     };
     format!("{noun} {}", names.join(", "))
+}
+
+/// `Cargo.toml:12` (or the file alone when its line is unknown).
+fn site_label(site: &Site) -> String {
+    match site.line {
+        Some(line) => format!("{}:{line}", site.file),
+        None => site.file.clone(),
+    }
+}
+
+/// The lowest version a requirement admits, from its `>=`, `^`, `~`, `=` comparators.
+fn requirement_floor(req: &semver::VersionReq) -> Option<Version> {
+    req.comparators
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.op,
+                semver::Op::Caret | semver::Op::Tilde | semver::Op::Exact | semver::Op::GreaterEq
+            )
+        })
+        .map(|c| Version::new(c.major, c.minor.unwrap_or(0), c.patch.unwrap_or(0)))
+        .max()
 }
 
 fn names_of(builder: &Builder<'_>, members: &[usize]) -> String {

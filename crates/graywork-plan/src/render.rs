@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::graph::DepGraph;
-use super::planner::{Plan, Stage, known_names_hint};
+use super::planner::{Change, Plan, Stage, known_names_hint};
 use graywork_workspace::{DepKind, Workspace};
 
 /// The schema of `upgrade-plan --explain CRATE --format json`.
@@ -89,7 +89,7 @@ fn plan_text(plan: &Plan) -> String {
                 stage.index.to_string(),
                 stage.status.as_str().to_owned(),
                 stage.name.clone(),
-                stage.crates.join(", "),
+                short_list(&stage.crates),
             ]
         })
         .collect();
@@ -122,6 +122,49 @@ fn plan_text(plan: &Plan) -> String {
     out
 }
 
+/// How many names a summary line shows before "and N more".
+const SHOWN_NAMES: usize = 8;
+
+/// `a, b, c and 12 more`: a list that fits a summary line.
+fn short_list(names: &[String]) -> String {
+    if names.len() > SHOWN_NAMES {
+        format!(
+            "{} and {} more",
+            names[..SHOWN_NAMES].join(", "),
+            names.len() - SHOWN_NAMES
+        )
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Like [`short_list`], each name in backticks, for markdown.
+fn md_code_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    short_list(&quoted)
+}
+
+/// Who a change belongs to: its crate, `(workspace)` for an edit of a shared declaration or
+/// the toolchain pin, `(outside crates)` for anything else.
+fn owner(change: &Change) -> &str {
+    match &change.crate_name {
+        Some(name) => name,
+        None if change.is_edit() => "(workspace)",
+        None => "(outside crates)",
+    }
+}
+
+/// ` [Cargo.toml:12 workspace.dependencies.serde]` for a manifest edit, empty otherwise.
+fn edit_place(change: &Change) -> String {
+    let (Some(file), Some(path)) = (&change.file, &change.toml_path) else {
+        return String::new();
+    };
+    match change.line {
+        Some(line) => format!(" [{file}:{line} {path}]"),
+        None => format!(" [{file} {path}]"),
+    }
+}
+
 fn stage_text(out: &mut String, stage: &Stage) {
     let _ = writeln!(
         out,
@@ -134,14 +177,26 @@ fn stage_text(out: &mut String, stage: &Stage) {
     out.push_str("  changes:\n");
     for change in &stage.changes {
         let mark = if change.done { "x" } else { " " };
-        let owner = change.crate_name.as_deref().unwrap_or("(outside crates)");
-        let _ = writeln!(out, "    [{mark}] {owner}: {}", change.change);
+        let _ = writeln!(
+            out,
+            "    [{mark}] {}: {}{}",
+            owner(change),
+            change.change,
+            edit_place(change)
+        );
     }
     if !stage.dev_dependents.is_empty() {
         let _ = writeln!(
             out,
             "  dev-dependents in the gate: {}",
             stage.dev_dependents.join(", ")
+        );
+    }
+    if !stage.dependents.is_empty() {
+        let _ = writeln!(
+            out,
+            "  dependents in the gate: {}",
+            short_list(&stage.dependents)
         );
     }
     out.push_str("  gate:\n");
@@ -196,14 +251,13 @@ fn plan_markdown(plan: &Plan) -> String {
     }
     out.push_str("| Stage | Status | Name | Crates |\n|---|---|---|---|\n");
     for stage in &plan.stages {
-        let crates: Vec<String> = stage.crates.iter().map(|c| format!("`{c}`")).collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
             stage.index,
             stage.status.as_str(),
             md_escape(&stage.name),
-            crates.join(", ")
+            md_code_list(&stage.crates)
         );
     }
     for stage in &plan.stages {
@@ -217,11 +271,17 @@ fn plan_markdown(plan: &Plan) -> String {
         out.push_str("Changes:\n\n");
         for change in &stage.changes {
             let mark = if change.done { "x" } else { " " };
-            let owner = change
-                .crate_name
-                .as_deref()
-                .map_or_else(|| "outside crates".to_owned(), |c| format!("`{c}`"));
-            let _ = writeln!(out, "- [{mark}] {owner}: {}", md_escape(&change.change));
+            let owner = match &change.crate_name {
+                Some(name) => format!("`{name}`"),
+                None if change.is_edit() => "workspace".to_owned(),
+                None => "outside crates".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "- [{mark}] {owner}: {}{}",
+                md_escape(&change.change),
+                md_escape(&edit_place(change))
+            );
         }
         if !stage.dev_dependents.is_empty() {
             let crates: Vec<String> = stage
@@ -230,6 +290,13 @@ fn plan_markdown(plan: &Plan) -> String {
                 .map(|c| format!("`{c}`"))
                 .collect();
             let _ = writeln!(out, "\nDev-dependents in the gate: {}.", crates.join(", "));
+        }
+        if !stage.dependents.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nDependents in the gate: {}.",
+                md_code_list(&stage.dependents)
+            );
         }
         out.push_str("\nGate:\n\n```sh\n");
         for gate in &stage.gates {

@@ -8,16 +8,20 @@
 
 pub mod features;
 mod git;
-mod location;
 mod load;
+mod location;
+mod manifests;
 mod metadata;
 mod model;
 mod paths;
 mod runner;
 
 pub use git::git;
-pub use location::Location;
 pub use load::{CargoOptions, ResolveMode, Source, manifest_source};
+pub use location::Location;
+pub use manifests::{
+    Declarations, Declared, ManifestError, MemberDeclarations, PatchEntry, Site, shared_sites,
+};
 pub use metadata::{
     ContractMeta, ContractMetaError, ContractMetaErrors, CrateContractMetaError, MajorMigrations,
     MigrationMeta, parse_major,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use cargo_metadata::camino::Utf8Path;
 
+use crate::manifests::Declarations;
 use crate::metadata::{
     ContractMetaError, ContractMetaErrors, CrateContractMetaError, PackageMetadata,
 };
@@ -53,18 +54,53 @@ impl Workspace {
     /// Errors name the manifest or file (and, for a malformed file, the JSON path), and every
     /// invalid contract-metadata key with its crate and `Cargo.toml`.
     pub fn load(source: &Source) -> anyhow::Result<Workspace> {
-        match source {
+        let mut workspace = match source {
             Source::Cargo(options) => {
                 let metadata = run_cargo_metadata(options)?;
-                Ok(Workspace::from_metadata(metadata)?)
+                Workspace::from_metadata(metadata)?
             }
             Source::MetadataFile(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read metadata file {}", path.display()))?;
                 Workspace::from_json(&text)
-                    .with_context(|| format!("invalid metadata file {}", path.display()))
+                    .with_context(|| format!("invalid metadata file {}", path.display()))?
+            }
+        };
+        workspace.read_manifests()?;
+        Ok(workspace)
+    }
+
+    /// Reads where each member's settings are declared from the manifests on disk, and keeps a
+    /// registry dependency named like a member as an edge to it only where the root's
+    /// `[patch]` redirects it to that member's directory (or, with a full resolve, where the
+    /// resolve says so). A tree that is not on disk (saved metadata from elsewhere) keeps what
+    /// the metadata says.
+    pub fn read_manifests(&mut self) -> anyhow::Result<()> {
+        if !self.root.join("Cargo.toml").is_file() {
+            return Ok(());
+        }
+        self.declarations = Declarations::read(&self.root, &self.members)?;
+        let dirs: Vec<cargo_metadata::camino::Utf8PathBuf> = self
+            .members
+            .iter()
+            .map(|member| member.manifest_dir().to_owned())
+            .collect();
+        for member in &mut self.members {
+            for dependency in &mut member.dependencies {
+                let Some(target) = dependency.member.filter(|_| dependency.matched_by_name) else {
+                    continue;
+                };
+                if self
+                    .declarations
+                    .patch_to(&dependency.name, &dirs[target])
+                    .is_none()
+                {
+                    dependency.member = None;
+                    dependency.matched_by_name = false;
+                }
             }
         }
+        Ok(())
     }
 
     /// Parses `cargo metadata --format-version 1` output.
@@ -201,6 +237,7 @@ impl Workspace {
             return Err(ContractMetaErrors { problems });
         }
         Ok(Workspace {
+            declarations: Declarations::from_metadata(&workspace_root, &members),
             root: workspace_root,
             members,
             resolved: resolve.is_some(),

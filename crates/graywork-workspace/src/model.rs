@@ -6,6 +6,7 @@ use std::fmt;
 use cargo_metadata::camino::{Utf8Path, Utf8PathBuf};
 use semver::{Version, VersionReq};
 
+use crate::manifests::Declarations;
 use crate::metadata::{ContractMeta, MigrationMeta};
 use crate::paths::relative_display;
 
@@ -18,6 +19,9 @@ pub struct Workspace {
     pub members: Vec<Member>,
     /// Whether the metadata carried a full dependency resolve (it did not with `--no-deps`).
     pub resolved: bool,
+    /// Where each member's settings are declared (member manifest or inherited from the root),
+    /// the root's `[patch]` entries and the toolchain pin.
+    pub declarations: Declarations,
     pub(crate) index: HashMap<String, usize>,
 }
 

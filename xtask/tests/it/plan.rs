@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use graywork_plan::synthetic::{SyntheticCrate, crate_name, metadata_json};
-use graywork_plan::{Goal, GraphFormat, PlanFormat, build_plan, plan_output, render_graph};
+use graywork_plan::{
+    Goal, GraphFormat, PlanFormat, PlanOptions, TreeFacts, build_plan, plan_output, render_graph,
+};
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 use proptest::prelude::*;
 
@@ -145,7 +147,22 @@ fn crate_bump_to_the_current_version_is_done() {
             .iter()
             .all(|stage| stage.status == graywork_plan::Status::Done)
     );
-    let plan = build_plan(&workspace, &Goal::krate("base@0.0.9").unwrap()).unwrap();
+    let error = build_plan(&workspace, &Goal::krate("base@0.0.9").unwrap()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "--crate base@0.0.9 is older than the current base 0.1.0: this plan is a downgrade (pass --allow-downgrade to plan it anyway)"
+    );
+    let options = PlanOptions {
+        allow_downgrade: true,
+        ..PlanOptions::default()
+    };
+    let plan = graywork_plan::plan(
+        &workspace,
+        &TreeFacts::collect(&workspace),
+        &Goal::krate("base@0.0.9").unwrap(),
+        &options,
+    )
+    .unwrap();
     assert!(
         plan.warnings[0].contains("downgrade"),
         "{:?}",
@@ -173,7 +190,8 @@ fn edition_plan_marks_members_already_there() {
 #[test]
 fn true_cycle_is_one_stage_with_a_warning() {
     let workspace = load("cycle");
-    let goal = Goal::toolchain("1.90").unwrap();
+    // Editions are declared per member here, so members are layered, leaves first.
+    let goal = Goal::edition("2024").unwrap();
     let text = [
         plan(&workspace, goal.clone(), PlanFormat::Text),
         explain(&workspace, goal, "top"),
@@ -243,7 +261,7 @@ fn contract_plan_json() {
         PlanFormat::Json,
     );
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["schema"], "graywork.upgrade-plan/v1");
+    assert_eq!(value["schema"], "graywork.upgrade-plan/v2");
     for stage in value["stages"].as_array().unwrap() {
         for key in [
             "index", "name", "crates", "changes", "gates", "rollback", "status", "rollout",
@@ -286,7 +304,15 @@ fn contract_plan_without_declared_migrations_names_none() {
     let plan = build_plan(&workspace, &Goal::contract("greet@2").unwrap()).unwrap();
     let expand = &plan.stages[0];
     assert_eq!(expand.crates, vec!["api".to_owned()]);
-    assert_eq!(expand.gates, vec!["cargo test -p api".to_owned()]);
+    // `store` depends on `api` and, without its migrations, changes in no later stage: the
+    // expand stage's gate tests it.
+    assert_eq!(
+        expand.gates,
+        vec![
+            "cargo test -p api".to_owned(),
+            "cargo test -p store".to_owned()
+        ]
+    );
     let retire = plan.stages.last().unwrap();
     assert_eq!(retire.phase, "retire");
     assert!(!retire.crates.contains(&"store".to_owned()));
@@ -502,7 +528,8 @@ proptest! {
         crates in random_dag()
     ) {
         let workspace = Workspace::from_json(&metadata_json(&crates)).unwrap();
-        let plan = build_plan(&workspace, &Goal::toolchain("1.90").unwrap()).unwrap();
+        // Members that declare their own edition are layered, leaves first.
+        let plan = build_plan(&workspace, &Goal::edition("2024").unwrap()).unwrap();
         let mut stage_of = std::collections::HashMap::new();
         for stage in &plan.stages {
             for name in &stage.crates {

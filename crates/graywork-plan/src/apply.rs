@@ -1,0 +1,326 @@
+//! `upgrade-plan --apply N`: makes one stage's manifest edits with `toml_edit`, keeping each
+//! file's formatting and comments, or shows them as a unified diff (`--dry-run`).
+//!
+//! This is the I/O edge of planning: the plan says what to write where (file, TOML path, from,
+//! to); this module reads those files, edits them and writes them back. Code changes are
+//! listed for people and never touched.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use std::path::{Path, PathBuf};
+use toml_edit::{DocumentMut, Item, Value};
+
+use crate::planner::{Change, Plan, Status};
+
+/// How to apply a stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Apply even though an earlier stage is not done.
+    pub force: bool,
+    /// Compute the edits and print them as a diff, writing nothing.
+    pub dry_run: bool,
+}
+
+/// What `--apply` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// The stage applied.
+    pub stage: usize,
+    /// Edits written (or, in a dry run, that would be), as `file:line toml_path: from -> to`.
+    pub changed: Vec<String>,
+    /// Edits already in the tree.
+    pub already: Vec<String>,
+    /// Changes left for people: code, migrations.
+    pub for_people: Vec<String>,
+    /// The unified diff of every file the stage edits (dry run only).
+    pub diff: String,
+}
+
+/// Why a stage cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// No stage has this number.
+    #[error("--apply {stage}: the plan has {count} stages")]
+    NoSuchStage {
+        /// The stage asked for.
+        stage: usize,
+        /// How many stages the plan has.
+        count: usize,
+    },
+    /// An earlier stage is not done.
+    #[error(
+        "--apply {stage}: stage {earlier} ({name}) is {status}; apply it first, or pass --force"
+    )]
+    EarlierStageNotDone {
+        /// The stage asked for.
+        stage: usize,
+        /// The first earlier stage that is not done.
+        earlier: usize,
+        /// Its name.
+        name: String,
+        /// Its status.
+        status: &'static str,
+    },
+    /// A file cannot be read, parsed or written.
+    #[error("{file}: {message}")]
+    File {
+        /// The file, relative to the workspace root.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The value at the edit's path is neither what the plan expected nor its target.
+    #[error("{file}: `{toml_path}` is {found}, not `{from}` as the plan expected; re-plan")]
+    Unexpected {
+        /// The file.
+        file: String,
+        /// The TOML path.
+        toml_path: String,
+        /// What the file holds there.
+        found: String,
+        /// What the plan expected.
+        from: String,
+    },
+}
+
+/// Applies stage `stage` (1-based) of `plan` to the workspace at `root`.
+pub fn apply_stage(
+    root: &Path,
+    plan: &Plan,
+    stage: usize,
+    options: ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
+    let count = plan.stages.len();
+    let target = stage
+        .checked_sub(1)
+        .and_then(|index| plan.stages.get(index))
+        .ok_or(ApplyError::NoSuchStage { stage, count })?;
+    if !options.force
+        && let Some(earlier) = plan.stages[..stage - 1]
+            .iter()
+            .find(|earlier| earlier.status != Status::Done)
+    {
+        return Err(ApplyError::EarlierStageNotDone {
+            stage,
+            earlier: earlier.index,
+            name: earlier.name.clone(),
+            status: earlier.status.as_str(),
+        });
+    }
+    let mut report = ApplyReport {
+        stage,
+        ..ApplyReport::default()
+    };
+    // Each file is read and parsed once, edited in memory, and written once.
+    let mut files: BTreeMap<String, (String, DocumentMut)> = BTreeMap::new();
+    for change in &target.changes {
+        if !change.is_edit() {
+            if !change.done {
+                report.for_people.push(describe_for_people(change));
+            }
+            continue;
+        }
+        let Some(file) = change.file.clone() else {
+            continue;
+        };
+        let path = root.join(&file);
+        if !files.contains_key(&file) {
+            let text = if path.is_file() {
+                std::fs::read_to_string(&path).map_err(|error| ApplyError::File {
+                    file: file.clone(),
+                    message: format!("cannot read: {error}"),
+                })?
+            } else {
+                String::new()
+            };
+            let document: DocumentMut =
+                text.parse()
+                    .map_err(|error: toml_edit::TomlError| ApplyError::File {
+                        file: file.clone(),
+                        message: format!("cannot parse: {}", error.message()),
+                    })?;
+            files.insert(file.clone(), (text, document));
+        }
+        let Some((_, document)) = files.get_mut(&file) else {
+            continue;
+        };
+        let line = describe_edit(change);
+        // A done edit is in the tree already, sometimes in a form that meets the goal without
+        // equalling `to` (`serde = "2.0.1"` for `serde@2`): it is never rewritten.
+        if change.done {
+            report.already.push(line);
+            continue;
+        }
+        if set_value(document, change, &file)? {
+            report.changed.push(line);
+        } else {
+            report.already.push(line);
+        }
+    }
+    for (file, (before, document)) in &files {
+        let after = document.to_string();
+        if after == *before {
+            continue;
+        }
+        if options.dry_run {
+            let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
+            let _ = write!(
+                report.diff,
+                "{}",
+                diff.unified_diff()
+                    .context_radius(2)
+                    .header(&format!("a/{file}"), &format!("b/{file}"))
+            );
+        } else {
+            let path: PathBuf = root.join(file);
+            std::fs::write(&path, after).map_err(|error| ApplyError::File {
+                file: file.clone(),
+                message: format!("cannot write: {error}"),
+            })?;
+        }
+    }
+    Ok(report)
+}
+
+/// Renders a report: what changed (or would), what was already there, and what is left for
+/// people.
+pub fn render_report(report: &ApplyReport, dry_run: bool) -> String {
+    let mut out = String::new();
+    let verb = if dry_run { "would change" } else { "changed" };
+    if report.changed.is_empty() {
+        let _ = writeln!(
+            out,
+            "stage {}: nothing to change, its edits are in the tree",
+            report.stage
+        );
+    } else {
+        let _ = writeln!(out, "stage {}: {verb}:", report.stage);
+        for line in &report.changed {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if !report.already.is_empty() {
+        let _ = writeln!(out, "already done:");
+        for line in &report.already {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if !report.for_people.is_empty() {
+        let _ = writeln!(out, "left for people (not applied):");
+        for line in &report.for_people {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if dry_run && !report.diff.is_empty() {
+        out.push('\n');
+        out.push_str(&report.diff);
+    }
+    out
+}
+
+fn describe_edit(change: &Change) -> String {
+    let place = match (&change.file, change.line) {
+        (Some(file), Some(line)) => format!("{file}:{line}"),
+        (Some(file), None) => file.clone(),
+        _ => String::new(),
+    };
+    format!(
+        "{place} {}: {} -> {}",
+        change.toml_path.as_deref().unwrap_or(""),
+        change
+            .from
+            .as_deref()
+            .map_or_else(|| "(unset)".to_owned(), |from| format!("\"{from}\"")),
+        change
+            .to
+            .as_deref()
+            .map_or_else(String::new, |to| format!("\"{to}\""))
+    )
+}
+
+fn describe_for_people(change: &Change) -> String {
+    match &change.crate_name {
+        Some(name) => format!("{name}: {}", change.change),
+        None => change.change.clone(),
+    }
+}
+
+/// Sets the change's value in `document`; returns whether anything changed.
+///
+/// A dependency entry written as a string is replaced; one written as a table gets its
+/// `version` key set, keeping every other key. A legacy `rust-toolchain` file (no keys) is
+/// replaced whole.
+fn set_value(document: &mut DocumentMut, change: &Change, file: &str) -> Result<bool, ApplyError> {
+    let (Some(to), Some(toml_path)) = (change.to.as_deref(), change.toml_path.as_deref()) else {
+        return Ok(false);
+    };
+    let unexpected = |found: String| ApplyError::Unexpected {
+        file: file.to_owned(),
+        toml_path: toml_path.to_owned(),
+        found,
+        from: change.from.clone().unwrap_or_default(),
+    };
+    let Some((last, parents)) = change.keys.split_last() else {
+        return Err(ApplyError::File {
+            file: file.to_owned(),
+            message: "not a TOML file the plan can edit (edit it by hand)".to_owned(),
+        });
+    };
+    let mut item: &mut Item = document.as_item_mut();
+    for key in parents {
+        let table = item.as_table_like_mut().ok_or_else(|| ApplyError::File {
+            file: file.to_owned(),
+            message: format!("`{key}` in `{toml_path}` is not a table"),
+        })?;
+        if table.get(key).is_none() {
+            let mut new = toml_edit::Table::new();
+            new.set_implicit(true);
+            table.insert(key, Item::Table(new));
+        }
+        item = table.get_mut(key).ok_or_else(|| ApplyError::File {
+            file: file.to_owned(),
+            message: format!("cannot create `{key}` in `{toml_path}`"),
+        })?;
+    }
+    let table = item.as_table_like_mut().ok_or_else(|| ApplyError::File {
+        file: file.to_owned(),
+        message: format!("the parent of `{toml_path}` is not a table"),
+    })?;
+    let Some(slot) = table.get_mut(last) else {
+        // A setting cargo defaults (a missing `edition`) or a new pin: add it.
+        table.insert(last, toml_edit::value(to));
+        return Ok(true);
+    };
+    // A dependency entry in table form: its `version` key holds the requirement.
+    let slot = if change.kind == crate::planner::ChangeKind::Requirement
+        && let Some(entry) = slot.as_table_like_mut()
+    {
+        if entry.get("version").is_none() {
+            entry.insert("version", toml_edit::value(to));
+            return Ok(true);
+        }
+        entry
+            .get_mut("version")
+            .ok_or_else(|| unexpected("a table without `version`".to_owned()))?
+    } else {
+        slot
+    };
+    let current = slot
+        .as_str()
+        .ok_or_else(|| unexpected(format!("`{}`", slot.to_string().trim())))?;
+    if current == to {
+        return Ok(false);
+    }
+    if change.from.as_deref().is_some_and(|from| from != current) {
+        return Err(unexpected(format!("`\"{current}\"`")));
+    }
+    // Keep the comments and spacing around the old value.
+    let decor = slot.as_value().map(|value| value.decor().clone());
+    let mut value = Value::from(to);
+    if let Some(decor) = decor {
+        *value.decor_mut() = decor;
+    }
+    *slot = Item::Value(value);
+    Ok(true)
+}

@@ -1,0 +1,506 @@
+//! Where each member's settings are declared: its version, edition, `rust-version` and every
+//! dependency requirement, in its own manifest or inherited from the root's
+//! `[workspace.package]` / `[workspace.dependencies]`, with file, line and TOML path; the root's
+//! `[patch]` entries; and the toolchain pin in `rust-toolchain.toml`.
+//!
+//! `cargo metadata` reports each member's effective settings but not where they come from. The
+//! planner needs the place: an inherited version is one edit of the root manifest that moves
+//! every member sharing it. The manifests are read with `toml_edit`, whose spans give lines.
+
+use std::collections::BTreeMap;
+
+use cargo_metadata::camino::{Utf8Path, Utf8PathBuf};
+use toml_edit::{Item, TableLike};
+
+use crate::model::{DepKind, Member};
+use crate::paths::relative_display;
+
+/// A place in a manifest: the file (relative to the workspace root, `/` separators), the line
+/// when known, and the TOML path of the key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Site {
+    /// The file, relative to the workspace root.
+    pub file: String,
+    /// The 1-based line of the key; `None` when the file was not read (saved metadata of a
+    /// tree that is not on disk).
+    pub line: Option<usize>,
+    /// The keys from the document's root to the value, for example
+    /// `["workspace", "dependencies", "serde"]`.
+    pub keys: Vec<String>,
+}
+
+impl Site {
+    /// The TOML path as a dotted string, quoting keys that are not bare
+    /// (`target.'cfg(unix)'.dependencies.libc`).
+    pub fn toml_path(&self) -> String {
+        let parts: Vec<String> = self
+            .keys
+            .iter()
+            .map(|key| {
+                let bare = !key.is_empty()
+                    && key
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if bare {
+                    key.clone()
+                } else {
+                    format!("'{key}'")
+                }
+            })
+            .collect();
+        parts.join(".")
+    }
+}
+
+/// A setting and where it is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// Where the value is written.
+    pub site: Site,
+    /// The value as written (a version, an edition, a requirement such as `1.0` or `*`).
+    pub value: String,
+    /// Whether the member inherits it from the root (`x.workspace = true`).
+    pub inherited: bool,
+}
+
+/// Where one member's settings are declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberDeclarations {
+    /// `package.version` (cargo's default `0.0.0` when absent).
+    pub version: Declared,
+    /// `package.edition` (cargo's default `2015` when absent).
+    pub edition: Declared,
+    /// `package.rust-version`, when declared.
+    pub rust_version: Option<Declared>,
+    /// Each dependency's requirement, parallel to [`Member::dependencies`].
+    pub dependencies: Vec<Declared>,
+}
+
+/// One entry of the root manifest's `[patch.REGISTRY]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchEntry {
+    /// The registry or source it patches (`crates-io`, or a URL).
+    pub registry: String,
+    /// The patched package's name.
+    pub name: String,
+    /// The directory it redirects to, for a path patch.
+    pub path: Option<Utf8PathBuf>,
+    /// Where the entry is written.
+    pub site: Site,
+}
+
+/// Where every member's settings are declared, the root's patches and the toolchain pin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Declarations {
+    /// Per member, parallel to [`crate::Workspace::members`].
+    pub members: Vec<MemberDeclarations>,
+    /// The root manifest's `[patch]` entries.
+    pub patches: Vec<PatchEntry>,
+    /// `toolchain.channel` in `rust-toolchain.toml` (or the whole of a legacy
+    /// `rust-toolchain` file), when the workspace pins one.
+    pub toolchain: Option<Declared>,
+    /// Why `rust-toolchain.toml` could not be read, when it could not: loading goes on (the
+    /// graph and the contract checks do not need it), and a toolchain plan reports it.
+    pub toolchain_error: Option<String>,
+    /// Whether the manifests were read from disk (otherwise everything is taken from the
+    /// metadata, as declared in each member's own manifest, without lines).
+    pub from_disk: bool,
+}
+
+/// A manifest that cannot be read or does not say what cargo's metadata implies.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file cannot be read.
+    #[error("cannot read {file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("cannot parse {file}: {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+impl Declarations {
+    /// What the metadata alone says: every setting declared in the member's own manifest,
+    /// without lines, no patches and no toolchain pin.
+    pub fn from_metadata(root: &Utf8Path, members: &[Member]) -> Declarations {
+        let members = members
+            .iter()
+            .map(|member| {
+                let file = relative_display(root, &member.manifest_path);
+                let own = |keys: &[&str], value: String| Declared {
+                    site: Site {
+                        file: file.clone(),
+                        line: None,
+                        keys: keys.iter().map(|key| (*key).to_owned()).collect(),
+                    },
+                    value,
+                    inherited: false,
+                };
+                MemberDeclarations {
+                    version: own(&["package", "version"], member.version.to_string()),
+                    edition: own(&["package", "edition"], member.edition.clone()),
+                    rust_version: member
+                        .rust_version
+                        .as_ref()
+                        .map(|version| own(&["package", "rust-version"], version.to_string())),
+                    dependencies: member
+                        .dependencies
+                        .iter()
+                        .map(|dependency| {
+                            let keys = dependency_keys(
+                                dependency.target.as_deref(),
+                                table_name(dependency.kind),
+                                dependency.local_name(),
+                            );
+                            Declared {
+                                site: Site {
+                                    file: file.clone(),
+                                    line: None,
+                                    keys,
+                                },
+                                value: dependency.req.to_string(),
+                                inherited: false,
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Declarations {
+            members,
+            patches: Vec::new(),
+            toolchain: None,
+            toolchain_error: None,
+            from_disk: false,
+        }
+    }
+
+    /// Reads the root manifest, `rust-toolchain.toml` and every member's manifest.
+    pub fn read(root: &Utf8Path, members: &[Member]) -> Result<Declarations, ManifestError> {
+        let root_manifest = Manifest::read(root, &root.join("Cargo.toml"))?;
+        let mut declarations = Declarations::from_metadata(root, members);
+        declarations.from_disk = true;
+        declarations.patches = root_manifest.patches(root);
+        match read_toolchain(root) {
+            Ok(toolchain) => declarations.toolchain = toolchain,
+            Err(error) => declarations.toolchain_error = Some(error.to_string()),
+        }
+        for (member, declared) in members.iter().zip(&mut declarations.members) {
+            let manifest = if member.manifest_path == root.join("Cargo.toml") {
+                None
+            } else {
+                Some(Manifest::read(root, &member.manifest_path)?)
+            };
+            let manifest = manifest.as_ref().unwrap_or(&root_manifest);
+            let package = ["package"];
+            for (field, slot) in [
+                ("version", &mut declared.version),
+                ("edition", &mut declared.edition),
+            ] {
+                if let Some(found) = manifest.setting(&root_manifest, &package, field) {
+                    *slot = found;
+                } else {
+                    // Cargo's default applies; an edit adds the key where the member would.
+                    slot.site.line = Some(manifest.line_of_table(&package));
+                }
+            }
+            if let Some(found) = manifest.setting(&root_manifest, &package, "rust-version") {
+                declared.rust_version = Some(found);
+            }
+            for (dependency, slot) in member.dependencies.iter().zip(&mut declared.dependencies) {
+                // Cargo still reads the old `dev_dependencies` spelling.
+                let tables = [
+                    table_name(dependency.kind),
+                    &table_name(dependency.kind).replace('-', "_"),
+                ];
+                for table in tables {
+                    let keys = dependency_keys(
+                        dependency.target.as_deref(),
+                        table,
+                        dependency.local_name(),
+                    );
+                    if let Some(found) = manifest.dependency(&root_manifest, &keys) {
+                        *slot = found;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(declarations)
+    }
+
+    /// The patch entry that redirects registry dependency `name` to the directory `dir`.
+    pub fn patch_to(&self, name: &str, dir: &Utf8Path) -> Option<&PatchEntry> {
+        self.patches
+            .iter()
+            .find(|patch| patch.name == name && patch.path.as_deref() == Some(dir))
+    }
+}
+
+/// The table a dependency kind is declared in.
+fn table_name(kind: DepKind) -> &'static str {
+    match kind {
+        DepKind::Normal => "dependencies",
+        DepKind::Build => "build-dependencies",
+        DepKind::Dev => "dev-dependencies",
+    }
+}
+
+/// The keys of a dependency entry: `[dependencies]`, `[dev-dependencies]`, ... or under
+/// `[target.'cfg(...)'.…]`, then the name the member uses.
+fn dependency_keys(target: Option<&str>, table: &str, name: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(target) = target {
+        keys.push("target".to_owned());
+        keys.push(target.to_owned());
+    }
+    keys.push(table.to_owned());
+    keys.push(name.to_owned());
+    keys
+}
+
+/// One parsed manifest and its file name relative to the workspace root.
+struct Manifest {
+    file: String,
+    text: String,
+    document: toml_edit::Document<String>,
+}
+
+impl Manifest {
+    fn read(root: &Utf8Path, path: &Utf8Path) -> Result<Manifest, ManifestError> {
+        let file = relative_display(root, path);
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let document =
+            toml_edit::Document::parse(text.clone()).map_err(|error| ManifestError::Parse {
+                file: file.clone(),
+                message: error.message().to_owned(),
+            })?;
+        Ok(Manifest {
+            file,
+            text,
+            document,
+        })
+    }
+
+    fn line_at(&self, offset: usize) -> usize {
+        self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    /// The item at `keys` and the line of its last key.
+    fn lookup(&self, keys: &[impl AsRef<str>]) -> Option<(&Item, usize)> {
+        let mut table: &dyn TableLike = self.document.as_table();
+        let mut found = None;
+        for (position, key) in keys.iter().enumerate() {
+            let (key, item) = table.get_key_value(key.as_ref())?;
+            let offset = key
+                .span()
+                .or_else(|| item.span())
+                .map_or(0, |span| span.start);
+            found = Some((item, self.line_at(offset)));
+            if position + 1 < keys.len() {
+                table = item.as_table_like()?;
+            }
+        }
+        found
+    }
+
+    /// The line of a table header (or 1), where a missing key would be added.
+    fn line_of_table(&self, keys: &[&str]) -> usize {
+        match self.lookup(keys) {
+            Some((Item::Table(table), line)) => {
+                table.span().map_or(line, |span| self.line_at(span.start))
+            }
+            Some((_, line)) => line,
+            None => 1,
+        }
+    }
+
+    fn site(&self, keys: &[impl AsRef<str>], line: usize) -> Site {
+        Site {
+            file: self.file.clone(),
+            line: Some(line),
+            keys: keys.iter().map(|key| key.as_ref().to_owned()).collect(),
+        }
+    }
+
+    /// `package.FIELD`: a literal here, or `FIELD.workspace = true` and the root's
+    /// `[workspace.package] FIELD`.
+    fn setting(&self, root: &Manifest, table: &[&str], field: &str) -> Option<Declared> {
+        let keys: Vec<&str> = table.iter().copied().chain([field]).collect();
+        let (item, line) = self.lookup(&keys)?;
+        if let Some(value) = item.as_str() {
+            return Some(Declared {
+                site: self.site(&keys, line),
+                value: value.to_owned(),
+                inherited: false,
+            });
+        }
+        if inherits(item) {
+            let root_keys = ["workspace", "package", field];
+            let (root_item, root_line) = root.lookup(&root_keys)?;
+            return Some(Declared {
+                site: root.site(&root_keys, root_line),
+                value: root_item.as_str()?.to_owned(),
+                inherited: true,
+            });
+        }
+        None
+    }
+
+    /// A dependency entry: its requirement here, or the root's
+    /// `[workspace.dependencies]` entry it inherits.
+    fn dependency(&self, root: &Manifest, keys: &[String]) -> Option<Declared> {
+        let (item, line) = self.lookup(keys)?;
+        if inherits(item) {
+            let name = keys.last()?;
+            let root_keys = ["workspace", "dependencies", name.as_str()];
+            let (root_item, root_line) = root.lookup(&root_keys)?;
+            return Some(Declared {
+                site: root.site(&root_keys, root_line),
+                value: requirement_of(root_item),
+                inherited: true,
+            });
+        }
+        Some(Declared {
+            site: self.site(keys, line),
+            value: requirement_of(item),
+            inherited: false,
+        })
+    }
+
+    fn patches(&self, root: &Utf8Path) -> Vec<PatchEntry> {
+        let mut patches = Vec::new();
+        let Some((Item::Table(registries), _)) = self.lookup(&["patch"]) else {
+            return patches;
+        };
+        for (registry, entries) in registries.iter() {
+            let Some(entries) = entries.as_table_like() else {
+                continue;
+            };
+            for (name, entry) in entries.iter() {
+                let keys = ["patch", registry, name];
+                let line = self.lookup(&keys).map_or(1, |(_, line)| line);
+                let path = entry
+                    .as_table_like()
+                    .and_then(|entry| entry.get("path"))
+                    .and_then(Item::as_str)
+                    .map(|path| normalize(&root.join(path)));
+                patches.push(PatchEntry {
+                    registry: registry.to_owned(),
+                    name: name.to_owned(),
+                    path,
+                    site: self.site(&keys, line),
+                });
+            }
+        }
+        patches
+    }
+}
+
+/// Whether an entry is `{ workspace = true }` (or `x.workspace = true`).
+fn inherits(item: &Item) -> bool {
+    item.as_table_like()
+        .and_then(|table| table.get("workspace"))
+        .and_then(Item::as_bool)
+        .unwrap_or(false)
+}
+
+/// A dependency entry's requirement as written: the string, its `version` key, or `*`.
+fn requirement_of(item: &Item) -> String {
+    if let Some(text) = item.as_str() {
+        return text.to_owned();
+    }
+    item.as_table_like()
+        .and_then(|table| table.get("version"))
+        .and_then(Item::as_str)
+        .unwrap_or("*")
+        .to_owned()
+}
+
+/// `a/./b/../c` as `a/c`, without touching the disk.
+fn normalize(path: &Utf8Path) -> Utf8PathBuf {
+    let mut out = Utf8PathBuf::new();
+    for component in path.components() {
+        match component {
+            cargo_metadata::camino::Utf8Component::CurDir => {}
+            cargo_metadata::camino::Utf8Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_str()),
+        }
+    }
+    out
+}
+
+/// `toolchain.channel` of `rust-toolchain.toml`, or a legacy `rust-toolchain` file's text.
+fn read_toolchain(root: &Utf8Path) -> Result<Option<Declared>, ManifestError> {
+    for name in ["rust-toolchain.toml", "rust-toolchain"] {
+        let path = root.join(name);
+        if !path.is_file() {
+            continue;
+        }
+        let manifest = Manifest::read(root, &path);
+        match manifest {
+            Ok(manifest) => {
+                let keys = ["toolchain", "channel"];
+                if let Some((item, line)) = manifest.lookup(&keys)
+                    && let Some(channel) = item.as_str()
+                {
+                    return Ok(Some(Declared {
+                        site: manifest.site(&keys, line),
+                        value: channel.to_owned(),
+                        inherited: false,
+                    }));
+                }
+                return Ok(None);
+            }
+            // A legacy `rust-toolchain` file holds only the channel, which is not TOML.
+            Err(ManifestError::Parse { .. }) if name == "rust-toolchain" => {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
+                        file: name.to_owned(),
+                        source,
+                    })?;
+                return Ok(Some(Declared {
+                    site: Site {
+                        file: name.to_owned(),
+                        line: Some(1),
+                        keys: Vec::new(),
+                    },
+                    value: text.trim().to_owned(),
+                    inherited: false,
+                }));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(None)
+}
+
+/// Members grouped by the site their setting is declared at, for settings declared once and
+/// shared: the site, and the members (indices) that use it.
+pub fn shared_sites<'a>(
+    declared: impl IntoIterator<Item = (usize, &'a Declared)>,
+) -> BTreeMap<Site, Vec<usize>> {
+    let mut sites: BTreeMap<Site, Vec<usize>> = BTreeMap::new();
+    for (member, declared) in declared {
+        sites.entry(declared.site.clone()).or_default().push(member);
+    }
+    sites
+}
