@@ -14,6 +14,7 @@ pub use graywork_workspace::Runner;
 mod args;
 mod checks;
 mod contracts;
+mod outdated;
 mod output;
 mod plan;
 
@@ -73,6 +74,8 @@ pub enum Command {
     InstallHooks(checks::InstallHooksArgs),
     /// Run everything CI runs: fmt, clippy, check-toolchain, check-contracts, test-matrix.
     Ci(checks::CiArgs),
+    /// List the registry dependencies that have newer versions, and plan their upgrades.
+    Outdated(outdated::OutdatedArgs),
 }
 
 /// What every command is run with besides its arguments.
@@ -129,5 +132,6 @@ pub fn run(cli: Cli, runner: Runner) -> anyhow::Result<ExitCode> {
         Command::TestMatrix(args) => checks::run_test_matrix(args, context),
         Command::InstallHooks(args) => checks::run_install_hooks(args, context),
         Command::Ci(args) => checks::run_ci(args, context),
+        Command::Outdated(args) => outdated::run(args, context),
     }
 }

@@ -3,4 +3,5 @@
 
 mod cli;
 mod hooks;
+mod outdated;
 mod support;

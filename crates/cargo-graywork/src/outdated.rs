@@ -1,0 +1,86 @@
+//! `outdated`: its arguments, and the glue that joins `graywork-outdated`'s report with
+//! `graywork-plan`'s stage counts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use graywork_outdated::{OutdatedFormat, Selection, Settings};
+use graywork_plan::Goal;
+use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
+
+use crate::plan::KindArg;
+
+/// Arguments of `outdated`.
+#[derive(Debug, clap::Args)]
+pub struct OutdatedArgs {
+    /// The target workspace's Cargo.toml or its directory (default: the current directory's
+    /// workspace).
+    #[arg(long, value_name = "PATH", value_parser = crate::args::manifest_path)]
+    pub manifest_path: Option<PathBuf>,
+    /// Answer from cargo's local index cache, without letting cargo refresh it; the output
+    /// says how old the cache is.
+    #[arg(long)]
+    pub offline: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutdatedFormat::Text)]
+    pub format: OutdatedFormat,
+    /// Only the dependencies these members use (repeatable).
+    #[arg(short = 'p', long = "package", value_name = "CRATE")]
+    pub packages: Vec<String>,
+    /// Leave out the dependencies only these members use (repeatable).
+    #[arg(long, value_name = "CRATE")]
+    pub exclude: Vec<String>,
+    /// Only these dependency kinds (repeatable or comma-separated; default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub kind: Vec<KindArg>,
+    /// Count pre-release versions as updates.
+    #[arg(long)]
+    pub pre: bool,
+    /// Count yanked versions as updates.
+    #[arg(long)]
+    pub yanked: bool,
+    /// Print the plans instead of the table: an `upgrade-plan --dep` command (with its stage
+    /// count) per update the requirements do not admit, and one stage raising every
+    /// requirement that has a compatible update.
+    #[arg(long)]
+    pub plan: bool,
+}
+
+/// Runs `outdated`.
+pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCode> {
+    let workspace = Workspace::load(&Source::Cargo(CargoOptions {
+        manifest_path: args.manifest_path.clone(),
+        resolve: ResolveMode::NoDeps,
+        offline: args.offline,
+    }))?;
+    let selection = Selection {
+        packages: args.packages,
+        exclude: args.exclude,
+        kinds: args.kind.into_iter().map(DepKind::from).collect(),
+        pre: args.pre,
+        yanked: args.yanked,
+    };
+    let settings = Settings::from_env(args.offline)?;
+    let facts = graywork_outdated::collect(&workspace, &settings, &selection)?;
+    let report = graywork_outdated::report(&facts, &selection, SystemTime::now());
+    if !args.plan {
+        crate::output::print(&graywork_outdated::render_report(&report, args.format))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let manifest_arg = args
+        .manifest_path
+        .as_ref()
+        .map(|path| format!("--manifest-path {}", path.display()));
+    let mut plan =
+        graywork_outdated::plan(&report, &workspace, context.runner, manifest_arg.as_deref());
+    for update in &mut plan.incompatible {
+        // A goal the planner refuses leaves the count out; the command still says how to ask.
+        update.stages = Goal::dep(&format!("{}@{}", update.name, update.version))
+            .and_then(|goal| graywork_plan::build_plan(&workspace, &goal))
+            .map(|staged| staged.stages.len())
+            .ok();
+    }
+    crate::output::print(&graywork_outdated::render_plan(&report, &plan, args.format))?;
+    Ok(ExitCode::SUCCESS)
+}
