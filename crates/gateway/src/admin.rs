@@ -184,11 +184,17 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
 }
 
 /// What a redacted value shows.
-pub const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 
-/// Whether a dotted key names a secret: any of its parts contains `token`, `secret`,
+/// Whether the value of a dotted key is a secret to redact. In the gateway's own sections the
+/// settings schema says ([`crate::settings::is_secret`]): `*_env` keys name variables and are
+/// shown. Other sections belong to other readers whose schema the gateway does not know, so
+/// there a key is treated as secret when any part of it contains `token`, `secret`,
 /// `password` or `key` (case-insensitive).
-pub fn is_secret_key(dotted: &str) -> bool {
+pub(crate) fn is_secret_key(dotted: &str) -> bool {
+    if let Some(secret) = crate::settings::is_secret(dotted) {
+        return secret;
+    }
     let lower = dotted.to_ascii_lowercase();
     ["token", "secret", "password", "key"]
         .iter()
@@ -217,11 +223,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secret_keys_are_recognised_in_any_part_and_case() {
+    fn the_gateway_sections_redact_what_the_schema_marks_and_show_variable_names() {
+        for key in ["admin.token_env", "auth.secret_env", "auth.key_id"] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn other_sections_redact_keys_that_look_secret_in_any_part_and_case() {
         for key in [
-            "admin.token_env",
+            "payments.token_env",
             "db.password",
-            "auth.SECRET",
+            "vault.SECRET",
             "stripe.api_key",
             "secrets.db",
             "keys.primary",

@@ -151,6 +151,23 @@ pub struct Settings {
     pub notification: NotificationSettings,
 }
 
+/// The dotted keys of the gateway's sections whose values are secrets, redacted by
+/// `/debug/config` and `gateway config show`. None today: the gateway reads its secrets (admin
+/// token, token signing secret) from environment variables, and its `*_env` keys only name them.
+pub(crate) const SECRET_KEYS: &[&str] = &[];
+
+/// The sections this module reads; every other top-level table belongs to another reader.
+pub(crate) const SECTIONS: &[&str] = &["server", "admin", "storage", "auth", "notification"];
+
+/// Whether `dotted` holds a secret by the settings schema: `Some` for keys in the gateway's
+/// sections, `None` for keys the gateway does not own.
+pub(crate) fn is_secret(dotted: &str) -> Option<bool> {
+    let section = dotted.split(['.', '[']).next().unwrap_or(dotted);
+    SECTIONS
+        .contains(&section)
+        .then(|| SECRET_KEYS.contains(&dotted))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

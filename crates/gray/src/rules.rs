@@ -807,9 +807,15 @@ fn inactive_reason(
         }
     }
     for (var, want) in &rule.env {
+        // Never the variable's value: environment variables hold secrets, and this text is
+        // what diagnostics (`Snapshot::rules`, `gateway gray explain`) show.
         match env.get(var) {
             Some(have) if have == want => {}
-            Some(have) => return Some(format!("environment {var}={have}, rule needs {want}")),
+            Some(_) => {
+                return Some(format!(
+                    "environment {var} does not match, rule needs {want}"
+                ));
+            }
             None => return Some(format!("environment {var} is not set, rule needs {want}")),
         }
     }

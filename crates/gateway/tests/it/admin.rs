@@ -154,14 +154,15 @@ async fn debug_config_shows_provenance_and_redacts_secrets() {
             gateway::BillingVersion::fallback().as_str()
         );
     }
-    for secret in [
-        "admin.token_env",
-        "admin.db_password",
-        "auth.key_id",
-        "auth.secret_env",
-    ] {
-        assert_eq!(entry(secret)["value"], "<redacted>", "{secret}");
-    }
+    // Only secrets are redacted: the gateway's `*_env` keys name variables, and a key id is
+    // no secret; another reader's password is.
+    assert_eq!(entry("payments.db_password")["value"], "<redacted>");
+    assert_eq!(
+        entry("admin.token_env")["value"],
+        "GATEWAY_TEST_ADMIN_TOKEN"
+    );
+    assert_eq!(entry("auth.secret_env")["value"], "GATEWAY_TEST_SECRET");
+    assert_eq!(entry("auth.key_id")["value"], "test-key");
     let text = reply.text();
     assert!(!text.contains("hunter2"), "{text}");
     assert!(!text.contains(ADMIN_TOKEN), "{text}");

@@ -53,12 +53,12 @@ fn config_show_prints_values_with_provenance_and_redacts_secrets() {
     ));
     let fallback = gateway::BillingVersion::fallback().as_str();
     insta::assert_snapshot!(text.replace(fallback, "VERSION"), @r#"
-    admin.db_password = "<redacted>"  # base.toml:9
-    admin.token_env = "<redacted>"  # base.toml:8
-    auth.key_id = "<redacted>"  # base.toml:12
-    auth.secret_env = "<redacted>"  # base.toml:13
+    admin.token_env = "GATEWAY_TEST_ADMIN_TOKEN"  # base.toml:8
+    auth.key_id = "test-key"  # base.toml:12
+    auth.secret_env = "GATEWAY_TEST_SECRET"  # base.toml:13
     gray.default.billing = "VERSION"  # base.toml:19
     gray.enabled = true  # base.toml:16
+    payments.db_password = "<redacted>"  # base.toml:22
     server.body_limit_bytes = 4096  # base.toml:4
     server.listen = "127.0.0.1:0"  # base.toml:3
     server.request_timeout_ms = 7000  # env:APP__SERVER__REQUEST_TIMEOUT_MS
@@ -257,4 +257,36 @@ bucket_by = "header:X-User-Id"
         assert!(text.contains("reason:  TARGETING_MATCH"), "{text}");
         assert!(text.contains("labels:  canary=true,env=prod"), "{text}");
     }
+}
+
+/// `gray explain` says whether an environment condition matches, never what the variable holds.
+#[test]
+fn explain_never_prints_an_environment_value() {
+    let rule = "[[gray.rules]]\nname = \"secret-gate\"\nroute = { billing = \"v1\" }\nenv = { GRAYWORK_AUTH_SECRET = \"x\" }\n";
+    let dir = config_dir(&[("base.toml", &base_toml()), ("gray/secret.toml", rule)]);
+    if !cfg!(feature = "v1") {
+        return;
+    }
+    let text = stdout(&gateway(
+        dir.path(),
+        &[
+            "gray",
+            "explain",
+            "--config-dir",
+            ".",
+            "--path",
+            "/api/invoices",
+        ],
+        &[
+            ("ENABLE_GRAY_CONFIG", "true"),
+            ("GRAYWORK_AUTH_SECRET", "hunter2-signing-secret"),
+        ],
+    ));
+    assert!(
+        text.contains(
+            "rule secret-gate: inactive (environment GRAYWORK_AUTH_SECRET does not match"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
 }

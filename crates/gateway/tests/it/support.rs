@@ -31,7 +31,7 @@ request_timeout_ms = 5000
 
 [admin]
 token_env = "GATEWAY_TEST_ADMIN_TOKEN"
-db_password = "hunter2"
+# Another reader's secret lives in its own section (see [payments] below).
 
 [auth]
 key_id = "test-key"
@@ -39,7 +39,10 @@ secret_env = "GATEWAY_TEST_SECRET"
 
 [gray]
 enabled = true
-{}"#,
+{}
+[payments]
+db_password = "hunter2"
+"#,
         default_route()
     )
 }

@@ -104,7 +104,7 @@ fn env_condition_is_decided_from_the_variables_at_load() {
     assert_eq!(decide(&off, "/", &[]).rule, None);
     assert_eq!(
         off.rules()[0].inactive_because.as_deref(),
-        Some("environment ENABLE_FEATURE_X=false, rule needs true")
+        Some("environment ENABLE_FEATURE_X does not match, rule needs true")
     );
     let unset = snapshot_with(rules, |o| o);
     assert_eq!(decide(&unset, "/", &[]).rule, None);
