@@ -1,0 +1,612 @@
+//! The controller: the rollout state machine, persisting each transition before acting on it.
+//!
+//! `Ready → Applying{0} → Analysing{0} → Applying{1} → … → Succeeded`, or at any point
+//! `RollingBack → RolledBack | Aborted` (percent 0, every instance reloaded and verified), or
+//! `Stopped` when even that cannot be verified. Applying a step writes the percent through the
+//! [`ConfigWriter`], reloads every instance and waits until each serves it; only then does its
+//! analysis start. A restarted controller continues from the saved phase: an interrupted
+//! `Applying` is finished (the write is skipped when the fragment already holds the percent), a
+//! finished step is never applied again.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::analysis::{self, MetricSource, Outcome};
+use crate::events::Events;
+use crate::fleet::{self, AdminClient, Converged, FleetError};
+use crate::judge::Verdict;
+use crate::metrics::{CheckLabels, ResultLabels, RolloutMetrics};
+use crate::spec::Spec;
+use crate::state::{
+    AppliedStep, Command, ControllerLock, End, Phase, State, StateError, StateStore, now_ms,
+};
+use crate::writer::{self, ConfigWriter, WriteError};
+
+/// Why the controller could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// The state database failed; nothing further is done without a record.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The fragment could not be read at the start.
+    #[error("cannot read the rule to roll out: {0}")]
+    Read(#[from] WriteError),
+    /// Another controller holds the lock.
+    #[error("another controller is running this rollout (lock {0})")]
+    Locked(String),
+}
+
+/// How long the controller sleeps when there is nothing to do.
+const TICK: Duration = Duration::from_millis(100);
+
+/// How far the controller goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Drive the rollout to its end.
+    Run,
+    /// Act on queued commands and finish an interrupted apply or rollback, then return (what
+    /// `pause`/`resume`/`promote`/`abort` do when no controller runs).
+    Commands,
+}
+
+/// What a controller works with.
+pub struct Context<'a> {
+    /// The spec.
+    pub spec: &'a Spec,
+    /// Where the rule lives.
+    pub writer: &'a dyn ConfigWriter,
+    /// The instances' admin client.
+    pub admin: &'a AdminClient,
+    /// Where analysis numbers come from.
+    pub source: &'a dyn MetricSource,
+    /// Where events go.
+    pub events: &'a mut Events,
+    /// The `rollout_*` series.
+    pub metrics: &'a RolloutMetrics,
+}
+
+/// Drives the rollout of `context.spec` from its saved state (or from the start), holding the
+/// controller lock, until it ends (`Mode::Run`) or its pending work is done (`Mode::Commands`).
+/// Returns the final state.
+pub fn drive(context: Context<'_>, mode: Mode) -> Result<State, ControllerError> {
+    let state_file = &context.spec.controller.state;
+    let _lock = ControllerLock::try_acquire(state_file)?.ok_or_else(|| {
+        ControllerError::Locked(crate::state::lock_path(state_file).display().to_string())
+    })?;
+    let mut store = StateStore::open(state_file)?;
+    let (state, resumed) = match store.load(&context.spec.identity)? {
+        Some(state) => (state, true),
+        None => {
+            let fragment = context.writer.read()?;
+            let state = State::new(&context.spec.identity, fragment.percent);
+            store.save(&state)?;
+            (state, false)
+        }
+    };
+    let mut controller = Controller {
+        context,
+        store,
+        state,
+        last_analysis: None,
+    };
+    controller.started(resumed, mode);
+    controller.run(mode)?;
+    controller.context.events.finish();
+    Ok(controller.state)
+}
+
+struct Controller<'a> {
+    context: Context<'a>,
+    store: StateStore,
+    state: State,
+    last_analysis: Option<Instant>,
+}
+
+impl<'a> Controller<'a> {
+    fn spec(&self) -> &'a Spec {
+        self.context.spec
+    }
+
+    fn emit(&mut self, event: &str, fields: serde_json::Value) {
+        self.context.events.emit(event, fields);
+    }
+
+    /// Commits the state; every action happens only after its transition is committed.
+    fn save(&mut self) -> Result<(), ControllerError> {
+        self.store.save(&self.state)?;
+        self.publish();
+        Ok(())
+    }
+
+    fn publish(&self) {
+        let step = match &self.state.phase {
+            Phase::Applying { step } | Phase::Analysing { step } => *step + 1,
+            Phase::Succeeded => self.spec().steps.len(),
+            _ => self.state.applied.last().map_or(0, |a| a.step + 1),
+        };
+        self.context
+            .metrics
+            .step
+            .set(i64::try_from(step).unwrap_or(i64::MAX));
+        self.context
+            .metrics
+            .percent
+            .set(i64::from(self.state.percent));
+        let total = self.spec().steps.len();
+        let message = match &self.state.phase {
+            Phase::Analysing { step } => format!(
+                "step {}/{total} at {}%{}: passed {}/{}, inconclusive {}/{}, failures {}/{}",
+                step + 1,
+                self.state.percent,
+                if self.state.paused { " (paused)" } else { "" },
+                self.state.passed,
+                self.spec().steps[*step].checks,
+                self.state.inconclusive,
+                self.spec().analysis.inconclusive_limit,
+                self.state.failures,
+                self.spec().analysis.failure_limit,
+            ),
+            Phase::Applying { step } => format!(
+                "step {}/{total}: applying {}%",
+                step + 1,
+                self.spec().steps[*step].percent
+            ),
+            other => format!("{} at {}%", other.name(), self.state.percent),
+        };
+        self.context.events.progress(message);
+    }
+
+    fn started(&mut self, resumed: bool, mode: Mode) {
+        let fields = json!({
+            "spec": self.spec().file.display().to_string(),
+            "state": self.spec().controller.state.display().to_string(),
+            "fragment": self.context.writer.location(),
+            "rule": self.spec().rule,
+            "resumed": resumed,
+            "phase": self.state.phase.name(),
+            "percent": self.state.percent,
+            "mode": match mode { Mode::Run => "run", Mode::Commands => "commands" },
+        });
+        self.emit(if resumed { "resumed" } else { "started" }, fields);
+        self.publish();
+    }
+
+    fn run(&mut self, mode: Mode) -> Result<(), ControllerError> {
+        loop {
+            self.take_commands()?;
+            if self.state.phase.is_final() {
+                return Ok(());
+            }
+            let phase = self.state.phase.clone();
+            let busy = match phase {
+                Phase::Applying { step } => {
+                    self.apply(step)?;
+                    true
+                }
+                Phase::RollingBack { end } => {
+                    self.roll_back(end)?;
+                    true
+                }
+                _ if mode == Mode::Commands => return Ok(()),
+                Phase::Ready if !self.state.paused => {
+                    self.state.phase = Phase::Applying { step: 0 };
+                    self.save()?;
+                    true
+                }
+                Phase::Analysing { step } if !self.state.paused => self.analysing(step)?,
+                _ => false,
+            };
+            if !busy {
+                std::thread::sleep(TICK);
+            }
+        }
+    }
+
+    fn take_commands(&mut self) -> Result<(), ControllerError> {
+        for queued in self.store.take_commands()? {
+            let now = now_ms();
+            let before = self.state.phase.name();
+            let ignored = match queued.command {
+                _ if self.state.phase.is_final() => Some("the rollout has ended"),
+                Command::Pause if self.state.paused => Some("already paused"),
+                Command::Pause => {
+                    self.state.paused = true;
+                    self.state.paused_at_ms = Some(now);
+                    None
+                }
+                Command::Resume if !self.state.paused => Some("not paused"),
+                Command::Resume => {
+                    // The deadline and hold stood still while paused.
+                    let paused_for = now.saturating_sub(self.state.paused_at_ms.unwrap_or(now));
+                    if let Some(since) = &mut self.state.step_since_ms {
+                        *since = since.saturating_add(paused_for);
+                    }
+                    self.state.paused = false;
+                    self.state.paused_at_ms = None;
+                    self.last_analysis = Some(Instant::now());
+                    None
+                }
+                _ if matches!(self.state.phase, Phase::RollingBack { .. }) => {
+                    Some("a rollback is under way")
+                }
+                Command::Promote => {
+                    self.state.phase = Phase::Applying {
+                        step: self.spec().last_step(),
+                    };
+                    self.state.paused = false;
+                    None
+                }
+                Command::Abort => {
+                    self.state.reason = Some(format!(
+                        "aborted by operator{}",
+                        queued
+                            .reason
+                            .as_deref()
+                            .map_or_else(String::new, |r| format!(": {r}"))
+                    ));
+                    self.state.failed_at_ms = Some(now);
+                    self.state.phase = Phase::RollingBack { end: End::Aborted };
+                    None
+                }
+            };
+            if ignored.is_none() {
+                self.save()?;
+            }
+            self.emit(
+                "command",
+                json!({
+                    "command": queued.command.as_str(),
+                    "reason": queued.reason,
+                    "from": before,
+                    "to": self.state.phase.name(),
+                    "paused": self.state.paused,
+                    "ignored": ignored,
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes step `step`'s percent, reloads every instance and verifies it. The transition to
+    /// `Applying` was committed before this runs, so a crash anywhere in here is resumed here.
+    fn apply(&mut self, step: usize) -> Result<(), ControllerError> {
+        let percent = self.spec().steps[step].percent;
+        let started = Instant::now();
+        let written = match writer::set_percent(self.context.writer, percent) {
+            Ok(written) => written,
+            Err(error) => {
+                return self.start_rollback(
+                    End::RolledBack,
+                    format!(
+                        "step {} ({percent}%) could not be written: {error}",
+                        step + 1
+                    ),
+                );
+            }
+        };
+        if written.changed {
+            let fields = json!({
+                "step": step + 1,
+                "from": written.from,
+                "to": written.to,
+                "revision": written.revision.0,
+                "location": self.context.writer.location(),
+            });
+            self.emit("fragment_written", fields);
+        }
+        let results = fleet::converge(
+            self.context.admin,
+            &self.spec().instances,
+            &self.spec().rule,
+            percent,
+            self.spec().controller.converge_timeout,
+        );
+        let (converged, failed) = split(results);
+        if !failed.is_empty() {
+            self.emit(
+                "step_failed",
+                json!({
+                    "step": step + 1,
+                    "percent": percent,
+                    "converged": converged,
+                    "errors": failed.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                }),
+            );
+            // Some instances may serve the new percent and some not: record that before
+            // rolling everything back.
+            self.state.instances = converged;
+            return self.start_rollback(
+                End::RolledBack,
+                format!(
+                    "step {} ({percent}%) did not reach every instance: {}",
+                    step + 1,
+                    join(&failed)
+                ),
+            );
+        }
+        let now = now_ms();
+        self.state.percent = percent;
+        self.state.instances = converged.clone();
+        self.state.applied.push(AppliedStep {
+            step,
+            percent,
+            at_ms: now,
+        });
+        self.state.step_since_ms = Some(now);
+        self.state.passed = 0;
+        self.state.inconclusive = 0;
+        self.state.phase = if step == self.spec().last_step() {
+            Phase::Succeeded
+        } else {
+            Phase::Analysing { step }
+        };
+        self.save()?;
+        self.last_analysis = Some(Instant::now());
+        self.emit(
+            "step_applied",
+            json!({
+                "step": step + 1,
+                "percent": percent,
+                "instances": converged,
+                "elapsed_ms": started.elapsed().as_millis(),
+            }),
+        );
+        if self.state.phase == Phase::Succeeded {
+            self.emit(
+                "succeeded",
+                json!({"percent": percent, "failures": self.state.failures}),
+            );
+        }
+        Ok(())
+    }
+
+    fn start_rollback(&mut self, end: End, reason: String) -> Result<(), ControllerError> {
+        self.state.reason = Some(reason);
+        self.state.failed_at_ms = Some(now_ms());
+        self.state.phase = Phase::RollingBack { end };
+        self.save()
+    }
+
+    /// Sets the percent to 0, reloads every instance and verifies it; records the outcome.
+    fn roll_back(&mut self, end: End) -> Result<(), ControllerError> {
+        let reason = self.state.reason.clone().unwrap_or_default();
+        self.emit(
+            "rollback_started",
+            json!({"end": end, "reason": reason, "percent": self.state.percent}),
+        );
+        let written = match writer::set_percent(self.context.writer, 0) {
+            Ok(written) => written,
+            Err(error) => {
+                return self.stop(format!(
+                    "{reason}; rollback could not write percent 0: {error}"
+                ));
+            }
+        };
+        if written.changed {
+            let fields = json!({
+                "step": 0,
+                "from": written.from,
+                "to": 0,
+                "revision": written.revision.0,
+                "location": self.context.writer.location(),
+            });
+            self.emit("fragment_written", fields);
+        }
+        let results = fleet::converge(
+            self.context.admin,
+            &self.spec().instances,
+            &self.spec().rule,
+            0,
+            self.spec().controller.converge_timeout,
+        );
+        let (converged, failed) = split(results);
+        let now = now_ms();
+        let since_failure_ms = now.saturating_sub(self.state.failed_at_ms.unwrap_or(now));
+        let since_step_ms = now.saturating_sub(
+            self.state
+                .applied
+                .last()
+                .map_or(now, |applied| applied.at_ms),
+        );
+        self.state.instances = converged.clone();
+        if !failed.is_empty() {
+            return self.stop(format!(
+                "{reason}; rollback wrote percent 0 but could not verify: {}",
+                join(&failed)
+            ));
+        }
+        self.state.percent = 0;
+        self.state.phase = match end {
+            End::RolledBack => Phase::RolledBack,
+            End::Aborted => Phase::Aborted,
+        };
+        self.save()?;
+        self.context
+            .metrics
+            .rollback_seconds
+            .set(since_failure_ms as f64 / 1e3);
+        let event = self.state.phase.name();
+        self.emit(
+            event,
+            json!({
+                "reason": reason,
+                "since_failure_ms": since_failure_ms,
+                "since_step_ms": since_step_ms,
+                "instances": converged,
+            }),
+        );
+        self.context.events.say(&format!("{event}: {reason}"));
+        Ok(())
+    }
+
+    fn stop(&mut self, reason: String) -> Result<(), ControllerError> {
+        self.state.reason = Some(reason.clone());
+        self.state.phase = Phase::Stopped;
+        self.save()?;
+        self.emit(
+            "stopped",
+            json!({"reason": reason, "verified": self.state.instances}),
+        );
+        self.context.events.say(&format!("stopped: {reason}"));
+        Ok(())
+    }
+
+    /// One turn of a step's analysis; returns whether it did anything.
+    fn analysing(&mut self, step: usize) -> Result<bool, ControllerError> {
+        let analysis = &self.spec().analysis;
+        let now = now_ms();
+        let since = self.state.step_since_ms.unwrap_or(now);
+        let held = Duration::from_millis(now.saturating_sub(since));
+        if held > analysis.progress_deadline {
+            let reason = format!(
+                "step {} ({}%) did not pass within the progress deadline of {} s (passed {}/{}, inconclusive {}, failures {})",
+                step + 1,
+                self.state.percent,
+                analysis.progress_deadline.as_secs(),
+                self.state.passed,
+                self.spec().steps[step].checks,
+                self.state.inconclusive,
+                self.state.failures
+            );
+            self.start_rollback(End::Aborted, reason)?;
+            return Ok(true);
+        }
+        if let Some(last) = self.last_analysis
+            && last.elapsed() < analysis.interval
+        {
+            return Ok(false);
+        }
+        self.last_analysis = Some(Instant::now());
+        let window = held.min(analysis.window);
+        let outcome = analysis::analyse(self.context.source, analysis, window);
+        self.record(step, &outcome);
+        match outcome.verdict {
+            Verdict::Pass => self.state.passed += 1,
+            Verdict::Fail => {
+                self.state.failures += 1;
+                self.state.failed_at_ms = Some(now);
+            }
+            Verdict::Inconclusive => self.state.inconclusive += 1,
+        }
+        let analysis = &self.spec().analysis;
+        let summary = |outcome: &Outcome, verdict: Verdict| {
+            outcome
+                .checks
+                .iter()
+                .filter(|c| c.judgement.verdict == verdict)
+                .map(|c| format!("{}: {}", c.check, c.judgement.detail))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if self.state.failures >= analysis.failure_limit {
+            let reason = format!(
+                "{} failed analyses (failure_limit {}) at step {} ({}%): {}",
+                self.state.failures,
+                analysis.failure_limit,
+                step + 1,
+                self.state.percent,
+                summary(&outcome, Verdict::Fail)
+            );
+            return self.start_rollback(End::RolledBack, reason).map(|()| true);
+        }
+        if self.state.inconclusive >= analysis.inconclusive_limit {
+            let reason = format!(
+                "{} inconclusive analyses (inconclusive_limit {}) at step {} ({}%): {}",
+                self.state.inconclusive,
+                analysis.inconclusive_limit,
+                step + 1,
+                self.state.percent,
+                summary(&outcome, Verdict::Inconclusive)
+            );
+            return self.start_rollback(End::Aborted, reason).map(|()| true);
+        }
+        let target = &self.spec().steps[step];
+        if self.state.passed >= target.checks && held >= target.hold {
+            self.state.phase = Phase::Applying { step: step + 1 };
+        }
+        self.save()?;
+        Ok(true)
+    }
+
+    /// Logs every query and check, and updates the metrics.
+    fn record(&mut self, step: usize, outcome: &Outcome) {
+        for check in &outcome.checks {
+            for query in &check.queries {
+                self.emit(
+                    "query",
+                    json!({
+                        "step": step + 1,
+                        "check": check.check,
+                        "query": query.query,
+                        "values": query.values,
+                        "error": query.error,
+                    }),
+                );
+            }
+            self.emit(
+                "check",
+                json!({
+                    "step": step + 1,
+                    "percent": self.state.percent,
+                    "check": check.check,
+                    "value": check.judgement.value,
+                    "threshold": check.judgement.threshold,
+                    "verdict": check.judgement.verdict,
+                    "detail": check.judgement.detail,
+                    "window": outcome.window,
+                }),
+            );
+            let labels = CheckLabels {
+                check: check.check.clone(),
+            };
+            let metrics = self.context.metrics;
+            if let Some(value) = check.judgement.value {
+                metrics.analysis_value.get_or_create(&labels).set(value);
+            }
+            if let Some(threshold) = check.judgement.threshold {
+                metrics
+                    .analysis_threshold
+                    .get_or_create(&labels)
+                    .set(threshold);
+            }
+            metrics
+                .checks
+                .get_or_create(&ResultLabels {
+                    check: check.check.clone(),
+                    result: check.judgement.verdict.as_str().to_owned(),
+                })
+                .inc();
+        }
+        let fields = json!({
+            "step": step + 1,
+            "percent": self.state.percent,
+            "verdict": outcome.verdict,
+            "window": outcome.window,
+            "passed": self.state.passed + u32::from(outcome.verdict == Verdict::Pass),
+            "inconclusive": self.state.inconclusive + u32::from(outcome.verdict == Verdict::Inconclusive),
+            "failures": self.state.failures + u32::from(outcome.verdict == Verdict::Fail),
+        });
+        self.emit("analysis", fields);
+    }
+}
+
+fn split(results: fleet::Convergence) -> (Vec<Converged>, Vec<FleetError>) {
+    let mut converged = Vec::new();
+    let mut failed = Vec::new();
+    for result in results {
+        match result {
+            Ok(ok) => converged.push(ok),
+            Err(error) => failed.push(error),
+        }
+    }
+    (converged, failed)
+}
+
+fn join(errors: &[FleetError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,263 @@
+//! The `rollout` command line: run a rollout, show its state, pause, resume, promote or abort it.
+//!
+//! Exit codes: 0 the rollout succeeded (or the command was done), 1 it ended without promotion
+//! (rolled back, aborted, stopped), 2 the spec, state or command line is wrong.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use rollout::events::Events;
+use rollout::fleet::AdminClient;
+use rollout::metrics::RolloutMetrics;
+use rollout::prometheus::Prometheus;
+use rollout::state::{ControllerLock, StateStore};
+use rollout::{Command, Context, FileWriter, Mode, Phase, Spec, State};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rollout",
+    version,
+    about = "Drive a gray rollout step by step, with automated analysis and rollback"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Drive the rollout to its end, resuming from the saved state.
+    Run {
+        /// The rollout spec (TOML).
+        spec: PathBuf,
+        #[command(flatten)]
+        output: Output,
+        /// Serve `/metrics` on this loopback address (overrides `controller.metrics_listen`).
+        #[arg(long)]
+        metrics_listen: Option<std::net::SocketAddr>,
+    },
+    /// Show the saved state.
+    Status {
+        /// The rollout spec (TOML).
+        spec: PathBuf,
+        /// Print the state as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop analysing and progressing (the deadline stands still).
+    Pause(Control),
+    /// Continue after `pause`.
+    Resume(Control),
+    /// Skip the remaining analysis and go to 100%.
+    Promote(Control),
+    /// Roll back to 0% and end the rollout as aborted.
+    Abort {
+        #[command(flatten)]
+        control: Control,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct Output {
+    /// Append the JSON-lines event log to this file (default: stdout).
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// No progress display, even on a terminal.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct Control {
+    /// The rollout spec (TOML).
+    spec: PathBuf,
+    #[command(flatten)]
+    output: Output,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Cmd) -> anyhow::Result<ExitCode> {
+    match command {
+        Cmd::Run {
+            spec,
+            output,
+            metrics_listen,
+        } => run_rollout(&spec, &output, metrics_listen),
+        Cmd::Status { spec, json } => status(&spec, json),
+        Cmd::Pause(control) => control_command(&control, Command::Pause, None),
+        Cmd::Resume(control) => control_command(&control, Command::Resume, None),
+        Cmd::Promote(control) => control_command(&control, Command::Promote, None),
+        Cmd::Abort { control, reason } => {
+            control_command(&control, Command::Abort, reason.as_deref())
+        }
+    }
+}
+
+fn load_spec(path: &Path) -> anyhow::Result<Spec> {
+    Ok(Spec::load(path)?)
+}
+
+fn events(output: &Output) -> anyhow::Result<Events> {
+    let out: Box<dyn Write + Send> = match &output.events {
+        Some(path) => Box::new(
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open event log {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    Ok(Events::new(out, !output.no_progress))
+}
+
+/// 0 when the rollout succeeded, 1 when it ended otherwise.
+fn exit_for(state: &State) -> ExitCode {
+    match state.phase {
+        Phase::Succeeded => ExitCode::SUCCESS,
+        Phase::RolledBack | Phase::Aborted | Phase::Stopped => ExitCode::from(1),
+        // Paused or still running (after a command with no controller): not a failure.
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn drive(
+    spec: &Spec,
+    output: &Output,
+    mode: Mode,
+    metrics: &RolloutMetrics,
+) -> anyhow::Result<State> {
+    let mut events = events(output)?;
+    let writer = FileWriter::new(&spec.fragment, &spec.rule);
+    let admin = AdminClient::new();
+    let prometheus = Prometheus::new(&spec.analysis.prometheus, spec.analysis.query_timeout);
+    let state = rollout::drive(
+        Context {
+            spec,
+            writer: &writer,
+            admin: &admin,
+            source: &prometheus,
+            events: &mut events,
+            metrics,
+        },
+        mode,
+    )
+    .with_context(|| format!("rollout {} failed", spec.file.display()))?;
+    Ok(state)
+}
+
+fn run_rollout(
+    path: &Path,
+    output: &Output,
+    metrics_listen: Option<std::net::SocketAddr>,
+) -> anyhow::Result<ExitCode> {
+    let spec = load_spec(path)?;
+    let metrics = Arc::new(RolloutMetrics::new());
+    if let Some(addr) = metrics_listen.or(spec.controller.metrics_listen) {
+        if !addr.ip().is_loopback() {
+            bail!("--metrics-listen must be a loopback address, not {addr}");
+        }
+        let bound = rollout::metrics::serve(Arc::clone(&metrics), addr)
+            .with_context(|| format!("cannot serve metrics on {addr}"))?;
+        eprintln!("rollout metrics on http://{bound}/metrics");
+    }
+    let state = drive(&spec, output, Mode::Run, &metrics)?;
+    eprintln!(
+        "rollout {}{}",
+        state.phase.name().replace('_', " "),
+        state
+            .reason
+            .as_deref()
+            .map_or_else(String::new, |r| format!(": {r}"))
+    );
+    Ok(exit_for(&state))
+}
+
+fn status(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let spec = load_spec(path)?;
+    let state = saved_state(&spec)?;
+    let text = if json {
+        format!("{}\n", serde_json::to_string_pretty(&state)?)
+    } else {
+        rollout::status::render(&spec, &state)
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .context("cannot write to stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn saved_state(spec: &Spec) -> anyhow::Result<State> {
+    let file = &spec.controller.state;
+    if !file.exists() {
+        bail!(
+            "no rollout state at {} (start the rollout with `rollout run {}`)",
+            file.display(),
+            spec.file.display()
+        );
+    }
+    StateStore::open(file)?
+        .load(&spec.identity)?
+        .with_context(|| format!("state database {} holds no rollout yet", file.display()))
+}
+
+/// How long a command waits for a running controller to take it.
+const TAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn control_command(
+    control: &Control,
+    command: Command,
+    reason: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let spec = load_spec(&control.spec)?;
+    saved_state(&spec)?;
+    let store = StateStore::open(&spec.controller.state)?;
+    let id = store.enqueue(command, reason)?;
+    let free = ControllerLock::try_acquire(&spec.controller.state)?.is_some();
+    if free {
+        // No controller runs: act on the command here, finishing whatever it starts (a
+        // promotion applies 100%, an abort rolls back).
+        let metrics = RolloutMetrics::new();
+        let state = drive(&spec, &control.output, Mode::Commands, &metrics)?;
+        eprintln!(
+            "{}: done; rollout is {}{}",
+            command.as_str(),
+            state.phase.name().replace('_', " "),
+            if state.paused { " (paused)" } else { "" }
+        );
+        return Ok(exit_for(&state));
+    }
+    let started = Instant::now();
+    while !store.taken(id)? {
+        if started.elapsed() > TAKE_TIMEOUT {
+            bail!(
+                "{} is queued in {}, but the running controller has not taken it within {} s",
+                command.as_str(),
+                spec.controller.state.display(),
+                TAKE_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("{}: taken by the running controller", command.as_str());
+    Ok(ExitCode::SUCCESS)
+}
