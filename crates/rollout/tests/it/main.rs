@@ -3,5 +3,6 @@
 //! directory, a bounded load generator, and the `rollout` binary.
 
 mod cli;
+mod dashboard;
 mod scenarios;
 mod support;
