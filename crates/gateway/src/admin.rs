@@ -1,7 +1,10 @@
 //! Admin endpoints: config reload, merged config with provenance, version, metrics and health.
 
+use std::net::SocketAddr;
+use std::time::Instant;
+
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,14 +15,63 @@ use crate::reload::{self, AdminReloadError};
 use crate::state::AppState;
 use crate::version;
 
-/// Refuses admin requests without the admin token (401), before any handler runs.
-pub async fn require_admin(
+/// Refuses admin requests without the admin token (401), before any handler runs; a client
+/// address with too many failures in a row waits (429 with `Retry-After`).
+pub(crate) async fn require_admin(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    state.admin_token.check(request.headers())?;
+    authenticate(&state, &request, |headers| state.admin_token.check(headers))?;
     Ok(next.run(request).await)
+}
+
+/// `/metrics` takes the metrics token or the admin token, or none with `metrics.public`.
+pub(crate) async fn require_metrics(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if !state.settings.metrics.public {
+        authenticate(&state, &request, |headers| {
+            if state.metrics_token.matches(headers) {
+                Ok(())
+            } else {
+                state.admin_token.check(headers)
+            }
+        })?;
+    }
+    Ok(next.run(request).await)
+}
+
+/// Runs `check` unless the client is throttled, and records its outcome against the client's
+/// address (requests without one, as in-process tests send, are not throttled).
+fn authenticate(
+    state: &AppState,
+    request: &Request,
+    check: impl FnOnce(&axum::http::HeaderMap) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let now = Instant::now();
+    if let Some(client) = client
+        && let Some(retry_after_secs) = state.auth_throttle.wait(client, now)
+    {
+        return Err(ApiError::TooManyRequests {
+            message: "too many failed authentication attempts from this address".to_owned(),
+            retry_after_secs,
+        });
+    }
+    let outcome = check(request.headers());
+    if let Some(client) = client {
+        match &outcome {
+            Ok(()) => state.auth_throttle.succeeded(client),
+            Err(_) => state.auth_throttle.failed(client, now),
+        }
+    }
+    outcome
 }
 
 /// The answer of a successful reload.
@@ -166,21 +218,39 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     Ok(response)
 }
 
-/// The answer of `GET /healthz`.
+/// The answer of `GET /healthz` and `GET /readyz`: a status and nothing else, since they
+/// answer without a token.
 #[derive(Debug, Serialize)]
-pub struct Health {
-    /// Always `ok` when the service answers.
-    pub status: &'static str,
-    /// The config generation serving.
-    pub generation: u64,
+pub(crate) struct Health {
+    /// `ok`, or for `/readyz` `unavailable`.
+    pub(crate) status: &'static str,
 }
 
-/// `GET /healthz`.
-pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        generation: state.config.guard().generation(),
-    })
+/// `GET /healthz`: liveness; answers while the process serves requests.
+pub(crate) async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// `GET /readyz`: readiness; 200 when a config is loaded and the database accepts writes,
+/// otherwise 503 with only `"status": "unavailable"` (the reason is logged).
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    let store = std::sync::Arc::clone(&state.invoices);
+    let writable = tokio::task::spawn_blocking(move || crate::storage::probe_writable(&store))
+        .await
+        .unwrap_or_else(|error| Err(format!("readiness probe failed: {error}")));
+    match writable {
+        Ok(()) => Json(Health { status: "ok" }).into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "unavailable",
+                }),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// What a redacted value shows.

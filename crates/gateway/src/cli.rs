@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// picks a free port; the bound address is printed on stdout.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// The admin listener's address; overrides `admin.listen` (default 127.0.0.1:9090). Port 0
+    /// picks a free port; the bound address is printed on stdout.
+    #[arg(long)]
+    pub admin_listen: Option<SocketAddr>,
     /// Reloads the config whenever a file in the config directory changes, like
     /// `POST /config/reload`; also turned on by `server.watch_config = true`.
     #[arg(long)]

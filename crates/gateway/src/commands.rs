@@ -104,6 +104,9 @@ pub fn default_recipient(settings: &NotificationSettings) -> anyhow::Result<Reci
     Ok(Recipient::Email(address))
 }
 
+/// The admin listener's connection cap.
+const ADMIN_MAX_CONNECTIONS: usize = 64;
+
 /// `gateway serve`: load config, open the store, build the app, serve until a signal.
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = load_options(&args.config);
@@ -112,13 +115,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         settings.server.listen = listen;
     }
-    let admin_token = AdminToken::from_env(&settings.admin.token_env);
+    if let Some(listen) = args.admin_listen {
+        settings.admin.listen = listen;
+    }
+    let admin_token = AdminToken::from_env(&settings.admin.token_env)
+        .map_err(|message| anyhow::anyhow!("{message} (config key admin.token_env)"))?;
     if !admin_token.is_enabled() {
         tracing::warn!(
             var = settings.admin.token_env,
             "no admin token configured; admin endpoints answer 401"
         );
     }
+    let metrics_token = AdminToken::from_env(&settings.metrics.token_env)
+        .map_err(|message| anyhow::anyhow!("{message} (config key metrics.token_env)"))?;
     let keyring = keyring_from_env(&settings.auth)?;
     let invoices = Arc::new(open_store(&settings.storage)?);
     let default_recipient = default_recipient(&settings.notification)?;
@@ -128,6 +137,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         load_options: options,
         settings: settings.clone(),
         admin_token,
+        metrics_token,
         keyring,
         invoices,
         default_recipient,
@@ -141,6 +151,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = crate::server::ConnectionLimits::from_settings(&settings.server, fd_limit);
     let served = runtime.block_on(async move {
         let (socket, bound) = crate::server::bind(settings.server.listen).await?;
+        let (admin_socket, admin_bound) = crate::server::bind(settings.admin.listen).await?;
         // The watcher lives exactly as long as the server: dropped (and so stopped) once
         // requests in flight have finished, or when serving fails.
         let watcher = if watch {
@@ -153,13 +164,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         } else {
             None
         };
-        let listeners = vec![crate::server::Listener {
-            socket,
-            bound,
-            app: crate::app(state),
-            name: "api",
-            max_connections: limits.max_connections,
-        }];
+        let listeners = vec![
+            crate::server::Listener {
+                socket,
+                bound,
+                app: crate::app(state.clone()),
+                name: "api",
+                max_connections: limits.max_connections,
+            },
+            // The admin listener has a small cap of its own, so an API flood never locks
+            // operators out.
+            crate::server::Listener {
+                socket: admin_socket,
+                bound: admin_bound,
+                app: crate::admin_app(state),
+                name: "admin",
+                max_connections: ADMIN_MAX_CONNECTIONS,
+            },
+        ];
         let served =
             crate::server::serve(listeners, limits, crate::server::shutdown_signal()).await;
         if let Some(watcher) = watcher {

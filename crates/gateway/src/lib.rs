@@ -29,6 +29,7 @@ mod routing;
 mod server;
 mod settings;
 mod state;
+mod storage;
 mod telemetry;
 mod version;
 
@@ -63,20 +64,9 @@ use crate::metrics::{RequestLabels, VersionLabels};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ServedBy(pub(crate) BillingVersion);
 
-/// The whole service: invoice API, admin endpoints, body limit, timeout, metrics and tracing.
+/// The API listener's service: the invoice API and the health probes, with body limit,
+/// timeout, metrics and tracing. Admin endpoints are not here but on [`admin_app`]'s listener.
 pub fn app(state: AppState) -> Router {
-    let admin = Router::new()
-        .route("/config/reload", post(admin::reload))
-        .route("/debug/config", get(admin::debug_config))
-        .route("/debug/version", get(admin::debug_version))
-        .route("/metrics", get(admin::metrics))
-        .route("/healthz", get(admin::healthz))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            admin::require_admin,
-        ));
-    let timeout = state.settings.server.request_timeout();
-    let body_limit = state.settings.server.body_limit_bytes;
     // Requests that name no version are routed by gray rules, decided once per request.
     let routed = Router::new()
         .route("/api/invoices", post(invoices::create_routed))
@@ -89,13 +79,49 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/invoices", post(invoices::create_v1))
         .route("/api/v2/invoices", post(invoices::create_v2))
         .route("/api/v1/invoices/{id}", get(invoices::get_v1))
-        .route("/api/v2/invoices/{id}", get(invoices::get_v2));
-    Router::new()
-        .merge(api)
+        .route("/api/v2/invoices/{id}", get(invoices::get_v2))
         .merge(routed)
-        .merge(admin)
+        .merge(probes());
+    finish(api, state)
+}
+
+/// The admin listener's service (`admin.listen`, loopback by default): config reload, debug
+/// config and version with the admin token; `/metrics` with the metrics token, the admin token,
+/// or none when `metrics.public`; the health probes without a token.
+pub fn admin_app(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/config/reload", post(admin::reload))
+        .route("/debug/config", get(admin::debug_config))
+        .route("/debug/version", get(admin::debug_version))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            admin::require_admin,
+        ));
+    let metrics = Router::new()
+        .route("/metrics", get(admin::metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            admin::require_metrics,
+        ));
+    finish(admin.merge(metrics).merge(probes()), state)
+}
+
+/// `/healthz` (liveness) and `/readyz` (readiness), on both listeners, without a token.
+fn probes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(admin::healthz))
+        .route("/readyz", get(admin::readyz))
+}
+
+/// The layers every listener has: request metrics, JSON 404/405 fallbacks, tracing, timeout and
+/// body limit.
+fn finish(routes: Router<AppState>, state: AppState) -> Router {
+    let timeout = state.settings.server.request_timeout();
+    let body_limit = state.settings.server.body_limit_bytes;
+    routes
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .fallback(unmatched)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
@@ -104,6 +130,11 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
         .with_state(state)
+}
+
+/// A known path with another method: a JSON 405.
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// Counts and times every matched request by route, billing version and status.

@@ -247,6 +247,7 @@ mod tests {
             load_options: options,
             settings: crate::settings::Settings::default(),
             admin_token: crate::admin_auth::AdminToken::disabled(),
+            metrics_token: crate::admin_auth::AdminToken::disabled(),
             keyring: auth::Keyring::new(key, []).unwrap(),
             invoices: Arc::new(crate::commands::open_store(&storage).unwrap()),
             default_recipient: crate::commands::default_recipient(&Default::default()).unwrap(),

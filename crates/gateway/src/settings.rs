@@ -64,18 +64,43 @@ impl Default for ServerSettings {
     }
 }
 
-/// `[admin]`: where the admin token comes from.
+/// `[admin]`: the admin listener and where the admin token comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct AdminSettings {
-    /// The environment variable holding the admin token. The token itself never sits in a file.
+    /// The admin listener's address (reload, debug, metrics, health), separate from the API's.
+    /// Loopback unless configured otherwise.
+    pub listen: SocketAddr,
+    /// The environment variable holding the admin token (at least 32 bytes). The token itself
+    /// never sits in a file.
     pub token_env: String,
 }
 
 impl Default for AdminSettings {
     fn default() -> Self {
         Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9090),
             token_env: "GRAYWORK_ADMIN_TOKEN".to_owned(),
+        }
+    }
+}
+
+/// `[metrics]`: who may scrape `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// The environment variable holding the read-only metrics token (at least 32 bytes); it
+    /// opens `/metrics` and nothing else. The admin token opens `/metrics` too.
+    pub token_env: String,
+    /// Serve `/metrics` without any token.
+    pub public: bool,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            token_env: "GRAYWORK_METRICS_TOKEN".to_owned(),
+            public: false,
         }
     }
 }
@@ -149,6 +174,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// `[notification]`.
     pub notification: NotificationSettings,
+    /// `[metrics]`.
+    pub metrics: MetricsSettings,
 }
 
 /// The dotted keys of the gateway's sections whose values are secrets, redacted by
@@ -157,7 +184,14 @@ pub struct Settings {
 pub(crate) const SECRET_KEYS: &[&str] = &[];
 
 /// The sections this module reads; every other top-level table belongs to another reader.
-pub(crate) const SECTIONS: &[&str] = &["server", "admin", "storage", "auth", "notification"];
+pub(crate) const SECTIONS: &[&str] = &[
+    "server",
+    "admin",
+    "storage",
+    "auth",
+    "notification",
+    "metrics",
+];
 
 /// Whether `dotted` holds a secret by the settings schema: `Some` for keys in the gateway's
 /// sections, `None` for keys the gateway does not own.

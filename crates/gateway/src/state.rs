@@ -22,6 +22,8 @@ pub struct StateParts {
     pub settings: Settings,
     /// The admin token.
     pub admin_token: AdminToken,
+    /// The read-only metrics token (`/metrics` only).
+    pub metrics_token: AdminToken,
     /// The keys API bearer tokens are verified with.
     pub keyring: Keyring,
     /// The invoice database, already opened and migrated.
@@ -45,6 +47,10 @@ pub struct Inner {
     pub(crate) settings: Settings,
     /// The admin token.
     pub(crate) admin_token: AdminToken,
+    /// The read-only metrics token.
+    pub(crate) metrics_token: AdminToken,
+    /// Failed admin and metrics authentications per client address.
+    pub(crate) auth_throttle: crate::admin_auth::AuthThrottle,
     /// The keys API bearer tokens are verified with.
     pub(crate) keyring: Keyring,
     /// The metrics registry.
@@ -78,6 +84,8 @@ impl AppState {
             load_options: parts.load_options,
             settings: parts.settings,
             admin_token: parts.admin_token,
+            metrics_token: parts.metrics_token,
+            auth_throttle: crate::admin_auth::AuthThrottle::default(),
             keyring: parts.keyring,
             metrics,
             billing: billing::Calculator::new(),

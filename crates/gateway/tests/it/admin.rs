@@ -10,7 +10,6 @@ const ADMIN_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/debug/config"),
     ("GET", "/debug/version"),
     ("GET", "/metrics"),
-    ("GET", "/healthz"),
 ];
 
 #[tokio::test]
@@ -48,13 +47,57 @@ async fn every_admin_endpoint_needs_the_admin_token() {
 }
 
 #[tokio::test]
-async fn healthz_reports_the_generation() {
+async fn health_probes_answer_without_a_token_and_reveal_only_status() {
     let app = TestApp::new();
-    let reply = app.send(admin(Method::GET, "/healthz")).await;
-    assert_eq!(
-        reply.json(),
-        serde_json::json!({"status": "ok", "generation": 1})
-    );
+    for path in ["/healthz", "/readyz"] {
+        for router in [app.router(), app.admin_router()] {
+            let reply = crate::support::send(
+                router,
+                request(Method::GET, path, None)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            assert_eq!(reply.json(), serde_json::json!({"status": "ok"}), "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn admin_endpoints_are_absent_from_the_api_listener() {
+    let app = TestApp::new();
+    for (method, path) in ADMIN_ENDPOINTS {
+        let method: Method = method.parse().unwrap();
+        let reply = crate::support::send(app.router(), admin(method.clone(), path)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(reply.error_code(), "not_found");
+    }
+}
+
+#[tokio::test]
+async fn the_metrics_token_opens_metrics_and_nothing_else() {
+    use crate::support::METRICS_TOKEN;
+    let app = TestApp::new();
+    let metrics = app
+        .send(
+            request(Method::GET, "/metrics", Some(METRICS_TOKEN))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    for (method, path) in &ADMIN_ENDPOINTS[..3] {
+        let method: Method = method.parse().unwrap();
+        let reply = app
+            .send(
+                request(method.clone(), path, Some(METRICS_TOKEN))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
 }
 
 #[tokio::test]
@@ -101,8 +144,8 @@ async fn an_invalid_config_is_422_with_file_key_and_line_and_the_old_config_keep
     assert_eq!(error["file"], "base.toml");
     assert_eq!(error["line"], 1);
 
-    let health = app.send(admin(Method::GET, "/healthz")).await;
-    assert_eq!(health.json()["generation"], 1);
+    let debug = app.send(admin(Method::GET, "/debug/config")).await;
+    assert_eq!(debug.json()["generation"], 1);
     let metrics = app.send(admin(Method::GET, "/metrics")).await.text();
     assert!(
         metrics.contains("config_reloads_total{result=\"failure\"} 2"),
@@ -239,9 +282,9 @@ async fn metrics_are_openmetrics_text_with_build_info() {
 #[tokio::test]
 async fn admin_requests_are_counted_under_their_route() {
     let app = TestApp::new();
-    app.send(admin(Method::GET, "/healthz")).await;
+    app.send(admin(Method::GET, "/debug/version")).await;
     app.send(
-        request(Method::GET, "/healthz", None)
+        request(Method::GET, "/debug/version", None)
             .body(Body::empty())
             .unwrap(),
     )
@@ -249,13 +292,13 @@ async fn admin_requests_are_counted_under_their_route() {
     let text = app.send(admin(Method::GET, "/metrics")).await.text();
     assert!(
         text.contains(
-            "http_requests_total{route=\"/healthz\",billing_version=\"none\",status=\"200\"} 1"
+            "http_requests_total{route=\"/debug/version\",billing_version=\"none\",status=\"200\"} 1"
         ),
         "{text}"
     );
     assert!(
         text.contains(
-            "http_requests_total{route=\"/healthz\",billing_version=\"none\",status=\"401\"} 1"
+            "http_requests_total{route=\"/debug/version\",billing_version=\"none\",status=\"401\"} 1"
         ),
         "{text}"
     );
@@ -280,6 +323,7 @@ fn a_config_directory_that_cannot_be_watched_is_an_error_naming_it() {
         load_options: state_dir,
         settings: app.state.settings().clone(),
         admin_token: gateway::AdminToken::new(ADMIN_TOKEN),
+        metrics_token: gateway::AdminToken::disabled(),
         keyring: crate::support::keyring(),
         invoices: std::sync::Arc::clone(app.state.invoices()),
         default_recipient: app.state.default_recipient().clone(),

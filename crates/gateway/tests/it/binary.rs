@@ -47,7 +47,7 @@ mod reload {
             )
         };
         let reload = |token: Option<&str>| {
-            let mut request = agent.post(server.url("/config/reload"));
+            let mut request = agent.post(server.admin_url("/config/reload"));
             if let Some(token) = token {
                 request = request.header("Authorization", &format!("Bearer {token}"));
             }
@@ -111,19 +111,18 @@ mod reload {
             ("GET", "/debug/config"),
             ("GET", "/debug/version"),
             ("GET", "/metrics"),
-            ("GET", "/healthz"),
         ] {
             let answer = if method == "POST" {
-                reply(agent.post(server.url(path)).send_empty().unwrap())
+                reply(agent.post(server.admin_url(path)).send_empty().unwrap())
             } else {
-                reply(agent.get(server.url(path)).call().unwrap())
+                reply(agent.get(server.admin_url(path)).call().unwrap())
             };
             assert_eq!(answer.status, 401, "{method} {path}");
         }
         assert_eq!(reload(Some("wrong")).status, 401);
         let health = reply(
             agent
-                .get(server.url("/healthz"))
+                .get(server.admin_url("/debug/config"))
                 .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
                 .call()
                 .unwrap(),
@@ -229,7 +228,7 @@ mod watch {
         };
         let admin_get = |path: &str| {
             agent
-                .get(server.url(path))
+                .get(server.admin_url(path))
                 .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
                 .call()
                 .unwrap()

@@ -268,3 +268,91 @@ mod config_caps {
         assert!(slowest_api_read(&server, 3) < 2_000);
     }
 }
+
+mod admin_exposure {
+    use super::*;
+
+    #[test]
+    fn admin_endpoints_live_only_on_the_admin_listener() {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let server = Server::start(dir.path());
+        assert_ne!(server.addr, server.admin_addr);
+        let agent = agent();
+        for path in [
+            "/config/reload",
+            "/debug/config",
+            "/debug/version",
+            "/metrics",
+        ] {
+            let answer = reply(
+                agent
+                    .get(server.url(path))
+                    .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+                    .call()
+                    .unwrap(),
+            );
+            assert_eq!(answer.status, 404, "{path} on the API port");
+            assert_eq!(answer.json["error"]["code"], "not_found");
+        }
+        for url in [server.url("/healthz"), server.admin_url("/readyz")] {
+            let answer = reply(agent.get(&url).call().unwrap());
+            assert_eq!(answer.status, 200, "{url}");
+            assert_eq!(answer.json, serde_json::json!({"status": "ok"}));
+        }
+    }
+
+    #[test]
+    fn failed_admin_logins_are_throttled_per_address() {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let server = Server::start(dir.path());
+        let agent = agent();
+        let attempt = |token: &str| {
+            let response = agent
+                .get(server.admin_url("/debug/version"))
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (reply(response), retry_after)
+        };
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            statuses.push(attempt("not-the-admin-token").0.status);
+        }
+        assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
+        let (throttled, retry_after) = attempt(ADMIN_TOKEN);
+        assert_eq!(throttled.status, 429, "even the right token waits");
+        assert_eq!(throttled.json["error"]["code"], "too_many_requests");
+        let seconds: u64 = retry_after.expect("Retry-After").parse().unwrap();
+        assert!((1..=60).contains(&seconds), "{seconds}");
+        std::thread::sleep(Duration::from_secs(seconds + 1));
+        assert_eq!(attempt(ADMIN_TOKEN).0.status, 200);
+    }
+
+    #[test]
+    fn a_short_admin_token_refuses_to_start_naming_the_variable() {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--config-dir")
+            .arg(dir.path())
+            .env("GATEWAY_TEST_ADMIN_TOKEN", "x")
+            .env("GATEWAY_TEST_SECRET", crate::process::SECRET)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("GATEWAY_TEST_ADMIN_TOKEN"), "{stderr}");
+        assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+    }
+}

@@ -11,7 +11,7 @@ use auth::{KeyId, Keyring, Scope, SigningKey, Subject};
 use serde_json::Value;
 
 /// The admin token the child is started with.
-pub const ADMIN_TOKEN: &str = "binary-admin-token";
+pub const ADMIN_TOKEN: &str = "binary-admin-token-0123456789abcdef";
 /// The API token signing secret the child is started with.
 pub const SECRET: &str = "binary-test-secret-0123456789abcdef";
 
@@ -20,6 +20,8 @@ pub struct Server {
     child: Child,
     /// The address it bound.
     pub addr: SocketAddr,
+    /// The admin listener's address.
+    pub admin_addr: SocketAddr,
     log: PathBuf,
 }
 
@@ -47,7 +49,13 @@ impl Server {
     ) -> Server {
         let log = work_dir.join(format!("gateway-{}.log", uuid_like()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+            ])
             .args(extra_args)
             .arg("--config-dir")
             .arg(config_dir)
@@ -69,22 +77,34 @@ impl Server {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if let Some(addr) = line.strip_prefix("gateway listening on ") {
-                    let _ = sender.send(addr.parse::<SocketAddr>().unwrap());
+                    let _ = sender.send(("api", addr.parse::<SocketAddr>().unwrap()));
+                }
+                if let Some(addr) = line.strip_prefix("gateway admin listening on ") {
+                    let _ = sender.send(("admin", addr.parse::<SocketAddr>().unwrap()));
                 }
             }
         });
         // A generous bound so a binary that fails to start fails the test instead of hanging it.
-        let addr = match receiver.recv_timeout(Duration::from_secs(60)) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "gateway did not start; its log:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
+        let (mut addr, mut admin_addr) = (None, None);
+        while addr.is_none() || admin_addr.is_none() {
+            match receiver.recv_timeout(Duration::from_secs(60)) {
+                Ok(("api", bound)) => addr = Some(bound),
+                Ok((_, bound)) => admin_addr = Some(bound),
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "gateway did not start; its log:\n{}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
             }
-        };
-        Server { child, addr, log }
+        }
+        Server {
+            child,
+            addr: addr.unwrap(),
+            admin_addr: admin_addr.unwrap(),
+            log,
+        }
     }
 
     /// `http://ADDR{path}`.
@@ -94,7 +114,7 @@ impl Server {
 
     /// `http://ADMIN_ADDR{path}`: the admin listener.
     pub fn admin_url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("http://{}{path}", self.admin_addr)
     }
 
     /// Kills the child with SIGKILL (what `Child::kill` sends on Unix) and reaps it.

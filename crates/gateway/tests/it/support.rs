@@ -16,7 +16,9 @@ use tempfile::TempDir;
 use tower::ServiceExt as _;
 
 /// The admin token every fixture accepts.
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
+/// The metrics token every fixture accepts on `/metrics`.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789abcdef";
 /// The API token signing secret every fixture uses.
 pub const SECRET: &[u8] = &[7; 32];
 
@@ -133,14 +135,28 @@ impl TestApp {
         Self { dir, state }
     }
 
-    /// A fresh router over this fixture's state.
+    /// A fresh router over this fixture's state: the API listener's.
     pub fn router(&self) -> Router {
         gateway::app(self.state.clone())
     }
 
-    /// Sends one request through a fresh router.
+    /// A fresh router for the admin listener.
+    pub fn admin_router(&self) -> Router {
+        gateway::admin_app(self.state.clone())
+    }
+
+    /// Sends one request through a fresh router of the listener that serves its path: the admin
+    /// listener for the admin endpoints, the API listener for the rest.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        send(self.router(), request).await
+        let path = request.uri().path();
+        let admin = ["/config/", "/debug/", "/metrics"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix));
+        if admin {
+            send(self.admin_router(), request).await
+        } else {
+            send(self.router(), request).await
+        }
     }
 
     /// Replaces a config file (the next reload picks it up).
@@ -164,6 +180,7 @@ pub fn state_for(dir: &Path) -> AppState {
         load_options: options,
         settings,
         admin_token: AdminToken::new(ADMIN_TOKEN),
+        metrics_token: AdminToken::new(METRICS_TOKEN),
         keyring: keyring(),
         invoices,
         default_recipient,
