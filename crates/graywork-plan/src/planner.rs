@@ -1032,12 +1032,10 @@ impl<'a> Builder<'a> {
         }
         let version_text = version.to_string();
         let dependency_done = |member: usize, index: usize| {
-            let req = &self.workspace.members[member].dependencies[index].req;
-            // `serde@2` is met by any requirement that stays within major 2.
-            req.matches(version)
-                || (version.major > 0
-                    && req_allows_major(req, version.major)
-                    && !req_allows_major(req, version.major - 1))
+            requirement_meets(
+                &self.workspace.members[member].dependencies[index].req,
+                version,
+            )
         };
         let downgrade = sites.values().any(|(_, uses)| {
             uses.iter().any(|&(m, i)| {
@@ -1075,10 +1073,7 @@ impl<'a> Builder<'a> {
                 users.sort_unstable();
                 users.dedup();
                 let compatible = uses.iter().all(|&(m, i)| {
-                    req_allows_major(
-                        &self.workspace.members[m].dependencies[i].req,
-                        version.major,
-                    )
+                    semver_compatible(&self.workspace.members[m].dependencies[i].req, version)
                 });
                 let how = if compatible {
                     "a semver-compatible target: one edit".to_owned()
@@ -1302,6 +1297,48 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// The `rust-version` edits an edition needs: cargo refuses a manifest whose
+    /// `rust-version` is below the first release of its edition, so the declarations of the
+    /// moving members that are below it rise in the same stage (one edit per declaration).
+    fn msrv_edits_for_edition(&self, members: &[usize], edition: u16) -> Vec<Change> {
+        let Some(minimum) = edition_minimum_rust(edition) else {
+            return Vec::new();
+        };
+        let minimum_text = format!("{}.{}", minimum.major, minimum.minor);
+        let mut sites: BTreeMap<Site, (Declared, Vec<usize>)> = BTreeMap::new();
+        for &member in members {
+            let Some(declared) = &self.workspace.declarations.members[member].rust_version else {
+                continue;
+            };
+            let below = crate::goal::parse_partial_version(&declared.value)
+                .is_some_and(|version| version < minimum);
+            if below {
+                sites
+                    .entry(declared.site.clone())
+                    .or_insert_with(|| (declared.clone(), Vec::new()))
+                    .1
+                    .push(member);
+            }
+        }
+        sites
+            .into_values()
+            .map(|(declared, users)| {
+                let owner = (!declared.inherited).then(|| self.name(users[0]).to_owned());
+                Self::edit(
+                    ChangeKind::RustVersion,
+                    owner,
+                    &declared,
+                    &minimum_text,
+                    format!(
+                        "raise `rust-version` {} -> {minimum_text}: edition {edition} needs Rust {minimum_text}",
+                        declared.value
+                    ),
+                    false,
+                )
+            })
+            .collect()
+    }
+
     fn edition(&mut self, edition: u16) -> anyhow::Result<()> {
         let declarations = &self.workspace.declarations;
         let edition_of = |m: usize| -> u16 { self.member(m).edition.parse().unwrap_or(0) };
@@ -1333,7 +1370,7 @@ impl<'a> Builder<'a> {
                 .map(|&m| format!("-p {}", self.name(m)))
                 .collect::<Vec<_>>()
                 .join(" ");
-            let changes = vec![
+            let mut changes = vec![
                 Self::edit(
                     ChangeKind::Edition,
                     None,
@@ -1352,6 +1389,7 @@ impl<'a> Builder<'a> {
                     done,
                 ),
             ];
+            changes.extend(self.msrv_edits_for_edition(&members, edition));
             for &member in &members {
                 self.place(
                     member,
@@ -1411,6 +1449,7 @@ impl<'a> Builder<'a> {
                 gates.push(clippy_gate("cargo", &member_ref.name));
                 gates.extend(builder.test_gates("cargo", member, &[]));
             }
+            changes.extend(builder.msrv_edits_for_edition(layer.members, edition));
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
                 name: layer.title(&format!("edition {edition}")),
@@ -1916,6 +1955,35 @@ fn unique_in_order(warnings: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// Whether a requirement already meets a `--dep` goal: it admits `version`'s semver-compatible
+/// series and asks for at least `version` (`serde@2` is met by `2.0.1`, `bytes@1.9` is not
+/// met by `1.5`). A requirement without a lower bound (`*`) meets it when it admits it.
+pub fn requirement_meets(req: &semver::VersionReq, version: &Version) -> bool {
+    match requirement_floor(req) {
+        Some(floor) => {
+            floor >= *version && compatibility_class(&floor) == compatibility_class(version)
+        }
+        None => req.matches(version),
+    }
+}
+
+/// Whether moving `req` to `version` stays within one semver-compatible series (same major,
+/// or same minor below 1.0): then cargo can unify the old and new users.
+pub fn semver_compatible(req: &semver::VersionReq, version: &Version) -> bool {
+    requirement_floor(req)
+        .is_none_or(|floor| compatibility_class(&floor) == compatibility_class(version))
+}
+
+/// The part of a version that semver compatibility keeps fixed: the major, or below 1.0 the
+/// minor (and below 0.1 the patch).
+fn compatibility_class(version: &Version) -> (u64, u64, u64) {
+    match (version.major, version.minor) {
+        (0, 0) => (0, 0, version.patch),
+        (0, minor) => (0, minor, 0),
+        (major, _) => (major, 0, 0),
+    }
+}
+
 /// Whether some version with this major satisfies `req`. Candidates are the major's first
 /// and a very late version, and each version a comparator of the range names.
 pub fn req_allows_major(req: &semver::VersionReq, major: u64) -> bool {
@@ -1947,6 +2015,16 @@ fn migration_list(migrations: &[(usize, &str)]) -> String {
         "migrations"
     };
     format!("{noun} {}", names.join(", "))
+}
+
+/// The first Rust release of an edition, below which cargo refuses a `rust-version`.
+fn edition_minimum_rust(edition: u16) -> Option<Version> {
+    match edition {
+        2018 => Some(Version::new(1, 31, 0)),
+        2021 => Some(Version::new(1, 56, 0)),
+        2024 => Some(Version::new(1, 85, 0)),
+        _ => None,
+    }
 }
 
 /// `Cargo.toml:12` (or the file alone when its line is unknown).

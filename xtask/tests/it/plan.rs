@@ -5,7 +5,8 @@ use std::process::Command;
 
 use graywork_plan::synthetic::{SyntheticCrate, crate_name, metadata_json};
 use graywork_plan::{
-    Goal, GraphFormat, PlanFormat, PlanOptions, TreeFacts, build_plan, plan_output, render_graph,
+    ApplyOptions, Goal, GraphFormat, Plan, PlanFormat, PlanOptions, Status, TreeFacts, apply_stage,
+    build_plan, plan_output, render_graph, render_report,
 };
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 use proptest::prelude::*;
@@ -39,22 +40,28 @@ fn explain(workspace: &Workspace, goal: Goal, krate: &str) -> String {
     plan_output(workspace, &goal, PlanFormat::Text, Some(krate)).unwrap()
 }
 
-/// Copies a fixture into a temporary directory, so a full resolve may write its Cargo.lock.
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
+/// Copies a directory tree, leaving out build output and git metadata.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "target" || entry.file_name() == ".git" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// Copies a fixture into a temporary directory, so a full resolve may write its Cargo.lock
+/// and `--apply` may edit it.
+fn copy_fixture(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy(&fixtures().join(name), dir.path());
+    copy_tree(&fixtures().join(name), dir.path());
     dir
 }
 
@@ -331,6 +338,335 @@ fn contract_plan_without_declared_migrations_names_none() {
         }
         assert!(!stage.rollback.contains("column"), "{}", stage.rollback);
     }
+}
+
+// ----- inheritance, edits and --apply -----
+
+#[test]
+fn lockstep_version_is_one_edit_that_moves_every_inheriting_member() {
+    let workspace = load("inherited");
+    let text = plan(
+        &workspace,
+        Goal::krate("kernel@0.5.0").unwrap(),
+        PlanFormat::Text,
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn member_with_its_own_version_moves_alone() {
+    let workspace = load("inherited");
+    let plan = build_plan(&workspace, &Goal::krate("tools@1.3.0").unwrap()).unwrap();
+    assert_eq!(plan.stages[0].crates, ["tools"]);
+    let edit = &plan.stages[0].changes[0];
+    assert_eq!(
+        (edit.file.as_deref(), edit.line, edit.toml_path.as_deref()),
+        (Some("tools/Cargo.toml"), Some(4), Some("package.version"))
+    );
+    assert_eq!(plan.stages[1].crates, ["legacy"]);
+}
+
+#[test]
+fn shared_dependency_entry_compatible_target_is_one_edit_in_one_stage() {
+    let workspace = load("inherited");
+    let text = plan(
+        &workspace,
+        Goal::dep("bytes@1.9").unwrap(),
+        PlanFormat::Text,
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn shared_dependency_entry_incompatible_target_edits_are_machine_readable() {
+    let workspace = load("inherited");
+    let json = plan(&workspace, Goal::dep("bytes@2").unwrap(), PlanFormat::Json);
+    insta::assert_snapshot!(json);
+}
+
+#[test]
+fn inherited_edition_moves_in_one_edit_and_own_editions_follow() {
+    let workspace = load("inherited");
+    let text = plan(&workspace, Goal::edition("2024").unwrap(), PlanFormat::Text);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn done_detection_reads_the_toolchain_pin_and_downgrades_are_errors() {
+    let workspace = load("inherited");
+    let pending = build_plan(&workspace, &Goal::toolchain("1.96").unwrap()).unwrap();
+    let pin = &pending.stages[0].changes[0];
+    assert_eq!(
+        (
+            pin.file.as_deref(),
+            pin.line,
+            pin.from.as_deref(),
+            pin.to.as_deref()
+        ),
+        (
+            Some("rust-toolchain.toml"),
+            Some(2),
+            Some("1.95.0"),
+            Some("1.96")
+        )
+    );
+    assert_eq!(pending.stages[0].status, Status::Pending);
+    let done = build_plan(&workspace, &Goal::toolchain("1.95.0").unwrap()).unwrap();
+    assert_eq!(done.stages[0].status, Status::Done);
+    let errors = [
+        error_of(build_plan(&workspace, &Goal::toolchain("1.90").unwrap())),
+        error_of(build_plan(&workspace, &Goal::edition("2015").unwrap())),
+        error_of(build_plan(&workspace, &Goal::dep("bytes@0.4").unwrap())),
+        error_of(build_plan(&workspace, &Goal::krate("io@0.3.0").unwrap())),
+    ];
+    insta::assert_snapshot!(errors.join("\n"));
+    let allowed = graywork_plan::plan(
+        &workspace,
+        &TreeFacts::collect(&workspace),
+        &Goal::toolchain("1.90").unwrap(),
+        &PlanOptions {
+            allow_downgrade: true,
+            ..PlanOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        allowed.warnings[0].contains("downgrade"),
+        "{:?}",
+        allowed.warnings
+    );
+}
+
+#[test]
+fn commented_out_patch_leaves_the_registry_dependency_external() {
+    let workspace = load("commented-patch");
+    let frontend = workspace.member("frontend").unwrap();
+    assert_eq!(frontend.dependencies[0].member, None);
+    let plan = build_plan(&workspace, &Goal::krate("engine@0.6.0").unwrap()).unwrap();
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    assert_eq!(plan.stages.len(), 1);
+    assert_eq!(plan.stages[0].crates, ["engine"]);
+    // A real [patch] makes the edge, with one warning per patch entry.
+    let patched = build_plan(
+        &load("patched"),
+        &Goal::krate("engine-macros@0.6.0").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(patched.warnings.len(), 2, "{:?}", patched.warnings);
+    assert!(patched.warnings.iter().all(|w| w.contains("--resolve")));
+}
+
+/// Whether a member's effective setting (after inheritance) is the goal's.
+fn setting_is_new(workspace: &Workspace, member: &str, goal: &Goal) -> bool {
+    let member = workspace.member(member).unwrap();
+    match goal {
+        Goal::Crate { version, .. } => member.version == *version,
+        Goal::Dep { name, version } => {
+            let uses: Vec<_> = member
+                .dependencies
+                .iter()
+                .filter(|d| d.name == *name && d.member.is_none())
+                .collect();
+            !uses.is_empty()
+                && uses
+                    .iter()
+                    .all(|d| graywork_plan::planner::requirement_meets(&d.req, version))
+        }
+        Goal::Edition { edition } => member.edition == edition.to_string(),
+        Goal::Toolchain { text, .. } => workspace
+            .declarations
+            .toolchain
+            .as_ref()
+            .is_some_and(|pin| pin.value == *text),
+        Goal::Contract { .. } => unreachable!("contract plans change code, not settings"),
+    }
+}
+
+/// Asserts that every stage's gate covers every member its edits can break: its crates,
+/// their dev-dependents and every member depending on them through normal or build edges,
+/// unless that member is tested in a later stage or the gate covers the whole workspace.
+fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
+    let graph = graywork_plan::graph::DepGraph::build(workspace);
+    for (position, stage) in plan.stages.iter().enumerate() {
+        if stage
+            .gates
+            .iter()
+            .any(|gate| gate.contains("--workspace") && gate.contains(" test "))
+        {
+            continue;
+        }
+        let members: Vec<usize> = stage
+            .crates
+            .iter()
+            .map(|name| workspace.member_index(name).unwrap())
+            .collect();
+        let closure = graph.ordering_dependents_closure(&members);
+        let later: Vec<&String> = plan.stages[position..]
+            .iter()
+            .flat_map(|s| &s.crates)
+            .collect();
+        for (index, reached) in closure.iter().enumerate() {
+            let name = &workspace.members[index].name;
+            if *reached && !later.contains(&name) {
+                assert!(
+                    stage
+                        .gates
+                        .iter()
+                        .any(|gate| gate.split(' ').any(|word| word == name)),
+                    "stage {} does not test {name}: {:?}",
+                    stage.index,
+                    stage.gates
+                );
+            }
+        }
+    }
+}
+
+/// Applies every stage of the plan for `goal` to a copy of the workspace at `source`, in
+/// order, and checks after each that `cargo metadata --no-deps` accepts the manifests and that
+/// each member's effective setting is new exactly when the member is in stages 1..k (or was
+/// new before the plan). Returns the number of stages.
+fn round_trip(source: &Path, goal: &Goal) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(source, dir.path());
+    let manifest = dir.path().join("Cargo.toml");
+    let load_copy = || Workspace::load(&cargo_source(&manifest, ResolveMode::NoDeps)).unwrap();
+    let initial = load_copy();
+    let first = build_plan(&initial, goal).unwrap();
+    assert_gates_cover(&initial, &first);
+    let new_before: Vec<String> = initial
+        .members
+        .iter()
+        .filter(|m| {
+            !matches!(goal, Goal::Toolchain { .. }) && setting_is_new(&initial, &m.name, goal)
+        })
+        .map(|m| m.name.clone())
+        .collect();
+    for k in 1..=first.stages.len() {
+        let workspace = load_copy();
+        let plan = build_plan(&workspace, goal).unwrap();
+        assert_eq!(
+            plan.stages.len(),
+            first.stages.len(),
+            "the plan keeps its shape"
+        );
+        apply_stage(dir.path(), &plan, k, ApplyOptions::default())
+            .unwrap_or_else(|error| panic!("{goal}: stage {k}: {error}"));
+        let after = load_copy();
+        let moved: Vec<&String> = first.stages[..k]
+            .iter()
+            .filter(|stage| stage.phase != "adopt")
+            .flat_map(|stage| &stage.crates)
+            .collect();
+        for member in &after.members {
+            let expected = moved.contains(&&member.name) || new_before.contains(&member.name);
+            assert_eq!(
+                setting_is_new(&after, &member.name, goal),
+                expected,
+                "{goal}: after stage {k}, {}",
+                member.name
+            );
+        }
+    }
+    // Everything is done now, and applying again changes nothing.
+    let workspace = load_copy();
+    let plan = build_plan(&workspace, goal).unwrap();
+    for stage in &plan.stages {
+        assert_eq!(stage.status, Status::Done, "{goal}: stage {}", stage.index);
+        let again = apply_stage(dir.path(), &plan, stage.index, ApplyOptions::default()).unwrap();
+        assert!(again.changed.is_empty(), "{goal}: {:?}", again.changed);
+    }
+    first.stages.len()
+}
+
+#[test]
+fn round_trip_applies_every_stage_of_fixture_plans() {
+    let cases = [
+        ("inherited", Goal::krate("kernel@0.5.0").unwrap(), 3),
+        ("inherited", Goal::krate("tools@2.0.0").unwrap(), 2),
+        ("inherited", Goal::dep("bytes@1.9").unwrap(), 2),
+        ("inherited", Goal::dep("bytes@2").unwrap(), 2),
+        ("inherited", Goal::dep("itoa@2").unwrap(), 1),
+        ("inherited", Goal::edition("2024").unwrap(), 2),
+        ("inherited", Goal::toolchain("1.96").unwrap(), 1),
+        ("layered", Goal::krate("base@0.2.0").unwrap(), 4),
+        ("layered", Goal::toolchain("1.96").unwrap(), 1),
+        ("patched", Goal::krate("engine-macros@0.6.0").unwrap(), 3),
+        ("cycle", Goal::dep("serde@2").unwrap(), 3),
+    ];
+    for (fixture, goal, stages) in cases {
+        assert_eq!(
+            round_trip(&fixtures().join(fixture), &goal),
+            stages,
+            "{fixture}: {goal}"
+        );
+    }
+}
+
+#[test]
+fn round_trip_on_this_workspace() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    for goal in [
+        Goal::krate("shared@0.4.0").unwrap(),
+        Goal::dep("rusqlite@0.38").unwrap(),
+    ] {
+        assert!(round_trip(root, &goal) >= 1, "{goal}");
+    }
+}
+
+#[test]
+fn apply_dry_run_prints_a_diff_and_writes_nothing() {
+    let dir = copy_fixture("inherited");
+    let manifest = dir.path().join("Cargo.toml");
+    let before = std::fs::read_to_string(&manifest).unwrap();
+    let workspace = Workspace::load(&cargo_source(&manifest, ResolveMode::NoDeps)).unwrap();
+    let plan = build_plan(&workspace, &Goal::krate("kernel@0.5.0").unwrap()).unwrap();
+    let options = ApplyOptions {
+        dry_run: true,
+        ..ApplyOptions::default()
+    };
+    let report = apply_stage(dir.path(), &plan, 1, options).unwrap();
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), before);
+    insta::assert_snapshot!(render_report(&report, true));
+}
+
+#[test]
+fn apply_keeps_comments_refuses_out_of_order_and_is_idempotent() {
+    let dir = copy_fixture("inherited");
+    let manifest = dir.path().join("Cargo.toml");
+    let load_copy = || Workspace::load(&cargo_source(&manifest, ResolveMode::NoDeps)).unwrap();
+    let goal = Goal::krate("tools@2.0.0").unwrap();
+    let plan = build_plan(&load_copy(), &goal).unwrap();
+    let refused = apply_stage(dir.path(), &plan, 2, ApplyOptions::default()).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "--apply 2: stage 1 (bump tools to 2.0.0) is pending; apply it first, or pass --force"
+    );
+    let missing = apply_stage(dir.path(), &plan, 3, ApplyOptions::default()).unwrap_err();
+    assert_eq!(missing.to_string(), "--apply 3: the plan has 2 stages");
+    let first = apply_stage(dir.path(), &plan, 1, ApplyOptions::default()).unwrap();
+    insta::assert_snapshot!(render_report(&first, false));
+    let tools = std::fs::read_to_string(dir.path().join("tools/Cargo.toml")).unwrap();
+    assert!(tools.starts_with("# A member with a version"), "{tools}");
+    assert!(tools.contains("version = \"2.0.0\"\n"), "{tools}");
+    let plan = build_plan(&load_copy(), &goal).unwrap();
+    let again = apply_stage(dir.path(), &plan, 1, ApplyOptions::default()).unwrap();
+    assert!(again.changed.is_empty(), "{:?}", again.changed);
+    // The toolchain pin keeps its comment and its other keys.
+    let plan = build_plan(&load_copy(), &Goal::toolchain("1.96").unwrap()).unwrap();
+    apply_stage(dir.path(), &plan, 1, ApplyOptions::default()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rust-toolchain.toml")).unwrap(),
+        "[toolchain]\nchannel = \"1.96\" # pinned for CI\ncomponents = [\"clippy\"]\n"
+    );
+    // --force applies out of order.
+    let plan = build_plan(&load_copy(), &Goal::krate("kernel@0.5.0").unwrap()).unwrap();
+    let forced = ApplyOptions {
+        force: true,
+        ..ApplyOptions::default()
+    };
+    let report = apply_stage(dir.path(), &plan, 2, forced).unwrap();
+    assert!(report.changed.is_empty() && !report.for_people.is_empty());
 }
 
 // ----- bad input -----
