@@ -93,6 +93,14 @@ pub fn open_store(storage: &StorageSettings) -> anyhow::Result<store::Store> {
             storage.path.display()
         )
     })?;
+    // Refuse to start on a database that cannot take writes, rather than answer every create
+    // with an error (and leave read-only -wal/-shm files behind).
+    crate::storage::probe_writable(&store).map_err(|reason| {
+        anyhow::anyhow!(
+            "{reason} (config key storage.path = {})",
+            storage.path.display()
+        )
+    })?;
     tracing::info!(path = %storage.path.display(), schema_version = store.schema_version(), "invoice store open");
     Ok(store)
 }

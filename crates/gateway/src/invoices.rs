@@ -263,8 +263,11 @@ async fn create(
     notify: Option<Recipient>,
 ) -> Result<Response, ApiError> {
     // Pricing is cheap, but the store blocks on SQLite; the whole create runs off the async
-    // workers so one slow disk write never stalls other requests.
+    // workers so one slow disk write never stalls other requests, and holds one of the
+    // database's slots so a stuck disk cannot take every blocking thread.
+    let slot = crate::storage::database_slot(&state).await?;
     let created = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let recipient = notify.unwrap_or_else(|| state.default_recipient.clone());
         match creation {
             Creation::V1(request) => create_v1_blocking(&state, &request, &recipient),
@@ -422,19 +425,23 @@ async fn read(
     version: BillingVersion,
     id: InvoiceId,
 ) -> Result<Response, ApiError> {
-    let found = tokio::task::spawn_blocking(move || match version {
-        BillingVersion::V1 => state
-            .invoices
-            .get_v1(&id)
-            .map_err(store_error)
-            .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
-            .map(|body| (id, body)),
-        BillingVersion::V2 => state
-            .invoices
-            .get_v2(&id)
-            .map_err(store_error)
-            .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
-            .map(|body| (id, body)),
+    let slot = crate::storage::database_slot(&state).await?;
+    let found = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        match version {
+            BillingVersion::V1 => state
+                .invoices
+                .get_v1(&id)
+                .map_err(store_error)
+                .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
+                .map(|body| (id, body)),
+            BillingVersion::V2 => state
+                .invoices
+                .get_v2(&id)
+                .map_err(store_error)
+                .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
+                .map(|body| (id, body)),
+        }
     })
     .await
     .map_err(|error| ApiError::internal(format!("invoice read task failed: {error}")))?;
@@ -476,7 +483,9 @@ fn to_json(value: &impl serde::Serialize) -> Result<Value, ApiError> {
         .map_err(|error| ApiError::internal(format!("cannot encode invoice: {error}")))
 }
 
-/// How store errors answer: conflicts are 409, the rest is ours (500, details logged).
+/// How store errors answer: conflicts are 409; a failed query (a read-only or full disk, a
+/// moved database, a lock held too long) is 503 `storage_unavailable` with `Retry-After`, since
+/// it heals when the disk does; the rest is ours (500, details logged).
 fn store_error(error: store::StoreError) -> ApiError {
     match error {
         store::StoreError::NeedsV2 { id, reason } => ApiError::NeedsNewerVersion {
@@ -489,6 +498,10 @@ fn store_error(error: store::StoreError) -> ApiError {
         | store::StoreError::DuplicateInvoice { .. }) => ApiError::Conflict {
             message: conflict.to_string(),
         },
+        store::StoreError::Database { .. } => {
+            tracing::error!(%error, "invoice store unavailable");
+            crate::storage::unavailable()
+        }
         other => ApiError::internal(other),
     }
 }

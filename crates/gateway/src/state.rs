@@ -67,6 +67,8 @@ pub struct Inner {
     pub(crate) outbox: Arc<MemoryOutbox>,
     /// Where invoice notices go when a create names no recipient.
     pub(crate) default_recipient: Recipient,
+    /// Bounds the requests using the database at once (`storage::DATABASE_SLOTS`).
+    pub(crate) database_slots: Arc<tokio::sync::Semaphore>,
     /// Serialises admin reloads and enforces their deadline.
     pub(crate) reloader: crate::reload::Reloader,
 }
@@ -94,6 +96,7 @@ impl AppState {
             outbox,
             default_recipient: parts.default_recipient,
             reloader: crate::reload::Reloader::default(),
+            database_slots: Arc::new(tokio::sync::Semaphore::new(crate::storage::DATABASE_SLOTS)),
         }))
     }
 }

@@ -356,3 +356,68 @@ mod admin_exposure {
         assert!(stderr.contains("at least 32 bytes"), "{stderr}");
     }
 }
+
+/// Creates must reach the store, so the build needs a billing version.
+#[cfg(any(feature = "v1", feature = "v2"))]
+mod storage {
+    use super::*;
+
+    #[test]
+    fn a_failing_store_answers_503_with_retry_after_and_recovers() {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let server = Server::start_with_env(
+            dir.path(),
+            dir.path(),
+            &[],
+            &[("APP__STORAGE__BUSY_TIMEOUT_MS", "200")],
+        );
+        let agent = agent();
+        let token = api_token(&["invoices:write"]);
+        let create = |id: &str| {
+            let response = agent
+                .post(server.url("/api/invoices"))
+                .header("Authorization", &format!("Bearer {token}"))
+                .send_json(serde_json::json!({
+                    "invoice_id": id,
+                    "customer": "cust-1",
+                    "tax_rate": 1900,
+                    "lines": [{"description": "Widget", "quantity": 1, "unit_price": 1000}],
+                }))
+                .unwrap();
+            let retry_after = response.headers().get("retry-after").cloned();
+            (reply(response), retry_after)
+        };
+        assert_eq!(create("inv-s1").0.status, 201);
+        // Another connection holds the write lock past the busy timeout: the store fails.
+        let other = rusqlite::Connection::open(dir.path().join("data/gateway.db")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (failed, retry_after) = create("inv-s2");
+        assert_eq!(failed.status, 503, "{failed:?}\n{}", server.log());
+        assert_eq!(failed.json["error"]["code"], "storage_unavailable");
+        assert!(retry_after.is_some(), "Retry-After");
+        // The lock goes away: the service recovers by itself.
+        other.execute_batch("ROLLBACK").unwrap();
+        drop(other);
+        assert_eq!(create("inv-s3").0.status, 201);
+    }
+
+    #[test]
+    fn readiness_says_unavailable_when_the_database_is_gone() {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let server = Server::start(dir.path());
+        let agent = agent();
+        assert_eq!(
+            reply(agent.get(server.url("/readyz")).call().unwrap()).status,
+            200
+        );
+        std::fs::rename(dir.path().join("data"), dir.path().join("gone")).unwrap();
+        let ready = reply(agent.get(server.url("/readyz")).call().unwrap());
+        assert_eq!(ready.status, 503, "{ready:?}");
+        assert_eq!(ready.json, serde_json::json!({"status": "unavailable"}));
+        std::fs::rename(dir.path().join("gone"), dir.path().join("data")).unwrap();
+        assert_eq!(
+            reply(agent.get(server.url("/readyz")).call().unwrap()).status,
+            200
+        );
+    }
+}
