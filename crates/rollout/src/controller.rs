@@ -208,6 +208,12 @@ impl<'a> Controller<'a> {
             let now = now_ms();
             let before = self.state.phase.name();
             let ignored = match queued.command {
+                // A stopped rollout could not verify its rollback; aborting it tries again.
+                Command::Abort if self.state.phase == Phase::Stopped => {
+                    self.state.failed_at_ms = Some(now);
+                    self.state.phase = Phase::RollingBack { end: End::Aborted };
+                    None
+                }
                 _ if self.state.phase.is_final() => Some("the rollout has ended"),
                 Command::Pause if self.state.paused => Some("already paused"),
                 Command::Pause => {

@@ -392,6 +392,32 @@ fn an_instance_down_when_a_step_is_applied_stops_the_rollout_with_a_record() {
     assert!(named(&log, "step_applied").is_empty());
     assert_eq!(fleet.fragment_percent(), 0);
     assert_eq!(served_percent(fleet.gateways[0].admin), Some(0));
+    // Once the instance is back, `abort` verifies the rollback on every instance.
+    fleet.restart(1);
+    let aborted = rollout_command()
+        .args(["abort", "--no-progress", "--events"])
+        .arg(fleet.events())
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(
+        aborted.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&aborted.stderr)
+    );
+    let saved = status(&spec);
+    assert_eq!(saved["phase"], "aborted", "{saved:#}");
+    let verified: Vec<&str> = saved["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["instance"].as_str().unwrap())
+        .collect();
+    assert_eq!(verified, ["gw-a", "gw-b"]);
+    for gateway in &fleet.gateways {
+        assert_eq!(served_percent(gateway.admin), Some(0), "{}", gateway.name);
+    }
 }
 
 #[test]

@@ -309,7 +309,7 @@ impl Fleet {
         std::fs::write(config.join("gray/rollout.toml"), FRAGMENT).unwrap();
         let gateways: Vec<Gateway> = ["gw-a", "gw-b"]
             .iter()
-            .map(|name| start_gateway(dir.path(), &config, name))
+            .map(|name| start_gateway(dir.path(), &config, name, None))
             .collect();
         let token = issue_token(&config);
         let fleet = Fleet {
@@ -380,16 +380,40 @@ impl Fleet {
     }
 }
 
-fn start_gateway(dir: &Path, config: &Path, name: &str) -> Gateway {
+impl Fleet {
+    /// Starts instance `index` again (after [`Gateway::kill`]) on the addresses it had.
+    pub fn restart(&mut self, index: usize) {
+        let old = &self.gateways[index];
+        let restarted = start_gateway(
+            self.dir.path(),
+            &self.config,
+            &old.name,
+            Some((old.api, old.admin)),
+        );
+        self.gateways[index] = restarted;
+    }
+}
+
+/// Starts a gateway on free ports, or on `addresses` (API, admin) when given.
+fn start_gateway(
+    dir: &Path,
+    config: &Path,
+    name: &str,
+    addresses: Option<(SocketAddr, SocketAddr)>,
+) -> Gateway {
     let log = dir.join(format!("{name}.log"));
+    let (api, admin) = addresses.map_or_else(
+        || ("127.0.0.1:0".to_owned(), "127.0.0.1:0".to_owned()),
+        |(api, admin)| (api.to_string(), admin.to_string()),
+    );
     let mut child = Command::new(gateway_binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config-dir"])
+        .args(["serve", "--listen", &api, "--config-dir"])
         .arg(config)
         .env("ENABLE_GRAY_CONFIG", "true")
         .env(ADMIN_TOKEN_ENV, ADMIN_TOKEN)
         .env("ROLLOUT_E2E_SECRET", SECRET)
         .env("APP__STORAGE__PATH", dir.join(format!("{name}.db")))
-        .env("APP__ADMIN__LISTEN", "127.0.0.1:0")
+        .env("APP__ADMIN__LISTEN", &admin)
         .env("RUST_LOG", "warn")
         .env_remove("ENV")
         .env_remove("INSTANCE_LABELS")
