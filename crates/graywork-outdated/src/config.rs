@@ -253,6 +253,45 @@ impl CargoConfig {
         })
     }
 
+    /// The name of the registry a lock file source (`registry+URL` or `sparse+URL`) stands
+    /// for: `crates-io`, or the alternate registry whose index is that URL. `package` names
+    /// the locked package in the error.
+    pub fn registry_for_lock_source(
+        &self,
+        source: &str,
+        package: &str,
+    ) -> Result<String, OutdatedError> {
+        let url = normalize_index_url(source);
+        if url == normalize_index_url(CRATES_IO_GIT) || url == normalize_index_url(CRATES_IO_SPARSE)
+        {
+            return Ok("crates-io".to_owned());
+        }
+        let mut names: Vec<String> = self
+            .files
+            .iter()
+            .flat_map(|file| registry_names(&file.table))
+            .collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let index = match self.env(&registry_env_var(&name)) {
+                Some(index) => Some(index.to_owned()),
+                None => self
+                    .get_str(&["registries", &name, "index"])?
+                    .map(|(index, _)| index.to_owned()),
+            };
+            if index.is_some_and(|index| normalize_index_url(&index) == url) {
+                return Ok(name);
+            }
+        }
+        Err(OutdatedError::Source {
+            message: format!(
+                "Cargo.lock locks `{package}` from `{source}`, but no `[registries]` entry in {} has that index",
+                self.searched()
+            ),
+        })
+    }
+
     fn crates_io_url(&self) -> Result<String, OutdatedError> {
         let protocol = match self.env("CARGO_REGISTRIES_CRATES_IO_PROTOCOL") {
             Some(protocol) => Some(protocol.to_owned()),
@@ -333,6 +372,14 @@ impl CargoConfig {
                 .join(", ")
         }
     }
+}
+
+/// An index URL as compared across the lock file and the config: without `registry+` and
+/// without a trailing `/`.
+fn normalize_index_url(url: &str) -> &str {
+    url.strip_prefix("registry+")
+        .unwrap_or(url)
+        .trim_end_matches('/')
 }
 
 fn index_for_url(url: &str) -> IndexLocation {
@@ -433,6 +480,29 @@ mod tests {
             "/w/.cargo/config.toml",
             "[registries.inner]\nindex = \"sparse+https://inner.example/index/\"\n",
         )]);
+        assert_eq!(
+            config
+                .registry_for_lock_source("sparse+https://inner.example/index/", "tool")
+                .unwrap(),
+            "inner"
+        );
+        assert_eq!(
+            config
+                .registry_for_lock_source(
+                    "registry+https://github.com/rust-lang/crates.io-index",
+                    "x"
+                )
+                .unwrap(),
+            "crates-io"
+        );
+        assert_eq!(
+            config
+                .registry_for_lock_source("registry+https://elsewhere.example/index", "tool")
+                .unwrap_err()
+                .to_string(),
+            "Cargo.lock locks `tool` from `registry+https://elsewhere.example/index`, but no \
+             `[registries]` entry in /w/.cargo/config.toml has that index"
+        );
         let source = config.registry_source(Some("inner"), "x").unwrap();
         assert_eq!(
             source.to_string(),

@@ -24,26 +24,13 @@ pub enum OutdatedError {
         /// Why.
         source: std::io::Error,
     },
-    /// A TOML file (manifest, lock file, cargo config) is malformed or has a value of the
-    /// wrong shape.
+    /// A TOML file (lock file, cargo config) is malformed or has a value of the wrong shape.
     #[error("{}: {message}", path.display())]
     Toml {
         /// The file.
         path: PathBuf,
         /// What is wrong, with the key or line.
         message: String,
-    },
-    /// A member inherits a dependency the root manifest does not declare.
-    #[error(
-        "{file}:{line}: `{key}` has `workspace = true`, but the root Cargo.toml has no `[workspace.dependencies]` entry `{key}`"
-    )]
-    MissingWorkspaceDependency {
-        /// The member's manifest, relative to the workspace root.
-        file: String,
-        /// The line of the entry.
-        line: usize,
-        /// The dependency's key.
-        key: String,
     },
     /// A registry or source in the cargo configuration cannot be used.
     #[error("{message}")]

@@ -1,9 +1,11 @@
 //! `outdated`: which registry dependencies of a workspace's members have newer versions, read
 //! from the registry index the way cargo stores it, and the plans that take them.
 //!
-//! The flow is I/O first, then pure computation: [`collect`] reads the declarations
-//! (`declarations.rs`: member manifests and the root `[workspace.dependencies]`, with file,
-//! line and who inherits each), `Cargo.lock` (`lockfile.rs`), the cargo configuration that
+//! The flow is I/O first, then pure computation: [`collect`] groups the workspace model's
+//! declarations by where they are written (`declarations.rs`: a member's entry or a root
+//! `[workspace.dependencies]` entry, with file, line and who inherits it), reads
+//! `Cargo.lock` (`lockfile.rs`: the locked version and which registry it came from), the
+//! cargo configuration that
 //! decides each registry's index (`config.rs`, with `[source]` replacement), optionally lets
 //! cargo refresh its index cache (`refresh.rs`), and reads each crate's entry with
 //! `tame-index` (`index.rs`). [`report::report`] then compares requirement, locked version,
@@ -16,6 +18,8 @@ use std::path::PathBuf;
 
 use graywork_workspace::Workspace;
 
+use crate::lockfile::{Locked, Lockfile};
+
 pub mod config;
 pub mod declarations;
 mod error;
@@ -26,7 +30,7 @@ pub mod refresh;
 mod render;
 pub mod report;
 
-pub use declarations::{Declaration, DeclaredSource, Use, read_declarations};
+pub use declarations::{Declaration, Use, declarations};
 pub use error::OutdatedError;
 pub use plan::{OutdatedPlan, plan};
 pub use render::{OutdatedFormat, render_plan, render_report};
@@ -71,19 +75,30 @@ impl Settings {
 
 /// Reads everything the report needs for the members and kinds `selection` names.
 ///
-/// Errors name what could not be read: a missing `Cargo.lock`, a malformed manifest or
-/// config file, a source that has no index, a crate missing from an offline cache, a
-/// malformed index entry, or a failed `cargo update --dry-run`.
+/// Errors name what could not be read: a missing `Cargo.lock`, a malformed config file, a
+/// source that has no index, a crate missing from an offline cache, a malformed index entry,
+/// or a failed `cargo update --dry-run`.
 pub fn collect(
     workspace: &Workspace,
     settings: &Settings,
     selection: &Selection,
 ) -> Result<Facts, OutdatedError> {
     check_members(workspace, selection)?;
-    let lockfile = lockfile::Lockfile::read(workspace.root.join("Cargo.lock").as_std_path())?;
-    let mut declarations = Vec::new();
+    if !workspace.declarations.from_disk {
+        return Err(OutdatedError::Source {
+            message: format!(
+                "`outdated` reads where requirements are declared from the manifests, and {}/Cargo.toml is not on disk",
+                workspace.root
+            ),
+        });
+    }
+    let lockfile = Lockfile::read(workspace.root.join("Cargo.lock").as_std_path())?;
+    let env = |name: &str| std::env::var(name).ok();
+    let cargo_config = config::CargoConfig::discover(&settings.cwd, &settings.cargo_home, &env)?;
+
+    let mut entries = Vec::new();
     let mut skipped = Vec::new();
-    for declaration in read_declarations(workspace)? {
+    for declaration in declarations(workspace) {
         if !declaration
             .users
             .iter()
@@ -91,39 +106,42 @@ pub fn collect(
         {
             continue;
         }
-        match declaration.source {
-            DeclaredSource::Registry(_) => declarations.push(declaration),
-            DeclaredSource::Git => skipped.push(report::Skipped {
+        match locked_from_registry(&lockfile, &declaration) {
+            Ok((source, locked)) => {
+                let registry =
+                    cargo_config.registry_for_lock_source(&source, &declaration.package)?;
+                entries.push(report::Entry {
+                    declaration,
+                    registry,
+                    locked,
+                });
+            }
+            Err(reason) => skipped.push(report::Skipped {
                 name: declaration.package.clone(),
                 location: declaration.location.clone(),
-                reason: "a git dependency: no registry lists its versions".to_owned(),
+                reason,
             }),
-            // Path dependencies are the workspace's own code or vendored crates.
-            DeclaredSource::Path => {}
         }
     }
 
-    let env = |name: &str| std::env::var(name).ok();
-    let cargo_config = config::CargoConfig::discover(&settings.cwd, &settings.cargo_home, &env)?;
-    let mut wanted: BTreeMap<String, (Option<String>, BTreeSet<String>, String)> = BTreeMap::new();
-    for declaration in &declarations {
-        let registry = report::registry_name(declaration).to_owned();
-        let entry = wanted.entry(registry).or_insert_with(|| {
-            let named = match &declaration.source {
-                DeclaredSource::Registry(name) => name.clone(),
-                _ => None,
-            };
-            (
-                named,
-                BTreeSet::new(),
-                format!("`{}` in {}", declaration.key, declaration.location),
-            )
-        });
-        entry.1.insert(declaration.package.clone());
+    // Each registry once, with the crates to read from it.
+    let mut wanted: BTreeMap<String, (BTreeSet<String>, String)> = BTreeMap::new();
+    for entry in &entries {
+        let declaration = &entry.declaration;
+        wanted
+            .entry(entry.registry.clone())
+            .or_insert_with(|| {
+                (
+                    BTreeSet::new(),
+                    format!("`{}` in {}", declaration.key, declaration.location),
+                )
+            })
+            .0
+            .insert(declaration.package.clone());
     }
     let mut sources = Vec::new();
-    for (name, (named, crates, used_by)) in wanted {
-        let source = cargo_config.registry_source(named.as_deref(), &used_by)?;
+    for (name, (crates, used_by)) in wanted {
+        let source = cargo_config.registry_source(Some(&name), &used_by)?;
         sources.push((name, source, crates));
     }
 
@@ -153,26 +171,63 @@ pub fn collect(
             &cargo_version,
             settings.offline,
         )?;
-        let mut entries = BTreeMap::new();
+        let mut read = BTreeMap::new();
         for krate in crates {
             let versions = reader.read(&krate)?;
-            entries.insert(krate, versions);
+            read.insert(krate, versions);
         }
         registries.insert(
             name,
             report::RegistryFacts {
                 source,
                 refreshed: refreshed && cached,
-                crates: entries,
+                crates: read,
             },
         );
     }
     Ok(Facts {
-        declarations,
+        entries,
         skipped,
-        lockfile,
         registries,
     })
+}
+
+/// The lock file's registry source and versions for a declaration's users, or why it is not
+/// a registry dependency as locked (git, a `[patch]` to a path, or not locked at all).
+fn locked_from_registry(
+    lockfile: &Lockfile,
+    declaration: &Declaration,
+) -> Result<(String, Vec<semver::Version>), String> {
+    let requirement = semver::VersionReq::parse(&declaration.requirement).ok();
+    let mut registry = None;
+    let mut versions = Vec::new();
+    let mut elsewhere = None;
+    for usage in &declaration.users {
+        match lockfile.locked(&usage.member, &declaration.package, requirement.as_ref()) {
+            Locked::Registry { version, source } => {
+                registry.get_or_insert(source);
+                versions.push(version);
+            }
+            Locked::Elsewhere { version, source } => {
+                elsewhere.get_or_insert((version, source));
+            }
+            Locked::Missing => {}
+        }
+    }
+    versions.sort();
+    versions.dedup();
+    match (registry, elsewhere) {
+        (Some(source), _) => Ok((source, versions)),
+        (None, Some((version, Some(source)))) => Err(format!(
+            "locked to {version} from {source}, not from a registry"
+        )),
+        (None, Some((version, None))) => Err(format!(
+            "locked to {version} from a path ([patch] redirects it)"
+        )),
+        (None, None) => Err(
+            "not in Cargo.lock, which is older than the manifests; run `cargo update`".to_owned(),
+        ),
+    }
 }
 
 fn check_members(workspace: &Workspace, selection: &Selection) -> Result<(), OutdatedError> {

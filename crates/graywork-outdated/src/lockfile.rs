@@ -34,7 +34,12 @@ pub struct LockedPackage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Locked {
     /// A version from a registry.
-    Registry(Version),
+    Registry {
+        /// The locked version.
+        version: Version,
+        /// The registry as the lock file names it (`registry+URL` or `sparse+URL`).
+        source: String,
+    },
     /// A version from a path or git source, which a registry update does not move.
     Elsewhere {
         /// The locked version.
@@ -132,7 +137,10 @@ impl Lockfile {
         };
         match &chosen.source {
             Some(source) if source.starts_with("registry+") || source.starts_with("sparse+") => {
-                Locked::Registry(chosen.version.clone())
+                Locked::Registry {
+                    version: chosen.version.clone(),
+                    source: source.clone(),
+                }
             }
             source => Locked::Elsewhere {
                 version: chosen.version.clone(),
@@ -204,17 +212,22 @@ version = "2.0.0"
     fn picks_the_version_the_requirement_admits() {
         let lock = Lockfile::parse(LOCK, Path::new("Cargo.lock")).unwrap();
         let req = |text: &str| VersionReq::parse(text).unwrap();
+        let registry = |version: Version, source: &str| Locked::Registry {
+            version,
+            source: source.to_owned(),
+        };
+        let crates_io = "registry+https://github.com/rust-lang/crates.io-index";
         assert_eq!(
             lock.locked("app", "rand", Some(&req("0.7"))),
-            Locked::Registry(Version::new(0, 7, 3))
+            registry(Version::new(0, 7, 3), crates_io)
         );
         assert_eq!(
             lock.locked("app", "rand", Some(&req("0.8"))),
-            Locked::Registry(Version::new(0, 8, 5))
+            registry(Version::new(0, 8, 5), crates_io)
         );
         assert_eq!(
             lock.locked("app", "serde", Some(&req("1"))),
-            Locked::Registry(Version::new(1, 0, 200))
+            registry(Version::new(1, 0, 200), "sparse+https://index.crates.io/")
         );
         assert_eq!(
             lock.locked("app", "patched", Some(&req("2"))),

@@ -90,7 +90,7 @@ pub struct Edit {
     pub crate_name: Option<String>,
     /// The file, relative to the workspace root.
     pub file: String,
-    /// The line of the requirement.
+    /// The line of the entry's key.
     pub line: usize,
     /// The TOML path of the entry; the edit sets its `version` (or the entry itself when it
     /// is a plain string).
@@ -99,6 +99,8 @@ pub struct Edit {
     pub from: String,
     /// The requirement after the edit.
     pub to: String,
+    /// The edit, in words.
+    pub change: String,
     /// Whether the tree already has it.
     pub done: bool,
     /// The members that inherit a shared entry (empty for a member's own entry).
@@ -192,6 +194,19 @@ fn compatible(report: &Report, workspace: &Workspace) -> CompatiblePlan {
             toml_path: dependency.declared.toml_path.clone(),
             from: dependency.requirement.clone(),
             to: to.clone(),
+            change: format!(
+                "raise `{}` from `{}` to `{to}` (newest compatible version{})",
+                dependency.name,
+                dependency.requirement,
+                if dependency.declared.shared {
+                    format!(
+                        "; moves {}",
+                        users.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                } else {
+                    String::new()
+                }
+            ),
             done: false,
             inherited_by: if dependency.declared.shared {
                 users.into_iter().collect()

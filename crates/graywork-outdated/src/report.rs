@@ -10,9 +10,8 @@ use semver::{Op, Version, VersionReq};
 use serde::Serialize;
 
 use crate::config::{IndexLocation, RegistrySource};
-use crate::declarations::{Declaration, DeclaredSource, Use};
+use crate::declarations::{Declaration, Use};
 use crate::index::CrateVersions;
-use crate::lockfile::{Locked, Lockfile};
 
 /// The JSON format version of [`Report`].
 pub const REPORT_SCHEMA: &str = "graywork.outdated/v1";
@@ -54,18 +53,27 @@ pub struct RegistryFacts {
     pub crates: BTreeMap<String, CrateVersions>,
 }
 
-/// Everything `outdated` collected before computing: the selected registry declarations, the
-/// lock file and the index entries.
+/// Everything `outdated` collected before computing: the selected registry declarations with
+/// their locked versions, and the index entries.
 #[derive(Debug, Clone)]
 pub struct Facts {
-    /// The selected declarations of registry dependencies, in manifest order.
-    pub declarations: Vec<Declaration>,
-    /// Declarations left out because no registry can update them (git).
+    /// The selected declarations locked to registry versions, in member order.
+    pub entries: Vec<Entry>,
+    /// Declarations left out (locked from git or a path, or not locked at all).
     pub skipped: Vec<Skipped>,
-    /// The workspace's lock file.
-    pub lockfile: Lockfile,
     /// By registry name (`crates-io` or an alternate registry's).
     pub registries: BTreeMap<String, RegistryFacts>,
+}
+
+/// A declaration locked to registry versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The declaration.
+    pub declaration: Declaration,
+    /// Its registry, as the lock file and the cargo config name it.
+    pub registry: String,
+    /// The versions its users are locked to, sorted, without repeats (usually one).
+    pub locked: Vec<Version>,
 }
 
 /// The report: one row per declaration.
@@ -141,7 +149,7 @@ pub struct Dependency {
 pub struct Declared {
     /// The file, relative to the workspace root.
     pub file: String,
-    /// The line of the requirement.
+    /// The line of the entry's key.
     pub line: usize,
     /// The TOML path of the entry.
     pub toml_path: String,
@@ -203,25 +211,17 @@ pub struct Skipped {
 
 /// Computes the report at time `now` (for the age of cached entries).
 pub fn report(facts: &Facts, selection: &Selection, now: SystemTime) -> Report {
-    let mut skipped = facts.skipped.clone();
-    let mut dependencies = Vec::new();
-    for declaration in &facts.declarations {
-        let registry = registry_name(declaration);
-        let versions = facts
-            .registries
-            .get(registry)
-            .and_then(|registry| registry.crates.get(&declaration.package));
-        if let Some(row) = dependency(
-            declaration,
-            registry,
-            &facts.lockfile,
-            versions,
-            selection,
-            &mut skipped,
-        ) {
-            dependencies.push(row);
-        }
-    }
+    let mut dependencies: Vec<Dependency> = facts
+        .entries
+        .iter()
+        .map(|entry| {
+            let versions = facts
+                .registries
+                .get(&entry.registry)
+                .and_then(|registry| registry.crates.get(&entry.declaration.package));
+            dependency(entry, versions, selection)
+        })
+        .collect();
     dependencies.sort_by(|a, b| {
         (&a.name, &a.declared.file, a.declared.line).cmp(&(
             &b.name,
@@ -254,68 +254,32 @@ pub fn report(facts: &Facts, selection: &Selection, now: SystemTime) -> Report {
         schema: REPORT_SCHEMA,
         registries,
         dependencies,
-        skipped,
-    }
-}
-
-/// The registry a declaration's versions come from.
-pub fn registry_name(declaration: &Declaration) -> &str {
-    match &declaration.source {
-        DeclaredSource::Registry(Some(name)) => name,
-        _ => "crates-io",
+        skipped: facts.skipped.clone(),
     }
 }
 
 fn dependency(
-    declaration: &Declaration,
-    registry: &str,
-    lockfile: &Lockfile,
+    entry: &Entry,
     versions: Option<&CrateVersions>,
     selection: &Selection,
-    skipped: &mut Vec<Skipped>,
-) -> Option<Dependency> {
-    let requirement_text = declaration
-        .requirement
-        .clone()
-        .unwrap_or_else(|| "*".to_owned());
+) -> Dependency {
+    let declaration = &entry.declaration;
     // The manifests were accepted by `cargo metadata`, so a requirement that does not parse
     // here is one the semver crate reads more strictly than cargo; it admits nothing.
-    let requirement = VersionReq::parse(&requirement_text).ok();
-    let mut locked: Vec<LockedVersion> = Vec::new();
-    let mut patched = None;
-    for usage in &declaration.users {
-        match lockfile.locked(&usage.member, &declaration.package, requirement.as_ref()) {
-            Locked::Registry(version) => {
-                if !locked.iter().any(|known| known.version == version) {
-                    let yanked = versions.is_some_and(|published| {
-                        published
-                            .versions
-                            .iter()
-                            .any(|entry| entry.version == version && entry.yanked)
-                    });
-                    locked.push(LockedVersion { version, yanked });
-                }
-            }
-            Locked::Elsewhere { version, source } => {
-                patched = Some((version, source));
-            }
-            Locked::Missing => {}
-        }
-    }
-    if locked.is_empty()
-        && let Some((version, source)) = patched
-    {
-        skipped.push(Skipped {
-            name: declaration.package.clone(),
-            location: declaration.location.clone(),
-            reason: match source {
-                None => format!("locked to {version} from a path ([patch] redirects it)"),
-                Some(source) => format!("locked to {version} from {source} ([patch] redirects it)"),
-            },
-        });
-        return None;
-    }
-    locked.sort_by(|a, b| a.version.cmp(&b.version));
+    let requirement = VersionReq::parse(&declaration.requirement).ok();
+    let locked: Vec<LockedVersion> = entry
+        .locked
+        .iter()
+        .map(|version| LockedVersion {
+            version: version.clone(),
+            yanked: versions.is_some_and(|published| {
+                published
+                    .versions
+                    .iter()
+                    .any(|candidate| &candidate.version == version && candidate.yanked)
+            }),
+        })
+        .collect();
     let wants_pre = selection.pre
         || requirement
             .as_ref()
@@ -339,7 +303,7 @@ fn dependency(
             .map(|version| (*version).clone())
     });
     let latest = candidates.iter().max().map(|version| (*version).clone());
-    let newest_locked = locked.last().map(|entry| &entry.version);
+    let newest_locked = entry.locked.last();
     // A compatible update is a newer version than the lock holds that the requirement
     // admits; raising a requirement only to meet the lock is not an update.
     let has_compatible = match (&compatible, newest_locked) {
@@ -349,7 +313,7 @@ fn dependency(
     };
     let (raise_to, not_raised) = match (&requirement, &compatible) {
         (Some(req), Some(compatible)) if has_compatible => {
-            raise(&requirement_text, req, compatible)
+            raise(&declaration.requirement, req, compatible)
         }
         _ => (None, None),
     };
@@ -368,10 +332,10 @@ fn dependency(
         (false, true) => Update::Incompatible,
         (true, true) => Update::Both,
     };
-    Some(Dependency {
+    Dependency {
         name: declaration.package.clone(),
-        registry: registry.to_owned(),
-        requirement: requirement_text,
+        registry: entry.registry.clone(),
+        requirement: declaration.requirement.clone(),
         declared: Declared {
             file: declaration.location.file.clone(),
             line: declaration.location.line,
@@ -385,7 +349,7 @@ fn dependency(
         raise_to,
         not_raised,
         update,
-    })
+    }
 }
 
 /// The requirement raised so its lower bound is `compatible`, keeping its operator, or why

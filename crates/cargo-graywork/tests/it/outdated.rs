@@ -17,7 +17,9 @@ use graywork_workspace::Workspace;
 fn load(fixture: &Fixture) -> Workspace {
     let output = run(fixture.cargo(&["metadata", "--no-deps", "--format-version", "1"]));
     assert!(output.status.success(), "{}", stderr(&output));
-    Workspace::from_json(&stdout(&output)).unwrap()
+    let mut workspace = Workspace::from_json(&stdout(&output)).unwrap();
+    workspace.read_manifests().unwrap();
+    workspace
 }
 
 /// `(…, 2 stages)` -> `(…, N stages)`.

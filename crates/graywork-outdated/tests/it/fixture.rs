@@ -113,7 +113,12 @@ fn record(name: &str, version: &str, yanked: bool) -> String {
 
 fn git(dir: &Path, args: &[&str]) {
     let mut command = Command::new("git");
-    command.args(args).current_dir(dir);
+    // Fixed dates make commit ids, which cargo prints in git sources, the same every run.
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
     for variable in [
         "GIT_DIR",
         "GIT_WORK_TREE",
@@ -198,6 +203,7 @@ edition.workspace = true
 alpha-old = { package = "alpha", version = "0.9" }
 epsilon = "=0.5.0"
 zeta = { version = "1", registry = "inner" }
+omega = { git = "OMEGA_URL" }
 
 [target.'cfg(unix)'.dependencies]
 beta = { workspace = true }
@@ -242,11 +248,35 @@ impl Fixture {
                 inner.url()
             ),
         );
+        // A git dependency: locked from git, so no registry says what is newer.
+        let omega = root.join("omega");
+        write(
+            &omega,
+            "Cargo.toml",
+            "[package]\nname = \"omega\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+        );
+        write(&omega, "src/lib.rs", "//! A git dependency.\n");
+        git(&omega, &["init", "-q"]);
+        git(&omega, &["add", "-A"]);
+        git(
+            &omega,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "omega",
+            ],
+        );
+        let tool = TOOL_MANIFEST.replace("OMEGA_URL", &format!("file://{}", omega.display()));
         write(&workspace, "Cargo.toml", ROOT_MANIFEST);
         for (member, manifest) in [
             ("core", CORE_MANIFEST),
             ("app", APP_MANIFEST),
-            ("tool", TOOL_MANIFEST),
+            ("tool", tool.as_str()),
         ] {
             write(&workspace, &format!("{member}/Cargo.toml"), manifest);
             write(

@@ -34,8 +34,12 @@ pub fn load(fixture: &Fixture) -> Workspace {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    Workspace::from_json(&String::from_utf8(output.stdout).unwrap())
-        .expect("the fixture workspace loads")
+    let mut workspace = Workspace::from_json(&String::from_utf8(output.stdout).unwrap())
+        .expect("the fixture workspace loads");
+    workspace
+        .read_manifests()
+        .expect("the fixture's manifests read");
+    workspace
 }
 
 pub fn settings(fixture: &Fixture, offline: bool) -> Settings {
