@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use graywork_contracts::manifest::BuildOptions;
 use graywork_contracts::{CheckOptions, Format, check};
 
 use crate::{Context, Runner, output};
@@ -36,7 +37,17 @@ pub struct CheckContractsArgs {
     /// Compare two source trees of any crate: the new crate directory.
     #[arg(long, value_name = "NEW", requires = "baseline_dir")]
     pub crate_dir: Option<PathBuf>,
-    /// Output format.
+    /// Features to enable besides the default ones, as for `cargo build --features`; items
+    /// behind other features are not in the checked surface.
+    #[arg(long, value_name = "FEATURES", value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Check with every feature of the crate enabled.
+    #[arg(long)]
+    pub all_features: bool,
+    /// A cfg that holds, `NAME` or `KEY="VALUE"` (repeatable), as for `rustdoc --cfg`.
+    #[arg(long = "cfg", value_name = "SPEC")]
+    pub cfgs: Vec<String>,
+    /// Output format (`github`: workflow commands that annotate the pull request).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -52,6 +63,11 @@ impl CheckContractsArgs {
             baseline_dir: self.baseline_dir,
             crate_dir: self.crate_dir,
             runner,
+            build: BuildOptions {
+                features: self.features,
+                all_features: self.all_features,
+                cfgs: self.cfgs,
+            },
         }
     }
 }
@@ -66,6 +82,7 @@ pub fn run(args: CheckContractsArgs, context: Context) -> anyhow::Result<ExitCod
         Format::Text if context.quiet && outcome.report.ok => {}
         Format::Text => output::print(&outcome.report.to_text())?,
         Format::Json => output::print(&format!("{}\n", outcome.report.to_json()))?,
+        Format::Github => output::print(&outcome.report.to_github())?,
     }
     if let Some(message) = &outcome.blessed {
         output::note(context.quiet && outcome.report.ok, message);

@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use quote::ToTokens;
 use serde::Serialize;
 
 pub use crate::lint::Bump;
-use crate::lint::Lint;
+use crate::lint::{Level, Lint};
 use crate::surface::{
-    AssocConst, AssocType, ConstDef, EnumDef, FieldDef, FnSig, Location, StructDef, Surface,
-    TraitDef, VariantDef,
+    AssocConst, AssocType, ConstDef, EnumDef, FeatureDef, FieldDef, FnSig, Location, MacroDef,
+    MacroKind, ModuleDef, StructDef, Surface, TraitDef, TypeFacts, VariantDef, tidy,
 };
 
 /// Whether a finding fails the check.
@@ -18,6 +19,9 @@ use crate::surface::{
 pub enum Severity {
     /// Breaks a contract, or is not covered by the version bump, or a requirement is unmet.
     Error,
+    /// Not covered by the version bump, from a lint whose level is `warn`: reported, never
+    /// failing.
+    Warning,
     /// Allowed: covered by the version bump.
     Note,
 }
@@ -27,6 +31,7 @@ impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
+            Severity::Warning => "warning",
             Severity::Note => "note",
         }
     }
@@ -61,9 +66,39 @@ fn serialize_loc<S: serde::Serializer>(loc: &Location, serializer: S) -> Result<
 
 /// Compares two surfaces. Findings are sorted by path, then lint.
 pub fn diff(old: &Surface, new: &Surface) -> Vec<Finding> {
+    // A struct that became a union (or the other way) is one finding, not a removal and an
+    // addition.
+    let mut kind_changed = BTreeSet::new();
+    let mut kind_changed_findings = Vec::new();
+    for (path, new_def, from, to) in old
+        .structs
+        .keys()
+        .filter_map(|p| new.unions.get(p).map(|n| (p, n, "struct", "union")))
+        .chain(
+            old.unions
+                .keys()
+                .filter_map(|p| new.structs.get(p).map(|n| (p, n, "union", "struct"))),
+        )
+    {
+        kind_changed.insert(path.clone());
+        let mut finding = Findings::finding(
+            Lint::UnionChangedKind,
+            path,
+            &new_def.loc,
+            new_def.cfg.as_ref(),
+            format!(
+                "`{path}` changed from a {from} to a {to}: literals, patterns and field access break"
+            ),
+        );
+        finding.group = String::new();
+        kind_changed_findings.push(finding);
+    }
     let mut out = Findings {
-        list: Vec::new(),
+        list: kind_changed_findings,
         hidden: &new.hidden,
+        old_hidden: &old.hidden,
+        skip: &kind_changed,
+        unexported_macros: &new.unexported_macros,
     };
     compare_maps(&old.traits, &new.traits, &mut out, Kind::Trait, diff_trait);
     compare_maps(
@@ -73,6 +108,16 @@ pub fn diff(old: &Surface, new: &Surface) -> Vec<Finding> {
         Kind::Struct,
         diff_struct,
     );
+    compare_maps(&old.unions, &new.unions, &mut out, Kind::Union, diff_union);
+    compare_maps(&old.macros, &new.macros, &mut out, Kind::Macro, diff_macro);
+    compare_maps(
+        &old.modules,
+        &new.modules,
+        &mut out,
+        Kind::Module,
+        |_, _, _, _| {},
+    );
+    diff_features(&old.features, &new.features, &mut out);
     compare_maps(&old.enums, &new.enums, &mut out, Kind::Enum, diff_enum);
     compare_maps(
         &old.functions,
@@ -91,19 +136,36 @@ pub fn diff(old: &Surface, new: &Surface) -> Vec<Finding> {
 
 struct Findings<'a> {
     list: Vec<Finding>,
+    /// Doc-hidden paths of the new surface.
     hidden: &'a BTreeSet<String>,
+    /// Doc-hidden paths of the old surface: an item leaving `#[doc(hidden)]` is not "added".
+    old_hidden: &'a BTreeSet<String>,
+    /// Paths whose item changed kind, reported once already.
+    skip: &'a BTreeSet<String>,
+    /// `macro_rules!` macros of the new crate that are not exported.
+    unexported_macros: &'a BTreeSet<String>,
+}
+
+impl Finding {
+    /// The severity of a finding its version bump does not cover: an error, or a warning for
+    /// a `warn`-level lint.
+    pub fn uncovered(&self) -> Severity {
+        match self.lint.level() {
+            Level::Deny => Severity::Error,
+            Level::Warn => Severity::Warning,
+        }
+    }
 }
 
 impl Findings<'_> {
-    fn push(
-        &mut self,
+    fn finding(
         lint: Lint,
         path: &str,
         loc: &Location,
         cfg: Option<&String>,
         message: String,
-    ) {
-        self.list.push(Finding {
+    ) -> Finding {
+        Finding {
             group: String::new(),
             severity: Severity::Note,
             lint,
@@ -112,7 +174,19 @@ impl Findings<'_> {
             loc: loc.clone(),
             message,
             cfg: cfg.cloned(),
-        });
+        }
+    }
+
+    fn push(
+        &mut self,
+        lint: Lint,
+        path: &str,
+        loc: &Location,
+        cfg: Option<&String>,
+        message: String,
+    ) {
+        self.list
+            .push(Findings::finding(lint, path, loc, cfg, message));
     }
 }
 
@@ -120,6 +194,10 @@ impl Findings<'_> {
 trait Item {
     fn loc(&self) -> &Location;
     fn cfg(&self) -> Option<&String>;
+    /// The lint for this item's removal, when it depends on the item (macros).
+    fn missing_lint(&self, default: Lint, _out: &Findings<'_>) -> Lint {
+        default
+    }
 }
 
 macro_rules! impl_item {
@@ -130,7 +208,24 @@ macro_rules! impl_item {
         }
     )*};
 }
-impl_item!(TraitDef, StructDef, EnumDef, FnSig, ConstDef);
+
+impl Item for MacroDef {
+    fn loc(&self) -> &Location {
+        &self.loc
+    }
+    fn cfg(&self) -> Option<&String> {
+        self.cfg.as_ref()
+    }
+    fn missing_lint(&self, _default: Lint, _out: &Findings<'_>) -> Lint {
+        match self.kind {
+            MacroKind::Declarative => Lint::DeclarativeMacroMissing,
+            MacroKind::FunctionLike => Lint::FunctionLikeProcMacroMissing,
+            MacroKind::Attribute => Lint::AttributeProcMacroMissing,
+            MacroKind::Derive => Lint::DeriveProcMacroMissing,
+        }
+    }
+}
+impl_item!(TraitDef, StructDef, EnumDef, FnSig, ConstDef, ModuleDef);
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -139,6 +234,9 @@ enum Kind {
     Enum,
     Function,
     Const,
+    Union,
+    Macro,
+    Module,
 }
 
 impl Kind {
@@ -165,6 +263,21 @@ impl Kind {
                 Lint::PubModuleLevelConstNowDocHidden,
                 Lint::PubModuleLevelConstAdded,
             ),
+            Kind::Union => (
+                Lint::UnionMissing,
+                Lint::UnionNowDocHidden,
+                Lint::UnionAdded,
+            ),
+            Kind::Macro => (
+                Lint::DeclarativeMacroMissing,
+                Lint::MacroNowDocHidden,
+                Lint::MacroAdded,
+            ),
+            Kind::Module => (
+                Lint::ModuleMissing,
+                Lint::ModuleMissing,
+                Lint::ModuleMissing,
+            ),
         }
     }
 
@@ -175,6 +288,9 @@ impl Kind {
             Kind::Enum => "enum",
             Kind::Function => "function",
             Kind::Const => "const",
+            Kind::Union => "union",
+            Kind::Macro => "macro",
+            Kind::Module => "module",
         }
     }
 }
@@ -189,8 +305,13 @@ fn compare_maps<T: Item>(
     let (missing, now_hidden, added) = kind.lints();
     let word = kind.word();
     for (path, old_item) in old {
+        if out.skip.contains(path) {
+            continue;
+        }
         match new.get(path) {
             Some(new_item) => each(path, old_item, new_item, out),
+            // A module made doc-hidden is reported through its items.
+            None if matches!(kind, Kind::Module) && is_hidden(out.hidden, path) => {}
             None if is_hidden(out.hidden, path) => out.push(
                 now_hidden,
                 path,
@@ -198,17 +319,32 @@ fn compare_maps<T: Item>(
                 old_item.cfg(),
                 format!("{word} `{path}` is now #[doc(hidden)]: users who name it break"),
             ),
-            None => out.push(
-                missing,
-                path,
-                old_item.loc(),
-                old_item.cfg(),
-                format!("{word} `{path}` removed or renamed: users who name it break"),
-            ),
+            None => {
+                let mut lint = old_item.missing_lint(missing, out);
+                if lint == Lint::DeclarativeMacroMissing && out.unexported_macros.contains(path) {
+                    lint = Lint::MacroNoLongerExported;
+                }
+                let why = if lint == Lint::MacroNoLongerExported {
+                    "is no longer exported (`#[macro_export]` removed)"
+                } else {
+                    "removed or renamed"
+                };
+                out.push(
+                    lint,
+                    path,
+                    old_item.loc(),
+                    old_item.cfg(),
+                    format!("{word} `{path}` {why}: users who name it break"),
+                );
+            }
         }
     }
+    if matches!(kind, Kind::Module) {
+        return;
+    }
     for (path, new_item) in new {
-        if !old.contains_key(path) {
+        // An item that only left `#[doc(hidden)]` was public API already.
+        if !old.contains_key(path) && !out.skip.contains(path) && !is_hidden(out.old_hidden, path) {
             out.push(
                 added,
                 path,
@@ -237,6 +373,64 @@ fn is_hidden(hidden: &BTreeSet<String>, path: &str) -> bool {
 /// The message for a change of generics of `subject`, or `None` when they are the same.
 fn generics_change(subject: &str, old: &str, new: &str) -> Option<String> {
     (old != new).then(|| format!("generics of {subject} changed: {}", changed(old, new)))
+}
+
+/// Reports a change of a type's or trait's generics: only trailing parameters with defaults
+/// added is minor (`defaulted`), anything else breaks (`breaking`).
+#[allow(clippy::too_many_arguments)]
+fn diff_generics(
+    subject: &str,
+    path: &str,
+    old: &str,
+    new: &str,
+    (breaking, defaulted): (Lint, Lint),
+    loc: &Location,
+    cfg: Option<&String>,
+    out: &mut Findings<'_>,
+) {
+    let Some(message) = generics_change(subject, old, new) else {
+        return;
+    };
+    let lint = if only_defaulted_params_added(old, new) {
+        defaulted
+    } else {
+        breaking
+    };
+    out.push(lint, path, loc, cfg, message);
+}
+
+/// Whether `new` is `old` plus trailing generic parameters that all have defaults, with the
+/// same where-clause.
+fn only_defaulted_params_added(old: &str, new: &str) -> bool {
+    fn split(generics: &str) -> Option<(Vec<syn::GenericParam>, String)> {
+        let (params, where_clause) = match generics.find(" where ") {
+            Some(at) => (&generics[..at], generics[at..].trim().to_string()),
+            None if generics.starts_with("where ") => ("", generics.to_string()),
+            None => (generics, String::new()),
+        };
+        let parsed: syn::Generics = if params.is_empty() {
+            syn::Generics::default()
+        } else {
+            syn::parse_str(params).ok()?
+        };
+        Some((parsed.params.into_iter().collect(), where_clause))
+    }
+    let (Some((old_params, old_where)), Some((new_params, new_where))) = (split(old), split(new))
+    else {
+        return false;
+    };
+    let render = |p: &syn::GenericParam| tidy(p.to_token_stream());
+    old_where == new_where
+        && new_params.len() > old_params.len()
+        && old_params
+            .iter()
+            .zip(&new_params)
+            .all(|(a, b)| render(a) == render(b))
+        && new_params[old_params.len()..].iter().all(|p| match p {
+            syn::GenericParam::Type(t) => t.default.is_some(),
+            syn::GenericParam::Const(c) => c.default.is_some(),
+            syn::GenericParam::Lifetime(_) => false,
+        })
 }
 
 fn changed(old: &str, new: &str) -> String {
@@ -272,9 +466,36 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
             format!("trait `{path}` is no longer `unsafe trait`: `unsafe impl`s break"),
         );
     }
-    if let Some(message) = generics_change(&format!("trait `{path}`"), &old.generics, &new.generics)
-    {
-        out.push(Lint::TraitGenericsChanged, path, loc, cfg, message);
+    diff_generics(
+        &format!("trait `{path}`"),
+        path,
+        &old.generics,
+        &new.generics,
+        (
+            Lint::TraitGenericsChanged,
+            Lint::TraitDefaultedGenericParamAdded,
+        ),
+        loc,
+        cfg,
+        out,
+    );
+    if !old.deprecated && new.deprecated {
+        out.push(
+            Lint::TraitMarkedDeprecated,
+            path,
+            loc,
+            cfg,
+            format!("trait `{path}` is now #[deprecated]"),
+        );
+    }
+    if !old.must_use && new.must_use {
+        out.push(
+            Lint::TraitMustUseAdded,
+            path,
+            loc,
+            cfg,
+            format!("trait `{path}` is now #[must_use]"),
+        );
     }
     if !old.sealed && new.sealed {
         out.push(
@@ -294,8 +515,11 @@ fn diff_trait(path: &str, old: &TraitDef, new: &TraitDef, out: &mut Findings<'_>
             format!("trait `{path}` is no longer sealed and can be implemented outside the crate"),
         );
     }
+    // When a sealed trait is unsealed by making its sealing supertrait public, that supertrait
+    // shows up as "added"; it was required all along.
+    let unsealed = old.sealed && !new.sealed;
     for added in new.supertraits.difference(&old.supertraits) {
-        if implementable {
+        if implementable && !unsealed {
             out.push(Lint::TraitAddedSupertrait, path, loc, cfg, format!("supertrait `{added}` added to `{path}`: implementors that do not implement it break"));
         }
     }
@@ -522,6 +746,14 @@ struct SigLints {
     async_changed: Lint,
     const_removed: Option<Lint>,
     receiver: Option<Lint>,
+    /// `(safe, unsafe)` lints for gaining `#[target_feature]`.
+    target_feature_added: (Option<Lint>, Lint),
+    /// `(safe, unsafe)` lints for requiring more target features.
+    target_features_more: (Option<Lint>, Lint),
+    deprecated: Lint,
+    must_use: Option<Lint>,
+    /// Whether ABI and exported-symbol changes are checked (free functions).
+    abi: bool,
 }
 
 impl SigLints {
@@ -535,6 +767,33 @@ impl SigLints {
         async_changed: Lint::TraitMethodAsyncChanged,
         const_removed: None,
         receiver: Some(Lint::TraitMethodReceiverChanged),
+        target_feature_added: (None, Lint::UnsafeTraitMethodTargetFeatureAdded),
+        target_features_more: (None, Lint::UnsafeTraitMethodRequiresMoreTargetFeatures),
+        deprecated: Lint::TraitMethodMarkedDeprecated,
+        must_use: None,
+        abi: false,
+    };
+    const INHERENT: SigLints = SigLints {
+        what: "method",
+        parameter_count: Lint::MethodParameterCountChanged,
+        signature: Lint::InherentMethodSignatureChanged,
+        generics: Lint::InherentMethodGenericsChanged,
+        unsafe_added: Lint::InherentMethodUnsafeAdded,
+        unsafe_removed: None,
+        async_changed: Lint::InherentMethodAsyncChanged,
+        const_removed: Some(Lint::InherentMethodConstRemoved),
+        receiver: Some(Lint::InherentMethodReceiverChanged),
+        target_feature_added: (
+            Some(Lint::SafeInherentMethodTargetFeatureAdded),
+            Lint::UnsafeInherentMethodTargetFeatureAdded,
+        ),
+        target_features_more: (
+            Some(Lint::SafeInherentMethodRequiresMoreTargetFeatures),
+            Lint::UnsafeInherentMethodRequiresMoreTargetFeatures,
+        ),
+        deprecated: Lint::InherentMethodMarkedDeprecated,
+        must_use: Some(Lint::InherentMethodMustUseAdded),
+        abi: false,
     };
     const FUNCTION: SigLints = SigLints {
         what: "function",
@@ -546,6 +805,17 @@ impl SigLints {
         async_changed: Lint::FunctionAsyncChanged,
         const_removed: Some(Lint::FunctionConstRemoved),
         receiver: None,
+        target_feature_added: (
+            Some(Lint::SafeFunctionTargetFeatureAdded),
+            Lint::UnsafeFunctionTargetFeatureAdded,
+        ),
+        target_features_more: (
+            Some(Lint::SafeFunctionRequiresMoreTargetFeatures),
+            Lint::UnsafeFunctionRequiresMoreTargetFeatures,
+        ),
+        deprecated: Lint::FunctionMarkedDeprecated,
+        must_use: Some(Lint::FunctionMustUseAdded),
+        abi: true,
     };
 }
 
@@ -611,7 +881,9 @@ fn diff_sig(
             }
         }
     }
-    if old.output != new.output {
+    // `async fn` and `fn -> impl Future` with the same output are one API; a change of
+    // asyncness that changes the output is reported once, as the async change below.
+    if old.output != new.output && old.is_async == new.is_async {
         let unit = |s: &str| {
             if s.is_empty() {
                 "()".to_string()
@@ -654,7 +926,7 @@ fn diff_sig(
             format!("{subject} is no longer `unsafe`: implementors written as `unsafe fn` break"),
         );
     }
-    if old.is_async != new.is_async {
+    if old.is_async != new.is_async && old.output != new.output {
         let now = if new.is_async {
             "became"
         } else {
@@ -680,6 +952,112 @@ fn diff_sig(
             format!("{subject} is no longer `const`: uses in const contexts break"),
         );
     }
+    diff_sig_attrs(member, &subject, old, new, out, &lints, cfg);
+}
+
+/// ABI, exported symbol, target features, deprecation and `#[must_use]` of a signature.
+fn diff_sig_attrs(
+    member: &str,
+    subject: &str,
+    old: &FnSig,
+    new: &FnSig,
+    out: &mut Findings<'_>,
+    lints: &SigLints,
+    cfg: Option<&String>,
+) {
+    let loc = &new.loc;
+    if lints.abi && old.abi != new.abi {
+        let show = |abi: &Option<String>| abi.clone().unwrap_or_else(|| "Rust".to_string());
+        let no_longer_unwind = old
+            .abi
+            .as_deref()
+            .and_then(|abi| abi.strip_suffix("-unwind"))
+            .is_some_and(|base| new.abi.as_deref() == Some(base));
+        let lint = if no_longer_unwind {
+            Lint::FunctionAbiNoLongerUnwind
+        } else {
+            Lint::FunctionChangedAbi
+        };
+        out.push(
+            lint,
+            member,
+            loc,
+            cfg,
+            format!(
+                "ABI of {subject} changed: {}",
+                changed(&show(&old.abi), &show(&new.abi))
+            ),
+        );
+    }
+    if lints.abi && old.export_name != new.export_name {
+        match (&old.export_name, &new.export_name) {
+            (Some(old_name), Some(new_name)) => out.push(
+                Lint::FunctionExportNameChanged,
+                member,
+                loc,
+                cfg,
+                format!("{subject} is exported as symbol `{new_name}` instead of `{old_name}`: code linking to it breaks"),
+            ),
+            (Some(old_name), None) => out.push(
+                Lint::FunctionNoLongerExported,
+                member,
+                loc,
+                cfg,
+                format!("{subject} is no longer exported as symbol `{old_name}`: code linking to it breaks"),
+            ),
+            _ => {}
+        }
+    }
+    let added: Vec<&String> = new
+        .target_features
+        .difference(&old.target_features)
+        .collect();
+    if !added.is_empty() {
+        let (safe_lint, unsafe_lint) = if old.target_features.is_empty() {
+            lints.target_feature_added
+        } else {
+            lints.target_features_more
+        };
+        let lint = if new.is_unsafe {
+            Some(unsafe_lint)
+        } else {
+            safe_lint
+        };
+        if let Some(lint) = lint {
+            let names: Vec<String> = added.iter().map(|f| format!("`{f}`")).collect();
+            out.push(
+                lint,
+                member,
+                loc,
+                cfg,
+                format!(
+                    "{subject} now requires target feature {}: callers built without it break",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+    if !old.deprecated && new.deprecated {
+        out.push(
+            lints.deprecated,
+            member,
+            loc,
+            cfg,
+            format!("{subject} is now #[deprecated]"),
+        );
+    }
+    if let Some(lint) = lints.must_use
+        && !old.must_use
+        && new.must_use
+    {
+        out.push(
+            lint,
+            member,
+            loc,
+            cfg,
+            format!("{subject} is now #[must_use]: callers that ignore its result get a warning"),
+        );
+    }
 }
 
 fn diff_function(path: &str, old: &FnSig, new: &FnSig, out: &mut Findings<'_>) {
@@ -697,6 +1075,38 @@ fn diff_function(path: &str, old: &FnSig, new: &FnSig, out: &mut Findings<'_>) {
 }
 
 fn diff_const(path: &str, old: &ConstDef, new: &ConstDef, out: &mut Findings<'_>) {
+    let (cfg, loc) = (new.cfg.as_ref(), &new.loc);
+    if let (Some(old_kind), Some(new_kind)) = (&old.static_kind, &new.static_kind) {
+        let is_mut = |kind: &str| kind.ends_with(" mut");
+        let is_unsafe = |kind: &str| kind.starts_with("unsafe ");
+        if is_mut(old_kind) && !is_mut(new_kind) {
+            out.push(
+                Lint::PubStaticMutNowImmutable,
+                path,
+                loc,
+                cfg,
+                format!("`{path}` is no longer `static mut`: code writing to it breaks"),
+            );
+        }
+        if !is_mut(old_kind) && is_mut(new_kind) {
+            out.push(
+                Lint::PubStaticNowMutable,
+                path,
+                loc,
+                cfg,
+                format!("`{path}` became `static mut`: every use now needs `unsafe`"),
+            );
+        }
+        if !is_unsafe(old_kind) && is_unsafe(new_kind) {
+            out.push(
+                Lint::StaticBecameUnsafe,
+                path,
+                loc,
+                cfg,
+                format!("`{path}` became unsafe to use: every use now needs `unsafe`"),
+            );
+        }
+    }
     if old.ty != new.ty {
         out.push(
             Lint::PubModuleLevelConstTypeChanged,
@@ -725,11 +1135,28 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
         ); // Every field changes with the kind; listing them would only repeat this finding.
         return;
     }
-    if let Some(message) =
-        generics_change(&format!("struct `{path}`"), &old.generics, &new.generics)
-    {
-        out.push(Lint::StructGenericsChanged, path, loc, cfg, message);
-    }
+    diff_generics(
+        &format!("struct `{path}`"),
+        path,
+        &old.generics,
+        &new.generics,
+        (
+            Lint::StructGenericsChanged,
+            Lint::TypeDefaultedGenericParamAdded,
+        ),
+        loc,
+        cfg,
+        out,
+    );
+    diff_facts(
+        TypeKind::Struct,
+        path,
+        &old.facts,
+        &new.facts,
+        loc,
+        cfg,
+        out,
+    );
     if !old.non_exhaustive && new.non_exhaustive {
         out.push(Lint::StructMarkedNonExhaustive, path, loc, cfg, format!("struct `{path}` became #[non_exhaustive]: literals and exhaustive patterns outside the crate break"));
     }
@@ -749,6 +1176,7 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
             None if out.hidden.contains(&member) => out.push(Lint::StructPubFieldNowDocHidden, &member, loc, cfg, format!("field `{name}` of `{path}` is now #[doc(hidden)]: users who name it break")),
             None => out.push(Lint::StructPubFieldMissing, &member, loc, cfg, format!("public field `{name}` of `{path}` removed, renamed or made private: users who name it break")),
             Some(new_field) if new_field.ty != old_field.ty => out.push(Lint::StructPubFieldTypeChanged, &member, &new_field.loc, cfg, format!("type of field `{name}` of `{path}` changed: {}", changed(&old_field.ty, &new_field.ty))),
+            Some(new_field) if !old_field.deprecated && new_field.deprecated => out.push(Lint::StructFieldMarkedDeprecated, &member, &new_field.loc, cfg, format!("field `{name}` of `{path}` is now #[deprecated]")),
             Some(_) => {}
         }
     }
@@ -790,10 +1218,21 @@ fn diff_struct(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<
 fn diff_enum(path: &str, old: &EnumDef, new: &EnumDef, out: &mut Findings<'_>) {
     let cfg = new.cfg.as_ref();
     let loc = &new.loc;
-    if let Some(message) = generics_change(&format!("enum `{path}`"), &old.generics, &new.generics)
-    {
-        out.push(Lint::EnumGenericsChanged, path, loc, cfg, message);
-    }
+    diff_generics(
+        &format!("enum `{path}`"),
+        path,
+        &old.generics,
+        &new.generics,
+        (
+            Lint::EnumGenericsChanged,
+            Lint::TypeDefaultedGenericParamAdded,
+        ),
+        loc,
+        cfg,
+        out,
+    );
+    diff_facts(TypeKind::Enum, path, &old.facts, &new.facts, loc, cfg, out);
+    diff_discriminants(path, old, new, cfg, out);
     if !old.non_exhaustive && new.non_exhaustive {
         out.push(
             Lint::EnumMarkedNonExhaustive,
@@ -875,13 +1314,32 @@ fn diff_variant(
         );
         return;
     }
-    let (added, missing) = match new.shape {
-        crate::surface::Shape::Tuple => (
+    if !old.deprecated && new.deprecated {
+        out.push(
+            Lint::EnumVariantMarkedDeprecated,
+            member,
+            loc,
+            cfg,
+            format!("variant `{name}` of `{path}` is now #[deprecated]"),
+        );
+    }
+    // Outside the crate a #[non_exhaustive] variant can be neither built nor matched without
+    // `..`, so a field added to it breaks no one.
+    let (added, missing) = match (new.shape, old.non_exhaustive && new.non_exhaustive) {
+        (crate::surface::Shape::Tuple, false) => (
             Lint::EnumTupleVariantFieldAdded,
             Lint::EnumTupleVariantFieldMissing,
         ),
-        _ => (
+        (crate::surface::Shape::Tuple, true) => (
+            Lint::EnumNonExhaustiveTupleVariantFieldAdded,
+            Lint::EnumTupleVariantFieldMissing,
+        ),
+        (_, false) => (
             Lint::EnumStructVariantFieldAdded,
+            Lint::EnumStructVariantFieldMissing,
+        ),
+        (_, true) => (
+            Lint::EnumNonExhaustiveStructVariantFieldAdded,
             Lint::EnumStructVariantFieldMissing,
         ),
     };
@@ -926,10 +1384,494 @@ fn diff_variant_fields(
     }
 }
 
-/// The largest bump of a set of findings (`None` when there are none).
+/// Which kind of type a [`TypeFacts`] belongs to, for lint names and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TypeKind {
+    Struct,
+    Enum,
+    Union,
+}
+
+impl TypeKind {
+    fn word(self) -> &'static str {
+        match self {
+            TypeKind::Struct => "struct",
+            TypeKind::Enum => "enum",
+            TypeKind::Union => "union",
+        }
+    }
+}
+
+/// The `align(N)` or `packed(N)` hint of a repr, with its argument (`packed` alone is `1`).
+fn repr_arg(repr: &BTreeSet<String>, name: &str) -> Option<String> {
+    repr.iter().find_map(|hint| {
+        if hint == name {
+            Some("1".to_string())
+        } else {
+            hint.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('('))
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(str::to_string)
+        }
+    })
+}
+
+const INT_REPRS: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+];
+
+/// Layout, derives, std impls, deprecation, `#[must_use]` and inherent items of a type.
+#[allow(clippy::too_many_arguments)]
+fn diff_facts(
+    kind: TypeKind,
+    path: &str,
+    old: &TypeFacts,
+    new: &TypeFacts,
+    loc: &Location,
+    cfg: Option<&String>,
+    out: &mut Findings<'_>,
+) {
+    let word = kind.word();
+    let has = |facts: &TypeFacts, hint: &str| facts.repr.contains(hint);
+    // repr(C)
+    match (has(old, "C"), has(new, "C")) {
+        (true, false) => {
+            let lint = if kind == TypeKind::Enum {
+                Lint::EnumReprCRemoved
+            } else {
+                Lint::ReprCRemoved
+            };
+            out.push(
+                lint,
+                path,
+                loc,
+                cfg,
+                format!("{word} `{path}` lost #[repr(C)]: code relying on its layout breaks"),
+            );
+        }
+        (false, true) => out.push(
+            Lint::ReprCAdded,
+            path,
+            loc,
+            cfg,
+            format!("{word} `{path}` gained #[repr(C)]"),
+        ),
+        _ => {}
+    }
+    match (has(old, "transparent"), has(new, "transparent")) {
+        (true, false) => {
+            let lint = if kind == TypeKind::Enum {
+                Lint::EnumReprTransparentRemoved
+            } else {
+                Lint::StructReprTransparentRemoved
+            };
+            out.push(
+                lint,
+                path,
+                loc,
+                cfg,
+                format!(
+                    "{word} `{path}` lost #[repr(transparent)]: code relying on its layout breaks"
+                ),
+            );
+        }
+        (false, true) => out.push(
+            Lint::ReprTransparentAdded,
+            path,
+            loc,
+            cfg,
+            format!("{word} `{path}` gained #[repr(transparent)]"),
+        ),
+        _ => {}
+    }
+    if kind == TypeKind::Enum {
+        let int = |facts: &TypeFacts| {
+            facts
+                .repr
+                .iter()
+                .find(|h| INT_REPRS.contains(&h.as_str()))
+                .cloned()
+        };
+        match (int(old), int(new)) {
+            (Some(a), Some(b)) if a != b => out.push(Lint::EnumReprIntChanged, path, loc, cfg, format!("enum `{path}` changed #[repr({a})] to #[repr({b})]: its size and `as` casts change")),
+            (Some(a), None) => out.push(Lint::EnumReprIntRemoved, path, loc, cfg, format!("enum `{path}` lost #[repr({a})]: its size and layout are no longer fixed")),
+            (None, Some(b)) => out.push(Lint::EnumReprIntAdded, path, loc, cfg, format!("enum `{path}` gained #[repr({b})]")),
+            _ => {}
+        }
+    }
+    for (name, added, removed, changed_lint) in [
+        (
+            "packed",
+            Lint::ReprPackedAdded,
+            Lint::ReprPackedRemoved,
+            Lint::ReprPackedChanged,
+        ),
+        (
+            "align",
+            Lint::ReprAlignAdded,
+            Lint::ReprAlignRemoved,
+            Lint::ReprAlignChanged,
+        ),
+    ] {
+        match (repr_arg(&old.repr, name), repr_arg(&new.repr, name)) {
+            (None, Some(n)) => out.push(added, path, loc, cfg, format!("{word} `{path}` gained #[repr({name}({n}))]: its layout changes")),
+            (Some(n), None) => out.push(removed, path, loc, cfg, format!("{word} `{path}` lost #[repr({name}({n}))]: its layout changes")),
+            (Some(a), Some(b)) if a != b => out.push(changed_lint, path, loc, cfg, format!("{word} `{path}` changed #[repr({name}({a}))] to #[repr({name}({b}))]: its layout changes")),
+            _ => {}
+        }
+    }
+    // Order, where it is observable.
+    let reordered = {
+        let common: Vec<&String> = old.order.iter().filter(|n| new.order.contains(n)).collect();
+        let in_new: Vec<&String> = new.order.iter().filter(|n| old.order.contains(n)).collect();
+        !common.is_empty() && common != in_new
+    };
+    if reordered {
+        if kind != TypeKind::Enum && has(old, "C") && has(new, "C") {
+            out.push(
+                Lint::ReprCPlainStructFieldsReordered,
+                path,
+                loc,
+                cfg,
+                format!("fields of #[repr(C)] {word} `{path}` were reordered: its layout changes"),
+            );
+        } else if old.derives.contains("PartialOrd") && new.derives.contains("PartialOrd") {
+            let lint = if kind == TypeKind::Enum {
+                Lint::PartialOrdEnumVariantsReordered
+            } else {
+                Lint::PartialOrdStructFieldsReordered
+            };
+            let what = if kind == TypeKind::Enum {
+                "variants"
+            } else {
+                "fields"
+            };
+            out.push(lint, path, loc, cfg, format!("{what} of `{path}` were reordered: its derived `PartialOrd` compares differently"));
+        }
+    }
+    // Standard traits.
+    for name in old.derives.iter().chain(&old.std_impls) {
+        if new.implements(name) {
+            continue;
+        }
+        let lint = if old.derives.contains(name) {
+            Lint::DeriveTraitImplRemoved
+        } else {
+            Lint::StdTraitImplRemoved
+        };
+        out.push(
+            lint,
+            path,
+            loc,
+            cfg,
+            format!("{word} `{path}` no longer implements `{name}`: code using it breaks"),
+        );
+    }
+    for name in new.derives.union(&new.std_impls) {
+        if !old.implements(name) {
+            out.push(
+                Lint::StdTraitImplAdded,
+                path,
+                loc,
+                cfg,
+                format!("{word} `{path}` now implements `{name}`"),
+            );
+        }
+    }
+    if !old.deprecated && new.deprecated {
+        out.push(
+            Lint::TypeMarkedDeprecated,
+            path,
+            loc,
+            cfg,
+            format!("{word} `{path}` is now #[deprecated]"),
+        );
+    }
+    match (old.must_use, new.must_use) {
+        (false, true) => {
+            let lint = match kind {
+                TypeKind::Struct => Lint::StructMustUseAdded,
+                TypeKind::Enum => Lint::EnumMustUseAdded,
+                TypeKind::Union => Lint::UnionMustUseAdded,
+            };
+            out.push(
+                lint,
+                path,
+                loc,
+                cfg,
+                format!("{word} `{path}` is now #[must_use]"),
+            );
+        }
+        (true, false) if kind == TypeKind::Union => out.push(
+            Lint::UnionMustUseRemoved,
+            path,
+            loc,
+            cfg,
+            format!("union `{path}` is no longer #[must_use]"),
+        ),
+        _ => {}
+    }
+    diff_inherent(path, old, new, loc, cfg, out);
+}
+
+/// Inherent methods and associated consts.
+fn diff_inherent(
+    path: &str,
+    old: &TypeFacts,
+    new: &TypeFacts,
+    loc: &Location,
+    type_cfg: Option<&String>,
+    out: &mut Findings<'_>,
+) {
+    for (name, old_method) in &old.methods {
+        let member = format!("{path}::{name}");
+        let cfg = old_method.cfg.as_ref().or(type_cfg);
+        match new.methods.get(name) {
+            None if out.hidden.contains(&member) => out.push(
+                Lint::InherentMethodNowDocHidden,
+                &member,
+                loc,
+                cfg,
+                format!("method `{name}` of `{path}` is now #[doc(hidden)]: callers break"),
+            ),
+            None => out.push(
+                Lint::InherentMethodMissing,
+                &member,
+                loc,
+                cfg,
+                format!(
+                    "method `{name}` of `{path}` removed, renamed or made private: callers break"
+                ),
+            ),
+            Some(new_method) => {
+                let cfg = new_method.cfg.as_ref().or(type_cfg);
+                diff_sig(
+                    &member,
+                    name,
+                    path,
+                    old_method,
+                    new_method,
+                    out,
+                    SigLints::INHERENT,
+                    cfg,
+                );
+            }
+        }
+    }
+    for (name, new_method) in &new.methods {
+        let member = format!("{path}::{name}");
+        if !old.methods.contains_key(name) && !out.old_hidden.contains(&member) {
+            let cfg = new_method.cfg.as_ref().or(type_cfg);
+            out.push(
+                Lint::InherentMethodAdded,
+                &member,
+                &new_method.loc,
+                cfg,
+                format!("method `{name}` added to `{path}`"),
+            );
+        }
+    }
+    for (name, old_const) in &old.consts {
+        let member = format!("{path}::{name}");
+        let cfg = old_const.cfg.as_ref().or(type_cfg);
+        match new.consts.get(name) {
+            None if out.hidden.contains(&member) => out.push(Lint::InherentAssociatedConstNowDocHidden, &member, loc, cfg, format!("associated const `{name}` of `{path}` is now #[doc(hidden)]: users break")),
+            None => out.push(Lint::InherentAssociatedPubConstMissing, &member, loc, cfg, format!("associated const `{name}` of `{path}` removed, renamed or made private: users break")),
+            Some(new_const) if new_const.ty != old_const.ty => out.push(Lint::InherentAssociatedConstTypeChanged, &member, &new_const.loc, cfg, format!("type of associated const `{name}` of `{path}` changed: {}", changed(&old_const.ty, &new_const.ty))),
+            Some(_) => {}
+        }
+    }
+    for (name, new_const) in &new.consts {
+        let member = format!("{path}::{name}");
+        if !old.consts.contains_key(name) && !out.old_hidden.contains(&member) {
+            let cfg = new_const.cfg.as_ref().or(type_cfg);
+            out.push(
+                Lint::InherentAssociatedConstAdded,
+                &member,
+                &new_const.loc,
+                cfg,
+                format!("associated const `{name}` added to `{path}`"),
+            );
+        }
+    }
+}
+
+/// Discriminants, where code outside can see them: in an enum with an integer or C repr, or
+/// in a field-less enum (through `as` casts).
+fn diff_discriminants(
+    path: &str,
+    old: &EnumDef,
+    new: &EnumDef,
+    cfg: Option<&String>,
+    out: &mut Findings<'_>,
+) {
+    let has_repr = |e: &EnumDef| {
+        e.facts
+            .repr
+            .iter()
+            .any(|h| h == "C" || INT_REPRS.contains(&h.as_str()))
+    };
+    let fieldless = |e: &EnumDef| {
+        e.variants
+            .values()
+            .all(|v| v.shape == crate::surface::Shape::Unit)
+    };
+    let (lint, why) = if has_repr(old) && has_repr(new) {
+        (
+            Lint::EnumReprVariantDiscriminantChanged,
+            "code that reads or transmutes it breaks",
+        )
+    } else if fieldless(old) && fieldless(new) && !old.non_exhaustive {
+        (
+            Lint::EnumNoReprVariantDiscriminantChanged,
+            "`as` casts give another value",
+        )
+    } else {
+        return;
+    };
+    for (name, old_variant) in &old.variants {
+        if let Some(new_variant) = new.variants.get(name)
+            && old_variant.discriminant.is_some()
+            && new_variant.discriminant.is_some()
+            && old_variant.discriminant != new_variant.discriminant
+        {
+            let show = |d: &Option<String>| d.clone().unwrap_or_default();
+            out.push(
+                lint,
+                &format!("{path}::{name}"),
+                &new_variant.loc,
+                cfg,
+                format!(
+                    "discriminant of variant `{name}` of `{path}` changed: {}; {why}",
+                    changed(
+                        &show(&old_variant.discriminant),
+                        &show(&new_variant.discriminant)
+                    )
+                ),
+            );
+        }
+    }
+}
+
+fn diff_union(path: &str, old: &StructDef, new: &StructDef, out: &mut Findings<'_>) {
+    let cfg = new.cfg.as_ref();
+    let loc = &new.loc;
+    diff_generics(
+        &format!("union `{path}`"),
+        path,
+        &old.generics,
+        &new.generics,
+        (
+            Lint::UnionGenericsChanged,
+            Lint::TypeDefaultedGenericParamAdded,
+        ),
+        loc,
+        cfg,
+        out,
+    );
+    for (name, old_field) in &old.fields {
+        let member = format!("{path}::{name}");
+        match new.fields.get(name) {
+            None if out.hidden.contains(&member) => out.push(Lint::UnionPubFieldNowDocHidden, &member, loc, cfg, format!("field `{name}` of union `{path}` is now #[doc(hidden)]: users who name it break")),
+            None => out.push(Lint::UnionFieldMissing, &member, loc, cfg, format!("public field `{name}` of union `{path}` removed, renamed or made private: users who name it break")),
+            Some(new_field) if new_field.ty != old_field.ty => out.push(Lint::UnionPubFieldTypeChanged, &member, &new_field.loc, cfg, format!("type of field `{name}` of union `{path}` changed: {}", changed(&old_field.ty, &new_field.ty))),
+            Some(_) => {}
+        }
+    }
+    for (name, new_field) in &new.fields {
+        if old.fields.contains_key(name) {
+            continue;
+        }
+        let member = format!("{path}::{name}");
+        if old.private_fields {
+            out.push(
+                Lint::UnionFieldAddedWithNonPubFields,
+                &member,
+                &new_field.loc,
+                cfg,
+                format!("public field `{name}` added to union `{path}`"),
+            );
+        } else {
+            out.push(Lint::UnionFieldAddedWithAllPubFields, &member, &new_field.loc, cfg, format!("field `{name}` added to union `{path}`, whose fields were all public: its size and layout may change"));
+        }
+    }
+    diff_facts(TypeKind::Union, path, &old.facts, &new.facts, loc, cfg, out);
+}
+
+fn diff_macro(path: &str, old: &MacroDef, new: &MacroDef, out: &mut Findings<'_>) {
+    let cfg = new.cfg.as_ref();
+    for helper in old.helpers.difference(&new.helpers) {
+        out.push(Lint::DeriveHelperAttrRemoved, path, &new.loc, cfg, format!("derive macro `{path}` no longer accepts helper attribute `#[{helper}]`: code using it breaks"));
+    }
+    if !old.deprecated && new.deprecated {
+        out.push(
+            Lint::MacroMarkedDeprecated,
+            path,
+            &new.loc,
+            cfg,
+            format!("macro `{path}` is now #[deprecated]"),
+        );
+    }
+}
+
+/// Cargo features: removed, no longer default, enabling less; additions are minor.
+fn diff_features(
+    old: &BTreeMap<String, FeatureDef>,
+    new: &BTreeMap<String, FeatureDef>,
+    out: &mut Findings<'_>,
+) {
+    for (name, old_feature) in old {
+        let path = format!("feature `{name}`");
+        let Some(new_feature) = new.get(name) else {
+            out.push(
+                Lint::FeatureMissing,
+                &path,
+                &old_feature.loc,
+                None,
+                format!("feature `{name}` was removed: crates that enable it no longer build"),
+            );
+            continue;
+        };
+        if old_feature.default && !new_feature.default {
+            out.push(
+                Lint::FeatureNotEnabledByDefault,
+                &path,
+                &new_feature.loc,
+                None,
+                format!(
+                    "feature `{name}` is no longer enabled by default: crates relying on it break"
+                ),
+            );
+        }
+        for entry in old_feature.enables.difference(&new_feature.enables) {
+            out.push(
+                Lint::FeatureNoLongerEnablesFeature,
+                &path,
+                &new_feature.loc,
+                None,
+                format!("feature `{name}` no longer enables `{entry}`: crates relying on it break"),
+            );
+        }
+    }
+    for (name, new_feature) in new {
+        if !old.contains_key(name) {
+            out.push(
+                Lint::FeatureAdded,
+                &format!("feature `{name}`"),
+                &new_feature.loc,
+                None,
+                format!("feature `{name}` added"),
+            );
+        }
+    }
+}
+
+/// The largest bump of a set of findings (`None` when there are none). Findings of `warn`-level
+/// lints (deprecations) only warn, so they require nothing.
 pub fn required_bump<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Bump {
     findings
         .into_iter()
+        .filter(|f| f.lint.level() == Level::Deny)
         .map(|f| f.bump)
         .max()
         .unwrap_or(Bump::None)

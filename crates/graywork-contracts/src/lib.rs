@@ -17,14 +17,16 @@ use graywork_workspace::{Member, ResolveMode, Runner, Workspace, git, manifest_s
 pub mod diff;
 pub mod lint;
 pub mod lock;
+pub mod manifest;
 pub mod report;
 pub mod surface;
 pub mod version;
 pub mod wiring;
 
 use diff::Severity;
+use manifest::{BuildOptions, CrateManifest, cfg_env};
 use report::Report;
-use surface::{Location, MemoryTree, SourceTree, Surface};
+use surface::{Crate, DiskTree, Location, MemoryTree, SourceTree, Surface, crate_root};
 
 /// The lock file's name, in the contract crate's directory.
 pub const LOCK_FILE_NAME: &str = "contracts.lock";
@@ -38,6 +40,9 @@ pub enum Format {
     Text,
     /// `{"required_bump": ..., "findings": [...]}`.
     Json,
+    /// GitHub Actions workflow commands (`::error file=...,line=...::message`), so findings
+    /// show on the pull request's diff.
+    Github,
 }
 
 /// What `check-contracts` compares and how.
@@ -59,6 +64,8 @@ pub struct CheckOptions {
     pub crate_dir: Option<PathBuf>,
     /// The command that runs the tool, for the fixes messages suggest.
     pub runner: Runner,
+    /// Which build of the crate is checked (features and cfg flags).
+    pub build: BuildOptions,
 }
 
 /// What a run produced.
@@ -73,7 +80,7 @@ pub struct Outcome {
 /// Runs the check without printing.
 pub fn check(args: &CheckOptions) -> anyhow::Result<Outcome> {
     if let (Some(old), Some(new)) = (&args.baseline_dir, &args.crate_dir) {
-        let report = compare_dirs(old, new)?;
+        let report = compare_dirs_with(old, new, &args.build)?;
         return Ok(Outcome {
             report,
             blessed: None,
@@ -82,14 +89,45 @@ pub fn check(args: &CheckOptions) -> anyhow::Result<Outcome> {
     check_workspace(args)
 }
 
-/// `--baseline-dir OLD --crate-dir NEW`: every public item of the crate is surface.
+/// `--baseline-dir OLD --crate-dir NEW`: every public item of the crate is surface, read
+/// under the crate's default features.
 pub fn compare_dirs(old_dir: &Path, new_dir: &Path) -> anyhow::Result<Report> {
-    let old = surface::extract_dir(old_dir)
+    compare_dirs_with(old_dir, new_dir, &BuildOptions::default())
+}
+
+/// Reads a crate directory as the build `options` selects: its surface (with its Cargo
+/// features) and its manifest, if it has one.
+pub fn read_crate(
+    dir: &Path,
+    options: &BuildOptions,
+) -> anyhow::Result<(Surface, Option<CrateManifest>)> {
+    let manifest = CrateManifest::read(dir)?;
+    let tree = DiskTree {
+        root: dir.to_path_buf(),
+    };
+    let root = crate_root(&tree)
+        .with_context(|| format!("crate directory `{}` has no src/lib.rs", dir.display()))?;
+    let env = cfg_env(manifest.as_ref(), options);
+    let mut surface = Crate::load_with(&tree, &root, &env)?.surface();
+    if let Some(manifest) = &manifest {
+        surface.features = manifest.feature_defs();
+    }
+    Ok((surface, manifest))
+}
+
+/// Like [`compare_dirs`], for the build `options` selects.
+pub fn compare_dirs_with(
+    old_dir: &Path,
+    new_dir: &Path,
+    options: &BuildOptions,
+) -> anyhow::Result<Report> {
+    let (old, old_manifest) = read_crate(old_dir, options)
         .with_context(|| format!("cannot read baseline crate {}", old_dir.display()))?;
-    let new = surface::extract_dir(new_dir)
+    let (new, new_manifest) = read_crate(new_dir, options)
         .with_context(|| format!("cannot read crate {}", new_dir.display()))?;
-    let (name, new_version) = package_version(new_dir)?;
-    let (_, old_version) = package_version(old_dir)?;
+    let name = new_manifest.as_ref().and_then(|m| m.name.clone());
+    let new_version = new_manifest.and_then(|m| m.version);
+    let old_version = old_manifest.and_then(|m| m.version);
     let subject = match &name {
         Some(name) => format!(
             "crate `{name}`: {} against {}",
@@ -110,30 +148,9 @@ pub fn compare_dirs(old_dir: &Path, new_dir: &Path) -> anyhow::Result<Report> {
         old_version.zip(new_version),
         &manifest_loc,
     );
-    Ok(Report::new(subject, findings, None))
-}
-
-/// A crate directory's package name and literal version, from its `Cargo.toml` if it has one.
-fn package_version(dir: &Path) -> anyhow::Result<(Option<String>, Option<Version>)> {
-    let manifest = dir.join("Cargo.toml");
-    let Ok(text) = std::fs::read_to_string(&manifest) else {
-        return Ok((None, None));
-    };
-    let table: toml::Table = text
-        .parse()
-        .with_context(|| format!("invalid {}", manifest.display()))?;
-    let package = table.get("package").and_then(toml::Value::as_table);
-    let name = package
-        .and_then(|p| p.get("name"))
-        .and_then(toml::Value::as_str)
-        .map(str::to_string);
-    let version = match package.and_then(|p| p.get("version")) {
-        Some(toml::Value::String(text)) => Some(Version::parse(text).with_context(|| {
-            format!("{}: invalid package.version \"{text}\"", manifest.display())
-        })?),
-        _ => None,
-    };
-    Ok((name, version))
+    let mut report = Report::new(subject, findings, None);
+    report.location_base = surface::slash_path(new_dir);
+    Ok(report)
 }
 
 fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
@@ -178,7 +195,12 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         .map(|file| crate_rel.join(file))
         .find(|file| disk.read(file).is_some())
         .ok_or_else(|| anyhow!("contract crate `{}` has no src/lib.rs", contract_crate.name))?;
-    let current = version::contract_surface(surface::extract(&disk, &root_file)?, defines);
+    let contract_manifest = CrateManifest::read(&crate_dir)?;
+    let env = cfg_env(contract_manifest.as_ref(), &args.build);
+    let current = version::contract_surface(
+        Crate::load_with(&disk, &root_file, &env)?.surface(),
+        defines,
+    );
 
     let lock_path = args
         .lock_file
@@ -187,6 +209,15 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     let lock_display = display(&lock_path);
     let (baseline, subject, from_lock) = if args.baseline == "lock" {
         match std::fs::read_to_string(&lock_path) {
+            // `--bless --force` re-records a lock file this version cannot read (an older format).
+            Ok(text) if args.bless && args.force && lock::parse(&text, &lock_display).is_err() => (
+                None,
+                format!(
+                    "crate `{}` (unreadable lock file replaced)",
+                    contract_crate.name
+                ),
+                true,
+            ),
             Ok(text) => {
                 let (locked_crate, surface) = lock::parse(&text, &lock_display)?;
                 if locked_crate != contract_crate.name {
@@ -213,7 +244,8 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         }
     } else {
         let tree = git_tree(&crate_dir, &crate_rel, &args.baseline)?;
-        let old = surface::extract(&tree, &root_file)
+        let old = Crate::load_with(&tree, &root_file, &env)
+            .map(|krate| krate.surface())
             .with_context(|| format!("in git revision `{}`", args.baseline))?;
         let old = version::contract_surface(old, defines);
         (

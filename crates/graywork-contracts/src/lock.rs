@@ -16,12 +16,12 @@ use anyhow::{Context, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::surface::{
-    AssocConst, AssocType, ConstDef, EnumDef, FieldDef, FnSig, Location, Shape, StructDef, Surface,
-    TraitDef, VariantDef,
+    AssocConst, AssocType, ConstDef, EnumDef, FieldDef, FnSig, Location, MacroDef, MacroKind,
+    ModuleDef, Shape, StructDef, Surface, TraitDef, TypeFacts, VariantDef,
 };
 
 /// The lock file format written by this version.
-pub const FORMAT: i64 = 1;
+pub const FORMAT: i64 = 2;
 
 /// Renders the lock file for `crate_name`'s contract surface.
 pub fn render(crate_name: &str, surface: &Surface) -> anyhow::Result<String> {
@@ -45,7 +45,10 @@ pub fn parse(text: &str, display_path: &str) -> anyhow::Result<(String, Surface)
     match table.remove("format") {
         Some(toml::Value::Integer(FORMAT)) => {}
         Some(other) => {
-            bail!("{display_path}: unsupported lock file format {other} (expected {FORMAT})")
+            bail!(
+                "{display_path}: unsupported lock file format {other} (expected {FORMAT}); \
+                 re-record it with `check-contracts --bless --force`"
+            )
         }
         None => bail!("{display_path}: lock file has no `format` key"),
     }
@@ -107,12 +110,24 @@ fn locate(surface: &mut Surface, text: &str, file: &str) {
             assoc.loc = find(format!("{base}.consts.{}]", key(name)));
         }
     }
-    for (path, def) in &mut surface.structs {
-        let base = format!("[structs.{}", key(path));
-        def.loc = find(base.clone());
-        for (name, field) in &mut def.fields {
-            field.loc = find(format!("{base}.fields.{}]", key(name)));
+    for (table, map) in [
+        ("structs", &mut surface.structs),
+        ("unions", &mut surface.unions),
+    ] {
+        for (path, def) in map {
+            let base = format!("[{table}.{}", key(path));
+            def.loc = find(base.clone());
+            for (name, field) in &mut def.fields {
+                field.loc = find(format!("{base}.fields.{}]", key(name)));
+            }
+            locate_facts(&mut def.facts, &base, &mut find, &key);
         }
+    }
+    for (path, def) in &mut surface.macros {
+        def.loc = find(format!("[macros.{}]", key(path)));
+    }
+    for (path, def) in &mut surface.modules {
+        def.loc = find(format!("[modules.{}]", key(path)));
     }
     for (path, def) in &mut surface.enums {
         let base = format!("[enums.{}", key(path));
@@ -123,12 +138,28 @@ fn locate(surface: &mut Surface, text: &str, file: &str) {
                 field.loc = variant.loc.clone();
             }
         }
+        locate_facts(&mut def.facts, &base, &mut find, &key);
     }
     for (path, def) in &mut surface.functions {
         def.loc = find(format!("[functions.{}]", key(path)));
     }
     for (path, def) in &mut surface.consts {
         def.loc = find(format!("[consts.{}]", key(path)));
+    }
+}
+
+/// Points a type's inherent methods and consts at their tables.
+fn locate_facts(
+    facts: &mut TypeFacts,
+    base: &str,
+    find: &mut impl FnMut(String) -> Location,
+    key: &impl Fn(&str) -> String,
+) {
+    for (name, method) in &mut facts.methods {
+        method.loc = find(format!("{base}.facts.methods.{}]", key(name)));
+    }
+    for (name, def) in &mut facts.consts {
+        def.loc = find(format!("{base}.facts.consts.{}]", key(name)));
     }
 }
 
@@ -154,6 +185,37 @@ struct LockedSurface {
     /// Public module-level consts and statics.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     consts: BTreeMap<String, LockedConst>,
+    /// Public unions.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    unions: BTreeMap<String, LockedStruct>,
+    /// Exported macros.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    macros: BTreeMap<String, LockedMacro>,
+    /// Public modules.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    modules: BTreeMap<String, LockedModule>,
+}
+
+/// An exported macro.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedMacro {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cfg: Option<String>,
+    /// `macro_rules`, `proc_macro`, `proc_macro_attribute` or `proc_macro_derive`.
+    kind: String,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    helpers: BTreeSet<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    deprecated: bool,
+}
+
+/// A public module.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedModule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cfg: Option<String>,
 }
 
 /// A public trait.
@@ -184,6 +246,10 @@ struct LockedTrait {
     /// Associated consts by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     consts: BTreeMap<String, LockedAssocConst>,
+    #[serde(skip_serializing_if = "is_false")]
+    deprecated: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    must_use: bool,
 }
 
 /// A function or trait method signature. Parameter names are not surface; default bodies
@@ -218,6 +284,16 @@ struct LockedFnSig {
     /// A trait method with a default body.
     #[serde(skip_serializing_if = "is_false")]
     default: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    abi: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    export_name: Option<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    target_features: BTreeSet<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    deprecated: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    must_use: bool,
 }
 
 /// A trait's associated type.
@@ -264,6 +340,38 @@ struct LockedField {
     /// Its type.
     #[serde(rename = "type")]
     ty: String,
+    #[serde(skip_serializing_if = "is_false")]
+    deprecated: bool,
+}
+
+/// Layout, derives, impls and inherent items of a struct, enum or union.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LockedFacts {
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    repr: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    derives: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    std_impls: BTreeSet<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    deprecated: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    must_use: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    order: Vec<String>,
+    /// Inherent methods and associated functions by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    methods: BTreeMap<String, LockedFnSig>,
+    /// Inherent associated consts by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    consts: BTreeMap<String, LockedConst>,
+}
+
+impl LockedFacts {
+    fn is_empty(&self) -> bool {
+        *self == LockedFacts::default()
+    }
 }
 
 /// A public struct.
@@ -287,6 +395,8 @@ struct LockedStruct {
     /// Public fields by name (`0`, `1`, … for tuple structs).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     fields: BTreeMap<String, LockedField>,
+    #[serde(skip_serializing_if = "LockedFacts::is_empty")]
+    facts: LockedFacts,
 }
 
 /// A public enum.
@@ -305,6 +415,8 @@ struct LockedEnum {
     /// Variants by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     variants: BTreeMap<String, LockedVariant>,
+    #[serde(skip_serializing_if = "LockedFacts::is_empty")]
+    facts: LockedFacts,
 }
 
 /// An enum variant.
@@ -319,6 +431,10 @@ struct LockedVariant {
     /// Fields by name (`0`, `1`, … for tuple variants).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     fields: BTreeMap<String, LockedField>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discriminant: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    deprecated: bool,
 }
 
 /// A public module-level const or static.
@@ -331,6 +447,11 @@ struct LockedConst {
     /// Its type.
     #[serde(rename = "type")]
     ty: String,
+    /// `static`, `static mut`, ... for a static.
+    #[serde(rename = "static", skip_serializing_if = "Option::is_none")]
+    static_kind: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    deprecated: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -360,6 +481,14 @@ impl From<&Surface> for LockedSurface {
             enums: map_values(&surface.enums, |def| LockedEnum::from(def)),
             functions: map_values(&surface.functions, |def| LockedFnSig::from(def)),
             consts: map_values(&surface.consts, |def| LockedConst::from(def)),
+            unions: map_values(&surface.unions, |def| LockedStruct::from(def)),
+            macros: map_values(&surface.macros, |m| LockedMacro {
+                cfg: m.cfg.clone(),
+                kind: m.kind.describe().to_string(),
+                helpers: m.helpers.clone(),
+                deprecated: m.deprecated,
+            }),
+            modules: map_values(&surface.modules, |m| LockedModule { cfg: m.cfg.clone() }),
         }
     }
 }
@@ -373,6 +502,20 @@ impl From<LockedSurface> for Surface {
             enums: into_values(locked.enums, EnumDef::from),
             functions: into_values(locked.functions, FnSig::from),
             consts: into_values(locked.consts, ConstDef::from),
+            unions: into_values(locked.unions, StructDef::from),
+            macros: into_values(locked.macros, |m| MacroDef {
+                loc: Location::default(),
+                cfg: m.cfg,
+                kind: macro_kind(&m.kind),
+                helpers: m.helpers,
+                deprecated: m.deprecated,
+            }),
+            modules: into_values(locked.modules, |m| ModuleDef {
+                loc: Location::default(),
+                cfg: m.cfg,
+            }),
+            features: BTreeMap::new(),
+            unexported_macros: BTreeSet::new(),
             hidden: BTreeSet::new(),
         }
     }
@@ -395,6 +538,8 @@ impl From<&TraitDef> for LockedTrait {
                 ty: c.ty.clone(),
                 default: c.default,
             }),
+            deprecated: def.deprecated,
+            must_use: def.must_use,
         }
     }
 }
@@ -419,6 +564,8 @@ impl From<LockedTrait> for TraitDef {
                 ty: c.ty,
                 default: c.default,
             }),
+            deprecated: locked.deprecated,
+            must_use: locked.must_use,
         }
     }
 }
@@ -435,6 +582,11 @@ impl From<&FnSig> for LockedFnSig {
             params: sig.params.clone(),
             output: sig.output.clone(),
             default: sig.default,
+            abi: sig.abi.clone(),
+            export_name: sig.export_name.clone(),
+            target_features: sig.target_features.clone(),
+            deprecated: sig.deprecated,
+            must_use: sig.must_use,
         }
     }
 }
@@ -452,6 +604,11 @@ impl From<LockedFnSig> for FnSig {
             params: locked.params,
             output: locked.output,
             default: locked.default,
+            abi: locked.abi,
+            export_name: locked.export_name,
+            target_features: locked.target_features,
+            deprecated: locked.deprecated,
+            must_use: locked.must_use,
         }
     }
 }
@@ -479,6 +636,7 @@ impl From<LockedShape> for Shape {
 fn locked_field(field: &FieldDef) -> LockedField {
     LockedField {
         ty: field.ty.clone(),
+        deprecated: field.deprecated,
     }
 }
 
@@ -486,7 +644,45 @@ fn field(locked: LockedField) -> FieldDef {
     FieldDef {
         loc: Location::default(),
         ty: locked.ty,
+        deprecated: locked.deprecated,
     }
+}
+
+fn locked_facts(facts: &TypeFacts) -> LockedFacts {
+    LockedFacts {
+        repr: facts.repr.clone(),
+        derives: facts.derives.clone(),
+        std_impls: facts.std_impls.clone(),
+        deprecated: facts.deprecated,
+        must_use: facts.must_use,
+        order: facts.order.clone(),
+        methods: map_values(&facts.methods, |sig| LockedFnSig::from(sig)),
+        consts: map_values(&facts.consts, |def| LockedConst::from(def)),
+    }
+}
+
+fn type_facts(locked: LockedFacts) -> TypeFacts {
+    TypeFacts {
+        repr: locked.repr,
+        derives: locked.derives,
+        std_impls: locked.std_impls,
+        deprecated: locked.deprecated,
+        must_use: locked.must_use,
+        order: locked.order,
+        methods: into_values(locked.methods, FnSig::from),
+        consts: into_values(locked.consts, ConstDef::from),
+    }
+}
+
+fn macro_kind(word: &str) -> MacroKind {
+    [
+        MacroKind::FunctionLike,
+        MacroKind::Attribute,
+        MacroKind::Derive,
+    ]
+    .into_iter()
+    .find(|kind| kind.describe() == word)
+    .unwrap_or(MacroKind::Declarative)
 }
 
 impl From<&StructDef> for LockedStruct {
@@ -498,6 +694,7 @@ impl From<&StructDef> for LockedStruct {
             generics: def.generics.clone(),
             private_fields: def.private_fields,
             fields: map_values(&def.fields, locked_field),
+            facts: locked_facts(&def.facts),
         }
     }
 }
@@ -512,6 +709,7 @@ impl From<LockedStruct> for StructDef {
             generics: locked.generics,
             private_fields: locked.private_fields,
             fields: into_values(locked.fields, field),
+            facts: type_facts(locked.facts),
         }
     }
 }
@@ -526,7 +724,10 @@ impl From<&EnumDef> for LockedEnum {
                 non_exhaustive: v.non_exhaustive,
                 shape: v.shape.into(),
                 fields: map_values(&v.fields, locked_field),
+                discriminant: v.discriminant.clone(),
+                deprecated: v.deprecated,
             }),
+            facts: locked_facts(&def.facts),
         }
     }
 }
@@ -543,7 +744,10 @@ impl From<LockedEnum> for EnumDef {
                 non_exhaustive: v.non_exhaustive,
                 shape: v.shape.into(),
                 fields: into_values(v.fields, field),
+                discriminant: v.discriminant,
+                deprecated: v.deprecated,
             }),
+            facts: type_facts(locked.facts),
         }
     }
 }
@@ -553,6 +757,8 @@ impl From<&ConstDef> for LockedConst {
         LockedConst {
             cfg: def.cfg.clone(),
             ty: def.ty.clone(),
+            static_kind: def.static_kind.clone(),
+            deprecated: def.deprecated,
         }
     }
 }
@@ -563,6 +769,8 @@ impl From<LockedConst> for ConstDef {
             loc: Location::default(),
             cfg: locked.cfg,
             ty: locked.ty,
+            static_kind: locked.static_kind,
+            deprecated: locked.deprecated,
         }
     }
 }
@@ -635,10 +843,12 @@ mod tests {
         );
         let err = parse("crate = \"x\"\n", "a.lock").unwrap_err().to_string();
         assert!(err.contains("no `format`"), "{err}");
-        let err = parse("format = 1\n", "a.lock").unwrap_err().to_string();
+        let err = parse(&format!("format = {FORMAT}\n"), "a.lock")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no `crate`"), "{err}");
         let err = parse(
-            "format = 1\ncrate = \"x\"\n[traits.\"A\"]\nbogus = 1\n",
+            &format!("format = {FORMAT}\ncrate = \"x\"\n[traits.\"A\"]\nbogus = 1\n"),
             "a.lock",
         )
         .unwrap_err()

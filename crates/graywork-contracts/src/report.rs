@@ -21,6 +21,10 @@ pub struct Report {
     pub lock_up_to_date: Option<bool>,
     /// Every finding, grouped, errors first.
     pub findings: Vec<Finding>,
+    /// Where locations are relative to, from the repository root, for `--format github`
+    /// (`crates/foo` when checking `--crate-dir crates/foo`); empty for the workspace root.
+    #[serde(skip)]
+    pub location_base: String,
 }
 
 impl Report {
@@ -46,6 +50,7 @@ impl Report {
             ok: findings.iter().all(|f| f.severity != Severity::Error),
             lock_up_to_date,
             findings,
+            location_base: String::new(),
         }
     }
 
@@ -63,6 +68,50 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// Renders the report as GitHub Actions workflow commands, one per finding: errors as
+    /// `::error`, warnings as `::warning`, allowed changes as `::notice`, then a summary line.
+    pub fn to_github(&self) -> String {
+        let mut out = String::new();
+        for finding in &self.findings {
+            let command = match finding.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "notice",
+            };
+            let file = if self.location_base.is_empty() {
+                finding.loc.file.clone()
+            } else {
+                format!(
+                    "{}/{}",
+                    self.location_base.trim_end_matches('/'),
+                    finding.loc.file
+                )
+            };
+            let bump = if finding.bump == Bump::None {
+                String::new()
+            } else {
+                format!(", needs {}", finding.bump)
+            };
+            let _ = writeln!(
+                out,
+                "::{command} file={},line={},title={}::{}",
+                escape_property(&file),
+                finding.loc.line,
+                escape_property(&format!("{}{bump}", finding.lint)),
+                escape_data(&format!("{}: {}", finding.path, finding.message))
+            );
+        }
+        let verdict = if self.ok { "ok" } else { "FAILED" };
+        let _ = writeln!(
+            out,
+            "check-contracts: {verdict}: {} error(s), {} finding(s), required bump: {}",
+            self.errors(),
+            self.findings.len(),
+            self.required_bump
+        );
+        out
+    }
+
     /// Renders the report as text.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
@@ -73,7 +122,7 @@ impl Report {
         }
         for (group, findings) in &groups {
             let _ = writeln!(out, "\n{group}");
-            for severity in [Severity::Error, Severity::Note] {
+            for severity in [Severity::Error, Severity::Warning, Severity::Note] {
                 let of_severity: Vec<&&Finding> =
                     findings.iter().filter(|f| f.severity == severity).collect();
                 if of_severity.is_empty() {
@@ -81,6 +130,7 @@ impl Report {
                 }
                 let title = match severity {
                     Severity::Error => "errors",
+                    Severity::Warning => "warnings",
                     Severity::Note => "allowed",
                 };
                 let _ = writeln!(out, "  {title}:");
@@ -120,5 +170,44 @@ impl Report {
             self.required_bump
         );
         out
+    }
+}
+
+/// Escapes a workflow command's message (`%`, CR and LF).
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (also `:` and `,`).
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::Lint;
+    use crate::surface::Location;
+
+    #[test]
+    fn github_commands_escape_and_prefix_the_file() {
+        let finding = Finding {
+            group: "crate".to_string(),
+            severity: Severity::Error,
+            lint: Lint::FunctionMissing,
+            bump: Bump::Major,
+            path: "f".to_string(),
+            loc: Location::new("src/lib.rs", 3),
+            message: "100% gone,\nreally".to_string(),
+            cfg: None,
+        };
+        let mut report = Report::new("x".to_string(), vec![finding], None);
+        report.location_base = "crates/demo/".to_string();
+        insta::assert_snapshot!(report.to_github(), @r"
+        ::error file=crates/demo/src/lib.rs,line=3,title=function_missing%2C needs major::f: 100%25 gone,%0Areally
+        check-contracts: FAILED: 1 error(s), 1 finding(s), required bump: major
+        ");
     }
 }

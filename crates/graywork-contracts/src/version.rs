@@ -103,7 +103,7 @@ pub fn apply_contract_discipline(
         .map(|mut finding| {
             finding.group = crate_name.to_string();
             if finding.bump == Bump::Major {
-                finding.severity = Severity::Error;
+                finding.severity = finding.uncovered();
             }
             finding
         })
@@ -204,7 +204,7 @@ pub fn apply_contract_discipline(
         for finding in &mut mine {
             finding.group = module.clone();
             if finding.bump > allowed {
-                finding.severity = Severity::Error;
+                finding.severity = finding.uncovered();
             }
         }
         if required == Bump::Major {
@@ -257,7 +257,7 @@ pub fn apply_crate_discipline(
         .map(|mut finding| {
             finding.group = crate_name.to_string();
             if finding.bump > allowed {
-                finding.severity = Severity::Error;
+                finding.severity = finding.uncovered();
             }
             finding
         })

@@ -1,14 +1,15 @@
 //! Item extraction: turn one syn item (a trait, struct, enum, function, const or static)
 //! into its surface record, with normalised types, its cfg and its location.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenTree;
 use quote::ToTokens;
+use syn::punctuated::Punctuated;
 
 use super::model::{
     AssocConst, AssocType, ConstDef, EnumDef, FieldDef, FnSig, Location, Shape, StructDef,
-    TraitDef, VariantDef,
+    TraitDef, TypeFacts, VariantDef,
 };
 use super::render::tidy;
 
@@ -28,8 +29,136 @@ pub(super) fn is_doc_hidden(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// Not public API: `#[doc(hidden)]` and not `#[deprecated]` (a deprecated item stays public
+/// API even when hidden, as cargo-semver-checks rules it).
+pub(super) fn is_hidden(attrs: &[syn::Attribute]) -> bool {
+    is_doc_hidden(attrs) && !is_deprecated(attrs)
+}
+
 pub(super) fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
     attrs.iter().any(|attr| attr.path().is_ident(name))
+}
+
+/// `#[deprecated]`, with or without a note.
+pub(super) fn is_deprecated(attrs: &[syn::Attribute]) -> bool {
+    has_attr(attrs, "deprecated")
+}
+
+/// `#[must_use]`, with or without a message.
+pub(super) fn is_must_use(attrs: &[syn::Attribute]) -> bool {
+    has_attr(attrs, "must_use")
+}
+
+/// The standard traits whose impls (derived or by hand) are surface.
+pub(super) const STD_TRAITS: &[&str] = &[
+    "Clone",
+    "Copy",
+    "Debug",
+    "Default",
+    "Eq",
+    "Hash",
+    "Ord",
+    "PartialEq",
+    "PartialOrd",
+];
+
+/// The metas inside every `#[NAME(...)]` on an item.
+pub(super) fn list_metas(attrs: &[syn::Attribute], name: &str) -> Vec<syn::Meta> {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident(name))
+        .filter_map(|attr| {
+            attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .collect()
+}
+
+/// `#[repr(...)]` hints, normalised: `C`, `transparent`, `u8`, `packed`, `packed(2)`, `align(8)`.
+pub(super) fn repr_of(attrs: &[syn::Attribute]) -> BTreeSet<String> {
+    list_metas(attrs, "repr")
+        .iter()
+        .map(|meta| tidy(meta.to_token_stream()))
+        .collect()
+}
+
+/// The standard traits named in `#[derive(...)]` (by their last path segment).
+pub(super) fn std_derives(attrs: &[syn::Attribute]) -> BTreeSet<String> {
+    list_metas(attrs, "derive")
+        .iter()
+        .filter_map(|meta| meta.path().segments.last())
+        .map(|segment| segment.ident.to_string())
+        .filter(|name| STD_TRAITS.contains(&name.as_str()))
+        .collect()
+}
+
+/// The attributes of an item, looking through edition 2024's `#[unsafe(...)]` wrapper.
+fn unwrapped_metas(attrs: &[syn::Attribute]) -> Vec<syn::Meta> {
+    let mut out = Vec::new();
+    for attr in attrs {
+        if attr.path().is_ident("unsafe") {
+            out.extend(list_metas(std::slice::from_ref(attr), "unsafe"));
+        } else {
+            out.push(attr.meta.clone());
+        }
+    }
+    out
+}
+
+/// The symbol a function or static is exported under: `#[no_mangle]` (its own name) or
+/// `#[export_name = "..."]`.
+pub(super) fn export_name(attrs: &[syn::Attribute], ident: &syn::Ident) -> Option<String> {
+    unwrapped_metas(attrs).iter().find_map(|meta| match meta {
+        syn::Meta::Path(path) if path.is_ident("no_mangle") => Some(ident.to_string()),
+        syn::Meta::NameValue(nv) if nv.path.is_ident("export_name") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) => Some(lit.value()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The features of every `#[target_feature(enable = "a,b")]`.
+pub(super) fn target_features(attrs: &[syn::Attribute]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for meta in list_metas(attrs, "target_feature") {
+        if let syn::Meta::NameValue(nv) = meta
+            && nv.path.is_ident("enable")
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) = &nv.value
+        {
+            out.extend(
+                lit.value()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_string),
+            );
+        }
+    }
+    out
+}
+
+/// Layout and attribute facts of a struct, enum or union (impls are added after the walk).
+pub(super) fn type_facts(attrs: &[syn::Attribute], order: Vec<String>) -> TypeFacts {
+    let repr = repr_of(attrs);
+    let derives = std_derives(attrs);
+    // Order is recorded only where it is observable, so private renames stay out of the lock.
+    let observable = derives.contains("PartialOrd") || !repr.is_empty();
+    TypeFacts {
+        repr,
+        derives,
+        deprecated: is_deprecated(attrs),
+        must_use: is_must_use(attrs),
+        order: if observable { order } else { Vec::new() },
+        ..TypeFacts::default()
+    }
 }
 
 /// The predicates of every `#[cfg(...)]` on an item, normalised.
@@ -81,6 +210,8 @@ pub(super) fn const_def(
         loc: loc_of(file, ident),
         cfg: join_cfg(outer_cfg, attrs),
         ty: tidy(ty.to_token_stream()),
+        static_kind: None,
+        deprecated: is_deprecated(attrs),
     }
 }
 
@@ -96,15 +227,34 @@ pub(super) fn extract_trait(
     file: &str,
     outer_cfg: &[String],
 ) -> (TraitDef, Vec<(Vec<String>, String)>) {
+    // `trait T where Self: Base` is `trait T: Base`: move `Self` bounds to the supertraits.
+    let mut generics = item.generics.clone();
+    let mut bounds: Vec<syn::TypeParamBound> = item.supertraits.iter().cloned().collect();
+    if let Some(where_clause) = &mut generics.where_clause {
+        let predicates = std::mem::take(&mut where_clause.predicates);
+        for predicate in predicates {
+            match predicate {
+                syn::WherePredicate::Type(typed)
+                    if typed.lifetimes.is_none()
+                        && matches!(&typed.bounded_ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self")) =>
+                {
+                    bounds.extend(typed.bounds);
+                }
+                other => where_clause.predicates.push(other),
+            }
+        }
+    }
     let mut def = TraitDef {
         loc: loc_of(file, &item.ident),
         cfg: join_cfg(outer_cfg, &item.attrs),
         is_unsafe: item.unsafety.is_some(),
-        generics: generics_string(&item.generics),
+        generics: generics_string(&generics),
+        deprecated: is_deprecated(&item.attrs),
+        must_use: is_must_use(&item.attrs),
         ..TraitDef::default()
     };
     let mut supertraits = Vec::new();
-    for bound in &item.supertraits {
+    for bound in &bounds {
         let written = tidy(bound.to_token_stream());
         match bound {
             syn::TypeParamBound::Trait(trait_bound) => {
@@ -124,7 +274,7 @@ pub(super) fn extract_trait(
     for member in &item.items {
         match member {
             syn::TraitItem::Fn(method) => {
-                let mut sig = extract_sig(&method.sig, file);
+                let mut sig = extract_sig(&method.sig, &method.attrs, file);
                 sig.default = method.default.is_some();
                 sig.cfg = join_cfg(&[], &method.attrs);
                 let name = member_name(&method.sig.ident, &method.attrs);
@@ -169,7 +319,7 @@ pub(super) fn extract_trait(
 
 /// A member's key: its name, marked when doc-hidden so the walker can set it apart.
 pub(super) fn member_name(ident: &syn::Ident, attrs: &[syn::Attribute]) -> String {
-    if is_doc_hidden(attrs) {
+    if is_hidden(attrs) {
         format!("{HIDDEN_MARK}{ident}")
     } else {
         ident.to_string()
@@ -197,7 +347,7 @@ pub(super) fn extract_fields(
             Some(ident) => (ident.to_string(), ident.span().start().line),
             None => (index.to_string(), field_line(field)),
         };
-        let name = if is_doc_hidden(&field.attrs) {
+        let name = if is_hidden(&field.attrs) {
             format!("{HIDDEN_MARK}{name}")
         } else {
             name
@@ -210,6 +360,7 @@ pub(super) fn extract_fields(
                     line,
                 },
                 ty: tidy(field.ty.to_token_stream()),
+                deprecated: is_deprecated(&field.attrs),
             },
         );
     }
@@ -239,13 +390,85 @@ pub(super) fn extract_struct(
         generics: generics_string(&item.generics),
         private_fields,
         fields,
+        facts: type_facts(&item.attrs, field_order(&item.fields)),
+    }
+}
+
+/// A union: recorded like a struct with named fields.
+pub(super) fn extract_union(item: &syn::ItemUnion, file: &str, outer_cfg: &[String]) -> StructDef {
+    let fields = syn::Fields::Named(item.fields.clone());
+    let (shape, fields_map, private_fields) = extract_fields(&fields, file, true);
+    StructDef {
+        loc: loc_of(file, &item.ident),
+        cfg: join_cfg(outer_cfg, &item.attrs),
+        non_exhaustive: has_attr(&item.attrs, "non_exhaustive"),
+        shape,
+        generics: generics_string(&item.generics),
+        private_fields,
+        fields: fields_map,
+        facts: type_facts(&item.attrs, field_order(&fields)),
+    }
+}
+
+/// Every field's name (`0`, `1`, ... for tuple fields), in order.
+fn field_order(fields: &syn::Fields) -> Vec<String> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            field
+                .ident
+                .as_ref()
+                .map_or_else(|| index.to_string(), ToString::to_string)
+        })
+        .collect()
+}
+
+/// An integer literal discriminant, negative ones included.
+fn literal_discriminant(expr: &syn::Expr) -> Option<i128> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(int),
+            ..
+        }) => int.base10_parse().ok(),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => literal_discriminant(expr).map(|v| -v),
+        syn::Expr::Group(group) => literal_discriminant(&group.expr),
+        syn::Expr::Paren(paren) => literal_discriminant(&paren.expr),
+        _ => None,
     }
 }
 
 pub(super) fn extract_enum(item: &syn::ItemEnum, file: &str, outer_cfg: &[String]) -> EnumDef {
     let mut variants = BTreeMap::new();
+    // The discriminant of each variant: explicit, or one more than the previous one. When an
+    // explicit one is not a literal, the following ones are written relative to it.
+    let mut base: (Option<String>, i128) = (None, 0);
+    let mut next = 0i128;
     for variant in &item.variants {
-        if is_doc_hidden(&variant.attrs) {
+        let discriminant = match &variant.discriminant {
+            Some((_, expr)) => match literal_discriminant(expr) {
+                Some(value) => {
+                    base = (None, value);
+                    next = value;
+                    value.to_string()
+                }
+                None => {
+                    base = (Some(tidy(expr.to_token_stream())), 0);
+                    next = 0;
+                    base.0.clone().unwrap_or_default()
+                }
+            },
+            None => match &base.0 {
+                Some(expr) => format!("({expr}) + {}", next - base.1),
+                None => next.to_string(),
+            },
+        };
+        next += 1;
+        if is_hidden(&variant.attrs) {
             continue;
         }
         let (shape, mut fields, _) = extract_fields(&variant.fields, file, false);
@@ -260,21 +483,40 @@ pub(super) fn extract_enum(item: &syn::ItemEnum, file: &str, outer_cfg: &[String
                 non_exhaustive: has_attr(&variant.attrs, "non_exhaustive"),
                 shape,
                 fields,
+                discriminant: Some(discriminant),
+                deprecated: is_deprecated(&variant.attrs),
             },
         );
     }
+    // Discriminants are observable only through a repr or `as` casts of a field-less enum;
+    // elsewhere they are not recorded, so the lock file stays free of noise.
+    let fieldless = item
+        .variants
+        .iter()
+        .all(|v| matches!(v.fields, syn::Fields::Unit));
+    // Without a repr, the implicit discriminants of a field-less enum are not taken as API
+    // (reordering its variants is not a break) unless the enum writes one explicitly.
+    let explicit = item.variants.iter().any(|v| v.discriminant.is_some());
+    if repr_of(&item.attrs).is_empty() && !(fieldless && explicit) {
+        for variant in variants.values_mut() {
+            variant.discriminant = None;
+        }
+    }
+    let order = item.variants.iter().map(|v| v.ident.to_string()).collect();
     EnumDef {
         loc: loc_of(file, &item.ident),
         cfg: join_cfg(outer_cfg, &item.attrs),
         non_exhaustive: has_attr(&item.attrs, "non_exhaustive"),
         generics: generics_string(&item.generics),
         variants,
+        facts: type_facts(&item.attrs, order),
     }
 }
 
-/// Normalises a signature: names of parameters are dropped, `-> ()` is the same as no arrow, and
-/// `mut self` is the same as `self`.
-pub(super) fn extract_sig(sig: &syn::Signature, file: &str) -> FnSig {
+/// Normalises a signature: names of parameters are dropped, `-> ()` is the same as no arrow,
+/// `mut self` is the same as `self`, and `async fn f() -> T` is `fn f() -> impl Future<Output =
+/// T>` (`is_async` only says which way it was written).
+pub(super) fn extract_sig(sig: &syn::Signature, attrs: &[syn::Attribute], file: &str) -> FnSig {
     let mut receiver = None;
     let mut params = Vec::new();
     for input in &sig.inputs {
@@ -307,6 +549,23 @@ pub(super) fn extract_sig(sig: &syn::Signature, file: &str) -> FnSig {
             if ty == "()" { String::new() } else { ty }
         }
     };
+    let output = if sig.asyncness.is_some() {
+        let inner = if output.is_empty() { "()" } else { &output };
+        format!("impl Future<Output = {inner}>")
+    } else {
+        // `impl std::future::Future<...>` and `impl Future<...>` name the same trait.
+        match output.strip_prefix("impl std::future::Future<") {
+            Some(rest) => format!("impl Future<{rest}"),
+            None => output,
+        }
+    };
+    let abi = sig.abi.as_ref().map(|abi| {
+        abi.name
+            .as_ref()
+            .map_or_else(|| "C".to_string(), syn::LitStr::value)
+    });
+    // `extern "Rust"` is the default ABI spelled out.
+    let abi = abi.filter(|name| name != "Rust");
     FnSig {
         loc: loc_of(file, &sig.ident),
         cfg: None,
@@ -318,6 +577,11 @@ pub(super) fn extract_sig(sig: &syn::Signature, file: &str) -> FnSig {
         params,
         output,
         default: false,
+        abi,
+        export_name: export_name(attrs, &sig.ident),
+        target_features: target_features(attrs),
+        deprecated: is_deprecated(attrs),
+        must_use: is_must_use(attrs),
     }
 }
 

@@ -11,6 +11,7 @@
 //! [`resolve`] (the module walker and name resolution), `extract` (one syn item to its
 //! record) and [`render`] (tokens to normalised text).
 
+pub mod cfg;
 mod extract;
 pub mod model;
 pub mod render;
@@ -21,6 +22,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
+pub use cfg::CfgEnv;
 pub use model::*;
 pub use render::tidy;
 pub use resolve::{Crate, TraitImpl};

@@ -25,6 +25,16 @@ pub struct Surface {
     pub functions: BTreeMap<String, FnSig>,
     /// Public module-level consts and statics.
     pub consts: BTreeMap<String, ConstDef>,
+    /// Public unions.
+    pub unions: BTreeMap<String, StructDef>,
+    /// Exported macros: `#[macro_export] macro_rules!` (at the crate root) and proc macros.
+    pub macros: BTreeMap<String, MacroDef>,
+    /// Public modules, by path.
+    pub modules: BTreeMap<String, ModuleDef>,
+    /// The crate's Cargo features, when its `Cargo.toml` was read (never from the lock file).
+    pub features: BTreeMap<String, FeatureDef>,
+    /// `macro_rules!` macros defined without `#[macro_export]` (never from the lock file).
+    pub unexported_macros: BTreeSet<String>,
     /// Paths of `#[doc(hidden)]` items and members (`Trait::method`, `Struct::field`) that would
     /// otherwise be surface. Only known for source trees; the lock file does not record them.
     pub hidden: BTreeSet<String>,
@@ -51,6 +61,10 @@ pub struct TraitDef {
     pub types: BTreeMap<String, AssocType>,
     /// Associated consts by name.
     pub consts: BTreeMap<String, AssocConst>,
+    /// `#[deprecated]`.
+    pub deprecated: bool,
+    /// `#[must_use]`.
+    pub must_use: bool,
 }
 
 /// A function or trait method signature. Parameter names are not surface; default bodies
@@ -77,6 +91,16 @@ pub struct FnSig {
     pub output: String,
     /// A trait method with a default body.
     pub default: bool,
+    /// The ABI of an `extern` function (`C`, `C-unwind`, `system`); `None` for Rust's own.
+    pub abi: Option<String>,
+    /// The symbol it is exported under (`#[no_mangle]` or `#[export_name]`).
+    pub export_name: Option<String>,
+    /// `#[target_feature(enable = "...")]` features it requires.
+    pub target_features: BTreeSet<String>,
+    /// `#[deprecated]`.
+    pub deprecated: bool,
+    /// `#[must_use]`.
+    pub must_use: bool,
 }
 
 /// A trait's associated type.
@@ -131,9 +155,40 @@ pub struct FieldDef {
     pub loc: Location,
     /// Its type.
     pub ty: String,
+    /// `#[deprecated]`.
+    pub deprecated: bool,
 }
 
-/// A public struct.
+/// What structs, enums and unions share: layout, derives, trait impls and inherent items.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypeFacts {
+    /// `#[repr(...)]` hints, normalised (`C`, `transparent`, `u8`, `packed(2)`, `align(8)`).
+    pub repr: BTreeSet<String>,
+    /// Standard traits it derives (`Clone`, `Debug`, ...).
+    pub derives: BTreeSet<String>,
+    /// Standard traits it implements by hand (`impl Clone for T`).
+    pub std_impls: BTreeSet<String>,
+    /// `#[deprecated]`.
+    pub deprecated: bool,
+    /// `#[must_use]`.
+    pub must_use: bool,
+    /// Public inherent methods and associated functions by name.
+    pub methods: BTreeMap<String, FnSig>,
+    /// Public inherent associated consts by name.
+    pub consts: BTreeMap<String, ConstDef>,
+    /// Field names (structs, unions) or variant names (enums) in declaration order, public or
+    /// not, where order is observable (a derived `PartialOrd`, or a `repr`).
+    pub order: Vec<String>,
+}
+
+impl TypeFacts {
+    /// Whether it implements a standard trait, derived or by hand.
+    pub fn implements(&self, name: &str) -> bool {
+        self.derives.contains(name) || self.std_impls.contains(name)
+    }
+}
+
+/// A public struct (or union).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StructDef {
     /// Where it is declared.
@@ -150,6 +205,8 @@ pub struct StructDef {
     pub private_fields: bool,
     /// Public fields by name (`0`, `1`, … for tuple structs).
     pub fields: BTreeMap<String, FieldDef>,
+    /// Layout, derives, impls and inherent items.
+    pub facts: TypeFacts,
 }
 
 /// A public enum.
@@ -165,6 +222,8 @@ pub struct EnumDef {
     pub generics: String,
     /// Variants by name.
     pub variants: BTreeMap<String, VariantDef>,
+    /// Layout, derives, impls and inherent items.
+    pub facts: TypeFacts,
 }
 
 /// An enum variant.
@@ -178,6 +237,10 @@ pub struct VariantDef {
     pub shape: Shape,
     /// Fields by name (`0`, `1`, … for tuple variants).
     pub fields: BTreeMap<String, FieldDef>,
+    /// Its discriminant (explicit, or counted from the previous one), when it can be read.
+    pub discriminant: Option<String>,
+    /// `#[deprecated]`.
+    pub deprecated: bool,
 }
 
 /// A public module-level const or static.
@@ -189,4 +252,69 @@ pub struct ConstDef {
     pub cfg: Option<String>,
     /// Its type.
     pub ty: String,
+    /// `None` for a `const`; `static`, `static mut` or `unsafe static` (in an `extern` block).
+    pub static_kind: Option<String>,
+    /// `#[deprecated]`.
+    pub deprecated: bool,
+}
+
+/// What kind of macro.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MacroKind {
+    /// `#[macro_export] macro_rules!`.
+    #[default]
+    Declarative,
+    /// `#[proc_macro]`.
+    FunctionLike,
+    /// `#[proc_macro_attribute]`.
+    Attribute,
+    /// `#[proc_macro_derive]`.
+    Derive,
+}
+
+impl MacroKind {
+    /// The word used in messages and in the lock file.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MacroKind::Declarative => "macro_rules",
+            MacroKind::FunctionLike => "proc_macro",
+            MacroKind::Attribute => "proc_macro_attribute",
+            MacroKind::Derive => "proc_macro_derive",
+        }
+    }
+}
+
+/// An exported macro.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MacroDef {
+    /// Where it is declared.
+    pub loc: Location,
+    /// Its `#[cfg]` (and its modules'), if any.
+    pub cfg: Option<String>,
+    /// Which kind.
+    pub kind: MacroKind,
+    /// A derive macro's helper attributes.
+    pub helpers: BTreeSet<String>,
+    /// `#[deprecated]`.
+    pub deprecated: bool,
+}
+
+/// A public module.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModuleDef {
+    /// Where it is declared.
+    pub loc: Location,
+    /// Its `#[cfg]` (and its parents'), if any.
+    pub cfg: Option<String>,
+}
+
+/// A Cargo feature, read from `Cargo.toml` (an optional dependency's implicit feature too).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeatureDef {
+    /// Where it is declared.
+    pub loc: Location,
+    /// The entries it enables, as written (`other`, `dep:x`, `x/f`).
+    pub enables: BTreeSet<String>,
+    /// Whether the default features turn it on.
+    pub default: bool,
 }

@@ -48,7 +48,28 @@ fn render(tokens: TokenStream, out: &mut String, gap: &mut Gap) {
                 *gap = Gap::Word;
             }
             TokenTree::Ident(ident) => {
-                push(out, *gap, true, &ident.to_string());
+                let mut word = ident.to_string();
+                // `core::` and `alloc::` paths are the same items as the `std::` re-exports, and
+                // a leading `::` changes nothing for them: write them all as `std::`.
+                if matches!(word.as_str(), "core" | "alloc" | "std")
+                    && matches!(tokens.peek(), Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == Spacing::Joint)
+                {
+                    let before_colons = out.strip_suffix("::");
+                    let path_start = match before_colons {
+                        Some(prefix) => !prefix
+                            .chars()
+                            .next_back()
+                            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '>'),
+                        None => true,
+                    };
+                    if path_start {
+                        if let Some(prefix) = before_colons {
+                            out.truncate(prefix.len());
+                        }
+                        word = "std".to_string();
+                    }
+                }
+                push(out, *gap, true, &word);
                 *gap = Gap::Word;
             }
             TokenTree::Literal(literal) => {
@@ -107,5 +128,23 @@ mod tests {
         );
         let ty: syn::Type = syn::parse_str("<T as Iterator>::Item").unwrap();
         assert_eq!(tidy(ty.to_token_stream()), "<T as Iterator>::Item");
+    }
+
+    #[test]
+    fn core_and_alloc_paths_are_written_as_std() {
+        for (written, expected) in [
+            ("core::fmt::Debug", "std::fmt::Debug"),
+            ("::core::fmt::Debug", "std::fmt::Debug"),
+            ("alloc::vec::Vec<u8>", "std::vec::Vec<u8>"),
+            ("Box<dyn std::error::Error>", "Box<dyn std::error::Error>"),
+            ("my::core::Thing", "my::core::Thing"),
+            (
+                "<T as core::ops::Add>::Output",
+                "<T as std::ops::Add>::Output",
+            ),
+        ] {
+            let ty: syn::Type = syn::parse_str(written).unwrap();
+            assert_eq!(tidy(ty.to_token_stream()), expected, "{written}");
+        }
     }
 }

@@ -8,11 +8,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
+use super::cfg::CfgEnv;
 use super::extract::{
-    HIDDEN_MARK, cfg_predicates, const_def, extract_enum, extract_sig, extract_struct,
-    extract_trait, is_doc_hidden, is_pub, join_cfg, path_attr,
+    HIDDEN_MARK, STD_TRAITS, cfg_predicates, const_def, extract_enum, extract_sig, extract_struct,
+    extract_trait, extract_union, has_attr, is_deprecated, is_hidden, is_pub, join_cfg, list_metas,
+    loc_of, member_name, path_attr,
 };
-use super::model::{ConstDef, EnumDef, FnSig, StructDef, Surface, TraitDef};
+use super::model::{
+    ConstDef, EnumDef, FnSig, Location, MacroDef, MacroKind, ModuleDef, StructDef, Surface,
+    TraitDef, TypeFacts,
+};
 use super::source::{SourceTree, lexical_key, parse_file, slash_path};
 
 /// Context of the module being walked.
@@ -37,6 +42,8 @@ struct ModuleData {
     defs: BTreeMap<String, Vec<String>>,
     /// `use` declarations, flattened.
     uses: Vec<UseEntry>,
+    /// Where the module is declared, and its cfg with its parents'.
+    decl: Option<(Location, Option<String>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +75,7 @@ enum RawKind {
     Enum(EnumDef),
     Function(FnSig),
     Const(ConstDef),
+    Union(StructDef),
 }
 
 /// What a name resolves to.
@@ -84,6 +92,16 @@ pub struct Crate {
     modules: BTreeMap<Vec<String>, ModuleData>,
     defs: BTreeMap<Vec<String>, RawDef>,
     impls: Vec<ImplBlock>,
+    macros: Vec<RawMacro>,
+}
+
+/// A macro as written: `macro_rules!` (exported or not) or a proc macro.
+#[derive(Debug, Clone)]
+struct RawMacro {
+    name: String,
+    exported: bool,
+    hidden: bool,
+    def: MacroDef,
 }
 
 /// An `impl` block as written, before its paths are resolved.
@@ -95,6 +113,12 @@ struct ImplBlock {
     cfgs: Vec<String>,
     /// The path of the implemented trait as written, for `impl Trait for Type`.
     trait_path: Option<Vec<String>>,
+    /// The path of the implementing type as written, without generic arguments.
+    self_path: Option<Vec<String>>,
+    /// Public inherent methods (names marked when doc-hidden).
+    methods: Vec<(String, FnSig)>,
+    /// Public inherent associated consts (names marked when doc-hidden).
+    consts: Vec<(String, ConstDef)>,
 }
 
 /// A trait `impl` found in the crate, with the trait path made absolute where the crate's
@@ -110,6 +134,7 @@ pub struct TraitImpl {
 
 struct Walker<'a> {
     tree: &'a dyn SourceTree,
+    cfg_env: &'a CfgEnv,
     krate: Crate,
     /// The files of the module being walked and of its enclosing modules, so a `#[path]` that
     /// leads back into one of them is reported instead of recursing without end.
@@ -125,6 +150,16 @@ impl Crate {
     ///
     /// Errors name the file and line of a parse error, or the `mod` whose file is missing.
     pub fn load(tree: &dyn SourceTree, root_file: &Path) -> anyhow::Result<Crate> {
+        Crate::load_with(tree, root_file, &CfgEnv::default())
+    }
+
+    /// Like [`Crate::load`], leaving out every item and module whose cfg surely does not hold in
+    /// `cfg_env`.
+    pub fn load_with(
+        tree: &dyn SourceTree,
+        root_file: &Path,
+        cfg_env: &CfgEnv,
+    ) -> anyhow::Result<Crate> {
         let text = tree
             .read(root_file)
             .ok_or_else(|| anyhow!("cannot read crate root `{}`", root_file.display()))?;
@@ -135,6 +170,7 @@ impl Crate {
             .unwrap_or_default();
         let mut walker = Walker {
             tree,
+            cfg_env,
             krate: Crate::default(),
             open_files: vec![lexical_key(root_file)],
         };
@@ -220,6 +256,11 @@ impl Walker<'_> {
         ctx: &ModuleCtx,
         item: &syn::Item,
     ) -> anyhow::Result<()> {
+        // An item whose cfg surely does not hold is not in the build at all.
+        let item_cfgs = cfg_predicates(item_attrs(item));
+        if self.cfg_env.all_hold(&item_cfgs) == Some(false) {
+            return Ok(());
+        }
         let file = &ctx.file;
         let mut supertraits = Vec::new();
         let mut str_value = None;
@@ -227,7 +268,7 @@ impl Walker<'_> {
             syn::Item::Mod(item_mod) => return self.walk_mod(module, ctx, item_mod),
             syn::Item::Use(item_use) => {
                 let public = is_pub(&item_use.vis);
-                let hidden = is_doc_hidden(&item_use.attrs);
+                let hidden = is_hidden(&item_use.attrs);
                 let mut entries = Vec::new();
                 flatten_use(&item_use.tree, Vec::new(), &mut entries);
                 let data = self.krate.modules.entry(module.to_vec()).or_default();
@@ -256,12 +297,20 @@ impl Walker<'_> {
                     kind,
                 )
             }
+            syn::Item::Union(item_union) => {
+                let kind = RawKind::Union(extract_union(item_union, file, &ctx.cfg));
+                (&item_union.ident, &item_union.vis, &item_union.attrs, kind)
+            }
             syn::Item::Enum(item_enum) => {
                 let kind = RawKind::Enum(extract_enum(item_enum, file, &ctx.cfg));
                 (&item_enum.ident, &item_enum.vis, &item_enum.attrs, kind)
             }
             syn::Item::Fn(item_fn) => {
-                let mut sig = extract_sig(&item_fn.sig, file);
+                if let Some(raw) = proc_macro(item_fn, file, &ctx.cfg) {
+                    self.krate.macros.push(raw);
+                    return Ok(());
+                }
+                let mut sig = extract_sig(&item_fn.sig, &item_fn.attrs, file);
                 sig.cfg = join_cfg(&ctx.cfg, &item_fn.attrs);
                 let kind = RawKind::Function(sig);
                 (&item_fn.sig.ident, &item_fn.vis, &item_fn.attrs, kind)
@@ -289,13 +338,14 @@ impl Walker<'_> {
                 )
             }
             syn::Item::Static(item_static) => {
-                let def = const_def(
+                let mut def = const_def(
                     file,
                     &ctx.cfg,
                     &item_static.ident,
                     &item_static.attrs,
                     &item_static.ty,
                 );
+                def.static_kind = Some(static_kind(false, &item_static.mutability));
                 (
                     &item_static.ident,
                     &item_static.vis,
@@ -303,22 +353,53 @@ impl Walker<'_> {
                     RawKind::Const(def),
                 )
             }
-            syn::Item::Impl(item_impl) => {
-                let mut cfgs = ctx.cfg.clone();
-                cfgs.extend(cfg_predicates(&item_impl.attrs));
-                let trait_path = item_impl.trait_.as_ref().map(|(_, path, _)| {
-                    path.segments.iter().map(|s| s.ident.to_string()).collect()
-                });
-                self.krate.impls.push(ImplBlock {
-                    module: module.to_vec(),
-                    cfgs,
-                    trait_path,
-                });
+            syn::Item::ForeignMod(foreign) => {
+                self.walk_foreign(module, ctx, foreign);
                 return Ok(());
             }
-            // Macros, type aliases and the rest are not part of the recorded surface.
+            syn::Item::Macro(item_macro) => {
+                if item_macro.mac.path.is_ident("macro_rules")
+                    && let Some(name) = &item_macro.ident
+                {
+                    self.krate.macros.push(RawMacro {
+                        name: name.to_string(),
+                        exported: has_attr(&item_macro.attrs, "macro_export"),
+                        hidden: is_hidden(&item_macro.attrs),
+                        def: MacroDef {
+                            loc: loc_of(file, name),
+                            cfg: join_cfg(&ctx.cfg, &item_macro.attrs),
+                            kind: MacroKind::Declarative,
+                            helpers: Default::default(),
+                            deprecated: is_deprecated(&item_macro.attrs),
+                        },
+                    });
+                }
+                return Ok(());
+            }
+            syn::Item::Impl(item_impl) => {
+                self.walk_impl(module, ctx, item_impl);
+                return Ok(());
+            }
+            // Type aliases and the rest are not part of the recorded surface.
             _ => return Ok(()),
         };
+        self.define(module, ident, vis, attrs, ctx, kind, supertraits, str_value);
+        Ok(())
+    }
+
+    /// Records an item defined in `module`.
+    #[allow(clippy::too_many_arguments)]
+    fn define(
+        &mut self,
+        module: &[String],
+        ident: &syn::Ident,
+        vis: &syn::Visibility,
+        attrs: &[syn::Attribute],
+        ctx: &ModuleCtx,
+        kind: RawKind,
+        supertraits: Vec<(Vec<String>, String)>,
+        str_value: Option<String>,
+    ) {
         let name = ident.to_string();
         let mut path = module.to_vec();
         path.push(name.clone());
@@ -333,13 +414,137 @@ impl Walker<'_> {
             RawDef {
                 module: module.to_vec(),
                 public: is_pub(vis),
-                hidden: ctx.hidden || is_doc_hidden(attrs),
+                hidden: ctx.hidden || is_hidden(attrs),
                 kind,
                 supertraits,
                 str_value,
             },
         );
-        Ok(())
+    }
+
+    /// Functions and statics declared in an `extern` block: calling or reading them is
+    /// `unsafe` unless they are declared `safe`.
+    fn walk_foreign(&mut self, module: &[String], ctx: &ModuleCtx, foreign: &syn::ItemForeignMod) {
+        let abi = foreign
+            .abi
+            .name
+            .as_ref()
+            .map_or_else(|| "C".to_string(), syn::LitStr::value);
+        for item in &foreign.items {
+            // syn keeps `safe fn` and `safe static` as tokens; read them without `safe`.
+            let (item, safe) = match item {
+                syn::ForeignItem::Verbatim(tokens) => {
+                    let without: proc_macro2::TokenStream = tokens
+                        .clone()
+                        .into_iter()
+                        .filter(|t| !matches!(t, proc_macro2::TokenTree::Ident(i) if i == "safe"))
+                        .collect();
+                    match syn::parse2::<syn::ForeignItem>(without) {
+                        Ok(parsed) => (parsed, true),
+                        Err(_) => continue,
+                    }
+                }
+                other => (other.clone(), false),
+            };
+            let item_cfgs = match &item {
+                syn::ForeignItem::Fn(f) => cfg_predicates(&f.attrs),
+                syn::ForeignItem::Static(s) => cfg_predicates(&s.attrs),
+                _ => continue,
+            };
+            if self.cfg_env.all_hold(&item_cfgs) == Some(false) {
+                continue;
+            }
+            match &item {
+                syn::ForeignItem::Fn(f) => {
+                    let mut sig = extract_sig(&f.sig, &f.attrs, &ctx.file);
+                    sig.cfg = join_cfg(&ctx.cfg, &f.attrs);
+                    sig.abi = Some(abi.clone());
+                    sig.is_unsafe = !safe;
+                    // An imported function is linked by its own name.
+                    sig.export_name = None;
+                    let kind = RawKind::Function(sig);
+                    self.define(
+                        module,
+                        &f.sig.ident,
+                        &f.vis,
+                        &f.attrs,
+                        ctx,
+                        kind,
+                        Vec::new(),
+                        None,
+                    );
+                }
+                syn::ForeignItem::Static(st) => {
+                    let mut def = const_def(&ctx.file, &ctx.cfg, &st.ident, &st.attrs, &st.ty);
+                    def.static_kind = Some(static_kind(!safe, &st.mutability));
+                    let kind = RawKind::Const(def);
+                    self.define(
+                        module,
+                        &st.ident,
+                        &st.vis,
+                        &st.attrs,
+                        ctx,
+                        kind,
+                        Vec::new(),
+                        None,
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Records an impl block: its trait (if any), its type and its public inherent items.
+    fn walk_impl(&mut self, module: &[String], ctx: &ModuleCtx, item_impl: &syn::ItemImpl) {
+        let mut cfgs = ctx.cfg.clone();
+        cfgs.extend(cfg_predicates(&item_impl.attrs));
+        let trait_path = item_impl
+            .trait_
+            .as_ref()
+            .map(|(_, path, _)| path.segments.iter().map(|s| s.ident.to_string()).collect());
+        let self_path = match &*item_impl.self_ty {
+            syn::Type::Path(type_path) if type_path.qself.is_none() => Some(
+                type_path
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let mut methods = Vec::new();
+        let mut consts = Vec::new();
+        if trait_path.is_none() {
+            for impl_item in &item_impl.items {
+                match impl_item {
+                    syn::ImplItem::Fn(f) if is_pub(&f.vis) => {
+                        if self.cfg_env.all_hold(&cfg_predicates(&f.attrs)) == Some(false) {
+                            continue;
+                        }
+                        let mut sig = extract_sig(&f.sig, &f.attrs, &ctx.file);
+                        sig.cfg = join_cfg(&cfgs, &f.attrs);
+                        methods.push((member_name(&f.sig.ident, &f.attrs), sig));
+                    }
+                    syn::ImplItem::Const(c) if is_pub(&c.vis) => {
+                        if self.cfg_env.all_hold(&cfg_predicates(&c.attrs)) == Some(false) {
+                            continue;
+                        }
+                        let def = const_def(&ctx.file, &cfgs, &c.ident, &c.attrs, &c.ty);
+                        consts.push((member_name(&c.ident, &c.attrs), def));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.krate.impls.push(ImplBlock {
+            module: module.to_vec(),
+            cfgs,
+            trait_path,
+            self_path,
+            methods,
+            consts,
+        });
     }
 
     fn walk_mod(
@@ -350,7 +555,7 @@ impl Walker<'_> {
     ) -> anyhow::Result<()> {
         let name = item_mod.ident.to_string();
         let public = is_pub(&item_mod.vis);
-        let hidden = is_doc_hidden(&item_mod.attrs);
+        let hidden = is_hidden(&item_mod.attrs);
         self.krate
             .modules
             .entry(module.to_vec())
@@ -361,6 +566,10 @@ impl Walker<'_> {
         path.push(name.clone());
         let mut cfg = ctx.cfg.clone();
         cfg.extend(cfg_predicates(&item_mod.attrs));
+        self.krate.modules.entry(path.clone()).or_default().decl = Some((
+            loc_of(&ctx.file, &item_mod.ident),
+            join_cfg(&ctx.cfg, &item_mod.attrs),
+        ));
         let child_public = ctx.public && public;
         let child_hidden = ctx.hidden || hidden;
         if let Some((_, items)) = &item_mod.content {
@@ -419,8 +628,11 @@ impl Walker<'_> {
             file_path.with_extension("")
         };
         // A module file's own `#![cfg]` gates everything in it, like a cfg on its `mod`.
-        let mut cfg = cfg;
-        cfg.extend(cfg_predicates(&parsed.attrs));
+        let file_cfgs = cfg_predicates(&parsed.attrs);
+        if self.cfg_env.all_hold(&file_cfgs) == Some(false) {
+            return Ok(());
+        }
+        cfg.extend(file_cfgs);
         let child = ModuleCtx {
             public: child_public,
             hidden: child_hidden,
@@ -542,6 +754,7 @@ impl Crate {
     pub fn surface(&self) -> Surface {
         let mut reached: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut hidden_paths = BTreeSet::new();
+        let mut modules = BTreeMap::new();
         let mut stack = vec![(Vec::<String>::new(), Vec::<String>::new(), 0usize)];
         while let Some((module, prefix, depth)) = stack.pop() {
             if depth > MAX_DEPTH {
@@ -559,16 +772,35 @@ impl Crate {
                         reached.insert(surface_path.join("::"), def_path);
                     }
                     Target::Module(module_path) => {
+                        let (loc, cfg) = self
+                            .modules
+                            .get(&module_path)
+                            .and_then(|data| data.decl.clone())
+                            .unwrap_or_default();
+                        modules.insert(surface_path.join("::"), ModuleDef { loc, cfg });
                         stack.push((module_path, surface_path, depth + 1));
                     }
                 }
             }
         }
         let public_defs: BTreeSet<&Vec<String>> = reached.values().collect();
+        let impl_facts = self.impl_facts();
         let mut surface = Surface {
             hidden: hidden_paths,
+            modules,
             ..Surface::default()
         };
+        for raw in &self.macros {
+            if !raw.exported {
+                surface.unexported_macros.insert(raw.name.clone());
+                continue;
+            }
+            if raw.hidden {
+                surface.hidden.insert(raw.name.clone());
+            } else {
+                surface.macros.insert(raw.name.clone(), raw.def.clone());
+            }
+        }
         for (path, def_path) in &reached {
             let Some(def) = self.defs.get(def_path) else {
                 continue;
@@ -593,7 +825,7 @@ impl Crate {
                     trait_def.strip_hidden();
                     surface.traits.insert(path.clone(), trait_def);
                 }
-                RawKind::Struct(struct_def) => {
+                RawKind::Struct(struct_def) | RawKind::Union(struct_def) => {
                     let mut struct_def = struct_def.clone();
                     let marked: Vec<String> = struct_def
                         .fields
@@ -607,10 +839,27 @@ impl Crate {
                         surface.hidden.insert(format!("{path}::{field}"));
                         struct_def.private_fields = true;
                     }
-                    surface.structs.insert(path.clone(), struct_def);
+                    add_impl_facts(
+                        &mut struct_def.facts,
+                        impl_facts.get(def_path),
+                        path,
+                        &mut surface.hidden,
+                    );
+                    if matches!(def.kind, RawKind::Union(_)) {
+                        surface.unions.insert(path.clone(), struct_def);
+                    } else {
+                        surface.structs.insert(path.clone(), struct_def);
+                    }
                 }
                 RawKind::Enum(enum_def) => {
-                    surface.enums.insert(path.clone(), enum_def.clone());
+                    let mut enum_def = enum_def.clone();
+                    add_impl_facts(
+                        &mut enum_def.facts,
+                        impl_facts.get(def_path),
+                        path,
+                        &mut surface.hidden,
+                    );
+                    surface.enums.insert(path.clone(), enum_def);
                 }
                 RawKind::Function(sig) => {
                     surface.functions.insert(path.clone(), sig.clone());
@@ -627,6 +876,90 @@ impl Crate {
             }
         }
         surface
+    }
+}
+
+/// What impl blocks add to one type: inherent methods and consts, and standard traits.
+#[derive(Debug, Default)]
+struct ImplFacts {
+    methods: BTreeMap<String, FnSig>,
+    consts: BTreeMap<String, ConstDef>,
+    std_impls: BTreeSet<String>,
+}
+
+impl Crate {
+    /// Every impl block's items and standard traits, by the definition path of its type.
+    fn impl_facts(&self) -> BTreeMap<Vec<String>, ImplFacts> {
+        let mut out: BTreeMap<Vec<String>, ImplFacts> = BTreeMap::new();
+        for block in &self.impls {
+            let Some(self_path) = &block.self_path else {
+                continue;
+            };
+            let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path, 0) else {
+                continue;
+            };
+            let facts = out.entry(def_path).or_default();
+            match &block.trait_path {
+                Some(written) => {
+                    if let Some(name) = self.std_trait(&block.module, written) {
+                        facts.std_impls.insert(name);
+                    }
+                }
+                None => {
+                    facts.methods.extend(block.methods.iter().cloned());
+                    facts.consts.extend(block.consts.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+
+    /// The name of the standard trait a written trait path names, if it names one: a bare
+    /// name that is no item of the crate, or a path through `std`, `core` or `alloc`.
+    fn std_trait(&self, module: &[String], written: &[String]) -> Option<String> {
+        let name = written.last()?;
+        if !STD_TRAITS.contains(&name.as_str()) {
+            return None;
+        }
+        let absolute = self.absolute_path(module, written);
+        let through_std = absolute
+            .first()
+            .is_some_and(|first| matches!(first.as_str(), "std" | "core" | "alloc"));
+        let bare_and_not_ours = absolute.len() == 1 && self.resolve(module, written, 0).is_none();
+        (through_std || bare_and_not_ours).then(|| name.clone())
+    }
+}
+
+/// Adds a type's impl facts to its record; doc-hidden members go to `hidden` as `Type::member`.
+fn add_impl_facts(
+    facts: &mut TypeFacts,
+    from_impls: Option<&ImplFacts>,
+    path: &str,
+    hidden: &mut BTreeSet<String>,
+) {
+    let Some(from_impls) = from_impls else {
+        return;
+    };
+    facts.std_impls = from_impls.std_impls.clone();
+    for (name, sig) in &from_impls.methods {
+        match name.strip_prefix(HIDDEN_MARK) {
+            Some(bare) => {
+                hidden.insert(format!("{path}::{bare}"));
+            }
+            None => {
+                facts.methods.insert(name.clone(), sig.clone());
+            }
+        }
+    }
+    for (name, def) in &from_impls.consts {
+        match name.strip_prefix(HIDDEN_MARK) {
+            Some(bare) => {
+                hidden.insert(format!("{path}::{bare}"));
+            }
+            None => {
+                facts.consts.insert(name.clone(), def.clone());
+            }
+        }
     }
 }
 
@@ -647,6 +980,87 @@ impl TraitDef {
         self.types.retain(|name, _| !name.starts_with(HIDDEN_MARK));
         self.consts.retain(|name, _| !name.starts_with(HIDDEN_MARK));
     }
+}
+
+/// The attributes of any item (empty for the kinds that have none syn exposes).
+fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
+    match item {
+        syn::Item::Const(i) => &i.attrs,
+        syn::Item::Enum(i) => &i.attrs,
+        syn::Item::ExternCrate(i) => &i.attrs,
+        syn::Item::Fn(i) => &i.attrs,
+        syn::Item::ForeignMod(i) => &i.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Macro(i) => &i.attrs,
+        syn::Item::Mod(i) => &i.attrs,
+        syn::Item::Static(i) => &i.attrs,
+        syn::Item::Struct(i) => &i.attrs,
+        syn::Item::Trait(i) => &i.attrs,
+        syn::Item::TraitAlias(i) => &i.attrs,
+        syn::Item::Type(i) => &i.attrs,
+        syn::Item::Union(i) => &i.attrs,
+        syn::Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+/// `static`, `static mut`, `unsafe static` or `unsafe static mut`.
+fn static_kind(is_unsafe: bool, mutability: &syn::StaticMutability) -> String {
+    let unsafety = if is_unsafe { "unsafe " } else { "" };
+    match mutability {
+        syn::StaticMutability::Mut(_) => format!("{unsafety}static mut"),
+        _ => format!("{unsafety}static"),
+    }
+}
+
+/// A `#[proc_macro]`, `#[proc_macro_attribute]` or `#[proc_macro_derive(Name, attributes(..))]`
+/// function, as the macro it exports.
+fn proc_macro(item: &syn::ItemFn, file: &str, outer_cfg: &[String]) -> Option<RawMacro> {
+    let attrs = &item.attrs;
+    let (kind, name, helpers) = if has_attr(attrs, "proc_macro") {
+        (
+            MacroKind::FunctionLike,
+            item.sig.ident.to_string(),
+            Default::default(),
+        )
+    } else if has_attr(attrs, "proc_macro_attribute") {
+        (
+            MacroKind::Attribute,
+            item.sig.ident.to_string(),
+            Default::default(),
+        )
+    } else if has_attr(attrs, "proc_macro_derive") {
+        let metas = list_metas(attrs, "proc_macro_derive");
+        let name = metas.first()?.path().get_ident()?.to_string();
+        let helpers = list_metas(attrs, "proc_macro_derive")
+            .iter()
+            .filter_map(|meta| match meta {
+                syn::Meta::List(list) if list.path.is_ident("attributes") => list
+                    .parse_args_with(
+                        syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,
+                    )
+                    .ok(),
+                _ => None,
+            })
+            .flatten()
+            .map(|ident| ident.to_string())
+            .collect();
+        (MacroKind::Derive, name, helpers)
+    } else {
+        return None;
+    };
+    Some(RawMacro {
+        name,
+        exported: is_pub(&item.vis),
+        hidden: is_hidden(attrs),
+        def: MacroDef {
+            loc: loc_of(file, &item.sig.ident),
+            cfg: join_cfg(outer_cfg, attrs),
+            kind,
+            helpers,
+            deprecated: is_deprecated(attrs),
+        },
+    })
 }
 
 pub(crate) fn flatten_use(
