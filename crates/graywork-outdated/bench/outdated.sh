@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Times `outdated` on a generated 100-member workspace against `cargo metadata --no-deps`.
+#
+# The workspace uses crates.io crates this repository already depends on, so cargo's index
+# cache is warm and `cargo generate-lockfile --offline` needs no network. Half of each
+# member's dependencies are inherited from [workspace.dependencies], half are its own.
+#
+# Usage: crates/graywork-outdated/bench/outdated.sh [BINARY] [MEMBERS] [RUNS]
+#   BINARY   the cargo-graywork binary (default: target/release/cargo-graywork)
+#   MEMBERS  how many members (default: 100)
+#   RUNS     timed runs per command; the median is printed (default: 10)
+set -euo pipefail
+
+binary=$(realpath "${1:-target/release/cargo-graywork}")
+members=${2:-100}
+runs=${3:-10}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+shared=(serde serde_json anyhow thiserror semver toml clap tracing petgraph tempfile)
+own=('syn = "2.0.0"' 'quote = "1.0.0"' 'proc-macro2 = "1.0.0"' 'memchr = "2.0.0"' 'itoa = "1.0.0"')
+
+{
+  echo '[workspace]'
+  echo 'resolver = "3"'
+  printf 'members = [%s]\n' "$(seq -f '"m%03g"' 0 $((members - 1)) | paste -sd, -)"
+  echo
+  echo '[workspace.dependencies]'
+  for name in "${shared[@]}"; do echo "$name = \"1\""; done | sed 's/^semver = "1"/semver = "1.0.0"/'
+} > "$dir/Cargo.toml"
+# petgraph, toml and clap are not at 1.x: give them requirements they have.
+sed -i 's/^petgraph = "1"/petgraph = "0.8"/; s/^toml = "1"/toml = "0.9"/; s/^clap = "1"/clap = "4"/; s/^tempfile = "1"/tempfile = "3"/' "$dir/Cargo.toml"
+
+for i in $(seq 0 $((members - 1))); do
+  name=$(printf 'm%03d' "$i")
+  mkdir -p "$dir/$name/src"
+  : > "$dir/$name/src/lib.rs"
+  {
+    printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2024"\n\n[dependencies]\n' "$name"
+    for k in 0 1 2; do echo "${shared[$(((i + k) % ${#shared[@]}))]}.workspace = true"; done
+    for k in 0 1; do echo "${own[$(((i + k) % ${#own[@]}))]}"; done
+    if [ "$i" -gt 0 ]; then printf 'm%03d = { path = "../m%03d" }\n' $((i - 1)) $((i - 1)); fi
+  } > "$dir/$name/Cargo.toml"
+done
+
+(cd "$dir" && cargo generate-lockfile --offline --quiet)
+
+median() {
+  local times=()
+  for _ in $(seq "$runs"); do
+    local start end
+    start=$(date +%s%N)
+    "$@" > /dev/null
+    end=$(date +%s%N)
+    times+=($(((end - start) / 1000000)))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
+}
+
+cd "$dir"
+metadata=$(median cargo metadata --no-deps --format-version 1 --offline)
+offline=$(median "$binary" outdated --offline)
+json=$(median "$binary" outdated --offline --format json)
+plan=$(median "$binary" outdated --offline --plan)
+echo "members: $members, runs: $runs (median, ms)"
+echo "cargo metadata --no-deps --offline: $metadata"
+echo "outdated --offline:                 $offline"
+echo "outdated --offline --format json:   $json"
+echo "outdated --offline --plan:          $plan"
+"$binary" outdated --offline | tail -1
