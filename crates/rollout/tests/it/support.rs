@@ -16,6 +16,10 @@ use serde_json::Value;
 pub const ADMIN_TOKEN: &str = "rollout-e2e-admin-token-0123456789abcdef";
 /// The variable the specs name for it.
 pub const ADMIN_TOKEN_ENV: &str = "ROLLOUT_E2E_ADMIN_TOKEN";
+/// The read-only metrics token Prometheus scrapes with (it cannot reload).
+pub const METRICS_TOKEN: &str = "rollout-e2e-metrics-token-0123456789abcdef";
+/// The variable the gateways read it from.
+const METRICS_TOKEN_ENV: &str = "ROLLOUT_E2E_METRICS_TOKEN";
 /// The API token signing secret.
 pub const SECRET: &str = "rollout-e2e-signing-secret-0123456789abcdef";
 /// The rule the tests roll out.
@@ -153,7 +157,7 @@ impl Prometheus {
         std::fs::write(
             &config,
             format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    scrape_interval: 1s\n    scrape_timeout: 900ms\n    authorization:\n      credentials: {ADMIN_TOKEN}\n    static_configs:\n      - targets: [{}]\n",
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    scrape_interval: 1s\n    scrape_timeout: 900ms\n    authorization:\n      credentials: {METRICS_TOKEN}\n    static_configs:\n      - targets: [{}]\n",
                 targets.join(", ")
             ),
         )
@@ -302,7 +306,7 @@ impl Fleet {
         std::fs::write(
             config.join("base.toml"),
             format!(
-                "[admin]\ntoken_env = \"{ADMIN_TOKEN_ENV}\"\n\n[auth]\nsecret_env = \"ROLLOUT_E2E_SECRET\"\n\n[gray]\nenabled = true\n\n[gray.default]\nbilling = \"v1\"\n\n{faults}\n"
+                "[admin]\ntoken_env = \"{ADMIN_TOKEN_ENV}\"\n\n[metrics]\ntoken_env = \"{METRICS_TOKEN_ENV}\"\n\n[auth]\nsecret_env = \"ROLLOUT_E2E_SECRET\"\n\n[gray]\nenabled = true\n\n[gray.default]\nbilling = \"v1\"\n\n{faults}\n"
             ),
         )
         .unwrap();
@@ -411,6 +415,7 @@ fn start_gateway(
         .arg(config)
         .env("ENABLE_GRAY_CONFIG", "true")
         .env(ADMIN_TOKEN_ENV, ADMIN_TOKEN)
+        .env(METRICS_TOKEN_ENV, METRICS_TOKEN)
         .env("ROLLOUT_E2E_SECRET", SECRET)
         .env("APP__STORAGE__PATH", dir.join(format!("{name}.db")))
         .env("APP__ADMIN__LISTEN", &admin)
