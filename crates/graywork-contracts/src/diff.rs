@@ -1894,3 +1894,183 @@ mod tests {
         assert_eq!(required_bump([]), Bump::None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Property tests: a random crate compared with itself is silent, and removing any one of
+    //! its public items is reported with at least that item's removal bump.
+
+    use std::path::{Path, PathBuf};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::surface::{MemoryTree, extract};
+
+    /// One public item of a generated crate.
+    #[derive(Debug, Clone)]
+    enum Item {
+        Function {
+            params: Vec<&'static str>,
+            output: &'static str,
+        },
+        Struct {
+            fields: Vec<&'static str>,
+            derives: bool,
+        },
+        Enum {
+            variants: usize,
+            repr: bool,
+        },
+        Trait {
+            methods: usize,
+        },
+        Const {
+            ty: &'static str,
+        },
+        Union {
+            fields: usize,
+        },
+        Macro,
+        Method {
+            params: Vec<&'static str>,
+        },
+    }
+
+    const TYPES: &[&str] = &["u8", "u64", "String", "Vec<u8>", "Option<bool>", "&str"];
+
+    fn ty() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(TYPES)
+    }
+
+    fn item() -> impl Strategy<Value = Item> {
+        prop_oneof![
+            (prop::collection::vec(ty(), 0..3), ty())
+                .prop_map(|(params, output)| Item::Function { params, output }),
+            (prop::collection::vec(ty(), 0..3), any::<bool>())
+                .prop_map(|(fields, derives)| Item::Struct { fields, derives }),
+            (1usize..4, any::<bool>()).prop_map(|(variants, repr)| Item::Enum { variants, repr }),
+            (0usize..3).prop_map(|methods| Item::Trait { methods }),
+            ty().prop_map(|ty| Item::Const { ty }),
+            (1usize..3).prop_map(|fields| Item::Union { fields }),
+            Just(Item::Macro),
+            prop::collection::vec(ty(), 0..3).prop_map(|params| Item::Method { params }),
+        ]
+    }
+
+    /// Rust source for the items, each named after its index; `skip` leaves one out.
+    fn source(items: &[Item], skip: Option<usize>) -> String {
+        let mut out = String::new();
+        for (index, item) in items.iter().enumerate() {
+            if Some(index) == skip {
+                continue;
+            }
+            let text = match item {
+                Item::Function { params, output } => {
+                    let params: Vec<String> = params
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| format!("p{i}: {t}"))
+                        .collect();
+                    format!(
+                        "pub fn f{index}({}) -> {output} {{ todo!() }}\n",
+                        params.join(", ")
+                    )
+                }
+                Item::Struct { fields, derives } => {
+                    let derive = if *derives {
+                        "#[derive(Debug, Clone)]\n"
+                    } else {
+                        ""
+                    };
+                    let fields: Vec<String> = fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| format!("pub a{i}: {}", t.replace('&', "&'static ")))
+                        .collect();
+                    format!("{derive}pub struct S{index} {{ {} }}\n", fields.join(", "))
+                }
+                Item::Enum { variants, repr } => {
+                    let repr = if *repr { "#[repr(u8)]\n" } else { "" };
+                    let variants: Vec<String> = (0..*variants).map(|v| format!("V{v}")).collect();
+                    format!("{repr}pub enum E{index} {{ {} }}\n", variants.join(", "))
+                }
+                Item::Trait { methods } => {
+                    let methods: String = (0..*methods)
+                        .map(|m| format!("fn m{m}(&self) -> u8; "))
+                        .collect();
+                    format!("pub trait T{index} {{ {methods}}}\n")
+                }
+                Item::Const { ty } => {
+                    format!(
+                        "pub const C{index}: {} = todo!();\n",
+                        ty.replace('&', "&'static ")
+                    )
+                }
+                Item::Union { fields } => {
+                    let fields: Vec<String> =
+                        (0..*fields).map(|f| format!("pub u{f}: u32")).collect();
+                    format!("pub union U{index} {{ {} }}\n", fields.join(", "))
+                }
+                Item::Macro => {
+                    format!("#[macro_export]\nmacro_rules! mac{index} {{ () => {{}}; }}\n")
+                }
+                Item::Method { params } => {
+                    let params: Vec<String> = params
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| format!("p{i}: {t}"))
+                        .collect();
+                    format!(
+                        "pub struct M{index};\nimpl M{index} {{ pub fn go(&self, {}) {{}} }}\n",
+                        params.join(", ")
+                    )
+                }
+            };
+            out.push_str(&text);
+        }
+        out
+    }
+
+    fn surface(text: String) -> Surface {
+        let tree = MemoryTree {
+            files: [(PathBuf::from("src/lib.rs"), text)].into_iter().collect(),
+        };
+        extract(&tree, Path::new("src/lib.rs")).expect("generated source parses")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn a_surface_compared_with_itself_is_silent(items in prop::collection::vec(item(), 1..12)) {
+            let surface = surface(source(&items, None));
+            prop_assert!(diff(&surface, &surface).is_empty());
+        }
+
+        #[test]
+        fn removing_any_public_item_needs_at_least_its_removal_bump(
+            items in prop::collection::vec(item(), 1..12),
+            pick in any::<prop::sample::Index>(),
+        ) {
+            let removed = pick.index(items.len());
+            let old = surface(source(&items, None));
+            let new = surface(source(&items, Some(removed)));
+            let findings = diff(&old, &new);
+            let expected = match &items[removed] {
+                Item::Function { .. } => Lint::FunctionMissing,
+                Item::Struct { .. } | Item::Method { .. } => Lint::StructMissing,
+                Item::Enum { .. } => Lint::EnumMissing,
+                Item::Trait { .. } => Lint::TraitMissing,
+                Item::Const { .. } => Lint::PubModuleLevelConstMissing,
+                Item::Union { .. } => Lint::UnionMissing,
+                Item::Macro => Lint::DeclarativeMacroMissing,
+            };
+            prop_assert!(
+                findings.iter().any(|f| f.lint == expected && f.bump >= expected.bump()),
+                "removing item {removed} ({:?}) gave {findings:#?}", items[removed]
+            );
+            prop_assert!(required_bump(&findings) >= expected.bump());
+        }
+    }
+}

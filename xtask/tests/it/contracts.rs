@@ -596,3 +596,182 @@ fn invalid_metadata_is_a_usage_error_naming_the_crate() {
     assert!(err.contains("consumer"), "{err}");
     assert!(err.contains("requires"), "{err}");
 }
+
+#[test]
+fn github_format_prints_workflow_commands_relative_to_the_repository() {
+    let dir = |side: &str| format!("{FIXTURES}/lints/inherent_method_missing/{side}");
+    let (code, stdout, stderr) = xtask(&[
+        "check-contracts",
+        "--format",
+        "github",
+        "--baseline-dir",
+        &dir("old"),
+        "--crate-dir",
+        &dir("new"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    insta::assert_snapshot!("github_format", stdout);
+}
+
+/// Writes a one-crate tree with a manifest declaring features `extra` (not default) and `std`
+/// (default), and the given `src/lib.rs`.
+fn crate_with_features(root: &Path, side: &str, lib: &str) -> PathBuf {
+    let dir = root.join(side);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nedition = \"2024\"\n\n[features]\ndefault = [\"std\"]\nstd = []\nextra = []\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
+    dir
+}
+
+#[test]
+fn features_and_cfg_flags_choose_the_build_that_is_checked() {
+    let temp = tempfile::tempdir().unwrap();
+    let old = crate_with_features(
+        temp.path(),
+        "old",
+        "pub fn always() {}\n#[cfg(feature = \"extra\")]\npub fn extra() {}\n#[cfg(tokio_unstable)]\npub fn unstable() {}\n",
+    );
+    let new = crate_with_features(temp.path(), "new", "pub fn always() {}\n");
+    let run = |flags: &[&str]| {
+        let mut args = vec![
+            "check-contracts",
+            "--format",
+            "json",
+            "--baseline-dir",
+            old.to_str().unwrap(),
+            "--crate-dir",
+            new.to_str().unwrap(),
+        ];
+        args.extend_from_slice(flags);
+        let (code, stdout, stderr) = xtask(&args);
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|err| panic!("{err}: {stdout}{stderr}"));
+        let mut paths: Vec<String> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["path"].as_str().unwrap(),
+                    f["lint"].as_str().unwrap()
+                )
+            })
+            .collect();
+        paths.sort();
+        (code, paths)
+    };
+    // Default features: `extra` is off and `tokio_unstable` unknown, so only the item with an
+    // undecided cfg is reported.
+    assert_eq!(run(&[]), (1, vec!["unstable function_missing".to_string()]));
+    assert_eq!(
+        run(&["--features", "extra"]),
+        (
+            1,
+            vec![
+                "extra function_missing".to_string(),
+                "unstable function_missing".to_string()
+            ]
+        )
+    );
+    assert_eq!(
+        run(&["--all-features", "--cfg", "tokio_unstable"]),
+        (
+            1,
+            vec![
+                "extra function_missing".to_string(),
+                "unstable function_missing".to_string()
+            ]
+        )
+    );
+    assert_eq!(
+        run(&["--cfg", "tokio_unstable"]).1,
+        vec!["unstable function_missing".to_string()]
+    );
+}
+
+#[test]
+fn moving_a_public_item_behind_a_non_default_feature_is_its_removal() {
+    let temp = tempfile::tempdir().unwrap();
+    let old = crate_with_features(temp.path(), "old", "pub fn f() {}\n");
+    let new = crate_with_features(
+        temp.path(),
+        "new",
+        "#[cfg(feature = \"extra\")]\npub fn f() {}\n",
+    );
+    let report = compare_dirs(&old, &new).unwrap();
+    let lints: Vec<&str> = report.findings.iter().map(|f| f.lint.name()).collect();
+    assert_eq!(lints, ["function_missing"]);
+    // Behind a default feature it is still there.
+    let new = crate_with_features(
+        temp.path(),
+        "new",
+        "#[cfg(feature = \"std\")]\npub fn f() {}\n",
+    );
+    assert!(compare_dirs(&old, &new).unwrap().findings.is_empty());
+}
+
+#[test]
+fn a_doc_hidden_but_deprecated_field_stays_public_api() {
+    let temp = tempfile::tempdir().unwrap();
+    let write = |side: &str, text: &str| {
+        std::fs::create_dir_all(temp.path().join(side).join("src")).unwrap();
+        std::fs::write(temp.path().join(side).join("src/lib.rs"), text).unwrap();
+    };
+    write(
+        "old",
+        "pub struct S {\n    pub a: u8,\n    #[doc(hidden)]\n    #[deprecated]\n    pub b: u8,\n}\n",
+    );
+    write("new", "pub struct S {\n    pub a: u8,\n}\n");
+    let report = compare_dirs(&temp.path().join("old"), &temp.path().join("new")).unwrap();
+    let lints: Vec<&str> = report.findings.iter().map(|f| f.lint.name()).collect();
+    assert_eq!(lints, ["struct_pub_field_missing"]);
+}
+
+#[test]
+fn minor_equivalences_are_minor_not_major() {
+    // Unsealing a trait by making its sealing supertrait public is minor, not "supertrait added".
+    let temp = tempfile::tempdir().unwrap();
+    let write = |side: &str, text: &str| {
+        std::fs::create_dir_all(temp.path().join(side).join("src")).unwrap();
+        std::fs::write(temp.path().join(side).join("src/lib.rs"), text).unwrap();
+    };
+    write(
+        "old",
+        "mod private {\n    pub trait Sealed {}\n}\npub trait Api: private::Sealed {}\n",
+    );
+    write(
+        "new",
+        "pub mod private {\n    pub trait Sealed {}\n}\npub trait Api: private::Sealed {}\n",
+    );
+    let report = compare_dirs(&temp.path().join("old"), &temp.path().join("new")).unwrap();
+    let mut lints: Vec<&str> = report.findings.iter().map(|f| f.lint.name()).collect();
+    lints.sort_unstable();
+    assert_eq!(lints, ["trait_added", "trait_no_longer_sealed"]);
+    assert!(report.ok, "{}", report.to_text());
+}
+
+#[test]
+fn an_old_lock_format_asks_for_a_forced_bless() {
+    let fixture = Fixture::new();
+    fixture.bless();
+    fixture.edit("shared/contracts.lock", "format = 2", "format = 1");
+    let err = format!("{:#}", check(&fixture.args()).unwrap_err());
+    assert!(
+        err.contains("unsupported lock file format 1") && err.contains("--bless --force"),
+        "{err}"
+    );
+    let outcome = check(&CheckContractsArgs {
+        bless: true,
+        force: true,
+        ..fixture.args()
+    })
+    .unwrap();
+    assert!(outcome.report.ok);
+    let (ok, text) = fixture.text();
+    assert!(ok, "{text}");
+}
