@@ -126,7 +126,7 @@ pub fn run(cli: Cli, runner: Runner) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Graph(args) => plan::run_graph(args),
-        Command::UpgradePlan(args) => plan::run_upgrade_plan(args),
+        Command::UpgradePlan(args) => plan::run_upgrade_plan(args, context),
         Command::CheckContracts(args) => contracts::run(args, context),
         Command::CheckToolchain(args) => checks::run_check_toolchain(args, context),
         Command::TestMatrix(args) => checks::run_test_matrix(args, context),

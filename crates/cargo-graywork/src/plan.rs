@@ -176,7 +176,10 @@ pub fn run_graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs `upgrade-plan`.
-pub fn run_upgrade_plan(args: UpgradePlanArgs) -> anyhow::Result<ExitCode> {
+pub fn run_upgrade_plan(
+    args: UpgradePlanArgs,
+    context: crate::Context,
+) -> anyhow::Result<ExitCode> {
     // The goal is parsed before cargo runs, so a malformed goal fails fast.
     let goal = args.goal.goal()?;
     let workspace = Workspace::load(&args.input.source())?;
@@ -185,6 +188,7 @@ pub fn run_upgrade_plan(args: UpgradePlanArgs) -> anyhow::Result<ExitCode> {
         explain: args.explain.clone(),
         allow_downgrade: args.allow_downgrade,
         strategy: args.strategy,
+        contract_check: Some(format!("{} check-contracts", context.runner)),
     };
     let plan = graywork_plan::plan(&workspace, &facts, &goal, &options)?;
     if let Some(stage) = args.apply {

@@ -9,13 +9,12 @@ use serde::Serialize;
 use super::facts::TreeFacts;
 use super::goal::Goal;
 use super::graph::{DepGraph, Layering, Ordering};
-use graywork_workspace::{Declared, DepKind, MajorMigrations, Member, Site, Workspace};
+use graywork_workspace::{
+    Declared, DepKind, MajorMigrations, Member, RolloutDecl, Site, Workspace,
+};
 
 /// The version of the JSON plan format. A change that removes or renames a field bumps it.
 pub const PLAN_SCHEMA: &str = "graywork.upgrade-plan/v2";
-
-/// The gray rollout percentages a runtime consumer moves through.
-pub const ROLLOUT_PERCENTS: [u8; 4] = [1, 10, 50, 100];
 
 /// A staged upgrade plan.
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +197,9 @@ pub struct PlanOptions {
     pub allow_downgrade: bool,
     /// How a shared entry moves to a semver-incompatible target.
     pub strategy: Strategy,
+    /// The command that checks contracts (`cargo graywork check-contracts`), added to the
+    /// gates of contract plans; none when `None`.
+    pub contract_check: Option<String>,
 }
 
 /// One gray rollout step.
@@ -1552,11 +1554,9 @@ impl<'a> Builder<'a> {
                 "--contract {target}: nothing in the workspace defines, provides or requires {contract} v{old}, the major the plan would move from{hint}"
             );
         }
-        let check_contracts: Vec<String> = if self.workspace.member_index("xtask").is_some() {
-            vec!["cargo xtask check-contracts".to_owned()]
-        } else {
-            Vec::new()
-        };
+        // The contract check runs through whatever started the tool; a library caller that
+        // names none gets no such gate.
+        let check_contracts: Vec<String> = self.options.contract_check.iter().cloned().collect();
         // Members (a store) declaring schema migrations that go with this major, by name.
         let mut migrators: Vec<(usize, &MajorMigrations)> = (0..members.len())
             .filter_map(|m| {
@@ -1716,7 +1716,21 @@ impl<'a> Builder<'a> {
         for &c in &consumers {
             consumer_set[c] = true;
         }
-        let fragment = format!("config/gray/{contract}-v{major}.toml");
+        // What each gray consumer declares about its rollout: the planner renders that, and
+        // invents no paths, rules or metrics.
+        let declared_rollout = |m: usize| members[m].rollout.contracts.get(contract);
+        for &consumer in &consumers {
+            if is_gray(consumer) && declared_rollout(consumer).is_none() {
+                self.warnings.push(format!(
+                    "{} picks {contract} per request (gray) but declares no [package.metadata.rollout.{contract}] ({}): the plan lists no rollout steps for it",
+                    members[consumer].name,
+                    self.workspace.relative_manifest(&members[consumer])
+                ));
+            }
+        }
+        let fragment_of = |m: usize| {
+            declared_rollout(m).map(|decl| RolloutDecl::fill(&decl.fragment, contract, major))
+        };
         let migrate_reason = |m: usize| {
             let ranges: Vec<String> = members[m]
                 .contracts
@@ -1741,6 +1755,7 @@ impl<'a> Builder<'a> {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             let mut rollout = Vec::new();
+            let mut rollback_decl: Option<&RolloutDecl> = None;
             let mut any_gray = false;
             for &member in layer.members {
                 let member_ref = builder.member(member);
@@ -1752,8 +1767,18 @@ impl<'a> Builder<'a> {
                 };
                 let change = if is_gray(member) {
                     any_gray = true;
+                    let source = fragment_of(member)
+                        .map_or_else(|| "config".to_owned(), |fragment| fragment.clone());
+                    if rollout.is_empty()
+                        && let Some(decl) = declared_rollout(member)
+                    {
+                        rollback_decl = Some(decl);
+                        for &percent in &decl.steps {
+                            rollout.push(rollout_step(decl, contract, major, percent));
+                        }
+                    }
                     format!(
-                        "accept {contract} v{major} beside v{old}: requires.{contract} gains \"^{major}.0\"{enable}; route requests to v{major} by gray rules from {fragment}"
+                        "accept {contract} v{major} beside v{old}: requires.{contract} gains \"^{major}.0\"{enable}; route requests to v{major} by gray rules from {source}"
                     )
                 } else {
                     format!(
@@ -1764,15 +1789,16 @@ impl<'a> Builder<'a> {
                 let own_features = own_features_enabling(member_ref, &provider_features);
                 gates.extend(builder.test_gates("cargo", member, &[own_features]));
             }
-            if any_gray {
-                for percent in ROLLOUT_PERCENTS {
-                    rollout.push(rollout_step(contract, major, &fragment, percent));
-                }
-            }
             let rollback_point = builder.prior_stage_rollback();
-            let rollback = if any_gray {
+            let rollback = if let Some(decl) = rollback_decl {
+                let fragment = RolloutDecl::fill(&decl.fragment, contract, major);
+                let reload = RolloutDecl::fill(&decl.reload, contract, major);
                 format!(
-                    "set `percent = 0` in {fragment} and reload (POST /config/reload): traffic returns to v{old} without a deploy; to undo the code, revert this stage's commit; rollback point: {rollback_point}"
+                    "set `percent = 0` in {fragment} and reload ({reload}): traffic returns to v{old} without a deploy; to undo the code, revert this stage's commit; rollback point: {rollback_point}"
+                )
+            } else if any_gray {
+                format!(
+                    "set the gray rule for {contract} v{major} to 0% and reload: traffic returns to v{old} without a deploy; to undo the code, revert this stage's commit; rollback point: {rollback_point}"
                 )
             } else {
                 format!(
@@ -1804,9 +1830,14 @@ impl<'a> Builder<'a> {
             let mut change =
                 format!("drop the v{old} range from requires.{contract} and the v{old} code paths");
             if is_gray(consumer) {
-                change.push_str(&format!(
-                    "; delete {fragment} and the v{old} routes once v{major} serves 100%"
-                ));
+                match fragment_of(consumer) {
+                    Some(fragment) => change.push_str(&format!(
+                        "; delete {fragment} and the v{old} routes once v{major} serves 100%"
+                    )),
+                    None => change.push_str(&format!(
+                        "; remove the gray rule and the v{old} routes once v{major} serves 100%"
+                    )),
+                }
             }
             retire_members.push(consumer);
             retire_changes.push((consumer, change, done));
@@ -1925,24 +1956,25 @@ struct StageDraft {
     rollout: Vec<RolloutStep>,
 }
 
-fn rollout_step(contract: &str, major: u64, fragment: &str, percent: u8) -> RolloutStep {
-    let label = format!("{contract}_version=\"v{major}\"");
+/// One rollout step, as the consumer declares its rollout.
+fn rollout_step(decl: &RolloutDecl, contract: &str, major: u64, percent: u8) -> RolloutStep {
+    let fragment = RolloutDecl::fill(&decl.fragment, contract, major);
+    let rule = RolloutDecl::fill(&decl.rule, contract, major);
     RolloutStep {
         percent,
-        fragment: fragment.to_owned(),
-        apply: format!(
-            "set `percent = {percent}` in rule `{contract}-v{major}-rollout` of {fragment}, then reload"
-        ),
-        watch: vec![
-            format!(
-                "sum(rate(http_requests_total{{{label},status=~\"5..\"}}[5m])) / sum(rate(http_requests_total{{{label}}}[5m])): no higher than v{}'s",
-                major - 1
-            ),
-            format!(
-                "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{{label}}}[5m]))): within 10% of v{}'s",
-                major - 1
-            ),
-        ],
+        apply: format!("set `percent = {percent}` in rule `{rule}` of {fragment}, then reload"),
+        fragment,
+        watch: decl
+            .watch
+            .iter()
+            .map(|watch| {
+                format!(
+                    "{}: {}",
+                    RolloutDecl::fill(&watch.query, contract, major),
+                    RolloutDecl::fill(&watch.bar, contract, major)
+                )
+            })
+            .collect(),
     }
 }
 

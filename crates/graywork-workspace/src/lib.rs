@@ -23,8 +23,9 @@ pub use manifests::{
     Declarations, Declared, ManifestError, MemberDeclarations, PatchEntry, Site, shared_sites,
 };
 pub use metadata::{
-    ContractMeta, ContractMetaError, ContractMetaErrors, CrateContractMetaError, MajorMigrations,
-    MigrationMeta, parse_major,
+    ContractMeta, ContractMetaError, ContractMetaErrors, CrateContractMetaError,
+    DEFAULT_ROLLOUT_STEPS, MajorMigrations, MigrationMeta, RolloutDecl, RolloutMeta, WatchDecl,
+    parse_major,
 };
 pub use model::{DepKind, Member, MemberDependency, Workspace};
 pub use paths::{files_under, relative_display};

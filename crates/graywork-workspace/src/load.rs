@@ -210,6 +210,8 @@ impl Workspace {
             let (contracts, mut errors) = schema.contracts(&package.features);
             let (migrations, migration_errors) = schema.migrations();
             errors.extend(migration_errors);
+            let (rollout, rollout_errors) = schema.rollout(&contracts);
+            errors.extend(rollout_errors);
             if !errors.is_empty() {
                 let manifest = relative_display(&workspace_root, &package.manifest_path);
                 problems.extend(errors.into_iter().map(|error| CrateContractMetaError {
@@ -228,6 +230,7 @@ impl Workspace {
                 dependencies,
                 contracts,
                 migrations,
+                rollout,
             });
         }
 

@@ -21,6 +21,30 @@ pub(crate) struct PackageMetadata {
     /// `[package.metadata.migrations]`: contract -> major -> steps.
     #[serde(default)]
     migrations: Option<Shaped<MigrationsTable>>,
+    /// `[package.metadata.rollout]`: contract -> how a gray consumer rolls a new major out.
+    #[serde(default)]
+    rollout: Option<Shaped<BTreeMap<String, Shaped<RolloutTable>>>>,
+}
+
+/// `[package.metadata.rollout.NAME]`.
+#[derive(Debug, Deserialize)]
+struct RolloutTable {
+    fragment: Option<Shaped<String>>,
+    rule: Option<Shaped<String>>,
+    reload: Option<Shaped<String>>,
+    steps: Option<Shaped<Vec<Shaped<u64>>>>,
+    watch: Option<Shaped<Vec<Shaped<WatchTable>>>>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, Value>,
+}
+
+/// One `[[package.metadata.rollout.NAME.watch]]` entry.
+#[derive(Debug, Deserialize)]
+struct WatchTable {
+    query: Option<Shaped<String>>,
+    bar: Option<Shaped<String>>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, Value>,
 }
 
 /// `[package.metadata.migrations]`: contract name -> major (`v2`) -> its steps.
@@ -261,6 +285,167 @@ impl PackageMetadata {
                 parsed.insert(major, migrations);
             }
             meta.contracts.insert(name.clone(), parsed);
+        }
+        (meta, errors)
+    }
+}
+
+impl PackageMetadata {
+    /// Validates the rollout table against the contracts table's `gray` list: what parsed
+    /// well, and every problem.
+    pub(crate) fn rollout(
+        &self,
+        contracts: &ContractMeta,
+    ) -> (RolloutMeta, Vec<ContractMetaError>) {
+        const TABLE: &str = "rollout";
+        let mut meta = RolloutMeta::default();
+        let mut errors = Vec::new();
+        let at = |key: &str, message: String| ContractMetaError::in_table(TABLE, key, message);
+        let table = match &self.rollout {
+            None => return (meta, errors),
+            Some(Shaped::Invalid(other)) => {
+                errors.push(at(
+                    "",
+                    format!(
+                        "expected a table of contract name to its rollout, found {}",
+                        json_kind(other)
+                    ),
+                ));
+                return (meta, errors);
+            }
+            Some(Shaped::Valid(table)) => table,
+        };
+        for (name, declared) in table {
+            let declared = match declared {
+                Shaped::Valid(declared) => declared,
+                Shaped::Invalid(other) => {
+                    errors.push(at(
+                        name,
+                        format!(
+                            "expected a table with fragment, rule, reload, steps and watch, found {}",
+                            json_kind(other)
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            if !contracts.gray.iter().any(|gray| gray == name) {
+                errors.push(at(
+                    name,
+                    format!("contract `{name}` is not in [package.metadata.contracts] gray"),
+                ));
+            }
+            for key in declared.unknown.keys() {
+                errors.push(at(
+                    &format!("{name}.{key}"),
+                    "unknown key (expected one of fragment, rule, reload, steps, watch)".to_owned(),
+                ));
+            }
+            let mut text = |key: &str, value: &Option<Shaped<String>>| -> Option<String> {
+                match value {
+                    Some(Shaped::Valid(text)) => Some(text.clone()),
+                    Some(Shaped::Invalid(other)) => {
+                        errors.push(at(
+                            &format!("{name}.{key}"),
+                            format!("expected a string, found {}", json_kind(other)),
+                        ));
+                        None
+                    }
+                    None => {
+                        errors.push(at(&format!("{name}.{key}"), "missing".to_owned()));
+                        None
+                    }
+                }
+            };
+            let fragment = text("fragment", &declared.fragment);
+            let rule = text("rule", &declared.rule);
+            let reload = text("reload", &declared.reload);
+            let steps = match &declared.steps {
+                None => DEFAULT_ROLLOUT_STEPS.to_vec(),
+                Some(Shaped::Valid(items)) => {
+                    let numbers: Vec<u64> = items
+                        .iter()
+                        .filter_map(|item| match item {
+                            Shaped::Valid(number) => Some(*number),
+                            Shaped::Invalid(_) => None,
+                        })
+                        .collect();
+                    let rises = numbers.len() == items.len()
+                        && !numbers.is_empty()
+                        && numbers.windows(2).all(|pair| pair[0] < pair[1])
+                        && numbers.first().is_some_and(|&first| first >= 1)
+                        && numbers.last() == Some(&100);
+                    if rises {
+                        numbers
+                            .into_iter()
+                            .filter_map(|n| u8::try_from(n).ok())
+                            .collect()
+                    } else {
+                        errors.push(at(
+                            &format!("{name}.steps"),
+                            "expected percentages rising from at least 1 to 100, for example [1, 10, 50, 100]".to_owned(),
+                        ));
+                        Vec::new()
+                    }
+                }
+                Some(Shaped::Invalid(other)) => {
+                    errors.push(at(
+                        &format!("{name}.steps"),
+                        format!(
+                            "expected an array of percentages, found {}",
+                            json_kind(other)
+                        ),
+                    ));
+                    Vec::new()
+                }
+            };
+            let mut watch = Vec::new();
+            match &declared.watch {
+                None => {}
+                Some(Shaped::Invalid(other)) => errors.push(at(
+                    &format!("{name}.watch"),
+                    format!(
+                        "expected an array of {{ query, bar }}, found {}",
+                        json_kind(other)
+                    ),
+                )),
+                Some(Shaped::Valid(items)) => {
+                    for (position, item) in items.iter().enumerate() {
+                        let key = format!("{name}.watch[{position}]");
+                        let Shaped::Valid(item) = item else {
+                            errors.push(at(&key, "expected a table with query and bar".to_owned()));
+                            continue;
+                        };
+                        for unknown in item.unknown.keys() {
+                            errors.push(at(
+                                &format!("{key}.{unknown}"),
+                                "unknown key (expected one of query, bar)".to_owned(),
+                            ));
+                        }
+                        let field = |value: &Option<Shaped<String>>| match value {
+                            Some(Shaped::Valid(text)) => Some(text.clone()),
+                            _ => None,
+                        };
+                        match (field(&item.query), field(&item.bar)) {
+                            (Some(query), Some(bar)) => watch.push(WatchDecl { query, bar }),
+                            _ => errors
+                                .push(at(&key, "expected strings `query` and `bar`".to_owned())),
+                        }
+                    }
+                }
+            }
+            if let (Some(fragment), Some(rule), Some(reload)) = (fragment, rule, reload) {
+                meta.contracts.insert(
+                    name.clone(),
+                    RolloutDecl {
+                        fragment,
+                        rule,
+                        reload,
+                        steps,
+                        watch,
+                    },
+                );
+            }
         }
         (meta, errors)
     }
@@ -538,6 +723,52 @@ impl MigrationMeta {
     }
 }
 
+/// The percentages a rollout moves through when its declaration names none.
+pub const DEFAULT_ROLLOUT_STEPS: [u8; 4] = [1, 10, 50, 100];
+
+/// A member's `[package.metadata.rollout]` table, validated: how it rolls a contract's new
+/// major out at run time. The planner renders exactly this; it knows no paths, rules or
+/// metrics of its own. Every string may use `{contract}`, `{major}` (the new major) and
+/// `{old}` (the major before it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RolloutMeta {
+    /// Contract name to its declared rollout.
+    pub contracts: BTreeMap<String, RolloutDecl>,
+}
+
+/// How one gray consumer rolls a contract's new major out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutDecl {
+    /// The config fragment that holds the rule, for example `config/gray/{contract}-v{major}.toml`.
+    pub fragment: String,
+    /// The rule whose `percent` each step sets.
+    pub rule: String,
+    /// How running instances reload config, for example `POST /config/reload`.
+    pub reload: String,
+    /// The percentages, rising to 100.
+    pub steps: Vec<u8>,
+    /// The queries to watch before each next step, each with its bar.
+    pub watch: Vec<WatchDecl>,
+}
+
+/// One query to watch during a rollout and the bar it must meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchDecl {
+    /// The query, for example PromQL.
+    pub query: String,
+    /// What it must show before the next step.
+    pub bar: String,
+}
+
+impl RolloutDecl {
+    /// `text` with `{contract}`, `{major}` and `{old}` filled in.
+    pub fn fill(text: &str, contract: &str, major: u64) -> String {
+        text.replace("{contract}", contract)
+            .replace("{major}", &major.to_string())
+            .replace("{old}", &major.saturating_sub(1).to_string())
+    }
+}
+
 /// One problem in a member's `[package.metadata.contracts]` table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{key_path}: {message}")]
@@ -804,5 +1035,66 @@ mod tests {
         for bad in ["v0", "v01", "1", "v", "v1.0", "V1", "v-1"] {
             assert_eq!(parse_major(bad), None, "{bad}");
         }
+    }
+
+    fn rollout(metadata: Value) -> (RolloutMeta, Vec<String>) {
+        let schema = PackageMetadata::from_value(&metadata);
+        let (contracts, _) = schema.contracts(&BTreeMap::new());
+        let (meta, errors) = schema.rollout(&contracts);
+        (meta, errors.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn parses_a_declared_rollout_and_fills_placeholders() {
+        let (meta, errors) = rollout(json!({
+            "contracts": {"requires": {"billing": "^1"}, "gray": ["billing"]},
+            "rollout": {"billing": {
+                "fragment": "config/gray/{contract}-v{major}.toml",
+                "rule": "r", "reload": "POST /reload",
+                "watch": [{"query": "q{major}", "bar": "below v{old}'s"}],
+            }},
+        }));
+        assert!(errors.is_empty(), "{errors:?}");
+        let decl = &meta.contracts["billing"];
+        assert_eq!(decl.steps, DEFAULT_ROLLOUT_STEPS);
+        assert_eq!(
+            RolloutDecl::fill(&decl.fragment, "billing", 2),
+            "config/gray/billing-v2.toml"
+        );
+        assert_eq!(
+            RolloutDecl::fill(&decl.watch[0].bar, "billing", 2),
+            "below v1's"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_rollouts() {
+        let (_, errors) = rollout(json!({
+            "contracts": {"requires": {"billing": "^1"}, "gray": ["billing"]},
+            "rollout": {
+                "billing": {"fragment": 3, "rule": "r", "steps": [10, 5], "watch": [{"query": "q"}], "speed": 1},
+                "auth": "fast",
+            },
+        }));
+        assert_eq!(
+            errors,
+            vec![
+                "package.metadata.rollout.auth: expected a table with fragment, rule, reload, steps and watch, found a string",
+                "package.metadata.rollout.billing.speed: unknown key (expected one of fragment, rule, reload, steps, watch)",
+                "package.metadata.rollout.billing.fragment: expected a string, found a number",
+                "package.metadata.rollout.billing.reload: missing",
+                "package.metadata.rollout.billing.steps: expected percentages rising from at least 1 to 100, for example [1, 10, 50, 100]",
+                "package.metadata.rollout.billing.watch[0]: expected strings `query` and `bar`",
+            ]
+        );
+        let (_, errors) = rollout(json!({
+            "rollout": {"billing": {"fragment": "f", "rule": "r", "reload": "x"}},
+        }));
+        assert_eq!(
+            errors,
+            vec![
+                "package.metadata.rollout.billing: contract `billing` is not in [package.metadata.contracts] gray"
+            ]
+        );
     }
 }

@@ -7,7 +7,7 @@ use cargo_metadata::camino::{Utf8Path, Utf8PathBuf};
 use semver::{Version, VersionReq};
 
 use crate::manifests::Declarations;
-use crate::metadata::{ContractMeta, MigrationMeta};
+use crate::metadata::{ContractMeta, MigrationMeta, RolloutMeta};
 use crate::paths::relative_display;
 
 /// A loaded workspace: its root and its members, in the order cargo lists them.
@@ -46,6 +46,8 @@ pub struct Member {
     pub contracts: ContractMeta,
     /// Its validated `[package.metadata.migrations]` table.
     pub migrations: MigrationMeta,
+    /// Its validated `[package.metadata.rollout]` table.
+    pub rollout: RolloutMeta,
 }
 
 /// One dependency as a member's manifest declares it.
