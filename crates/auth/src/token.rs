@@ -41,6 +41,9 @@ struct PayloadIn {
     #[serde(default)]
     scope: String,
     exp: u64,
+    /// Not before: the first moment the token is valid (RFC 7519 §4.1.5). Optional.
+    #[serde(default)]
+    nbf: Option<u64>,
 }
 
 /// Encodes and signs a token with `key`.
@@ -136,6 +139,18 @@ pub(crate) fn verify(
             expires_at: payload.exp,
             now,
         });
+    }
+    // The contract has no "not yet valid" variant (adding one is a major change of auth v1), so
+    // a token used before its `nbf` is refused as a payload the verifier cannot accept; like
+    // every failure but a missing scope, it means not authenticated (401).
+    if let Some(not_before) = payload.nbf
+        && now < not_before
+    {
+        return Err(Malformed::Json {
+            segment: Segment::Payload,
+            detail: format!("claim `nbf`: token not valid before {not_before}, now is {now}"),
+        }
+        .into());
     }
     Ok(Claims::new(
         payload.sub,
@@ -459,6 +474,19 @@ mod tests {
                 key_id: KeyId::parse("nope").unwrap()
             })
         );
+    }
+
+    #[test]
+    fn tokens_are_refused_before_their_nbf() {
+        let payload = format!(
+            r#"{{"sub":"alice","scope":"","exp":{},"nbf":{}}}"#,
+            NOW + 100,
+            NOW + 10
+        );
+        let token = signed("k1", r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, &payload);
+        let error = ring().verify(&token, NOW).unwrap_err();
+        assert!(error.to_string().contains("not valid before"), "{error}");
+        assert!(ring().verify(&token, NOW + 10).is_ok());
     }
 
     #[test]

@@ -81,6 +81,8 @@ pub struct Reloaded {
     pub generation: u64,
     /// The new snapshot's content hash.
     pub content_hash: String,
+    /// Settings that changed but apply only after a restart (`server.listen`, …).
+    pub restart_required: Vec<String>,
 }
 
 /// `POST /config/reload`: reads every layer again and swaps the result in; on any error the
@@ -91,10 +93,24 @@ pub struct Reloaded {
 pub(crate) async fn reload(State(state): State<AppState>) -> Result<Json<Reloaded>, ApiError> {
     let deadline = state.settings.server.reload_timeout();
     match reload::admin_reload(&state, deadline).await {
-        Ok(generation) => Ok(Json(Reloaded {
-            generation,
-            content_hash: state.config.guard().content_hash().to_owned(),
-        })),
+        Ok(generation) => {
+            let snapshot = state.config.current();
+            let restart_required = snapshot
+                .deserialize::<crate::settings::Settings>()
+                .map(|loaded| crate::settings::restart_required(&state.settings, &loaded))
+                .unwrap_or_default();
+            if !restart_required.is_empty() {
+                tracing::warn!(
+                    keys = restart_required.join(", "),
+                    "config reloaded; these settings take effect only after a restart"
+                );
+            }
+            Ok(Json(Reloaded {
+                generation,
+                content_hash: snapshot.content_hash().to_owned(),
+                restart_required,
+            }))
+        }
         Err(error) => Err(reload_error(error)),
     }
 }

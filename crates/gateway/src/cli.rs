@@ -7,19 +7,33 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::telemetry::LogFormat;
 
-/// The long `--version` text: crate version, git revision, rustc and features.
-const LONG_VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("GATEWAY_GIT_REVISION"),
-    ", ",
-    env!("GATEWAY_RUSTC_VERSION"),
-    ")"
-);
+/// The billing versions built in, as `--version` names them.
+#[cfg(all(feature = "v1", feature = "v2"))]
+const BILLING: &str = "billing v1, v2";
+#[cfg(all(feature = "v1", not(feature = "v2")))]
+const BILLING: &str = "billing v1";
+#[cfg(all(not(feature = "v1"), feature = "v2"))]
+const BILLING: &str = "billing v2";
+#[cfg(not(any(feature = "v1", feature = "v2")))]
+const BILLING: &str = "no billing version";
+
+/// The `-V` text: crate version and the billing versions built in.
+static VERSION: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{} ({BILLING})", env!("CARGO_PKG_VERSION")));
+
+/// The `--version` text: crate version, billing versions, git revision and rustc.
+static LONG_VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} ({BILLING}; {}, {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("GATEWAY_GIT_REVISION"),
+        env!("GATEWAY_RUSTC_VERSION")
+    )
+});
 
 /// The graywork gateway: billing v1 and v2 side by side, chosen per request by gray rules.
 #[derive(Debug, Parser)]
-#[command(name = "gateway", version, long_version = LONG_VERSION)]
+#[command(name = "gateway", version = VERSION.as_str(), long_version = LONG_VERSION.as_str())]
 pub struct Cli {
     /// How log lines are written (stderr).
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]

@@ -41,8 +41,11 @@ fn print(text: &str) -> anyhow::Result<()> {
 /// The load options for `args`: the process environment, `--env` over `ENV`, and the billing
 /// versions this build has as the only routable ones.
 pub(crate) fn load_options(args: &ConfigArgs) -> gray::LoadOptions {
+    // Fragments are what a reload changes; the gateway's own sections are read at start, so
+    // they may not hide in gray/ (`[faults]` is read per request, so drills may use it).
     let mut options = gray::LoadOptions::from_process_env(&args.config_dir)
-        .with_routes(BILLING_DIMENSION, BILLING_VERSIONS);
+        .with_routes(BILLING_DIMENSION, BILLING_VERSIONS)
+        .with_fragment_sections(&["gray", "faults"]);
     if let Some(env) = &args.env {
         options = options.with_env(env);
     }
@@ -57,6 +60,7 @@ fn load(options: &gray::LoadOptions) -> anyhow::Result<gray::Snapshot> {
 
 /// Reads the gateway's sections from a snapshot.
 pub(crate) fn settings(snapshot: &gray::Snapshot) -> anyhow::Result<Settings> {
+    crate::settings::check_sections(snapshot).context("invalid gateway settings")?;
     snapshot
         .deserialize::<Settings>()
         .context("invalid gateway settings")
@@ -364,15 +368,39 @@ pub(crate) fn token_issue(args: &TokenIssueArgs) -> anyhow::Result<String> {
     let settings = settings(&snapshot)?;
     let keyring = keyring_from_env(&settings.auth)?;
     let subject = Subject::parse(&args.subject).context("invalid --subject")?;
+    if args.scopes.is_empty() {
+        bail!(
+            "give at least one --scope ({}); a token without a scope opens nothing",
+            KNOWN_SCOPES.join(", ")
+        );
+    }
     let scopes = args
         .scopes
         .iter()
-        .map(|s| Scope::parse(s).with_context(|| format!("invalid --scope {s}")))
+        .map(|s| {
+            if !KNOWN_SCOPES.contains(&s.as_str()) {
+                bail!(
+                    "unknown --scope {s}; the API knows {}",
+                    KNOWN_SCOPES.join(", ")
+                );
+            }
+            Scope::parse(s).with_context(|| format!("invalid --scope {s}"))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let max_ttl = settings.auth.max_ttl_seconds;
+    if args.ttl_seconds > max_ttl {
+        bail!(
+            "--ttl-seconds {} exceeds auth.max_ttl_seconds = {max_ttl}",
+            args.ttl_seconds
+        );
+    }
     let now = crate::invoices::unix_now();
     let token = keyring.issue(&subject, &scopes, now.saturating_add(args.ttl_seconds));
     Ok(format!("{token}\n"))
 }
+
+/// The scopes the API checks.
+const KNOWN_SCOPES: &[&str] = &[crate::invoices::READ_SCOPE, crate::invoices::WRITE_SCOPE];
 
 /// `--header` pairs as gray reads them; names compare case-insensitively, the first match wins.
 /// (An adapter, not evaluation: gray's `trace` does the deciding.)

@@ -84,13 +84,21 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Authorized<S> {
 /// Checks the request's bearer token and that it grants `scope`.
 fn authorize(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Claims, ApiError> {
     let token = bearer_token(headers)?;
-    let claims =
-        state
-            .keyring
-            .verify(token, unix_now())
-            .map_err(|error| ApiError::Unauthorized {
-                message: format!("invalid bearer token: {error}"),
-            })?;
+    let now = unix_now();
+    let claims = state
+        .keyring
+        .verify(token, now)
+        .map_err(|error| ApiError::Unauthorized {
+            message: format!("invalid bearer token: {error}"),
+        })?;
+    let max_ttl = state.settings.auth.max_ttl_seconds;
+    if claims.expires_at.saturating_sub(now) > max_ttl {
+        return Err(ApiError::Unauthorized {
+            message: format!(
+                "invalid bearer token: it expires more than auth.max_ttl_seconds ({max_ttl} s) from now"
+            ),
+        });
+    }
     let scope = Scope::parse(scope).map_err(ApiError::internal)?;
     claims.require_scope(&scope).map_err(|error| match error {
         VerifyError::MissingScope { scope } => ApiError::Forbidden {

@@ -129,7 +129,22 @@ fn finish(routes: Router<AppState>, state: AppState) -> Router {
                 .timeout(timeout)
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
+        .layer(middleware::from_fn_with_state(body_limit, refuse_oversized))
         .with_state(state)
+}
+
+/// Refuses a declared `Content-Length` over the body limit before anything reads the body, so
+/// the client gets 413 at once (and no `100 Continue` invites it to send the body).
+async fn refuse_oversized(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit as u64 => ApiError::PayloadTooLarge.into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// A known path with another method: a JSON 405.

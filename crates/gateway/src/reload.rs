@@ -149,7 +149,15 @@ pub(crate) async fn admin_reload(
     deadline: Duration,
 ) -> Result<u64, AdminReloadError> {
     let options = state.load_options.clone();
-    reload_with_deadline(state, deadline, move || gray::load(&options)).await
+    reload_with_deadline(state, deadline, move || {
+        // The gateway's own sections must stay valid too (they apply at the next start), so a
+        // typo there fails the reload instead of the next restart.
+        let snapshot = gray::load(&options)?;
+        crate::settings::check_sections(&snapshot)?;
+        snapshot.deserialize::<crate::settings::Settings>()?;
+        Ok(snapshot)
+    })
+    .await
 }
 
 /// Builds a snapshot with `build` on a thread of its own and swaps it in, unless `deadline`

@@ -1,17 +1,19 @@
 //! The gateway's own config sections (`[server]`, `[admin]`, `[storage]`, `[auth]`), with defaults.
 //!
-//! Every key has a default here, so `gateway serve` runs with an empty `base.toml`. Keys this
-//! module does not know are ignored: they belong to other readers of the same config.
+//! Every key has a default here, so `gateway serve` runs with an empty `base.toml`. Within these
+//! sections the schema is strict: an unknown key (a typo such as `body_limit`) is an error naming
+//! its file and line and listing the valid keys. Other top-level sections belong to other readers
+//! of the same config and are left alone.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[server]`: how the service listens and what it accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
     /// The listen address. Loopback unless configured otherwise.
     pub listen: SocketAddr,
@@ -65,8 +67,8 @@ impl Default for ServerSettings {
 }
 
 /// `[admin]`: the admin listener and where the admin token comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AdminSettings {
     /// The admin listener's address (reload, debug, metrics, health), separate from the API's.
     /// Loopback unless configured otherwise.
@@ -86,8 +88,8 @@ impl Default for AdminSettings {
 }
 
 /// `[metrics]`: who may scrape `/metrics`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetricsSettings {
     /// The environment variable holding the read-only metrics token (at least 32 bytes); it
     /// opens `/metrics` and nothing else. The admin token opens `/metrics` too.
@@ -106,8 +108,8 @@ impl Default for MetricsSettings {
 }
 
 /// `[storage]`: the invoice database.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
     /// The SQLite database file; its directory is created when missing.
     pub path: PathBuf,
@@ -125,13 +127,16 @@ impl Default for StorageSettings {
 }
 
 /// `[auth]`: the key API bearer tokens are signed with.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// The id tokens name their signing key by.
     pub key_id: String,
     /// The environment variable holding the signing secret (at least 32 bytes).
     pub secret_env: String,
+    /// The longest a token may live, in seconds: `token issue` refuses a longer `--ttl-seconds`
+    /// and the API refuses tokens that expire further ahead.
+    pub max_ttl_seconds: u64,
 }
 
 impl Default for AuthSettings {
@@ -139,13 +144,14 @@ impl Default for AuthSettings {
         Self {
             key_id: "gateway-1".to_owned(),
             secret_env: "GRAYWORK_AUTH_SECRET".to_owned(),
+            max_ttl_seconds: 24 * 60 * 60,
         }
     }
 }
 
 /// `[notification]`: where invoice notices go when a create names no recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NotificationSettings {
     /// The email address notices go to when the request has no `notify` field.
     pub default_email: String,
@@ -161,7 +167,7 @@ impl Default for NotificationSettings {
 
 /// All of the gateway's sections, read once at start. Changing them needs a restart; only the
 /// gray rules change on reload.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// `[server]`.
@@ -176,6 +182,70 @@ pub struct Settings {
     pub notification: NotificationSettings,
     /// `[metrics]`.
     pub metrics: MetricsSettings,
+}
+
+/// Top-level tables the gateway leaves to other readers but knows are not typos.
+const OTHER_KNOWN_SECTIONS: &[&str] = &["gray", "faults"];
+
+/// Refuses a top-level table whose name is a near miss of a gateway section (`[storge]`,
+/// `[sever]`): it would otherwise be left to "another reader" and the gateway would silently run
+/// on defaults. Other unknown tables are allowed: they belong to other readers of the config.
+pub(crate) fn check_sections(snapshot: &gray::Snapshot) -> Result<(), gray::ConfigError> {
+    for key in snapshot.value().keys() {
+        if SECTIONS.contains(&key.as_str()) || OTHER_KNOWN_SECTIONS.contains(&key.as_str()) {
+            continue;
+        }
+        if let Some(meant) = SECTIONS
+            .iter()
+            .find(|section| strsim::levenshtein(key, section) <= 2)
+        {
+            return Err(gray::ConfigError::Deserialize {
+                key: key.clone(),
+                origin: snapshot.origin(key).cloned(),
+                message: format!(
+                    "unknown section [{key}]; did you mean [{meant}]? (gateway sections: {})",
+                    SECTIONS.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The keys whose value differs between `running` and `loaded`, dotted (`server.listen`):
+/// every gateway setting is read at start, so these need a restart to take effect.
+pub(crate) fn restart_required(running: &Settings, loaded: &Settings) -> Vec<String> {
+    fn leaves(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, child) in map {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    leaves(&path, child, out);
+                }
+            }
+            other => out.push((prefix.to_owned(), other.clone())),
+        }
+    }
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    leaves(
+        "",
+        &serde_json::to_value(running).unwrap_or_default(),
+        &mut old,
+    );
+    leaves(
+        "",
+        &serde_json::to_value(loaded).unwrap_or_default(),
+        &mut new,
+    );
+    new.into_iter()
+        .zip(old)
+        .filter(|((_, a), (_, b))| a != b)
+        .map(|((key, _), _)| key)
+        .collect()
 }
 
 /// The dotted keys of the gateway's sections whose values are secrets, redacted by
@@ -228,6 +298,30 @@ mod tests {
         assert_eq!(settings.server.body_limit_bytes, 64 * 1024);
         assert_eq!(settings.storage.path, PathBuf::from("/var/lib/gateway.db"));
         assert_eq!(settings.storage.busy_timeout_ms, 5_000);
+    }
+
+    #[test]
+    fn unknown_keys_in_gateway_sections_are_errors_listing_the_valid_ones() {
+        let err = serde_json::from_value::<Settings>(serde_json::json!({
+            "server": {"body_limit": 1},
+        }))
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("unknown field `body_limit`"), "{text}");
+        assert!(text.contains("body_limit_bytes"), "{text}");
+    }
+
+    #[test]
+    fn restart_only_changes_are_listed_by_key() {
+        let running = Settings::default();
+        let mut loaded = Settings::default();
+        assert!(restart_required(&running, &loaded).is_empty());
+        loaded.server.body_limit_bytes = 1;
+        loaded.storage.busy_timeout_ms = 2;
+        assert_eq!(
+            restart_required(&running, &loaded),
+            ["server.body_limit_bytes", "storage.busy_timeout_ms"]
+        );
     }
 
     #[test]

@@ -267,6 +267,18 @@ pub enum ConfigError {
         /// The deserializer's message.
         message: String,
     },
+    /// A `gray/*.toml` fragment sets a table outside [`crate::LoadOptions::fragment_sections`].
+    /// Fragments are reloaded at run time; a section read once at start would show in the
+    /// merged config without taking effect.
+    #[error(
+        "{origin}: key `{key}` is not allowed in a gray/ fragment, which is reloaded at run time (put it in base.toml or ENV.toml)"
+    )]
+    FragmentKey {
+        /// Where the key is.
+        origin: Origin,
+        /// The top-level key.
+        key: String,
+    },
     /// A config file is not a regular file (a FIFO, a device, a directory), so reading it could
     /// block or never end.
     #[error("{} is not a regular file; a config layer must be one", path.display())]
@@ -336,6 +348,7 @@ impl ConfigError {
             ConfigError::Deserialize { .. } => "deserialize",
             ConfigError::Watch { .. } => "watch",
             ConfigError::NotRegularFile { .. } => "not_regular_file",
+            ConfigError::FragmentKey { .. } => "fragment_key",
             ConfigError::LimitExceeded { .. } => "limit_exceeded",
         }
     }
@@ -357,7 +370,8 @@ impl ConfigError {
             | ConfigError::InvalidRule { origin, .. }
             | ConfigError::UnknownRuleKey { origin, .. }
             | ConfigError::DuplicateRule { origin, .. }
-            | ConfigError::UnavailableRoute { origin, .. } => Some(origin.source.to_string()),
+            | ConfigError::UnavailableRoute { origin, .. }
+            | ConfigError::FragmentKey { origin, .. } => Some(origin.source.to_string()),
             ConfigError::Deserialize { origin, .. } => {
                 origin.as_ref().map(|origin| origin.source.to_string())
             }
@@ -379,7 +393,8 @@ impl ConfigError {
             | ConfigError::InvalidRule { origin, .. }
             | ConfigError::UnknownRuleKey { origin, .. }
             | ConfigError::DuplicateRule { origin, .. }
-            | ConfigError::UnavailableRoute { origin, .. } => origin.line,
+            | ConfigError::UnavailableRoute { origin, .. }
+            | ConfigError::FragmentKey { origin, .. } => origin.line,
             ConfigError::Deserialize { origin, .. } => origin.as_ref().and_then(|o| o.line),
             _ => None,
         }
@@ -392,6 +407,7 @@ impl ConfigError {
             | ConfigError::InvalidRule { key, .. }
             | ConfigError::UnknownRuleKey { key, .. }
             | ConfigError::UnavailableRoute { key, .. }
+            | ConfigError::FragmentKey { key, .. }
             | ConfigError::MissingKey { key }
             | ConfigError::Deserialize { key, .. } => Some(key),
             _ => None,

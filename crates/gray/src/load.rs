@@ -70,6 +70,10 @@ pub struct LoadOptions {
     pub available_routes: BTreeMap<String, Vec<String>>,
     /// Caps on file size, keys, rules, conditions and depth.
     pub limits: Limits,
+    /// The top-level tables a `gray/*.toml` fragment may set (`["gray"]`); any other is a
+    /// load error. `None` (the default) allows any. A service that reads its other sections only
+    /// at start sets this, so a key that could not take effect on reload is refused.
+    pub fragment_sections: Option<Vec<String>>,
 }
 
 impl LoadOptions {
@@ -84,6 +88,7 @@ impl LoadOptions {
             vars: HashMap::new(),
             available_routes: BTreeMap::new(),
             limits: Limits::default(),
+            fragment_sections: None,
         }
     }
 
@@ -119,6 +124,12 @@ impl LoadOptions {
     /// These options with the environment `env`.
     pub fn with_env(mut self, env: &str) -> LoadOptions {
         self.env = Some(env.to_owned());
+        self
+    }
+
+    /// These options with gray fragments limited to the top-level tables `sections`.
+    pub fn with_fragment_sections(mut self, sections: &[&str]) -> LoadOptions {
+        self.fragment_sections = Some(sections.iter().map(|s| (*s).to_owned()).collect());
         self
     }
 
@@ -324,6 +335,17 @@ pub fn load_documents(
             });
         }
         let node = tree::parse_document(doc.layer, doc.name, doc.text)?;
+        if doc.layer == Layer::Gray
+            && let Some(allowed) = &options.fragment_sections
+            && let Some((key, child)) = node
+                .as_table()
+                .and_then(|table| table.iter().find(|(key, _)| !allowed.contains(key)))
+        {
+            return Err(ConfigError::FragmentKey {
+                origin: child.origin().clone(),
+                key: key.clone(),
+            });
+        }
         let (count, depth) = node.measure();
         if depth > limits.max_depth {
             return Err(ConfigError::LimitExceeded {

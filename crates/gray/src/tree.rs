@@ -306,8 +306,16 @@ pub(crate) fn merge(base: &mut Node, incoming: Node, path: &mut String) -> Resul
                     incoming_kind: incoming.value_kind(),
                 });
             }
+            // Gray fragments add their rules up, in file-name order, so that two fragments
+            // cannot silently cancel each other; everywhere else an array replaces.
+            let fragments_add_up = path == "gray.rules"
+                && base.origin().layer == Layer::Gray
+                && incoming.origin().layer == Layer::Gray;
+            match (&mut base.kind, incoming.kind) {
+                (Kind::Array(items), Kind::Array(more)) if fragments_add_up => items.extend(more),
+                (kind, incoming_kind) => *kind = incoming_kind,
+            }
             base.origins.extend(incoming.origins);
-            base.kind = incoming.kind;
             Ok(())
         }
     }

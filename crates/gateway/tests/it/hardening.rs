@@ -421,3 +421,233 @@ mod storage {
         );
     }
 }
+
+mod protocol_and_input {
+    use axum::body::Body;
+    use axum::http::{Method, StatusCode};
+
+    use super::*;
+    use crate::support::{TestApp, admin, request, token};
+
+    #[tokio::test]
+    async fn unknown_methods_and_paths_answer_json() {
+        let app = TestApp::new();
+        let reply = app
+            .send(
+                request(Method::DELETE, "/api/v1/invoices", None)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(reply.error_code(), "method_not_allowed");
+        let reply = app
+            .send(
+                request(Method::GET, "/nope", None)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        assert_eq!(reply.error_code(), "not_found");
+    }
+
+    #[tokio::test]
+    async fn an_over_limit_content_length_is_refused_before_the_body_is_read() {
+        let app = TestApp::new();
+        // A body that never ends: reading it would hang the request.
+        let endless = Body::new(Endless);
+        let request = request(
+            Method::POST,
+            "/api/invoices",
+            Some(&token(&["invoices:write"])),
+        )
+        .header("content-type", "application/json")
+        .header("content-length", "1000000")
+        .body(endless)
+        .unwrap();
+        let reply = tokio::time::timeout(Duration::from_secs(5), app.send(request))
+            .await
+            .expect("answered without reading the body");
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(reply.error_code(), "payload_too_large");
+    }
+
+    /// A request body that never yields a byte.
+    struct Endless;
+
+    impl hyper::body::Body for Endless {
+        type Data = axum::body::Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    #[tokio::test]
+    async fn the_bearer_scheme_is_case_insensitive() {
+        let app = TestApp::new();
+        let reply = app
+            .send(
+                axum::http::Request::builder()
+                    .method(Method::GET)
+                    .uri("/api/invoices/none-1")
+                    .header(
+                        "authorization",
+                        format!("BEARER {}", token(&["invoices:read"])),
+                    )
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
+        assert_eq!(reply.error_code(), "not_found");
+    }
+
+    #[tokio::test]
+    async fn tokens_living_longer_than_max_ttl_are_refused() {
+        let app = TestApp::new();
+        let scopes = [auth::Scope::parse("invoices:read").unwrap()];
+        let long = crate::support::keyring().issue(
+            &auth::Subject::parse("tester").unwrap(),
+            &scopes,
+            gateway::unix_now() + 2 * 24 * 3600,
+        );
+        let reply = app
+            .send(
+                request(Method::GET, "/api/invoices/none-1", Some(&long))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            reply.text().contains("auth.max_ttl_seconds"),
+            "{}",
+            reply.text()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reload_says_which_changed_settings_need_a_restart() {
+        let app = TestApp::new();
+        let base = crate::support::base_toml()
+            .replace("body_limit_bytes = 4096", "body_limit_bytes = 8192");
+        app.write("base.toml", &base);
+        let reply = app.send(admin(Method::POST, "/config/reload")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        // (The fixture runs on a database path of its own, which differs from the config too.)
+        let keys = reply.json()["restart_required"].clone();
+        let keys: Vec<&str> = keys
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        assert!(keys.contains(&"server.body_limit_bytes"), "{keys:?}");
+        assert!(!keys.contains(&"server.listen"), "{keys:?}");
+    }
+
+    #[tokio::test]
+    async fn a_typo_in_a_gateway_section_fails_the_reload_naming_file_line_and_valid_keys() {
+        let app = TestApp::new();
+        let base = crate::support::base_toml().replace("body_limit_bytes", "body_limit");
+        app.write("base.toml", &base);
+        let reply = app.send(admin(Method::POST, "/config/reload")).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.text()
+        );
+        let error = &reply.json()["error"];
+        assert_eq!(error["file"], "base.toml");
+        assert_eq!(error["line"], 4);
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("unknown field `body_limit`"), "{message}");
+        assert!(message.contains("body_limit_bytes"), "{message}");
+
+        let near_miss = crate::support::base_toml() + "\n[storge]\npath = 'x.db'\n";
+        app.write("base.toml", &near_miss);
+        let reply = app.send(admin(Method::POST, "/config/reload")).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.text()
+        );
+        let message = reply.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains("did you mean [storage]"), "{message}");
+    }
+}
+
+mod command_line {
+    use super::*;
+
+    fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .args(args)
+            .env("ENABLE_GRAY_CONFIG", "true")
+            .env("GATEWAY_TEST_SECRET", crate::process::SECRET)
+            .env_remove("ENV")
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn version_lists_the_billing_versions_built_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = String::from_utf8(run(dir.path(), &["--version"]).stdout).unwrap();
+        for version in gateway::BILLING_VERSIONS {
+            assert!(text.contains(version), "{text}");
+        }
+        assert!(text.contains("billing"), "{text}");
+    }
+
+    #[test]
+    fn token_issue_refuses_unknown_or_missing_scopes_and_long_lives() {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let base = ["token", "issue", "--config-dir", ".", "--subject", "ops"];
+        for (extra, expected) in [
+            (&[][..], "at least one --scope"),
+            (
+                &["--scope", "invoices:delete"][..],
+                "unknown --scope invoices:delete",
+            ),
+            (
+                &["--scope", "invoices:read", "--ttl-seconds", "999999"][..],
+                "auth.max_ttl_seconds",
+            ),
+        ] {
+            let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+            let output = run(dir.path(), &args);
+            assert!(!output.status.success(), "{args:?}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        }
+    }
+
+    #[test]
+    fn a_gateway_section_in_a_gray_fragment_is_a_load_error() {
+        let dir = config_dir(&[
+            ("base.toml", &base_toml()),
+            ("gray/x.toml", "[server]\nbody_limit_bytes = 1\n"),
+        ]);
+        let output = run(dir.path(), &["config", "show", "--config-dir", "."]);
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("gray/x.toml"), "{stderr}");
+        assert!(
+            stderr.contains("not allowed in a gray/ fragment"),
+            "{stderr}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ mod concurrency;
 mod config_files;
 mod decisions;
 mod errors;
+mod fragments;
 #[cfg(feature = "http")]
 mod http_layer;
 mod limits;
