@@ -61,9 +61,10 @@ pub struct Outcome {
     pub checks: Vec<CheckOutcome>,
 }
 
-/// The PromQL range for a window: whole seconds, at least one.
+/// The PromQL range for a window: whole seconds (rounded down, so it never reaches before the
+/// step), at least one.
 pub fn range(window: Duration) -> String {
-    format!("{}s", window.as_secs_f64().ceil().max(1.0))
+    format!("{}s", window.as_secs().max(1))
 }
 
 /// The built-in judges' queries for `range` and label `selector`.
@@ -352,7 +353,7 @@ mod tests {
             asked: RefCell::default(),
         };
         let outcome = analyse(&source, &spec(), Duration::from_millis(7_300));
-        assert_eq!(outcome.window, "8s");
+        assert_eq!(outcome.window, "7s");
         let verdicts: Vec<_> = outcome
             .checks
             .iter()
@@ -371,7 +372,7 @@ mod tests {
             source
                 .asked
                 .borrow()
-                .contains(&"sum(rate(x[8s]))".to_owned())
+                .contains(&"sum(rate(x[7s]))".to_owned())
         );
     }
 

@@ -189,7 +189,8 @@ impl Spec {
 
     /// The index of the 100% step, which ends the rollout.
     pub fn last_step(&self) -> usize {
-        self.steps.len() - 1
+        // Validation guarantees at least one step (the last is 100%).
+        self.steps.len().saturating_sub(1)
     }
 }
 

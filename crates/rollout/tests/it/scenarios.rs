@@ -474,3 +474,44 @@ fn pause_reaches_a_running_controller_and_abort_without_one_rolls_back() {
         assert_eq!(served_percent(gateway.admin), Some(0), "{}", gateway.name);
     }
 }
+
+#[test]
+fn promote_skips_the_remaining_analysis_to_100_percent() {
+    let _serial = exclusive();
+    let fleet = Fleet::start("");
+    // Prometheus is absent: every analysis is inconclusive, so only a promotion can finish.
+    let spec = fleet.spec(&format!(
+        "[[steps]]\npercent = 10\nchecks = 1\n\n[[steps]]\npercent = 50\n\n[[steps]]\npercent = 100\n\n{}",
+        analysis(
+            "http://127.0.0.1:1",
+            "min_requests = 10\nfailure_limit = 1\ninconclusive_limit = 1000\nprogress_deadline = \"60s\""
+        )
+    ));
+    let controller = Controller::start(&spec, &fleet.events());
+    wait_for_event(&fleet.events(), "an inconclusive analysis of step 1", |e| {
+        e["event"] == "analysis" && e["step"] == 1 && e["verdict"] == "inconclusive"
+    });
+    let promoted = rollout_command()
+        .arg("promote")
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(
+        promoted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&promoted.stderr)
+    );
+    let (exit, stderr) = controller.wait();
+    assert!(exit.success(), "{stderr}");
+    let log = events(&fleet.events());
+    assert_eq!(
+        percents_of(&log, "step_applied"),
+        [10, 100],
+        "50% was skipped"
+    );
+    assert_eq!(fleet.fragment_percent(), 100);
+    for gateway in &fleet.gateways {
+        assert_eq!(served_percent(gateway.admin), Some(100), "{}", gateway.name);
+    }
+    assert_eq!(status(&spec)["phase"], "succeeded");
+}
