@@ -4,5 +4,6 @@
 
 mod cli;
 mod dashboard;
+mod docs;
 mod scenarios;
 mod support;
