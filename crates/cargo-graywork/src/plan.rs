@@ -170,6 +170,9 @@ pub struct UpgradePlanArgs {
 /// Runs `graph`.
 pub fn run_graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
     let workspace = Workspace::load(&args.input.source())?;
+    for notice in &workspace.notices {
+        eprintln!("note: {notice}");
+    }
     let kinds: Vec<DepKind> = args.kinds.iter().copied().map(DepKind::from).collect();
     crate::output::print(&render_graph(&workspace, &kinds, args.format))?;
     Ok(ExitCode::SUCCESS)

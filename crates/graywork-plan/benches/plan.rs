@@ -23,7 +23,7 @@ fn goals() -> Vec<(&'static str, Goal)> {
             "toolchain",
             Goal::Toolchain {
                 text: "1.96".to_owned(),
-                version: semver::Version::new(1, 96, 0),
+                version: Some(semver::Version::new(1, 96, 0)),
             },
         ),
         // A bump of an early crate: a dependents closure, then the layering of it.

@@ -28,12 +28,12 @@ pub enum Goal {
         /// The new version (missing minor and patch read as 0).
         version: Version,
     },
-    /// Move every member to a toolchain (`--toolchain 1.96`).
+    /// Move every member to a toolchain (`--toolchain 1.96`, `--toolchain nightly-2026-08-18`).
     Toolchain {
         /// The toolchain as given, for `cargo +VERSION`.
         text: String,
-        /// The toolchain as a version.
-        version: Version,
+        /// The toolchain as a version; `None` for a dated nightly.
+        version: Option<Version>,
     },
     /// Move every member to an edition (`--edition 2024`).
     Edition {
@@ -90,16 +90,23 @@ impl Goal {
         })
     }
 
-    /// Parses `--toolchain VERSION` (`1.96` or `1.96.0`).
+    /// Parses `--toolchain VERSION` (`1.96` or `1.96.0`) or a dated nightly
+    /// (`nightly-2026-08-18`).
     pub fn toolchain(text: &str) -> anyhow::Result<Goal> {
+        if nightly_date(text).is_some() {
+            return Ok(Goal::Toolchain {
+                text: text.to_owned(),
+                version: None,
+            });
+        }
         let version = parse_partial_version(text).ok_or_else(|| {
             anyhow::anyhow!(
-                "--toolchain {text}: `{text}` is not a toolchain version (expected, for example, `1.96` or `1.96.0`)"
+                "--toolchain {text}: `{text}` is not a toolchain (expected, for example, `1.96`, `1.96.0` or `nightly-2026-08-18`)"
             )
         })?;
         Ok(Goal::Toolchain {
             text: text.to_owned(),
-            version,
+            version: Some(version),
         })
     }
 
@@ -161,6 +168,21 @@ fn split_at_sign<'a>(flag: &str, text: &'a str, shape: &str) -> anyhow::Result<(
     }
 }
 
+/// The date of a dated nightly toolchain (`nightly-2026-08-18` gives `2026-08-18`), so two
+/// nightlies compare by date as text.
+pub fn nightly_date(text: &str) -> Option<&str> {
+    let date = text.strip_prefix("nightly-")?;
+    let bytes = date.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(position, b)| position == 4 || position == 7 || b.is_ascii_digit());
+    shaped.then_some(date)
+}
+
 /// Parses `2`, `2.1` or `2.1.3` (and full semver) as a version, padding missing parts with 0.
 pub fn parse_partial_version(text: &str) -> Option<Version> {
     if let Ok(version) = Version::parse(text) {
@@ -208,9 +230,17 @@ mod tests {
             Goal::toolchain("1.96").unwrap(),
             Goal::Toolchain {
                 text: "1.96".into(),
-                version: Version::new(1, 96, 0)
+                version: Some(Version::new(1, 96, 0))
             }
         );
+        assert_eq!(
+            Goal::toolchain("nightly-2026-08-18").unwrap(),
+            Goal::Toolchain {
+                text: "nightly-2026-08-18".into(),
+                version: None
+            }
+        );
+        assert!(Goal::toolchain("nightly-2026-8-18").is_err());
         assert_eq!(Goal::edition("2021").unwrap().kind(), "edition");
     }
 

@@ -310,12 +310,13 @@ pub fn plan(
         placements: BTreeMap::new(),
         explain,
     };
+    builder.warnings.extend(workspace.notices.iter().cloned());
     builder.warn_by_name_edges();
     match goal {
         Goal::Contract { name, major } => builder.contract(name, *major)?,
         Goal::Crate { name, version } => builder.krate(name, version)?,
         Goal::Dep { name, version } => builder.dep(name, version)?,
-        Goal::Toolchain { text, version } => builder.toolchain(text, version)?,
+        Goal::Toolchain { text, version } => builder.toolchain(text, version.as_ref())?,
         Goal::Edition { edition } => builder.edition(*edition)?,
     }
     builder.finish();
@@ -1197,7 +1198,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn toolchain(&mut self, text: &str, version: &Version) -> anyhow::Result<()> {
+    fn toolchain(&mut self, text: &str, version: Option<&Version>) -> anyhow::Result<()> {
         let cargo = format!("cargo +{text}");
         if let Some(error) = &self.workspace.declarations.toolchain_error {
             anyhow::bail!("--toolchain {text}: the current pin is unknown: {error}");
@@ -1206,17 +1207,24 @@ impl<'a> Builder<'a> {
         let current = pin
             .as_ref()
             .and_then(|pin| crate::goal::parse_partial_version(&pin.value));
-        if let Some(current) = &current
-            && version < current
-        {
+        // Versions compare as versions and dated nightlies by date; a release and a nightly
+        // are not ordered.
+        let older = match (version, &current) {
+            (Some(version), Some(current)) => version < current,
+            (None, None) => pin.as_ref().is_some_and(|pin| {
+                crate::goal::nightly_date(text) < crate::goal::nightly_date(&pin.value)
+            }),
+            _ => false,
+        };
+        if older {
             let message = format!(
-                "toolchain {text} is older than the pinned {}: this plan is a downgrade",
+                "{text} is older than the pinned {}: this plan is a downgrade",
                 pin.as_ref().map_or("", |pin| pin.value.as_str())
             );
             if !self.options.allow_downgrade {
                 anyhow::bail!("--toolchain {message} (pass --allow-downgrade to plan it anyway)");
             }
-            self.warnings.push(message);
+            self.warnings.push(format!("toolchain {message}"));
         }
         let members: Vec<usize> = {
             let mut all: Vec<usize> = (0..self.workspace.members.len()).collect();
@@ -1225,7 +1233,7 @@ impl<'a> Builder<'a> {
         };
         for (position, member) in self.workspace.members.iter().enumerate() {
             if let Some(rust_version) = &member.rust_version
-                && rust_version > version
+                && version.is_some_and(|version| rust_version > version)
             {
                 let declared = &self.workspace.declarations.members[position].rust_version;
                 self.warnings.push(format!(
@@ -1237,8 +1245,8 @@ impl<'a> Builder<'a> {
                 ));
             }
         }
-        let done =
-            current.as_ref() == Some(version) || pin.as_ref().is_some_and(|pin| pin.value == text);
+        let done = (version.is_some() && current.as_ref() == version)
+            || pin.as_ref().is_some_and(|pin| pin.value == text);
         let change = match &pin {
             Some(pin) => Self::edit(
                 ChangeKind::Toolchain,
@@ -1349,13 +1357,13 @@ impl<'a> Builder<'a> {
             .collect();
         if !newer.is_empty() {
             let message = format!(
-                "edition {edition} is older than the edition of {}: this plan is a downgrade",
+                "{edition} is older than the edition of {}: this plan is a downgrade",
                 self.member_list(&newer)
             );
             if !self.options.allow_downgrade {
                 anyhow::bail!("--edition {message} (pass --allow-downgrade to plan it anyway)");
             }
-            self.warnings.push(message);
+            self.warnings.push(format!("edition {message}"));
         }
         let target = edition.to_string();
         // The members that inherit [workspace.package] edition move in one edit and one stage.

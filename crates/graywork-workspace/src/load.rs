@@ -56,8 +56,10 @@ impl Workspace {
     pub fn load(source: &Source) -> anyhow::Result<Workspace> {
         let mut workspace = match source {
             Source::Cargo(options) => {
-                let metadata = run_cargo_metadata(options)?;
-                Workspace::from_metadata(metadata)?
+                let (metadata, notice) = run_cargo_metadata(options)?;
+                let mut workspace = Workspace::from_metadata(metadata)?;
+                workspace.notices.extend(notice);
+                workspace
             }
             Source::MetadataFile(path) => {
                 let text = std::fs::read_to_string(path)
@@ -240,6 +242,7 @@ impl Workspace {
             return Err(ContractMetaErrors { problems });
         }
         Ok(Workspace {
+            notices: Vec::new(),
             declarations: Declarations::from_metadata(&workspace_root, &members),
             root: workspace_root,
             members,
@@ -271,7 +274,11 @@ fn parse_metadata_json(text: &str) -> anyhow::Result<cargo_metadata::Metadata> {
     }
 }
 
-fn run_cargo_metadata(options: &CargoOptions) -> anyhow::Result<cargo_metadata::Metadata> {
+/// Runs `cargo metadata`; returns the metadata and a notice when cargo had to run on another
+/// toolchain than the workspace pins.
+fn run_cargo_metadata(
+    options: &CargoOptions,
+) -> anyhow::Result<(cargo_metadata::Metadata, Option<String>)> {
     if let Some(path) = &options.manifest_path
         && !path.is_file()
     {
@@ -284,22 +291,84 @@ fn run_cargo_metadata(options: &CargoOptions) -> anyhow::Result<cargo_metadata::
     if let Some(path) = &options.manifest_path {
         command.manifest_path(path);
     }
+    let mut other = Vec::new();
     if options.resolve == ResolveMode::NoDeps {
         command.no_deps();
+    } else if let Some(host) = host_triple() {
+        // The full resolve for every platform downloads crates no build here needs (and fails
+        // offline): resolve for the host, as a build would.
+        other.extend(["--filter-platform".to_owned(), host]);
     }
     if options.offline {
-        command.other_options(vec!["--offline".to_owned()]);
+        other.push("--offline".to_owned());
     }
+    command.other_options(other);
     let place = options.manifest_path.as_deref().map_or_else(
         || "the current directory".to_owned(),
         |p| p.display().to_string(),
     );
-    command.exec().map_err(|error| match error {
+    let failed = |error: cargo_metadata::Error| match error {
         cargo_metadata::Error::CargoMetadata { stderr } => {
             anyhow::anyhow!("`cargo metadata` failed for {place}: {}", stderr.trim())
         }
         other => anyhow::anyhow!("`cargo metadata` failed for {place}: {other}"),
-    })
+    };
+    match command.exec() {
+        Ok(metadata) => Ok((metadata, None)),
+        // A workspace pinned to a toolchain this machine lacks (a dated nightly): reading
+        // manifests does not need it, so cargo runs on the installed default instead.
+        Err(cargo_metadata::Error::CargoMetadata { stderr })
+            if stderr.contains("is not installed") =>
+        {
+            let Some(installed) = installed_toolchain() else {
+                return Err(failed(cargo_metadata::Error::CargoMetadata { stderr }));
+            };
+            command.env("RUSTUP_TOOLCHAIN", &installed);
+            let metadata = command.exec().map_err(failed)?;
+            let pinned = stderr
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_owned();
+            Ok((
+                metadata,
+                Some(format!(
+                    "{pinned}: read the workspace with the installed {installed} instead"
+                )),
+            ))
+        }
+        Err(error) => Err(failed(error)),
+    }
+}
+
+/// The host's target triple, from `rustc -vV`.
+fn host_triple() -> Option<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = std::process::Command::new(rustc).arg("-vV").output().ok()?;
+    String::from_utf8(output.stdout)
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_owned)
+}
+
+/// The toolchain to fall back to: the one running this tool, or rustup's default.
+fn installed_toolchain() -> Option<String> {
+    if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN")
+        && !toolchain.is_empty()
+    {
+        return Some(toolchain);
+    }
+    let output = std::process::Command::new("rustup")
+        .arg("default")
+        .output()
+        .ok()?;
+    String::from_utf8(output.stdout)
+        .ok()?
+        .split_whitespace()
+        .next()
+        .map(str::to_owned)
 }
 
 fn dependency_member(

@@ -22,6 +22,9 @@ pub struct Workspace {
     /// Where each member's settings are declared (member manifest or inherited from the root),
     /// the root's `[patch]` entries and the toolchain pin.
     pub declarations: Declarations,
+    /// Things loading had to work around, to tell the user once (a pinned toolchain that is
+    /// not installed).
+    pub notices: Vec<String>,
     pub(crate) index: HashMap<String, usize>,
 }
 

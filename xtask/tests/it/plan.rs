@@ -456,6 +456,67 @@ fn commented_out_patch_leaves_the_registry_dependency_external() {
     assert!(patched.warnings.iter().all(|w| w.contains("--resolve")));
 }
 
+#[test]
+fn nightly_pinned_workspace_plans_with_the_installed_toolchain_and_dated_nightly_goals() {
+    let dir = copy_fixture("nightly");
+    // Run as a user would in that directory: through rustup's `cargo`, which reads the pin.
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("CARGO")
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .output()
+            .unwrap()
+    };
+    let output = run(&["upgrade-plan", "--toolchain", "nightly-2026-09-01"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("is not installed: read the workspace with the installed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("pin `channel = \"nightly-2026-09-01\"` (was nightly-2026-08-18)"),
+        "{stdout}"
+    );
+    let output = run(&["upgrade-plan", "--toolchain", "nightly-2026-01-01"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--toolchain nightly-2026-01-01 is older than the pinned nightly-2026-08-18"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn full_resolve_offline_reads_only_the_host_platform() {
+    // This workspace's full resolve for every platform needs Windows-only crates that were
+    // never downloaded here; for the host it needs only what its builds use.
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    copy_tree(root, dir.path());
+    let workspace = Workspace::load(&cargo_source(
+        &dir.path().join("Cargo.toml"),
+        ResolveMode::Full,
+    ))
+    .unwrap_or_else(|error| panic!("{error:#}"));
+    assert!(workspace.resolved);
+    let gateway = workspace.member("gateway").unwrap();
+    assert!(
+        gateway
+            .dependencies
+            .iter()
+            .any(|d| d.name == "store" && d.member.is_some())
+    );
+}
+
 /// Whether a member's effective setting (after inheritance) is the goal's.
 fn setting_is_new(workspace: &Workspace, member: &str, goal: &Goal) -> bool {
     let member = workspace.member(member).unwrap();
