@@ -32,6 +32,18 @@ pub enum FleetError {
         /// What went wrong.
         message: String,
     },
+    /// The admin endpoint refused the request in a way retrying cannot fix (401, 403, 404, 422).
+    #[error("instance {instance}: {url}: refused with {status}: {body}")]
+    Refused {
+        /// The instance.
+        instance: String,
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the answer.
+        body: String,
+    },
     /// It answered, but did not come to serve the wanted percent in time.
     #[error(
         "instance {instance} did not serve rule `{rule}` at {wanted}% within {timeout_ms} ms (last seen: {last})"
@@ -138,7 +150,17 @@ impl AdminClient {
             if excerpt.len() < text.len() {
                 excerpt.push('…');
             }
-            return Err(request_error(format!("answered {status}: {excerpt}")));
+            // Busy (409 reload_in_progress), throttled or failing: worth another try. Anything
+            // else in 4xx (a wrong token, an invalid config) would only fail again.
+            if status == 409 || status == 429 || status >= 500 {
+                return Err(request_error(format!("answered {status}: {excerpt}")));
+            }
+            return Err(FleetError::Refused {
+                instance: instance.name.clone(),
+                url,
+                status,
+                body: excerpt,
+            });
         }
         serde_json::from_str(&text)
             .map_err(|error| request_error(format!("answer is not JSON: {error}")))
@@ -266,7 +288,9 @@ fn converge_one(
     let (generation, content_hash) = loop {
         match client.reload(instance) {
             Ok(reloaded) => break reloaded,
-            Err(error @ FleetError::Token { .. }) => return Err(error),
+            Err(error @ (FleetError::Token { .. } | FleetError::Refused { .. })) => {
+                return Err(error);
+            }
             Err(error) if Instant::now() >= deadline => return Err(error),
             Err(_) => std::thread::sleep(POLL),
         }

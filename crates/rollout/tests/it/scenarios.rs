@@ -515,3 +515,40 @@ fn promote_skips_the_remaining_analysis_to_100_percent() {
     }
     assert_eq!(status(&spec)["phase"], "succeeded");
 }
+
+#[test]
+fn a_wrong_admin_token_stops_the_rollout_naming_the_instance_and_status() {
+    let _serial = exclusive();
+    let fleet = Fleet::start("");
+    let spec = fleet.spec(&format!(
+        "[[steps]]\npercent = 10\nchecks = 1\n\n[[steps]]\npercent = 100\n\n{}",
+        analysis(
+            "http://127.0.0.1:1",
+            "min_requests = 10\nfailure_limit = 1\ninconclusive_limit = 5\nprogress_deadline = \"60s\""
+        )
+    ));
+    let output = rollout_command()
+        .env(
+            crate::support::ADMIN_TOKEN_ENV,
+            "not-the-admin-token-0123456789abcdef",
+        )
+        .args(["run", "--no-progress", "--events"])
+        .arg(fleet.events())
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let saved = status(&spec);
+    assert_eq!(saved["phase"], "stopped");
+    let reason = saved["reason"].as_str().unwrap();
+    let refused = format!(
+        "instance gw-a: http://{}/config/reload: refused with 401",
+        fleet.gateways[0].admin
+    );
+    assert!(reason.contains(&refused), "{reason}");
+    // Nothing reached the instances: they still serve the percent they started with.
+    assert_eq!(fleet.fragment_percent(), 0);
+    for gateway in &fleet.gateways {
+        assert_eq!(served_percent(gateway.admin), Some(0), "{}", gateway.name);
+    }
+}
