@@ -16,6 +16,18 @@ pub struct CheckToolchainArgs {
     /// workspace).
     #[arg(long, value_name = "PATH", value_parser = crate::args::manifest_path)]
     pub manifest_path: Option<PathBuf>,
+    /// Output format: the report as text, or as JSON (`graywork.check-toolchain/v1`).
+    #[arg(long, value_enum, default_value_t = ToolchainFormat::Text)]
+    pub format: ToolchainFormat,
+}
+
+/// `check-toolchain --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ToolchainFormat {
+    /// Declarations, allowed exceptions, mismatches with fixes, and a verdict.
+    Text,
+    /// The same, as one JSON object.
+    Json,
 }
 
 /// Arguments of `test-matrix`.
@@ -83,11 +95,21 @@ pub fn run_check_toolchain(args: CheckToolchainArgs, context: Context) -> anyhow
         .map(|member| toolchain::MemberManifest {
             name: member.name.clone(),
             manifest_path: member.manifest_path.clone().into_std_path_buf(),
+            depends_on: member
+                .dependencies
+                .iter()
+                .filter(|dependency| dependency.kind.orders())
+                .filter_map(|dependency| dependency.member)
+                .map(|target| workspace.members[target].name.clone())
+                .collect(),
         })
         .collect();
     let report = toolchain::check(workspace.root.as_std_path(), &members)?;
     if !(context.quiet && report.mismatches.is_empty()) {
-        output::print(&report.render())?;
+        output::print(&match args.format {
+            ToolchainFormat::Text => report.render(),
+            ToolchainFormat::Json => report.to_json(),
+        })?;
     }
     Ok(if report.mismatches.is_empty() {
         ExitCode::SUCCESS

@@ -9,11 +9,22 @@
 //!   or `RUSTUP_TOOLCHAIN: X` keys; values that are `${{ ... }}` expressions are not checked;
 //! - the README: every `Rust X.Y` or `Rust X.Y.Z` mention.
 //!
-//! The rules: the MSRV may not exceed the pin; a member's `rust-version` equals the workspace's
-//! when the workspace declares one; a workflow names exactly the pinned toolchain (`1.95` and
-//! `1.95.0` differ there, since rustup may resolve `1.95` to a later patch release); the README's
-//! version matches the pin on every part it states. A missing file is "not declared" and checks
-//! nothing, so the command works on any workspace; a malformed `rust-toolchain.toml` is an error.
+//! The rules: the MSRV may not exceed the pin; a member's `rust-version` is not above the
+//! workspace's when the workspace declares one (a member that writes a *lower* one literally is
+//! a deliberate exception, listed as such); a member's MSRV is not below the MSRV of a member it
+//! depends on (normal or build); a workflow names exactly the pinned toolchain (`1.95` and
+//! `1.95.0` differ there, since rustup may resolve `1.95` to a later patch release), except a job
+//! that names `beta` or `nightly` on purpose; the README's version matches the pin on every part
+//! it states (table rows, such as a table of past MSRVs, are not declarations). Anything else
+//! can be allowed in the root manifest:
+//!
+//! ```toml
+//! [workspace.metadata.graywork.check-toolchain]
+//! allow = ["ci/old.yml", "crates/legacy/Cargo.toml:5"]   # a file, or file:line
+//! ```
+//!
+//! A missing file is "not declared" and checks nothing, so the command works on any workspace;
+//! a malformed `rust-toolchain.toml` is an error.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -28,10 +39,12 @@ pub struct MemberManifest {
     pub name: String,
     /// The absolute path of its `Cargo.toml`.
     pub manifest_path: PathBuf,
+    /// The members it depends on through normal or build dependencies (by package name).
+    pub depends_on: Vec<String>,
 }
 
 /// A place in a file, relative to the workspace root.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Location {
     /// The file, relative to the workspace root, with `/` separators.
     pub file: String,
@@ -96,7 +109,7 @@ impl fmt::Display for Toolchain {
 }
 
 /// One disagreement, where it is and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Mismatch {
     /// Where the wrong value is written.
     pub location: Location,
@@ -117,21 +130,44 @@ impl fmt::Display for Mismatch {
 }
 
 /// What `check-toolchain` found: each declaration, and every mismatch.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Report {
     /// One line per declaration (or "not declared"), in a fixed order.
     pub declarations: Vec<String>,
+    /// Mismatches the root manifest's allow-list accepts; they do not fail the check.
+    pub allowed: Vec<Mismatch>,
     /// Every mismatch, in the order of the declarations.
     pub mismatches: Vec<Mismatch>,
 }
 
 impl Report {
+    /// The report as JSON: `declarations`, `allowed`, `mismatches` (each with `location`
+    /// `{file, line}`, `problem` and `fix`) and `ok`.
+    pub fn to_json(&self) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "schema".to_owned(),
+                serde_json::Value::from("graywork.check-toolchain/v1"),
+            );
+            object.insert("ok".to_owned(), self.mismatches.is_empty().into());
+        }
+        // Serializing plain strings and numbers cannot fail.
+        serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+    }
+
     /// The report as printed: declarations, mismatches, then a verdict line.
     pub fn render(&self) -> String {
         let mut out = String::new();
         for line in &self.declarations {
             out.push_str(line);
             out.push('\n');
+        }
+        for allowed in &self.allowed {
+            out.push_str(&format!(
+                "allowed: {}: {} (by [workspace.metadata.graywork.check-toolchain] allow)\n",
+                allowed.location, allowed.problem
+            ));
         }
         for mismatch in &self.mismatches {
             out.push_str(&mismatch.to_string());
@@ -204,7 +240,54 @@ pub fn check(root: &Path, members: &[MemberManifest]) -> anyhow::Result<Report> 
     )?;
     check_workflows(root, pinned.as_ref(), &mut report)?;
     check_readme(root, pinned.as_ref(), &mut report)?;
+    let allow = read_allow_list(root)?;
+    let (allowed, mismatches): (Vec<Mismatch>, Vec<Mismatch>) =
+        report.mismatches.drain(..).partition(|mismatch| {
+            allow.iter().any(|entry| {
+                *entry == mismatch.location.file || *entry == mismatch.location.to_string()
+            })
+        });
+    report.allowed = allowed;
+    report.mismatches = mismatches;
     Ok(report)
+}
+
+/// `[workspace.metadata.graywork.check-toolchain] allow`: files or `file:line` places whose
+/// mismatches are deliberate.
+fn read_allow_list(root: &Path) -> anyhow::Result<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Root {
+        workspace: Option<Workspace>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Workspace {
+        metadata: Option<Metadata>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        graywork: Option<Graywork>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Graywork {
+        #[serde(rename = "check-toolchain")]
+        check_toolchain: Option<CheckToolchain>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct CheckToolchain {
+        allow: Vec<String>,
+    }
+    let Some(text) = read_optional(&root.join("Cargo.toml"))? else {
+        return Ok(Vec::new());
+    };
+    let manifest: Root = parse_toml(&text, "Cargo.toml")?;
+    Ok(manifest
+        .workspace
+        .and_then(|workspace| workspace.metadata)
+        .and_then(|metadata| metadata.graywork)
+        .and_then(|graywork| graywork.check_toolchain)
+        .map(|check| check.allow)
+        .unwrap_or_default())
 }
 
 fn exceeds(msrv: &Toolchain, pin: &Toolchain) -> bool {
@@ -375,11 +458,28 @@ fn check_members(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let mut inheriting = 0;
+    // Each member's effective MSRV and where it is written, for the dependency-order rule.
+    let mut effective: std::collections::BTreeMap<&str, (Toolchain, Location)> =
+        std::collections::BTreeMap::new();
     for member in members {
         let name = &member.name;
         match read_member_msrv(root, member)? {
-            MemberMsrv::Inherits => inheriting += 1,
+            MemberMsrv::Inherits => {
+                inheriting += 1;
+                if let Some(workspace) = workspace_msrv {
+                    effective.insert(name, workspace.clone());
+                }
+            }
             MemberMsrv::Explicit(msrv, location) => {
+                effective.insert(name, (msrv.clone(), location.clone()));
+                if let Some((workspace, workspace_location)) = workspace_msrv
+                    && matches!((msrv.ordered(), workspace.ordered()), (Some(m), Some(w)) if m < w)
+                {
+                    report.declarations.push(format!(
+                        "member rust-version: {name} {msrv} ({location}), below [workspace.package] {workspace} ({workspace_location}): a deliberate exception"
+                    ));
+                    continue;
+                }
                 report
                     .declarations
                     .push(format!("member rust-version: {name} {msrv} ({location})"));
@@ -422,6 +522,29 @@ fn check_members(
                         fix: "add `rust-version.workspace = true` under [package]".to_owned(),
                     });
                 }
+            }
+        }
+    }
+    for member in members {
+        let Some((msrv, location)) = effective.get(member.name.as_str()) else {
+            continue;
+        };
+        for dependency in &member.depends_on {
+            let Some((needed, needed_location)) = effective.get(dependency.as_str()) else {
+                continue;
+            };
+            if exceeds(needed, msrv) {
+                report.mismatches.push(Mismatch {
+                    location: location.clone(),
+                    problem: format!(
+                        "crate `{}` has rust-version {msrv}, below rust-version {needed} of `{dependency}` ({needed_location}), which it depends on",
+                        member.name
+                    ),
+                    fix: format!(
+                        "raise `{}`'s rust-version to {needed}, or lower `{dependency}`'s",
+                        member.name
+                    ),
+                });
             }
         }
     }
@@ -487,6 +610,11 @@ fn check_workflows(
                     WorkflowMention::Expression(expression) => report.declarations.push(format!(
                         "workflow toolchain: {expression} ({location}, an expression: not checked)"
                     )),
+                    WorkflowMention::Toolchain(toolchain) if is_other_channel(&toolchain.text) => {
+                        report.declarations.push(format!(
+                            "workflow toolchain: {toolchain} ({location}, another channel on purpose: not checked)"
+                        ));
+                    }
                     WorkflowMention::Toolchain(toolchain) => {
                         report
                             .declarations
@@ -515,6 +643,17 @@ fn check_workflows(
         );
     }
     Ok(())
+}
+
+/// Whether a workflow names `beta` or `nightly` (dated or not): a job that tests another channel
+/// on purpose, not a copy of the pin that went stale.
+fn is_other_channel(text: &str) -> bool {
+    ["beta", "nightly"].iter().any(|channel| {
+        text == *channel
+            || text
+                .strip_prefix(channel)
+                .is_some_and(|rest| rest.starts_with('-'))
+    })
 }
 
 /// Every toolchain one workflow line names.
@@ -653,6 +792,10 @@ fn check_readme(
     };
     let mut found = false;
     for (index, line) in text.lines().enumerate() {
+        // A table row (a table of past MSRVs, say) records history; it declares nothing.
+        if line.trim_start().starts_with('|') {
+            continue;
+        }
         for toolchain in readme_mentions(line) {
             found = true;
             let location = Location {

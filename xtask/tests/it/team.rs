@@ -74,7 +74,41 @@ fn toolchain_msrv_exceeds_pin() {
 
 #[test]
 fn toolchain_member_differs() {
+    // A member that writes a lower rust-version than the workspace's is a deliberate exception.
     insta::assert_snapshot!(check_toolchain("member-differs"));
+}
+
+#[test]
+fn toolchain_msrv_below_a_dependency_allow_list_and_deliberate_channels() {
+    insta::assert_snapshot!(check_toolchain("msrv-order"));
+}
+
+#[test]
+fn toolchain_as_json_and_quiet() {
+    let manifest = fixture("msrv-order").join("Cargo.toml");
+    let manifest = manifest.to_str().expect("fixture paths are UTF-8");
+    let output = run(&mut xtask(&[
+        "check-toolchain",
+        "--format",
+        "json",
+        "--manifest-path",
+        manifest,
+    ]));
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+    let agree = fixture("agree").join("Cargo.toml");
+    let output = run(&mut xtask(&[
+        "check-toolchain",
+        "--quiet",
+        "--manifest-path",
+        agree.to_str().expect("fixture paths are UTF-8"),
+    ]));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }
 
 #[test]
