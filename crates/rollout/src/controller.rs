@@ -17,7 +17,7 @@ use crate::events::Events;
 use crate::fleet::{self, AdminClient, Converged, FleetError};
 use crate::judge::Verdict;
 use crate::metrics::{CheckLabels, ResultLabels, RolloutMetrics};
-use crate::spec::Spec;
+use crate::spec::{Analysis as AnalysisSpec, Spec, Step};
 use crate::state::{
     AppliedStep, Command, ControllerLock, End, Phase, State, StateError, StateStore, now_ms,
 };
@@ -505,31 +505,32 @@ impl<'a> Controller<'a> {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        if self.state.failures >= analysis.failure_limit {
-            let reason = format!(
-                "{} failed analyses (failure_limit {}) at step {} ({}%): {}",
-                self.state.failures,
-                analysis.failure_limit,
-                step + 1,
-                self.state.percent,
-                summary(&outcome, Verdict::Fail)
-            );
-            return self.start_rollback(End::RolledBack, reason).map(|()| true);
-        }
-        if self.state.inconclusive >= analysis.inconclusive_limit {
-            let reason = format!(
-                "{} inconclusive analyses (inconclusive_limit {}) at step {} ({}%): {}",
-                self.state.inconclusive,
-                analysis.inconclusive_limit,
-                step + 1,
-                self.state.percent,
-                summary(&outcome, Verdict::Inconclusive)
-            );
-            return self.start_rollback(End::Aborted, reason).map(|()| true);
-        }
         let target = &self.spec().steps[step];
-        if self.state.passed >= target.checks && held >= target.hold {
-            self.state.phase = Phase::Applying { step: step + 1 };
+        match next_after_analysis(&self.state, target, analysis, held) {
+            Next::RollBack => {
+                let reason = format!(
+                    "{} failed analyses (failure_limit {}) at step {} ({}%): {}",
+                    self.state.failures,
+                    analysis.failure_limit,
+                    step + 1,
+                    self.state.percent,
+                    summary(&outcome, Verdict::Fail)
+                );
+                return self.start_rollback(End::RolledBack, reason).map(|()| true);
+            }
+            Next::Abort => {
+                let reason = format!(
+                    "{} inconclusive analyses (inconclusive_limit {}) at step {} ({}%): {}",
+                    self.state.inconclusive,
+                    analysis.inconclusive_limit,
+                    step + 1,
+                    self.state.percent,
+                    summary(&outcome, Verdict::Inconclusive)
+                );
+                return self.start_rollback(End::Aborted, reason).map(|()| true);
+            }
+            Next::NextStep => self.state.phase = Phase::Applying { step: step + 1 },
+            Next::Stay => {}
         }
         self.save()?;
         Ok(true)
@@ -597,6 +598,39 @@ impl<'a> Controller<'a> {
     }
 }
 
+/// What follows an analysis, given the counters already updated with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// `failure_limit` reached: roll back.
+    RollBack,
+    /// `inconclusive_limit` reached in this step: abort.
+    Abort,
+    /// Enough passed analyses and held long enough: apply the next step.
+    NextStep,
+    /// Keep analysing this step.
+    Stay,
+}
+
+/// The decision after an analysis of `step`, held for `held` so far. Failures win over
+/// inconclusive results, and both over progress, so a step never advances on the analysis that
+/// reached a limit.
+pub fn next_after_analysis(
+    state: &State,
+    step: &Step,
+    analysis: &AnalysisSpec,
+    held: Duration,
+) -> Next {
+    if state.failures >= analysis.failure_limit {
+        Next::RollBack
+    } else if state.inconclusive >= analysis.inconclusive_limit {
+        Next::Abort
+    } else if state.passed >= step.checks && held >= step.hold {
+        Next::NextStep
+    } else {
+        Next::Stay
+    }
+}
+
 fn split(results: fleet::Convergence) -> (Vec<Converged>, Vec<FleetError>) {
     let mut converged = Vec::new();
     let mut failed = Vec::new();
@@ -615,4 +649,89 @@ fn join(errors: &[FleetError]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysis() -> AnalysisSpec {
+        crate::spec::Spec::parse(
+            std::path::Path::new("s.toml"),
+            "[target]\nfragment = \"f.toml\"\nrule = \"r\"\n[[steps]]\npercent = 10\n[[steps]]\npercent = 100\n[analysis]\nprometheus = \"http://p\"\nfailure_limit = 2\ninconclusive_limit = 3\n[[instances]]\nname = \"a\"\nadmin_url = \"http://a\"\n",
+        )
+        .unwrap()
+        .analysis
+    }
+
+    const STEP: Step = Step {
+        percent: 10,
+        hold: Duration::from_secs(60),
+        checks: 2,
+    };
+
+    fn counters(passed: u32, inconclusive: u32, failures: u32) -> State {
+        let mut state = State::new("id", 10);
+        state.passed = passed;
+        state.inconclusive = inconclusive;
+        state.failures = failures;
+        state
+    }
+
+    #[test]
+    fn limits_are_reached_at_exactly_their_value_failures_first() {
+        let held = Duration::from_secs(600);
+        assert_eq!(
+            next_after_analysis(&counters(5, 0, 1), &STEP, &analysis(), held),
+            Next::NextStep
+        );
+        assert_eq!(
+            next_after_analysis(&counters(5, 0, 2), &STEP, &analysis(), held),
+            Next::RollBack
+        );
+        assert_eq!(
+            next_after_analysis(&counters(0, 2, 0), &STEP, &analysis(), held),
+            Next::Stay
+        );
+        assert_eq!(
+            next_after_analysis(&counters(0, 3, 0), &STEP, &analysis(), held),
+            Next::Abort
+        );
+        assert_eq!(
+            next_after_analysis(&counters(9, 3, 2), &STEP, &analysis(), held),
+            Next::RollBack
+        );
+    }
+
+    #[test]
+    fn a_step_advances_only_after_its_checks_and_its_hold() {
+        let analysis = analysis();
+        assert_eq!(
+            next_after_analysis(
+                &counters(1, 0, 0),
+                &STEP,
+                &analysis,
+                Duration::from_secs(600)
+            ),
+            Next::Stay
+        );
+        assert_eq!(
+            next_after_analysis(
+                &counters(2, 0, 0),
+                &STEP,
+                &analysis,
+                Duration::from_secs(59)
+            ),
+            Next::Stay
+        );
+        assert_eq!(
+            next_after_analysis(
+                &counters(2, 0, 0),
+                &STEP,
+                &analysis,
+                Duration::from_secs(60)
+            ),
+            Next::NextStep
+        );
+    }
 }

@@ -10,7 +10,7 @@ use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::Converged;
@@ -336,7 +336,12 @@ impl StateStore {
             file: file.clone(),
             source,
         };
-        let transaction = self.connection.transaction().map_err(db)?;
+        // Immediate: take the write lock at BEGIN (waiting for it), so a command queued by
+        // another process meanwhile cannot make this transaction's snapshot stale.
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
         transaction
             .execute(
                 "INSERT INTO state (id, doc, updated_ms) VALUES (1, ?1, ?2)
@@ -395,7 +400,12 @@ impl StateStore {
             file: file.clone(),
             source,
         };
-        let transaction = self.connection.transaction().map_err(db)?;
+        // Immediate, as in `save`: a deferred transaction that reads and then writes fails at
+        // once (SQLITE_BUSY_SNAPSHOT) when `rollout pause` queues a command in between.
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
         let rows = {
             let mut statement = transaction
                 .prepare(
@@ -538,6 +548,39 @@ mod tests {
         );
         assert!(store.taken(pause).unwrap());
         assert!(store.take_commands().unwrap().is_empty());
+    }
+
+    #[test]
+    fn taking_commands_waits_for_a_command_being_queued_by_another_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.db");
+        let mut store = StateStore::open(&file).unwrap();
+        store.enqueue(Command::Pause, None).unwrap();
+        let (started, wait) = std::sync::mpsc::channel();
+        let writer_file = file.clone();
+        let writer = std::thread::spawn(move || {
+            // Another process queueing a command, slowly: it holds the write lock a while.
+            let other = Connection::open(&writer_file).unwrap();
+            other.execute_batch("BEGIN IMMEDIATE").unwrap();
+            other
+                .execute(
+                    "INSERT INTO commands (command, requested_ms) VALUES ('abort', 0)",
+                    [],
+                )
+                .unwrap();
+            started.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        wait.recv().unwrap();
+        let taken: Vec<Command> = store
+            .take_commands()
+            .unwrap()
+            .into_iter()
+            .map(|q| q.command)
+            .collect();
+        writer.join().unwrap();
+        assert_eq!(taken, [Command::Pause, Command::Abort]);
     }
 
     #[test]
