@@ -3,6 +3,7 @@
 #
 #   crates/gateway/bench/load.sh            # build --release, then run every scenario
 #   DURATION=10s ROUNDS=12 RELOAD_DURATION=60s CONNECTIONS=64 crates/gateway/bench/load.sh
+#   GATEWAY_BIN=target/release/gateway crates/gateway/bench/load.sh   # skip the build
 #
 # Scenarios, all reading one invoice through GET /api/invoices/{id} (routed by gray rules)
 # with a fresh X-User-Id per request, so percentage rules hash a new sticky key every time:
@@ -26,9 +27,13 @@ ROUNDS=${ROUNDS:-12}
 RELOAD_DURATION=${RELOAD_DURATION:-20s}
 
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
-cargo build --quiet --release -p gateway --manifest-path "$root/Cargo.toml"
-bin="$target/release/gateway"
+if [[ -n "${GATEWAY_BIN:-}" ]]; then
+    bin=$GATEWAY_BIN
+else
+    target=${CARGO_TARGET_DIR:-$root/target}
+    cargo build --quiet --release -p gateway --manifest-path "$root/Cargo.toml"
+    bin="$target/release/gateway"
+fi
 
 work=$(mktemp -d)
 server_pid=""
@@ -44,7 +49,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export GATEWAY_BENCH_ADMIN_TOKEN=bench-admin-token
+export GATEWAY_BENCH_ADMIN_TOKEN=bench-admin-token-0123456789abcdef
 export GATEWAY_BENCH_SECRET=bench-secret-0123456789abcdef0123456789
 export ENABLE_GRAY_CONFIG=true
 export RUST_LOG=${RUST_LOG:-warn}
@@ -112,15 +117,18 @@ TOML
 }
 rollout 10
 
-# Starts a server with extra environment assignments; sets $server_pid and $addr.
+# Starts a server with extra environment assignments; sets $server_pid, $addr and $admin_addr
+# (the admin listener, where /config/reload lives).
 start() {
     # Emptied here, not by the redirection below, so the loop never reads a previous address.
     : > "$work/stdout"
-    env "$@" "$bin" serve --config-dir "$work/config" > "$work/stdout" 2>> "$work/stderr" &
+    env "$@" "$bin" serve --config-dir "$work/config" --admin-listen 127.0.0.1:0 \
+        > "$work/stdout" 2>> "$work/stderr" &
     server_pid=$!
     for _ in $(seq 1 200); do
         addr=$(sed -n 's/^gateway listening on //p' "$work/stdout")
-        [[ -n "$addr" ]] && return 0
+        admin_addr=$(sed -n 's/^gateway admin listening on //p' "$work/stdout")
+        [[ -n "$addr" && -n "$admin_addr" ]] && return 0
         sleep 0.05
     done
     cat "$work/stderr" >&2
@@ -207,7 +215,7 @@ reloads="$work/reloads"
         # One reload per 100 ms tick (or back to back if a reload takes longer).
         sleep 0.1 &
         rollout "$percent"
-        curl -s -o /dev/null -w '%{http_code}\n' -X POST "http://$addr/config/reload" \
+        curl -s -o /dev/null -w '%{http_code}\n' -X POST "http://$admin_addr/config/reload" \
             -H "Authorization: Bearer $GATEWAY_BENCH_ADMIN_TOKEN" >> "$reloads"
         wait
     done

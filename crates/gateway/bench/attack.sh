@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# A bounded attack on one gateway on loopback: slow clients, a reload storm over a large config,
+# and oversized or blocking config files. It prints, per scenario, what the attack held, what a
+# normal client saw meanwhile (p99, failed requests) and the gateway's memory (RSS).
+#
+#   crates/gateway/bench/attack.sh                        # build --release, then attack
+#   SLOW=3000 HOLD=10 STORM=10 crates/gateway/bench/attack.sh
+#   GATEWAY_BIN=target/release/gateway crates/gateway/bench/attack.sh   # skip the build
+#
+# Everything targets 127.0.0.1 only, every scenario is bounded in connections and time, and the
+# gateway is killed at the end. Needs python3 (the attack client) and curl.
+set -euo pipefail
+
+SLOW=${SLOW:-3000}       # slowloris connections (capped at 10000)
+HOLD=${HOLD:-8}          # seconds the slow connections try to hold on
+STORM=${STORM:-10}       # seconds of reload storm
+RULES=${RULES:-1500}     # rules in the storm's config fragment (the default cap is 2000)
+HEADER_TIMEOUT_MS=${HEADER_TIMEOUT_MS:-2000}
+(( SLOW > 10000 )) && SLOW=10000
+
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+if [[ -z "${GATEWAY_BIN:-}" ]]; then
+    target=${CARGO_TARGET_DIR:-$root/target}
+    cargo build --quiet --release -p gateway --manifest-path "$root/Cargo.toml"
+    GATEWAY_BIN="$target/release/gateway"
+fi
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+export GATEWAY_ATTACK_ADMIN_TOKEN=attack-admin-token-0123456789abcdef
+export GATEWAY_ATTACK_SECRET=attack-secret-0123456789abcdef0123456789
+export ENABLE_GRAY_CONFIG=true
+export RUST_LOG=${RUST_LOG:-warn}
+unset ENV
+
+mkdir -p "$work/config/gray"
+cat > "$work/config/base.toml" <<TOML
+[server]
+listen = "127.0.0.1:0"
+request_timeout_ms = 5000
+header_read_timeout_ms = $HEADER_TIMEOUT_MS
+idle_timeout_ms = 5000
+reload_timeout_ms = 5000
+shutdown_timeout_ms = 2000
+
+[admin]
+listen = "127.0.0.1:0"
+token_env = "GATEWAY_ATTACK_ADMIN_TOKEN"
+
+[auth]
+key_id = "attack"
+secret_env = "GATEWAY_ATTACK_SECRET"
+
+[storage]
+path = "$work/gateway.db"
+
+[gray]
+enabled = true
+
+[gray.default]
+billing = "v1"
+TOML
+
+"$GATEWAY_BIN" serve --config-dir "$work/config" > "$work/stdout" 2> "$work/stderr" &
+server_pid=$!
+for _ in $(seq 1 200); do
+    addr=$(sed -n 's/^gateway listening on //p' "$work/stdout")
+    admin_addr=$(sed -n 's/^gateway admin listening on //p' "$work/stdout")
+    [[ -n "$addr" && -n "$admin_addr" ]] && break
+    sleep 0.05
+done
+if [[ -z "${addr:-}" || -z "${admin_addr:-}" ]]; then
+    cat "$work/stderr" >&2
+    echo "gateway did not start" >&2
+    exit 1
+fi
+for a in "$addr" "$admin_addr"; do
+    [[ "$a" == 127.0.0.1:* ]] || { echo "refusing to attack $a: loopback only" >&2; exit 1; }
+done
+
+GATEWAY_PID=$server_pid API="$addr" ADMIN="$admin_addr" WORK="$work" SLOW="$SLOW" HOLD="$HOLD" \
+STORM="$STORM" RULES="$RULES" python3 - <<'PY'
+import os, socket, threading, time, urllib.request, urllib.error
+
+pid = int(os.environ["GATEWAY_PID"])
+api, admin, work = os.environ["API"], os.environ["ADMIN"], os.environ["WORK"]
+token = os.environ["GATEWAY_ATTACK_ADMIN_TOKEN"]
+slow, hold = int(os.environ["SLOW"]), float(os.environ["HOLD"])
+storm, rules = float(os.environ["STORM"]), int(os.environ["RULES"])
+
+def rss_mb():
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+def normal_client(stop, samples, failures):
+    """One well-behaved client: /healthz on the API port, back to back."""
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"http://{api}/healthz", timeout=10) as answer:
+                ok = answer.status == 200
+        except Exception:
+            ok = False
+        samples.append(time.monotonic() - started)
+        if not ok:
+            failures.append(1)
+        time.sleep(0.01)
+
+def p99_ms(samples):
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+def with_normal_client(attack):
+    stop, samples, failures = threading.Event(), [], []
+    client = threading.Thread(target=normal_client, args=(stop, samples, failures))
+    client.start()
+    peak = [rss_mb()]
+    def watch_rss():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_mb())
+            time.sleep(0.2)
+    watcher = threading.Thread(target=watch_rss)
+    watcher.start()
+    try:
+        figures = attack()
+    finally:
+        stop.set()
+        client.join()
+        watcher.join()
+    figures.update(normal_p99_ms=round(p99_ms(samples), 1), normal_requests=len(samples),
+                   normal_failed=len(failures), rss_peak_mb=round(peak[0], 1),
+                   rss_after_mb=round(rss_mb(), 1))
+    return figures
+
+def report(name, figures):
+    print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+
+def reload():
+    request = urllib.request.Request(f"http://{admin}/config/reload", method="POST",
+                                     headers={"Authorization": f"Bearer {token}"})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except Exception:
+        status = 0
+    return status, time.monotonic() - started
+
+# 1. Slowloris: connections that send half a header and then trickle a byte now and then.
+def slowloris():
+    host, port = api.rsplit(":", 1)
+    held, refused = [], 0
+    for _ in range(slow):
+        try:
+            s = socket.create_connection((host, int(port)), timeout=2)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            s.setblocking(False)
+            held.append(s)
+        except OSError:
+            refused += 1
+    opened = len(held)
+    deadline = time.monotonic() + hold
+    while time.monotonic() < deadline:
+        for s in held:
+            try:
+                s.send(b"X")
+            except OSError:
+                pass
+        time.sleep(1)
+    still_open = 0
+    for s in held:
+        try:
+            data = s.recv(1)
+            still_open += 0 if data == b"" else 1
+        except BlockingIOError:
+            still_open += 1
+        except OSError:
+            pass
+        s.close()
+    return dict(opened=opened, refused_at_connect=refused, held_after_s=hold, still_open=still_open)
+
+report("slowloris", with_normal_client(slowloris))
+
+# 2. A reload storm over a large config: many rules, reloads back to back from 8 threads.
+with open(f"{work}/config/gray/storm.toml", "w") as fragment:
+    for i in range(rules):
+        fragment.write(f"[[gray.rules]]\nname = 'r{i}'\nroute = {{ billing = 'v1' }}\n"
+                       f"headers = {{ 'x-r' = '{i}' }}\n\n")
+
+def reload_storm():
+    statuses, durations, lock = {}, [], threading.Lock()
+    end = time.monotonic() + storm
+    def hammer():
+        while time.monotonic() < end:
+            status, took = reload()
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+                durations.append(took)
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    return dict(reloads=sum(statuses.values()),
+                by_status="/".join(f"{k}:{v}" for k, v in sorted(statuses.items())),
+                reload_p99_ms=round(p99_ms(durations), 1))
+
+report(f"reload storm ({rules} rules)", with_normal_client(reload_storm))
+os.remove(f"{work}/config/gray/storm.toml")
+
+# 3. Oversized and blocking config files.
+def oversized():
+    with open(f"{work}/config/gray/huge.toml", "w") as fragment:
+        fragment.write("[gray]\n# " + "x" * (64 * 1024 * 1024) + "\n")
+    status, took = reload()
+    os.remove(f"{work}/config/gray/huge.toml")
+    os.mkfifo(f"{work}/config/gray/pipe.toml")
+    fifo_status, fifo_took = reload()
+    os.remove(f"{work}/config/gray/pipe.toml")
+    final, _ = reload()
+    return dict(huge_64mb_status=status, huge_ms=round(took * 1000, 1),
+                fifo_status=fifo_status, fifo_ms=round(fifo_took * 1000, 1),
+                reload_after=final)
+
+report("oversized config", with_normal_client(oversized))
+PY
+
+# Shutdown: from SIGTERM to exit.
+started=$(date +%s%N)
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+server_pid=""
+echo "shutdown: $(( ($(date +%s%N) - started) / 1000000 )) ms"
