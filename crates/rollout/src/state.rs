@@ -267,9 +267,9 @@ impl StateStore {
         let connection = Connection::open(file).map_err(db)?;
         connection
             .execute_batch(
-                "PRAGMA journal_mode = WAL;
+                "PRAGMA busy_timeout = 5000;
+                 PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = FULL;
-                 PRAGMA busy_timeout = 5000;
                  CREATE TABLE IF NOT EXISTS state (
                      id INTEGER PRIMARY KEY CHECK (id = 1),
                      doc TEXT NOT NULL,
