@@ -161,16 +161,26 @@ pub struct Controller {
 impl Spec {
     /// Reads and validates the spec at `path`.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        let read_error = |source| SpecError::Read {
             file: path.to_owned(),
             source,
-        })?;
-        Spec::parse(path, &text)
+        };
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        // Relative paths resolve against the spec's real directory, so `r.toml`, `./r.toml` and
+        // an absolute path name the same fragment and state (and the same rollout identity).
+        let canonical = std::fs::canonicalize(path).map_err(read_error)?;
+        let base = canonical.parent().unwrap_or(Path::new("/"));
+        Spec::parse_in(path, base, &text)
     }
 
     /// Validates spec `text` read from `path` (relative paths in it resolve against its
     /// directory).
     pub fn parse(path: &Path, text: &str) -> Result<Spec, SpecError> {
+        Spec::parse_in(path, path.parent().unwrap_or(Path::new(".")), text)
+    }
+
+    /// Validates spec `text` from `path`, resolving relative paths against `base`.
+    fn parse_in(path: &Path, base: &Path, text: &str) -> Result<Spec, SpecError> {
         let invalid = |span: Option<Range<usize>>, message: String| {
             let (line, column) = position(text, span.map_or(0, |span| span.start));
             SpecError::Invalid {
@@ -182,7 +192,6 @@ impl Spec {
         };
         let raw: RawSpec = toml::from_str(text)
             .map_err(|error| invalid(error.span(), error.message().trim_end().to_owned()))?;
-        let base = path.parent().unwrap_or(Path::new("."));
         raw.validate(base, path)
             .map_err(|(span, message)| invalid(Some(span), message))
     }
@@ -919,6 +928,23 @@ mod tests {
             .map(|(what, text)| format!("{what}: {}", parse(text).unwrap_err()))
             .collect();
         insta::assert_snapshot!(report.join("\n"));
+    }
+
+    #[test]
+    fn load_resolves_relative_paths_against_the_real_directory_of_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r.toml"), minimal()).unwrap();
+        let absolute = Spec::load(&dir.path().join("r.toml")).unwrap();
+        let dotted = Spec::load(&dir.path().join(".").join("r.toml")).unwrap();
+        assert_eq!(absolute.identity, dotted.identity);
+        assert_eq!(absolute.controller.state, dotted.controller.state);
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(absolute.fragment, real.join("gray/billing-v2.toml"));
+        let missing = Spec::load(&dir.path().join("missing.toml")).unwrap_err();
+        assert!(
+            missing.to_string().starts_with("cannot read rollout spec "),
+            "{missing}"
+        );
     }
 
     #[test]
