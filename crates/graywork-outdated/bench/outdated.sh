@@ -17,7 +17,9 @@ runs=${3:-10}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-shared=(serde serde_json anyhow thiserror semver toml clap tracing petgraph tempfile)
+# Requirements this repository already locks, so offline resolution finds downloaded versions.
+shared=('serde = "1"' 'serde_json = "1"' 'anyhow = "1"' 'thiserror = "2"' 'semver = "1.0.0"'
+        'toml = "0.9"' 'clap = "4"' 'tracing = "0.1"' 'petgraph = "0.8"' 'tempfile = "3"')
 own=('syn = "2.0.0"' 'quote = "1.0.0"' 'proc-macro2 = "1.0.0"' 'memchr = "2.0.0"' 'itoa = "1.0.0"')
 
 {
@@ -26,10 +28,8 @@ own=('syn = "2.0.0"' 'quote = "1.0.0"' 'proc-macro2 = "1.0.0"' 'memchr = "2.0.0"
   printf 'members = [%s]\n' "$(seq -f '"m%03g"' 0 $((members - 1)) | paste -sd, -)"
   echo
   echo '[workspace.dependencies]'
-  for name in "${shared[@]}"; do echo "$name = \"1\""; done | sed 's/^semver = "1"/semver = "1.0.0"/'
+  printf '%s\n' "${shared[@]}"
 } > "$dir/Cargo.toml"
-# petgraph, toml and clap are not at 1.x: give them requirements they have.
-sed -i 's/^petgraph = "1"/petgraph = "0.8"/; s/^toml = "1"/toml = "0.9"/; s/^clap = "1"/clap = "4"/; s/^tempfile = "1"/tempfile = "3"/' "$dir/Cargo.toml"
 
 for i in $(seq 0 $((members - 1))); do
   name=$(printf 'm%03d' "$i")
@@ -37,7 +37,7 @@ for i in $(seq 0 $((members - 1))); do
   : > "$dir/$name/src/lib.rs"
   {
     printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2024"\n\n[dependencies]\n' "$name"
-    for k in 0 1 2; do echo "${shared[$(((i + k) % ${#shared[@]}))]}.workspace = true"; done
+    for k in 0 1 2; do echo "${shared[$(((i + k) % ${#shared[@]}))]%% =*}.workspace = true"; done
     for k in 0 1; do echo "${own[$(((i + k) % ${#own[@]}))]}"; done
     if [ "$i" -gt 0 ]; then printf 'm%03d = { path = "../m%03d" }\n' $((i - 1)) $((i - 1)); fi
   } > "$dir/$name/Cargo.toml"

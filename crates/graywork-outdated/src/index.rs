@@ -39,13 +39,11 @@ pub struct IndexReader {
 }
 
 impl IndexReader {
-    /// Opens `source`'s index under `cargo_home`. `cargo_version` decides how cargo names the
-    /// cache directory (the hash changed in cargo 1.85). `offline` only changes what a missing
+    /// Opens `source`'s index under `cargo_home`. `offline` only changes what a missing
     /// entry's error says.
     pub fn open(
         source: RegistrySource,
         cargo_home: &Path,
-        cargo_version: &Version,
         offline: bool,
     ) -> Result<IndexReader, OutdatedError> {
         let tame_error = |error: tame_index::Error| OutdatedError::Source {
@@ -54,17 +52,19 @@ impl IndexReader {
                 describe(&error)
             ),
         };
-        let location = |url: &str| TameLocation {
-            url: IndexUrl::NonCratesIo(url.to_owned().into()),
-            root: IndexPath::UserSpecified(utf8(cargo_home)),
-            cargo_version: Some(cargo_version.clone()),
+        let location = |url: &str| -> Result<TameLocation<'static>, OutdatedError> {
+            Ok(TameLocation {
+                url: IndexUrl::NonCratesIo(url.to_owned().into()),
+                root: IndexPath::Exact(cache_dir(url, cargo_home).map_err(tame_error)?),
+                cargo_version: None,
+            })
         };
         let backend = match &source.index {
             IndexLocation::Sparse { url } => {
-                ComboIndexCache::Sparse(SparseIndex::new(location(url)).map_err(tame_error)?)
+                ComboIndexCache::Sparse(SparseIndex::new(location(url)?).map_err(tame_error)?)
             }
             IndexLocation::Git { url } => {
-                ComboIndexCache::Git(GitIndex::new(location(url)).map_err(tame_error)?)
+                ComboIndexCache::Git(GitIndex::new(location(url)?).map_err(tame_error)?)
             }
             IndexLocation::LocalRegistry { path } => ComboIndexCache::LocalRegistry(
                 LocalRegistry::open(utf8(path), false).map_err(tame_error)?,
@@ -160,6 +160,30 @@ impl IndexReader {
     }
 }
 
+/// The directory under `$CARGO_HOME/registry/index` where cargo caches the index at `url`.
+///
+/// Cargo 1.85 changed the hash in that directory's name. Asking cargo for its version costs a
+/// process start (about as long as `cargo metadata` itself), so the directory is found
+/// instead: the one cargo 1.85 and later name when it exists, else the one older cargo names
+/// when that exists, else the newer name (whose missing entries are then reported).
+fn cache_dir(url: &str, cargo_home: &Path) -> Result<tame_index::PathBuf, tame_index::Error> {
+    let named_by = |version: Version| {
+        TameLocation {
+            url: IndexUrl::NonCratesIo(url.to_owned().into()),
+            root: IndexPath::UserSpecified(utf8(cargo_home)),
+            cargo_version: Some(version),
+        }
+        .into_parts()
+        .map(|(path, _)| path)
+    };
+    let current = named_by(Version::new(1, 85, 0))?;
+    if current.exists() {
+        return Ok(current);
+    }
+    let legacy = named_by(Version::new(1, 84, 0))?;
+    Ok(if legacy.exists() { legacy } else { current })
+}
+
 fn utf8(path: &Path) -> tame_index::PathBuf {
     tame_index::PathBuf::from_path_buf(path.to_path_buf())
         .unwrap_or_else(|lossy| tame_index::PathBuf::from(lossy.to_string_lossy().into_owned()))
@@ -175,4 +199,44 @@ fn describe(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_directory_is_the_one_cargo_made() {
+        let home = tempfile::tempdir().unwrap();
+        let url = "sparse+https://index.crates.io/";
+        let current = cache_dir(url, home.path()).unwrap();
+        // The directory cargo 1.85+ uses for crates.io, the one every cargo home has.
+        assert!(
+            current
+                .as_str()
+                .ends_with("registry/index/index.crates.io-1949cf8c6b5b557f"),
+            "{current}"
+        );
+        let legacy = TameLocation {
+            url: IndexUrl::NonCratesIo(url.into()),
+            root: IndexPath::UserSpecified(utf8(home.path())),
+            cargo_version: Some(Version::new(1, 84, 0)),
+        }
+        .into_parts()
+        .unwrap()
+        .0;
+        assert_ne!(legacy, current);
+        std::fs::create_dir_all(&legacy).unwrap();
+        assert_eq!(
+            cache_dir(url, home.path()).unwrap(),
+            legacy,
+            "only an older cargo's cache exists"
+        );
+        std::fs::create_dir_all(&current).unwrap();
+        assert_eq!(
+            cache_dir(url, home.path()).unwrap(),
+            current,
+            "the newer name wins"
+        );
+    }
 }

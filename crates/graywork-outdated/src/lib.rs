@@ -157,20 +157,11 @@ pub fn collect(
             &settings.cwd,
         )?;
     }
-    let cargo_version = if any_cached {
-        refresh::cargo_version(&settings.cargo)?
-    } else {
-        semver::Version::new(0, 0, 0)
-    };
     let mut registries = BTreeMap::new();
     for (name, source, crates) in sources {
         let cached = source.index.is_cached();
-        let reader = index::IndexReader::open(
-            source.clone(),
-            &settings.cargo_home,
-            &cargo_version,
-            settings.offline,
-        )?;
+        let reader =
+            index::IndexReader::open(source.clone(), &settings.cargo_home, settings.offline)?;
         let mut read = BTreeMap::new();
         for krate in crates {
             let versions = reader.read(&krate)?;

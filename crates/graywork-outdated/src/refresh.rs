@@ -1,13 +1,11 @@
-//! The two cargo commands `outdated` runs: `cargo update --dry-run`, which makes cargo fetch
-//! the index entries of every crate in the dependency graph into its cache (with its own
-//! network, proxy, authentication and source-replacement handling) without touching
-//! `Cargo.lock`, and `cargo -V`, whose version decides how cargo names its cache directories.
+//! The one cargo command `outdated` runs besides `cargo metadata`: `cargo update --dry-run`,
+//! which makes cargo fetch the index entries of every crate in the dependency graph into its
+//! cache (with its own network, proxy, authentication and source-replacement handling)
+//! without touching `Cargo.lock`.
 
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
-
-use semver::Version;
 
 use crate::error::OutdatedError;
 
@@ -40,48 +38,9 @@ pub fn refresh_index(
     })
 }
 
-/// The version of `cargo` (`cargo -V`).
-pub fn cargo_version(cargo: &OsStr) -> Result<Version, OutdatedError> {
-    let failure = |why: String| OutdatedError::Source {
-        message: format!(
-            "cannot tell cargo's version with `{} -V` (it decides where cargo caches registry indexes): {why}",
-            cargo.to_string_lossy()
-        ),
-    };
-    let output = Command::new(cargo)
-        .arg("-V")
-        .output()
-        .map_err(|error| failure(error.to_string()))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    parse_cargo_version(&text)
-        .ok_or_else(|| failure(format!("unexpected output `{}`", text.trim())))
-}
-
-/// `cargo 1.95.0 (f2d3ce0bd 2026-01-01)` -> `1.95.0`; a `-nightly` suffix is dropped so the
-/// version compares as the release it precedes.
-fn parse_cargo_version(text: &str) -> Option<Version> {
-    let word = text.split_whitespace().nth(1)?;
-    let mut version = Version::parse(word).ok()?;
-    version.pre = semver::Prerelease::EMPTY;
-    Some(version)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_release_and_nightly_versions() {
-        assert_eq!(
-            parse_cargo_version("cargo 1.95.0 (f2d3ce0bd 2026-01-01)\n"),
-            Some(Version::new(1, 95, 0))
-        );
-        assert_eq!(
-            parse_cargo_version("cargo 1.97.0-nightly (abc 2026-03-01)"),
-            Some(Version::new(1, 97, 0))
-        );
-        assert_eq!(parse_cargo_version("rustup: no toolchain"), None);
-    }
 
     #[test]
     fn a_failed_refresh_says_what_cargo_said() {
