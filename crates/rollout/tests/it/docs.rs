@@ -4,11 +4,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use rollout::Spec;
+use rollout::judge::{self, Counts};
+use rollout::spec::ErrorRatioJudge;
+
+fn doc() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rollout.md");
+    std::fs::read_to_string(path).unwrap()
+}
 
 fn example_spec() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rollout.md");
-    let text = std::fs::read_to_string(path).unwrap();
-    text.split("```toml\n")
+    doc()
+        .split("```toml\n")
         .skip(1)
         .filter_map(|block| block.split("```").next())
         .find(|block| block.starts_with("[target]"))
@@ -30,5 +36,29 @@ fn the_documented_example_spec_is_valid() {
     assert_eq!(
         spec.controller.state,
         Path::new("rollouts/billing-v2.state.db")
+    );
+}
+
+#[test]
+fn the_documented_error_ratio_detail_is_what_the_judge_says() {
+    let judgement = judge::error_ratio(
+        &ErrorRatioJudge {
+            confidence: 0.99,
+            margin: 0.01,
+        },
+        Counts {
+            requests: 9900.0,
+            errors: 0.0,
+        },
+        Counts {
+            requests: 100.0,
+            errors: 20.0,
+        },
+        100,
+    );
+    assert!(
+        doc().contains(&format!("`{}`", judgement.detail)),
+        "docs/rollout.md should quote: {}",
+        judgement.detail
     );
 }
