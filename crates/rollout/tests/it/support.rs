@@ -48,7 +48,8 @@ fn target_dir() -> (PathBuf, bool) {
 
 /// The gateway binary built with `--features faults`, built once per test run with the cargo
 /// that runs the tests, into the same target directory (so a fresh clone builds it too), and
-/// copied aside so another build of the gateway cannot replace it under the tests.
+/// copied aside (`TARGET/rollout-e2e-gateway`) so another build of the gateway, with other
+/// features, cannot replace it under the tests.
 pub fn gateway_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
@@ -85,8 +86,12 @@ pub fn gateway_binary() -> PathBuf {
                 })
                 .find_map(|message| message["executable"].as_str().map(PathBuf::from))
                 .expect("cargo reports the gateway executable");
-            let copy = target.join(format!("rollout-e2e-gateway-{}", std::process::id()));
-            std::fs::copy(&executable, &copy).expect("copy the gateway binary");
+            // Copied and renamed into place: a test run that is still executing the previous
+            // copy keeps its file, and runs do not pile up copies in the target directory.
+            let copy = target.join("rollout-e2e-gateway");
+            let partial = target.join(format!("rollout-e2e-gateway.{}", std::process::id()));
+            std::fs::copy(&executable, &partial).expect("copy the gateway binary");
+            std::fs::rename(&partial, &copy).expect("move the gateway binary into place");
             copy
         })
         .clone()
