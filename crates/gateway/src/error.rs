@@ -131,6 +131,18 @@ pub enum ApiError {
         /// Seconds until the client may try again (the `Retry-After` header).
         retry_after_secs: u64,
     },
+    /// The request target (path and query) is longer than the gateway accepts.
+    #[error("the request URI is longer than {limit} bytes")]
+    UriTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The request's header block is larger, or has more fields, than the gateway accepts.
+    #[error("{message}")]
+    HeadersTooLarge {
+        /// Which limit, for the client.
+        message: String,
+    },
     /// The method is not allowed on this path.
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
@@ -167,6 +179,8 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -190,6 +204,8 @@ impl ApiError {
             Self::ReloadTimedOut { .. } => "reload_timeout",
             Self::Unavailable { code, .. } => code,
             Self::TooManyRequests { .. } => "too_many_requests",
+            Self::UriTooLong { .. } => "uri_too_long",
+            Self::HeadersTooLarge { .. } => "headers_too_large",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Timeout => "timeout",
             Self::Internal(_) => "internal",

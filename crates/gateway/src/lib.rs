@@ -133,11 +133,43 @@ fn finish(routes: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Refuses a declared `Content-Length` over the body limit before anything reads the body, so
-/// the client gets 413 at once (and no `100 Continue` invites it to send the body).
+/// The longest request target (path and query) accepted, in bytes.
+pub(crate) const MAX_URI_BYTES: usize = 8 * 1024;
+/// The largest header block accepted (names and values), in bytes.
+pub(crate) const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// The most header fields accepted. hyper parses up to `server::PARSED_HEADERS` itself, so
+/// requests between the two limits still get this JSON answer rather than hyper's empty one.
+pub(crate) const MAX_HEADERS: usize = 100;
+
+/// Refuses oversized requests with the JSON errors before anything reads the body: a request
+/// target over [`MAX_URI_BYTES`] (414), a header block over [`MAX_HEADER_BYTES`] or
+/// [`MAX_HEADERS`] fields (431), and a declared `Content-Length` over the body limit (413, so no
+/// `100 Continue` invites the client to send the body).
 async fn refuse_oversized(State(limit): State<usize>, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
+    let uri_len = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return ApiError::UriTooLong {
+            limit: MAX_URI_BYTES,
+        }
+        .into_response();
+    }
+    let headers = request.headers();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADERS || header_bytes > MAX_HEADER_BYTES {
+        return ApiError::HeadersTooLarge {
+            message: format!(
+                "request headers exceed {MAX_HEADERS} fields or {MAX_HEADER_BYTES} bytes"
+            ),
+        }
+        .into_response();
+    }
+    let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.trim().parse::<u64>().ok());

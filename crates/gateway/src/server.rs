@@ -220,6 +220,10 @@ async fn accept_loop(
     }
 }
 
+/// The most header fields hyper parses; above `crate::MAX_HEADERS` the service answers 431 with
+/// a JSON body, above this hyper answers 431 itself (with an empty body).
+pub(crate) const PARSED_HEADERS: usize = 200;
+
 /// When a connection last finished a request, and how many it has in flight.
 #[derive(Debug)]
 struct Activity {
@@ -280,6 +284,7 @@ async fn serve_connection(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
+        .max_headers(PARSED_HEADERS)
         .keep_alive(true);
     let mut connection = pin!(builder.serve_connection(TokioIo::new(stream), service));
     let mut closing = false;

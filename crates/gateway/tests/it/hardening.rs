@@ -651,3 +651,56 @@ mod command_line {
         );
     }
 }
+
+mod protocol_limits {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+
+    use super::*;
+
+    /// Sends `request` raw and returns the status line and the body.
+    fn raw(server: &Server, request: &str) -> (String, String) {
+        let mut stream = TcpStream::connect(server.addr).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text.lines().next().unwrap_or_default().to_owned();
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+        (status, body)
+    }
+
+    #[test]
+    fn long_uris_and_large_headers_answer_json() {
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let server = Server::start(dir.path());
+        let long_path = format!("/{}", "a".repeat(10_000));
+        let (status, body) = raw(
+            &server,
+            &format!("GET {long_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        );
+        assert!(status.contains("414"), "{status}");
+        assert!(body.contains("\"uri_too_long\""), "{body}");
+
+        let many: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+        let (status, body) = raw(
+            &server,
+            &format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many}Connection: close\r\n\r\n"),
+        );
+        assert!(status.contains("431"), "{status}");
+        assert!(body.contains("\"headers_too_large\""), "{body}");
+
+        let big = "v".repeat(40_000);
+        let (status, body) = raw(
+            &server,
+            &format!(
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\nConnection: close\r\n\r\n"
+            ),
+        );
+        assert!(status.contains("431"), "{status}");
+        assert!(body.contains("\"headers_too_large\""), "{body}");
+    }
+}
