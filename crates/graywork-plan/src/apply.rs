@@ -324,3 +324,81 @@ fn set_value(document: &mut DocumentMut, change: &Change, file: &str) -> Result<
     *slot = Item::Value(value);
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planner::ChangeKind;
+
+    fn change(kind: ChangeKind, keys: &[&str], from: &str, to: &str) -> Change {
+        Change {
+            kind,
+            file: Some("Cargo.toml".to_owned()),
+            toml_path: Some(keys.join(".")),
+            from: Some(from.to_owned()),
+            to: Some(to.to_owned()),
+            keys: keys.iter().map(|key| (*key).to_owned()).collect(),
+            ..Change::default()
+        }
+    }
+
+    #[test]
+    fn edits_strings_and_table_entries_keeping_comments() {
+        let mut document: DocumentMut = "[dependencies]\n# why\nlog = \"0.4\" # pinned\nserde = { version = \"1\", features = [\"derive\"] }\n"
+            .parse()
+            .unwrap();
+        let log = change(
+            ChangeKind::Requirement,
+            &["dependencies", "log"],
+            "0.4",
+            "0.5",
+        );
+        let serde = change(
+            ChangeKind::Requirement,
+            &["dependencies", "serde"],
+            "1",
+            "2",
+        );
+        assert!(set_value(&mut document, &log, "Cargo.toml").unwrap());
+        assert!(set_value(&mut document, &serde, "Cargo.toml").unwrap());
+        assert!(
+            !set_value(&mut document, &serde, "Cargo.toml").unwrap(),
+            "idempotent"
+        );
+        assert_eq!(
+            document.to_string(),
+            "[dependencies]\n# why\nlog = \"0.5\" # pinned\nserde = { version = \"2\", features = [\"derive\"] }\n"
+        );
+    }
+
+    #[test]
+    fn refuses_a_value_the_plan_did_not_expect() {
+        let mut document: DocumentMut = "[package]\nversion = \"0.9.0\"\n".parse().unwrap();
+        let bump = change(
+            ChangeKind::Version,
+            &["package", "version"],
+            "0.1.0",
+            "0.2.0",
+        );
+        let error = set_value(&mut document, &bump, "a/Cargo.toml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "a/Cargo.toml: `package.version` is `\"0.9.0\"`, not `0.1.0` as the plan expected; re-plan"
+        );
+    }
+
+    #[test]
+    fn adds_a_missing_key_and_a_new_pin() {
+        let mut document: DocumentMut = "[package]\nname = \"a\"\n".parse().unwrap();
+        let edition = change(ChangeKind::Edition, &["package", "edition"], "2015", "2024");
+        assert!(set_value(&mut document, &edition, "a/Cargo.toml").unwrap());
+        assert_eq!(
+            document.to_string(),
+            "[package]\nname = \"a\"\nedition = \"2024\"\n"
+        );
+        let mut empty = DocumentMut::new();
+        let pin = change(ChangeKind::Toolchain, &["toolchain", "channel"], "", "1.96");
+        assert!(set_value(&mut empty, &pin, "rust-toolchain.toml").unwrap());
+        assert_eq!(empty.to_string(), "[toolchain]\nchannel = \"1.96\"\n");
+    }
+}

@@ -447,7 +447,13 @@ impl<'a> Builder<'a> {
     /// or a later stage (it is tested there, once it has adapted); a toolchain stage's
     /// workspace-wide gate already covers everyone. The last stage builds the whole workspace.
     fn finish(&mut self) {
-        let mut in_later = vec![false; self.workspace.members.len()];
+        let count = self.workspace.members.len();
+        let mut in_later = vec![false; count];
+        // `stamp[m] == position + 1` marks `m` as seen while walking stage `position`, so no
+        // per-stage clearing is needed and the whole pass stays linear in crates plus edges
+        // (each walk stops at crates that change later: what depends on them is tested in
+        // their stage, once they have adapted).
+        let mut stamp = vec![0usize; count];
         for position in (0..self.stages.len()).rev() {
             for &member in &self.stages[position].member_indices {
                 in_later[member] = true;
@@ -455,16 +461,24 @@ impl<'a> Builder<'a> {
             if self.stages[position].phase == "toolchain" {
                 continue;
             }
-            let closure = self
-                .graph
-                .ordering_dependents_closure(&self.stages[position].member_indices);
-            let mut excluded = in_later.clone();
-            for &member in &self.stages[position].dev_indices {
-                excluded[member] = true;
+            let mark = position + 1;
+            let mut stack: Vec<usize> = self.stages[position].member_indices.clone();
+            for &member in &stack {
+                stamp[member] = mark;
             }
-            let mut dependents: Vec<usize> = (0..closure.len())
-                .filter(|&m| closure[m] && !excluded[m])
-                .collect();
+            let mut dependents = Vec::new();
+            while let Some(member) = stack.pop() {
+                for (dependent, edge) in self.graph.dependents(member) {
+                    if !edge.orders() || stamp[dependent] == mark || in_later[dependent] {
+                        continue;
+                    }
+                    stamp[dependent] = mark;
+                    dependents.push(dependent);
+                    stack.push(dependent);
+                }
+            }
+            // Dev-dependents are already tested; a crate reached through one still is.
+            dependents.retain(|&m| !self.stages[position].dev_indices.contains(&m));
             if dependents.is_empty() {
                 continue;
             }

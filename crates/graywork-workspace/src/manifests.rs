@@ -504,3 +504,76 @@ pub fn shared_sites<'a>(
     }
     sites
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_paths_quote_keys_that_are_not_bare() {
+        let site = Site {
+            file: "a/Cargo.toml".to_owned(),
+            line: Some(3),
+            keys: ["target", "cfg(unix)", "dependencies", "libc"]
+                .map(str::to_owned)
+                .to_vec(),
+        };
+        assert_eq!(site.toml_path(), "target.'cfg(unix)'.dependencies.libc");
+    }
+
+    #[test]
+    fn paths_normalize_without_the_disk() {
+        assert_eq!(
+            normalize(Utf8Path::new("/w/./crates/../engine")),
+            Utf8PathBuf::from("/w/engine")
+        );
+    }
+
+    #[test]
+    fn lookups_give_the_line_of_the_key_and_follow_inheritance() {
+        let manifest = |file: &str, text: &str| Manifest {
+            file: file.to_owned(),
+            text: text.to_owned(),
+            document: toml_edit::Document::parse(text.to_owned()).unwrap(),
+        };
+        let root = manifest(
+            "Cargo.toml",
+            "[workspace.package]\nversion = \"1.0.0\"\n\n[workspace.dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\n",
+        );
+        let text = "[package]\nname = \"a\"\nversion.workspace = true\n\n[dependencies]\nserde.workspace = true\nlog = \"0.4\"\n";
+        let member = manifest("a/Cargo.toml", text);
+        let version = member.setting(&root, &["package"], "version").unwrap();
+        assert_eq!(
+            (
+                version.site.toml_path(),
+                version.site.line,
+                version.value.as_str(),
+                version.inherited
+            ),
+            (
+                "workspace.package.version".to_owned(),
+                Some(2),
+                "1.0.0",
+                true
+            )
+        );
+        let keys = dependency_keys(None, "dependencies", "serde");
+        let serde = member.dependency(&root, &keys).unwrap();
+        assert_eq!(
+            (
+                serde.site.file.as_str(),
+                serde.site.line,
+                serde.value.as_str(),
+                serde.inherited
+            ),
+            ("Cargo.toml", Some(5), "1", true)
+        );
+        let keys = dependency_keys(None, "dependencies", "log");
+        let log = member.dependency(&root, &keys).unwrap();
+        assert_eq!(
+            (log.site.line, log.value.as_str(), log.inherited),
+            (Some(7), "0.4", false)
+        );
+        assert!(member.setting(&root, &["package"], "edition").is_none());
+    }
+}

@@ -544,38 +544,61 @@ fn setting_is_new(workspace: &Workspace, member: &str, goal: &Goal) -> bool {
 }
 
 /// Asserts that every stage's gate covers every member its edits can break: its crates,
-/// their dev-dependents and every member depending on them through normal or build edges,
-/// unless that member is tested in a later stage or the gate covers the whole workspace.
+/// their dev-dependents and every member that reaches them through normal or build edges,
+/// except through a crate that changes in the same or a later stage (that crate's stage tests
+/// what depends on it, once it has adapted), unless the gate covers the whole workspace.
 fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
     let graph = graywork_plan::graph::DepGraph::build(workspace);
     for (position, stage) in plan.stages.iter().enumerate() {
-        if stage
+        let workspace_wide = stage
             .gates
             .iter()
-            .any(|gate| gate.contains("--workspace") && gate.contains(" test "))
-        {
+            .any(|gate| gate.contains("--workspace") && gate.contains(" test "));
+        if workspace_wide {
             continue;
         }
-        let members: Vec<usize> = stage
-            .crates
-            .iter()
-            .map(|name| workspace.member_index(name).unwrap())
-            .collect();
-        let closure = graph.ordering_dependents_closure(&members);
         let later: Vec<&String> = plan.stages[position..]
             .iter()
             .flat_map(|s| &s.crates)
             .collect();
-        for (index, reached) in closure.iter().enumerate() {
-            let name = &workspace.members[index].name;
-            if *reached && !later.contains(&name) {
+        let changes_later = |m: usize| later.contains(&&workspace.members[m].name);
+        let in_stage = |m: usize| stage.crates.contains(&workspace.members[m].name);
+        // Does `from` reach a crate of the stage, passing only through crates that do not
+        // change in this or a later stage?
+        fn reaches(
+            graph: &graywork_plan::graph::DepGraph,
+            from: usize,
+            seen: &mut Vec<bool>,
+            in_stage: &dyn Fn(usize) -> bool,
+            changes_later: &dyn Fn(usize) -> bool,
+        ) -> bool {
+            for (to, edge) in graph.dependencies(from) {
+                if !edge.orders() || seen[to] {
+                    continue;
+                }
+                seen[to] = true;
+                if in_stage(to)
+                    || (!changes_later(to) && reaches(graph, to, seen, in_stage, changes_later))
+                {
+                    return true;
+                }
+            }
+            false
+        }
+        for (index, member) in workspace.members.iter().enumerate() {
+            if changes_later(index) {
+                continue;
+            }
+            let mut seen = vec![false; workspace.members.len()];
+            if reaches(&graph, index, &mut seen, &in_stage, &changes_later) {
                 assert!(
                     stage
                         .gates
                         .iter()
-                        .any(|gate| gate.split(' ').any(|word| word == name)),
-                    "stage {} does not test {name}: {:?}",
+                        .any(|gate| gate.split(' ').any(|word| word == member.name)),
+                    "stage {} does not test {}: {:?}",
                     stage.index,
+                    member.name,
                     stage.gates
                 );
             }
@@ -728,6 +751,70 @@ fn apply_keeps_comments_refuses_out_of_order_and_is_idempotent() {
     };
     let report = apply_stage(dir.path(), &plan, 2, forced).unwrap();
     assert!(report.changed.is_empty() && !report.for_people.is_empty());
+}
+
+#[test]
+fn command_line_filters_applies_and_refuses() {
+    let dir = copy_fixture("inherited");
+    let manifest = dir.path().join("Cargo.toml");
+    let manifest = manifest.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .args(["--manifest-path", manifest])
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // -p keeps the stages and changes of one member; --exclude drops one.
+    let (code, only_legacy, _) = run(&["upgrade-plan", "--edition", "2024", "-p", "legacy"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        only_legacy.contains("the plan is limited to only legacy"),
+        "{only_legacy}"
+    );
+    assert!(!only_legacy.contains("stage 1:"), "{only_legacy}");
+    assert!(
+        only_legacy.contains("stage 2: edition 2024 (1/1)"),
+        "{only_legacy}"
+    );
+    let (_, without, _) = run(&["upgrade-plan", "--edition", "2024", "--exclude", "legacy"]);
+    assert!(
+        without.contains("stage 1:") && !without.contains("stage 2:"),
+        "{without}"
+    );
+    let (code, _, stderr) = run(&["upgrade-plan", "--edition", "2024", "-p", "nope"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("unknown crate `nope` in -p/--exclude"),
+        "{stderr}"
+    );
+    // --apply refuses out of order (exit 2), then applies in order; --hide-done hides stage 1.
+    let (code, _, stderr) = run(&["upgrade-plan", "--edition", "2024", "--apply", "2"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("stage 1 (edition 2024 (shared)) is pending"),
+        "{stderr}"
+    );
+    let (code, applied, _) = run(&["upgrade-plan", "--edition", "2024", "--apply", "1"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        applied.contains("Cargo.toml:9 workspace.package.edition: \"2021\" -> \"2024\""),
+        "{applied}"
+    );
+    assert!(
+        applied.contains("left for people (not applied):"),
+        "{applied}"
+    );
+    let (_, hidden, _) = run(&["upgrade-plan", "--edition", "2024", "--hide-done"]);
+    assert!(
+        !hidden.contains("stage 1:") && hidden.contains("stage 2:"),
+        "{hidden}"
+    );
 }
 
 // ----- bad input -----
