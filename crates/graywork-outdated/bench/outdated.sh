@@ -45,26 +45,27 @@ done
 
 (cd "$dir" && cargo generate-lockfile --offline --quiet)
 
-median() {
-  local times=()
-  for _ in $(seq "$runs"); do
-    local start end
-    start=$(date +%s%N)
-    "$@" > /dev/null
-    end=$(date +%s%N)
-    times+=($(((end - start) / 1000000)))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
-}
-
+# One run of each command per round, interleaved, so load from elsewhere hits all alike.
+declare -A times
+commands=(
+  "cargo metadata --no-deps --format-version 1 --offline"
+  "$binary outdated --offline"
+  "$binary outdated --offline --format json"
+  "$binary outdated --offline --plan"
+)
 cd "$dir"
-metadata=$(median cargo metadata --no-deps --format-version 1 --offline)
-offline=$(median "$binary" outdated --offline)
-json=$(median "$binary" outdated --offline --format json)
-plan=$(median "$binary" outdated --offline --plan)
+for _ in $(seq "$runs"); do
+  for command in "${commands[@]}"; do
+    start=$(date +%s%N)
+    $command > /dev/null
+    end=$(date +%s%N)
+    times[$command]+="$(((end - start) / 1000000)) "
+  done
+done
+median() { printf '%s\n' ${times[$1]} | sort -n | sed -n "$(((runs + 1) / 2))p"; }
+
 echo "members: $members, runs: $runs (median, ms)"
-echo "cargo metadata --no-deps --offline: $metadata"
-echo "outdated --offline:                 $offline"
-echo "outdated --offline --format json:   $json"
-echo "outdated --offline --plan:          $plan"
+for command in "${commands[@]}"; do
+  printf '%-60s %s\n' "${command/#$binary/cargo-graywork}" "$(median "$command")"
+done
 "$binary" outdated --offline | tail -1
