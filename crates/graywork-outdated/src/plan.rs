@@ -12,7 +12,7 @@ use graywork_workspace::{Runner, Workspace};
 use semver::Version;
 use serde::Serialize;
 
-use crate::report::{Dependency, Report};
+use crate::report::{Dependency, RegistryReport, Report};
 
 /// The JSON format version of [`OutdatedPlan`].
 pub const OUTDATED_PLAN_SCHEMA: &str = "graywork.outdated-plan/v1";
@@ -22,6 +22,8 @@ pub const OUTDATED_PLAN_SCHEMA: &str = "graywork.outdated-plan/v1";
 pub struct OutdatedPlan {
     /// [`OUTDATED_PLAN_SCHEMA`].
     pub schema: &'static str,
+    /// The registries read, and how fresh their index is (as in the report).
+    pub registries: Vec<RegistryReport>,
     /// One entry per dependency with a semver-incompatible update, by name.
     pub incompatible: Vec<IncompatibleUpdate>,
     /// The one-stage plan raising every requirement that has a semver-compatible update.
@@ -117,6 +119,7 @@ pub fn plan(
 ) -> OutdatedPlan {
     OutdatedPlan {
         schema: OUTDATED_PLAN_SCHEMA,
+        registries: report.registries.clone(),
         incompatible: incompatible(report, runner, manifest_arg),
         compatible: compatible(report, workspace),
     }
