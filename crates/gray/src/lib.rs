@@ -42,8 +42,8 @@ mod watch;
 pub use bucket::{bucket, in_rollout, murmur3_x86_32};
 pub use error::{ConfigError, Layer, Origin, ValueKind};
 pub use load::{
-    DEFAULT_ENV_PREFIX, DEFAULT_GRAY_SWITCH_VAR, Document, INSTANCE_LABELS_VAR, Limits,
-    LoadOptions, load, load_documents,
+    DEFAULT_ENV_PREFIX, DEFAULT_GRAY_SWITCH_VAR, Document, Fragment, FragmentSource,
+    INSTANCE_LABELS_VAR, Limits, LoadOptions, load, load_documents,
 };
 pub use rules::{
     BucketBy, Decision, HeaderLookup, OwnedDecision, Percentage, Reason, RequestView, Rule,

@@ -74,6 +74,28 @@ pub struct LoadOptions {
     /// load error. `None` (the default) allows any. A service that reads its other sections only
     /// at start sets this, so a key that could not take effect on reload is refused.
     pub fragment_sections: Option<Vec<String>>,
+    /// Gray fragments held elsewhere (a key-value store, say), merged after `gray/*.toml` in the
+    /// order the source gives them, exactly like files of that layer. `None` (the default) adds
+    /// none. Read at every load, only when the gray switch is on.
+    pub fragment_source: Option<Arc<dyn FragmentSource>>,
+}
+
+/// One gray fragment held in memory by a [`FragmentSource`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fragment {
+    /// Its name as provenance shows it (`etcd:/graywork/gateway/gray/a.toml@42`); errors name it
+    /// as they name a file.
+    pub name: String,
+    /// Its TOML text.
+    pub text: String,
+}
+
+/// Supplies extra gray fragments to every load ([`LoadOptions::fragment_source`]). It hands out
+/// what it holds and does no I/O of its own: fetching (and its failures) belong to whoever fills
+/// it, so a load never waits on a network.
+pub trait FragmentSource: Send + Sync + std::fmt::Debug {
+    /// The fragments to merge, in merge order.
+    fn fragments(&self) -> Vec<Fragment>;
 }
 
 impl LoadOptions {
@@ -89,6 +111,7 @@ impl LoadOptions {
             available_routes: BTreeMap::new(),
             limits: Limits::default(),
             fragment_sections: None,
+            fragment_source: None,
         }
     }
 
@@ -130,6 +153,12 @@ impl LoadOptions {
     /// These options with gray fragments limited to the top-level tables `sections`.
     pub fn with_fragment_sections(mut self, sections: &[&str]) -> LoadOptions {
         self.fragment_sections = Some(sections.iter().map(|s| (*s).to_owned()).collect());
+        self
+    }
+
+    /// These options with extra gray fragments from `source`, merged after `gray/*.toml`.
+    pub fn with_fragment_source(mut self, source: Arc<dyn FragmentSource>) -> LoadOptions {
+        self.fragment_source = Some(source);
         self
     }
 
@@ -216,9 +245,9 @@ fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, Co
     if gray_on {
         let gray_dir = options.dir.join("gray");
         let entries = match std::fs::read_dir(&gray_dir) {
-            Ok(entries) => entries,
+            Ok(entries) => Some(entries),
             // A missing gray directory is the same as an empty one.
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(files),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => {
                 return Err(ConfigError::Io {
                     path: gray_dir,
@@ -227,7 +256,7 @@ fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, Co
             }
         };
         let mut names = Vec::new();
-        for entry in entries {
+        for entry in entries.into_iter().flatten() {
             let entry = entry.map_err(|source| ConfigError::Io {
                 path: gray_dir.clone(),
                 source,
@@ -249,6 +278,11 @@ fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, Co
             // Listed a moment ago; a file removed since is simply no longer a layer.
             if let Some(text) = read_config_file(&path, &shown, max_bytes)? {
                 files.push((Layer::Gray, shown, text));
+            }
+        }
+        if let Some(source) = &options.fragment_source {
+            for fragment in source.fragments() {
+                files.push((Layer::Gray, fragment.name, fragment.text));
             }
         }
     }
