@@ -475,6 +475,127 @@ mod tests {
         );
     }
 
+    fn facts(requirement: &str, locked: &str, published: &[(&str, bool)]) -> Facts {
+        let declaration = Declaration {
+            package: "alpha".to_owned(),
+            key: "alpha".to_owned(),
+            requirement: requirement.to_owned(),
+            location: Location::new("a/Cargo.toml", 7),
+            toml_path: "dependencies.alpha".to_owned(),
+            shared: false,
+            users: vec![Use {
+                member: "a".to_owned(),
+                kind: DepKind::Normal,
+                target: None,
+            }],
+        };
+        let versions = CrateVersions {
+            versions: published
+                .iter()
+                .map(|(version, yanked)| crate::index::Published {
+                    version: Version::parse(version).unwrap(),
+                    yanked: *yanked,
+                })
+                .collect(),
+            fetched: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(100)),
+        };
+        let source = RegistrySource {
+            registry: "crates-io".to_owned(),
+            replaced_by: None,
+            index: IndexLocation::Sparse {
+                url: crate::config::CRATES_IO_SPARSE.to_owned(),
+            },
+        };
+        Facts {
+            entries: vec![Entry {
+                declaration,
+                registry: "crates-io".to_owned(),
+                locked: vec![Version::parse(locked).unwrap()],
+            }],
+            skipped: Vec::new(),
+            registries: BTreeMap::from([(
+                "crates-io".to_owned(),
+                RegistryFacts {
+                    source,
+                    refreshed: false,
+                    crates: BTreeMap::from([("alpha".to_owned(), versions)]),
+                },
+            )]),
+        }
+    }
+
+    fn summary(facts: &Facts, selection: &Selection) -> String {
+        let report = report(
+            facts,
+            selection,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(160),
+        );
+        let row = &report.dependencies[0];
+        let show = |v: &Option<Version>| v.as_ref().map_or("-".to_owned(), ToString::to_string);
+        format!(
+            "locked {}{} compatible {} latest {} raise {:?} update {}",
+            row.locked[0].version,
+            if row.locked[0].yanked {
+                " (yanked)"
+            } else {
+                ""
+            },
+            show(&row.compatible),
+            show(&row.latest),
+            row.raise_to,
+            row.update.as_str()
+        )
+    }
+
+    #[test]
+    fn a_requirement_naming_a_pre_release_sees_pre_releases() {
+        let published = [
+            ("1.0.0", false),
+            ("2.0.0-rc.1", false),
+            ("2.0.0-rc.2", false),
+        ];
+        let on_pre = facts("2.0.0-rc.1", "2.0.0-rc.1", &published);
+        assert_eq!(
+            summary(&on_pre, &Selection::default()),
+            "locked 2.0.0-rc.1 compatible 2.0.0-rc.2 latest 2.0.0-rc.2 raise Some(\"2.0.0-rc.2\") update compatible"
+        );
+        let on_release = facts("1", "1.0.0", &published);
+        assert_eq!(
+            summary(&on_release, &Selection::default()),
+            "locked 1.0.0 compatible 1.0.0 latest 1.0.0 raise None update -"
+        );
+        let pre = Selection {
+            pre: true,
+            ..Selection::default()
+        };
+        assert_eq!(
+            summary(&on_release, &pre),
+            "locked 1.0.0 compatible 1.0.0 latest 2.0.0-rc.2 raise None update incompatible"
+        );
+    }
+
+    #[test]
+    fn a_yanked_lock_is_marked_and_the_cache_age_is_reported() {
+        let facts = facts("0.3", "0.3.1", &[("0.3.0", false), ("0.3.1", true)]);
+        assert_eq!(
+            summary(&facts, &Selection::default()),
+            "locked 0.3.1 (yanked) compatible 0.3.0 latest 0.3.0 raise None update -"
+        );
+        let report = report(
+            &facts,
+            &Selection::default(),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(160),
+        );
+        assert_eq!(
+            report.registries[0].oldest_entry,
+            Some(EntryAge {
+                krate: "alpha".to_owned(),
+                fetched_at: "1970-01-01T00:01:40Z".to_owned(),
+                age_seconds: 60
+            })
+        );
+    }
+
     #[test]
     fn times_print_as_utc_and_ages_in_words() {
         let at = |seconds: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds);
