@@ -34,9 +34,18 @@ pub struct CheckContractsArgs {
     /// Compare two source trees of any crate: the old crate directory.
     #[arg(long, value_name = "OLD", requires = "crate_dir")]
     pub baseline_dir: Option<PathBuf>,
-    /// Compare two source trees of any crate: the new crate directory.
-    #[arg(long, value_name = "NEW", requires = "baseline_dir")]
+    /// Compare two source trees of any crate: the new crate directory (with
+    /// `--baseline-version`, the crate to check; default: the current directory).
+    #[arg(long, value_name = "NEW")]
     pub crate_dir: Option<PathBuf>,
+    /// Compare the crate with this version of it published on the registry, fetched as cargo
+    /// fetches a dependency (from cargo's cache when it is there).
+    #[arg(
+        long,
+        value_name = "VERSION",
+        conflicts_with_all = ["baseline_dir", "bless", "lock_file"]
+    )]
+    pub baseline_version: Option<String>,
     /// Features to enable besides the default ones, as for `cargo build --features`; items
     /// behind other features are not in the checked surface.
     #[arg(long, value_name = "FEATURES", value_delimiter = ',')]
@@ -62,6 +71,7 @@ impl CheckContractsArgs {
             force: self.force,
             baseline_dir: self.baseline_dir,
             crate_dir: self.crate_dir,
+            baseline_version: self.baseline_version,
             runner,
             build: BuildOptions {
                 features: self.features,

@@ -1,5 +1,6 @@
-//! Benchmarks of `check-contracts`: end to end on this workspace, and the surface extraction
-//! and diff of a generated crate with 1,000 traits of 10 methods each.
+//! Benchmarks of `check-contracts`: end to end on this workspace, a crate pair of a few hundred
+//! lines of every item kind, and the surface extraction and diff of a generated crate with
+//! 1,000 traits of 10 methods each.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -43,6 +44,42 @@ fn generated_crate(dir: &Path, traits: usize, methods: usize, extra_method: bool
     std::fs::write(src.join("lib.rs"), lib).unwrap();
 }
 
+/// A crate of about 300 lines with every kind of item the checker records: traits, structs
+/// with derives and inherent impls, enums with a repr, unions, functions, consts, statics and
+/// macros, over three modules.
+fn mixed_crate(dir: &Path, changed: bool) {
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut lib = String::from("//! Generated.\n");
+    for module in 0..3 {
+        writeln!(lib, "pub mod m{module};").unwrap();
+        let mut text = String::from("//! Generated module.\nuse std::fmt;\n");
+        for index in 0..4 {
+            writeln!(
+                text,
+                "/// A record.\n#[derive(Debug, Clone, PartialEq)]\npub struct Record{index} {{\n    pub id: u64,\n    pub name: String,\n    amount: i64,\n}}\n\nimpl Record{index} {{\n    pub fn new(id: u64, name: &str) -> Self {{\n        Self {{ id, name: name.to_string(), amount: 0 }}\n    }}\n    pub fn amount(&self) -> i64 {{\n        self.amount\n    }}\n    pub const LIMIT: u32 = 10;\n}}\n\nimpl fmt::Display for Record{index} {{\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n        write!(f, \"{{}}\", self.id)\n    }}\n}}\n"
+            )
+            .unwrap();
+            writeln!(
+                text,
+                "#[repr(u8)]\n#[derive(Debug, Clone, Copy)]\npub enum Status{index} {{\n    Open = 1,\n    Closed,\n    Void,\n}}\n\npub trait Service{index}: Send + Sync {{\n    type Output;\n    fn call(&self, id: u64) -> Result<Self::Output, String>;\n    fn name(&self) -> &str {{\n        \"service\"\n    }}\n}}\n\npub fn total{index}<T: Into<i64>>(items: &[T]) -> i64 {{\n    0\n}}\n\npub const MAX{index}: usize = 16;\n"
+            )
+            .unwrap();
+        }
+        writeln!(text, "#[repr(C)]\npub union Bits {{\n    pub int: u32,\n    pub float: f32,\n}}\n\npub static NAME: &str = \"m\";").unwrap();
+        if changed && module == 0 {
+            writeln!(text, "pub fn added() {{}}").unwrap();
+        }
+        std::fs::write(src.join(format!("m{module}.rs")), text).unwrap();
+    }
+    writeln!(
+        lib,
+        "#[macro_export]\nmacro_rules! record {{\n    () => {{}};\n}}"
+    )
+    .unwrap();
+    std::fs::write(src.join("lib.rs"), lib).unwrap();
+}
+
 fn bench(c: &mut Criterion) {
     let args = CheckOptions {
         manifest_path: Some(workspace_manifest()),
@@ -73,6 +110,14 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+
+    let mixed = tempfile::tempdir().unwrap();
+    let (mixed_old, mixed_new) = (mixed.path().join("old"), mixed.path().join("new"));
+    mixed_crate(&mixed_old, false);
+    mixed_crate(&mixed_new, true);
+    c.bench_function("compare_dirs_mixed_crate_pair_of_300_lines", |b| {
+        b.iter(|| black_box(compare_dirs(&mixed_old, &mixed_new).unwrap()))
+    });
 
     let temp = tempfile::tempdir().unwrap();
     let old = temp.path().join("old");

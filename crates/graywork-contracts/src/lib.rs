@@ -18,6 +18,7 @@ pub mod diff;
 pub mod lint;
 pub mod lock;
 pub mod manifest;
+pub mod registry;
 pub mod report;
 pub mod surface;
 pub mod version;
@@ -66,6 +67,9 @@ pub struct CheckOptions {
     pub runner: Runner,
     /// Which build of the crate is checked (features and cfg flags).
     pub build: BuildOptions,
+    /// Compare the crate (`crate_dir`, else the current directory) with this published
+    /// version of it, fetched from the registry as cargo fetches a dependency.
+    pub baseline_version: Option<String>,
 }
 
 /// What a run produced.
@@ -79,6 +83,32 @@ pub struct Outcome {
 
 /// Runs the check without printing.
 pub fn check(args: &CheckOptions) -> anyhow::Result<Outcome> {
+    if let Some(text) = &args.baseline_version {
+        let new_dir = args.crate_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        let version =
+            Version::parse(text).with_context(|| format!("invalid --baseline-version `{text}`"))?;
+        let name = CrateManifest::read(&new_dir)?
+            .and_then(|manifest| manifest.name)
+            .ok_or_else(|| {
+                anyhow!(
+                    "--baseline-version needs the crate's name: {} has no Cargo.toml with a package name",
+                    new_dir.display()
+                )
+            })?;
+        let old_dir = registry::fetch_published(&name, &version)?;
+        let mut report = compare_dirs_with(&old_dir, &new_dir, &args.build)?;
+        report.subject = format!(
+            "crate `{name}`: {} against {name} {version} from the registry",
+            new_dir.display()
+        );
+        return Ok(Outcome {
+            report,
+            blessed: None,
+        });
+    }
+    if args.crate_dir.is_some() && args.baseline_dir.is_none() {
+        bail!("--crate-dir needs a baseline: --baseline-dir OLD or --baseline-version VERSION");
+    }
     if let (Some(old), Some(new)) = (&args.baseline_dir, &args.crate_dir) {
         let report = compare_dirs_with(old, new, &args.build)?;
         return Ok(Outcome {

@@ -516,6 +516,9 @@ impl From<LockedSurface> for Surface {
             }),
             features: BTreeMap::new(),
             unexported_macros: BTreeSet::new(),
+            macro_generated: BTreeSet::new(),
+            macro_mentions: BTreeSet::new(),
+            external_reexports: BTreeSet::new(),
             hidden: BTreeSet::new(),
         }
     }

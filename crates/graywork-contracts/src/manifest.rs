@@ -120,7 +120,12 @@ impl CrateManifest {
                 (
                     name.clone(),
                     FeatureDef {
-                        loc: Location::new("Cargo.toml", self.lines[name]),
+                        // `lines` has an entry for every feature (built from the same keys);
+                        // line 1 is the fallback all the same.
+                        loc: Location::new(
+                            "Cargo.toml",
+                            self.lines.get(name).copied().unwrap_or(1),
+                        ),
                         enables: enables.iter().cloned().collect(),
                         default: defaults.contains(name),
                     },

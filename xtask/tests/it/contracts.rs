@@ -775,3 +775,66 @@ fn an_old_lock_format_asks_for_a_forced_bless() {
     let (ok, text) = fixture.text();
     assert!(ok, "{text}");
 }
+
+#[test]
+fn baseline_version_comes_from_cargos_registry_cache() {
+    // A cargo home whose registry already holds the published 1.0.0: no network, no cargo run.
+    let home = tempfile::tempdir().unwrap();
+    let published = home
+        .path()
+        .join("registry/src/index.crates.io-0000000000000000/demo-1.0.0");
+    std::fs::create_dir_all(published.join("src")).unwrap();
+    std::fs::write(
+        published.join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"1.0.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        published.join("src/lib.rs"),
+        "pub fn f() {}\npub fn g() {}\n",
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("src")).unwrap();
+    std::fs::write(
+        work.path().join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"1.1.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    std::fs::write(work.path().join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+    let run = |version: &str| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args([
+                "check-contracts",
+                "--baseline-version",
+                version,
+                "--crate-dir",
+            ])
+            .arg(work.path())
+            .env("CARGO_HOME", home.path())
+            .env("CARGO_NET_OFFLINE", "true")
+            .output()
+            .unwrap()
+    };
+    let output = run("1.0.0");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("against demo 1.0.0 from the registry"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("g [function_missing, needs major]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[contract_version_not_bumped"), "{stdout}");
+
+    // A version cargo cannot get names the crate and the version.
+    let output = run("9.9.9");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot fetch `demo` 9.9.9 from the registry"),
+        "{stderr}"
+    );
+}

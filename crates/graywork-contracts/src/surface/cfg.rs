@@ -7,6 +7,8 @@
 
 use std::collections::BTreeSet;
 
+use syn::visit_mut::VisitMut;
+
 /// What is known about the build.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CfgEnv {
@@ -117,6 +119,94 @@ impl CfgEnv {
     }
 }
 
+/// Replaces every `#[cfg_attr(PREDICATE, ATTR, ...)]` in a file by its attributes when the
+/// predicate may hold, and drops it when it surely does not. A predicate on something unknown
+/// (a cfg a build script sets, such as `not(no_non_exhaustive)`) counts as holding: that is
+/// the build of a current toolchain, and guessing "off" would invent changes.
+pub(super) fn expand_cfg_attrs(file: &mut syn::File, env: &CfgEnv) {
+    let mut expander = Expander { env };
+    expander.visit_file_mut(file);
+}
+
+struct Expander<'a> {
+    env: &'a CfgEnv,
+}
+
+impl Expander<'_> {
+    fn expand(&self, attrs: &mut Vec<syn::Attribute>) {
+        // Nested `cfg_attr`s come out as attributes of their own and are expanded in turn.
+        while attrs.iter().any(|attr| attr.path().is_ident("cfg_attr")) {
+            let mut out = Vec::with_capacity(attrs.len());
+            for attr in attrs.drain(..) {
+                if !attr.path().is_ident("cfg_attr") {
+                    out.push(attr);
+                    continue;
+                }
+                let Ok(parts) = attr.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                ) else {
+                    continue;
+                };
+                let mut parts = parts.into_iter();
+                let Some(predicate) = parts.next() else {
+                    continue;
+                };
+                if self.env.eval(&predicate) == Some(false) {
+                    continue;
+                }
+                for meta in parts {
+                    out.push(syn::Attribute {
+                        pound_token: attr.pound_token,
+                        style: attr.style,
+                        bracket_token: attr.bracket_token,
+                        meta,
+                    });
+                }
+            }
+            *attrs = out;
+        }
+    }
+}
+
+macro_rules! expand_in {
+    ($($method:ident: $ty:ty),* $(,)?) => {
+        impl VisitMut for Expander<'_> {
+            $(
+                fn $method(&mut self, node: &mut $ty) {
+                    self.expand(&mut node.attrs);
+                    syn::visit_mut::$method(self, node);
+                }
+            )*
+        }
+    };
+}
+
+expand_in!(
+    visit_file_mut: syn::File,
+    visit_item_const_mut: syn::ItemConst,
+    visit_item_enum_mut: syn::ItemEnum,
+    visit_item_fn_mut: syn::ItemFn,
+    visit_item_foreign_mod_mut: syn::ItemForeignMod,
+    visit_item_impl_mut: syn::ItemImpl,
+    visit_item_macro_mut: syn::ItemMacro,
+    visit_item_mod_mut: syn::ItemMod,
+    visit_item_static_mut: syn::ItemStatic,
+    visit_item_struct_mut: syn::ItemStruct,
+    visit_item_trait_mut: syn::ItemTrait,
+    visit_item_type_mut: syn::ItemType,
+    visit_item_union_mut: syn::ItemUnion,
+    visit_item_use_mut: syn::ItemUse,
+    visit_field_mut: syn::Field,
+    visit_variant_mut: syn::Variant,
+    visit_trait_item_fn_mut: syn::TraitItemFn,
+    visit_trait_item_const_mut: syn::TraitItemConst,
+    visit_trait_item_type_mut: syn::TraitItemType,
+    visit_impl_item_fn_mut: syn::ImplItemFn,
+    visit_impl_item_const_mut: syn::ImplItemConst,
+    visit_foreign_item_fn_mut: syn::ForeignItemFn,
+    visit_foreign_item_static_mut: syn::ForeignItemStatic,
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +220,32 @@ mod tests {
             env.add_flag(flag);
         }
         env
+    }
+
+    #[test]
+    fn cfg_attr_applies_unless_its_predicate_surely_fails() {
+        let mut file: syn::File = syn::parse_str(
+            "#[cfg_attr(not(no_non_exhaustive), non_exhaustive)] pub enum A { X } \
+             #[cfg_attr(test, derive(Debug))] #[cfg_attr(feature = \"serde\", derive(Clone), must_use)] pub struct S { #[cfg_attr(all(), cfg_attr(doc, doc(hidden)))] pub f: u8 }",
+        )
+        .unwrap();
+        expand_cfg_attrs(&mut file, &env(Some(&["serde"]), &[]));
+        let names = |attrs: &[syn::Attribute]| -> Vec<String> {
+            attrs
+                .iter()
+                .map(|a| quote::ToTokens::to_token_stream(&a.meta).to_string())
+                .collect()
+        };
+        let syn::Item::Enum(e) = &file.items[0] else {
+            unreachable!()
+        };
+        assert_eq!(names(&e.attrs), ["non_exhaustive"]);
+        let syn::Item::Struct(s) = &file.items[1] else {
+            unreachable!()
+        };
+        assert_eq!(names(&s.attrs), ["derive (Clone)", "must_use"]);
+        let field = s.fields.iter().next().unwrap();
+        assert_eq!(names(&field.attrs), ["doc (hidden)"]);
     }
 
     #[test]

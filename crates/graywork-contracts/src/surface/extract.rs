@@ -11,7 +11,7 @@ use super::model::{
     AssocConst, AssocType, ConstDef, EnumDef, FieldDef, FnSig, Location, Shape, StructDef,
     TraitDef, TypeFacts, VariantDef,
 };
-use super::render::tidy;
+use super::render::{tidy, type_text};
 
 /// Marker prefix for members hidden during extraction; removed when the surface is built.
 pub(super) const HIDDEN_MARK: &str = "#hidden#";
@@ -209,7 +209,7 @@ pub(super) fn const_def(
     ConstDef {
         loc: loc_of(file, ident),
         cfg: join_cfg(outer_cfg, attrs),
-        ty: tidy(ty.to_token_stream()),
+        ty: type_text(ty.to_token_stream()),
         static_kind: None,
         deprecated: is_deprecated(attrs),
     }
@@ -283,7 +283,7 @@ pub(super) fn extract_trait(
             syn::TraitItem::Type(assoc) => {
                 let mut bounds = generics_string(&assoc.generics);
                 if !assoc.bounds.is_empty() {
-                    let joined = tidy(assoc.bounds.to_token_stream());
+                    let joined = type_text(assoc.bounds.to_token_stream());
                     bounds = if bounds.is_empty() {
                         format!(": {joined}")
                     } else {
@@ -306,7 +306,7 @@ pub(super) fn extract_trait(
                     name,
                     AssocConst {
                         loc: loc_of(file, &assoc.ident),
-                        ty: tidy(assoc.ty.to_token_stream()),
+                        ty: type_text(assoc.ty.to_token_stream()),
                         default: assoc.default.is_some(),
                     },
                 );
@@ -359,7 +359,7 @@ pub(super) fn extract_fields(
                     file: file.to_string(),
                     line,
                 },
-                ty: tidy(field.ty.to_token_stream()),
+                ty: type_text(field.ty.to_token_stream()),
                 deprecated: is_deprecated(&field.attrs),
             },
         );
@@ -523,10 +523,12 @@ pub(super) fn extract_sig(sig: &syn::Signature, attrs: &[syn::Attribute], file: 
         match input {
             syn::FnArg::Receiver(recv) => {
                 receiver = Some(if recv.colon_token.is_some() {
-                    format!("self: {}", tidy(recv.ty.to_token_stream()))
+                    format!("self: {}", type_text(recv.ty.to_token_stream()))
                 } else if let Some((_, lifetime)) = &recv.reference {
+                    // Only `'static` is kept: other lifetime names are not API.
                     let lifetime = lifetime
                         .as_ref()
+                        .filter(|l| l.ident == "static")
                         .map(|l| format!("{l} "))
                         .unwrap_or_default();
                     let mutability = if recv.mutability.is_some() {
@@ -539,13 +541,13 @@ pub(super) fn extract_sig(sig: &syn::Signature, attrs: &[syn::Attribute], file: 
                     "self".to_string()
                 });
             }
-            syn::FnArg::Typed(typed) => params.push(tidy(typed.ty.to_token_stream())),
+            syn::FnArg::Typed(typed) => params.push(type_text(typed.ty.to_token_stream())),
         }
     }
     let output = match &sig.output {
         syn::ReturnType::Default => String::new(),
         syn::ReturnType::Type(_, ty) => {
-            let ty = tidy(ty.to_token_stream());
+            let ty = type_text(ty.to_token_stream());
             if ty == "()" { String::new() } else { ty }
         }
     };
@@ -572,7 +574,7 @@ pub(super) fn extract_sig(sig: &syn::Signature, attrs: &[syn::Attribute], file: 
         is_unsafe: sig.unsafety.is_some(),
         is_async: sig.asyncness.is_some(),
         is_const: sig.constness.is_some(),
-        generics: generics_string(&sig.generics),
+        generics: fn_generics_string(&sig.generics),
         receiver,
         params,
         output,
@@ -585,22 +587,82 @@ pub(super) fn extract_sig(sig: &syn::Signature, attrs: &[syn::Attribute], file: 
     }
 }
 
-/// `<T: Clone> where T: Send`, normalised; empty when there are no generics.
+/// `<T> where T: Clone + Send`, normalised; empty when there are no generics.
+///
+/// Bounds written inline (`<T: Clone>`) and in the where-clause (`where T: Clone`) are one
+/// API: every bound on a type is moved to the where-clause, merged and sorted.
 pub(super) fn generics_string(generics: &syn::Generics) -> String {
-    let mut out = String::new();
-    if !generics.params.is_empty() {
-        out = format!("<{}>", tidy(generics.params.to_token_stream()));
-    }
-    if let Some(where_clause) = &generics.where_clause
-        && !where_clause.predicates.is_empty()
-    {
-        let predicates = tidy(where_clause.predicates.to_token_stream());
-        let predicates = predicates.trim_end_matches(',');
-        if out.is_empty() {
-            out = format!("where {predicates}");
-        } else {
-            out = format!("{out} where {predicates}");
+    let mut params = Vec::new();
+    let mut bounds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut other_predicates = Vec::new();
+    for param in &generics.params {
+        match param {
+            syn::GenericParam::Type(t) => {
+                let name = t.ident.to_string();
+                for bound in &t.bounds {
+                    bounds
+                        .entry(name.clone())
+                        .or_default()
+                        .insert(type_text(bound.to_token_stream()));
+                }
+                params.push(match &t.default {
+                    Some(default) => format!("{name} = {}", type_text(default.to_token_stream())),
+                    None => name,
+                });
+            }
+            syn::GenericParam::Lifetime(l) => {
+                let mut plain = l.clone();
+                plain.bounds.clear();
+                plain.colon_token = None;
+                params.push(type_text(plain.to_token_stream()));
+            }
+            syn::GenericParam::Const(c) => params.push(type_text(c.to_token_stream())),
         }
     }
+    if let Some(where_clause) = &generics.where_clause {
+        for predicate in &where_clause.predicates {
+            match predicate {
+                syn::WherePredicate::Type(typed) if typed.lifetimes.is_none() => {
+                    let bounded = type_text(typed.bounded_ty.to_token_stream());
+                    let entry = bounds.entry(bounded).or_default();
+                    for bound in &typed.bounds {
+                        entry.insert(type_text(bound.to_token_stream()));
+                    }
+                }
+                syn::WherePredicate::Lifetime(_) => {}
+                other => other_predicates.push(type_text(other.to_token_stream())),
+            }
+        }
+    }
+    let mut out = String::new();
+    if !params.is_empty() {
+        out = format!("<{}>", params.join(", "));
+    }
+    let mut predicates: Vec<String> = bounds
+        .into_iter()
+        .filter(|(_, set)| !set.is_empty())
+        .map(|(ty, set)| format!("{ty}: {}", set.into_iter().collect::<Vec<_>>().join(" + ")))
+        .collect();
+    predicates.extend(other_predicates);
+    if !predicates.is_empty() {
+        let joined = predicates.join(", ");
+        out = if out.is_empty() {
+            format!("where {joined}")
+        } else {
+            format!("{out} where {joined}")
+        };
+    }
     out
+}
+
+/// A function's generics without its lifetime parameters: which lifetimes a signature names,
+/// or whether it elides them, is not API (callers cannot write them).
+fn fn_generics_string(generics: &syn::Generics) -> String {
+    let mut without = generics.clone();
+    without.params = without
+        .params
+        .into_iter()
+        .filter(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
+        .collect();
+    generics_string(&without)
 }

@@ -35,6 +35,18 @@ pub struct Surface {
     pub features: BTreeMap<String, FeatureDef>,
     /// `macro_rules!` macros defined without `#[macro_export]` (never from the lock file).
     pub unexported_macros: BTreeSet<String>,
+    /// Names that item-position macro invocations appear to declare (`struct NAME`,
+    /// `fn NAME`, `macro_rules! NAME`, ...): items the checker cannot see, so their absence
+    /// is not reported as a removal (never from the lock file).
+    pub macro_generated: BTreeSet<String>,
+    /// Every identifier in item-position macro invocations: a macro may implement a trait for
+    /// a type it names (`fmt_impl!(Debug, Bytes)`), which the checker cannot see (never from
+    /// the lock file).
+    pub macro_mentions: BTreeSet<String>,
+    /// Public paths re-exported from other crates (`pub use other::Name` as `Name`,
+    /// `pub use other::*` as `*` in its module): what they name is not known here, so an item
+    /// missing at such a path is not reported as removed (never from the lock file).
+    pub external_reexports: BTreeSet<String>,
     /// Paths of `#[doc(hidden)]` items and members (`Trait::method`, `Struct::field`) that would
     /// otherwise be surface. Only known for source trees; the lock file does not record them.
     pub hidden: BTreeSet<String>,

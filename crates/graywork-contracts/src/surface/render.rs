@@ -12,6 +12,49 @@ pub fn tidy(tokens: TokenStream) -> String {
     out
 }
 
+/// A type as the surface records it: [`tidy`] text with lifetime names erased (`&'a T` is
+/// `&T`, `Foo<'h>` is `Foo<'_>`), since which name a lifetime has, or whether it is elided,
+/// is not API; `'static` stays.
+pub fn type_text(tokens: TokenStream) -> String {
+    erase_lifetimes(&tidy(tokens))
+}
+
+/// Replaces every named lifetime but `'static` by `'_`, and drops `'_ ` after `&`.
+pub fn erase_lifetimes(text: &str) -> String {
+    if !text.contains('\'') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            out.push(c);
+            continue;
+        }
+        let mut name = String::new();
+        while let Some(&next) = chars.peek() {
+            if next.is_alphanumeric() || next == '_' {
+                name.push(next);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if name == "static" || name.is_empty() {
+            out.push('\'');
+            out.push_str(&name);
+        } else if out.ends_with('&') {
+            // `&'a T` is `&T`: skip the space after the lifetime too.
+            if chars.peek() == Some(&' ') {
+                chars.next();
+            }
+        } else {
+            out.push_str("'_");
+        }
+    }
+    out
+}
+
 /// What the previous token asks of the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gap {
@@ -128,6 +171,19 @@ mod tests {
         );
         let ty: syn::Type = syn::parse_str("<T as Iterator>::Item").unwrap();
         assert_eq!(tidy(ty.to_token_stream()), "<T as Iterator>::Item");
+    }
+
+    #[test]
+    fn lifetime_names_are_erased() {
+        for (written, expected) in [
+            ("&'h [u8]", "&[u8]"),
+            ("Memchr<'h>", "Memchr<'_>"),
+            ("&'a mut Foo<'a, T>", "&mut Foo<'_, T>"),
+            ("&'static str", "&'static str"),
+        ] {
+            let ty: syn::Type = syn::parse_str(written).unwrap();
+            assert_eq!(type_text(ty.to_token_stream()), expected, "{written}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
-use super::cfg::CfgEnv;
+use super::cfg::{CfgEnv, expand_cfg_attrs};
 use super::extract::{
     HIDDEN_MARK, STD_TRAITS, cfg_predicates, const_def, extract_enum, extract_sig, extract_struct,
     extract_trait, extract_union, has_attr, is_deprecated, is_hidden, is_pub, join_cfg, list_metas,
@@ -18,7 +18,9 @@ use super::model::{
     ConstDef, EnumDef, FnSig, Location, MacroDef, MacroKind, ModuleDef, StructDef, Surface,
     TraitDef, TypeFacts,
 };
+use super::render::type_text;
 use super::source::{SourceTree, lexical_key, parse_file, slash_path};
+use quote::ToTokens;
 
 /// Context of the module being walked.
 #[derive(Debug, Clone)]
@@ -93,6 +95,10 @@ pub struct Crate {
     defs: BTreeMap<Vec<String>, RawDef>,
     impls: Vec<ImplBlock>,
     macros: Vec<RawMacro>,
+    /// Names item-position macro invocations appear to declare.
+    macro_generated: BTreeSet<String>,
+    /// Every identifier in item-position macro invocations.
+    macro_mentions: BTreeSet<String>,
 }
 
 /// A macro as written: `macro_rules!` (exported or not) or a proc macro.
@@ -163,7 +169,10 @@ impl Crate {
         let text = tree
             .read(root_file)
             .ok_or_else(|| anyhow!("cannot read crate root `{}`", root_file.display()))?;
-        let file = parse_file(&text, root_file)?;
+        let mut file = parse_file(&text, root_file)?;
+        if text.contains("cfg_attr") {
+            expand_cfg_attrs(&mut file, cfg_env);
+        }
         let child_dir = root_file
             .parent()
             .map(Path::to_path_buf)
@@ -358,6 +367,23 @@ impl Walker<'_> {
                 return Ok(());
             }
             syn::Item::Macro(item_macro) => {
+                if !item_macro.mac.path.is_ident("macro_rules") {
+                    declared_names(
+                        item_macro.mac.tokens.clone(),
+                        &mut self.krate.macro_generated,
+                    );
+                    mentioned_names(
+                        item_macro.mac.tokens.clone(),
+                        &mut self.krate.macro_mentions,
+                    );
+                }
+                // What a local `macro_rules!` declares is what its invocations may generate.
+                if item_macro.mac.path.is_ident("macro_rules") {
+                    declared_names(
+                        item_macro.mac.tokens.clone(),
+                        &mut self.krate.macro_generated,
+                    );
+                }
                 if item_macro.mac.path.is_ident("macro_rules")
                     && let Some(name) = &item_macro.ident
                 {
@@ -515,6 +541,7 @@ impl Walker<'_> {
         };
         let mut methods = Vec::new();
         let mut consts = Vec::new();
+        let self_ty = type_text(item_impl.self_ty.to_token_stream());
         if trait_path.is_none() {
             for impl_item in &item_impl.items {
                 match impl_item {
@@ -524,6 +551,10 @@ impl Walker<'_> {
                         }
                         let mut sig = extract_sig(&f.sig, &f.attrs, &ctx.file);
                         sig.cfg = join_cfg(&cfgs, &f.attrs);
+                        // `Self` and the type's own name are one type in an inherent impl.
+                        for text in sig.params.iter_mut().chain([&mut sig.output]) {
+                            *text = replace_word(text, "Self", &self_ty);
+                        }
                         methods.push((member_name(&f.sig.ident, &f.attrs), sig));
                     }
                     syn::ImplItem::Const(c) if is_pub(&c.vis) => {
@@ -532,6 +563,9 @@ impl Walker<'_> {
                         }
                         let def = const_def(&ctx.file, &cfgs, &c.ident, &c.attrs, &c.ty);
                         consts.push((member_name(&c.ident, &c.attrs), def));
+                    }
+                    syn::ImplItem::Macro(m) => {
+                        declared_names(m.mac.tokens.clone(), &mut self.krate.macro_generated);
                     }
                     _ => {}
                 }
@@ -616,7 +650,10 @@ impl Walker<'_> {
                 ctx.file
             ));
         }
-        let parsed = parse_file(&text, file_path)?;
+        let mut parsed = parse_file(&text, file_path)?;
+        if text.contains("cfg_attr") {
+            expand_cfg_attrs(&mut parsed, self.cfg_env);
+        }
         let is_mod_rs = file_path.file_name().is_some_and(|f| f == "mod.rs")
             || path_attr(&item_mod.attrs).is_some();
         let child_dir = if is_mod_rs {
@@ -755,10 +792,25 @@ impl Crate {
         let mut reached: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut hidden_paths = BTreeSet::new();
         let mut modules = BTreeMap::new();
+        let mut external_reexports = BTreeSet::new();
         let mut stack = vec![(Vec::<String>::new(), Vec::<String>::new(), 0usize)];
         while let Some((module, prefix, depth)) = stack.pop() {
             if depth > MAX_DEPTH {
                 continue;
+            }
+            // `pub use` of another crate's items: what they are is not known here.
+            if let Some(data) = self.modules.get(&module) {
+                for entry in data.uses.iter().filter(|e| e.public && !e.hidden) {
+                    if self.resolve(&module, &entry.target, 0).is_some() {
+                        continue;
+                    }
+                    let mut external = prefix.clone();
+                    match &entry.name {
+                        Some(name) => external.push(name.clone()),
+                        None => external.push("*".to_string()),
+                    }
+                    external_reexports.insert(external.join("::"));
+                }
             }
             for (name, (target, hidden)) in self.exports(&module, 0) {
                 let mut surface_path = prefix.clone();
@@ -788,6 +840,9 @@ impl Crate {
         let mut surface = Surface {
             hidden: hidden_paths,
             modules,
+            macro_generated: self.macro_generated.clone(),
+            macro_mentions: self.macro_mentions.clone(),
+            external_reexports,
             ..Surface::default()
         };
         for raw in &self.macros {
@@ -979,6 +1034,90 @@ impl TraitDef {
             .retain(|name, _| !name.starts_with(HIDDEN_MARK));
         self.types.retain(|name, _| !name.starts_with(HIDDEN_MARK));
         self.consts.retain(|name, _| !name.starts_with(HIDDEN_MARK));
+    }
+}
+
+/// `text` with every whole-word `word` replaced by `with`.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        let boundary = !before.is_some_and(is_word) && !after.is_some_and(is_word);
+        out.push_str(&rest[..at]);
+        out.push_str(if boundary { with } else { word });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every identifier in a macro invocation's tokens, at any depth.
+fn mentioned_names(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Group(group) => mentioned_names(group.stream(), out),
+            proc_macro2::TokenTree::Ident(ident) => {
+                out.insert(ident.to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The names a macro invocation's tokens appear to declare: the identifier after `struct`,
+/// `enum`, `union`, `trait`, `fn`, `const`, `static`, `type`, `mod` or `macro_rules!`, and
+/// every name a `use` inside it imports (it may be a `pub use`), at any depth.
+fn declared_names(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
+    let mut previous: Option<String> = None;
+    let mut in_use = false;
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Group(group) => {
+                if in_use {
+                    mentioned_names(group.stream(), out);
+                } else {
+                    declared_names(group.stream(), out);
+                }
+                previous = None;
+            }
+            proc_macro2::TokenTree::Ident(ident) => {
+                let word = ident.to_string();
+                if in_use
+                    || previous.as_deref().is_some_and(|p| {
+                        matches!(
+                            p,
+                            "struct"
+                                | "enum"
+                                | "union"
+                                | "trait"
+                                | "fn"
+                                | "const"
+                                | "static"
+                                | "type"
+                                | "mod"
+                                | "macro_rules!"
+                        )
+                    })
+                {
+                    out.insert(word.clone());
+                }
+                if word == "use" {
+                    in_use = true;
+                }
+                previous = Some(word);
+            }
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == '!' => {
+                previous = previous.map(|p| format!("{p}!"));
+            }
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == ';' => {
+                in_use = false;
+                previous = None;
+            }
+            _ => previous = None,
+        }
     }
 }
 

@@ -1,0 +1,145 @@
+//! `--baseline-version`: a published version of a crate as the baseline, taken from cargo's own
+//! registry cache when it is there, else fetched by cargo itself the way it fetches a dependency.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, anyhow, bail};
+use semver::Version;
+
+/// The directory of `name` `version`'s sources, unpacked by cargo under its registry cache.
+///
+/// Looks in `$CARGO_HOME/registry/src/*/NAME-VERSION` first; otherwise asks cargo to resolve a
+/// throwaway package that depends on `NAME = "=VERSION"` (`cargo metadata`, offline first),
+/// which downloads and unpacks it there. Errors name the crate and version and say why.
+pub fn fetch_published(name: &str, version: &Version) -> anyhow::Result<PathBuf> {
+    let cargo_home = cargo_home()?;
+    if let Some(found) = find_unpacked(&cargo_home, name, version) {
+        return Ok(found);
+    }
+    let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+    write_scratch_package(scratch.path(), name, version)?;
+    let mut errors = Vec::new();
+    for offline in [true, false] {
+        match cargo_metadata(scratch.path(), offline) {
+            Ok(json) => match manifest_dir_in(&json, name, version) {
+                Some(dir) => return Ok(dir),
+                None => errors.push(format!(
+                    "cargo resolved the dependency but listed no package `{name}` {version}"
+                )),
+            },
+            Err(err) => errors.push(err.to_string()),
+        }
+    }
+    bail!(
+        "cannot fetch `{name}` {version} from the registry: {}",
+        errors.last().map_or("cargo failed", String::as_str)
+    )
+}
+
+/// `$CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> anyhow::Result<PathBuf> {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return Ok(PathBuf::from(home));
+    }
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .ok_or_else(|| anyhow!("cannot find cargo's home: neither CARGO_HOME nor HOME is set"))?;
+    Ok(PathBuf::from(home).join(".cargo"))
+}
+
+/// `registry/src/<index>/NAME-VERSION` with a `Cargo.toml`, in any registry index.
+fn find_unpacked(cargo_home: &Path, name: &str, version: &Version) -> Option<PathBuf> {
+    let indexes = std::fs::read_dir(cargo_home.join("registry").join("src")).ok()?;
+    let mut candidates: Vec<PathBuf> = indexes
+        .flatten()
+        .map(|index| index.path().join(format!("{name}-{version}")))
+        .filter(|dir| dir.join("Cargo.toml").is_file())
+        .collect();
+    candidates.sort();
+    candidates.into_iter().next()
+}
+
+fn write_scratch_package(dir: &Path, name: &str, version: &Version) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(dir.join("src").join("lib.rs"), "")?;
+    // Its own `[workspace]`, so no enclosing workspace claims it.
+    let manifest = format!(
+        "[package]\nname = \"graywork-baseline-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n[dependencies]\n{name} = \"={version}\"\n"
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest)
+        .with_context(|| format!("cannot write {}", dir.display()))
+}
+
+fn cargo_metadata(dir: &Path, offline: bool) -> anyhow::Result<serde_json::Value> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"));
+    if offline {
+        command.arg("--offline");
+    }
+    let output = command
+        .output()
+        .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let reason = stderr
+            .lines()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or("cargo metadata failed")
+            .trim()
+            .trim_start_matches("error: ")
+            .to_string();
+        bail!("{reason}");
+    }
+    serde_json::from_slice(&output.stdout).context("cargo metadata printed invalid JSON")
+}
+
+/// The directory of package `name` `version` in `cargo metadata` output.
+fn manifest_dir_in(json: &serde_json::Value, name: &str, version: &Version) -> Option<PathBuf> {
+    let wanted = version.to_string();
+    json["packages"].as_array()?.iter().find_map(|package| {
+        (package["name"].as_str() == Some(name) && package["version"].as_str() == Some(&wanted))
+            .then(|| package["manifest_path"].as_str())
+            .flatten()
+            .and_then(|path| Path::new(path).parent().map(Path::to_path_buf))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_an_unpacked_crate_in_any_registry_index() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home
+            .path()
+            .join("registry/src/index.example-0123/demo-1.2.0");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"demo\"\n").unwrap();
+        let version = Version::new(1, 2, 0);
+        assert_eq!(find_unpacked(home.path(), "demo", &version), Some(dir));
+        assert_eq!(
+            find_unpacked(home.path(), "demo", &Version::new(1, 3, 0)),
+            None
+        );
+        assert_eq!(find_unpacked(home.path(), "other", &version), None);
+    }
+
+    #[test]
+    fn reads_the_package_directory_from_metadata() {
+        let json = serde_json::json!({"packages": [
+            {"name": "demo", "version": "1.2.0", "manifest_path": "/reg/demo-1.2.0/Cargo.toml"},
+            {"name": "demo", "version": "1.3.0", "manifest_path": "/reg/demo-1.3.0/Cargo.toml"},
+        ]});
+        assert_eq!(
+            manifest_dir_in(&json, "demo", &Version::new(1, 2, 0)),
+            Some(PathBuf::from("/reg/demo-1.2.0"))
+        );
+        assert_eq!(manifest_dir_in(&json, "demo", &Version::new(2, 0, 0)), None);
+    }
+}
