@@ -85,13 +85,13 @@ fn cargo_metadata(dir: &Path, offline: bool) -> anyhow::Result<serde_json::Value
         .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
+        // cargo's first `error:` line says what failed; the last lines only say where.
         let reason = stderr
             .lines()
-            .rev()
-            .find(|line| !line.trim().is_empty())
+            .find_map(|line| line.trim().strip_prefix("error: "))
+            .or_else(|| stderr.lines().rev().find(|line| !line.trim().is_empty()))
             .unwrap_or("cargo metadata failed")
             .trim()
-            .trim_start_matches("error: ")
             .to_string();
         bail!("{reason}");
     }
