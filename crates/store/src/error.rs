@@ -122,6 +122,16 @@ pub enum StoreError {
         /// Why it failed.
         source: serde_json::Error,
     },
+    /// An invoice's notice could not be encoded for the outbox.
+    #[error("cannot encode the notice of invoice {id} for invoice store {path}: {source}")]
+    EncodeNotice {
+        /// The database file.
+        path: String,
+        /// The invoice the notice is about.
+        id: InvoiceId,
+        /// Why it failed.
+        source: serde_json::Error,
+    },
     /// A stored row does not form a valid invoice: a value fails to parse, or stored totals or
     /// the stored tax breakdown disagree with the lines.
     #[error("invoice {id} in invoice store {path} is corrupt: {detail}")]

@@ -17,6 +17,15 @@ pub(crate) fn schema_rows(conn: &rusqlite::Connection) -> Vec<(u32, String, Stri
         .unwrap()
 }
 
+/// An SMS notice with `text`.
+pub(crate) fn message(text: &str) -> shared::notification::v1::Message {
+    use shared::notification::v1::{Message, PhoneNumber, SmsText};
+    Message::Sms {
+        to: PhoneNumber::parse("+4915112345678").unwrap(),
+        text: SmsText::parse(text).unwrap(),
+    }
+}
+
 pub(crate) fn id(text: &str) -> InvoiceId {
     InvoiceId::parse(text).unwrap()
 }

@@ -1,4 +1,5 @@
-//! SQLite invoice store shared by billing v1 and v2, with expand/contract migrations.
+//! SQLite invoice store shared by billing v1 and v2, with expand/contract migrations and a
+//! transactional outbox.
 //!
 //! Billing stays pure computation; this crate is the one place invoices touch a disk, and the
 //! gateway wires the two together. One [`Store`] holds one SQLite database (WAL mode, a busy
@@ -17,12 +18,17 @@
 //!   ([`Outcome::Replayed`]), also under concurrent retries; the same key with a different
 //!   invoice is [`StoreError::IdempotencyConflict`].
 //! - Durability: every create commits before it returns; see [`Synchronous`].
+//! - Transactional outbox: [`Store::create_v1_with_notice`] and [`Store::create_v2_with_notice`]
+//!   queue an invoice's notice in the invoice's own transaction; a dispatcher reads
+//!   [`Store::due_notices`] and records [`Store::mark_delivered`] or [`Store::mark_failed`].
+//!   Each notice has a [`delivery_key`] that stays the same across attempts and restarts.
+//! - [`Store::check_writable`]: whether the database takes a write transaction now.
 //!
 //! ```
 //! # fn main() -> Result<(), store::StoreError> {
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = store::Store::open(dir.path().join("data/gateway.db"))?;
-//! assert_eq!(store.schema_version(), 2);
+//! assert_eq!(store.schema_version(), 4);
 //! assert_eq!(store.count()?, 0);
 //! # Ok(())
 //! # }
@@ -30,10 +36,12 @@
 
 mod error;
 pub mod migrations;
+mod outbox;
 mod rows;
 mod store;
 
 pub use error::StoreError;
+pub use outbox::{NoticeId, NoticeStatus, OutboxCounts, PendingNotice, delivery_key};
 pub use store::{Outcome, Store, StoreOptions, Stored, Synchronous};
 
 #[cfg(test)]

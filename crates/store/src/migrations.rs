@@ -13,10 +13,17 @@
 //! | 1 | `billing_v1_schema` | expand: invoices with one implicit currency and a flat tax rate |
 //! | 2 | [`EXPAND_BILLING_V2`] | expand: nullable `currency`, `idempotency_key` (unique), `tax_breakdown`, per-line `tax_rate_bp` |
 //! | 3 | [`CONTRACT_BILLING_V2`] | contract: backfills the v1 defaults, drops `invoices.tax_rate_bp` |
+//! | 4 | [`EXPAND_NOTIFICATION_OUTBOX`] | expand: the `notification_outbox` table |
 //!
-//! Opening a store applies everything up to, not including, the first pending contract step;
-//! the contract step runs only when asked ([`Store::apply_contract_migration`](crate::Store::apply_contract_migration)),
-//! in the retire stage of an upgrade to billing v2.
+//! Opening a store applies every pending *expand* step and skips pending contract steps; a
+//! contract step runs only when asked ([`Store::apply_contract_migration`](crate::Store::apply_contract_migration)),
+//! in the retire stage of an upgrade to billing v2. So an expand step may come after a contract
+//! step that a database has not run yet: a database at `{1, 2}` opens as `{1, 2, 4}`, and its
+//! contract step may run later, giving `{1, 2, 4, 3}` in the order applied. The recorded
+//! versions may therefore leave out contract steps, never expand steps: every expand step below
+//! the highest recorded version must be recorded, and each recorded version must carry this
+//! binary's name. A contract step must therefore only touch what the expand steps before it
+//! created, since it may run after later ones.
 //!
 //! The crate's `Cargo.toml` repeats both names under `[package.metadata.migrations]`, so tools
 //! that read `cargo metadata` (the upgrade planner) can name them without compiling this crate.
@@ -67,6 +74,9 @@ pub const EXPAND_BILLING_V2: &str = "billing_v2_expand";
 /// applies it.
 pub const CONTRACT_BILLING_V2: &str = "billing_v2_contract";
 
+/// The name of the expand migration that adds the transactional outbox of invoice notices.
+pub const EXPAND_NOTIFICATION_OUTBOX: &str = "notification_outbox";
+
 /// Every migration this binary knows, in version order.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -87,6 +97,12 @@ pub const MIGRATIONS: &[Migration] = &[
         kind: MigrationKind::Contract,
         sql: include_str!("migrations/0003_billing_v2_contract.sql"),
     },
+    Migration {
+        version: 4,
+        name: EXPAND_NOTIFICATION_OUTBOX,
+        kind: MigrationKind::Expand,
+        sql: include_str!("migrations/0004_notification_outbox.sql"),
+    },
 ];
 
 /// The highest version this binary knows.
@@ -97,15 +113,16 @@ pub fn latest_version() -> u32 {
 /// How far [`migrate`] goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// Every pending migration up to, not including, the first pending contract migration.
-    /// This is what opening a store does.
+    /// Every pending expand migration; pending contract migrations are skipped. This is what
+    /// opening a store does.
     Expand,
     /// Every pending migration up to and including this version, contract steps included.
     Through(u32),
 }
 
 /// Applies pending migrations to `conn` up to `target`, in one immediate transaction, and
-/// returns the schema version reached.
+/// returns the highest version recorded afterwards (a contract step below it may still be
+/// pending; see [`is_applied`]).
 ///
 /// `path` names the database in errors. `legacy_currency` is the currency rows written through
 /// billing v1 are in; the contract migration backfills it into their `currency` column.
@@ -153,16 +170,19 @@ pub fn migrate(
          ) STRICT;",
     )
     .map_err(db)?;
-    let current = check_recorded(&tx, path)?;
+    let recorded = check_recorded(&tx, path)?;
 
-    let mut reached = current;
-    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+    let mut reached = recorded.last().copied().unwrap_or(0);
+    let pending = MIGRATIONS
+        .iter()
+        .filter(|m| recorded.binary_search(&m.version).is_err());
+    for migration in pending {
         let wanted = match target {
             Target::Expand => migration.kind == MigrationKind::Expand,
             Target::Through(version) => migration.version <= version,
         };
         if !wanted {
-            break;
+            continue;
         }
         let failed = |source| StoreError::Migration {
             path: path.to_owned(),
@@ -176,18 +196,29 @@ pub fn migrate(
             (migration.version, migration.name, migration.kind.as_str()),
         )
         .map_err(failed)?;
-        reached = migration.version;
+        reached = reached.max(migration.version);
     }
     tx.commit().map_err(db)?;
     Ok(reached)
 }
 
-/// The schema version recorded in the database: 0 for a new database.
+/// The schema version recorded in the database: the highest recorded migration, 0 for a new
+/// database. A contract step below it may still be pending; see [`applied_versions`].
 ///
 /// # Errors
 ///
 /// As [`migrate`], except that nothing is applied.
 pub fn recorded_version(conn: &Connection, path: &str) -> Result<u32, StoreError> {
+    Ok(applied_versions(conn, path)?.last().copied().unwrap_or(0))
+}
+
+/// The migrations recorded in the database, in ascending order (empty for a new database),
+/// after checking them against [`MIGRATIONS`].
+///
+/// # Errors
+///
+/// As [`migrate`], except that nothing is applied.
+pub fn applied_versions(conn: &Connection, path: &str) -> Result<Vec<u32>, StoreError> {
     let exists: Option<i64> = conn
         .query_row(
             "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'",
@@ -201,12 +232,13 @@ pub fn recorded_version(conn: &Connection, path: &str) -> Result<u32, StoreError
         })?;
     match exists {
         Some(_) => check_recorded(conn, path),
-        None => Ok(0),
+        None => Ok(Vec::new()),
     }
 }
 
-/// Checks the recorded migrations against [`MIGRATIONS`] and returns the highest version.
-fn check_recorded(conn: &Connection, path: &str) -> Result<u32, StoreError> {
+/// Checks the recorded migrations against [`MIGRATIONS`] and returns the recorded versions in
+/// ascending order.
+fn check_recorded(conn: &Connection, path: &str) -> Result<Vec<u32>, StoreError> {
     let db = |source| StoreError::Database {
         path: path.to_owned(),
         source,
@@ -232,35 +264,38 @@ fn check_recorded(conn: &Connection, path: &str) -> Result<u32, StoreError> {
             known,
         });
     }
-    // Forward-only: the recorded versions are exactly 1..=n, each with this binary's name.
+    // Forward-only: each recorded version carries this binary's name, and every expand step
+    // below the highest recorded version is recorded. Only contract steps may be missing.
+    let highest = recorded.last().map_or(0, |&(version, _)| version);
+    let mut applied = Vec::with_capacity(recorded.len());
     let mut recorded = recorded.into_iter().peekable();
-    for migration in MIGRATIONS {
+    for migration in MIGRATIONS.iter().take_while(|m| m.version <= highest) {
         match recorded.peek() {
-            None => break,
-            Some((version, name)) if *version == migration.version && name == migration.name => {
+            Some((version, name)) if *version == migration.version => {
+                if name != migration.name {
+                    return Err(StoreError::MigrationMismatch {
+                        path: path.to_owned(),
+                        version: migration.version,
+                        found: name.clone(),
+                        expected: migration.name,
+                    });
+                }
+                applied.push(migration.version);
                 recorded.next();
             }
-            Some((version, name)) => {
-                let found = if *version == migration.version {
-                    name.clone()
-                } else {
-                    String::new()
-                };
+            // A contract step not run yet: opening skips it, and it may run later.
+            _ if migration.kind == MigrationKind::Contract => {}
+            _ => {
                 return Err(StoreError::MigrationMismatch {
                     path: path.to_owned(),
                     version: migration.version,
-                    found,
+                    found: String::new(),
                     expected: migration.name,
                 });
             }
         }
     }
-    let current: Option<u32> = conn
-        .query_row("SELECT max(version) FROM schema_migrations", [], |row| {
-            row.get(0)
-        })
-        .map_err(db)?;
-    Ok(current.unwrap_or(0))
+    Ok(applied)
 }
 
 #[cfg(test)]
@@ -290,11 +325,11 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), MIGRATIONS.len());
-        assert_eq!(latest_version(), 3);
+        assert_eq!(latest_version(), 4);
     }
 
     #[test]
-    fn the_contract_migration_is_the_last_and_the_only_contract() {
+    fn the_billing_v2_contract_is_the_only_contract_step() {
         let contracts: Vec<_> = MIGRATIONS
             .iter()
             .filter(|m| m.kind == MigrationKind::Contract)
@@ -318,21 +353,53 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_database_migrates_to_the_last_expand_step() {
+    fn an_empty_database_gets_every_expand_step_and_skips_the_contract() {
         let mut conn = memory();
         assert_eq!(recorded_version(&conn, ":memory:").unwrap(), 0);
+        assert!(applied_versions(&conn, ":memory:").unwrap().is_empty());
         let reached = migrate(&mut conn, ":memory:", Target::Expand, Currency::EUR).unwrap();
-        assert_eq!(reached, 2);
+        assert_eq!(reached, 4);
         assert_eq!(
             schema_rows(&conn),
             [
                 (1, "billing_v1_schema".into(), "expand".into()),
                 (2, "billing_v2_expand".into(), "expand".into()),
+                (4, "notification_outbox".into(), "expand".into()),
             ]
         );
         assert!(columns(&conn, "invoices").contains(&"tax_rate_bp".to_owned()));
         assert!(columns(&conn, "invoices").contains(&"currency".to_owned()));
-        assert_eq!(recorded_version(&conn, ":memory:").unwrap(), 2);
+        assert!(columns(&conn, "notification_outbox").contains(&"delivery_key".to_owned()));
+        assert_eq!(recorded_version(&conn, ":memory:").unwrap(), 4);
+        assert_eq!(applied_versions(&conn, ":memory:").unwrap(), [1, 2, 4]);
+    }
+
+    #[test]
+    fn the_skipped_contract_step_runs_later_and_then_every_version_is_recorded() {
+        let mut conn = memory();
+        migrate(&mut conn, ":memory:", Target::Expand, Currency::EUR).unwrap();
+        let reached = migrate(&mut conn, ":memory:", Target::Through(3), Currency::EUR).unwrap();
+        assert_eq!(reached, 4);
+        assert_eq!(applied_versions(&conn, ":memory:").unwrap(), [1, 2, 3, 4]);
+        assert!(!columns(&conn, "invoices").contains(&"tax_rate_bp".to_owned()));
+        assert_eq!(
+            schema_rows(&conn)[2],
+            (3, CONTRACT_BILLING_V2.into(), "contract".into())
+        );
+    }
+
+    #[test]
+    fn a_missing_expand_step_below_the_highest_is_refused_but_a_missing_contract_is_not() {
+        let mut conn = memory();
+        migrate(&mut conn, ":memory:", Target::Expand, Currency::EUR).unwrap();
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2", [])
+            .unwrap();
+        let err = applied_versions(&conn, "db").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invoice store db records migration 2 as \"\", but this binary expects \
+             \"billing_v2_expand\""
+        );
     }
 
     #[test]
@@ -340,8 +407,8 @@ mod tests {
         let mut conn = memory();
         migrate(&mut conn, ":memory:", Target::Expand, Currency::EUR).unwrap();
         let reached = migrate(&mut conn, ":memory:", Target::Expand, Currency::EUR).unwrap();
-        assert_eq!(reached, 2);
-        assert_eq!(schema_rows(&conn).len(), 2);
+        assert_eq!(reached, 4);
+        assert_eq!(schema_rows(&conn).len(), 3);
     }
 
     #[test]
@@ -375,14 +442,14 @@ mod tests {
             err,
             StoreError::SchemaTooNew {
                 found: 9,
-                known: 3,
+                known: 4,
                 ..
             }
         ));
         assert_eq!(
             err.to_string(),
             "invoice store db.sqlite is at schema version 9, but this binary knows versions up \
-             to 3; run a newer binary"
+             to 4; run a newer binary"
         );
         assert!(matches!(
             recorded_version(&conn, "db.sqlite"),

@@ -9,8 +9,11 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use shared::billing::{v1, v2};
 use shared::domain::{Currency, IdempotencyKey, InvoiceId};
 
+use shared::notification::v1::Message;
+
 use crate::StoreError;
 use crate::migrations::{self, CONTRACT_BILLING_V2, MigrationKind, Target};
+use crate::outbox::NewNotice;
 use crate::rows::{DecodeError, InvoiceRow, Lookup, Schema};
 
 /// How the store is opened. `StoreOptions::default()` is what [`Store::open`] uses.
@@ -95,22 +98,43 @@ pub struct Store {
 }
 
 #[derive(Debug)]
-struct Inner {
-    conn: Connection,
+pub(crate) struct Inner {
+    pub(crate) conn: Connection,
     version: u32,
+    /// Whether [`CONTRACT_BILLING_V2`] is recorded: later expand steps make the version alone
+    /// say nothing about it.
+    contracted: bool,
 }
 
 impl Inner {
     fn schema(&self) -> Schema {
-        let contracted = migrations::MIGRATIONS
-            .iter()
-            .any(|m| m.kind == MigrationKind::Contract && m.version <= self.version);
-        if contracted {
+        if self.contracted {
             Schema::Contracted
         } else {
             Schema::Expanded
         }
     }
+
+    /// Migrates to `target` and records where that left the schema.
+    fn migrate(
+        &mut self,
+        path: &str,
+        target: Target,
+        legacy_currency: Currency,
+    ) -> Result<u32, StoreError> {
+        self.version = migrations::migrate(&mut self.conn, path, target, legacy_currency)?;
+        self.contracted = migrations::applied_versions(&self.conn, path)?
+            .contains(&contract_billing_v2_version());
+        Ok(self.version)
+    }
+}
+
+/// The version of [`CONTRACT_BILLING_V2`] in [`migrations::MIGRATIONS`].
+fn contract_billing_v2_version() -> u32 {
+    migrations::MIGRATIONS
+        .iter()
+        .find(|m| m.name == CONTRACT_BILLING_V2 && m.kind == MigrationKind::Contract)
+        .map_or_else(migrations::latest_version, |m| m.version)
 }
 
 impl Store {
@@ -171,7 +195,7 @@ impl Store {
     }
 
     fn setup(
-        mut conn: Connection,
+        conn: Connection,
         path: String,
         options: &StoreOptions,
         wal: bool,
@@ -194,12 +218,16 @@ impl Store {
             .map_err(open_error)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_error)?;
-        let version =
-            migrations::migrate(&mut conn, &path, Target::Expand, options.legacy_currency)?;
+        let mut inner = Inner {
+            conn,
+            version: 0,
+            contracted: false,
+        };
+        inner.migrate(&path, Target::Expand, options.legacy_currency)?;
         Ok(Self {
             path,
             options: options.clone(),
-            inner: Mutex::new(Inner { conn, version }),
+            inner: Mutex::new(inner),
         })
     }
 
@@ -213,14 +241,21 @@ impl Store {
         &self.options
     }
 
-    /// The schema version this store's connection has reached.
+    /// The schema version this store's connection has reached: the highest migration recorded.
+    /// The contract step below it may still be pending; see [`contracted`](Self::contracted).
     pub fn schema_version(&self) -> u32 {
         self.lock().version
     }
 
-    /// Applies the contract migration [`CONTRACT_BILLING_V2`] (and anything before it): rows
-    /// written through v1 get their currency and per-line rates filled in, and v1's flat-rate
-    /// column is dropped. Returns the schema version reached. Doing it again changes nothing.
+    /// Whether the contract step [`CONTRACT_BILLING_V2`] has been applied.
+    pub fn contracted(&self) -> bool {
+        self.lock().contracted
+    }
+
+    /// Applies the contract migration [`CONTRACT_BILLING_V2`] (and anything pending before it):
+    /// rows written through v1 get their currency and per-line rates filled in, and v1's
+    /// flat-rate column is dropped. Returns the schema version reached (the highest recorded,
+    /// which later expand steps may already have passed). Doing it again changes nothing.
     ///
     /// Run it in the retire stage of an upgrade to billing v2, once no binary that predates the
     /// v2 expand step uses the database. Reads through v1 keep working afterwards; creates
@@ -232,19 +267,12 @@ impl Store {
     ///
     /// The migration errors of [`migrations::migrate`].
     pub fn apply_contract_migration(&self) -> Result<u32, StoreError> {
-        let target = migrations::MIGRATIONS
-            .iter()
-            .find(|m| m.name == CONTRACT_BILLING_V2)
-            .map_or_else(migrations::latest_version, |m| m.version);
-        let mut inner = self.lock();
-        let version = migrations::migrate(
-            &mut inner.conn,
+        let target = contract_billing_v2_version();
+        self.lock().migrate(
             &self.path,
             Target::Through(target),
             self.options.legacy_currency,
-        )?;
-        inner.version = version;
-        Ok(version)
+        )
     }
 
     /// Stores an invoice created through billing v1.
@@ -259,10 +287,34 @@ impl Store {
     /// [`StoreError::Corrupt`] when the existing row cannot be read, and
     /// [`StoreError::Database`].
     pub fn create_v1(&self, invoice: &v1::Invoice) -> Result<Stored<v1::Invoice>, StoreError> {
+        self.create_v1_inner(invoice, None)
+    }
+
+    /// [`create_v1`](Self::create_v1), and when the invoice is new, `notice` goes into the
+    /// outbox in the same transaction (see [`due_notices`](Self::due_notices)): the
+    /// invoice and its notice commit together or not at all. A replay queues nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_v1`](Self::create_v1), and [`StoreError::EncodeNotice`].
+    pub fn create_v1_with_notice(
+        &self,
+        invoice: &v1::Invoice,
+        notice: &Message,
+    ) -> Result<Stored<v1::Invoice>, StoreError> {
+        let notice = NewNotice::new(self, invoice.id(), notice)?;
+        self.create_v1_inner(invoice, Some(&notice))
+    }
+
+    fn create_v1_inner(
+        &self,
+        invoice: &v1::Invoice,
+        notice: Option<&NewNotice>,
+    ) -> Result<Stored<v1::Invoice>, StoreError> {
         let mut inner = self.lock();
         let schema = inner.schema();
         let row = InvoiceRow::from_v1(invoice, schema, self.options.legacy_currency);
-        let Some(tx) = self.insert_new(&mut inner.conn, schema, &row)? else {
+        let Some(tx) = self.insert_new(&mut inner.conn, schema, &row, notice)? else {
             return Ok(Stored {
                 invoice: invoice.clone(),
                 outcome: Outcome::Created,
@@ -297,6 +349,29 @@ impl Store {
     /// [`StoreError::DuplicateInvoice`] when the id is taken by an invoice with another key,
     /// [`StoreError::Corrupt`], [`StoreError::Encode`] and [`StoreError::Database`].
     pub fn create_v2(&self, invoice: &v2::Invoice) -> Result<Stored<v2::Invoice>, StoreError> {
+        self.create_v2_inner(invoice, None)
+    }
+
+    /// [`create_v2`](Self::create_v2), and when the invoice is new, `notice` goes into the
+    /// outbox in the same transaction; see [`create_v1_with_notice`](Self::create_v1_with_notice).
+    ///
+    /// # Errors
+    ///
+    /// As [`create_v2`](Self::create_v2), and [`StoreError::EncodeNotice`].
+    pub fn create_v2_with_notice(
+        &self,
+        invoice: &v2::Invoice,
+        notice: &Message,
+    ) -> Result<Stored<v2::Invoice>, StoreError> {
+        let notice = NewNotice::new(self, invoice.id(), notice)?;
+        self.create_v2_inner(invoice, Some(&notice))
+    }
+
+    fn create_v2_inner(
+        &self,
+        invoice: &v2::Invoice,
+        notice: Option<&NewNotice>,
+    ) -> Result<Stored<v2::Invoice>, StoreError> {
         let mut inner = self.lock();
         let schema = inner.schema();
         let row = InvoiceRow::from_v2(invoice, schema).map_err(|source| StoreError::Encode {
@@ -304,7 +379,7 @@ impl Store {
             id: invoice.id().clone(),
             source,
         })?;
-        let Some(tx) = self.insert_new(&mut inner.conn, schema, &row)? else {
+        let Some(tx) = self.insert_new(&mut inner.conn, schema, &row, notice)? else {
             return Ok(Stored {
                 invoice: invoice.clone(),
                 outcome: Outcome::Created,
@@ -410,6 +485,23 @@ impl Store {
             .map_err(|e| self.db(e))
     }
 
+    /// Checks that the database takes writes now: takes SQLite's write lock (`BEGIN
+    /// IMMEDIATE`) and rolls back. Fails on a read-only database or directory, and when another
+    /// connection holds the write lock past the busy timeout. It writes nothing, so a full disk
+    /// shows only when a commit needs new space.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] naming the file and SQLite's reason.
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let tx = inner
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.db(e))?;
+        tx.rollback().map_err(|e| self.db(e))
+    }
+
     fn load(&self, lookup: Lookup<'_>) -> Result<Option<InvoiceRow>, StoreError> {
         let mut inner = self.lock();
         let schema = inner.schema();
@@ -420,19 +512,24 @@ impl Store {
         Ok(row)
     }
 
-    /// Inserts `row` in an immediate transaction and commits it. When an invoice with its id or
-    /// idempotency key already exists, nothing is written and the still-open transaction is
-    /// returned, so the caller reads the existing invoice under the same write lock.
+    /// Inserts `row` (and `notice`, if any) in an immediate transaction and commits it. When an
+    /// invoice with its id or idempotency key already exists, nothing is written and the
+    /// still-open transaction is returned, so the caller reads the existing invoice under the
+    /// same write lock.
     fn insert_new<'c>(
         &self,
         conn: &'c mut Connection,
         schema: Schema,
         row: &InvoiceRow,
+        notice: Option<&NewNotice>,
     ) -> Result<Option<Transaction<'c>>, StoreError> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.db(e))?;
         if row.insert(&tx, schema).map_err(|e| self.db(e))? {
+            if let Some(notice) = notice {
+                notice.insert(&tx).map_err(|e| self.db(e))?;
+            }
             tx.commit().map_err(|e| self.db(e))?;
             return Ok(None);
         }
@@ -448,14 +545,14 @@ impl Store {
             })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while the lock was held cannot leave a half-done write: an open rusqlite
         // transaction rolls back when it is dropped during unwinding. The connection is
         // therefore still consistent, and the poison flag can be ignored.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn db(&self, source: rusqlite::Error) -> StoreError {
+    pub(crate) fn db(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Database {
             path: self.path.clone(),
             source,
@@ -490,7 +587,8 @@ mod tests {
     #[test]
     fn a_new_store_is_at_the_last_expand_version_with_default_options() {
         let store = store();
-        assert_eq!(store.schema_version(), 2);
+        assert_eq!(store.schema_version(), 4);
+        assert!(!store.contracted());
         assert_eq!(store.path(), ":memory:");
         assert_eq!(store.options(), &StoreOptions::default());
         assert_eq!(store.options().legacy_currency, Currency::EUR);
@@ -643,9 +741,10 @@ mod tests {
         store.create_v2(&v2).unwrap();
         let v1_as_v2 = store.get_v2(&id("inv-1")).unwrap().unwrap();
 
-        assert_eq!(store.apply_contract_migration().unwrap(), 3);
-        assert_eq!(store.schema_version(), 3);
-        assert_eq!(store.apply_contract_migration().unwrap(), 3);
+        assert_eq!(store.apply_contract_migration().unwrap(), 4);
+        assert_eq!(store.schema_version(), 4);
+        assert!(store.contracted());
+        assert_eq!(store.apply_contract_migration().unwrap(), 4);
 
         assert_eq!(store.get_v1(&id("inv-1")).unwrap(), Some(v1.clone()));
         assert_eq!(store.get_v2(&id("inv-1")).unwrap(), Some(v1_as_v2));

@@ -5,6 +5,7 @@ mod cross_reads;
 mod durability;
 mod idempotency;
 mod migrations;
+mod outbox;
 // The unit tests' invoice builders, so both suites build the same invoices.
 #[path = "../../src/fixtures.rs"]
 mod support;

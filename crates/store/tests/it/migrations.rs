@@ -1,4 +1,5 @@
-//! Migrating up from an empty database and from every older version, and refusing newer ones.
+//! Migrating up from an empty database and from every older version (1, 2 and the contracted
+//! 3), and refusing newer ones.
 
 use rusqlite::Connection;
 use shared::domain::Currency;
@@ -34,7 +35,8 @@ fn an_empty_database_is_migrated_through_every_expand_step() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gateway.db");
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version(), 2);
+    assert_eq!(store.schema_version(), 4);
+    assert!(!store.contracted());
     drop(store);
     let rows = schema_rows(&path);
     let names: Vec<_> = rows
@@ -45,7 +47,8 @@ fn an_empty_database_is_migrated_through_every_expand_step() {
         names,
         [
             (1, "billing_v1_schema", "expand"),
-            (2, "billing_v2_expand", "expand")
+            (2, "billing_v2_expand", "expand"),
+            (4, "notification_outbox", "expand"),
         ]
     );
 }
@@ -57,7 +60,7 @@ fn a_version_1_database_with_v1_rows_upgrades_and_keeps_them() {
     version_1_database(&path);
 
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version(), 2);
+    assert_eq!(store.schema_version(), 4);
     let old = store.get_v1(&id("old-1")).unwrap().unwrap();
     assert_eq!(old, v1_invoice("old-1", 1900));
     let as_v2 = store.get_v2(&id("old-1")).unwrap().unwrap();
@@ -73,26 +76,33 @@ fn a_version_1_database_with_v1_rows_upgrades_and_keeps_them() {
 }
 
 #[test]
-fn a_version_2_database_opens_without_change_and_contracts_on_request() {
+fn a_version_2_database_gains_the_outbox_and_contracts_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gateway.db");
     version_1_database(&path);
-    drop(Store::open(&path).unwrap());
+    // As a binary that knew migrations 1 and 2 left it.
+    let mut conn = Connection::open(&path).unwrap();
+    migrations::migrate(&mut conn, "v2.db", Target::Through(2), Currency::EUR).unwrap();
+    drop(conn);
     assert_eq!(schema_rows(&path).len(), 2);
 
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version(), 2);
-    assert_eq!(store.apply_contract_migration().unwrap(), 3);
+    assert_eq!(store.schema_version(), 4);
+    assert!(!store.contracted());
+    assert_eq!(store.apply_contract_migration().unwrap(), 4);
+    assert!(store.contracted());
     drop(store);
     let rows = schema_rows(&path);
     assert_eq!(
         rows[2],
         (3, CONTRACT_BILLING_V2.to_owned(), "contract".to_owned())
     );
+    assert_eq!(rows.len(), 4);
 
-    // Version 3 reopens as version 3: the contracted schema is detected, not re-expanded.
+    // The contracted schema is detected on reopen from the recorded step, not the version.
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version(), 3);
+    assert_eq!(store.schema_version(), 4);
+    assert!(store.contracted());
     assert_eq!(
         store.get_v1(&id("old-1")).unwrap(),
         Some(v1_invoice("old-1", 1900))
@@ -117,7 +127,7 @@ fn a_database_newer_than_the_binary_is_refused_naming_both_versions() {
     Connection::open(&path)
         .unwrap()
         .execute(
-            "INSERT INTO schema_migrations (version, name, kind) VALUES (4, 'from_the_future', 'expand')",
+            "INSERT INTO schema_migrations (version, name, kind) VALUES (5, 'from_the_future', 'expand')",
             [],
         )
         .unwrap();
@@ -126,8 +136,8 @@ fn a_database_newer_than_the_binary_is_refused_naming_both_versions() {
         matches!(
             err,
             StoreError::SchemaTooNew {
-                found: 4,
-                known: 3,
+                found: 5,
+                known: 4,
                 ..
             }
         ),
@@ -136,7 +146,7 @@ fn a_database_newer_than_the_binary_is_refused_naming_both_versions() {
     assert_eq!(
         err.to_string(),
         format!(
-            "invoice store {} is at schema version 4, but this binary knows versions up to 3; \
+            "invoice store {} is at schema version 5, but this binary knows versions up to 4; \
              run a newer binary",
             path.display()
         )
@@ -152,11 +162,11 @@ fn processes_opening_a_new_database_at_once_migrate_it_once() {
         for _ in 0..4 {
             scope.spawn(|| {
                 barrier.wait();
-                assert_eq!(Store::open(&path).unwrap().schema_version(), 2);
+                assert_eq!(Store::open(&path).unwrap().schema_version(), 4);
             });
         }
     });
-    assert_eq!(schema_rows(&path).len(), 2);
+    assert_eq!(schema_rows(&path).len(), 3);
 }
 
 #[test]
@@ -180,4 +190,60 @@ fn a_store_opened_before_the_contract_migration_fails_until_reopened() {
         after.get_v1(&id("inv-1")).unwrap(),
         Some(v1_invoice("inv-1", 1900))
     );
+}
+
+/// Opens `path` as this binary does and checks the outbox works there: a create queues its
+/// notice in the same transaction, and the notice is due at once.
+fn outbox_works(path: &std::path::Path, invoice: &str) {
+    let store = Store::open(path).unwrap();
+    assert_eq!(store.schema_version(), 4);
+    store
+        .create_v1_with_notice(&v1_invoice(invoice, 1900), &support::message("hello"))
+        .unwrap();
+    let due = store.due_notices(u64::MAX, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].delivery_key, format!("invoice-created/{invoice}"));
+}
+
+#[test]
+fn every_older_version_upgrades_to_the_outbox() {
+    // 0: a new file; 1 and 2: as binaries that knew only those left them; 3: a database whose
+    // contract step ran before the outbox existed.
+    for through in [0, 1, 2, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gateway.db");
+        version_1_database(&path);
+        let mut conn = Connection::open(&path).unwrap();
+        if through > 1 {
+            migrations::migrate(&mut conn, "old.db", Target::Through(through), Currency::EUR)
+                .unwrap();
+        }
+        drop(conn);
+        if through == 0 {
+            std::fs::remove_file(&path).unwrap();
+        }
+        outbox_works(&path, &format!("new-{through}"));
+
+        let rows = schema_rows(&path);
+        let versions: Vec<u32> = rows.iter().map(|row| row.0).collect();
+        let expected: &[u32] = if through == 3 {
+            &[1, 2, 3, 4]
+        } else {
+            &[1, 2, 4]
+        };
+        assert_eq!(versions, expected, "from version {through}");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.contracted(), through == 3, "from version {through}");
+        if through > 0 {
+            assert_eq!(
+                store.get_v1(&id("old-1")).unwrap(),
+                Some(v1_invoice("old-1", 1900)),
+                "from version {through}"
+            );
+        }
+        // The contract step still runs (or stays done) after the outbox step.
+        assert_eq!(store.apply_contract_migration().unwrap(), 4);
+        assert!(store.contracted());
+        assert_eq!(store.outbox_counts().unwrap().pending, 1);
+    }
 }
