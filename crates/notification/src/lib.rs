@@ -1,5 +1,5 @@
-//! Invoice notifications: renders email and SMS texts for an invoice and queues them in an
-//! outbox.
+//! Invoice notifications: renders email and SMS texts for an invoice ([`render_message`]) and
+//! queues them in an outbox.
 //!
 //! This crate consumes the billing v1 contract ([`notice_from_invoice`] reads a
 //! `shared::billing::v1::Invoice`) and provides the notification v1 contract
@@ -11,17 +11,17 @@
 //! |---------|---------|---------|
 //! | `v1`    | yes     | `impl shared::notification::v1::Notifier for OutboxNotifier` |
 //!
-//! Without `v1`, rendering ([`render`]) and the outbox ([`Outbox`], [`MemoryOutbox`]) are still
-//! available.
+//! Without `v1`, rendering ([`render`], [`render_message`]) and the outbox ([`Outbox`],
+//! [`MemoryOutbox`]) are still available.
 
 mod outbox;
 pub mod render;
 
 use shared::billing::v1;
 use shared::domain::Money;
-use shared::notification::v1::InvoiceNotice;
+use shared::notification::v1::{InvoiceNotice, Message, NotifyError, Recipient};
 #[cfg(feature = "v1")]
-use shared::notification::v1::{Message, MessageId, Notifier, NotifyError, Recipient};
+use shared::notification::v1::{MessageId, Notifier};
 
 pub use outbox::{MemoryOutbox, Outbox, QueuedMessage};
 
@@ -38,6 +38,38 @@ pub fn notice_from_invoice(invoice: &v1::Invoice) -> InvoiceNotice {
         money(totals.tax()),
         money(totals.total()),
     )
+}
+
+/// The message telling `recipient` about `notice`, rendered for its channel: an email (subject
+/// and body) or an SMS text. A service that keeps its own outbox (a database table written in
+/// the invoice's transaction, say) stores this message and delivers it later.
+///
+/// # Errors
+///
+/// [`NotifyError::Render`] when the SMS text cannot be rendered, and
+/// [`NotifyError::UnsupportedChannel`] for a channel this crate does not know.
+pub fn render_message(
+    notice: &InvoiceNotice,
+    recipient: &Recipient,
+) -> Result<Message, NotifyError> {
+    match recipient {
+        Recipient::Email(to) => {
+            let email = render::email(notice);
+            Ok(Message::Email {
+                to: to.clone(),
+                subject: email.subject,
+                body: email.body,
+            })
+        }
+        Recipient::Sms(to) => Ok(Message::Sms {
+            to: to.clone(),
+            text: render::sms(notice).map_err(|source| NotifyError::Render {
+                invoice_id: notice.invoice_id().clone(),
+                source,
+            })?,
+        }),
+        _ => Err(NotifyError::UnsupportedChannel { channel: "unknown" }),
+    }
 }
 
 /// Renders notices for each recipient's channel and queues them in an [`Outbox`].
@@ -65,26 +97,7 @@ impl<O: Outbox> Notifier for OutboxNotifier<O> {
         notice: &InvoiceNotice,
         recipient: &Recipient,
     ) -> Result<MessageId, NotifyError> {
-        let message = match recipient {
-            Recipient::Email(to) => {
-                let email = render::email(notice);
-                Message::Email {
-                    to: to.clone(),
-                    subject: email.subject,
-                    body: email.body,
-                }
-            }
-            Recipient::Sms(to) => Message::Sms {
-                to: to.clone(),
-                text: render::sms(notice).map_err(|source| NotifyError::Render {
-                    invoice_id: notice.invoice_id().clone(),
-                    source,
-                })?,
-            },
-            _ => {
-                return Err(NotifyError::UnsupportedChannel { channel: "unknown" });
-            }
-        };
+        let message = render_message(notice, recipient)?;
         self.outbox.enqueue(message)
     }
 }
@@ -124,6 +137,24 @@ mod tests {
         assert_eq!(notice.subtotal(), Money::from_minor(1_000, Currency::EUR));
         assert_eq!(notice.tax(), Money::from_minor(190, Currency::EUR));
         assert_eq!(notice.total(), Money::from_minor(1_190, Currency::EUR));
+    }
+
+    #[test]
+    fn render_message_renders_for_the_recipients_channel() {
+        use shared::notification::v1::{EmailAddress, PhoneNumber};
+
+        let notice = notice_from_invoice(&invoice());
+        let email = Recipient::Email(EmailAddress::parse("ana@example.com").unwrap());
+        let sms = Recipient::Sms(PhoneNumber::parse("+4915112345678").unwrap());
+        assert!(matches!(
+            render_message(&notice, &email).unwrap(),
+            Message::Email { to, subject, .. }
+                if to.as_str() == "ana@example.com" && subject == "Invoice inv-1: 11.90 EUR"
+        ));
+        assert!(matches!(
+            render_message(&notice, &sms).unwrap(),
+            Message::Sms { text, .. } if text.as_str().starts_with("Invoice inv-1: 11.90 EUR")
+        ));
     }
 
     #[cfg(feature = "v1")]
