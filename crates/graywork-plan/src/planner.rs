@@ -309,6 +309,7 @@ pub fn plan(
         warnings: Vec::new(),
         placements: BTreeMap::new(),
         explain,
+        chain_anchor: None,
     };
     builder.warnings.extend(workspace.notices.iter().cloned());
     builder.warn_by_name_edges();
@@ -383,6 +384,8 @@ struct Builder<'a> {
     placements: BTreeMap<String, Vec<Placement>>,
     /// The one member whose placements are recorded, if any.
     explain: Option<usize>,
+    /// The crates of an earlier stage that a layering's chains end at, and that stage.
+    chain_anchor: Option<(Vec<usize>, usize)>,
 }
 
 impl<'a> Builder<'a> {
@@ -617,6 +620,7 @@ impl<'a> Builder<'a> {
     fn chain(&self, layering: &Layering, member: usize, first_index: usize) -> Vec<ChainLink> {
         let components = layering.chain(self.ordering, member);
         let mut links = Vec::new();
+        let mut targets = Vec::new();
         let mut current = member;
         for pair in components.windows(2) {
             let next_component = pair[1];
@@ -645,7 +649,31 @@ impl<'a> Builder<'a> {
                 kinds,
                 dependency_stage,
             });
+            targets.push(to);
             current = to;
+        }
+        // A layering that follows an earlier stage (the dependents of a bump) ends its chains
+        // at the crate of that stage they depend on: a link that reaches one gets its stage,
+        // and a chain that stops short of one gets the link to it.
+        if let Some((anchors, stage)) = &self.chain_anchor
+            && let Some(position) = targets.iter().position(|to| anchors.contains(to))
+        {
+            links.truncate(position + 1);
+            links[position].dependency_stage = Some(*stage);
+            return links;
+        }
+        if let Some((anchors, stage)) = &self.chain_anchor
+            && let Some((to, edge)) = self
+                .graph
+                .dependencies(current)
+                .find(|(to, edge)| edge.orders() && anchors.contains(to))
+        {
+            links.push(ChainLink {
+                dependent: self.name(current).to_owned(),
+                dependency: self.name(to).to_owned(),
+                kinds: edge.kinds_label(),
+                dependency_stage: Some(*stage),
+            });
         }
         links
     }
@@ -973,6 +1001,7 @@ impl<'a> Builder<'a> {
         let name_owned = name.to_owned();
         let reason =
             |_: usize| format!("it depends on {name_owned} through normal or build dependencies");
+        self.chain_anchor = Some((lockstep.clone(), self.stages.len()));
         self.add_layered(&affected, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
