@@ -6,6 +6,9 @@
 # 100 members in lockstep and stage 1 holds 101 edits of the root manifest. Each run starts
 # from a fresh copy of the manifests (hyperfine --prepare), so every run really edits.
 #
+# The first command is the tool alone (saved metadata, then reading the 101 manifests, planning,
+# editing and writing the root manifest); the others add the `cargo metadata` call.
+#
 # Usage: crates/graywork-plan/benches/apply-100.sh [PATH/TO/cargo-graywork]
 # (default: target/release/cargo-graywork; build it with `cargo build --release -p cargo-graywork`)
 set -euo pipefail
@@ -47,8 +50,11 @@ for n in $(seq 0 99); do
 done
 ws=$work/ws
 cp -r "$template" "$ws"
+# The same metadata saved, so one command measures the tool's own work without cargo.
+cargo metadata --format-version 1 --no-deps --offline --manifest-path "$ws/Cargo.toml" > "$work/metadata.json"
 hyperfine -N --warmup 3 --runs 30 \
     --prepare "cp $template/Cargo.toml $ws/Cargo.toml" \
+    "$bin graywork upgrade-plan --crate m000@0.2.0 --apply 1 --metadata-file $work/metadata.json" \
     "$bin graywork upgrade-plan --crate m000@0.2.0 --apply 1 --offline --manifest-path $ws/Cargo.toml" \
     "$bin graywork upgrade-plan --crate m000@0.2.0 --offline --manifest-path $ws/Cargo.toml" \
     "cargo metadata --format-version 1 --no-deps --offline --manifest-path $ws/Cargo.toml"
