@@ -180,7 +180,11 @@ fn line_of(text: &str, key: &str) -> usize {
             let rest = line
                 .strip_prefix(key)
                 .or_else(|| line.strip_prefix(&format!("\"{key}\"")));
-            rest.is_some_and(|rest| rest.trim_start().starts_with('='))
+            let key_line = rest.is_some_and(|rest| rest.trim_start().starts_with('='));
+            // An optional dependency written as its own table: `[dependencies.NAME]`.
+            let table_line =
+                line.starts_with('[') && line.trim_end().ends_with(&format!(".{key}]"));
+            key_line || table_line
         })
         .map_or(1, |index| index + 1)
 }
@@ -214,6 +218,11 @@ log = { version = "0.4", optional = true }
         let defs = manifest.feature_defs();
         assert!(defs["std"].default && defs["alloc"].default && !defs["serde"].default);
         assert_eq!(defs["std"].loc.line, 7);
+        let tabled = CrateManifest::parse(
+            "[package]\nname = \"t\"\n\n[dependencies.log]\nversion = \"0.4\"\noptional = true\n",
+        )
+        .unwrap();
+        assert_eq!(tabled.feature_defs()["log"].loc.line, 4);
     }
 
     #[test]
