@@ -238,7 +238,8 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
 /// answer without a token.
 #[derive(Debug, Serialize)]
 pub(crate) struct Health {
-    /// `ok`, or for `/readyz` `unavailable`.
+    /// `ok`, or for `/readyz` `unavailable`, or `degraded` (still serving, from the last good
+    /// config, while etcd is unreachable).
     pub(crate) status: &'static str,
 }
 
@@ -248,13 +249,17 @@ pub(crate) async fn healthz() -> Json<Health> {
 }
 
 /// `GET /readyz`: readiness; 200 when a config is loaded and the database accepts writes,
-/// otherwise 503 with only `"status": "unavailable"` (the reason is logged).
+/// otherwise 503 with only `"status": "unavailable"` (the reason is logged). While etcd is
+/// unreachable the answer is 200 `"status": "degraded"`: the last good config keeps serving.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let store = std::sync::Arc::clone(&state.invoices);
     let writable = tokio::task::spawn_blocking(move || crate::storage::probe_writable(&store))
         .await
         .unwrap_or_else(|error| Err(format!("readiness probe failed: {error}")));
     match writable {
+        Ok(()) if state.metrics.config_source_up.get() == 0 => {
+            Json(Health { status: "degraded" }).into_response()
+        }
         Ok(()) => Json(Health { status: "ok" }).into_response(),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");

@@ -123,6 +123,31 @@ pub struct ConfigShowArgs {
 pub enum GrayCommand {
     /// Prints the route, rule, reason and bucket a request would get, without a server.
     Explain(ExplainArgs),
+    /// Checks a fragment file and writes it to etcd (`[etcd]`) as PREFIX/NAME, with
+    /// compare-and-swap.
+    Put(GrayPutArgs),
+    /// Prints a fragment as etcd holds it.
+    Get(GrayGetArgs),
+}
+
+/// `gateway gray put`.
+#[derive(Debug, Clone, Args)]
+pub struct GrayPutArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The fragment's name under `etcd.prefix`, e.g. billing-v2.toml.
+    pub name: String,
+    /// The TOML file to write.
+    pub file: PathBuf,
+}
+
+/// `gateway gray get`.
+#[derive(Debug, Clone, Args)]
+pub struct GrayGetArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The fragment's name under `etcd.prefix`, e.g. billing-v2.toml.
+    pub name: String,
 }
 
 /// `gateway gray explain`.

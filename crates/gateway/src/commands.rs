@@ -26,6 +26,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Show(args)) => print(&config_show(&args)?),
         Command::Gray(GrayCommand::Explain(args)) => print(&gray_explain(&args)?),
+        Command::Gray(GrayCommand::Put(args)) => print(&crate::etcd_source::put_command(&args)?),
+        Command::Gray(GrayCommand::Get(args)) => print(&crate::etcd_source::get_command(&args)?),
         Command::Token(TokenCommand::Issue(args)) => print(&token_issue(&args)?),
     }
 }
@@ -121,9 +123,19 @@ const ADMIN_MAX_CONNECTIONS: usize = 64;
 
 /// `gateway serve`: load config, open the store, build the app, serve until a signal.
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let options = load_options(&args.config);
-    let snapshot = load(&options)?;
+    let mut options = load_options(&args.config);
+    let mut snapshot = load(&options)?;
     let mut settings = settings(&snapshot)?;
+    // Gray fragments in etcd join the gray layer once `[etcd]` (read from the files) says where.
+    let etcd = if settings.etcd.endpoints.is_empty() {
+        None
+    } else {
+        let source = crate::etcd_source::EtcdSource::connect(&settings.etcd)?;
+        options = options.with_fragment_source(source.fragment_source());
+        snapshot = load(&options)?;
+        source.loaded();
+        Some(source)
+    };
     if let Some(listen) = args.listen {
         settings.server.listen = listen;
     }
@@ -154,6 +166,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         invoices,
         default_recipient,
     });
+    // Follows etcd for as long as the process serves; stopped when dropped on the way out.
+    let _following = etcd
+        .map(|source| source.follow(state.clone()))
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -210,7 +226,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// `gateway config show`: the merged config with provenance, secrets redacted.
 pub(crate) fn config_show(args: &ConfigShowArgs) -> anyhow::Result<String> {
-    let snapshot = load(&load_options(&args.config))?;
+    let snapshot = load(&crate::etcd_source::with_etcd(load_options(&args.config))?)?;
     let mut report = config_report(&snapshot);
     if let Some(key) = &args.key {
         report.entries.retain(|entry| {

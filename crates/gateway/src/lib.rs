@@ -19,6 +19,7 @@ mod admin_auth;
 mod cli;
 mod commands;
 mod error;
+mod etcd_source;
 mod extract;
 #[cfg(feature = "faults")]
 mod faults;
@@ -51,6 +52,7 @@ pub use crate::error::ApiError;
 pub use crate::invoices::{READ_SCOPE, WRITE_SCOPE, unix_now};
 pub use crate::reload::{Trigger, record as record_reload, reload, watch as watch_config};
 pub use crate::routing::{BILLING_DIMENSION, BillingVersion};
+pub use crate::settings::EtcdSettings;
 pub use crate::settings::{
     AdminSettings, AuthSettings, NotificationSettings, ServerSettings, Settings, StorageSettings,
 };

@@ -68,6 +68,8 @@ pub struct Metrics {
     pub config_reloads: Family<ReloadLabels, Counter>,
     /// The generation of the config snapshot serving now.
     pub config_generation: Gauge,
+    /// 1 while the config source answers (always, for files alone), 0 while etcd is unreachable.
+    pub config_source_up: Gauge,
 }
 
 impl Metrics {
@@ -106,6 +108,13 @@ impl Metrics {
             "Generation of the config snapshot serving now",
             config_generation.clone(),
         );
+        let config_source_up = Gauge::default();
+        config_source_up.set(1);
+        registry.register(
+            "config_source_up",
+            "1 while the config source (etcd, when configured) answers; 0 while it is unreachable and the last good config serves",
+            config_source_up.clone(),
+        );
         // The `Info` type appends `_info` to the name, giving `build_info`.
         registry.register(
             "build",
@@ -127,6 +136,7 @@ impl Metrics {
             gray_decisions,
             config_reloads,
             config_generation,
+            config_source_up,
         }
     }
 

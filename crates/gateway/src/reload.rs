@@ -18,6 +18,8 @@ pub enum Trigger {
     Admin,
     /// A change in the watched config directory.
     Watch,
+    /// A change of the gray fragments in etcd.
+    Etcd,
 }
 
 impl Trigger {
@@ -26,6 +28,7 @@ impl Trigger {
         match self {
             Self::Admin => "admin",
             Self::Watch => "watch",
+            Self::Etcd => "etcd",
         }
     }
 }

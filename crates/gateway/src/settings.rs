@@ -165,6 +165,58 @@ impl Default for NotificationSettings {
     }
 }
 
+/// `[etcd]`: gray fragments shared by a fleet through etcd (off while `endpoints` is empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EtcdSettings {
+    /// etcd client URLs (`http://host:2379`), tried in order with failover. Empty: no etcd.
+    /// TLS is not supported yet.
+    pub endpoints: Vec<String>,
+    /// The key prefix holding the fragments; every `*.toml` key under it is one, merged in key
+    /// order after `gray/*.toml`.
+    pub prefix: String,
+    /// How long connecting to one endpoint may take, in milliseconds.
+    pub dial_timeout_ms: u64,
+    /// How long one read or write may take on one endpoint, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// How long the watch may stay silent before it is reopened from the last revision, in
+    /// milliseconds.
+    pub watch_idle_timeout_ms: u64,
+    /// How long the prefix must stay quiet after a change before it is re-read and reloaded,
+    /// in milliseconds.
+    pub settle_ms: u64,
+    /// The first retry delay after etcd failed, in milliseconds; it doubles up to
+    /// `retry_max_ms`.
+    pub retry_min_ms: u64,
+    /// The longest retry delay, in milliseconds.
+    pub retry_max_ms: u64,
+    /// The etcd user (auth); empty when etcd's auth is off.
+    pub username: String,
+    /// The environment variable holding the etcd user's password.
+    pub password_env: String,
+    /// The local copy of the last fragments that loaded, written atomically after every good
+    /// load; a start while etcd is unreachable uses it.
+    pub last_good_path: PathBuf,
+}
+
+impl Default for EtcdSettings {
+    fn default() -> Self {
+        Self {
+            endpoints: Vec::new(),
+            prefix: "/graywork/gateway/gray/".to_owned(),
+            dial_timeout_ms: 2_000,
+            request_timeout_ms: 5_000,
+            watch_idle_timeout_ms: 30_000,
+            settle_ms: 50,
+            retry_min_ms: 200,
+            retry_max_ms: 5_000,
+            username: String::new(),
+            password_env: "GRAYWORK_ETCD_PASSWORD".to_owned(),
+            last_good_path: PathBuf::from("data/etcd-last-good.json"),
+        }
+    }
+}
+
 /// All of the gateway's sections, read once at start. Changing them needs a restart; only the
 /// gray rules change on reload.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +234,8 @@ pub struct Settings {
     pub notification: NotificationSettings,
     /// `[metrics]`.
     pub metrics: MetricsSettings,
+    /// `[etcd]`.
+    pub etcd: EtcdSettings,
 }
 
 /// Top-level tables the gateway leaves to other readers but knows are not typos.
@@ -261,6 +315,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "auth",
     "notification",
     "metrics",
+    "etcd",
 ];
 
 /// Whether `dotted` holds a secret by the settings schema: `Some` for keys in the gateway's

@@ -15,6 +15,9 @@ mod cli;
 #[cfg(any(feature = "v1", feature = "v2"))]
 mod crash;
 mod dashboard;
+/// Fleet config in etcd; routing by a percentage rule needs a build with both versions.
+#[cfg(all(feature = "v1", feature = "v2"))]
+mod etcd_fleet;
 mod hardening;
 mod invoices;
 mod process;
