@@ -14,6 +14,7 @@ use crate::cli::{
     Command, ConfigArgs, ConfigCommand, ConfigShowArgs, ExplainArgs, GrayCommand, ServeArgs,
     ShowFormat, TokenCommand, TokenIssueArgs,
 };
+use crate::outbox::Dispatcher;
 use crate::routing::BILLING_DIMENSION;
 use crate::settings::{AuthSettings, NotificationSettings, Settings, StorageSettings};
 use crate::state::{AppState, StateParts};
@@ -63,9 +64,12 @@ fn load(options: &gray::LoadOptions) -> anyhow::Result<gray::Snapshot> {
 /// Reads the gateway's sections from a snapshot.
 pub(crate) fn settings(snapshot: &gray::Snapshot) -> anyhow::Result<Settings> {
     crate::settings::check_sections(snapshot).context("invalid gateway settings")?;
-    snapshot
+    let settings = snapshot
         .deserialize::<Settings>()
-        .context("invalid gateway settings")
+        .context("invalid gateway settings")?;
+    crate::settings::check_values(&settings)
+        .map_err(|message| anyhow::anyhow!("invalid gateway settings: {message}"))?;
+    Ok(settings)
 }
 
 /// The keyring API tokens are signed and verified with, from the secret in `auth.secret_env`.
@@ -89,26 +93,51 @@ pub(crate) fn keyring(auth: &AuthSettings, secret: &[u8]) -> anyhow::Result<Keyr
 
 /// Opens (creating and migrating) the invoice database named by `[storage]`.
 pub fn open_store(storage: &StorageSettings) -> anyhow::Result<store::Store> {
-    let options = store::StoreOptions {
-        busy_timeout: std::time::Duration::from_millis(storage.busy_timeout_ms),
-        ..store::StoreOptions::default()
-    };
-    let store = store::Store::open_with(&storage.path, &options).with_context(|| {
-        format!(
-            "cannot open the invoice store (config key storage.path = {})",
-            storage.path.display()
-        )
-    })?;
+    let store = open_connection(storage)?;
     // Refuse to start on a database that cannot take writes, rather than answer every create
     // with an error (and leave read-only -wal/-shm files behind).
-    crate::storage::probe_writable(&store).map_err(|reason| {
-        anyhow::anyhow!(
-            "{reason} (config key storage.path = {})",
+    store.check_writable().with_context(|| {
+        format!(
+            "the invoice store does not take writes (config key storage.path = {})",
             storage.path.display()
         )
     })?;
     tracing::info!(path = %storage.path.display(), schema_version = store.schema_version(), "invoice store open");
     Ok(store)
+}
+
+/// One more connection to the invoice database named by `[storage]`.
+fn open_connection(storage: &StorageSettings) -> anyhow::Result<store::Store> {
+    let options = store::StoreOptions {
+        busy_timeout: std::time::Duration::from_millis(storage.busy_timeout_ms),
+        ..store::StoreOptions::default()
+    };
+    store::Store::open_with(&storage.path, &options).with_context(|| {
+        format!(
+            "cannot open the invoice store (config key storage.path = {})",
+            storage.path.display()
+        )
+    })
+}
+
+/// Starts the outbox dispatcher on a connection of its own, so its reads never wait for the
+/// API's connection; it stops when the returned value is dropped.
+fn start_dispatcher(state: &AppState, settings: &Settings) -> anyhow::Result<Dispatcher> {
+    let store = open_connection(&settings.storage)?;
+    let sender = crate::outbox::sender_for(&settings.outbox);
+    tracing::info!(
+        sender = ?settings.outbox.sender,
+        file = %settings.outbox.file.display(),
+        "outbox dispatcher started"
+    );
+    Dispatcher::start(
+        store,
+        sender,
+        settings.outbox.clone(),
+        Arc::clone(&state.outbox_signal),
+        Arc::clone(&state.metrics),
+    )
+    .context("cannot start the outbox dispatcher thread")
 }
 
 /// The recipient of notices for creates that name none, from `notification.default_email`.
@@ -166,6 +195,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         invoices,
         default_recipient,
     });
+    if state.api_storage.threads() == 0 || state.probe_storage.threads() == 0 {
+        bail!("cannot start the database threads (see the errors above)");
+    }
+    // Delivers the notices the database holds, those left by an earlier run included.
+    let dispatcher = start_dispatcher(&state, &settings)?;
     // Follows etcd for as long as the process serves; stopped when dropped on the way out.
     let _following = etcd
         .map(|source| source.follow(state.clone()))
@@ -221,6 +255,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Work still running on the runtime (a request past the shutdown deadline, a blocking
     // database call) does not hold the process up.
     runtime.shutdown_timeout(Duration::from_millis(100));
+    drop(dispatcher);
     served
 }
 

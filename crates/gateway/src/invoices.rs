@@ -262,20 +262,23 @@ async fn create(
     creation: Creation,
     notify: Option<Recipient>,
 ) -> Result<Response, ApiError> {
-    // Pricing is cheap, but the store blocks on SQLite; the whole create runs off the async
-    // workers so one slow disk write never stalls other requests, and holds one of the
-    // database's slots so a stuck disk cannot take every blocking thread.
-    let slot = crate::storage::database_slot(&state).await?;
-    let created = tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        let recipient = notify.unwrap_or_else(|| state.default_recipient.clone());
-        match creation {
-            Creation::V1(request) => create_v1_blocking(&state, &request, &recipient),
-            Creation::V2(request, key) => create_v2_blocking(&state, &request, &key, &recipient),
-        }
-    })
-    .await
-    .map_err(|error| ApiError::internal(format!("invoice create task failed: {error}")))??;
+    // Pricing is cheap, but the store blocks on SQLite; the whole create runs on the API's
+    // database pool, off the async workers, so one slow disk write never stalls other requests
+    // and a stuck disk costs a bounded number of threads (a full queue answers 503 at once).
+    let pool_state = state.clone();
+    let created = state
+        .api_storage
+        .run(move || {
+            let state = pool_state;
+            let recipient = notify.unwrap_or_else(|| state.default_recipient.clone());
+            match creation {
+                Creation::V1(request) => create_v1_blocking(&state, &request, &recipient),
+                Creation::V2(request, key) => {
+                    create_v2_blocking(&state, &request, &key, &recipient)
+                }
+            }
+        })
+        .await??;
     let status = match created.outcome {
         store::Outcome::Created => StatusCode::CREATED,
         store::Outcome::Replayed => StatusCode::OK,
@@ -305,14 +308,13 @@ fn create_v1_blocking(
         .billing
         .create_invoice(request)
         .map_err(billing_v1_error)?;
-    let stored = state.invoices.create_v1(&invoice).map_err(store_error)?;
-    if stored.outcome == store::Outcome::Created {
-        notify(
-            state,
-            &notification::notice_from_invoice(&stored.invoice),
-            recipient,
-        );
+    let notice = render(&notification::notice_from_invoice(&invoice), recipient);
+    let stored = match &notice {
+        Some(message) => state.invoices.create_v1_with_notice(&invoice, message),
+        None => state.invoices.create_v1(&invoice),
     }
+    .map_err(store_error)?;
+    queued(state, stored.outcome, notice.is_some());
     Ok(Created {
         version: BillingVersion::V1,
         id: stored.invoice.id().clone(),
@@ -344,10 +346,13 @@ fn create_v2_blocking(
         .billing
         .create_invoice(request, key)
         .map_err(billing_v2_error)?;
-    let stored = state.invoices.create_v2(&invoice).map_err(store_error)?;
-    if stored.outcome == store::Outcome::Created {
-        notify(state, &notice_from_v2(&stored.invoice), recipient);
+    let notice = render(&notice_from_v2(&invoice), recipient);
+    let stored = match &notice {
+        Some(message) => state.invoices.create_v2_with_notice(&invoice, message),
+        None => state.invoices.create_v2(&invoice),
     }
+    .map_err(store_error)?;
+    queued(state, stored.outcome, notice.is_some());
     Ok(Created {
         version: BillingVersion::V2,
         id: stored.invoice.id().clone(),
@@ -383,22 +388,26 @@ fn notice_from_v2(invoice: &v2::Invoice) -> shared::notification::v1::InvoiceNot
     )
 }
 
-/// Queues the notice. The invoice is already committed, so a failure here is logged rather
-/// than returned: answering with an error would invite a retry of a create that succeeded.
+/// The notice's message for `recipient`, stored in the invoice's transaction so the two commit
+/// together. A notice that cannot be rendered could never be delivered: it is logged and the
+/// invoice is stored without one, rather than refusing a valid invoice over its notice.
 #[cfg(any(feature = "v1", feature = "v2"))]
-fn notify(
-    state: &AppState,
+fn render(
     notice: &shared::notification::v1::InvoiceNotice,
     recipient: &Recipient,
-) {
-    use shared::notification::v1::Notifier as _;
-    match state.notifier.notify_invoice(notice, recipient) {
-        Ok(message_id) => {
-            tracing::debug!(invoice = %notice.invoice_id(), %message_id, "invoice notice queued");
-        }
-        Err(error) => {
-            tracing::error!(invoice = %notice.invoice_id(), %error, "cannot queue invoice notice");
-        }
+) -> Option<shared::notification::v1::Message> {
+    notification::render_message(notice, recipient)
+        .inspect_err(|error| {
+            tracing::error!(invoice = %notice.invoice_id(), %error, "cannot render invoice notice");
+        })
+        .ok()
+}
+
+/// Wakes the outbox dispatcher when this create committed a notice (a replay queues none).
+#[cfg(any(feature = "v1", feature = "v2"))]
+fn queued(state: &AppState, outcome: store::Outcome, with_notice: bool) {
+    if with_notice && outcome == store::Outcome::Created {
+        state.outbox_signal.wake();
     }
 }
 
@@ -425,26 +434,27 @@ async fn read(
     version: BillingVersion,
     id: InvoiceId,
 ) -> Result<Response, ApiError> {
-    let slot = crate::storage::database_slot(&state).await?;
-    let found = tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        match version {
-            BillingVersion::V1 => state
-                .invoices
-                .get_v1(&id)
-                .map_err(store_error)
-                .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
-                .map(|body| (id, body)),
-            BillingVersion::V2 => state
-                .invoices
-                .get_v2(&id)
-                .map_err(store_error)
-                .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
-                .map(|body| (id, body)),
-        }
-    })
-    .await
-    .map_err(|error| ApiError::internal(format!("invoice read task failed: {error}")))?;
+    let pool_state = state.clone();
+    let found = state
+        .api_storage
+        .run(move || {
+            let state = pool_state;
+            match version {
+                BillingVersion::V1 => state
+                    .invoices
+                    .get_v1(&id)
+                    .map_err(store_error)
+                    .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
+                    .map(|body| (id, body)),
+                BillingVersion::V2 => state
+                    .invoices
+                    .get_v2(&id)
+                    .map_err(store_error)
+                    .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
+                    .map(|body| (id, body)),
+            }
+        })
+        .await?;
     let (id, body) = found.map_err(|error| match error {
         ApiError::NeedsNewerVersion { id, reason, .. } => ApiError::NeedsNewerVersion {
             id,

@@ -25,6 +25,7 @@ mod extract;
 mod faults;
 mod invoices;
 mod metrics;
+mod outbox;
 mod reload;
 mod routing;
 mod server;
@@ -54,7 +55,8 @@ pub use crate::reload::{Trigger, record as record_reload, reload, watch as watch
 pub use crate::routing::{BILLING_DIMENSION, BillingVersion};
 pub use crate::settings::EtcdSettings;
 pub use crate::settings::{
-    AdminSettings, AuthSettings, NotificationSettings, ServerSettings, Settings, StorageSettings,
+    AdminSettings, AuthSettings, NotificationSettings, OutboxSettings, SenderKind, ServerSettings,
+    Settings, StorageSettings,
 };
 pub use crate::state::{AppState, StateParts};
 pub use crate::telemetry::{LogFormat, init as init_telemetry};

@@ -46,6 +46,13 @@ pub struct ReloadLabels {
     pub result: &'static str,
 }
 
+/// Labels of `outbox_deliveries_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    /// `delivered` or `failed` (to be retried).
+    pub result: &'static str,
+}
+
 /// Labels of `build_info`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
@@ -68,6 +75,8 @@ pub struct Metrics {
     pub config_reloads: Family<ReloadLabels, Counter>,
     /// The generation of the config snapshot serving now.
     pub config_generation: Gauge,
+    /// Outbox delivery attempts, by result.
+    pub outbox_deliveries: Family<DeliveryLabels, Counter>,
     /// 1 while the config source answers (always, for files alone), 0 while etcd is unreachable.
     pub config_source_up: Gauge,
 }
@@ -115,6 +124,12 @@ impl Metrics {
             "1 while the config source (etcd, when configured) answers; 0 while it is unreachable and the last good config serves",
             config_source_up.clone(),
         );
+        let outbox_deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "outbox_deliveries",
+            "Invoice notice delivery attempts by the outbox dispatcher, by result",
+            outbox_deliveries.clone(),
+        );
         // The `Info` type appends `_info` to the name, giving `build_info`.
         registry.register(
             "build",
@@ -129,6 +144,9 @@ impl Metrics {
         for result in ["success", "failure"] {
             let _counter = config_reloads.get_or_create(&ReloadLabels { result });
         }
+        for result in ["delivered", "failed"] {
+            let _counter = outbox_deliveries.get_or_create(&DeliveryLabels { result });
+        }
         Self {
             registry,
             http_requests,
@@ -136,6 +154,7 @@ impl Metrics {
             gray_decisions,
             config_reloads,
             config_generation,
+            outbox_deliveries,
             config_source_up,
         }
     }

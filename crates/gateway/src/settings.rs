@@ -1,4 +1,5 @@
-//! The gateway's own config sections (`[server]`, `[admin]`, `[storage]`, `[auth]`), with defaults.
+//! The gateway's own config sections (`[server]`, `[admin]`, `[metrics]`, `[storage]`, `[auth]`,
+//! `[notification]`, `[outbox]`), with defaults.
 //!
 //! Every key has a default here, so `gateway serve` runs with an empty `base.toml`. Within these
 //! sections the schema is strict: an unknown key (a typo such as `body_limit`) is an error naming
@@ -115,6 +116,11 @@ pub struct StorageSettings {
     pub path: PathBuf,
     /// How long a write waits for a lock held by another connection, in milliseconds.
     pub busy_timeout_ms: u64,
+    /// Threads of the API's database pool (dedicated threads, not tokio's blocking pool).
+    pub worker_threads: usize,
+    /// Database jobs that may wait for a pool thread; when the queue is full, requests answer
+    /// 503 `storage_unavailable` at once.
+    pub queue_capacity: usize,
 }
 
 impl Default for StorageSettings {
@@ -122,6 +128,8 @@ impl Default for StorageSettings {
         Self {
             path: PathBuf::from("data/gateway.db"),
             busy_timeout_ms: 5_000,
+            worker_threads: 4,
+            queue_capacity: 256,
         }
     }
 }
@@ -217,6 +225,63 @@ impl Default for EtcdSettings {
     }
 }
 
+/// How the outbox dispatcher delivers invoice notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderKind {
+    /// Each notice becomes a log event (target `notification`).
+    Log,
+    /// Each notice is appended to `outbox.file` as one JSON line.
+    File,
+}
+
+/// `[outbox]`: the dispatcher that delivers the notices queued in the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Where notices are delivered: `log` or `file`.
+    pub sender: SenderKind,
+    /// The file the `file` sender appends to (one JSON object per line). Its directory must
+    /// exist; until it does, deliveries fail and are retried.
+    pub file: PathBuf,
+    /// Most notices read and delivered per round.
+    pub batch_size: usize,
+    /// How often an idle dispatcher looks for due notices, in milliseconds (a create wakes it at
+    /// once).
+    pub poll_interval_ms: u64,
+    /// The wait after a first failed delivery, in milliseconds; it doubles on each further
+    /// failure of the same notice.
+    pub retry_initial_ms: u64,
+    /// The longest wait between two attempts at one notice, in milliseconds.
+    pub retry_max_ms: u64,
+    /// How long delivered notices stay in the database, in hours (0 keeps them).
+    pub retain_delivered_hours: u64,
+}
+
+impl OutboxSettings {
+    /// The wait before attempt `failures + 1` of a notice that failed `failures` times (at
+    /// least 1): `retry_initial_ms` doubled per earlier failure, capped at `retry_max_ms`.
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(63);
+        let wait = self.retry_initial_ms.saturating_mul(1u64 << doublings);
+        Duration::from_millis(wait.min(self.retry_max_ms))
+    }
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            sender: SenderKind::Log,
+            file: PathBuf::from("data/notices.jsonl"),
+            batch_size: 100,
+            poll_interval_ms: 1_000,
+            retry_initial_ms: 1_000,
+            retry_max_ms: 300_000,
+            retain_delivered_hours: 168,
+        }
+    }
+}
+
 /// All of the gateway's sections, read once at start. Changing them needs a restart; only the
 /// gray rules change on reload.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,8 +299,31 @@ pub struct Settings {
     pub notification: NotificationSettings,
     /// `[metrics]`.
     pub metrics: MetricsSettings,
+    /// `[outbox]`.
+    pub outbox: OutboxSettings,
     /// `[etcd]`.
     pub etcd: EtcdSettings,
+}
+
+/// Checks the values serde cannot: counts that must be at least 1.
+pub(crate) fn check_values(settings: &Settings) -> Result<(), String> {
+    let at_least_one = [
+        ("storage.worker_threads", settings.storage.worker_threads),
+        ("storage.queue_capacity", settings.storage.queue_capacity),
+        ("outbox.batch_size", settings.outbox.batch_size),
+    ];
+    for (key, value) in at_least_one {
+        if value == 0 {
+            return Err(format!("config key {key} must be at least 1"));
+        }
+    }
+    if settings.outbox.retry_initial_ms == 0 || settings.outbox.poll_interval_ms == 0 {
+        return Err(
+            "config keys outbox.retry_initial_ms and outbox.poll_interval_ms must be at least 1"
+                .to_owned(),
+        );
+    }
+    Ok(())
 }
 
 /// Top-level tables the gateway leaves to other readers but knows are not typos.
@@ -315,6 +403,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "auth",
     "notification",
     "metrics",
+    "outbox",
     "etcd",
 ];
 
@@ -377,6 +466,61 @@ mod tests {
             restart_required(&running, &loaded),
             ["server.body_limit_bytes", "storage.busy_timeout_ms"]
         );
+    }
+
+    #[test]
+    fn the_outbox_section_is_strict_and_names_its_senders() {
+        let settings: Settings = serde_json::from_value(serde_json::json!({
+            "outbox": {"sender": "file", "file": "/var/spool/notices.jsonl"},
+        }))
+        .unwrap();
+        assert_eq!(settings.outbox.sender, SenderKind::File);
+        assert_eq!(settings.outbox.batch_size, 100);
+        let err = serde_json::from_value::<Settings>(serde_json::json!({
+            "outbox": {"sender": "smtp"},
+        }))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown variant `smtp`, expected `log` or `file`"),
+            "{err}"
+        );
+        let err = serde_json::from_value::<Settings>(serde_json::json!({
+            "outbox": {"retry_ms": 1},
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("retry_initial_ms"), "{err}");
+    }
+
+    #[test]
+    fn zero_counts_are_refused_naming_the_key() {
+        assert_eq!(check_values(&Settings::default()), Ok(()));
+        let mut settings = Settings::default();
+        settings.storage.worker_threads = 0;
+        assert_eq!(
+            check_values(&settings),
+            Err("config key storage.worker_threads must be at least 1".to_owned())
+        );
+        let mut settings = Settings::default();
+        settings.outbox.retry_initial_ms = 0;
+        assert!(
+            check_values(&settings)
+                .unwrap_err()
+                .contains("outbox.retry_initial_ms")
+        );
+    }
+
+    #[test]
+    fn the_backoff_doubles_per_failure_up_to_its_cap() {
+        let outbox = OutboxSettings {
+            retry_initial_ms: 1_000,
+            retry_max_ms: 10_000,
+            ..OutboxSettings::default()
+        };
+        let waits: Vec<u128> = [0, 1, 2, 3, 4, 5, 200]
+            .map(|failures| outbox.backoff(failures).as_millis())
+            .to_vec();
+        assert_eq!(waits, [1_000, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! The application state every handler shares: config, credentials, metrics, billing, the invoice store and the outbox.
+//! The application state every handler shares: config, credentials, metrics, billing, the invoice
+//! store, its thread pools and the outbox dispatcher's wake-up.
 
 use std::sync::Arc;
 
 use auth::Keyring;
-use notification::{MemoryOutbox, OutboxNotifier};
 use shared::notification::v1::Recipient;
 
 use crate::admin_auth::AdminToken;
@@ -60,27 +60,39 @@ pub struct Inner {
     pub(crate) billing: billing::Calculator,
     /// The invoice database.
     pub(crate) invoices: Arc<store::Store>,
-    /// Renders invoice notices into the outbox.
+    /// Wakes the outbox dispatcher when a create has queued a notice.
     #[cfg_attr(not(any(feature = "v1", feature = "v2")), allow(dead_code))]
-    pub(crate) notifier: OutboxNotifier<Arc<MemoryOutbox>>,
-    /// The outbox the notifier writes to (shared with it).
-    pub(crate) outbox: Arc<MemoryOutbox>,
+    pub(crate) outbox_signal: Arc<crate::outbox::OutboxSignal>,
     /// Where invoice notices go when a create names no recipient.
     pub(crate) default_recipient: Recipient,
-    /// Bounds the requests using the database at once (`storage::DATABASE_SLOTS`).
-    pub(crate) database_slots: Arc<tokio::sync::Semaphore>,
+    /// The API's database threads (invoice reads and creates).
+    pub(crate) api_storage: crate::storage::StoragePool,
+    /// The readiness probe's database thread, so probes and API work never wait for each
+    /// other's threads or queue places.
+    pub(crate) probe_storage: crate::storage::StoragePool,
     /// Serialises admin reloads and enforces their deadline.
     pub(crate) reloader: crate::reload::Reloader,
 }
 
 impl AppState {
-    /// A state serving `parts`, with a fresh metrics registry and an empty outbox.
+    /// A state serving `parts`, with a fresh metrics registry and the database thread pools
+    /// `[storage]` sizes started.
     pub fn new(parts: StateParts) -> Self {
         let metrics = Arc::new(Metrics::new());
         metrics
             .config_generation
             .set(generation_gauge(parts.config.guard().generation()));
-        let outbox = Arc::new(MemoryOutbox::new());
+        let storage = &parts.settings.storage;
+        let api_storage = crate::storage::StoragePool::start(
+            "api",
+            storage.worker_threads,
+            storage.queue_capacity,
+        );
+        let probe_storage = crate::storage::StoragePool::start(
+            "probe",
+            crate::storage::PROBE_THREADS,
+            crate::storage::PROBE_QUEUE,
+        );
         Self(Arc::new(Inner {
             config: parts.config,
             load_options: parts.load_options,
@@ -92,11 +104,11 @@ impl AppState {
             metrics,
             billing: billing::Calculator::new(),
             invoices: parts.invoices,
-            notifier: OutboxNotifier::new(Arc::clone(&outbox)),
-            outbox,
+            outbox_signal: Arc::default(),
             default_recipient: parts.default_recipient,
             reloader: crate::reload::Reloader::default(),
-            database_slots: Arc::new(tokio::sync::Semaphore::new(crate::storage::DATABASE_SLOTS)),
+            api_storage,
+            probe_storage,
         }))
     }
 }
@@ -126,11 +138,6 @@ impl AppState {
     /// Where invoice notices go when a create names no recipient.
     pub fn default_recipient(&self) -> &Recipient {
         &self.0.default_recipient
-    }
-
-    /// The notice outbox.
-    pub fn outbox(&self) -> &MemoryOutbox {
-        &self.0.outbox
     }
 
     /// The metrics as `/metrics` renders them (OpenMetrics text).

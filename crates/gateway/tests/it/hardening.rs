@@ -402,19 +402,35 @@ mod storage {
     }
 
     #[test]
-    fn readiness_says_unavailable_when_the_database_is_gone() {
+    fn readiness_says_unavailable_while_the_database_takes_no_writes() {
         let dir = config_dir(&[("base.toml", &base_toml())]);
-        let server = Server::start(dir.path());
+        let server = Server::start_with_env(
+            dir.path(),
+            dir.path(),
+            &[],
+            &[("APP__STORAGE__BUSY_TIMEOUT_MS", "200")],
+        );
         let agent = agent();
         assert_eq!(
             reply(agent.get(server.url("/readyz")).call().unwrap()).status,
             200
         );
-        std::fs::rename(dir.path().join("data"), dir.path().join("gone")).unwrap();
-        let ready = reply(agent.get(server.url("/readyz")).call().unwrap());
-        assert_eq!(ready.status, 503, "{ready:?}");
-        assert_eq!(ready.json, serde_json::json!({"status": "unavailable"}));
-        std::fs::rename(dir.path().join("gone"), dir.path().join("data")).unwrap();
+        // The check is a real write transaction: another connection holding the write lock
+        // past the busy timeout makes it fail, on both listeners.
+        let other = rusqlite::Connection::open(dir.path().join("data/gateway.db")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        for url in [server.url("/readyz"), server.admin_url("/readyz")] {
+            let ready = reply(agent.get(url).call().unwrap());
+            assert_eq!(ready.status, 503, "{ready:?}");
+            assert_eq!(ready.json, serde_json::json!({"status": "unavailable"}));
+        }
+        assert!(
+            server.log().contains("database is locked"),
+            "{}",
+            server.log()
+        );
+        other.execute_batch("ROLLBACK").unwrap();
+        drop(other);
         assert_eq!(
             reply(agent.get(server.url("/readyz")).call().unwrap()).status,
             200

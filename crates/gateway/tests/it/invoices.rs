@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, admin, post_json, request, token};
+use crate::support::{TestApp, admin, post_json, queued, request, token};
 
 fn write_token() -> String {
     token(&["invoices:write", "invoices:read"])
@@ -76,7 +76,7 @@ mod v1 {
         let created = reply.json();
         assert_eq!(created["id"], "inv-1");
         assert_eq!(created["totals"]["total"], 1190);
-        assert_eq!(app.state.outbox().len(), 1);
+        assert_eq!(queued(&app.state).len(), 1);
 
         let read = app
             .send(get("/api/v1/invoices/inv-1", Some(&read_token())))
@@ -109,7 +109,7 @@ mod v1 {
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
         assert_eq!(again.json(), first.json());
         assert_eq!(
-            app.state.outbox().len(),
+            queued(&app.state).len(),
             1,
             "a replay sends no second notice"
         );
@@ -198,11 +198,12 @@ mod v1 {
             .send(post_json("/api/v1/invoices", Some(&write_token()), &body))
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-        let messages = app.state.outbox().messages();
+        let messages = queued(&app.state);
         assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].delivery_key, "invoice-created/inv-1");
         assert!(
             matches!(
-                messages[0].message,
+                messages[0].message().unwrap(),
                 shared::notification::v1::Message::Sms { .. }
             ),
             "{messages:?}"
@@ -257,7 +258,7 @@ mod v2 {
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
         assert_eq!(again.json(), first.json());
         assert_eq!(app.state.invoices().count().unwrap(), 1);
-        assert_eq!(app.state.outbox().len(), 1);
+        assert_eq!(queued(&app.state).len(), 1);
 
         let conflict = app
             .send(with_header(
@@ -345,7 +346,7 @@ mod v2 {
         );
         assert!(bodies.windows(2).all(|pair| pair[0] == pair[1]));
         assert_eq!(app.state.invoices().count().unwrap(), 1);
-        assert_eq!(app.state.outbox().len(), 1);
+        assert_eq!(queued(&app.state).len(), 1);
     }
 
     #[tokio::test]
@@ -696,5 +697,5 @@ async fn bad_bodies_are_4xx_json_errors() {
         }
     }
     assert_eq!(app.state.invoices().count().unwrap(), 0);
-    assert!(app.state.outbox().is_empty());
+    assert!(queued(&app.state).is_empty());
 }

@@ -20,5 +20,8 @@ mod dashboard;
 mod etcd_fleet;
 mod hardening;
 mod invoices;
+/// Creates must queue notices, so the build needs a billing version.
+#[cfg(any(feature = "v1", feature = "v2"))]
+mod outbox;
 mod process;
 mod support;

@@ -187,6 +187,11 @@ pub fn state_for(dir: &Path) -> AppState {
     })
 }
 
+/// The notices the outbox holds for delivery, oldest first.
+pub fn queued(state: &AppState) -> Vec<store::PendingNotice> {
+    state.invoices().due_notices(u64::MAX, 1_000).unwrap()
+}
+
 /// A response, fully read.
 #[derive(Debug)]
 pub struct Reply {
