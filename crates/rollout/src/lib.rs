@@ -5,7 +5,8 @@
 //! The pieces, in the order a step uses them:
 //! - [`spec`]: the rollout spec (TOML) with file:line errors and production defaults;
 //! - [`writer`] and [`fragment`]: the [`ConfigWriter`] trait and its file backend, which changes
-//!   only the rule's `percent` (format-preserving, with compare-and-swap on the revision);
+//!   only the rule's `percent` (format-preserving, with compare-and-swap on the revision), and
+//!   [`etcd_writer`], its etcd backend (compare-and-swap on the key's `mod_revision`);
 //! - [`fleet`]: reload every instance through its admin endpoint and verify what it serves;
 //! - [`prometheus`], [`analysis`] and [`judge`]: instant queries and the judges (error ratio by
 //!   a two-proportion test plus margin, latency quantile by factor plus slack, custom checks);
@@ -18,6 +19,7 @@
 
 pub mod analysis;
 pub mod controller;
+pub mod etcd_writer;
 pub mod events;
 pub mod fleet;
 pub mod fragment;
@@ -30,6 +32,7 @@ pub mod status;
 pub mod writer;
 
 pub use crate::controller::{Context, ControllerError, Mode, drive};
+pub use crate::etcd_writer::EtcdWriter;
 pub use crate::spec::{Spec, SpecError};
 pub use crate::state::{Command, Phase, State};
 pub use crate::writer::{ConfigWriter, FileWriter};

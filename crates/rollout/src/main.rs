@@ -147,13 +147,21 @@ fn drive(
     metrics: &RolloutMetrics,
 ) -> anyhow::Result<State> {
     let mut events = events(output)?;
-    let writer = FileWriter::new(&spec.fragment, &spec.rule);
+    let writer: Box<dyn rollout::ConfigWriter> = match &spec.etcd {
+        None => Box::new(FileWriter::new(&spec.fragment, &spec.rule)),
+        Some(target) => {
+            let mut options = fleet::ClientOptions::new(&[]);
+            options.endpoints.clone_from(&target.endpoints);
+            let client = fleet::EtcdClient::new(options).context("invalid `target.etcd`")?;
+            Box::new(rollout::EtcdWriter::new(client, &target.key, &spec.rule))
+        }
+    };
     let admin = AdminClient::new();
     let prometheus = Prometheus::new(&spec.analysis.prometheus, spec.analysis.query_timeout);
     let state = rollout::drive(
         Context {
             spec,
-            writer: &writer,
+            writer: writer.as_ref(),
             admin: &admin,
             source: &prometheus,
             events: &mut events,

@@ -46,8 +46,11 @@ pub enum SpecError {
 pub struct Spec {
     /// The spec file it was read from.
     pub file: PathBuf,
-    /// The fragment file holding the rule (resolved against the spec's directory).
+    /// The fragment file holding the rule (resolved against the spec's directory), or
+    /// `etcd:KEY` when the fragment lives in etcd.
     pub fragment: PathBuf,
+    /// The etcd key holding the fragment instead of a file (`[target.etcd]`).
+    pub etcd: Option<EtcdTarget>,
     /// The name of the gray rule whose `percent` is driven.
     pub rule: String,
     /// The steps, in order; percents strictly increase and the last is 100.
@@ -60,6 +63,15 @@ pub struct Spec {
     pub controller: Controller,
     /// A digest of what a state must agree with to be resumed: fragment, rule, steps, instances.
     pub identity: String,
+}
+
+/// A fragment kept in etcd: `[target.etcd]` with `endpoints` and `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EtcdTarget {
+    /// etcd client URLs (`http://host:2379`), tried in order.
+    pub endpoints: Vec<String>,
+    /// The fragment's key, e.g. `/graywork/gateway/gray/billing-v2.toml`.
+    pub key: String,
 }
 
 /// One step of the rollout.
@@ -230,8 +242,16 @@ struct RawSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTarget {
-    fragment: Spanned<String>,
+    fragment: Option<Spanned<String>>,
     rule: Spanned<String>,
+    etcd: Option<Spanned<RawEtcdTarget>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEtcdTarget {
+    endpoints: Vec<String>,
+    key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,17 +368,49 @@ pub mod defaults {
 
 impl RawSpec {
     fn validate(self, base: &Path, path: &Path) -> Result<Spec, Invalid> {
-        let fragment = non_empty(&self.target.fragment, "target.fragment")?;
         let rule = non_empty(&self.target.rule, "target.rule")?;
+        let (fragment, etcd) = match (&self.target.fragment, &self.target.etcd) {
+            (Some(fragment), None) => (base.join(non_empty(fragment, "target.fragment")?), None),
+            (None, Some(etcd)) => {
+                let target = etcd.get_ref();
+                if target.endpoints.is_empty() || target.key.trim().is_empty() {
+                    return Err((
+                        etcd.span(),
+                        "`target.etcd` needs `endpoints` (at least one) and `key`".to_owned(),
+                    ));
+                }
+                let etcd_target = EtcdTarget {
+                    endpoints: target.endpoints.clone(),
+                    key: target.key.clone(),
+                };
+                (
+                    PathBuf::from(format!("etcd:{}", target.key)),
+                    Some(etcd_target),
+                )
+            }
+            (Some(_), Some(etcd)) => {
+                return Err((
+                    etcd.span(),
+                    "set either `target.fragment` (a file) or `target.etcd` (a key), not both"
+                        .to_owned(),
+                ));
+            }
+            (None, None) => {
+                return Err((
+                    self.target.rule.span(),
+                    "`target` needs `fragment` (a file) or `etcd` (a key)".to_owned(),
+                ));
+            }
+        };
         let steps = validate_steps(&self.steps)?;
         let analysis = self.analysis.validate()?;
         let instances = validate_instances(&self.instances)?;
         let controller = self.controller.validate(base, path)?;
-        let fragment = base.join(fragment);
         let identity = identity(&fragment, &rule, &steps, &instances);
         Ok(Spec {
             file: path.to_owned(),
             fragment,
+            etcd,
             rule,
             steps,
             analysis,

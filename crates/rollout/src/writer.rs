@@ -3,7 +3,8 @@
 //! A writer reads the rule's `percent` with the fragment's revision, and writes a new percent only
 //! if the fragment is still at the revision it read (compare-and-swap), so a backend with real
 //! compare-and-swap (etcd) fits the same controller. [`FileWriter`] edits a file with
-//! [`crate::fragment::set_rule_percent`] and replaces it atomically (temp file, fsync, rename).
+//! [`crate::fragment::set_rule_percent`] and replaces it atomically (temp file, fsync, rename);
+//! [`crate::etcd_writer::EtcdWriter`] keeps the fragment in an etcd key.
 
 use std::fs;
 use std::io::Write as _;
@@ -44,6 +45,14 @@ pub enum WriteError {
         location: String,
         /// What is wrong with it.
         source: FragmentError,
+    },
+    /// The fragment's store (etcd) failed or does not hold it.
+    #[error("{location}: {message}")]
+    Store {
+        /// The fragment's location.
+        location: String,
+        /// What failed, naming the endpoint.
+        message: String,
     },
     /// Someone else changed the fragment since it was read.
     #[error(

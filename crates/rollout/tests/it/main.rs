@@ -5,5 +5,6 @@
 mod cli;
 mod dashboard;
 mod docs;
+mod etcd_writer;
 mod scenarios;
 mod support;
