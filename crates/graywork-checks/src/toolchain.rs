@@ -43,20 +43,8 @@ pub struct MemberManifest {
     pub depends_on: Vec<String>,
 }
 
-/// A place in a file, relative to the workspace root.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Location {
-    /// The file, relative to the workspace root, with `/` separators.
-    pub file: String,
-    /// The 1-based line.
-    pub line: usize,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
+/// A place in a file, relative to the workspace root: the one type every tool crate uses.
+pub use graywork_workspace::Location;
 
 /// A toolchain or version as a file writes it: `1.95.0`, `1.95`, `stable`, `nightly-2026-01-01`.
 #[derive(Debug, Clone, PartialEq, Eq)]
