@@ -287,6 +287,19 @@ fn gray_put_checks_and_writes_a_fragment_that_gray_get_reads_back() {
         String::from_utf8_lossy(&put.stderr)
     );
     assert!(String::from_utf8_lossy(&put.stdout).starts_with(&format!("{PREFIX}billing-v2.toml@")));
+    // `config show` names the etcd key and revision as the rule's origin.
+    let show = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["config", "show", "--key", "gray.rules", "--config-dir"])
+        .arg(config.path())
+        .env("ENABLE_GRAY_CONFIG", "true")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        shown.contains(&format!("# etcd:{PREFIX}billing-v2.toml@")),
+        "{shown}{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
     let get = gateway(&["gray", "get", "billing-v2.toml"]);
     assert!(
         get.status.success(),
