@@ -552,3 +552,39 @@ fn a_wrong_admin_token_stops_the_rollout_naming_the_instance_and_status() {
         assert_eq!(served_percent(gateway.admin), Some(0), "{}", gateway.name);
     }
 }
+
+#[test]
+fn a_healthy_v2_is_promoted_with_the_fragment_in_etcd() {
+    let _serial = exclusive();
+    let etcd = fleet::testing::TestEtcd::start();
+    let fleet = Fleet::start_on_etcd(&etcd);
+    let prometheus = Prometheus::start(fleet.dir.path(), &fleet.metrics_targets());
+    let load = Load::start(&fleet, 100);
+    prometheus.wait_for_targets(2);
+    let spec = fleet.spec_on_etcd(
+        &etcd.endpoint(),
+        &format!(
+            "[[steps]]\npercent = 50\nhold = \"2s\"\nchecks = 1\n\n[[steps]]\npercent = 100\n\n{}",
+            analysis(
+                &prometheus.url,
+                "min_requests = 10\nfailure_limit = 2\ninconclusive_limit = 10\nprogress_deadline = \"40s\""
+            )
+        ),
+    );
+    let controller = Controller::start(&spec, &fleet.events());
+    let (exit, stderr) = controller.wait();
+    load.stop();
+    let log = events(&fleet.events());
+    assert!(exit.success(), "rollout failed: {stderr}");
+    assert_eq!(percents_of(&log, "fragment_written"), [50, 100]);
+    let written = fleet::EtcdClient::new(fleet::ClientOptions::new(&[&etcd.endpoint()]))
+        .unwrap()
+        .get(crate::support::ETCD_KEY)
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(written.value).unwrap();
+    assert_eq!(rollout::fragment::rule_percent(&text, RULE).unwrap(), 100);
+    for gateway in &fleet.gateways {
+        assert_eq!(served_percent(gateway.admin), Some(100), "{}", gateway.name);
+    }
+}

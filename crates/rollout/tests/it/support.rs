@@ -301,21 +301,44 @@ pub struct Fleet {
 /// The gray fragment the rollout drives.
 pub const FRAGMENT: &str = "# Gray rollout of billing v2, driven by the rollout controller.\n\n[[gray.rules]]\nname = \"billing-v2-rollout\"\nroute = { billing = \"v2\" }\npercent = 0   # raised step by step\nbucket_by = \"header:X-User-Id\"\n";
 
+/// The etcd prefix gateways started by [`Fleet::start_on_etcd`] follow.
+pub const ETCD_PREFIX: &str = "/graywork/gateway/gray/";
+/// The etcd key holding the fragment in [`Fleet::start_on_etcd`].
+pub const ETCD_KEY: &str = "/graywork/gateway/gray/rollout.toml";
+
 impl Fleet {
     /// Two gateways on one config directory; `faults` is appended to `base.toml` (a
     /// `[faults.billing.v2]` section, or empty).
     pub fn start(faults: &str) -> Fleet {
+        Fleet::start_with(faults, None)
+    }
+
+    /// Two gateways that take the fragment from etcd at [`ETCD_KEY`] instead of a file.
+    pub fn start_on_etcd(etcd: &fleet::testing::TestEtcd) -> Fleet {
+        fleet::EtcdClient::new(fleet::ClientOptions::new(&[&etcd.endpoint()]))
+            .unwrap()
+            .put(ETCD_KEY, FRAGMENT.as_bytes())
+            .unwrap();
+        Fleet::start_with("", Some(&etcd.endpoint()))
+    }
+
+    fn start_with(faults: &str, etcd: Option<&str>) -> Fleet {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
         std::fs::create_dir_all(config.join("gray")).unwrap();
         std::fs::write(
             config.join("base.toml"),
             format!(
-                "[admin]\ntoken_env = \"{ADMIN_TOKEN_ENV}\"\n\n[metrics]\ntoken_env = \"{METRICS_TOKEN_ENV}\"\n\n[auth]\nsecret_env = \"ROLLOUT_E2E_SECRET\"\n\n[gray]\nenabled = true\n\n[gray.default]\nbilling = \"v1\"\n\n{faults}\n"
+                "[admin]\ntoken_env = \"{ADMIN_TOKEN_ENV}\"\n\n[metrics]\ntoken_env = \"{METRICS_TOKEN_ENV}\"\n\n[auth]\nsecret_env = \"ROLLOUT_E2E_SECRET\"\n\n[gray]\nenabled = true\n\n[gray.default]\nbilling = \"v1\"\n\n{faults}\n{}",
+                etcd.map_or(String::new(), |endpoint| format!(
+                    "[etcd]\nendpoints = [\"{endpoint}\"]\nprefix = \"{ETCD_PREFIX}\"\nsettle_ms = 20\n"
+                ))
             ),
         )
         .unwrap();
-        std::fs::write(config.join("gray/rollout.toml"), FRAGMENT).unwrap();
+        if etcd.is_none() {
+            std::fs::write(config.join("gray/rollout.toml"), FRAGMENT).unwrap();
+        }
         let gateways: Vec<Gateway> = ["gw-a", "gw-b"]
             .iter()
             .map(|name| start_gateway(dir.path(), &config, name, None))
@@ -368,10 +391,22 @@ impl Fleet {
     /// Writes a rollout spec into the scenario directory: `[target]` and `[[instances]]` for
     /// this fleet, then `body` (steps, analysis, controller).
     pub fn spec(&self, body: &str) -> PathBuf {
-        let mut text = format!(
-            "[target]\nfragment = \"{}\"\nrule = \"{RULE}\"\n\n{body}\n",
-            self.fragment().display()
-        );
+        self.spec_with_target(
+            &format!("fragment = \"{}\"", self.fragment().display()),
+            body,
+        )
+    }
+
+    /// Like [`Fleet::spec`], with the fragment at [`ETCD_KEY`] in the etcd at `endpoint`.
+    pub fn spec_on_etcd(&self, endpoint: &str, body: &str) -> PathBuf {
+        self.spec_with_target(
+            &format!("etcd = {{ endpoints = [\"{endpoint}\"], key = \"{ETCD_KEY}\" }}"),
+            body,
+        )
+    }
+
+    fn spec_with_target(&self, target: &str, body: &str) -> PathBuf {
+        let mut text = format!("[target]\n{target}\nrule = \"{RULE}\"\n\n{body}\n");
         for gateway in &self.gateways {
             text.push_str(&format!(
                 "\n[[instances]]\nname = \"{}\"\nadmin_url = \"http://{}\"\ntoken_env = \"{ADMIN_TOKEN_ENV}\"\n",
