@@ -93,23 +93,10 @@ pub(super) fn std_derives(attrs: &[syn::Attribute]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The attributes of an item, looking through edition 2024's `#[unsafe(...)]` wrapper.
-fn unwrapped_metas(attrs: &[syn::Attribute]) -> Vec<syn::Meta> {
-    let mut out = Vec::new();
-    for attr in attrs {
-        if attr.path().is_ident("unsafe") {
-            out.extend(list_metas(std::slice::from_ref(attr), "unsafe"));
-        } else {
-            out.push(attr.meta.clone());
-        }
-    }
-    out
-}
-
 /// The symbol a function or static is exported under: `#[no_mangle]` (its own name) or
-/// `#[export_name = "..."]`.
+/// `#[export_name = "..."]`, also inside edition 2024's `#[unsafe(...)]`.
 pub(super) fn export_name(attrs: &[syn::Attribute], ident: &syn::Ident) -> Option<String> {
-    unwrapped_metas(attrs).iter().find_map(|meta| match meta {
+    let from_meta = |meta: &syn::Meta| match meta {
         syn::Meta::Path(path) if path.is_ident("no_mangle") => Some(ident.to_string()),
         syn::Meta::NameValue(nv) if nv.path.is_ident("export_name") => match &nv.value {
             syn::Expr::Lit(syn::ExprLit {
@@ -119,6 +106,16 @@ pub(super) fn export_name(attrs: &[syn::Attribute], ident: &syn::Ident) -> Optio
             _ => None,
         },
         _ => None,
+    };
+    // Only the few attributes that can say it are looked at; doc comments are never cloned.
+    attrs.iter().find_map(|attr| {
+        if attr.path().is_ident("unsafe") {
+            list_metas(std::slice::from_ref(attr), "unsafe")
+                .iter()
+                .find_map(from_meta)
+        } else {
+            from_meta(&attr.meta)
+        }
     })
 }
 

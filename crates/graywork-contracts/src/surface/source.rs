@@ -71,7 +71,8 @@ pub(crate) fn parse_file(text: &str, path: &Path) -> anyhow::Result<syn::File> {
 }
 
 /// Replaces the body of every `fn` (free, inherent, trait or nested in modules and impls) with
-/// an empty block carrying the same span.
+/// an empty block carrying the same span, and drops doc text (`/// ...`, `#[doc = "..."]`),
+/// which is not surface either and is often the bulk of a file. `#[doc(hidden)]` stays.
 fn strip_fn_bodies(tokens: TokenStream) -> TokenStream {
     let mut out = Vec::new();
     let mut after_fn = false;
@@ -100,10 +101,30 @@ fn strip_fn_bodies(tokens: TokenStream) -> TokenStream {
                 replaced.set_span(group.span());
                 out.push(TokenTree::Group(replaced));
             }
+            TokenTree::Group(group)
+                if group.delimiter() == Delimiter::Bracket && is_doc_text(&group) =>
+            {
+                // Drop the attribute's `#` (and the `!` of an inner one) with it.
+                if matches!(out.last(), Some(TokenTree::Punct(p)) if p.as_char() == '!') {
+                    out.pop();
+                }
+                if matches!(out.last(), Some(TokenTree::Punct(p)) if p.as_char() == '#') {
+                    out.pop();
+                } else {
+                    out.push(TokenTree::Group(group));
+                }
+            }
             other => out.push(other),
         }
     }
     out.into_iter().collect()
+}
+
+/// `[doc = ...]`: the inside of a doc-text attribute.
+fn is_doc_text(group: &proc_macro2::Group) -> bool {
+    let mut tokens = group.stream().into_iter();
+    matches!(tokens.next(), Some(TokenTree::Ident(ident)) if ident == "doc")
+        && matches!(tokens.next(), Some(TokenTree::Punct(p)) if p.as_char() == '=')
 }
 
 pub fn slash_path(path: &Path) -> String {
