@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Value};
 
-use crate::planner::{Change, Plan, Status};
+use crate::planner::{Change, EditOp, Plan, Status};
 
 /// How to apply a stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -225,18 +225,26 @@ fn describe_edit(change: &Change) -> String {
         (Some(file), None) => file.clone(),
         _ => String::new(),
     };
-    format!(
-        "{place} {}: {} -> {}",
-        change.toml_path.as_deref().unwrap_or(""),
-        change
-            .from
+    let path = change.toml_path.as_deref().unwrap_or("");
+    let quoted = |value: &Option<String>| {
+        value
             .as_deref()
-            .map_or_else(|| "(unset)".to_owned(), |from| format!("\"{from}\"")),
-        change
-            .to
-            .as_deref()
-            .map_or_else(String::new, |to| format!("\"{to}\""))
-    )
+            .map_or_else(|| "(unset)".to_owned(), |value| format!("\"{value}\""))
+    };
+    match change.op.unwrap_or_default() {
+        EditOp::Set => format!(
+            "{place} {path}: {} -> {}",
+            quoted(&change.from),
+            quoted(&change.to)
+        ),
+        EditOp::AddEntry => format!("{place} {path}: add, version {}", quoted(&change.to)),
+        EditOp::RenameKey => format!(
+            "{place} {path}: rename the key {} -> {}",
+            quoted(&change.from),
+            quoted(&change.to)
+        ),
+        EditOp::RemoveEntry => format!("{place} {path}: remove (was {})", quoted(&change.from)),
+    }
 }
 
 fn describe_for_people(change: &Change) -> String {
@@ -252,6 +260,9 @@ fn describe_for_people(change: &Change) -> String {
 /// `version` key set, keeping every other key. A legacy `rust-toolchain` file (no keys) is
 /// replaced whole.
 fn set_value(document: &mut DocumentMut, change: &Change, file: &str) -> Result<bool, ApplyError> {
+    if change.op.is_some_and(|op| op != EditOp::Set) {
+        return edit_entry(document, change, file);
+    }
     let (Some(to), Some(toml_path)) = (change.to.as_deref(), change.toml_path.as_deref()) else {
         return Ok(false);
     };
@@ -325,6 +336,81 @@ fn set_value(document: &mut DocumentMut, change: &Change, file: &str) -> Result<
     Ok(true)
 }
 
+/// The dependency-entry edits of a side-by-side upgrade: add an entry, rename a key, remove
+/// an entry. Each is a no-op when the file already shows its result.
+fn edit_entry(document: &mut DocumentMut, change: &Change, file: &str) -> Result<bool, ApplyError> {
+    let toml_path = change.toml_path.as_deref().unwrap_or_default();
+    let invalid = |message: String| ApplyError::File {
+        file: file.to_owned(),
+        message: format!("`{toml_path}`: {message}"),
+    };
+    let Some((key, parents)) = change.keys.split_last() else {
+        return Err(invalid("no key to edit".to_owned()));
+    };
+    let mut item: &mut Item = document.as_item_mut();
+    for parent in parents {
+        item = item
+            .as_table_like_mut()
+            .and_then(|table| table.get_mut(parent))
+            .ok_or_else(|| invalid(format!("`{parent}` is missing")))?;
+    }
+    let table = item
+        .as_table_like_mut()
+        .ok_or_else(|| invalid("the parent is not a table".to_owned()))?;
+    match change.op.unwrap_or_default() {
+        EditOp::Set => Err(invalid("not an entry edit".to_owned())),
+        EditOp::AddEntry => {
+            if table.contains_key(key) {
+                return Ok(false);
+            }
+            let source = change.copy_of.as_deref().unwrap_or_default();
+            let original = table
+                .get(source)
+                .ok_or_else(|| invalid(format!("the entry `{source}` to copy is missing")))?;
+            let mut entry = toml_edit::InlineTable::new();
+            if let Some(existing) = original.as_table_like() {
+                for (name, value) in existing.iter() {
+                    if let Some(value) = value.as_value() {
+                        entry.insert(name, value.clone());
+                    }
+                }
+            }
+            let package = entry
+                .get("package")
+                .and_then(|value| value.as_str())
+                .unwrap_or(source)
+                .to_owned();
+            entry.insert("package", Value::from(package));
+            entry.insert(
+                "version",
+                Value::from(change.to.clone().unwrap_or_default()),
+            );
+            entry.fmt();
+            table.insert(key, Item::Value(Value::InlineTable(entry)));
+            Ok(true)
+        }
+        EditOp::RenameKey => {
+            let to = change.to.as_deref().unwrap_or_default();
+            if !table.contains_key(key) {
+                return if table.contains_key(to) {
+                    Ok(false)
+                } else {
+                    Err(invalid(format!("neither `{key}` nor `{to}` is there")))
+                };
+            }
+            if table.contains_key(to) {
+                return Err(invalid(format!("`{to}` is there already")));
+            }
+            let entry = table
+                .remove(key)
+                .ok_or_else(|| invalid(format!("`{key}` is missing")))?;
+            table.insert(to, entry);
+            Ok(true)
+        }
+        EditOp::RemoveEntry => Ok(table.remove(key).is_some()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +424,7 @@ mod tests {
             from: Some(from.to_owned()),
             to: Some(to.to_owned()),
             keys: keys.iter().map(|key| (*key).to_owned()).collect(),
+            op: Some(EditOp::Set),
             ..Change::default()
         }
     }

@@ -20,7 +20,7 @@ pub use apply::{ApplyError, ApplyOptions, ApplyReport, apply_stage, render_repor
 pub use facts::TreeFacts;
 pub use goal::Goal;
 pub use planner::{
-    Change, ChangeKind, Plan, PlanOptions, Stage, Status, Strategy, build_plan, plan,
+    Change, ChangeKind, EditOp, Plan, PlanOptions, Stage, Status, Strategy, build_plan, plan,
 };
 pub use render::{GraphFormat, PlanFormat, render_explain, render_graph, render_plan};
 

@@ -132,6 +132,10 @@ pub struct Change {
     pub from: Option<String>,
     /// The value the edit writes.
     pub to: Option<String>,
+    /// What the edit does at `toml_path`: `set` the value, `add-entry` (a new
+    /// `[workspace.dependencies]` entry), `rename-key` (from the key `from` to the key `to`,
+    /// keeping the entry) or `remove-entry`; `null` for code and migrations.
+    pub op: Option<EditOp>,
     /// The edit, in words.
     pub change: String,
     /// Whether the current tree already has it.
@@ -139,6 +143,25 @@ pub struct Change {
     /// The TOML path as keys, for `--apply`.
     #[serde(skip)]
     pub keys: Vec<String>,
+    /// For `add-entry`: the key of the entry the new one copies (its other keys).
+    #[serde(skip)]
+    pub copy_of: Option<String>,
+}
+
+/// What a manifest edit does at its TOML path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EditOp {
+    /// Set the value (a dependency entry in table form: its `version`).
+    #[default]
+    Set,
+    /// Add a `[workspace.dependencies]` entry: a copy of another with `package` and `version`
+    /// set.
+    AddEntry,
+    /// Rename a dependency key, keeping the entry.
+    RenameKey,
+    /// Remove a dependency entry.
+    RemoveEntry,
 }
 
 impl Change {
@@ -154,7 +177,7 @@ impl Change {
 
     /// Whether `--apply` can make it: a manifest or toolchain edit.
     pub fn is_edit(&self) -> bool {
-        self.file.is_some() && self.to.is_some()
+        self.file.is_some() && !matches!(self.kind, ChangeKind::Code | ChangeKind::Migration)
     }
 }
 
@@ -186,6 +209,9 @@ pub enum Strategy {
     /// One stage: the entry and every member using it move at once.
     #[default]
     Lockstep,
+    /// A renamed second entry beside the old one, members moving to it in dependency order,
+    /// and a last stage that removes the old entry and renames the new one back.
+    SideBySide,
 }
 
 /// How to plan, beside the goal.
@@ -821,6 +847,8 @@ impl<'a> Builder<'a> {
             change,
             done,
             keys: declared.site.keys.clone(),
+            op: Some(EditOp::Set),
+            ..Change::default()
         }
     }
 
@@ -1101,11 +1129,35 @@ impl<'a> Builder<'a> {
         }
         // Shared entries in [workspace.dependencies] move all their users in one edit and one
         // stage; declarations of a member's own move with that member, layered.
-        let shared: Vec<(Declared, Vec<(usize, usize)>)> = sites
+        // Side-by-side stages come last: members with requirements of their own move first,
+        // so a finished side-by-side upgrade (which then reads as one shared entry) changes
+        // no earlier stage.
+        let mut side_by_side_uses: Option<Vec<(usize, usize)>> = None;
+        let mut shared: Vec<(Declared, Vec<(usize, usize)>)> = sites
             .values()
             .filter(|(declared, _)| declared.inherited)
             .cloned()
             .collect();
+        // Side by side: the entries of the package in [workspace.dependencies] (the old one
+        // and the renamed new one, once added) move their users in stages.
+        let new_key = side_by_side_key(name, version);
+        let in_progress = self
+            .workspace
+            .declarations
+            .workspace_dependencies
+            .contains_key(&new_key);
+        let incompatible = shared.iter().any(|(_, uses)| {
+            uses.iter().any(|&(m, i)| {
+                !semver_compatible(&self.workspace.members[m].dependencies[i].req, version)
+            })
+        });
+        if self.options.strategy == Strategy::SideBySide && (incompatible || in_progress) {
+            let uses: Vec<(usize, usize)> = std::mem::take(&mut shared)
+                .into_iter()
+                .flat_map(|(_, uses)| uses)
+                .collect();
+            side_by_side_uses = Some(uses);
+        }
         if !shared.is_empty() {
             let mut members: Vec<usize> = shared
                 .iter()
@@ -1124,7 +1176,7 @@ impl<'a> Builder<'a> {
                 let how = if compatible {
                     "a semver-compatible target: one edit".to_owned()
                 } else {
-                    "a semver-incompatible target, moved in lockstep (--strategy lockstep)"
+                    "a semver-incompatible target, moved in lockstep (--strategy lockstep; see --strategy side-by-side)"
                         .to_owned()
                 };
                 changes.push(Self::edit(
@@ -1190,12 +1242,10 @@ impl<'a> Builder<'a> {
                     .push((declared.clone(), index));
             }
         }
-        if !affected.iter().any(|&a| a) {
-            return Ok(());
-        }
-        let name_owned = name.to_owned();
-        let reason = |_: usize| format!("it depends on {name_owned} directly");
-        self.add_layered(&affected, &reason, &mut |builder, layer| {
+        if affected.iter().any(|&a| a) {
+            let name_owned = name.to_owned();
+            let reason = |_: usize| format!("it depends on {name_owned} directly");
+            self.add_layered(&affected, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             for &member in layer.members {
@@ -1238,6 +1288,249 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             }
         });
+        }
+        if let Some(uses) = side_by_side_uses {
+            self.side_by_side(name, version, &new_key, &uses)?;
+        }
+        Ok(())
+    }
+
+    /// `--dep NAME@VERSION --strategy side-by-side` for the members that inherit the package
+    /// from [workspace.dependencies]: add a renamed entry for the new version beside the old
+    /// one (cargo builds two semver-incompatible versions of a crate side by side), move the
+    /// members to it in dependency order, then remove the old entry and rename the new one
+    /// back. Each stage leaves valid manifests.
+    fn side_by_side(
+        &mut self,
+        name: &str,
+        version: &Version,
+        new_key: &str,
+        uses: &[(usize, usize)],
+    ) -> anyhow::Result<()> {
+        let declarations = &self.workspace.declarations;
+        let members = &self.workspace.members;
+        let on_new = |m: usize, i: usize| members[m].dependencies[i].local_name() == new_key;
+        let meets =
+            |m: usize, i: usize| requirement_meets(&members[m].dependencies[i].req, version);
+        // The upgrade is over once no member uses the new entry and the old one meets it.
+        let finished = !declarations.workspace_dependencies.contains_key(new_key)
+            && uses.iter().all(|&(m, i)| meets(m, i));
+        let Some(&(first, first_index)) =
+            uses.iter().find(|&&(m, i)| !on_new(m, i)).or(uses.first())
+        else {
+            return Ok(());
+        };
+        let old_declared = declarations.members[first].dependencies[first_index].clone();
+        let old_key = members[first].dependencies[first_index]
+            .local_name()
+            .to_owned();
+        let old_key = if old_key == new_key {
+            name.to_owned()
+        } else {
+            old_key
+        };
+        let root_file = old_declared.site.file.clone();
+        let entry_keys = |key: &str| {
+            vec![
+                "workspace".to_owned(),
+                "dependencies".to_owned(),
+                key.to_owned(),
+            ]
+        };
+        let version_text = version.to_string();
+        let snake = |key: &str| key.replace('-', "_");
+
+        // Expand: the new entry beside the old one.
+        let added = declarations.workspace_dependencies.contains_key(new_key) || finished;
+        let add = Change {
+            crate_name: None,
+            kind: ChangeKind::Requirement,
+            op: Some(EditOp::AddEntry),
+            file: Some(root_file.clone()),
+            line: old_declared.site.line,
+            toml_path: Some(format!("workspace.dependencies.{new_key}")),
+            from: None,
+            to: Some(version_text.clone()),
+            change: format!(
+                "add `{new_key} = {{ package = \"{name}\", version = \"{version}\" }}` beside `{old_key}` (with its other keys): both majors build side by side, nothing uses the new one yet"
+            ),
+            done: added,
+            keys: entry_keys(new_key),
+            copy_of: Some(old_key.clone()),
+        };
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("side by side: add {name} {version} beside the old entry"),
+                phase: "expand",
+                changes: vec![add],
+                gates: vec!["cargo check --workspace --all-targets".to_owned()],
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit: nothing uses the new entry yet; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            },
+            &[],
+            Some(BTreeMap::new()),
+        );
+
+        // Migrate: each member moves to the new entry, in dependency order.
+        let mut affected = vec![false; members.len()];
+        for &(m, _) in uses {
+            affected[m] = true;
+        }
+        let name_owned = name.to_owned();
+        let reason = |_: usize| {
+            format!(
+                "it inherits {name_owned} from [workspace.dependencies]: side by side, each user moves to the new entry in dependency order"
+            )
+        };
+        let new_key_owned = new_key.to_owned();
+        let old_key_owned = old_key.clone();
+        self.add_layered(&affected, &reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                for &(m, i) in uses.iter().filter(|&&(m, _)| m == member) {
+                    let declared = &builder.workspace.declarations.members[m].dependencies[i];
+                    let Some(via) = &declared.via else { continue };
+                    let current = builder.workspace.members[m].dependencies[i].local_name();
+                    let done = finished || on_new(m, i);
+                    changes.push(Change {
+                        crate_name: Some(builder.name(m).to_owned()),
+                        kind: ChangeKind::Requirement,
+                        op: Some(EditOp::RenameKey),
+                        file: Some(via.file.clone()),
+                        line: via.line,
+                        toml_path: Some(via.toml_path()),
+                        from: Some(old_key_owned.clone()),
+                        to: Some(new_key_owned.clone()),
+                        change: format!(
+                            "use the `{new_key_owned}` entry: rename the key `{current}` to `{new_key_owned}` (its other keys stay), and in the code `{}::` for `{}::` (or `use {} as {};`)",
+                            snake(&new_key_owned),
+                            snake(&old_key_owned),
+                            snake(&new_key_owned),
+                            snake(&old_key_owned)
+                        ),
+                        done,
+                        keys: via.keys.clone(),
+                        copy_of: None,
+                    });
+                }
+                gates.extend(builder.test_gates("cargo", member, &[]));
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: layer.title(&format!("side by side: move to {name} {version}")),
+                phase: "migrate",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit: the old entry is still there; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+
+        // Contract: the old entry goes, the new one takes its name, members follow.
+        let mut users: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();
+        users.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        users.dedup();
+        let mut changes = vec![
+            Change {
+                crate_name: None,
+                kind: ChangeKind::Requirement,
+                op: Some(EditOp::RemoveEntry),
+                file: Some(root_file.clone()),
+                line: declarations
+                    .workspace_dependencies
+                    .get(&old_key)
+                    .map(|(_, line)| *line),
+                toml_path: Some(format!("workspace.dependencies.{old_key}")),
+                from: declarations
+                    .workspace_dependencies
+                    .get(&old_key)
+                    .map(|(requirement, _)| requirement.clone()),
+                to: None,
+                change: format!("remove the old `{old_key}` entry: no member uses it any more"),
+                done: finished,
+                keys: entry_keys(&old_key),
+                copy_of: None,
+            },
+            Change {
+                crate_name: None,
+                kind: ChangeKind::Requirement,
+                op: Some(EditOp::RenameKey),
+                file: Some(root_file),
+                line: declarations
+                    .workspace_dependencies
+                    .get(new_key)
+                    .map(|(_, line)| *line),
+                toml_path: Some(format!("workspace.dependencies.{new_key}")),
+                from: Some(new_key.to_owned()),
+                to: Some(old_key.clone()),
+                change: format!("rename the `{new_key}` entry back to `{old_key}`"),
+                done: finished,
+                keys: entry_keys(new_key),
+                copy_of: None,
+            },
+        ];
+        for &(m, i) in uses {
+            let Some(via) = &declarations.members[m].dependencies[i].via else {
+                continue;
+            };
+            let mut keys = via.keys.clone();
+            if let Some(last) = keys.last_mut() {
+                *last = new_key.to_owned();
+            }
+            changes.push(Change {
+                crate_name: Some(self.name(m).to_owned()),
+                kind: ChangeKind::Requirement,
+                op: Some(EditOp::RenameKey),
+                file: Some(via.file.clone()),
+                line: via.line,
+                toml_path: Some(
+                    graywork_workspace::Site {
+                        keys: keys.clone(),
+                        ..via.clone()
+                    }
+                    .toml_path(),
+                ),
+                from: Some(new_key.to_owned()),
+                to: Some(old_key.clone()),
+                change: format!(
+                    "rename the key `{new_key}` back to `{old_key}`, and `{}::` back to `{}::` in the code",
+                    snake(new_key),
+                    snake(&old_key)
+                ),
+                done: finished,
+                keys,
+                copy_of: None,
+            });
+        }
+        let mut gates = Vec::new();
+        for &member in &users {
+            gates.extend(self.test_gates("cargo", member, &[]));
+        }
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("side by side: retire the old {name} entry"),
+                phase: "retire",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!("revert this stage's commit; rollback point: {rollback_point}"),
+                rollout: Vec::new(),
+            },
+            &users,
+            None,
+        );
         Ok(())
     }
 
@@ -1315,6 +1608,8 @@ impl<'a> Builder<'a> {
                 ),
                 done: false,
                 keys: vec!["toolchain".to_owned(), "channel".to_owned()],
+                op: Some(EditOp::Set),
+                ..Change::default()
             },
         };
         for &member in &members {
@@ -2098,6 +2393,16 @@ fn migration_list(migrations: &[(usize, &str)]) -> String {
         "migrations"
     };
     format!("{noun} {}", names.join(", "))
+}
+
+/// The key of the second `[workspace.dependencies]` entry that holds `version` side by side
+/// with the old one: `bytes-v2`, or `rand-v0-9` below 1.0.
+fn side_by_side_key(name: &str, version: &Version) -> String {
+    match compatibility_class(version) {
+        (0, 0, patch) => format!("{name}-v0-0-{patch}"),
+        (0, minor, _) => format!("{name}-v0-{minor}"),
+        (major, _, _) => format!("{name}-v{major}"),
+    }
 }
 
 /// The first Rust release of an edition, below which cargo refuses a `rust-version`.

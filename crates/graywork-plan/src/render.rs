@@ -173,7 +173,11 @@ fn stage_text(out: &mut String, stage: &Stage) {
         stage.name,
         stage.status.as_str()
     );
-    let _ = writeln!(out, "  crates: {}", stage.crates.join(", "));
+    if stage.crates.is_empty() {
+        out.push_str("  crates: none yet (no member's build changes)\n");
+    } else {
+        let _ = writeln!(out, "  crates: {}", stage.crates.join(", "));
+    }
     out.push_str("  changes:\n");
     for change in &stage.changes {
         let mark = if change.done { "x" } else { " " };

@@ -61,6 +61,8 @@ pub struct Declared {
     pub value: String,
     /// Whether the member inherits it from the root (`x.workspace = true`).
     pub inherited: bool,
+    /// For an inherited dependency, where the member writes `x = { workspace = true }`.
+    pub via: Option<Site>,
 }
 
 /// Where one member's settings are declared.
@@ -102,6 +104,9 @@ pub struct Declarations {
     /// Why `rust-toolchain.toml` could not be read, when it could not: loading goes on (the
     /// graph and the contract checks do not need it), and a toolchain plan reports it.
     pub toolchain_error: Option<String>,
+    /// The root's `[workspace.dependencies]`: each key, its requirement as written, and its
+    /// line.
+    pub workspace_dependencies: BTreeMap<String, (String, usize)>,
     /// Whether the manifests were read from disk (otherwise everything is taken from the
     /// metadata, as declared in each member's own manifest, without lines).
     pub from_disk: bool,
@@ -144,6 +149,7 @@ impl Declarations {
                     },
                     value,
                     inherited: false,
+                    via: None,
                 };
                 MemberDeclarations {
                     version: own(&["package", "version"], member.version.to_string()),
@@ -169,6 +175,7 @@ impl Declarations {
                                 },
                                 value: dependency.req.to_string(),
                                 inherited: false,
+                                via: None,
                             }
                         })
                         .collect(),
@@ -180,6 +187,7 @@ impl Declarations {
             patches: Vec::new(),
             toolchain: None,
             toolchain_error: None,
+            workspace_dependencies: Default::default(),
             from_disk: false,
         }
     }
@@ -190,6 +198,19 @@ impl Declarations {
         let mut declarations = Declarations::from_metadata(root, members);
         declarations.from_disk = true;
         declarations.patches = root_manifest.patches(root);
+        if let Some((item, _)) = root_manifest.lookup(&["workspace", "dependencies"])
+            && let Some(table) = item.as_table_like()
+        {
+            declarations.workspace_dependencies = table
+                .iter()
+                .map(|(key, entry)| {
+                    let line = root_manifest
+                        .lookup(&["workspace", "dependencies", key])
+                        .map_or(1, |(_, line)| line);
+                    (key.to_owned(), (requirement_of(entry), line))
+                })
+                .collect();
+        }
         match read_toolchain(root) {
             Ok(toolchain) => declarations.toolchain = toolchain,
             Err(error) => declarations.toolchain_error = Some(error.to_string()),
@@ -349,6 +370,7 @@ impl Manifest {
                 site: self.site(&keys, line),
                 value: value.to_owned(),
                 inherited: false,
+                via: None,
             });
         }
         if inherits(item) {
@@ -358,6 +380,7 @@ impl Manifest {
                 site: root.site(&root_keys, root_line),
                 value: root_item.as_str()?.to_owned(),
                 inherited: true,
+                via: None,
             });
         }
         None
@@ -375,12 +398,14 @@ impl Manifest {
                 site: root.site(&root_keys, root_line),
                 value: requirement_of(root_item),
                 inherited: true,
+                via: Some(self.site(keys, line)),
             });
         }
         Some(Declared {
             site: self.site(keys, line),
             value: requirement_of(item),
             inherited: false,
+            via: None,
         })
     }
 
@@ -466,6 +491,7 @@ fn read_toolchain(root: &Utf8Path) -> Result<Option<Declared>, ManifestError> {
                         site: manifest.site(&keys, line),
                         value: channel.to_owned(),
                         inherited: false,
+                        via: None,
                     }));
                 }
                 return Ok(None);
@@ -485,6 +511,7 @@ fn read_toolchain(root: &Utf8Path) -> Result<Option<Declared>, ManifestError> {
                     },
                     value: text.trim().to_owned(),
                     inherited: false,
+                    via: None,
                 }));
             }
             Err(error) => return Err(error),

@@ -611,6 +611,14 @@ fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
 /// each member's effective setting is new exactly when the member is in stages 1..k (or was
 /// new before the plan). Returns the number of stages.
 fn round_trip(source: &Path, goal: &Goal) -> usize {
+    round_trip_with(source, goal, &PlanOptions::default())
+}
+
+/// [`round_trip`] with planning options.
+fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
+    let build_plan = |workspace: &Workspace, goal: &Goal| {
+        graywork_plan::plan(workspace, &TreeFacts::collect(workspace), goal, options)
+    };
     let dir = tempfile::tempdir().unwrap();
     copy_tree(source, dir.path());
     let manifest = dir.path().join("Cargo.toml");
@@ -685,6 +693,29 @@ fn round_trip_applies_every_stage_of_fixture_plans() {
             "{fixture}: {goal}"
         );
     }
+}
+
+#[test]
+fn side_by_side_moves_a_shared_entry_in_stages_and_round_trips() {
+    let side_by_side = PlanOptions {
+        strategy: graywork_plan::Strategy::SideBySide,
+        ..PlanOptions::default()
+    };
+    let workspace = load("inherited");
+    let plan = graywork_plan::plan(
+        &workspace,
+        &TreeFacts::collect(&workspace),
+        &Goal::dep("bytes@2").unwrap(),
+        &side_by_side,
+    )
+    .unwrap();
+    insta::assert_snapshot!(graywork_plan::render_plan(&plan, PlanFormat::Text));
+    let stages = round_trip_with(
+        &fixtures().join("inherited"),
+        &Goal::dep("bytes@2").unwrap(),
+        &side_by_side,
+    );
+    assert_eq!(stages, 5);
 }
 
 #[test]
