@@ -45,6 +45,14 @@ pub struct OutdatedArgs {
     /// requirement that has a compatible update.
     #[arg(long)]
     pub plan: bool,
+    /// Make the compatible-updates stage's edits in the manifests (with `toml_edit`, keeping
+    /// formatting and comments) instead of printing the plans; `cargo update` then moves the
+    /// lock file.
+    #[arg(long, requires = "plan")]
+    pub apply: bool,
+    /// With `--apply`: print the edits as a diff, writing nothing.
+    #[arg(long, requires = "apply")]
+    pub dry_run: bool,
 }
 
 /// Runs `outdated`.
@@ -81,6 +89,44 @@ pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCo
             .map(|staged| staged.stages.len())
             .ok();
     }
+    if args.apply {
+        return apply_compatible(&workspace, &plan.compatible, args.dry_run);
+    }
     crate::output::print(&graywork_outdated::render_plan(&report, &plan, args.format))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--plan --apply`: the compatible-updates stage through upgrade-plan's own `--apply`, so both
+/// edit manifests one way.
+fn apply_compatible(
+    workspace: &Workspace,
+    compatible: &graywork_outdated::plan::CompatiblePlan,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    let Some(stage) = compatible.stages.first() else {
+        crate::output::print("no compatible updates to apply\n")?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let changes: Vec<graywork_plan::planner::Change> = stage
+        .changes
+        .iter()
+        .map(|edit| graywork_plan::planner::Change {
+            crate_name: edit.crate_name.clone(),
+            kind: graywork_plan::planner::ChangeKind::Requirement,
+            file: Some(edit.file.clone()),
+            line: Some(edit.line),
+            toml_path: Some(edit.toml_path.clone()),
+            from: Some(edit.from.clone()),
+            to: Some(edit.to.clone()),
+            op: Some(graywork_plan::planner::EditOp::Set),
+            change: edit.change.clone(),
+            done: edit.done,
+            keys: edit.keys.clone(),
+            copy_of: None,
+        })
+        .collect();
+    let report =
+        graywork_plan::apply_changes(workspace.root.as_std_path(), &changes, stage.index, dry_run)?;
+    crate::output::print(&graywork_plan::render_report(&report, dry_run))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -26,6 +26,9 @@ pub struct Declaration {
     /// The TOML path of the entry, for example `workspace.dependencies.serde` or
     /// `target.'cfg(unix)'.dev-dependencies.libc`.
     pub toml_path: String,
+    /// The same path as keys from the document's root, for edits.
+    #[serde(skip)]
+    pub keys: Vec<String>,
     /// Whether the root `[workspace.dependencies]` declares it (else a member's manifest).
     pub shared: bool,
     /// The members that use this declaration, in member order.
@@ -100,6 +103,7 @@ pub fn declarations(workspace: &Workspace) -> Vec<Declaration> {
                 requirement: declared.value.clone(),
                 location: Location::new(site.file.clone(), site.line.unwrap_or(0)),
                 toml_path: site.toml_path(),
+                keys: site.keys.clone(),
                 shared: declared.inherited,
                 users: vec![usage],
             });

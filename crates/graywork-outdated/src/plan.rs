@@ -97,6 +97,9 @@ pub struct Edit {
     /// The TOML path of the entry; the edit sets its `version` (or the entry itself when it
     /// is a plain string).
     pub toml_path: String,
+    /// The same path as keys from the document's root, for `--apply`.
+    #[serde(skip)]
+    pub keys: Vec<String>,
     /// The requirement now.
     pub from: String,
     /// The requirement after the edit.
@@ -195,6 +198,7 @@ fn compatible(report: &Report, workspace: &Workspace) -> CompatiblePlan {
             file: dependency.declared.file.clone(),
             line: dependency.declared.line,
             toml_path: dependency.declared.toml_path.clone(),
+            keys: dependency.declared.keys.clone(),
             from: dependency.requirement.clone(),
             to: to.clone(),
             change: format!(

@@ -153,6 +153,9 @@ pub struct Declared {
     pub line: usize,
     /// The TOML path of the entry.
     pub toml_path: String,
+    /// The same path as keys from the document's root, for edits.
+    #[serde(skip)]
+    pub keys: Vec<String>,
     /// Whether it is a shared `[workspace.dependencies]` entry.
     pub shared: bool,
 }
@@ -340,6 +343,7 @@ fn dependency(
             file: declaration.location.file.clone(),
             line: declaration.location.line,
             toml_path: declaration.toml_path.clone(),
+            keys: declaration.keys.clone(),
             shared: declaration.shared,
         },
         users: declaration.users.clone(),
@@ -482,6 +486,7 @@ mod tests {
             requirement: requirement.to_owned(),
             location: Location::new("a/Cargo.toml", 7),
             toml_path: "dependencies.alpha".to_owned(),
+            keys: vec!["dependencies".to_owned(), "alpha".to_owned()],
             shared: false,
             users: vec![Use {
                 member: "a".to_owned(),

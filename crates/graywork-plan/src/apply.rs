@@ -108,13 +108,25 @@ pub fn apply_stage(
             status: earlier.status.as_str(),
         });
     }
+    apply_changes(root, &target.changes, stage, options.dry_run)
+}
+
+/// Makes `changes` (the manifest edits of stage `stage`, as a plan lists them) in the workspace
+/// at `root`, or, with `dry_run`, computes them and puts their diff in the report. Other tools
+/// that produce edits in the plan's shape (`outdated --plan`) apply them through this.
+pub fn apply_changes(
+    root: &Path,
+    changes: &[Change],
+    stage: usize,
+    dry_run: bool,
+) -> Result<ApplyReport, ApplyError> {
     let mut report = ApplyReport {
         stage,
         ..ApplyReport::default()
     };
     // Each file is read and parsed once, edited in memory, and written once.
     let mut files: BTreeMap<String, (String, DocumentMut)> = BTreeMap::new();
-    for change in &target.changes {
+    for change in changes {
         if !change.is_edit() {
             if !change.done {
                 report.for_people.push(describe_for_people(change));
@@ -163,7 +175,7 @@ pub fn apply_stage(
         if after == *before {
             continue;
         }
-        if options.dry_run {
+        if dry_run {
             let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
             let _ = write!(
                 report.diff,

@@ -16,7 +16,7 @@ pub mod planner;
 pub mod render;
 pub mod synthetic;
 
-pub use apply::{ApplyError, ApplyOptions, ApplyReport, apply_stage, render_report};
+pub use apply::{ApplyError, ApplyOptions, ApplyReport, apply_changes, apply_stage, render_report};
 pub use facts::TreeFacts;
 pub use goal::Goal;
 pub use planner::{

@@ -159,3 +159,46 @@ fn errors_exit_2_and_name_what_could_not_be_read() {
          versions; run `cargo generate-lockfile` first\n"
     );
 }
+
+#[test]
+fn the_compatible_stage_applies_like_any_plan() {
+    let fixture = Fixture::new(RegistryKind::Local);
+    let manifest = fixture.workspace.join("Cargo.toml");
+    let before = std::fs::read_to_string(&manifest).unwrap();
+
+    // A dry run shows the diff and writes nothing.
+    let dry = outdated(&fixture, &["--plan", "--apply", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("+alpha"), "{}", stdout(&dry));
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), before);
+
+    let applied = outdated(&fixture, &["--plan", "--apply"]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert!(
+        stdout(&applied).contains("workspace.dependencies.alpha"),
+        "{}",
+        stdout(&applied)
+    );
+    let after = std::fs::read_to_string(&manifest).unwrap();
+    assert_ne!(after, before);
+    // The manifests stay valid, and after `cargo update` nothing compatible is left to raise.
+    let metadata = run(fixture.cargo(&["metadata", "--no-deps", "--format-version", "1"]));
+    assert!(metadata.status.success(), "{}", stderr(&metadata));
+    let update = run(fixture.cargo(&["update"]));
+    assert!(update.status.success(), "{}", stderr(&update));
+    let again = outdated(&fixture, &["--plan", "--apply"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read_to_string(&manifest).unwrap(),
+        after,
+        "idempotent"
+    );
+    let json = outdated(&fixture, &["--plan", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON");
+    assert!(
+        value["compatible"]["stages"]
+            .as_array()
+            .is_none_or(|stages| stages.is_empty()),
+        "{value:#}"
+    );
+}
