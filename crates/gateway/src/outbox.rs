@@ -268,6 +268,9 @@ pub(crate) fn now_ms() -> u64 {
         })
 }
 
+/// How long a woken dispatcher lets further notices gather before its round.
+const LINGER: Duration = Duration::from_millis(25);
+
 /// Wakes the dispatcher: after a create commits a notice, and to stop it.
 #[derive(Debug, Default)]
 pub(crate) struct OutboxSignal {
@@ -294,14 +297,27 @@ impl OutboxSignal {
     }
 
     /// Waits until woken, stopped or `timeout`; returns whether the dispatcher should stop.
+    /// A wake is followed by [`LINGER`], so a burst of creates is delivered in one round (one
+    /// write transaction) rather than one round per create competing with the creates for
+    /// SQLite's write lock.
     fn wait(&self, timeout: Duration) -> bool {
         let guard = self.lock();
         let (mut guard, _) = self
             .changed
             .wait_timeout_while(guard, timeout, |signal| !signal.woken && !signal.stopped)
             .unwrap_or_else(PoisonError::into_inner);
-        guard.woken = false;
-        guard.stopped
+        let woken = std::mem::take(&mut guard.woken);
+        if guard.stopped {
+            return true;
+        }
+        if woken {
+            let (guard, _) = self
+                .changed
+                .wait_timeout_while(guard, LINGER, |signal| !signal.stopped)
+                .unwrap_or_else(PoisonError::into_inner);
+            return guard.stopped;
+        }
+        false
     }
 
     fn stopped(&self) -> bool {

@@ -246,8 +246,8 @@ pub struct OutboxSettings {
     pub file: PathBuf,
     /// Most notices read and delivered per round.
     pub batch_size: usize,
-    /// How often an idle dispatcher looks for due notices, in milliseconds (a create wakes it at
-    /// once).
+    /// How often an idle dispatcher looks for due notices, in milliseconds (a create wakes it
+    /// sooner).
     pub poll_interval_ms: u64,
     /// The wait after a first failed delivery, in milliseconds; it doubles on each further
     /// failure of the same notice.

@@ -338,14 +338,13 @@ mod tests {
     #[test]
     fn when_the_notice_cannot_be_written_the_invoice_is_not_either() {
         let store = store();
-        // A leftover row holding the key makes the notice insert fail inside the transaction.
+        // A trigger makes the notice insert fail inside the invoice's transaction.
         store
             .lock()
             .conn
-            .execute(
-                "INSERT INTO notification_outbox (delivery_key, invoice_id, message)
-                 VALUES ('invoice-created/inv-1', 'inv-1', '{}')",
-                [],
+            .execute_batch(
+                "CREATE TEMP TRIGGER refuse BEFORE INSERT ON notification_outbox
+                 BEGIN SELECT RAISE(ABORT, 'outbox refused'); END",
             )
             .unwrap();
         let err = store
@@ -353,7 +352,7 @@ mod tests {
             .unwrap_err();
         assert!(
             matches!(err, StoreError::Database { .. })
-                && err.to_string().contains("UNIQUE constraint failed"),
+                && err.to_string().contains("outbox refused"),
             "{err}"
         );
         assert_eq!(store.count().unwrap(), 0);
