@@ -156,10 +156,14 @@ pub fn run_test_matrix(args: TestMatrixArgs, context: Context) -> anyhow::Result
 
 /// Runs `install-hooks`.
 pub fn run_install_hooks(args: InstallHooksArgs, context: Context) -> anyhow::Result<ExitCode> {
-    let root = hooks::workspace_root(args.manifest_path.as_deref())?;
     let workspace = load_workspace(args.manifest_path.as_deref())?;
     let with_contracts = !workspace.defined_contracts().is_empty();
-    let outcome = hooks::install(context.runner, &root, with_contracts, args.force)?;
+    let outcome = hooks::install(
+        context.runner,
+        workspace.root.as_std_path(),
+        with_contracts,
+        args.force,
+    )?;
     if !context.quiet {
         output::print(&format!("{outcome}\n"))?;
     }

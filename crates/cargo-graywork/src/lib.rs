@@ -108,6 +108,8 @@ pub fn main(runner: Runner, args: impl IntoIterator<Item = std::ffi::OsString>) 
         // Help and version go to stdout with exit 0; usage errors to stderr with exit 2.
         Err(error) => return ExitCode::from(output::clap_exit(&error)),
     };
+    // The parsed choice, which equals the raw one read above unless clap saw it differently.
+    output::set_color(cli.global.color);
     match run(cli, runner) {
         Ok(code) => code,
         Err(error) => {
@@ -118,8 +120,10 @@ pub fn main(runner: Runner, args: impl IntoIterator<Item = std::ffi::OsString>) 
 }
 
 /// Runs one parsed command line.
+///
+/// The colour choice is the process's, set once by [`main`]: `ci` runs the tool's own steps
+/// through this function, and they keep the choice the user made for the whole run.
 pub fn run(cli: Cli, runner: Runner) -> anyhow::Result<ExitCode> {
-    output::set_color(cli.global.color);
     let context = Context {
         runner,
         quiet: cli.global.quiet,

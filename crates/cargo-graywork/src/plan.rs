@@ -157,13 +157,20 @@ pub struct UpgradePlanArgs {
     #[arg(long, value_enum, default_value_t = Strategy::Lockstep)]
     pub strategy: Strategy,
     /// Leave out the stages that are already done.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "apply")]
     pub hide_done: bool,
-    /// Show only the stages and changes of these members (repeatable).
-    #[arg(short = 'p', long = "package", value_name = "CRATE")]
+    /// Show only the stages and changes of these members (repeatable; not with --apply, which
+    /// applies a stage whole so the plan's invariant holds).
+    #[arg(
+        short = 'p',
+        long = "package",
+        value_name = "CRATE",
+        conflicts_with = "apply"
+    )]
     pub packages: Vec<String>,
-    /// Leave out these members' changes, and stages left with nothing (repeatable).
-    #[arg(long, value_name = "CRATE")]
+    /// Leave out these members' changes, and stages left with nothing (repeatable; not with
+    /// --apply).
+    #[arg(long, value_name = "CRATE", conflicts_with = "apply")]
     pub exclude: Vec<String>,
 }
 

@@ -205,7 +205,8 @@ pub fn run(steps: &[Step], keep_going: bool, tool: &dyn Fn(&[String]) -> bool) -
         let step_started = Instant::now();
         let passed = run_step(step, tool);
         let duration = step_started.elapsed();
-        println!(
+        let _ = writeln!(
+            std::io::stdout(),
             "<== {} in {}: {command}",
             if passed { "pass" } else { "FAIL" },
             format_duration(duration)
@@ -300,11 +301,19 @@ fn install_missing(packages: &[String]) -> anyhow::Result<()> {
         .filter(|package| !is_installed(package))
         .collect();
     if missing.is_empty() {
-        println!("system packages: all installed ({})", packages.join(", "));
+        let _ = writeln!(
+            std::io::stdout(),
+            "system packages: all installed ({})",
+            packages.join(", ")
+        );
         return Ok(());
     }
     let names: Vec<&str> = missing.iter().map(|name| name.as_str()).collect();
-    println!("system packages: installing {}", names.join(", "));
+    let _ = writeln!(
+        std::io::stdout(),
+        "system packages: installing {}",
+        names.join(", ")
+    );
     let apt = |args: &[&str]| -> anyhow::Result<()> {
         let status = Command::new("apt-get")
             .args(args)

@@ -7,13 +7,10 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::Context as _;
 
 use graywork_workspace::{Runner, git};
-
-use super::cargo_program;
 
 /// The line that marks a hook as written by `install-hooks` run through `runner`.
 pub fn marker(runner: Runner) -> String {
@@ -72,30 +69,6 @@ impl fmt::Display for InstallOutcome {
             ),
         }
     }
-}
-
-/// The workspace root of `manifest_path` (or of the current directory), from
-/// `cargo locate-project --workspace`.
-pub fn workspace_root(manifest_path: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let mut command = Command::new(cargo_program());
-    command.args(["locate-project", "--workspace", "--message-format", "plain"]);
-    if let Some(path) = manifest_path {
-        command.arg("--manifest-path").arg(path);
-    }
-    let output = command
-        .output()
-        .context("cannot run `cargo locate-project`")?;
-    if !output.status.success() {
-        anyhow::bail!(
-            "cannot find the workspace: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    let manifest = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .with_context(|| format!("workspace manifest {} has no parent", manifest.display()))
 }
 
 /// The hook's text for a workspace at `prefix` (relative to the git top level, `/`-separated,

@@ -12,10 +12,7 @@ pub mod hooks;
 pub mod matrix;
 pub mod toolchain;
 
-/// The `cargo` to run: the one running this command when cargo started it, else `cargo`.
-pub fn cargo_program() -> std::ffi::OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
+pub use graywork_workspace::cargo_program;
 
 /// A duration for people: `0.4s`, `12.3s`, `4m 05s`.
 pub fn format_duration(duration: std::time::Duration) -> String {

@@ -37,15 +37,10 @@ pub fn fetch_published(name: &str, version: &Version) -> anyhow::Result<PathBuf>
     )
 }
 
-/// `$CARGO_HOME`, else `~/.cargo`.
+/// Cargo's home, or an error saying why it cannot be found.
 fn cargo_home() -> anyhow::Result<PathBuf> {
-    if let Some(home) = std::env::var_os("CARGO_HOME") {
-        return Ok(PathBuf::from(home));
-    }
-    let home = std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .ok_or_else(|| anyhow!("cannot find cargo's home: neither CARGO_HOME nor HOME is set"))?;
-    Ok(PathBuf::from(home).join(".cargo"))
+    graywork_workspace::cargo_home()
+        .ok_or_else(|| anyhow!("cannot find cargo's home: neither CARGO_HOME nor HOME is set"))
 }
 
 /// `registry/src/<index>/NAME-VERSION` with a `Cargo.toml`, in any registry index.
@@ -72,7 +67,7 @@ fn write_scratch_package(dir: &Path, name: &str, version: &Version) -> anyhow::R
 }
 
 fn cargo_metadata(dir: &Path, offline: bool) -> anyhow::Result<serde_json::Value> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let cargo = graywork_workspace::cargo_program();
     let mut command = Command::new(&cargo);
     command
         .args(["metadata", "--format-version", "1", "--manifest-path"])

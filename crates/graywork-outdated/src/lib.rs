@@ -56,17 +56,13 @@ impl Settings {
             path: PathBuf::from("."),
             source,
         })?;
-        let cargo_home = match std::env::var_os("CARGO_HOME") {
-            Some(home) => PathBuf::from(home),
-            None => std::env::home_dir()
-                .map(|home| home.join(".cargo"))
-                .ok_or_else(|| OutdatedError::Source {
-                    message: "neither CARGO_HOME nor a home directory is set, so cargo's index cache cannot be found".to_owned(),
-                })?,
-        };
+        let cargo_home =
+            graywork_workspace::cargo_home().ok_or_else(|| OutdatedError::Source {
+                message: "neither CARGO_HOME nor a home directory is set, so cargo's index cache cannot be found".to_owned(),
+            })?;
         Ok(Settings {
             cwd,
-            cargo: std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")),
+            cargo: graywork_workspace::cargo_program(),
             cargo_home,
             offline,
         })

@@ -6,6 +6,7 @@
 //! [`Workspace::load`] is the one entry point every command uses (`load.rs`); the types it
 //! returns are in `model.rs`, the metadata schema and its validation in `metadata.rs`.
 
+mod cargo;
 pub mod features;
 mod git;
 mod load;
@@ -16,6 +17,7 @@ mod model;
 mod paths;
 mod runner;
 
+pub use cargo::{cargo_home, cargo_program};
 pub use git::git;
 pub use load::{CargoOptions, ResolveMode, Source, manifest_source};
 pub use location::Location;

@@ -185,3 +185,28 @@ fn github_matrix_spreads_the_test_matrix() {
         stderr(&unknown)
     );
 }
+
+#[test]
+fn apply_takes_a_stage_whole() {
+    let workspace = scratch_workspace();
+    let manifest = workspace.path().display().to_string();
+    for filter in [["-p", "app"], ["--exclude", "app"]] {
+        let output = run(graywork(&[
+            "upgrade-plan",
+            "--dep",
+            "serde@2",
+            "--apply",
+            "1",
+            filter[0],
+            filter[1],
+            "--manifest-path",
+            &manifest,
+        ]));
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("cannot be used with"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
