@@ -86,7 +86,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v2/invoices/{id}", get(invoices::get_v2))
         .merge(routed)
         .merge(probes());
-    finish(api, state)
+    let timeout = state.settings.server.request_timeout();
+    finish(api, state, timeout)
 }
 
 /// The admin listener's service (`admin.listen`, loopback by default): config reload, debug
@@ -107,7 +108,13 @@ pub fn admin_app(state: AppState) -> Router {
             state.clone(),
             admin::require_metrics,
         ));
-    finish(admin.merge(metrics).merge(probes()), state)
+    // A reload answers by its own deadline (503 `reload_timeout`, recorded and counted), so the
+    // admin listener's request timeout must not cut it short.
+    let server = &state.settings.server;
+    let timeout = server
+        .request_timeout()
+        .max(server.reload_timeout() + std::time::Duration::from_secs(1));
+    finish(admin.merge(metrics).merge(probes()), state, timeout)
 }
 
 /// `/healthz` (liveness) and `/readyz` (readiness), on both listeners, without a token.
@@ -117,10 +124,9 @@ fn probes() -> Router<AppState> {
         .route("/readyz", get(admin::readyz))
 }
 
-/// The layers every listener has: request metrics, JSON 404/405 fallbacks, tracing, timeout and
-/// body limit.
-fn finish(routes: Router<AppState>, state: AppState) -> Router {
-    let timeout = state.settings.server.request_timeout();
+/// The layers every listener has: request metrics, JSON 404/405 fallbacks, tracing, `timeout`
+/// and body limit.
+fn finish(routes: Router<AppState>, state: AppState, timeout: std::time::Duration) -> Router {
     let body_limit = state.settings.server.body_limit_bytes;
     routes
         .route_layer(middleware::from_fn_with_state(state.clone(), track))

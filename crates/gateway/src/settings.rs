@@ -305,7 +305,8 @@ pub struct Settings {
     pub etcd: EtcdSettings,
 }
 
-/// Checks the values serde cannot: counts that must be at least 1.
+/// Checks the values serde cannot: counts and durations that must be at least 1, and bounds
+/// that must be in order.
 pub(crate) fn check_values(settings: &Settings) -> Result<(), String> {
     let at_least_one = [
         ("storage.worker_threads", settings.storage.worker_threads),
@@ -322,6 +323,27 @@ pub(crate) fn check_values(settings: &Settings) -> Result<(), String> {
             "config keys outbox.retry_initial_ms and outbox.poll_interval_ms must be at least 1"
                 .to_owned(),
         );
+    }
+    // A zero timeout would close every connection before its first request; a zero retry
+    // delay would spin while etcd is down.
+    let at_least_one_ms = [
+        (
+            "server.header_read_timeout_ms",
+            settings.server.header_read_timeout_ms,
+        ),
+        ("server.idle_timeout_ms", settings.server.idle_timeout_ms),
+        ("etcd.retry_min_ms", settings.etcd.retry_min_ms),
+    ];
+    for (key, value) in at_least_one_ms {
+        if value == 0 {
+            return Err(format!("config key {key} must be at least 1"));
+        }
+    }
+    if settings.etcd.retry_max_ms < settings.etcd.retry_min_ms {
+        return Err(format!(
+            "config key etcd.retry_max_ms ({}) must be at least etcd.retry_min_ms ({})",
+            settings.etcd.retry_max_ms, settings.etcd.retry_min_ms
+        ));
     }
     Ok(())
 }
@@ -507,6 +529,32 @@ mod tests {
             check_values(&settings)
                 .unwrap_err()
                 .contains("outbox.retry_initial_ms")
+        );
+        let mut settings = Settings::default();
+        settings.server.idle_timeout_ms = 0;
+        assert_eq!(
+            check_values(&settings),
+            Err("config key server.idle_timeout_ms must be at least 1".to_owned())
+        );
+        let mut settings = Settings::default();
+        settings.server.header_read_timeout_ms = 0;
+        assert!(
+            check_values(&settings)
+                .unwrap_err()
+                .contains("server.header_read_timeout_ms")
+        );
+        let mut settings = Settings::default();
+        settings.etcd.retry_min_ms = 0;
+        assert_eq!(
+            check_values(&settings),
+            Err("config key etcd.retry_min_ms must be at least 1".to_owned())
+        );
+        let mut settings = Settings::default();
+        settings.etcd.retry_max_ms = 10;
+        assert!(
+            check_values(&settings)
+                .unwrap_err()
+                .contains("etcd.retry_max_ms (10) must be at least etcd.retry_min_ms (200)")
         );
     }
 

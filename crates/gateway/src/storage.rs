@@ -142,7 +142,10 @@ pub(crate) async fn check_ready(state: &AppState) -> Result<(), String> {
     match tokio::time::timeout(PROBE_DEADLINE, checked).await {
         Ok(Ok(Ok(()))) => Ok(()),
         Ok(Ok(Err(error))) => Err(format!("the database does not take writes: {error}")),
-        Ok(Err(_)) => Err("the readiness check could not run (its queue is full)".to_owned()),
+        Ok(Err(_)) => Err(
+            "the readiness check could not run (its queue is full, or the check panicked)"
+                .to_owned(),
+        ),
         Err(_) => Err(format!(
             "the database write check took longer than {} ms",
             PROBE_DEADLINE.as_millis()
