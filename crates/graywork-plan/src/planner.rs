@@ -235,6 +235,8 @@ pub struct RolloutStep {
     pub percent: u8,
     /// The config fragment to edit.
     pub fragment: String,
+    /// The gray rule whose `percent` the step sets.
+    pub rule: String,
     /// What to apply.
     pub apply: String,
     /// The metrics to watch before taking the next step.
@@ -2310,6 +2312,7 @@ fn rollout_step(decl: &RolloutDecl, contract: &str, major: u64, percent: u8) -> 
         percent,
         apply: format!("set `percent = {percent}` in rule `{rule}` of {fragment}, then reload"),
         fragment,
+        rule,
         watch: decl
             .watch
             .iter()

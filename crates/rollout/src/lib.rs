@@ -12,7 +12,8 @@
 //!   a two-proportion test plus margin, latency quantile by factor plus slack, custom checks);
 //! - [`state`]: the SQLite state, command queue and controller lock;
 //! - [`controller`]: the state machine that ties them together; [`events`] and [`metrics`] are
-//!   its evidence, [`status`] its summary for people.
+//!   its evidence, [`status`] its summary for people;
+//! - [`from_plan`]: a spec from an upgrade plan's gray stage (`rollout init --plan`).
 //!
 //! The controller talks to gateways and Prometheus over HTTP only; it depends on no service
 //! crate.
@@ -23,6 +24,7 @@ pub mod etcd_writer;
 pub mod events;
 pub mod fleet;
 pub mod fragment;
+pub mod from_plan;
 pub mod judge;
 pub mod metrics;
 pub mod prometheus;

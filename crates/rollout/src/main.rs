@@ -42,6 +42,28 @@ enum Cmd {
         #[arg(long)]
         metrics_listen: Option<std::net::SocketAddr>,
     },
+    /// Write a spec for an upgrade plan's gray stage (`upgrade-plan --format json`): the
+    /// fragment, rule and steps come from the plan, the placement from these arguments.
+    Init {
+        /// The plan, as `upgrade-plan --format json` prints it.
+        #[arg(long, value_name = "PLAN_JSON")]
+        plan: PathBuf,
+        /// The plan's stage (default: its only stage with gray steps).
+        #[arg(long)]
+        stage: Option<usize>,
+        /// The workspace root the plan's paths are relative to.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        workspace: PathBuf,
+        /// Prometheus base URL.
+        #[arg(long, value_name = "URL")]
+        prometheus: String,
+        /// An instance's name and admin base URL (repeatable).
+        #[arg(long = "instance", value_name = "NAME=ADMIN_URL", required = true)]
+        instances: Vec<String>,
+        /// Where to write the spec; its relative paths resolve against its directory.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Show the saved state.
     Status {
         /// The rollout spec (TOML).
@@ -102,6 +124,14 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             output,
             metrics_listen,
         } => run_rollout(&spec, &output, metrics_listen),
+        Cmd::Init {
+            plan,
+            stage,
+            workspace,
+            prometheus,
+            instances,
+            output,
+        } => init(&plan, stage, &workspace, prometheus, &instances, &output),
         Cmd::Status { spec, json } => status(&spec, json),
         Cmd::Pause(control) => control_command(&control, Command::Pause, None),
         Cmd::Resume(control) => control_command(&control, Command::Resume, None),
@@ -110,6 +140,70 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             control_command(&control, Command::Abort, reason.as_deref())
         }
     }
+}
+
+/// `rollout init`: the spec is written only once it parses as a spec, and never over a file.
+fn init(
+    plan: &Path,
+    stage: Option<usize>,
+    workspace: &Path,
+    prometheus: String,
+    instances: &[String],
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(plan)
+        .with_context(|| format!("cannot read the plan {}", plan.display()))?;
+    let instances = instances
+        .iter()
+        .map(|entry| {
+            entry
+                .split_once('=')
+                .map(|(name, url)| (name.to_owned(), url.to_owned()))
+                .with_context(|| format!("--instance {entry}: expected NAME=ADMIN_URL"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let output_dir = absolute(output.parent().unwrap_or(Path::new("")))?;
+    let workspace = absolute(workspace)?;
+    let placement = rollout::from_plan::Placement {
+        prometheus,
+        instances,
+        fragment_prefix: relative_prefix(&output_dir, &workspace),
+    };
+    let spec = rollout::from_plan::spec_from_plan(&text, stage, &placement)
+        .with_context(|| format!("in {}", plan.display()))?;
+    Spec::parse(output, &spec).context("the generated spec does not validate")?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(output)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", output.display()))?;
+    file.write_all(spec.as_bytes())
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    println!("wrote {}", output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))
+}
+
+/// The prefix that turns a path relative to `to` into one relative to `from`: `../../` and the
+/// rest of `to` below their common ancestor, with `/` separators and a trailing `/`.
+fn relative_prefix(from: &Path, to: &Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut prefix = "../".repeat(from.len() - common);
+    for part in &to[common..] {
+        prefix.push_str(&part.as_os_str().to_string_lossy());
+        prefix.push('/');
+    }
+    prefix
 }
 
 fn load_spec(path: &Path) -> anyhow::Result<Spec> {
