@@ -19,6 +19,7 @@ mod output;
 mod plan;
 
 pub use output::ColorChoice;
+pub use plan::tree_facts;
 
 /// The exit codes, as `--help` lists them.
 const EXIT_CODES: &str = "\

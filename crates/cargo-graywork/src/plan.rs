@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use graywork_plan::{
-    ApplyOptions, Goal, GraphFormat, PlanFormat, PlanOptions, Status, Strategy, TreeFacts,
-    apply_stage, render_explain, render_graph, render_plan, render_report,
+    ApplyOptions, Exposure, Goal, GraphFormat, PlanFormat, PlanOptions, Status, Strategy,
+    TreeFacts, apply_stage, render_explain, render_graph, render_plan, render_report,
 };
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 
@@ -193,7 +193,7 @@ pub fn run_upgrade_plan(
     // The goal is parsed before cargo runs, so a malformed goal fails fast.
     let goal = args.goal.goal()?;
     let workspace = Workspace::load(&args.input.source())?;
-    let facts = TreeFacts::collect(&workspace);
+    let facts = tree_facts(&workspace, &goal, args.strategy)?;
     let options = PlanOptions {
         explain: args.explain.clone(),
         allow_downgrade: args.allow_downgrade,
@@ -232,4 +232,55 @@ pub fn run_upgrade_plan(
     }
     crate::output::print(&render_plan(&plan, args.format))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the planner needs from the tree for `goal`: [`TreeFacts::collect`], and for a
+/// `--dep` goal moved side by side, which users of the dependency name its types in their
+/// public API (read as `check-contracts` reads a crate, with its default features).
+pub fn tree_facts(
+    workspace: &Workspace,
+    goal: &Goal,
+    strategy: Strategy,
+) -> anyhow::Result<TreeFacts> {
+    let mut facts = TreeFacts::collect(workspace);
+    let Goal::Dep { name, .. } = goal else {
+        return Ok(facts);
+    };
+    if strategy != Strategy::SideBySide {
+        return Ok(facts);
+    }
+    for (position, member) in workspace.members.iter().enumerate() {
+        let Some(dependency) = member
+            .dependencies
+            .iter()
+            .find(|d| d.name == *name && d.kind != DepKind::Dev)
+        else {
+            continue;
+        };
+        let dir = member.manifest_dir();
+        if !dir.join("src").is_dir() {
+            continue;
+        }
+        let in_code = dependency.local_name().replace('-', "_");
+        let mentions = graywork_contracts::public_api_mentions(dir.as_std_path(), &in_code)
+            .with_context(|| {
+                format!(
+                    "cannot read the public API of `{}` (--strategy side-by-side reads which members hand `{name}`'s types to their users)",
+                    member.name
+                )
+            })?;
+        let exposures: Vec<Exposure> = mentions
+            .into_iter()
+            .map(|mention| Exposure {
+                item: mention.item,
+                file: mention.loc.file,
+                line: mention.loc.line,
+                text: mention.text,
+            })
+            .collect();
+        if !exposures.is_empty() {
+            facts.exposures.insert(position, exposures);
+        }
+    }
+    Ok(facts)
 }

@@ -7,9 +7,15 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
 use graywork_contracts::{
     CheckOptions, LOCK_FILE_NAME, check, compare_dirs, diff, lock, surface, version,
 };
+
+/// The allocator the binaries (`cargo-graywork`, `xtask`) run with, so the figures are the
+/// ones users see.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn workspace_manifest() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml")

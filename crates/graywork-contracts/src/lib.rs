@@ -131,6 +131,29 @@ pub fn read_crate(
     dir: &Path,
     options: &BuildOptions,
 ) -> anyhow::Result<(Surface, Option<CrateManifest>)> {
+    let (krate, manifest) = load_crate(dir, options)?;
+    let mut surface = krate.surface();
+    if let Some(manifest) = &manifest {
+        surface.features = manifest.feature_defs();
+    }
+    Ok((surface, manifest))
+}
+
+/// The public items of the crate in `dir` (its default features) that name items of the
+/// crate known in its code as `extern_crate` (see [`surface::Crate::mentions_of`]).
+pub fn public_api_mentions(
+    dir: &Path,
+    extern_crate: &str,
+) -> anyhow::Result<Vec<surface::Mention>> {
+    let (krate, _) = load_crate(dir, &BuildOptions::default())?;
+    Ok(krate.mentions_of(extern_crate))
+}
+
+/// Walks the crate in `dir` as the build `options` selects, and reads its manifest.
+fn load_crate(
+    dir: &Path,
+    options: &BuildOptions,
+) -> anyhow::Result<(Crate, Option<CrateManifest>)> {
     let manifest = CrateManifest::read(dir)?;
     let tree = DiskTree {
         root: dir.to_path_buf(),
@@ -138,11 +161,7 @@ pub fn read_crate(
     let root = crate_root(&tree)
         .with_context(|| format!("crate directory `{}` has no src/lib.rs", dir.display()))?;
     let env = cfg_env(manifest.as_ref(), options);
-    let mut surface = Crate::load_with(&tree, &root, &env)?.surface();
-    if let Some(manifest) = &manifest {
-        surface.features = manifest.feature_defs();
-    }
-    Ok((surface, manifest))
+    Ok((Crate::load_with(&tree, &root, &env)?, manifest))
 }
 
 /// Like [`compare_dirs`], for the build `options` selects.
@@ -151,10 +170,20 @@ pub fn compare_dirs_with(
     new_dir: &Path,
     options: &BuildOptions,
 ) -> anyhow::Result<Report> {
-    let (old, old_manifest) = read_crate(old_dir, options)
-        .with_context(|| format!("cannot read baseline crate {}", old_dir.display()))?;
-    let (new, new_manifest) = read_crate(new_dir, options)
-        .with_context(|| format!("cannot read crate {}", new_dir.display()))?;
+    // The two trees are independent: the baseline is read on a second thread while this one
+    // reads the new tree, which nearly halves the wall time of a pair (parsing is the bulk).
+    let (old, new) = std::thread::scope(|scope| {
+        let baseline = scope.spawn(|| read_crate(old_dir, options));
+        let new = read_crate(new_dir, options);
+        let old = baseline
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (old, new)
+    });
+    let (old, old_manifest) =
+        old.with_context(|| format!("cannot read baseline crate {}", old_dir.display()))?;
+    let (new, new_manifest) =
+        new.with_context(|| format!("cannot read crate {}", new_dir.display()))?;
     let name = new_manifest.as_ref().and_then(|m| m.name.clone());
     let new_version = new_manifest.and_then(|m| m.version);
     let old_version = old_manifest.and_then(|m| m.version);

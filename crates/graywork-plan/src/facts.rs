@@ -16,6 +16,24 @@ pub struct TreeFacts {
     /// `(member index, migration name)` for each declared migration that some file under the
     /// member's `src/` names: the tree's evidence that the migration is written.
     pub written_migrations: BTreeSet<(usize, String)>,
+    /// For the dependency of a `--dep` goal: each member whose public API names its items
+    /// (member index -> where). Reading a public API is the contract checker's job, so the
+    /// caller fills this (`cargo-graywork` does, with `graywork-contracts`); empty means no
+    /// member is known to.
+    pub exposures: BTreeMap<usize, Vec<Exposure>>,
+}
+
+/// A public item of a member that names a dependency's items.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// The item's public path in the member (`Frame`, `Codec::decode`).
+    pub item: String,
+    /// The file, relative to the member's directory.
+    pub file: String,
+    /// The 1-based line.
+    pub line: usize,
+    /// What names the dependency (`bytes::Bytes`, `pub use bytes::Buf`).
+    pub text: String,
 }
 
 impl TreeFacts {

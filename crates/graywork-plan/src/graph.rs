@@ -142,7 +142,13 @@ impl DepGraph {
 
     /// The ordering structure: normal and build edges with cycles collapsed.
     pub fn ordering(&self) -> Ordering {
-        Ordering::new(self)
+        Ordering::new(self, &[])
+    }
+
+    /// [`DepGraph::ordering`] with each pair in `ties` made to move together, as if the two
+    /// depended on each other: they share a component, so a layering puts them in one layer.
+    pub fn ordering_with_ties(&self, ties: &[(usize, usize)]) -> Ordering {
+        Ordering::new(self, ties)
     }
 }
 
@@ -161,7 +167,7 @@ pub struct Ordering {
 }
 
 impl Ordering {
-    fn new(deps: &DepGraph) -> Ordering {
+    fn new(deps: &DepGraph, ties: &[(usize, usize)]) -> Ordering {
         let mut order_graph: DiGraph<usize, ()> =
             DiGraph::with_capacity(deps.len(), deps.graph.edge_count());
         for position in 0..deps.len() {
@@ -171,6 +177,11 @@ impl Ordering {
             if edge.weight().orders() {
                 order_graph.add_edge(edge.source(), edge.target(), ());
             }
+        }
+        for &(a, b) in ties {
+            let (a, b) = (NodeIndex::new(a), NodeIndex::new(b));
+            order_graph.add_edge(a, b, ());
+            order_graph.add_edge(b, a, ());
         }
         // `condensation` runs Kosaraju's algorithm, which is iterative: deep chains in large
         // workspaces cannot overflow the stack.

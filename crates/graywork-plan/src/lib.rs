@@ -17,7 +17,7 @@ pub mod render;
 pub mod synthetic;
 
 pub use apply::{ApplyError, ApplyOptions, ApplyReport, apply_changes, apply_stage, render_report};
-pub use facts::TreeFacts;
+pub use facts::{Exposure, TreeFacts};
 pub use goal::Goal;
 pub use planner::{
     Change, ChangeKind, EditOp, Plan, PlanOptions, Stage, Status, Strategy, build_plan, plan,

@@ -332,7 +332,7 @@ pub fn plan(
         facts,
         options,
         graph: &graph,
-        ordering: &ordering,
+        ordering,
         stages: Vec::new(),
         warnings: Vec::new(),
         placements: BTreeMap::new(),
@@ -406,7 +406,9 @@ struct Builder<'a> {
     facts: &'a TreeFacts,
     options: &'a PlanOptions,
     graph: &'a DepGraph,
-    ordering: &'a Ordering,
+    /// The order members move in: the graph's, or with ties while a strategy moves some
+    /// members together.
+    ordering: Ordering,
     stages: Vec<Stage>,
     warnings: Vec<String>,
     placements: BTreeMap<String, Vec<Placement>>,
@@ -586,6 +588,16 @@ impl<'a> Builder<'a> {
         describe: &mut dyn FnMut(&Builder<'a>, LayerStage<'_>) -> StageDraft,
     ) {
         self.warn_cycles(affected);
+        self.add_layers(affected, reason, describe);
+    }
+
+    /// [`Builder::add_layered`] without the cycle warnings, for an ordering with ties.
+    fn add_layers(
+        &mut self,
+        affected: &[bool],
+        reason: &dyn Fn(usize) -> String,
+        describe: &mut dyn FnMut(&Builder<'a>, LayerStage<'_>) -> StageDraft,
+    ) {
         let layering = self.ordering.layer(affected);
         let first_index = self.stages.len() + 1;
         let layer_count = layering.layers.len();
@@ -629,7 +641,7 @@ impl<'a> Builder<'a> {
                     if !edge.kinds.contains(&DepKind::Dev) {
                         continue;
                     }
-                    let dependent_depth = layering.depth_of(self.ordering, dependent);
+                    let dependent_depth = layering.depth_of(&self.ordering, dependent);
                     let target = if affected[dependent] {
                         if dependent_depth > layer {
                             continue;
@@ -646,7 +658,7 @@ impl<'a> Builder<'a> {
     }
 
     fn chain(&self, layering: &Layering, member: usize, first_index: usize) -> Vec<ChainLink> {
-        let components = layering.chain(self.ordering, member);
+        let components = layering.chain(&self.ordering, member);
         let mut links = Vec::new();
         let mut targets = Vec::new();
         let mut current = member;
@@ -670,7 +682,7 @@ impl<'a> Builder<'a> {
             };
             let dependency_stage = layering
                 .is_affected_component(next_component)
-                .then(|| first_index + layering.depth_of(self.ordering, to) - 1);
+                .then(|| first_index + layering.depth_of(&self.ordering, to) - 1);
             links.push(ChainLink {
                 dependent: self.name(from).to_owned(),
                 dependency: self.name(to).to_owned(),
@@ -1383,18 +1395,88 @@ impl<'a> Builder<'a> {
         for &(m, _) in uses {
             affected[m] = true;
         }
+        // A member whose public API names the package's types hands them to its users: a
+        // value of the old major does not fit where the new one is expected, so it moves in
+        // one stage with every dependent that uses the package too.
+        let mut moves_with: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &exposer in self.facts.exposures.keys() {
+            if !affected.get(exposer).copied().unwrap_or(false) {
+                continue;
+            }
+            let closure = self.graph.ordering_dependents_closure(&[exposer]);
+            let mut dependents: Vec<usize> = (0..members.len())
+                .filter(|&n| n != exposer && closure[n] && affected[n])
+                .collect();
+            dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            if !dependents.is_empty() {
+                moves_with.insert(exposer, dependents);
+            }
+        }
+        let ties: Vec<(usize, usize)> = moves_with
+            .iter()
+            .flat_map(|(&exposer, dependents)| dependents.iter().map(move |&n| (exposer, n)))
+            .collect();
         let name_owned = name.to_owned();
-        let reason = |_: usize| {
-            format!(
-                "it inherits {name_owned} from [workspace.dependencies]: side by side, each user moves to the new entry in dependency order"
-            )
+        let why_tied = |member: usize| -> Option<String> {
+            let exposers: Vec<&str> = moves_with
+                .iter()
+                .filter(|(exposer, dependents)| **exposer == member || dependents.contains(&member))
+                .map(|(&exposer, _)| self.name(exposer))
+                .collect();
+            (!exposers.is_empty()).then(|| {
+                format!(
+                    "; {} names {name_owned} types in its public API, so it moves in one stage with its dependents that use {name_owned} too",
+                    exposers.join(" and ")
+                )
+            })
         };
+        let reasons: Vec<String> = (0..members.len())
+            .map(|member| {
+                format!(
+                    "it inherits {name_owned} from [workspace.dependencies]: side by side, each user moves to the new entry in dependency order{}",
+                    why_tied(member).unwrap_or_default()
+                )
+            })
+            .collect();
+        let reason = |member: usize| reasons[member].clone();
+        let exposure_notes: BTreeMap<usize, Change> = moves_with
+            .iter()
+            .map(|(&exposer, dependents)| {
+                let exposure = &self.facts.exposures[&exposer][0];
+                let file = graywork_workspace::relative_display(
+                    &self.workspace.root,
+                    &self.member(exposer).manifest_dir().join(&exposure.file),
+                );
+                let change = Change {
+                    crate_name: Some(self.name(exposer).to_owned()),
+                    kind: ChangeKind::Code,
+                    file: Some(file.clone()),
+                    line: Some(exposure.line),
+                    change: format!(
+                        "`{}` names {name} types in its public API (`{}`: `{}`, {file}:{}), so it moves to {name} {version} in this stage with {}, which use{} {name} too: a value of the old major does not fit where the new one is expected",
+                        self.name(exposer),
+                        exposure.item,
+                        exposure.text,
+                        exposure.line,
+                        self.member_list(dependents),
+                        if dependents.len() == 1 { "s" } else { "" },
+                    ),
+                    done: finished || uses.iter().filter(|&&(m, _)| m == exposer || dependents.contains(&m)).all(|&(m, i)| on_new(m, i)),
+                    ..Change::default()
+                };
+                (exposer, change)
+            })
+            .collect();
         let new_key_owned = new_key.to_owned();
         let old_key_owned = old_key.clone();
-        self.add_layered(&affected, &reason, &mut |builder, layer| {
+        self.warn_cycles(&affected);
+        let tied = self.graph.ordering_with_ties(&ties);
+        let untied = std::mem::replace(&mut self.ordering, tied);
+        self.add_layers(&affected, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             for &member in layer.members {
+                changes.extend(exposure_notes.get(&member).cloned());
                 for &(m, i) in uses.iter().filter(|&&(m, _)| m == member) {
                     let declared = &builder.workspace.declarations.members[m].dependencies[i];
                     let Some(via) = &declared.via else { continue };
@@ -1437,6 +1519,7 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             }
         });
+        self.ordering = untied;
 
         // Contract: the old entry goes, the new one takes its name, members follow.
         let mut users: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();

@@ -617,7 +617,8 @@ fn round_trip(source: &Path, goal: &Goal) -> usize {
 /// [`round_trip`] with planning options.
 fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
     let build_plan = |workspace: &Workspace, goal: &Goal| {
-        graywork_plan::plan(workspace, &TreeFacts::collect(workspace), goal, options)
+        let facts = cargo_graywork::tree_facts(workspace, goal, options.strategy).unwrap();
+        graywork_plan::plan(workspace, &facts, goal, options)
     };
     let dir = tempfile::tempdir().unwrap();
     copy_tree(source, dir.path());
@@ -716,6 +717,85 @@ fn side_by_side_moves_a_shared_entry_in_stages_and_round_trips() {
         &side_by_side,
     );
     assert_eq!(stages, 5);
+}
+
+#[test]
+fn side_by_side_moves_a_member_that_exposes_the_dependency_with_its_users() {
+    let side_by_side = PlanOptions {
+        strategy: graywork_plan::Strategy::SideBySide,
+        ..PlanOptions::default()
+    };
+    let goal = Goal::dep("bytes@2").unwrap();
+    let workspace = load("exposed");
+    let facts = cargo_graywork::tree_facts(&workspace, &goal, side_by_side.strategy).unwrap();
+    // `wire` and `codec` name bytes' types, `store` re-exports one; `proto` only uses bytes
+    // inside a function body.
+    let exposers: Vec<&str> = facts
+        .exposures
+        .keys()
+        .map(|&m| workspace.members[m].name.as_str())
+        .collect();
+    assert_eq!(exposers, ["wire", "codec", "store"]);
+    let plan = graywork_plan::plan(&workspace, &facts, &goal, &side_by_side).unwrap();
+    insta::assert_snapshot!(graywork_plan::render_plan(&plan, PlanFormat::Text));
+    // Alone, `wire` would move first, beside `proto`; it waits for `codec`, which uses its
+    // frames' bytes, and the two move in one stage. `store` has no dependents: it moves alone.
+    let crates: Vec<Vec<&str>> = plan
+        .stages
+        .iter()
+        .map(|stage| stage.crates.iter().map(String::as_str).collect())
+        .collect();
+    assert_eq!(
+        crates,
+        [
+            vec![],
+            vec!["proto", "store"],
+            vec!["codec", "wire"],
+            vec!["codec", "proto", "store", "wire"]
+        ]
+    );
+    let explain = PlanOptions {
+        explain: Some("wire".to_owned()),
+        ..side_by_side.clone()
+    };
+    let explained = graywork_plan::plan(&workspace, &facts, &goal, &explain).unwrap();
+    let why =
+        graywork_plan::render_explain(&explained, &workspace, "wire", PlanFormat::Text).unwrap();
+    assert!(
+        why.contains("wire names bytes types in its public API, so it moves in one stage with its dependents that use bytes too"),
+        "{why}"
+    );
+    // Lockstep needs no reading of sources: one stage moves every user.
+    let lockstep =
+        cargo_graywork::tree_facts(&workspace, &goal, graywork_plan::Strategy::Lockstep).unwrap();
+    assert!(lockstep.exposures.is_empty());
+    assert_eq!(
+        round_trip_with(&fixtures().join("exposed"), &goal, &side_by_side),
+        4
+    );
+}
+
+#[test]
+fn side_by_side_names_the_member_whose_public_api_cannot_be_read() {
+    let dir = copy_fixture("exposed");
+    std::fs::write(dir.path().join("wire/src/lib.rs"), "pub struct Frame {\n").unwrap();
+    let workspace = Workspace::load(&cargo_source(
+        &dir.path().join("Cargo.toml"),
+        ResolveMode::NoDeps,
+    ))
+    .unwrap();
+    let error = cargo_graywork::tree_facts(
+        &workspace,
+        &Goal::dep("bytes@2").unwrap(),
+        graywork_plan::Strategy::SideBySide,
+    )
+    .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.starts_with("cannot read the public API of `wire`"),
+        "{message}"
+    );
+    assert!(message.contains("src/lib.rs:1:"), "{message}");
 }
 
 #[test]

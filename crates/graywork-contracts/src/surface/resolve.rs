@@ -22,6 +22,10 @@ use super::render::type_text;
 use super::source::{SourceTree, lexical_key, parse_file, slash_path};
 use quote::ToTokens;
 
+mod mentions;
+
+pub use mentions::Mention;
+
 /// Context of the module being walked.
 #[derive(Debug, Clone)]
 struct ModuleCtx {
@@ -55,6 +59,8 @@ struct UseEntry {
     target: Vec<String>,
     public: bool,
     hidden: bool,
+    /// Where the `use` is written.
+    loc: Location,
 }
 
 /// An item defined in the crate, before visibility is decided.
@@ -85,6 +91,18 @@ enum RawKind {
 enum Target {
     Def(Vec<String>),
     Module(Vec<String>),
+}
+
+/// What public paths lead to, before the items are recorded.
+struct Reach<'a> {
+    /// Public path -> the definition it names.
+    reached: BTreeMap<String, Vec<String>>,
+    /// Public paths of doc-hidden items.
+    hidden: BTreeSet<String>,
+    /// Public modules.
+    modules: BTreeMap<String, ModuleDef>,
+    /// `pub use` of other crates' items: the public path and the `use`.
+    external: Vec<(String, &'a UseEntry)>,
 }
 
 /// A crate's module tree after the walk: every module's names, every item defined in it
@@ -280,6 +298,10 @@ impl Walker<'_> {
                 let hidden = is_hidden(&item_use.attrs);
                 let mut entries = Vec::new();
                 flatten_use(&item_use.tree, Vec::new(), &mut entries);
+                let loc = Location {
+                    file: file.clone(),
+                    line: item_use.use_token.span.start().line,
+                };
                 let data = self.krate.modules.entry(module.to_vec()).or_default();
                 for (name, target) in entries {
                     data.uses.push(UseEntry {
@@ -287,6 +309,7 @@ impl Walker<'_> {
                         target,
                         public,
                         hidden,
+                        loc: loc.clone(),
                     });
                 }
                 return Ok(());
@@ -787,12 +810,13 @@ impl Crate {
         out
     }
 
-    /// The public surface: every definition reachable by a public path.
-    pub fn surface(&self) -> Surface {
+    /// Every public path and what it leads to: definitions, modules, doc-hidden paths and
+    /// `pub use` of other crates' items.
+    fn reach(&self) -> Reach<'_> {
         let mut reached: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut hidden_paths = BTreeSet::new();
         let mut modules = BTreeMap::new();
-        let mut external_reexports = BTreeSet::new();
+        let mut external = Vec::new();
         let mut stack = vec![(Vec::<String>::new(), Vec::<String>::new(), 0usize)];
         while let Some((module, prefix, depth)) = stack.pop() {
             if depth > MAX_DEPTH {
@@ -804,12 +828,12 @@ impl Crate {
                     if self.resolve(&module, &entry.target, 0).is_some() {
                         continue;
                     }
-                    let mut external = prefix.clone();
+                    let mut public_path = prefix.clone();
                     match &entry.name {
-                        Some(name) => external.push(name.clone()),
-                        None => external.push("*".to_string()),
+                        Some(name) => public_path.push(name.clone()),
+                        None => public_path.push("*".to_string()),
                     }
-                    external_reexports.insert(external.join("::"));
+                    external.push((public_path.join("::"), entry));
                 }
             }
             for (name, (target, hidden)) in self.exports(&module, 0) {
@@ -835,14 +859,30 @@ impl Crate {
                 }
             }
         }
+        Reach {
+            reached,
+            hidden: hidden_paths,
+            modules,
+            external,
+        }
+    }
+
+    /// The public surface: every definition reachable by a public path.
+    pub fn surface(&self) -> Surface {
+        let Reach {
+            reached,
+            hidden,
+            modules,
+            external,
+        } = self.reach();
         let public_defs: BTreeSet<&Vec<String>> = reached.values().collect();
         let impl_facts = self.impl_facts();
         let mut surface = Surface {
-            hidden: hidden_paths,
+            hidden,
             modules,
             macro_generated: self.macro_generated.clone(),
             macro_mentions: self.macro_mentions.clone(),
-            external_reexports,
+            external_reexports: external.into_iter().map(|(path, _)| path).collect(),
             ..Surface::default()
         };
         for raw in &self.macros {

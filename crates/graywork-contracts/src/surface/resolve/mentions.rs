@@ -1,0 +1,287 @@
+//! Which public items of a crate name another crate's items: in signatures, fields, bounds,
+//! associated types and consts, or by `pub use`. A crate whose public API names a dependency's
+//! types hands those types to its users, so it cannot move to a semver-incompatible version of
+//! that dependency without them.
+
+use std::collections::BTreeSet;
+
+use super::{Crate, Reach};
+use crate::surface::model::{FnSig, Location, Surface, TypeFacts};
+
+/// A public item whose API names another crate's items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    /// The item's public path in the crate (`Frame`, `codec::Decoder::decode`).
+    pub item: String,
+    /// Where the naming is written.
+    pub loc: Location,
+    /// What names the other crate: a type as the surface records it, or the `pub use`.
+    pub text: String,
+}
+
+impl Crate {
+    /// The public items that name items of the crate known in this one as `extern_crate`
+    /// (its name in code: `bytes`, or the rename of a renamed dependency): written as a path
+    /// from it (`bytes::Bytes`), or by a name a `use` of it brings into the item's module.
+    /// One mention per item, the first found; re-exports (`pub use bytes::Bytes`) too.
+    ///
+    /// A glob import (`use bytes::*`) brings names the checker cannot list, so items using
+    /// them are not seen.
+    pub fn mentions_of(&self, extern_crate: &str) -> Vec<Mention> {
+        let surface = self.surface();
+        let Reach {
+            reached, external, ..
+        } = self.reach();
+        let mut mentions = Vec::new();
+        for (path, def_path) in &reached {
+            let Some(def) = self.defs.get(def_path) else {
+                continue;
+            };
+            let names = self.names_of(&def.module, extern_crate);
+            let found = item_types(&surface, path)
+                .into_iter()
+                .find(|(_, text)| names_any(text, extern_crate, &names));
+            if let Some((member, text)) = found {
+                mentions.push(Mention {
+                    item: member.map_or_else(|| path.clone(), |m| format!("{path}::{m}")),
+                    loc: location_of(&surface, path, member),
+                    text: text.to_owned(),
+                });
+            }
+        }
+        for (public_path, entry) in external {
+            if entry
+                .target
+                .first()
+                .is_some_and(|first| first == extern_crate)
+            {
+                mentions.push(Mention {
+                    item: public_path,
+                    loc: entry.loc.clone(),
+                    text: format!("pub use {}", entry.target.join("::")),
+                });
+            }
+        }
+        mentions
+    }
+
+    /// The names a module's `use` declarations bring in from `extern_crate`.
+    fn names_of(&self, module: &[String], extern_crate: &str) -> BTreeSet<&str> {
+        self.modules
+            .get(module)
+            .into_iter()
+            .flat_map(|data| &data.uses)
+            .filter(|entry| {
+                entry
+                    .target
+                    .first()
+                    .is_some_and(|first| first == extern_crate)
+            })
+            .filter_map(|entry| entry.name.as_deref())
+            .collect()
+    }
+}
+
+/// Whether `text` names `extern_crate`'s items: a path starting with the crate's name, or one of
+/// `imported` as a path's first segment.
+fn names_any(text: &str, extern_crate: &str, imported: &BTreeSet<&str>) -> bool {
+    let bytes = text.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut start = 0;
+    while start < bytes.len() {
+        if !is_ident(bytes[start]) {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < bytes.len() && is_ident(bytes[end]) {
+            end += 1;
+        }
+        let word = &text[start..end];
+        // A segment after `::` belongs to some other path (`other::Bytes`), unless the path
+        // is absolute (`::bytes::Bytes`).
+        let before = text[..start].trim_end();
+        let after_path = before.ends_with("::")
+            && before[..before.len() - 2]
+                .trim_end()
+                .ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '>');
+        if !after_path {
+            let followed_by_path = text[end..].trim_start().starts_with("::");
+            if (word == extern_crate && followed_by_path) || imported.contains(word) {
+                return true;
+            }
+        }
+        start = end;
+    }
+    false
+}
+
+/// Every type text of the surface item at `path`, each with the member it belongs to (a
+/// method, field or associated item), `None` for the item itself.
+fn item_types<'s>(surface: &'s Surface, path: &str) -> Vec<(Option<&'s str>, &'s str)> {
+    let mut out = Vec::new();
+    if let Some(def) = surface.traits.get(path) {
+        out.push((None, def.generics.as_str()));
+        out.extend(def.supertraits.iter().map(|s| (None, s.as_str())));
+        for (name, sig) in &def.methods {
+            sig_types(Some(name), sig, &mut out);
+        }
+        for (name, assoc) in &def.types {
+            out.push((Some(name.as_str()), assoc.bounds.as_str()));
+        }
+        for (name, assoc) in &def.consts {
+            out.push((Some(name.as_str()), assoc.ty.as_str()));
+        }
+    }
+    if let Some(def) = surface
+        .structs
+        .get(path)
+        .or_else(|| surface.unions.get(path))
+    {
+        out.push((None, def.generics.as_str()));
+        for (name, field) in &def.fields {
+            out.push((Some(name.as_str()), field.ty.as_str()));
+        }
+        facts_types(&def.facts, &mut out);
+    }
+    if let Some(def) = surface.enums.get(path) {
+        out.push((None, def.generics.as_str()));
+        for (name, variant) in &def.variants {
+            for field in variant.fields.values() {
+                out.push((Some(name.as_str()), field.ty.as_str()));
+            }
+        }
+        facts_types(&def.facts, &mut out);
+    }
+    if let Some(sig) = surface.functions.get(path) {
+        sig_types(None, sig, &mut out);
+    }
+    if let Some(def) = surface.consts.get(path) {
+        out.push((None, def.ty.as_str()));
+    }
+    out
+}
+
+fn sig_types<'s>(
+    member: Option<&'s str>,
+    sig: &'s FnSig,
+    out: &mut Vec<(Option<&'s str>, &'s str)>,
+) {
+    out.push((member, sig.generics.as_str()));
+    out.extend(sig.params.iter().map(|p| (member, p.as_str())));
+    out.push((member, sig.output.as_str()));
+}
+
+fn facts_types<'s>(facts: &'s TypeFacts, out: &mut Vec<(Option<&'s str>, &'s str)>) {
+    for (name, sig) in &facts.methods {
+        sig_types(Some(name), sig, out);
+    }
+    for (name, def) in &facts.consts {
+        out.push((Some(name.as_str()), def.ty.as_str()));
+    }
+}
+
+/// Where the item at `path` (or its `member`) is declared.
+fn location_of(surface: &Surface, path: &str, member: Option<&str>) -> Location {
+    let member_loc = |facts: &TypeFacts| {
+        member.and_then(|m| {
+            facts
+                .methods
+                .get(m)
+                .map(|sig| sig.loc.clone())
+                .or_else(|| facts.consts.get(m).map(|c| c.loc.clone()))
+        })
+    };
+    if let Some(def) = surface.traits.get(path) {
+        return member
+            .and_then(|m| {
+                def.methods
+                    .get(m)
+                    .map(|sig| sig.loc.clone())
+                    .or_else(|| def.types.get(m).map(|t| t.loc.clone()))
+                    .or_else(|| def.consts.get(m).map(|c| c.loc.clone()))
+            })
+            .unwrap_or_else(|| def.loc.clone());
+    }
+    if let Some(def) = surface
+        .structs
+        .get(path)
+        .or_else(|| surface.unions.get(path))
+    {
+        return member
+            .and_then(|m| def.fields.get(m).map(|f| f.loc.clone()))
+            .or_else(|| member_loc(&def.facts))
+            .unwrap_or_else(|| def.loc.clone());
+    }
+    if let Some(def) = surface.enums.get(path) {
+        return member
+            .and_then(|m| def.variants.get(m).map(|v| v.loc.clone()))
+            .or_else(|| member_loc(&def.facts))
+            .unwrap_or_else(|| def.loc.clone());
+    }
+    if let Some(sig) = surface.functions.get(path) {
+        return sig.loc.clone();
+    }
+    surface
+        .consts
+        .get(path)
+        .map(|def| def.loc.clone())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::surface::MemoryTree;
+
+    fn mentions(lib: &str) -> Vec<(String, String)> {
+        let tree = MemoryTree {
+            files: [(PathBuf::from("src/lib.rs"), lib.to_owned())].into(),
+        };
+        Crate::load(&tree, Path::new("src/lib.rs"))
+            .unwrap()
+            .mentions_of("bytes")
+            .into_iter()
+            .map(|m| (m.item, m.text))
+            .collect()
+    }
+
+    #[test]
+    fn paths_imports_and_reexports_name_the_crate() {
+        let found = mentions(
+            "use bytes::Bytes;\n\
+             use bytes::BufMut as Sink;\n\
+             pub fn frame(body: bytes::Bytes) {}\n\
+             pub struct Packet { pub body: Bytes }\n\
+             pub trait Writer { fn write<S: Sink>(&self, sink: S); }\n\
+             pub struct Wrapper(Bytes);\n\
+             impl Wrapper { pub fn inner(&self) -> &::bytes::Bytes { &self.0 } }\n\
+             pub use bytes::Buf;\n",
+        );
+        assert_eq!(
+            found,
+            vec![
+                ("Packet::body".to_owned(), "Bytes".to_owned()),
+                ("Wrapper::inner".to_owned(), "&::bytes::Bytes".to_owned()),
+                ("Writer::write".to_owned(), "<S> where S: Sink".to_owned()),
+                ("frame".to_owned(), "bytes::Bytes".to_owned()),
+                ("Buf".to_owned(), "pub use bytes::Buf".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn private_uses_and_other_crates_paths_are_not_mentions() {
+        let found = mentions(
+            "use bytes::Bytes;\n\
+             mod inner { pub fn hidden(b: bytes::Bytes) {} }\n\
+             pub struct Opaque { body: Bytes }\n\
+             pub fn other(b: other::Bytes) -> other::bytes::Thing { todo!() }\n\
+             fn private(b: Bytes) {}\n\
+             pub fn count(n: usize) -> usize { let _ = Bytes::new(); n }\n",
+        );
+        assert_eq!(found, Vec::<(String, String)>::new());
+    }
+}
