@@ -235,7 +235,8 @@ pub fn run_upgrade_plan(
 }
 
 /// What the planner needs from the tree for `goal`: [`TreeFacts::collect`], and for a
-/// `--dep` goal moved side by side, which users of the dependency name its types in their
+/// `--dep` goal that members move to in more than one stage (side by side, or a new major
+/// for requirements of their own), which users of the dependency name its types in their
 /// public API (read as `check-contracts` reads a crate, with its default features).
 pub fn tree_facts(
     workspace: &Workspace,
@@ -243,20 +244,43 @@ pub fn tree_facts(
     strategy: Strategy,
 ) -> anyhow::Result<TreeFacts> {
     let mut facts = TreeFacts::collect(workspace);
-    let Goal::Dep { name, .. } = goal else {
+    let Goal::Dep { name, version } = goal else {
         return Ok(facts);
     };
-    if strategy != Strategy::SideBySide {
-        return Ok(facts);
-    }
-    for (position, member) in workspace.members.iter().enumerate() {
-        let Some(dependency) = member
+    let inherited = |member: usize, index: usize| {
+        workspace
+            .declarations
+            .members
+            .get(member)
+            .and_then(|declarations| declarations.dependencies.get(index))
+            .is_some_and(|declared| declared.inherited)
+    };
+    // Which uses can move in a stage of their own: inherited ones only side by side (in
+    // lockstep the shared entry moves every user at once), and a member's own requirement
+    // when the target is a new major for some member.
+    let major_move = workspace.members.iter().any(|member| {
+        member
             .dependencies
             .iter()
-            .find(|d| d.name == *name && d.kind != DepKind::Dev)
+            .any(|d| d.name == *name && !graywork_plan::planner::semver_compatible(&d.req, version))
+    });
+    for (position, member) in workspace.members.iter().enumerate() {
+        let Some((index, dependency)) = member
+            .dependencies
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.name == *name && d.kind != DepKind::Dev)
         else {
             continue;
         };
+        let staged = if inherited(position, index) {
+            strategy == Strategy::SideBySide
+        } else {
+            major_move
+        };
+        if !staged {
+            continue;
+        }
         let dir = member.manifest_dir();
         if !dir.join("src").is_dir() {
             continue;

@@ -396,6 +396,36 @@ impl LayerStage<'_> {
     }
 }
 
+/// Members tied to move together because one hands a dependency's types to the others.
+#[derive(Debug, Default)]
+struct ExposureTies {
+    /// Exposer -> the dependents that use the dependency too, sorted by name.
+    moves_with: BTreeMap<usize, Vec<usize>>,
+    /// Exposer -> its name.
+    exposer_names: BTreeMap<usize, String>,
+    /// Exposer -> the code change that says why its stage holds its dependents.
+    notes: BTreeMap<usize, Change>,
+}
+
+impl ExposureTies {
+    /// Why `member` moves with others, to follow a placement reason (empty when it does not).
+    fn why(&self, member: usize, name: &str) -> String {
+        let exposers: Vec<&str> = self
+            .moves_with
+            .iter()
+            .filter(|(exposer, dependents)| **exposer == member || dependents.contains(&member))
+            .map(|(exposer, _)| self.exposer_names[exposer].as_str())
+            .collect();
+        if exposers.is_empty() {
+            return String::new();
+        }
+        format!(
+            "; {} names {name} types in its public API, so it moves in one stage with its dependents that use {name} too",
+            exposers.join(" and ")
+        )
+    }
+}
+
 /// The clippy gate of one member, run through `cargo` (`cargo` or `cargo +TOOLCHAIN`).
 fn clippy_gate(cargo: &str, member: &str) -> String {
     format!("{cargo} clippy -p {member} --all-targets --all-features -- -D warnings")
@@ -620,6 +650,91 @@ impl<'a> Builder<'a> {
             }
             self.push_stage(draft, &members, Some(extras));
         }
+    }
+
+    /// [`Builder::add_layered`] with each member that exposes a dependency's types moving in
+    /// one layer with its dependents that use the dependency too (see [`ExposureTies`]).
+    fn add_layered_tied(
+        &mut self,
+        affected: &[bool],
+        ties: &ExposureTies,
+        reason: &dyn Fn(usize) -> String,
+        describe: &mut dyn FnMut(&Builder<'a>, LayerStage<'_>) -> StageDraft,
+    ) {
+        self.warn_cycles(affected);
+        if ties.moves_with.is_empty() {
+            self.add_layers(affected, reason, describe);
+            return;
+        }
+        let pairs: Vec<(usize, usize)> = ties
+            .moves_with
+            .iter()
+            .flat_map(|(&exposer, dependents)| dependents.iter().map(move |&n| (exposer, n)))
+            .collect();
+        let tied = self.graph.ordering_with_ties(&pairs);
+        let untied = std::mem::replace(&mut self.ordering, tied);
+        self.add_layers(affected, reason, describe);
+        self.ordering = untied;
+    }
+
+    /// A member whose public API names `name`'s types hands them to its users: a value of the
+    /// old major does not fit where the new one is expected, so it moves in one stage with
+    /// every dependent (direct or not) in `affected`. `exposers` are the members that can
+    /// expose (they move to a semver-incompatible version); `done` says whether a group's
+    /// change is made.
+    fn exposure_ties(
+        &self,
+        exposers: &[bool],
+        affected: &[bool],
+        name: &str,
+        version: &Version,
+        done: &dyn Fn(&[usize]) -> bool,
+    ) -> ExposureTies {
+        let mut ties = ExposureTies::default();
+        for (&exposer, exposures) in &self.facts.exposures {
+            let Some(exposure) = exposures.first() else {
+                continue;
+            };
+            if !exposers.get(exposer).copied().unwrap_or(false) {
+                continue;
+            }
+            let closure = self.graph.ordering_dependents_closure(&[exposer]);
+            let mut dependents: Vec<usize> = (0..affected.len())
+                .filter(|&n| n != exposer && closure[n] && affected[n])
+                .collect();
+            if dependents.is_empty() {
+                continue;
+            }
+            dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            let file = graywork_workspace::relative_display(
+                &self.workspace.root,
+                &self.member(exposer).manifest_dir().join(&exposure.file),
+            );
+            let mut group = dependents.clone();
+            group.push(exposer);
+            let note = Change {
+                crate_name: Some(self.name(exposer).to_owned()),
+                kind: ChangeKind::Code,
+                file: Some(file.clone()),
+                line: Some(exposure.line),
+                change: format!(
+                    "`{}` names {name} types in its public API (`{}`: `{}`, {file}:{}), so it moves to {name} {version} in this stage with {}, which use{} {name} too: a value of the old major does not fit where the new one is expected",
+                    self.name(exposer),
+                    exposure.item,
+                    exposure.text,
+                    exposure.line,
+                    self.member_list(&dependents),
+                    if dependents.len() == 1 { "s" } else { "" },
+                ),
+                done: done(&group),
+                ..Change::default()
+            };
+            ties.notes.insert(exposer, note);
+            ties.exposer_names
+                .insert(exposer, self.name(exposer).to_owned());
+            ties.moves_with.insert(exposer, dependents);
+        }
+        ties
     }
 
     /// For each layer, the crates whose tests join its gate through dev-dependencies, each
@@ -1257,12 +1372,39 @@ impl<'a> Builder<'a> {
             }
         }
         if affected.iter().any(|&a| a) {
+            // When the target is a new major for some of them, members that name its types
+            // in their public API take their dependents that use it along (those already on
+            // it too, so the plan keeps its shape while it is carried out).
+            let major_move = own.iter().any(|(&m, declarations)| {
+                declarations.iter().any(|(_, index)| {
+                    !semver_compatible(&self.workspace.members[m].dependencies[*index].req, version)
+                })
+            });
+            let exposers: Vec<bool> = affected.iter().map(|&a| a && major_move).collect();
+            let ties =
+                self.exposure_ties(&exposers, &affected, name, version, &|group: &[usize]| {
+                    group.iter().all(|&m| {
+                        own.get(&m)
+                            .into_iter()
+                            .flatten()
+                            .all(|&(_, index)| dependency_done(m, index))
+                    })
+                });
             let name_owned = name.to_owned();
-            let reason = |_: usize| format!("it depends on {name_owned} directly");
-            self.add_layered(&affected, &reason, &mut |builder, layer| {
+            let reasons: Vec<String> = (0..affected.len())
+                .map(|member| {
+                    format!(
+                        "it depends on {name_owned} directly{}",
+                        ties.why(member, name)
+                    )
+                })
+                .collect();
+            let reason = |member: usize| reasons[member].clone();
+            self.add_layered_tied(&affected, &ties, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             for &member in layer.members {
+                changes.extend(ties.notes.get(&member).cloned());
                 let member_ref = builder.member(member);
                 for (declared, index) in own.get(&member).into_iter().flatten() {
                     let dependency = &member_ref.dependencies[*index];
@@ -1395,88 +1537,30 @@ impl<'a> Builder<'a> {
         for &(m, _) in uses {
             affected[m] = true;
         }
-        // A member whose public API names the package's types hands them to its users: a
-        // value of the old major does not fit where the new one is expected, so it moves in
-        // one stage with every dependent that uses the package too.
-        let mut moves_with: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for &exposer in self.facts.exposures.keys() {
-            if !affected.get(exposer).copied().unwrap_or(false) {
-                continue;
-            }
-            let closure = self.graph.ordering_dependents_closure(&[exposer]);
-            let mut dependents: Vec<usize> = (0..members.len())
-                .filter(|&n| n != exposer && closure[n] && affected[n])
-                .collect();
-            dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
-            if !dependents.is_empty() {
-                moves_with.insert(exposer, dependents);
-            }
-        }
-        let ties: Vec<(usize, usize)> = moves_with
-            .iter()
-            .flat_map(|(&exposer, dependents)| dependents.iter().map(move |&n| (exposer, n)))
-            .collect();
+        let ties = self.exposure_ties(&affected, &affected, name, version, &|group: &[usize]| {
+            finished
+                || uses
+                    .iter()
+                    .filter(|(m, _)| group.contains(m))
+                    .all(|&(m, i)| on_new(m, i))
+        });
         let name_owned = name.to_owned();
-        let why_tied = |member: usize| -> Option<String> {
-            let exposers: Vec<&str> = moves_with
-                .iter()
-                .filter(|(exposer, dependents)| **exposer == member || dependents.contains(&member))
-                .map(|(&exposer, _)| self.name(exposer))
-                .collect();
-            (!exposers.is_empty()).then(|| {
-                format!(
-                    "; {} names {name_owned} types in its public API, so it moves in one stage with its dependents that use {name_owned} too",
-                    exposers.join(" and ")
-                )
-            })
-        };
         let reasons: Vec<String> = (0..members.len())
             .map(|member| {
                 format!(
                     "it inherits {name_owned} from [workspace.dependencies]: side by side, each user moves to the new entry in dependency order{}",
-                    why_tied(member).unwrap_or_default()
+                    ties.why(member, name)
                 )
             })
             .collect();
         let reason = |member: usize| reasons[member].clone();
-        let exposure_notes: BTreeMap<usize, Change> = moves_with
-            .iter()
-            .map(|(&exposer, dependents)| {
-                let exposure = &self.facts.exposures[&exposer][0];
-                let file = graywork_workspace::relative_display(
-                    &self.workspace.root,
-                    &self.member(exposer).manifest_dir().join(&exposure.file),
-                );
-                let change = Change {
-                    crate_name: Some(self.name(exposer).to_owned()),
-                    kind: ChangeKind::Code,
-                    file: Some(file.clone()),
-                    line: Some(exposure.line),
-                    change: format!(
-                        "`{}` names {name} types in its public API (`{}`: `{}`, {file}:{}), so it moves to {name} {version} in this stage with {}, which use{} {name} too: a value of the old major does not fit where the new one is expected",
-                        self.name(exposer),
-                        exposure.item,
-                        exposure.text,
-                        exposure.line,
-                        self.member_list(dependents),
-                        if dependents.len() == 1 { "s" } else { "" },
-                    ),
-                    done: finished || uses.iter().filter(|&&(m, _)| m == exposer || dependents.contains(&m)).all(|&(m, i)| on_new(m, i)),
-                    ..Change::default()
-                };
-                (exposer, change)
-            })
-            .collect();
         let new_key_owned = new_key.to_owned();
         let old_key_owned = old_key.clone();
-        self.warn_cycles(&affected);
-        let tied = self.graph.ordering_with_ties(&ties);
-        let untied = std::mem::replace(&mut self.ordering, tied);
-        self.add_layers(&affected, &reason, &mut |builder, layer| {
+        self.add_layered_tied(&affected, &ties, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             for &member in layer.members {
-                changes.extend(exposure_notes.get(&member).cloned());
+                changes.extend(ties.notes.get(&member).cloned());
                 for &(m, i) in uses.iter().filter(|&&(m, _)| m == member) {
                     let declared = &builder.workspace.declarations.members[m].dependencies[i];
                     let Some(via) = &declared.via else { continue };
@@ -1519,7 +1603,6 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             }
         });
-        self.ordering = untied;
 
         // Contract: the old entry goes, the new one takes its name, members follow.
         let mut users: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();

@@ -776,6 +776,49 @@ fn side_by_side_moves_a_member_that_exposes_the_dependency_with_its_users() {
 }
 
 #[test]
+fn own_requirements_moving_to_a_new_major_tie_an_exposing_member_to_its_users() {
+    // The same workspace with each member declaring its own bytes requirement.
+    let dir = copy_fixture("exposed");
+    for member in ["wire", "proto", "codec", "store"] {
+        let manifest = dir.path().join(member).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(
+            &manifest,
+            text.replace("bytes.workspace = true", "bytes = \"1.5\""),
+        )
+        .unwrap();
+    }
+    let workspace = Workspace::load(&cargo_source(
+        &dir.path().join("Cargo.toml"),
+        ResolveMode::NoDeps,
+    ))
+    .unwrap();
+    let crates_of = |goal: &Goal| -> Vec<Vec<String>> {
+        let facts = cargo_graywork::tree_facts(&workspace, goal, Default::default()).unwrap();
+        let plan = graywork_plan::plan(&workspace, &facts, goal, &PlanOptions::default()).unwrap();
+        plan.stages
+            .iter()
+            .map(|stage| stage.crates.clone())
+            .collect()
+    };
+    // A new major: wire waits for codec, which uses its frames' bytes.
+    let major = Goal::dep("bytes@2").unwrap();
+    assert_eq!(
+        crates_of(&major),
+        [vec!["proto", "store"], vec!["codec", "wire"]]
+    );
+    assert_eq!(round_trip(dir.path(), &major), 2);
+    // A compatible target needs no tie and no reading of sources: wire moves first.
+    let minor = Goal::dep("bytes@1.9").unwrap();
+    let facts = cargo_graywork::tree_facts(&workspace, &minor, Default::default()).unwrap();
+    assert!(facts.exposures.is_empty());
+    assert_eq!(
+        crates_of(&minor),
+        [vec!["proto", "store", "wire"], vec!["codec"]]
+    );
+}
+
+#[test]
 fn side_by_side_names_the_member_whose_public_api_cannot_be_read() {
     let dir = copy_fixture("exposed");
     std::fs::write(dir.path().join("wire/src/lib.rs"), "pub struct Frame {\n").unwrap();
