@@ -15,6 +15,7 @@ use semver::Version;
 use graywork_workspace::{Member, ResolveMode, Runner, Workspace, git, manifest_source};
 
 pub mod diff;
+mod early;
 pub mod lint;
 pub mod lock;
 pub mod manifest;
@@ -212,12 +213,64 @@ pub fn compare_dirs_with(
     Ok(report)
 }
 
+/// The whole public surface of the contract crate in `crate_dir`, read from the workspace
+/// `root` so that every location is shown relative to it.
+fn read_contract_crate(
+    root: &Path,
+    crate_dir: &Path,
+    build: &BuildOptions,
+) -> anyhow::Result<Surface> {
+    let (root_file, env) = contract_crate_entry(root, crate_dir, build)?;
+    let disk = DiskTree {
+        root: root.to_path_buf(),
+    };
+    Ok(Crate::load_with(&disk, &root_file, &env)?.surface())
+}
+
+/// The contract crate's root file (relative to the workspace `root`, as it is on disk now) and
+/// the cfg its build has.
+fn contract_crate_entry(
+    root: &Path,
+    crate_dir: &Path,
+    build: &BuildOptions,
+) -> anyhow::Result<(PathBuf, surface::CfgEnv)> {
+    let crate_rel = PathBuf::from(surface::slash_path(
+        crate_dir.strip_prefix(root).unwrap_or(crate_dir),
+    ));
+    let root_file = ["src/lib.rs", "src/main.rs"]
+        .into_iter()
+        .map(|file| crate_rel.join(file))
+        .find(|file| root.join(file).is_file())
+        .ok_or_else(|| {
+            anyhow!(
+                "the contract crate at {} has no src/lib.rs",
+                crate_dir.display()
+            )
+        })?;
+    let manifest = CrateManifest::read(crate_dir)?;
+    Ok((root_file, cfg_env(manifest.as_ref(), build)))
+}
+
 fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
-    let workspace = Workspace::load(&manifest_source(
-        args.manifest_path.as_deref(),
-        ResolveMode::NoDeps,
-        false,
-    ))?;
+    // The contract crate is parsed while cargo reads the workspace, when the root manifest
+    // says where it is; the metadata confirms the guess before it is used.
+    let (workspace, early) = std::thread::scope(|scope| {
+        let early = scope.spawn(|| {
+            let (root, crate_dir) = early::guess_contract_crate(args.manifest_path.as_deref())?;
+            let surface = read_contract_crate(&root, &crate_dir, &args.build);
+            Some((root, crate_dir, surface))
+        });
+        let workspace = Workspace::load(&manifest_source(
+            args.manifest_path.as_deref(),
+            ResolveMode::NoDeps,
+            false,
+        ));
+        let early = early
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (workspace, early)
+    });
+    let workspace = workspace?;
     let definers: Vec<&Member> = workspace
         .members
         .iter()
@@ -244,22 +297,20 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     let root = workspace.root.as_std_path();
     let display = |path: &Path| surface::slash_path(path.strip_prefix(root).unwrap_or(path));
 
-    // Sources are read from the workspace root, so every location is shown relative to it.
     let crate_rel = PathBuf::from(display(&crate_dir));
-    let disk = surface::DiskTree {
-        root: root.to_path_buf(),
+    let same_dir = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     };
-    let root_file = ["src/lib.rs", "src/main.rs"]
-        .into_iter()
-        .map(|file| crate_rel.join(file))
-        .find(|file| disk.read(file).is_some())
-        .ok_or_else(|| anyhow!("contract crate `{}` has no src/lib.rs", contract_crate.name))?;
-    let contract_manifest = CrateManifest::read(&crate_dir)?;
-    let env = cfg_env(contract_manifest.as_ref(), &args.build);
-    let current = version::contract_surface(
-        Crate::load_with(&disk, &root_file, &env)?.surface(),
-        defines,
-    );
+    let full = match early {
+        Some((early_root, early_dir, surface))
+            if same_dir(&early_root, root) && same_dir(&early_dir, &crate_dir) =>
+        {
+            surface
+        }
+        _ => read_contract_crate(root, &crate_dir, &args.build),
+    }?;
+    let current = version::contract_surface(full, defines);
 
     let lock_path = args
         .lock_file
@@ -303,6 +354,7 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         }
     } else {
         let tree = git_tree(&crate_dir, &crate_rel, &args.baseline)?;
+        let (root_file, env) = contract_crate_entry(root, &crate_dir, &args.build)?;
         let old = Crate::load_with(&tree, &root_file, &env)
             .map(|krate| krate.surface())
             .with_context(|| format!("in git revision `{}`", args.baseline))?;

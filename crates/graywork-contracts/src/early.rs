@@ -1,0 +1,120 @@
+//! Reading the contract crate while `cargo metadata` runs: the root manifest's
+//! `[workspace] members` usually name it, so its parse can start before cargo answers. The
+//! guess is used only when the metadata names the same crate; otherwise it is read again.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root and contract crate directory the root manifest points at, when exactly
+/// one member it lists (plainly, or through a trailing `/*`) declares
+/// `[package.metadata.contracts] defines`. `None` whenever the guess is not clear; cargo's
+/// answer decides in any case.
+pub(crate) fn guess_contract_crate(manifest_path: Option<&Path>) -> Option<(PathBuf, PathBuf)> {
+    let manifest = match manifest_path {
+        Some(path) if path.is_dir() => path.join("Cargo.toml"),
+        Some(path) => path.to_path_buf(),
+        None => find_workspace_manifest(&std::env::current_dir().ok()?)?,
+    };
+    let root = manifest.parent()?.to_path_buf();
+    let table = read_table(&manifest)?;
+    let members = table.get("workspace")?.get("members")?.as_array()?;
+    let mut candidates = Vec::new();
+    if table.contains_key("package") {
+        candidates.push(root.clone());
+    }
+    for member in members {
+        let pattern = member.as_str()?;
+        match pattern.strip_suffix("/*") {
+            Some(parent) if !has_glob(parent) => {
+                let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(parent))
+                    .ok()?
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .filter(|path| path.is_dir())
+                    .collect();
+                dirs.sort();
+                candidates.extend(dirs);
+            }
+            _ if has_glob(pattern) => return None,
+            _ => candidates.push(root.join(pattern)),
+        }
+    }
+    let mut definers = candidates.into_iter().filter(|dir| defines_contracts(dir));
+    let definer = definers.next()?;
+    definers.next().is_none().then_some((root, definer))
+}
+
+/// The nearest `Cargo.toml` with a `[workspace]` table, from `dir` upwards.
+fn find_workspace_manifest(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|manifest| read_table(manifest).is_some_and(|table| table.contains_key("workspace")))
+}
+
+fn read_table(manifest: &Path) -> Option<toml::Table> {
+    std::fs::read_to_string(manifest).ok()?.parse().ok()
+}
+
+fn has_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// Whether the crate in `dir` declares a non-empty `[package.metadata.contracts] defines`.
+fn defines_contracts(dir: &Path) -> bool {
+    read_table(&dir.join("Cargo.toml"))
+        .and_then(|table| {
+            let defines = table
+                .get("package")?
+                .get("metadata")?
+                .get("contracts")?
+                .get("defines")?;
+            Some(defines.as_array().is_some_and(|list| !list.is_empty()))
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    const DEFINES: &str =
+        "[package]\nname = \"c\"\n[package.metadata.contracts]\ndefines = [\"billing\"]\n";
+
+    #[test]
+    fn finds_the_one_definer_listed_plainly_or_by_a_trailing_star() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            &root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"shared\", \"crates/*\"]\n",
+        );
+        write(&root.join("shared/Cargo.toml"), "[package]\nname = \"s\"\n");
+        write(
+            &root.join("crates/a/Cargo.toml"),
+            "[package]\nname = \"a\"\n",
+        );
+        write(&root.join("crates/c/Cargo.toml"), DEFINES);
+        let found = guess_contract_crate(Some(root)).unwrap();
+        assert_eq!(found, (root.to_path_buf(), root.join("crates/c")));
+        // Two definers, or a glob it does not expand: no guess.
+        write(&root.join("shared/Cargo.toml"), DEFINES);
+        assert_eq!(guess_contract_crate(Some(root)), None);
+        write(
+            &root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"cr?tes/c\"]\n",
+        );
+        assert_eq!(guess_contract_crate(Some(root)), None);
+    }
+
+    #[test]
+    fn no_guess_without_a_readable_workspace_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(guess_contract_crate(Some(dir.path())), None);
+        write(&dir.path().join("Cargo.toml"), "[workspace\n");
+        assert_eq!(guess_contract_crate(Some(dir.path())), None);
+    }
+}
