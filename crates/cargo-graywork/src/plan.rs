@@ -220,7 +220,7 @@ pub fn run_upgrade_plan(
         if workspace.member(name).is_none() {
             anyhow::bail!(
                 "unknown crate `{name}` in -p/--exclude ({})",
-                graywork_plan::planner::known_names_hint(name, workspace.member_names())
+                graywork_workspace::known_names_hint(name, workspace.member_names())
             );
         }
     }

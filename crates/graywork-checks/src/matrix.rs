@@ -133,12 +133,7 @@ pub fn plan(
     for name in packages {
         if workspace.member(name).is_none() {
             let members = workspace.member_names();
-            let suggestion = members
-                .iter()
-                .filter(|member| strsim::jaro_winkler(name, member) > 0.8)
-                .max_by(|a, b| {
-                    strsim::jaro_winkler(name, a).total_cmp(&strsim::jaro_winkler(name, b))
-                })
+            let suggestion = graywork_workspace::closest_name(name, members.iter().copied())
                 .map_or(String::new(), |member| format!("did you mean `{member}`? "));
             anyhow::bail!(
                 "unknown crate `{name}`: {suggestion}the workspace members are: {}",

@@ -224,12 +224,8 @@ fn check_members(workspace: &Workspace, selection: &Selection) -> Result<(), Out
         ("--exclude", &selection.exclude),
     ] {
         if let Some(name) = names.iter().find(|name| workspace.member(name).is_none()) {
-            let closest = known
-                .iter()
-                .map(|candidate| (strsim::levenshtein(name, candidate), *candidate))
-                .min()
-                .filter(|(distance, _)| *distance <= 3)
-                .map(|(_, candidate)| format!("; did you mean `{candidate}`?"))
+            let closest = graywork_workspace::closest_name(name, known.iter().copied())
+                .map(|candidate| format!("; did you mean `{candidate}`?"))
                 .unwrap_or_default();
             return Err(OutdatedError::UnknownMember {
                 flag,

@@ -10,7 +10,7 @@ use super::facts::TreeFacts;
 use super::goal::Goal;
 use super::graph::{DepGraph, Layering, Ordering};
 use graywork_workspace::{
-    Declared, DepKind, MajorMigrations, Member, RolloutDecl, Site, Workspace,
+    Declared, DepKind, MajorMigrations, Member, RolloutDecl, Site, Workspace, known_names_hint,
 };
 
 /// The version of the JSON plan format. A change that removes or renames a field bumps it.
@@ -360,26 +360,6 @@ pub fn plan(
         stages: builder.stages,
         placements: builder.placements,
     })
-}
-
-/// `"unknown crate `x` (known: a, b; did you mean `a`?)"`-style suffix.
-pub fn known_names_hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    let mut known: Vec<&str> = known.into_iter().collect();
-    known.sort_unstable();
-    known.dedup();
-    if known.is_empty() {
-        return "there are none".to_owned();
-    }
-    let closest = known
-        .iter()
-        .map(|candidate| (strsim::jaro_winkler(name, candidate), *candidate))
-        .filter(|(score, _)| *score >= 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let mut hint = format!("known: {}", known.join(", "));
-    if let Some((_, closest)) = closest {
-        hint.push_str(&format!("; did you mean `{closest}`?"));
-    }
-    hint
 }
 
 /// What a layered group of stages needs to describe one stage.
@@ -2664,16 +2644,6 @@ fn own_features_enabling(member: &Member, provider_features: &[String]) -> Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hints_list_known_names_and_the_closest() {
-        assert_eq!(
-            known_names_hint("biling", ["notification", "billing", "auth"]),
-            "known: auth, billing, notification; did you mean `billing`?"
-        );
-        assert_eq!(known_names_hint("zzz", ["auth"]), "known: auth");
-        assert_eq!(known_names_hint("x", []), "there are none");
-    }
 
     #[test]
     fn ranges_allow_majors() {

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::graph::DepGraph;
-use super::planner::{Change, Plan, Stage, known_names_hint};
+use super::planner::{Change, Plan, Stage};
+use graywork_workspace::known_names_hint;
 use graywork_workspace::{DepKind, Workspace};
 
 /// The schema of `upgrade-plan --explain CRATE --format json`.

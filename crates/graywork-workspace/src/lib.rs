@@ -1,7 +1,7 @@
 //! The workspace model: a target workspace loaded from `cargo metadata` or a saved metadata
 //! file, its members, their validated `[package.metadata.contracts]` and
 //! `[package.metadata.migrations]` tables, the one Cargo feature resolver, and the small
-//! helpers every tool crate shares (git, paths).
+//! helpers every tool crate shares (git, paths, name suggestions).
 //!
 //! [`Workspace::load`] is the one entry point every command uses (`load.rs`); the types it
 //! returns are in `model.rs`, the metadata schema and its validation in `metadata.rs`.
@@ -14,6 +14,7 @@ mod location;
 mod manifests;
 mod metadata;
 mod model;
+mod names;
 mod paths;
 mod runner;
 
@@ -30,5 +31,6 @@ pub use metadata::{
     parse_major,
 };
 pub use model::{DepKind, Member, MemberDependency, Workspace};
+pub use names::{closest_name, known_names_hint};
 pub use paths::{files_under, relative_display};
 pub use runner::Runner;
