@@ -13,6 +13,11 @@ use graywork_plan::synthetic::{crate_name, metadata_json, random_workspace};
 use graywork_plan::{Goal, PlanFormat, build_plan, plan_output};
 use graywork_workspace::Workspace;
 
+/// The allocator the binaries (`cargo-graywork`, `xtask`) run with, so the figures are the
+/// ones users see.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZES: [usize; 3] = [1_000, 5_000, 20_000];
 const AVERAGE_DEPS: usize = 6;
 

@@ -143,6 +143,10 @@ struct ImplBlock {
     methods: Vec<(String, FnSig)>,
     /// Public inherent associated consts (names marked when doc-hidden).
     consts: Vec<(String, ConstDef)>,
+    /// The implemented trait as written, generic arguments included (`From<bytes::Bytes>`).
+    trait_text: Option<String>,
+    /// Where the `impl` is written.
+    loc: Location,
 }
 
 /// A trait `impl` found in the crate, with the trait path made absolute where the crate's
@@ -594,6 +598,10 @@ impl Walker<'_> {
                 }
             }
         }
+        let trait_text = item_impl
+            .trait_
+            .as_ref()
+            .map(|(_, path, _)| type_text(path.to_token_stream()));
         self.krate.impls.push(ImplBlock {
             module: module.to_vec(),
             cfgs,
@@ -601,6 +609,11 @@ impl Walker<'_> {
             self_path,
             methods,
             consts,
+            trait_text,
+            loc: Location {
+                file: ctx.file.clone(),
+                line: item_impl.impl_token.span.start().line,
+            },
         });
     }
 

@@ -3,9 +3,9 @@
 //! types hands those types to its users, so it cannot move to a semver-incompatible version of
 //! that dependency without them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Crate, Reach};
+use super::{Crate, Reach, Target};
 use crate::surface::model::{FnSig, Location, Surface, TypeFacts};
 
 /// A public item whose API names another crate's items.
@@ -23,7 +23,8 @@ impl Crate {
     /// The public items that name items of the crate known in this one as `extern_crate`
     /// (its name in code: `bytes`, or the rename of a renamed dependency): written as a path
     /// from it (`bytes::Bytes`), or by a name a `use` of it brings into the item's module.
-    /// One mention per item, the first found; re-exports (`pub use bytes::Bytes`) too.
+    /// One mention per item, the first found; trait impls of public types
+    /// (`impl From<Bytes> for Frame`) and re-exports (`pub use bytes::Bytes`) too.
     ///
     /// A glob import (`use bytes::*`) brings names the checker cannot list, so items using
     /// them are not seen.
@@ -46,6 +47,32 @@ impl Crate {
                     item: member.map_or_else(|| path.clone(), |m| format!("{path}::{m}")),
                     loc: location_of(&surface, path, member),
                     text: text.to_owned(),
+                });
+            }
+        }
+        // `impl bytes::Buf for Frame`, `impl From<Bytes> for Frame`: users of a public type
+        // reach the dependency's items through its trait impls too.
+        let mut public_of: BTreeMap<&Vec<String>, &String> = BTreeMap::new();
+        for (path, def_path) in &reached {
+            public_of.entry(def_path).or_insert(path);
+        }
+        let mut seen: BTreeSet<String> = mentions.iter().map(|m| m.item.clone()).collect();
+        for block in &self.impls {
+            let (Some(trait_text), Some(self_path)) = (&block.trait_text, &block.self_path) else {
+                continue;
+            };
+            let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path, 0) else {
+                continue;
+            };
+            let Some(&public) = public_of.get(&def_path) else {
+                continue;
+            };
+            let names = self.names_of(&block.module, extern_crate);
+            if names_any(trait_text, extern_crate, &names) && seen.insert(public.clone()) {
+                mentions.push(Mention {
+                    item: public.clone(),
+                    loc: block.loc.clone(),
+                    text: format!("impl {trait_text} for {}", self_path.join("::")),
                 });
             }
         }
@@ -258,6 +285,8 @@ mod tests {
              pub trait Writer { fn write<S: Sink>(&self, sink: S); }\n\
              pub struct Wrapper(Bytes);\n\
              impl Wrapper { pub fn inner(&self) -> &::bytes::Bytes { &self.0 } }\n\
+             pub struct Frame;\n\
+             impl From<Bytes> for Frame { fn from(_: Bytes) -> Frame { Frame } }\n\
              pub use bytes::Buf;\n",
         );
         assert_eq!(
@@ -267,6 +296,7 @@ mod tests {
                 ("Wrapper::inner".to_owned(), "&::bytes::Bytes".to_owned()),
                 ("Writer::write".to_owned(), "<S> where S: Sink".to_owned()),
                 ("frame".to_owned(), "bytes::Bytes".to_owned()),
+                ("Frame".to_owned(), "impl From<Bytes> for Frame".to_owned()),
                 ("Buf".to_owned(), "pub use bytes::Buf".to_owned()),
             ]
         );
@@ -280,7 +310,11 @@ mod tests {
              pub struct Opaque { body: Bytes }\n\
              pub fn other(b: other::Bytes) -> other::bytes::Thing { todo!() }\n\
              fn private(b: Bytes) {}\n\
-             pub fn count(n: usize) -> usize { let _ = Bytes::new(); n }\n",
+             pub fn count(n: usize) -> usize { let _ = Bytes::new(); n }\n\
+             struct Private;\n\
+             impl From<Bytes> for Private { fn from(_: Bytes) -> Private { Private } }\n\
+             pub struct Plain;\n\
+             impl Clone for Plain { fn clone(&self) -> Plain { Plain } }\n",
         );
         assert_eq!(found, Vec::<(String, String)>::new());
     }
