@@ -251,6 +251,24 @@ fn contract_crate_entry(
     Ok((root_file, cfg_env(manifest.as_ref(), build)))
 }
 
+/// A lock file read and, when it could be read, parsed.
+struct LockRead {
+    /// The path as messages show it (relative to the workspace root).
+    display: String,
+    /// The text, and the recorded crate name and surface it parses to.
+    read: std::io::Result<(String, anyhow::Result<(String, Surface)>)>,
+}
+
+impl LockRead {
+    fn read(path: &Path, display: String) -> LockRead {
+        let read = std::fs::read_to_string(path).map(|text| {
+            let parsed = lock::parse(&text, &display);
+            (text, parsed)
+        });
+        LockRead { display, read }
+    }
+}
+
 fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     // The contract crate is parsed while cargo reads the workspace, when the root manifest
     // says where it is; the metadata confirms the guess before it is used.
@@ -258,7 +276,15 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         let early = scope.spawn(|| {
             let (root, crate_dir) = early::guess_contract_crate(args.manifest_path.as_deref())?;
             let surface = read_contract_crate(&root, &crate_dir, &args.build);
-            Some((root, crate_dir, surface))
+            let lock = (args.baseline == "lock").then(|| {
+                let path = args
+                    .lock_file
+                    .clone()
+                    .unwrap_or_else(|| crate_dir.join(LOCK_FILE_NAME));
+                let display = surface::slash_path(path.strip_prefix(&root).unwrap_or(&path));
+                LockRead::read(&path, display)
+            });
+            Some((root, crate_dir, surface, lock))
         });
         let workspace = Workspace::load(&manifest_source(
             args.manifest_path.as_deref(),
@@ -302,72 +328,87 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    let full = match early {
-        Some((early_root, early_dir, surface))
-            if same_dir(&early_root, root) && same_dir(&early_dir, &crate_dir) =>
-        {
-            surface
-        }
-        _ => read_contract_crate(root, &crate_dir, &args.build),
-    }?;
-    let current = version::contract_surface(full, defines);
-
     let lock_path = args
         .lock_file
         .clone()
         .unwrap_or_else(|| crate_dir.join(LOCK_FILE_NAME));
     let lock_display = display(&lock_path);
-    let (baseline, subject, from_lock) = if args.baseline == "lock" {
-        match std::fs::read_to_string(&lock_path) {
-            // `--bless --force` re-records a lock file this version cannot read (an older format).
-            Ok(text) if args.bless && args.force && lock::parse(&text, &lock_display).is_err() => (
-                None,
-                format!(
-                    "crate `{}` (unreadable lock file replaced)",
-                    contract_crate.name
-                ),
-                true,
-            ),
-            Ok(text) => {
-                let (locked_crate, surface) = lock::parse(&text, &lock_display)?;
-                if locked_crate != contract_crate.name {
-                    bail!(
-                        "{lock_display} records crate `{locked_crate}`, but the contract crate is `{}`",
-                        contract_crate.name
-                    );
-                }
-                (
-                    Some(surface),
-                    format!("crate `{}` against {lock_display}", contract_crate.name),
-                    true,
-                )
-            }
-            Err(_) if args.bless => (
-                None,
-                format!("crate `{}` (no lock file yet)", contract_crate.name),
-                true,
-            ),
-            Err(err) => bail!(
-                "cannot read lock file {lock_display}: {err}; record the baseline with `{} check-contracts --bless`",
-                args.runner
-            ),
+    let (full, early_lock) = match early {
+        Some((early_root, early_dir, surface, lock))
+            if same_dir(&early_root, root) && same_dir(&early_dir, &crate_dir) =>
+        {
+            (surface, lock.filter(|lock| lock.display == lock_display))
         }
-    } else {
-        let tree = git_tree(&crate_dir, &crate_rel, &args.baseline)?;
-        let (root_file, env) = contract_crate_entry(root, &crate_dir, &args.build)?;
-        let old = Crate::load_with(&tree, &root_file, &env)
-            .map(|krate| krate.surface())
-            .with_context(|| format!("in git revision `{}`", args.baseline))?;
-        let old = version::contract_surface(old, defines);
-        (
-            Some(old),
-            format!(
-                "crate `{}` against git revision `{}`",
-                contract_crate.name, args.baseline
-            ),
-            false,
-        )
+        _ => (read_contract_crate(root, &crate_dir, &args.build), None),
     };
+    let current = version::contract_surface(full?, defines);
+
+    // The wiring check reads the providers' sources: it runs while the baseline is read.
+    let contracts_of_wiring = wiring_contracts(&current, defines);
+    let read_baseline = || -> anyhow::Result<(Option<Surface>, String, bool)> {
+        Ok(if args.baseline == "lock" {
+            let read =
+                early_lock.unwrap_or_else(|| LockRead::read(&lock_path, lock_display.clone()));
+            match read.read {
+                // `--bless --force` re-records a lock file this version cannot read (an older format).
+                Ok((_, Err(_))) if args.bless && args.force => (
+                    None,
+                    format!(
+                        "crate `{}` (unreadable lock file replaced)",
+                        contract_crate.name
+                    ),
+                    true,
+                ),
+                Ok((_, parsed)) => {
+                    let (locked_crate, surface) = parsed?;
+                    if locked_crate != contract_crate.name {
+                        bail!(
+                            "{lock_display} records crate `{locked_crate}`, but the contract crate is `{}`",
+                            contract_crate.name
+                        );
+                    }
+                    (
+                        Some(surface),
+                        format!("crate `{}` against {lock_display}", contract_crate.name),
+                        true,
+                    )
+                }
+                Err(_) if args.bless => (
+                    None,
+                    format!("crate `{}` (no lock file yet)", contract_crate.name),
+                    true,
+                ),
+                Err(err) => bail!(
+                    "cannot read lock file {lock_display}: {err}; record the baseline with `{} check-contracts --bless`",
+                    args.runner
+                ),
+            }
+        } else {
+            let tree = git_tree(&crate_dir, &crate_rel, &args.baseline)?;
+            let (root_file, env) = contract_crate_entry(root, &crate_dir, &args.build)?;
+            let old = Crate::load_with(&tree, &root_file, &env)
+                .map(|krate| krate.surface())
+                .with_context(|| format!("in git revision `{}`", args.baseline))?;
+            let old = version::contract_surface(old, defines);
+            (
+                Some(old),
+                format!(
+                    "crate `{}` against git revision `{}`",
+                    contract_crate.name, args.baseline
+                ),
+                false,
+            )
+        })
+    };
+    let (baseline, wiring_findings) = std::thread::scope(|scope| {
+        let wiring = scope.spawn(|| wiring::check(&workspace, &contracts_of_wiring));
+        let baseline = read_baseline();
+        let wiring = wiring
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (baseline, wiring)
+    });
+    let (baseline, subject, from_lock) = baseline?;
 
     let mut findings = Vec::new();
     let lock_loc = Location {
@@ -385,10 +426,7 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
             &lock_loc,
         );
     }
-    findings.extend(wiring::check(
-        &workspace,
-        &wiring_contracts(&current, defines),
-    )?);
+    findings.extend(wiring_findings?);
     let lock_text = lock::render(&contract_crate.name, &current)?;
     let lock_up_to_date = if from_lock && args.baseline == "lock" {
         Some(std::fs::read_to_string(&lock_path).is_ok_and(|text| text == lock_text))
