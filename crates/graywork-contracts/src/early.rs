@@ -1,14 +1,23 @@
-//! Reading the contract crate while `cargo metadata` runs: the root manifest's
-//! `[workspace] members` usually name it, so its parse can start before cargo answers. The
-//! guess is used only when the metadata names the same crate; otherwise it is read again.
+//! Reading the contract crate and its providers while `cargo metadata` runs: the root
+//! manifest's `[workspace] members` usually name them, so their parse can start before cargo
+//! answers. A guess is used only when the metadata names the same crate; otherwise it is read
+//! again.
 
 use std::path::{Path, PathBuf};
 
-/// The workspace root and contract crate directory the root manifest points at, when exactly
-/// one member it lists (plainly, or through a trailing `/*`) declares
-/// `[package.metadata.contracts] defines`. `None` whenever the guess is not clear; cargo's
-/// answer decides in any case.
-pub(crate) fn guess_contract_crate(manifest_path: Option<&Path>) -> Option<(PathBuf, PathBuf)> {
+/// What the root manifest points at: the workspace root, the contract crate's directory and
+/// the directories of the members that provide contracts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Guess {
+    pub root: PathBuf,
+    pub contract_crate: PathBuf,
+    pub providers: Vec<PathBuf>,
+}
+
+/// The crates the root manifest points at, when exactly one member it lists (plainly, or
+/// through a trailing `/*`) declares `[package.metadata.contracts] defines`. `None` whenever
+/// the guess is not clear; cargo's answer decides in any case.
+pub(crate) fn guess(manifest_path: Option<&Path>) -> Option<Guess> {
     let manifest = match manifest_path {
         Some(path) if path.is_dir() => path.join("Cargo.toml"),
         Some(path) => path.to_path_buf(),
@@ -38,9 +47,39 @@ pub(crate) fn guess_contract_crate(manifest_path: Option<&Path>) -> Option<(Path
             _ => candidates.push(root.join(pattern)),
         }
     }
-    let mut definers = candidates.into_iter().filter(|dir| defines_contracts(dir));
-    let definer = definers.next()?;
-    definers.next().is_none().then_some((root, definer))
+    let mut definers = Vec::new();
+    let mut providers = Vec::new();
+    for dir in candidates {
+        let Some(contracts) = read_table(&dir.join("Cargo.toml")).and_then(|table| {
+            table
+                .get("package")?
+                .get("metadata")?
+                .get("contracts")
+                .cloned()
+        }) else {
+            continue;
+        };
+        if contracts
+            .get("defines")
+            .and_then(toml::Value::as_array)
+            .is_some_and(|list| !list.is_empty())
+        {
+            definers.push(dir.clone());
+        }
+        if contracts
+            .get("provides")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|table| !table.is_empty())
+        {
+            providers.push(dir);
+        }
+    }
+    let [contract_crate] = <[PathBuf; 1]>::try_from(definers).ok()?;
+    Some(Guess {
+        root,
+        contract_crate,
+        providers,
+    })
 }
 
 /// The nearest `Cargo.toml` with a `[workspace]` table, from `dir` upwards.
@@ -56,20 +95,6 @@ fn read_table(manifest: &Path) -> Option<toml::Table> {
 
 fn has_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])
-}
-
-/// Whether the crate in `dir` declares a non-empty `[package.metadata.contracts] defines`.
-fn defines_contracts(dir: &Path) -> bool {
-    read_table(&dir.join("Cargo.toml"))
-        .and_then(|table| {
-            let defines = table
-                .get("package")?
-                .get("metadata")?
-                .get("contracts")?
-                .get("defines")?;
-            Some(defines.as_array().is_some_and(|list| !list.is_empty()))
-        })
-        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -98,23 +123,34 @@ mod tests {
             "[package]\nname = \"a\"\n",
         );
         write(&root.join("crates/c/Cargo.toml"), DEFINES);
-        let found = guess_contract_crate(Some(root)).unwrap();
-        assert_eq!(found, (root.to_path_buf(), root.join("crates/c")));
+        write(
+            &root.join("crates/p/Cargo.toml"),
+            "[package]\nname = \"p\"\n[package.metadata.contracts.provides]\nbilling = { v1 = \"v1\" }\n",
+        );
+        let found = guess(Some(root)).unwrap();
+        assert_eq!(
+            found,
+            Guess {
+                root: root.to_path_buf(),
+                contract_crate: root.join("crates/c"),
+                providers: vec![root.join("crates/p")],
+            }
+        );
         // Two definers, or a glob it does not expand: no guess.
         write(&root.join("shared/Cargo.toml"), DEFINES);
-        assert_eq!(guess_contract_crate(Some(root)), None);
+        assert_eq!(guess(Some(root)), None);
         write(
             &root.join("Cargo.toml"),
             "[workspace]\nmembers = [\"cr?tes/c\"]\n",
         );
-        assert_eq!(guess_contract_crate(Some(root)), None);
+        assert_eq!(guess(Some(root)), None);
     }
 
     #[test]
     fn no_guess_without_a_readable_workspace_manifest() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(guess_contract_crate(Some(dir.path())), None);
+        assert_eq!(guess(Some(dir.path())), None);
         write(&dir.path().join("Cargo.toml"), "[workspace\n");
-        assert_eq!(guess_contract_crate(Some(dir.path())), None);
+        assert_eq!(guess(Some(dir.path())), None);
     }
 }

@@ -274,7 +274,11 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     // says where it is; the metadata confirms the guess before it is used.
     let (workspace, early) = std::thread::scope(|scope| {
         let early = scope.spawn(|| {
-            let (root, crate_dir) = early::guess_contract_crate(args.manifest_path.as_deref())?;
+            let early::Guess {
+                root,
+                contract_crate: crate_dir,
+                providers,
+            } = early::guess(args.manifest_path.as_deref())?;
             let surface = read_contract_crate(&root, &crate_dir, &args.build);
             let lock = (args.baseline == "lock").then(|| {
                 let path = args
@@ -284,7 +288,8 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
                 let display = surface::slash_path(path.strip_prefix(&root).unwrap_or(&path));
                 LockRead::read(&path, display)
             });
-            Some((root, crate_dir, surface, lock))
+            let impls = wiring::ProviderImpls::read(&root, &providers);
+            Some((root, crate_dir, surface, lock, impls))
         });
         let workspace = Workspace::load(&manifest_source(
             args.manifest_path.as_deref(),
@@ -333,13 +338,21 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         .clone()
         .unwrap_or_else(|| crate_dir.join(LOCK_FILE_NAME));
     let lock_display = display(&lock_path);
-    let (full, early_lock) = match early {
-        Some((early_root, early_dir, surface, lock))
+    let (full, early_lock, provider_impls) = match early {
+        Some((early_root, early_dir, surface, lock, impls))
             if same_dir(&early_root, root) && same_dir(&early_dir, &crate_dir) =>
         {
-            (surface, lock.filter(|lock| lock.display == lock_display))
+            (
+                surface,
+                lock.filter(|lock| lock.display == lock_display),
+                impls,
+            )
         }
-        _ => (read_contract_crate(root, &crate_dir, &args.build), None),
+        _ => (
+            read_contract_crate(root, &crate_dir, &args.build),
+            None,
+            wiring::ProviderImpls::default(),
+        ),
     };
     let current = version::contract_surface(full?, defines);
 
@@ -401,7 +414,8 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         })
     };
     let (baseline, wiring_findings) = std::thread::scope(|scope| {
-        let wiring = scope.spawn(|| wiring::check(&workspace, &contracts_of_wiring));
+        let wiring =
+            scope.spawn(|| wiring::check(&workspace, &contracts_of_wiring, &provider_impls));
         let baseline = read_baseline();
         let wiring = wiring
             .join()

@@ -6,13 +6,14 @@
 //! contract crate's sources and the providers' sources.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use semver::Version;
 
 use crate::diff::{Bump, Finding, Severity};
 use crate::lint::Lint;
-use crate::surface::{Crate, DiskTree, Location, SourceTree, TraitImpl, slash_path};
+use crate::surface::{Crate, DiskTree, Location, TraitImpl, slash_path};
 use graywork_workspace::{Member, Workspace};
 
 /// What the wiring check needs to know about the contract crate as it stands.
@@ -27,7 +28,11 @@ pub struct Contracts {
 /// Checks requirements and providers; every finding is an error in group `wiring`.
 ///
 /// Errors are parse errors in a provider's sources (naming file and line).
-pub fn check(workspace: &Workspace, contracts: &Contracts) -> anyhow::Result<Vec<Finding>> {
+pub fn check(
+    workspace: &Workspace,
+    contracts: &Contracts,
+    read_before: &ProviderImpls,
+) -> anyhow::Result<Vec<Finding>> {
     let enabled = graywork_workspace::features::workspace_default_features(workspace);
     let mut findings = Vec::new();
     // Each provider's sources are parsed once, however many majors it provides.
@@ -89,7 +94,11 @@ pub fn check(workspace: &Workspace, contracts: &Contracts) -> anyhow::Result<Vec
                     continue;
                 };
                 if !impls_of.contains_key(member.name.as_str()) {
-                    impls_of.insert(&member.name, gated_impls(member, workspace)?);
+                    let impls = match read_before.of(member.manifest_dir().as_std_path()) {
+                        Some(impls) => impls.to_vec(),
+                        None => gated_impls(member, workspace)?,
+                    };
+                    impls_of.insert(&member.name, impls);
                 }
                 let impls = &impls_of[member.name.as_str()];
                 let found = impls.iter().any(|imp| {
@@ -221,7 +230,18 @@ fn mentions_feature(cfg: &str, feature: &str) -> bool {
 fn gated_impls(member: &Member, workspace: &Workspace) -> anyhow::Result<Vec<TraitImpl>> {
     let root = workspace.root.as_std_path();
     let dir = member.manifest_dir().as_std_path();
-    // Sources are read from the workspace root, so parse errors name files relative to it.
+    trait_impls_in(root, dir).unwrap_or_else(|| {
+        Err(anyhow!(
+            "provider `{}` has no src/lib.rs under {}",
+            member.name,
+            slash_path(dir.strip_prefix(root).unwrap_or(dir))
+        ))
+    })
+}
+
+/// The trait impls of the crate in `dir`, read from the workspace `root` so that parse errors
+/// name files relative to it; `None` when the crate has no root file.
+fn trait_impls_in(root: &Path, dir: &Path) -> Option<anyhow::Result<Vec<TraitImpl>>> {
     let relative = dir.strip_prefix(root).unwrap_or(dir);
     let tree = DiskTree {
         root: root.to_path_buf(),
@@ -229,15 +249,40 @@ fn gated_impls(member: &Member, workspace: &Workspace) -> anyhow::Result<Vec<Tra
     let root_file = ["src/lib.rs", "src/main.rs"]
         .into_iter()
         .map(|file| relative.join(file))
-        .find(|file| tree.read(file).is_some())
-        .ok_or_else(|| {
-            anyhow!(
-                "provider `{}` has no src/lib.rs under {}",
-                member.name,
-                slash_path(relative)
-            )
-        })?;
-    Ok(Crate::load(&tree, &root_file)?.trait_impls())
+        .find(|file| root.join(file).is_file())?;
+    Some(Crate::load(&tree, &root_file).map(|krate| krate.trait_impls()))
+}
+
+/// Providers' trait impls read ahead of the check (while `cargo metadata` runs), by canonical
+/// directory. Only clean reads are kept: a provider whose read failed is read again by the
+/// check, which reports the error with the provider's name.
+#[derive(Debug, Default)]
+pub struct ProviderImpls {
+    by_dir: BTreeMap<PathBuf, Vec<TraitImpl>>,
+}
+
+impl ProviderImpls {
+    /// Reads the trait impls of the crates in `dirs`, under the workspace `root`.
+    pub fn read(root: &Path, dirs: &[PathBuf]) -> ProviderImpls {
+        let by_dir = dirs
+            .iter()
+            .filter_map(|dir| {
+                let impls = trait_impls_in(root, dir)?.ok()?;
+                Some((dir.canonicalize().ok()?, impls))
+            })
+            .collect();
+        ProviderImpls { by_dir }
+    }
+
+    /// The impls read for the crate in `dir`, if it was read ahead.
+    fn of(&self, dir: &Path) -> Option<&[TraitImpl]> {
+        if self.by_dir.is_empty() {
+            return None;
+        }
+        self.by_dir
+            .get(&dir.canonicalize().ok()?)
+            .map(Vec::as_slice)
+    }
 }
 
 #[cfg(test)]
