@@ -1,0 +1,633 @@
+//! `--dep NAME@VERSION`: shared `[workspace.dependencies]` entries (lockstep or side by side),
+//! members' own requirements layered by their dependencies, and the tie that keeps a member
+//! exposing the dependency's types in one stage with its dependents that use it.
+
+use super::*;
+
+/// Members tied to move together because one hands a dependency's types to the others.
+#[derive(Debug, Default)]
+struct ExposureTies {
+    /// Exposer -> the dependents that use the dependency too, sorted by name.
+    moves_with: BTreeMap<usize, Vec<usize>>,
+    /// Exposer -> its name.
+    exposer_names: BTreeMap<usize, String>,
+    /// Exposer -> the code change that says why its stage holds its dependents.
+    notes: BTreeMap<usize, Change>,
+}
+
+impl ExposureTies {
+    /// Why `member` moves with others, to follow a placement reason (empty when it does not).
+    fn why(&self, member: usize, name: &str) -> String {
+        let exposers: Vec<&str> = self
+            .moves_with
+            .iter()
+            .filter(|(exposer, dependents)| **exposer == member || dependents.contains(&member))
+            .map(|(exposer, _)| self.exposer_names[exposer].as_str())
+            .collect();
+        if exposers.is_empty() {
+            return String::new();
+        }
+        format!(
+            "; {} names {name} types in its public API, so it moves in one stage with its dependents that use {name} too",
+            exposers.join(" and ")
+        )
+    }
+}
+
+impl<'a> Builder<'a> {
+    /// [`Builder::add_layered`] with each member that exposes a dependency's types moving in
+    /// one layer with its dependents that use the dependency too (see [`ExposureTies`]).
+    fn add_layered_tied(
+        &mut self,
+        affected: &[bool],
+        ties: &ExposureTies,
+        reason: &dyn Fn(usize) -> String,
+        describe: &mut dyn FnMut(&Builder<'a>, LayerStage<'_>) -> StageDraft,
+    ) {
+        self.warn_cycles(affected);
+        if ties.moves_with.is_empty() {
+            self.add_layers(affected, reason, describe);
+            return;
+        }
+        let pairs: Vec<(usize, usize)> = ties
+            .moves_with
+            .iter()
+            .flat_map(|(&exposer, dependents)| dependents.iter().map(move |&n| (exposer, n)))
+            .collect();
+        let tied = self.graph.ordering_with_ties(&pairs);
+        let untied = std::mem::replace(&mut self.ordering, tied);
+        self.add_layers(affected, reason, describe);
+        self.ordering = untied;
+    }
+
+    /// A member whose public API names `name`'s types hands them to its users: a value of the
+    /// old major does not fit where the new one is expected, so it moves in one stage with
+    /// every dependent (direct or not) in `affected`. `exposers` are the members that can
+    /// expose (they move to a semver-incompatible version); `done` says whether a group's
+    /// change is made.
+    fn exposure_ties(
+        &self,
+        exposers: &[bool],
+        affected: &[bool],
+        name: &str,
+        version: &Version,
+        done: &dyn Fn(&[usize]) -> bool,
+    ) -> ExposureTies {
+        let mut ties = ExposureTies::default();
+        for (&exposer, exposures) in &self.facts.exposures {
+            let Some(exposure) = exposures.first() else {
+                continue;
+            };
+            if !exposers.get(exposer).copied().unwrap_or(false) {
+                continue;
+            }
+            let closure = self.graph.ordering_dependents_closure(&[exposer]);
+            let mut dependents: Vec<usize> = (0..affected.len())
+                .filter(|&n| n != exposer && closure[n] && affected[n])
+                .collect();
+            if dependents.is_empty() {
+                continue;
+            }
+            dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            let file = graywork_workspace::relative_display(
+                &self.workspace.root,
+                &self.member(exposer).manifest_dir().join(&exposure.file),
+            );
+            let mut group = dependents.clone();
+            group.push(exposer);
+            let note = Change {
+                crate_name: Some(self.name(exposer).to_owned()),
+                kind: ChangeKind::Code,
+                file: Some(file.clone()),
+                line: Some(exposure.line),
+                change: format!(
+                    "`{}` names {name} types in its public API (`{}`: `{}`, {file}:{}), so it moves to {name} {version} in this stage with {}, which use{} {name} too: a value of the old major does not fit where the new one is expected",
+                    self.name(exposer),
+                    exposure.item,
+                    exposure.text,
+                    exposure.line,
+                    self.member_list(&dependents),
+                    if dependents.len() == 1 { "s" } else { "" },
+                ),
+                done: done(&group),
+                ..Change::default()
+            };
+            ties.notes.insert(exposer, note);
+            ties.exposer_names
+                .insert(exposer, self.name(exposer).to_owned());
+            ties.moves_with.insert(exposer, dependents);
+        }
+        ties
+    }
+
+    pub(super) fn dep(&mut self, name: &str, version: &Version) -> anyhow::Result<()> {
+        let target = format!("{name}@{version}");
+        if self.workspace.member_index(name).is_some() {
+            anyhow::bail!(
+                "--dep {target}: `{name}` is a workspace member; bump it with --crate {name}@VERSION"
+            );
+        }
+        let declarations = &self.workspace.declarations;
+        let mut external: BTreeSet<&str> = BTreeSet::new();
+        // Each declaration of the dependency, with the members using it.
+        let mut sites: BTreeMap<Site, (Declared, Vec<(usize, usize)>)> = BTreeMap::new();
+        for (position, member) in self.workspace.members.iter().enumerate() {
+            for (index, dependency) in member.dependencies.iter().enumerate() {
+                if dependency.member.is_none() {
+                    external.insert(&dependency.name);
+                    if dependency.name == name {
+                        let declared = &declarations.members[position].dependencies[index];
+                        sites
+                            .entry(declared.site.clone())
+                            .or_insert_with(|| (declared.clone(), Vec::new()))
+                            .1
+                            .push((position, index));
+                    }
+                }
+            }
+        }
+        if sites.is_empty() {
+            anyhow::bail!(
+                "--dep {target}: no member depends on `{name}` ({})",
+                known_names_hint(name, external.iter().copied())
+            );
+        }
+        let version_text = version.to_string();
+        let dependency_done = |member: usize, index: usize| {
+            requirement_meets(
+                &self.workspace.members[member].dependencies[index].req,
+                version,
+            )
+        };
+        let downgrade = sites.values().any(|(_, uses)| {
+            uses.iter().any(|&(m, i)| {
+                let req = &self.workspace.members[m].dependencies[i].req;
+                !dependency_done(m, i)
+                    && requirement_floor(req).is_some_and(|floor| floor > *version)
+            })
+        });
+        if downgrade {
+            let message = format!(
+                "{target} is below what the workspace requires today: this plan is a downgrade"
+            );
+            if !self.options.allow_downgrade {
+                anyhow::bail!("--dep {message} (pass --allow-downgrade to plan it anyway)");
+            }
+            self.warnings.push(message);
+        }
+        // Shared entries in [workspace.dependencies] move all their users in one edit and one
+        // stage; declarations of a member's own move with that member, layered.
+        // Side-by-side stages come last: members with requirements of their own move first,
+        // so a finished side-by-side upgrade (which then reads as one shared entry) changes
+        // no earlier stage.
+        let mut side_by_side_uses: Option<Vec<(usize, usize)>> = None;
+        let mut shared: Vec<(Declared, Vec<(usize, usize)>)> = sites
+            .values()
+            .filter(|(declared, _)| declared.inherited)
+            .cloned()
+            .collect();
+        // Side by side: the entries of the package in [workspace.dependencies] (the old one
+        // and the renamed new one, once added) move their users in stages.
+        let new_key = side_by_side_key(name, version);
+        let in_progress = self
+            .workspace
+            .declarations
+            .workspace_dependencies
+            .contains_key(&new_key);
+        let incompatible = shared.iter().any(|(_, uses)| {
+            uses.iter().any(|&(m, i)| {
+                !semver_compatible(&self.workspace.members[m].dependencies[i].req, version)
+            })
+        });
+        if self.options.strategy == Strategy::SideBySide && (incompatible || in_progress) {
+            let uses: Vec<(usize, usize)> = std::mem::take(&mut shared)
+                .into_iter()
+                .flat_map(|(_, uses)| uses)
+                .collect();
+            side_by_side_uses = Some(uses);
+        }
+        if !shared.is_empty() {
+            let mut members: Vec<usize> = shared
+                .iter()
+                .flat_map(|(_, uses)| uses.iter().map(|&(m, _)| m))
+                .collect();
+            members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            members.dedup();
+            let mut changes = Vec::new();
+            for (declared, uses) in &shared {
+                let mut users: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();
+                users.sort_unstable();
+                users.dedup();
+                let compatible = uses.iter().all(|&(m, i)| {
+                    semver_compatible(&self.workspace.members[m].dependencies[i].req, version)
+                });
+                let how = if compatible {
+                    "a semver-compatible target: one edit".to_owned()
+                } else {
+                    "a semver-incompatible target, moved in lockstep (--strategy lockstep; see --strategy side-by-side)"
+                        .to_owned()
+                };
+                changes.push(Self::edit(
+                    ChangeKind::Requirement,
+                    None,
+                    declared,
+                    &version_text,
+                    format!(
+                        "`{name}` `{}` -> `{version}` in the shared entry ({how}); it moves {}",
+                        declared.value,
+                        self.member_list(&users)
+                    ),
+                    uses.iter().all(|&(m, i)| dependency_done(m, i)),
+                ));
+            }
+            let done = changes.iter().all(|change| change.done);
+            changes.push(Change::code(
+                None,
+                format!(
+                    "adapt the code of {} to {name} {version}",
+                    self.member_list(&members)
+                ),
+                done,
+            ));
+            for &member in &members {
+                self.place(
+                    member,
+                    self.stages.len() + 1,
+                    format!("it inherits {name} from [workspace.dependencies]: every user of the shared entry moves in one stage"),
+                    Vec::new(),
+                    false,
+                );
+            }
+            let mut gates = Vec::new();
+            for &member in &members {
+                gates.extend(self.test_gates("cargo", member, &[]));
+            }
+            let rollback_point = self.prior_stage_rollback();
+            self.push_stage(
+                StageDraft {
+                    name: format!("upgrade the shared {name} entry to {version}"),
+                    phase: "upgrade",
+                    changes,
+                    gates,
+                    extra_gates: Vec::new(),
+                    cargo: "cargo".to_owned(),
+                    rollback: format!(
+                        "revert this stage's commit (the requirement and Cargo.lock); rollback point: {rollback_point}"
+                    ),
+                    rollout: Vec::new(),
+                },
+                &members,
+                None,
+            );
+        }
+        let mut affected = vec![false; self.workspace.members.len()];
+        let mut own: BTreeMap<usize, Vec<(Declared, usize)>> = BTreeMap::new();
+        for (declared, uses) in sites.values().filter(|(declared, _)| !declared.inherited) {
+            for &(member, index) in uses {
+                affected[member] = true;
+                own.entry(member)
+                    .or_default()
+                    .push((declared.clone(), index));
+            }
+        }
+        if affected.iter().any(|&a| a) {
+            // When the target is a new major for some of them, members that name its types
+            // in their public API take their dependents that use it along (those already on
+            // it too, so the plan keeps its shape while it is carried out).
+            let major_move = own.iter().any(|(&m, declarations)| {
+                declarations.iter().any(|(_, index)| {
+                    !semver_compatible(&self.workspace.members[m].dependencies[*index].req, version)
+                })
+            });
+            let exposers: Vec<bool> = affected.iter().map(|&a| a && major_move).collect();
+            let ties =
+                self.exposure_ties(&exposers, &affected, name, version, &|group: &[usize]| {
+                    group.iter().all(|&m| {
+                        own.get(&m)
+                            .into_iter()
+                            .flatten()
+                            .all(|&(_, index)| dependency_done(m, index))
+                    })
+                });
+            let name_owned = name.to_owned();
+            let reasons: Vec<String> = (0..affected.len())
+                .map(|member| {
+                    format!(
+                        "it depends on {name_owned} directly{}",
+                        ties.why(member, name)
+                    )
+                })
+                .collect();
+            let reason = |member: usize| reasons[member].clone();
+            self.add_layered_tied(&affected, &ties, &reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                changes.extend(ties.notes.get(&member).cloned());
+                let member_ref = builder.member(member);
+                for (declared, index) in own.get(&member).into_iter().flatten() {
+                    let dependency = &member_ref.dependencies[*index];
+                    let mut details = vec![dependency.kind.as_str().to_owned()];
+                    if let Some(rename) = &dependency.rename {
+                        details.push(format!("as `{rename}`"));
+                    }
+                    if let Some(target) = &dependency.target {
+                        details.push(target.clone());
+                    }
+                    changes.push(Self::edit(
+                        ChangeKind::Requirement,
+                        Some(member_ref.name.clone()),
+                        declared,
+                        &version_text,
+                        format!(
+                            "`{name}` `{}` -> `{version}` ({}); adapt the code to its changes",
+                            dependency.req,
+                            details.join(", ")
+                        ),
+                        dependency_done(member, *index),
+                    ));
+                }
+                gates.extend(builder.test_gates("cargo", member, &[]));
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: layer.title(&format!("upgrade {name} to {version}")),
+                phase: "upgrade",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit (the requirements and Cargo.lock); rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+        }
+        if let Some(uses) = side_by_side_uses {
+            self.side_by_side(name, version, &new_key, &uses)?;
+        }
+        Ok(())
+    }
+
+    /// `--dep NAME@VERSION --strategy side-by-side` for the members that inherit the package
+    /// from [workspace.dependencies]: add a renamed entry for the new version beside the old
+    /// one (cargo builds two semver-incompatible versions of a crate side by side), move the
+    /// members to it in dependency order, then remove the old entry and rename the new one
+    /// back. Each stage leaves valid manifests.
+    fn side_by_side(
+        &mut self,
+        name: &str,
+        version: &Version,
+        new_key: &str,
+        uses: &[(usize, usize)],
+    ) -> anyhow::Result<()> {
+        let declarations = &self.workspace.declarations;
+        let members = &self.workspace.members;
+        let on_new = |m: usize, i: usize| members[m].dependencies[i].local_name() == new_key;
+        let meets =
+            |m: usize, i: usize| requirement_meets(&members[m].dependencies[i].req, version);
+        // The upgrade is over once no member uses the new entry and the old one meets it.
+        let finished = !declarations.workspace_dependencies.contains_key(new_key)
+            && uses.iter().all(|&(m, i)| meets(m, i));
+        let Some(&(first, first_index)) =
+            uses.iter().find(|&&(m, i)| !on_new(m, i)).or(uses.first())
+        else {
+            return Ok(());
+        };
+        let old_declared = declarations.members[first].dependencies[first_index].clone();
+        let old_key = members[first].dependencies[first_index]
+            .local_name()
+            .to_owned();
+        let old_key = if old_key == new_key {
+            name.to_owned()
+        } else {
+            old_key
+        };
+        let root_file = old_declared.site.file.clone();
+        let entry_keys = |key: &str| {
+            vec![
+                "workspace".to_owned(),
+                "dependencies".to_owned(),
+                key.to_owned(),
+            ]
+        };
+        let version_text = version.to_string();
+        let snake = |key: &str| key.replace('-', "_");
+
+        // Expand: the new entry beside the old one.
+        let added = declarations.workspace_dependencies.contains_key(new_key) || finished;
+        let add = Change {
+            crate_name: None,
+            kind: ChangeKind::Requirement,
+            op: Some(EditOp::AddEntry),
+            file: Some(root_file.clone()),
+            line: old_declared.site.line,
+            toml_path: Some(format!("workspace.dependencies.{new_key}")),
+            from: None,
+            to: Some(version_text.clone()),
+            change: format!(
+                "add `{new_key} = {{ package = \"{name}\", version = \"{version}\" }}` beside `{old_key}` (with its other keys): both majors build side by side, nothing uses the new one yet"
+            ),
+            done: added,
+            keys: entry_keys(new_key),
+            copy_of: Some(old_key.clone()),
+        };
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("side by side: add {name} {version} beside the old entry"),
+                phase: "expand",
+                changes: vec![add],
+                gates: vec!["cargo check --workspace --all-targets".to_owned()],
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit: nothing uses the new entry yet; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            },
+            &[],
+            Some(BTreeMap::new()),
+        );
+
+        // Migrate: each member moves to the new entry, in dependency order.
+        let mut affected = vec![false; members.len()];
+        for &(m, _) in uses {
+            affected[m] = true;
+        }
+        let ties = self.exposure_ties(&affected, &affected, name, version, &|group: &[usize]| {
+            finished
+                || uses
+                    .iter()
+                    .filter(|(m, _)| group.contains(m))
+                    .all(|&(m, i)| on_new(m, i))
+        });
+        let name_owned = name.to_owned();
+        let reasons: Vec<String> = (0..members.len())
+            .map(|member| {
+                format!(
+                    "it inherits {name_owned} from [workspace.dependencies]: side by side, each user moves to the new entry in dependency order{}",
+                    ties.why(member, name)
+                )
+            })
+            .collect();
+        let reason = |member: usize| reasons[member].clone();
+        let new_key_owned = new_key.to_owned();
+        let old_key_owned = old_key.clone();
+        self.add_layered_tied(&affected, &ties, &reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                changes.extend(ties.notes.get(&member).cloned());
+                for &(m, i) in uses.iter().filter(|&&(m, _)| m == member) {
+                    let declared = &builder.workspace.declarations.members[m].dependencies[i];
+                    let Some(via) = &declared.via else { continue };
+                    let current = builder.workspace.members[m].dependencies[i].local_name();
+                    let done = finished || on_new(m, i);
+                    changes.push(Change {
+                        crate_name: Some(builder.name(m).to_owned()),
+                        kind: ChangeKind::Requirement,
+                        op: Some(EditOp::RenameKey),
+                        file: Some(via.file.clone()),
+                        line: via.line,
+                        toml_path: Some(via.toml_path()),
+                        from: Some(old_key_owned.clone()),
+                        to: Some(new_key_owned.clone()),
+                        change: format!(
+                            "use the `{new_key_owned}` entry: rename the key `{current}` to `{new_key_owned}` (its other keys stay), and in the code `{}::` for `{}::` (or `use {} as {};`)",
+                            snake(&new_key_owned),
+                            snake(&old_key_owned),
+                            snake(&new_key_owned),
+                            snake(&old_key_owned)
+                        ),
+                        done,
+                        keys: via.keys.clone(),
+                        copy_of: None,
+                    });
+                }
+                gates.extend(builder.test_gates("cargo", member, &[]));
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: layer.title(&format!("side by side: move to {name} {version}")),
+                phase: "migrate",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit: the old entry is still there; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+
+        // Contract: the old entry goes, the new one takes its name, members follow.
+        let mut users: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();
+        users.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        users.dedup();
+        let mut changes = vec![
+            Change {
+                crate_name: None,
+                kind: ChangeKind::Requirement,
+                op: Some(EditOp::RemoveEntry),
+                file: Some(root_file.clone()),
+                line: declarations
+                    .workspace_dependencies
+                    .get(&old_key)
+                    .map(|(_, line)| *line),
+                toml_path: Some(format!("workspace.dependencies.{old_key}")),
+                from: declarations
+                    .workspace_dependencies
+                    .get(&old_key)
+                    .map(|(requirement, _)| requirement.clone()),
+                to: None,
+                change: format!("remove the old `{old_key}` entry: no member uses it any more"),
+                done: finished,
+                keys: entry_keys(&old_key),
+                copy_of: None,
+            },
+            Change {
+                crate_name: None,
+                kind: ChangeKind::Requirement,
+                op: Some(EditOp::RenameKey),
+                file: Some(root_file),
+                line: declarations
+                    .workspace_dependencies
+                    .get(new_key)
+                    .map(|(_, line)| *line),
+                toml_path: Some(format!("workspace.dependencies.{new_key}")),
+                from: Some(new_key.to_owned()),
+                to: Some(old_key.clone()),
+                change: format!("rename the `{new_key}` entry back to `{old_key}`"),
+                done: finished,
+                keys: entry_keys(new_key),
+                copy_of: None,
+            },
+        ];
+        for &(m, i) in uses {
+            let Some(via) = &declarations.members[m].dependencies[i].via else {
+                continue;
+            };
+            let mut keys = via.keys.clone();
+            if let Some(last) = keys.last_mut() {
+                *last = new_key.to_owned();
+            }
+            changes.push(Change {
+                crate_name: Some(self.name(m).to_owned()),
+                kind: ChangeKind::Requirement,
+                op: Some(EditOp::RenameKey),
+                file: Some(via.file.clone()),
+                line: via.line,
+                toml_path: Some(
+                    graywork_workspace::Site {
+                        keys: keys.clone(),
+                        ..via.clone()
+                    }
+                    .toml_path(),
+                ),
+                from: Some(new_key.to_owned()),
+                to: Some(old_key.clone()),
+                change: format!(
+                    "rename the key `{new_key}` back to `{old_key}`, and `{}::` back to `{}::` in the code",
+                    snake(new_key),
+                    snake(&old_key)
+                ),
+                done: finished,
+                keys,
+                copy_of: None,
+            });
+        }
+        let mut gates = Vec::new();
+        for &member in &users {
+            gates.extend(self.test_gates("cargo", member, &[]));
+        }
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("side by side: retire the old {name} entry"),
+                phase: "retire",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!("revert this stage's commit; rollback point: {rollback_point}"),
+                rollout: Vec::new(),
+            },
+            &users,
+            None,
+        );
+        Ok(())
+    }
+}
+
+/// The key of the second `[workspace.dependencies]` entry that holds `version` side by side
+/// with the old one: `bytes-v2`, or `rand-v0-9` below 1.0.
+fn side_by_side_key(name: &str, version: &Version) -> String {
+    match compatibility_class(version) {
+        (0, 0, patch) => format!("{name}-v0-0-{patch}"),
+        (0, minor, _) => format!("{name}-v0-{minor}"),
+        (major, _, _) => format!("{name}-v{major}"),
+    }
+}
