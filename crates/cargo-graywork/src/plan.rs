@@ -193,7 +193,7 @@ pub fn run_upgrade_plan(
     // The goal is parsed before cargo runs, so a malformed goal fails fast.
     let goal = args.goal.goal()?;
     let workspace = Workspace::load(&args.input.source())?;
-    let facts = tree_facts(&workspace, &goal, args.strategy)?;
+    let facts = tree_facts(&workspace, &goal, args.strategy);
     let options = PlanOptions {
         explain: args.explain.clone(),
         allow_downgrade: args.allow_downgrade,
@@ -237,15 +237,12 @@ pub fn run_upgrade_plan(
 /// What the planner needs from the tree for `goal`: [`TreeFacts::collect`], and for a
 /// `--dep` goal that members move to in more than one stage (side by side, or a new major
 /// for requirements of their own), which users of the dependency name its types in their
-/// public API (read as `check-contracts` reads a crate, with its default features).
-pub fn tree_facts(
-    workspace: &Workspace,
-    goal: &Goal,
-    strategy: Strategy,
-) -> anyhow::Result<TreeFacts> {
+/// public API (read as `check-contracts` reads a crate, with its default features). A member
+/// whose source cannot be read is taken to expose the dependency, with a warning.
+pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> TreeFacts {
     let mut facts = TreeFacts::collect(workspace);
     let Goal::Dep { name, version } = goal else {
-        return Ok(facts);
+        return facts;
     };
     let inherited = |member: usize, index: usize| {
         workspace
@@ -286,25 +283,39 @@ pub fn tree_facts(
             continue;
         }
         let in_code = dependency.local_name().replace('-', "_");
-        let mentions = graywork_contracts::public_api_mentions(dir.as_std_path(), &in_code)
-            .with_context(|| {
-                format!(
-                    "cannot read the public API of `{}` (--strategy side-by-side reads which members hand `{name}`'s types to their users)",
-                    member.name
-                )
-            })?;
-        let exposures: Vec<Exposure> = mentions
-            .into_iter()
-            .map(|mention| Exposure {
-                item: mention.item,
-                file: mention.loc.file,
-                line: mention.loc.line,
-                text: mention.text,
-            })
-            .collect();
+        // A source this reader cannot parse does not stop the plan: the member counts as
+        // exposing the dependency (moving it with its dependents is always buildable).
+        let exposures: Vec<Exposure> = match graywork_contracts::public_api_mentions(
+            workspace.root.as_std_path(),
+            dir.as_std_path(),
+            &in_code,
+        ) {
+            Ok(mentions) => mentions
+                .into_iter()
+                .map(|mention| Exposure {
+                    item: mention.item,
+                    file: mention.loc.file,
+                    line: mention.loc.line,
+                    text: mention.text,
+                })
+                .collect(),
+            Err(error) => {
+                let error = format!("{error:#}");
+                facts.warnings.push(format!(
+                        "cannot read the public API of `{}` ({error}); it is taken to name `{name}` types, so it moves with its dependents that use `{name}`",
+                        member.name
+                    ));
+                vec![Exposure {
+                    file: workspace.relative_manifest(member),
+                    line: 1,
+                    text: error,
+                    ..Exposure::default()
+                }]
+            }
+        };
         if !exposures.is_empty() {
             facts.exposures.insert(position, exposures);
         }
     }
-    Ok(facts)
+    facts
 }

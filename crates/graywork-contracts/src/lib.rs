@@ -141,13 +141,18 @@ pub fn read_crate(
 }
 
 /// The public items of the crate in `dir` (its default features) that name items of the
-/// crate known in its code as `extern_crate` (see [`surface::Crate::mentions_of`]).
+/// crate known in its code as `extern_crate` (see [`surface::Crate::mentions_of`]). Files are
+/// read from the workspace `root`, so locations and errors name them relative to it.
 pub fn public_api_mentions(
+    root: &Path,
     dir: &Path,
     extern_crate: &str,
 ) -> anyhow::Result<Vec<surface::Mention>> {
-    let (krate, _) = load_crate(dir, &BuildOptions::default())?;
-    Ok(krate.mentions_of(extern_crate))
+    let (root_file, env) = crate_entry(root, dir, &BuildOptions::default())?;
+    let disk = DiskTree {
+        root: root.to_path_buf(),
+    };
+    Ok(Crate::load_with(&disk, &root_file, &env)?.mentions_of(extern_crate))
 }
 
 /// Walks the crate in `dir` as the build `options` selects, and reads its manifest.
@@ -220,16 +225,16 @@ fn read_contract_crate(
     crate_dir: &Path,
     build: &BuildOptions,
 ) -> anyhow::Result<Surface> {
-    let (root_file, env) = contract_crate_entry(root, crate_dir, build)?;
+    let (root_file, env) = crate_entry(root, crate_dir, build)?;
     let disk = DiskTree {
         root: root.to_path_buf(),
     };
     Ok(Crate::load_with(&disk, &root_file, &env)?.surface())
 }
 
-/// The contract crate's root file (relative to the workspace `root`, as it is on disk now) and
-/// the cfg its build has.
-fn contract_crate_entry(
+/// The root file of the crate in `crate_dir` (relative to the workspace `root`, as it is on
+/// disk now) and the cfg its build has.
+fn crate_entry(
     root: &Path,
     crate_dir: &Path,
     build: &BuildOptions,
@@ -241,12 +246,7 @@ fn contract_crate_entry(
         .into_iter()
         .map(|file| crate_rel.join(file))
         .find(|file| root.join(file).is_file())
-        .ok_or_else(|| {
-            anyhow!(
-                "the contract crate at {} has no src/lib.rs",
-                crate_dir.display()
-            )
-        })?;
+        .ok_or_else(|| anyhow!("the crate at {} has no src/lib.rs", crate_dir.display()))?;
     let manifest = CrateManifest::read(crate_dir)?;
     Ok((root_file, cfg_env(manifest.as_ref(), build)))
 }
@@ -398,7 +398,7 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
             }
         } else {
             let tree = git_tree(&crate_dir, &crate_rel, &args.baseline)?;
-            let (root_file, env) = contract_crate_entry(root, &crate_dir, &args.build)?;
+            let (root_file, env) = crate_entry(root, &crate_dir, &args.build)?;
             let old = Crate::load_with(&tree, &root_file, &env)
                 .map(|krate| krate.surface())
                 .with_context(|| format!("in git revision `{}`", args.baseline))?;

@@ -21,14 +21,19 @@ pub struct TreeFacts {
     /// caller fills this (`cargo-graywork` does, with `graywork-contracts`); empty means no
     /// member is known to.
     pub exposures: BTreeMap<usize, Vec<Exposure>>,
+    /// What the plan must warn about from reading the tree (a public API that could not be
+    /// read, say).
+    pub warnings: Vec<String>,
 }
 
 /// A public item of a member that names a dependency's items.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Exposure {
-    /// The item's public path in the member (`Frame`, `Codec::decode`).
+    /// The item's public path in the member (`Frame`, `Codec::decode`); empty when the
+    /// member's public API could not be read, which counts as exposing (moving it with its
+    /// dependents is always safe) and `text` says why.
     pub item: String,
-    /// The file, relative to the member's directory.
+    /// The file, relative to the workspace root.
     pub file: String,
     /// The 1-based line.
     pub line: usize,

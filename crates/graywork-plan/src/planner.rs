@@ -343,6 +343,7 @@ pub fn plan(
         chain_anchor: None,
     };
     builder.warnings.extend(workspace.notices.iter().cloned());
+    builder.warnings.extend(facts.warnings.iter().cloned());
     builder.warn_by_name_edges();
     match goal {
         Goal::Contract { name, major } => builder.contract(name, *major)?,

@@ -617,7 +617,7 @@ fn round_trip(source: &Path, goal: &Goal) -> usize {
 /// [`round_trip`] with planning options.
 fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
     let build_plan = |workspace: &Workspace, goal: &Goal| {
-        let facts = cargo_graywork::tree_facts(workspace, goal, options.strategy).unwrap();
+        let facts = cargo_graywork::tree_facts(workspace, goal, options.strategy);
         graywork_plan::plan(workspace, &facts, goal, options)
     };
     let dir = tempfile::tempdir().unwrap();
@@ -727,7 +727,7 @@ fn side_by_side_moves_a_member_that_exposes_the_dependency_with_its_users() {
     };
     let goal = Goal::dep("bytes@2").unwrap();
     let workspace = load("exposed");
-    let facts = cargo_graywork::tree_facts(&workspace, &goal, side_by_side.strategy).unwrap();
+    let facts = cargo_graywork::tree_facts(&workspace, &goal, side_by_side.strategy);
     // `wire` and `codec` name bytes' types, `store` re-exports one; `proto` only uses bytes
     // inside a function body.
     let exposers: Vec<&str> = facts
@@ -766,8 +766,7 @@ fn side_by_side_moves_a_member_that_exposes_the_dependency_with_its_users() {
         "{why}"
     );
     // Lockstep needs no reading of sources: one stage moves every user.
-    let lockstep =
-        cargo_graywork::tree_facts(&workspace, &goal, graywork_plan::Strategy::Lockstep).unwrap();
+    let lockstep = cargo_graywork::tree_facts(&workspace, &goal, graywork_plan::Strategy::Lockstep);
     assert!(lockstep.exposures.is_empty());
     assert_eq!(
         round_trip_with(&fixtures().join("exposed"), &goal, &side_by_side),
@@ -794,7 +793,7 @@ fn own_requirements_moving_to_a_new_major_tie_an_exposing_member_to_its_users() 
     ))
     .unwrap();
     let crates_of = |goal: &Goal| -> Vec<Vec<String>> {
-        let facts = cargo_graywork::tree_facts(&workspace, goal, Default::default()).unwrap();
+        let facts = cargo_graywork::tree_facts(&workspace, goal, Default::default());
         let plan = graywork_plan::plan(&workspace, &facts, goal, &PlanOptions::default()).unwrap();
         plan.stages
             .iter()
@@ -810,7 +809,7 @@ fn own_requirements_moving_to_a_new_major_tie_an_exposing_member_to_its_users() 
     assert_eq!(round_trip(dir.path(), &major), 2);
     // A compatible target needs no tie and no reading of sources: wire moves first.
     let minor = Goal::dep("bytes@1.9").unwrap();
-    let facts = cargo_graywork::tree_facts(&workspace, &minor, Default::default()).unwrap();
+    let facts = cargo_graywork::tree_facts(&workspace, &minor, Default::default());
     assert!(facts.exposures.is_empty());
     assert_eq!(
         crates_of(&minor),
@@ -819,26 +818,54 @@ fn own_requirements_moving_to_a_new_major_tie_an_exposing_member_to_its_users() 
 }
 
 #[test]
-fn side_by_side_names_the_member_whose_public_api_cannot_be_read() {
+fn side_by_side_takes_a_member_whose_public_api_cannot_be_read_to_expose() {
+    // `proto` only uses bytes inside a function; unreadable, it is taken to expose bytes and
+    // tied to `codec` (which depends on it and uses bytes), and the plan says why.
     let dir = copy_fixture("exposed");
-    std::fs::write(dir.path().join("wire/src/lib.rs"), "pub struct Frame {\n").unwrap();
+    std::fs::write(dir.path().join("proto/src/lib.rs"), "pub fn checksum(\n").unwrap();
     let workspace = Workspace::load(&cargo_source(
         &dir.path().join("Cargo.toml"),
         ResolveMode::NoDeps,
     ))
     .unwrap();
-    let error = cargo_graywork::tree_facts(
-        &workspace,
-        &Goal::dep("bytes@2").unwrap(),
-        graywork_plan::Strategy::SideBySide,
-    )
-    .unwrap_err();
-    let message = format!("{error:#}");
-    assert!(
-        message.starts_with("cannot read the public API of `wire`"),
-        "{message}"
+    let goal = Goal::dep("bytes@2").unwrap();
+    let options = PlanOptions {
+        strategy: graywork_plan::Strategy::SideBySide,
+        ..PlanOptions::default()
+    };
+    let facts = cargo_graywork::tree_facts(&workspace, &goal, options.strategy);
+    let plan = graywork_plan::plan(&workspace, &facts, &goal, &options).unwrap();
+    let warning = plan
+        .warnings
+        .iter()
+        .find(|w| w.starts_with("cannot read the public API of `proto`"))
+        .unwrap_or_else(|| panic!("{:?}", plan.warnings));
+    assert!(warning.contains("proto/src/lib.rs:"), "{warning}");
+    let crates: Vec<Vec<&str>> = plan
+        .stages
+        .iter()
+        .map(|stage| stage.crates.iter().map(String::as_str).collect())
+        .collect();
+    // Tied to codec, proto no longer moves before it: one migration stage holds them all.
+    assert_eq!(
+        crates,
+        [
+            vec![],
+            vec!["codec", "proto", "store", "wire"],
+            vec!["codec", "proto", "store", "wire"]
+        ]
     );
-    assert!(message.contains("src/lib.rs:1:"), "{message}");
+    let note = plan.stages[1]
+        .changes
+        .iter()
+        .find(|change| change.crate_name.as_deref() == Some("proto"))
+        .unwrap();
+    assert!(
+        note.change
+            .starts_with("the public API of `proto` could not be read"),
+        "{}",
+        note.change
+    );
 }
 
 #[test]

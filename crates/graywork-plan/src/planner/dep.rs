@@ -89,10 +89,7 @@ impl<'a> Builder<'a> {
                 continue;
             }
             dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
-            let file = graywork_workspace::relative_display(
-                &self.workspace.root,
-                &self.member(exposer).manifest_dir().join(&exposure.file),
-            );
+            let file = &exposure.file;
             let mut group = dependents.clone();
             group.push(exposer);
             let note = Change {
@@ -101,11 +98,22 @@ impl<'a> Builder<'a> {
                 file: Some(file.clone()),
                 line: Some(exposure.line),
                 change: format!(
-                    "`{}` names {name} types in its public API (`{}`: `{}`, {file}:{}), so it moves to {name} {version} in this stage with {}, which use{} {name} too: a value of the old major does not fit where the new one is expected",
-                    self.name(exposer),
-                    exposure.item,
-                    exposure.text,
-                    exposure.line,
+                    "{}, so it moves to {name} {version} in this stage with {}, which use{} {name} too: a value of the old major does not fit where the new one is expected",
+                    if exposure.item.is_empty() {
+                        format!(
+                            "the public API of `{}` could not be read ({}) and is taken to name {name} types",
+                            self.name(exposer),
+                            exposure.text
+                        )
+                    } else {
+                        format!(
+                            "`{}` names {name} types in its public API (`{}`: `{}`, {file}:{})",
+                            self.name(exposer),
+                            exposure.item,
+                            exposure.text,
+                            exposure.line
+                        )
+                    },
                     self.member_list(&dependents),
                     if dependents.len() == 1 { "s" } else { "" },
                 ),
