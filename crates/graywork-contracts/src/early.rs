@@ -14,42 +14,14 @@ pub(crate) struct Guess {
     pub providers: Vec<PathBuf>,
 }
 
-/// The crates the root manifest points at, when exactly one member it lists (plainly, or
-/// through a trailing `/*`) declares `[package.metadata.contracts] defines`. `None` whenever
-/// the guess is not clear; cargo's answer decides in any case.
+/// The crates the root manifest points at, when exactly one member it lists (see
+/// [`graywork_workspace::guess_members`]) declares `[package.metadata.contracts] defines`.
+/// `None` whenever the guess is not clear; cargo's answer decides in any case.
 pub(crate) fn guess(manifest_path: Option<&Path>) -> Option<Guess> {
-    let manifest = match manifest_path {
-        Some(path) if path.is_dir() => path.join("Cargo.toml"),
-        Some(path) => path.to_path_buf(),
-        None => find_workspace_manifest(&std::env::current_dir().ok()?)?,
-    };
-    let root = manifest.parent()?.to_path_buf();
-    let table = read_table(&manifest)?;
-    let members = table.get("workspace")?.get("members")?.as_array()?;
-    let mut candidates = Vec::new();
-    if table.contains_key("package") {
-        candidates.push(root.clone());
-    }
-    for member in members {
-        let pattern = member.as_str()?;
-        match pattern.strip_suffix("/*") {
-            Some(parent) if !has_glob(parent) => {
-                let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(parent))
-                    .ok()?
-                    .flatten()
-                    .map(|entry| entry.path())
-                    .filter(|path| path.is_dir())
-                    .collect();
-                dirs.sort();
-                candidates.extend(dirs);
-            }
-            _ if has_glob(pattern) => return None,
-            _ => candidates.push(root.join(pattern)),
-        }
-    }
+    let (root, dirs) = graywork_workspace::guess_members(manifest_path)?;
     let mut definers = Vec::new();
     let mut providers = Vec::new();
-    for dir in candidates {
+    for dir in dirs {
         let Some(contracts) = read_table(&dir.join("Cargo.toml")).and_then(|table| {
             table
                 .get("package")?
@@ -82,19 +54,8 @@ pub(crate) fn guess(manifest_path: Option<&Path>) -> Option<Guess> {
     })
 }
 
-/// The nearest `Cargo.toml` with a `[workspace]` table, from `dir` upwards.
-fn find_workspace_manifest(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .map(|dir| dir.join("Cargo.toml"))
-        .find(|manifest| read_table(manifest).is_some_and(|table| table.contains_key("workspace")))
-}
-
 fn read_table(manifest: &Path) -> Option<toml::Table> {
     std::fs::read_to_string(manifest).ok()?.parse().ok()
-}
-
-fn has_glob(pattern: &str) -> bool {
-    pattern.contains(['*', '?', '['])
 }
 
 #[cfg(test)]
@@ -144,13 +105,5 @@ mod tests {
             "[workspace]\nmembers = [\"cr?tes/c\"]\n",
         );
         assert_eq!(guess(Some(root)), None);
-    }
-
-    #[test]
-    fn no_guess_without_a_readable_workspace_manifest() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(guess(Some(dir.path())), None);
-        write(&dir.path().join("Cargo.toml"), "[workspace\n");
-        assert_eq!(guess(Some(dir.path())), None);
     }
 }

@@ -9,6 +9,7 @@
 mod cargo;
 pub mod features;
 mod git;
+mod guess;
 mod load;
 mod location;
 mod manifests;
@@ -20,6 +21,7 @@ mod runner;
 
 pub use cargo::{cargo_home, cargo_program};
 pub use git::git;
+pub use guess::guess_members;
 pub use load::{CargoOptions, ResolveMode, Source, manifest_source};
 pub use location::Location;
 pub use manifests::{

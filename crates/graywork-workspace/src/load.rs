@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use cargo_metadata::camino::Utf8Path;
 
-use crate::manifests::Declarations;
+use crate::manifests::{Declarations, ReadAhead};
 use crate::metadata::{
     ContractMetaError, ContractMetaErrors, CrateContractMetaError, PackageMetadata,
 };
@@ -54,9 +54,25 @@ impl Workspace {
     /// Errors name the manifest or file (and, for a malformed file, the JSON path), and every
     /// invalid contract-metadata key with its crate and `Cargo.toml`.
     pub fn load(source: &Source) -> anyhow::Result<Workspace> {
+        let mut ahead = ReadAhead::default();
         let mut workspace = match source {
             Source::Cargo(options) => {
-                let (metadata, notice) = run_cargo_metadata(options)?;
+                // The manifests the root lists are read while cargo runs; cargo's answer
+                // decides which of them are used.
+                let (metadata, read_ahead) = std::thread::scope(|scope| {
+                    let read_ahead = scope.spawn(|| {
+                        crate::guess_members(options.manifest_path.as_deref())
+                            .map(|(root, dirs)| ReadAhead::read(&root, &dirs))
+                            .unwrap_or_default()
+                    });
+                    let metadata = run_cargo_metadata(options);
+                    let read_ahead = read_ahead
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (metadata, read_ahead)
+                });
+                ahead = read_ahead;
+                let (metadata, notice) = metadata?;
                 let mut workspace = Workspace::from_metadata(metadata)?;
                 workspace.notices.extend(notice);
                 workspace
@@ -68,7 +84,7 @@ impl Workspace {
                     .with_context(|| format!("invalid metadata file {}", path.display()))?
             }
         };
-        workspace.read_manifests()?;
+        workspace.read_manifests_with(&mut ahead)?;
         Ok(workspace)
     }
 
@@ -78,10 +94,15 @@ impl Workspace {
     /// resolve says so). A tree that is not on disk (saved metadata from elsewhere) keeps what
     /// the metadata says.
     pub fn read_manifests(&mut self) -> anyhow::Result<()> {
+        self.read_manifests_with(&mut ReadAhead::default())
+    }
+
+    /// [`Workspace::read_manifests`], taking the manifests `ahead` holds.
+    fn read_manifests_with(&mut self, ahead: &mut ReadAhead) -> anyhow::Result<()> {
         if !self.root.join("Cargo.toml").is_file() {
             return Ok(());
         }
-        self.declarations = Declarations::read(&self.root, &self.members)?;
+        self.declarations = Declarations::read_with(&self.root, &self.members, ahead)?;
         let dirs: Vec<cargo_metadata::camino::Utf8PathBuf> = self
             .members
             .iter()

@@ -7,7 +7,8 @@
 //! planner needs the place: an inherited version is one edit of the root manifest that moves
 //! every member sharing it. The manifests are read with `toml_edit`, whose spans give lines.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use cargo_metadata::camino::{Utf8Path, Utf8PathBuf};
 use toml_edit::{Item, TableLike};
@@ -194,7 +195,20 @@ impl Declarations {
 
     /// Reads the root manifest, `rust-toolchain.toml` and every member's manifest.
     pub fn read(root: &Utf8Path, members: &[Member]) -> Result<Declarations, ManifestError> {
-        let root_manifest = Manifest::read(root, &root.join("Cargo.toml"))?;
+        Declarations::read_with(root, members, &mut ReadAhead::default())
+    }
+
+    /// [`Declarations::read`], taking the manifests `ahead` holds instead of reading them again.
+    pub(crate) fn read_with(
+        root: &Utf8Path,
+        members: &[Member],
+        ahead: &mut ReadAhead,
+    ) -> Result<Declarations, ManifestError> {
+        let mut read = |path: &Utf8Path| match ahead.take(root, path) {
+            Some(manifest) => Ok(manifest),
+            None => Manifest::read(root, path),
+        };
+        let root_manifest = read(&root.join("Cargo.toml"))?;
         let mut declarations = Declarations::from_metadata(root, members);
         declarations.from_disk = true;
         declarations.patches = root_manifest.patches(root);
@@ -219,7 +233,7 @@ impl Declarations {
             let manifest = if member.manifest_path == root.join("Cargo.toml") {
                 None
             } else {
-                Some(Manifest::read(root, &member.manifest_path)?)
+                Some(read(&member.manifest_path)?)
             };
             let manifest = manifest.as_ref().unwrap_or(&root_manifest);
             let package = ["package"];
@@ -294,6 +308,43 @@ struct Manifest {
     file: String,
     text: String,
     document: toml_edit::Document<String>,
+}
+
+/// Manifests read ahead, while `cargo metadata` runs, by canonical path. Only clean reads are
+/// kept: a manifest that failed is read again, so its error is reported as usual.
+#[derive(Default)]
+pub(crate) struct ReadAhead {
+    by_path: HashMap<PathBuf, Manifest>,
+}
+
+impl ReadAhead {
+    /// Reads the root manifest and those of the guessed member `dirs` under `root`.
+    pub(crate) fn read(root: &Path, dirs: &[PathBuf]) -> ReadAhead {
+        let Some(utf8_root) = Utf8Path::from_path(root) else {
+            return ReadAhead::default();
+        };
+        let by_path = std::iter::once(root)
+            .chain(dirs.iter().map(PathBuf::as_path))
+            .filter_map(|dir| {
+                let path = Utf8Path::from_path(dir)?.join("Cargo.toml");
+                let manifest = Manifest::read(utf8_root, &path).ok()?;
+                Some((path.as_std_path().canonicalize().ok()?, manifest))
+            })
+            .collect();
+        ReadAhead { by_path }
+    }
+
+    /// The manifest at `path`, if it was read ahead, named relative to `root`.
+    fn take(&mut self, root: &Utf8Path, path: &Utf8Path) -> Option<Manifest> {
+        if self.by_path.is_empty() {
+            return None;
+        }
+        let mut manifest = self
+            .by_path
+            .remove(&path.as_std_path().canonicalize().ok()?)?;
+        manifest.file = relative_display(root, path);
+        Some(manifest)
+    }
 }
 
 impl Manifest {
