@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use graywork_outdated::{OutdatedFormat, Selection, Settings};
-use graywork_plan::Goal;
+use graywork_plan::{Goal, PlanOptions, Strategy};
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 
 use crate::plan::KindArg;
@@ -85,7 +85,11 @@ pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCo
     for update in &mut plan.incompatible {
         // A goal the planner refuses leaves the count out; the command still says how to ask.
         update.stages = Goal::dep(&format!("{}@{}", update.name, update.version))
-            .and_then(|goal| graywork_plan::build_plan(&workspace, &goal))
+            .and_then(|goal| {
+                // The same facts `upgrade-plan --dep` plans with, so the counts agree.
+                let facts = crate::plan::tree_facts(&workspace, &goal, Strategy::default());
+                graywork_plan::plan(&workspace, &facts, &goal, &PlanOptions::default())
+            })
             .map(|staged| staged.stages.len())
             .ok();
     }

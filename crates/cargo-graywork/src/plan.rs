@@ -244,45 +244,25 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
     let Goal::Dep { name, version } = goal else {
         return facts;
     };
-    let inherited = |member: usize, index: usize| {
-        workspace
-            .declarations
-            .members
-            .get(member)
-            .and_then(|declarations| declarations.dependencies.get(index))
-            .is_some_and(|declared| declared.inherited)
-    };
-    // Which uses can move in a stage of their own: inherited ones only side by side (in
-    // lockstep the shared entry moves every user at once), and a member's own requirement
-    // when the target is a new major for some member.
-    let major_move = workspace.members.iter().any(|member| {
-        member
-            .dependencies
-            .iter()
-            .any(|d| d.name == *name && !graywork_plan::planner::semver_compatible(&d.req, version))
-    });
-    for (position, member) in workspace.members.iter().enumerate() {
-        let Some((index, dependency)) = member
-            .dependencies
-            .iter()
-            .enumerate()
-            .find(|(_, d)| d.name == *name && d.kind != DepKind::Dev)
-        else {
-            continue;
-        };
-        let staged = if inherited(position, index) {
-            strategy == Strategy::SideBySide
-        } else {
-            major_move
-        };
-        if !staged {
+    for position in graywork_plan::staged_members(workspace, name, version, strategy) {
+        let member = &workspace.members[position];
+        // Saved metadata of a tree that is not here: nothing to read.
+        if !member.manifest_path.is_file() {
             continue;
         }
         let dir = member.manifest_dir();
-        if !dir.join("src").is_dir() {
+        // Every name the member's code knows the package by (a renamed second entry too).
+        let mut in_code: Vec<String> = member
+            .dependencies
+            .iter()
+            .filter(|d| d.name == *name && d.kind != DepKind::Dev)
+            .map(|d| d.local_name().replace('-', "_"))
+            .collect();
+        in_code.sort();
+        in_code.dedup();
+        if in_code.is_empty() {
             continue;
         }
-        let in_code = dependency.local_name().replace('-', "_");
         // A source this reader cannot parse does not stop the plan: the member counts as
         // exposing the dependency (moving it with its dependents is always buildable).
         let exposures: Vec<Exposure> = match graywork_contracts::public_api_mentions(

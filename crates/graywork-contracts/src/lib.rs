@@ -140,19 +140,23 @@ pub fn read_crate(
     Ok((surface, manifest))
 }
 
-/// The public items of the crate in `dir` (its default features) that name items of the
-/// crate known in its code as `extern_crate` (see [`surface::Crate::mentions_of`]). Files are
-/// read from the workspace `root`, so locations and errors name them relative to it.
+/// The public items of the crate in `dir` (its default features) that name items of a crate
+/// known in its code by one of `extern_crates` (see [`surface::Crate::mentions_of`]). Files
+/// are read from the workspace `root`, so locations and errors name them relative to it.
 pub fn public_api_mentions(
     root: &Path,
     dir: &Path,
-    extern_crate: &str,
+    extern_crates: &[String],
 ) -> anyhow::Result<Vec<surface::Mention>> {
     let (root_file, env) = crate_entry(root, dir, &BuildOptions::default())?;
     let disk = DiskTree {
         root: root.to_path_buf(),
     };
-    Ok(Crate::load_with(&disk, &root_file, &env)?.mentions_of(extern_crate))
+    let krate = Crate::load_with(&disk, &root_file, &env)?;
+    Ok(extern_crates
+        .iter()
+        .flat_map(|name| krate.mentions_of(name))
+        .collect())
 }
 
 /// Walks the crate in `dir` as the build `options` selects, and reads its manifest.
@@ -246,7 +250,7 @@ fn crate_entry(
         .into_iter()
         .map(|file| crate_rel.join(file))
         .find(|file| root.join(file).is_file())
-        .ok_or_else(|| anyhow!("the crate at {} has no src/lib.rs", crate_dir.display()))?;
+        .ok_or_else(|| anyhow!("{} has no src/lib.rs", crate_rel.display()))?;
     let manifest = CrateManifest::read(crate_dir)?;
     Ok((root_file, cfg_env(manifest.as_ref(), build)))
 }
@@ -340,7 +344,11 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     let lock_display = display(&lock_path);
     let (full, early_lock, provider_impls) = match early {
         Some((early_root, early_dir, surface, lock, impls))
-            if same_dir(&early_root, root) && same_dir(&early_dir, &crate_dir) =>
+            if same_dir(&early_root, root)
+                && same_dir(&early_dir, &crate_dir)
+                // Locations are shown relative to the root: both reads must spell them alike.
+                && surface::slash_path(early_dir.strip_prefix(&early_root).unwrap_or(&early_dir))
+                    == display(&crate_dir) =>
         {
             (
                 surface,
@@ -354,7 +362,8 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
             wiring::ProviderImpls::default(),
         ),
     };
-    let current = version::contract_surface(full?, defines);
+    let full = full.with_context(|| format!("contract crate `{}`", contract_crate.name))?;
+    let current = version::contract_surface(full, defines);
 
     // The wiring check reads the providers' sources: it runs while the baseline is read.
     let contracts_of_wiring = wiring_contracts(&current, defines);

@@ -21,6 +21,7 @@ pub use facts::{Exposure, TreeFacts};
 pub use goal::Goal;
 pub use planner::{
     Change, ChangeKind, EditOp, Plan, PlanOptions, Stage, Status, Strategy, build_plan, plan,
+    staged_members,
 };
 pub use render::{GraphFormat, PlanFormat, render_explain, render_graph, render_plan};
 

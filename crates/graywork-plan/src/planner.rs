@@ -9,6 +9,8 @@ use serde::Serialize;
 mod contract;
 mod dep;
 
+pub use dep::staged_members;
+
 use super::facts::TreeFacts;
 use super::goal::Goal;
 use super::graph::{DepGraph, Layering, Ordering};
@@ -300,6 +302,9 @@ pub struct ChainLink {
 /// known names and suggest the closest.
 ///
 /// This reads the tree's facts first ([`TreeFacts::collect`]); [`plan`] is the pure core.
+/// Which members expose a dependency's types is not among those facts (reading public APIs
+/// is the contract checker's): callers that want that tie fill [`TreeFacts::exposures`]
+/// and call [`plan`], as `cargo graywork` does.
 pub fn build_plan(workspace: &Workspace, goal: &Goal) -> anyhow::Result<Plan> {
     plan(
         workspace,

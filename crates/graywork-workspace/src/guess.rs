@@ -17,6 +17,8 @@ pub fn guess_members(manifest_path: Option<&Path>) -> Option<(PathBuf, Vec<PathB
         Some(path) => path.to_path_buf(),
         None => find_workspace_manifest(&std::env::current_dir().ok()?)?,
     };
+    // Absolute, so `--manifest-path Cargo.toml` has a root to compare with cargo's.
+    let manifest = std::path::absolute(manifest).ok()?;
     let root = manifest.parent()?.to_path_buf();
     let document = read_document(&manifest)?;
     let members = document.get("workspace")?.get("members")?.as_array()?;

@@ -197,17 +197,7 @@ impl<'a> Builder<'a> {
         // Side by side: the entries of the package in [workspace.dependencies] (the old one
         // and the renamed new one, once added) move their users in stages.
         let new_key = side_by_side_key(name, version);
-        let in_progress = self
-            .workspace
-            .declarations
-            .workspace_dependencies
-            .contains_key(&new_key);
-        let incompatible = shared.iter().any(|(_, uses)| {
-            uses.iter().any(|&(m, i)| {
-                !semver_compatible(&self.workspace.members[m].dependencies[i].req, version)
-            })
-        });
-        if self.options.strategy == Strategy::SideBySide && (incompatible || in_progress) {
+        if shared_entry_side_by_side(self.workspace, name, version, self.options.strategy) {
             let uses: Vec<(usize, usize)> = std::mem::take(&mut shared)
                 .into_iter()
                 .flat_map(|(_, uses)| uses)
@@ -302,11 +292,7 @@ impl<'a> Builder<'a> {
             // When the target is a new major for some of them, members that name its types
             // in their public API take their dependents that use it along (those already on
             // it too, so the plan keeps its shape while it is carried out).
-            let major_move = own.iter().any(|(&m, declarations)| {
-                declarations.iter().any(|(_, index)| {
-                    !semver_compatible(&self.workspace.members[m].dependencies[*index].req, version)
-                })
-            });
+            let major_move = own_major_move(self.workspace, name, version);
             let exposers: Vec<bool> = affected.iter().map(|&a| a && major_move).collect();
             let ties =
                 self.exposure_ties(&exposers, &affected, name, version, &|group: &[usize]| {
@@ -628,6 +614,79 @@ impl<'a> Builder<'a> {
         );
         Ok(())
     }
+}
+
+/// The uses of `name` that are external dependencies (not members), as `(member, index)`,
+/// each with whether the member inherits it from `[workspace.dependencies]`.
+fn external_uses<'w>(
+    workspace: &'w Workspace,
+    name: &'w str,
+) -> impl Iterator<Item = (usize, usize, bool)> + 'w {
+    workspace
+        .members
+        .iter()
+        .enumerate()
+        .flat_map(move |(position, member)| {
+            member
+                .dependencies
+                .iter()
+                .enumerate()
+                .filter(move |(_, d)| d.member.is_none() && d.name == name)
+                .map(move |(index, _)| {
+                    let inherited = workspace
+                        .declarations
+                        .members
+                        .get(position)
+                        .and_then(|declared| declared.dependencies.get(index))
+                        .is_some_and(|declared| declared.inherited);
+                    (position, index, inherited)
+                })
+        })
+}
+
+/// Whether moving members' own requirements on `name` to `version` is a new major for one of
+/// them: then they move in layers, and a member exposing its types takes its users along.
+fn own_major_move(workspace: &Workspace, name: &str, version: &Version) -> bool {
+    external_uses(workspace, name).any(|(m, i, inherited)| {
+        !inherited && !semver_compatible(&workspace.members[m].dependencies[i].req, version)
+    })
+}
+
+/// Whether the shared `[workspace.dependencies]` entry of `name` moves side by side: asked
+/// for, and the target is a new major for it (or the move is under way).
+fn shared_entry_side_by_side(
+    workspace: &Workspace,
+    name: &str,
+    version: &Version,
+    strategy: Strategy,
+) -> bool {
+    strategy == Strategy::SideBySide
+        && (workspace
+            .declarations
+            .workspace_dependencies
+            .contains_key(&side_by_side_key(name, version))
+            || external_uses(workspace, name).any(|(m, i, inherited)| {
+                inherited && !semver_compatible(&workspace.members[m].dependencies[i].req, version)
+            }))
+}
+
+/// The members that move to `name` `version` in stages of their own, so that one whose public
+/// API names `name`'s types must take its users along: members with their own requirement when
+/// the target is a new major for one of them, and the users of the shared entry when it moves
+/// side by side. The planner ties exactly these; the caller reads their public APIs
+/// ([`crate::TreeFacts::exposures`]).
+pub fn staged_members(
+    workspace: &Workspace,
+    name: &str,
+    version: &Version,
+    strategy: Strategy,
+) -> BTreeSet<usize> {
+    let own = own_major_move(workspace, name, version);
+    let shared = shared_entry_side_by_side(workspace, name, version, strategy);
+    external_uses(workspace, name)
+        .filter(|&(_, _, inherited)| if inherited { shared } else { own })
+        .map(|(m, _, _)| m)
+        .collect()
 }
 
 /// The key of the second `[workspace.dependencies]` entry that holds `version` side by side

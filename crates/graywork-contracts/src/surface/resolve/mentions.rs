@@ -39,9 +39,10 @@ impl Crate {
                 continue;
             };
             let names = self.names_of(&def.module, extern_crate);
+            let shadowed = self.shadows(&def.module, extern_crate);
             let found = item_types(&surface, path)
                 .into_iter()
-                .find(|(_, text)| names_any(text, extern_crate, &names));
+                .find(|(_, text)| names_any(text, extern_crate, shadowed, &names));
             if let Some((member, text)) = found {
                 mentions.push(Mention {
                     item: member.map_or_else(|| path.clone(), |m| format!("{path}::{m}")),
@@ -68,7 +69,9 @@ impl Crate {
                 continue;
             };
             let names = self.names_of(&block.module, extern_crate);
-            if names_any(trait_text, extern_crate, &names) && seen.insert(public.clone()) {
+            let shadowed = self.shadows(&block.module, extern_crate);
+            if names_any(trait_text, extern_crate, shadowed, &names) && seen.insert(public.clone())
+            {
                 mentions.push(Mention {
                     item: public.clone(),
                     loc: block.loc.clone(),
@@ -92,6 +95,11 @@ impl Crate {
         mentions
     }
 
+    /// Whether a local item or module named `name` hides the crate of that name in `module`.
+    fn shadows(&self, module: &[String], name: &str) -> bool {
+        self.resolve(module, &[name.to_owned()], 0).is_some()
+    }
+
     /// The names a module's `use` declarations bring in from `extern_crate`.
     fn names_of(&self, module: &[String], extern_crate: &str) -> BTreeSet<&str> {
         self.modules
@@ -109,9 +117,15 @@ impl Crate {
     }
 }
 
-/// Whether `text` names `extern_crate`'s items: a path starting with the crate's name, or one of
-/// `imported` as a path's first segment.
-fn names_any(text: &str, extern_crate: &str, imported: &BTreeSet<&str>) -> bool {
+/// Keywords that can stand right before an absolute path (`&mut ::x::Y`, `dyn ::x::T`).
+const PATH_KEYWORDS: &[&str] = &[
+    "mut", "dyn", "impl", "as", "const", "unsafe", "for", "where",
+];
+
+/// Whether `text` names `extern_crate`'s items: a path starting with the crate's name (unless
+/// `shadowed`, when a local item of that name hides the crate), or one of `imported` as a
+/// path's first segment.
+fn names_any(text: &str, extern_crate: &str, shadowed: bool, imported: &BTreeSet<&str>) -> bool {
     let bytes = text.as_bytes();
     let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut start = 0;
@@ -128,13 +142,21 @@ fn names_any(text: &str, extern_crate: &str, imported: &BTreeSet<&str>) -> bool 
         // A segment after `::` belongs to some other path (`other::Bytes`), unless the path
         // is absolute (`::bytes::Bytes`).
         let before = text[..start].trim_end();
-        let after_path = before.ends_with("::")
-            && before[..before.len() - 2]
-                .trim_end()
-                .ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '>');
+        let after_path = before.strip_suffix("::").is_some_and(|head| {
+            let head = head.trim_end();
+            let last_word = head
+                .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or("");
+            // `&mut ::bytes::Bytes`, `dyn ::bytes::Buf`: a keyword is not a path segment.
+            head.ends_with('>') || (!last_word.is_empty() && !PATH_KEYWORDS.contains(&last_word))
+        });
         if !after_path {
             let followed_by_path = text[end..].trim_start().starts_with("::");
-            if (word == extern_crate && followed_by_path) || imported.contains(word) {
+            let absolute = before.ends_with("::");
+            if (word == extern_crate && followed_by_path && (absolute || !shadowed))
+                || imported.contains(word)
+            {
                 return true;
             }
         }
@@ -285,6 +307,7 @@ mod tests {
              pub trait Writer { fn write<S: Sink>(&self, sink: S); }\n\
              pub struct Wrapper(Bytes);\n\
              impl Wrapper { pub fn inner(&self) -> &::bytes::Bytes { &self.0 } }\n\
+             pub fn sink(b: &mut ::bytes::BytesMut) {}\n\
              pub struct Frame;\n\
              impl From<Bytes> for Frame { fn from(_: Bytes) -> Frame { Frame } }\n\
              pub use bytes::Buf;\n",
@@ -296,6 +319,7 @@ mod tests {
                 ("Wrapper::inner".to_owned(), "&::bytes::Bytes".to_owned()),
                 ("Writer::write".to_owned(), "<S> where S: Sink".to_owned()),
                 ("frame".to_owned(), "bytes::Bytes".to_owned()),
+                ("sink".to_owned(), "&mut::bytes::BytesMut".to_owned()),
                 ("Frame".to_owned(), "impl From<Bytes> for Frame".to_owned()),
                 ("Buf".to_owned(), "pub use bytes::Buf".to_owned()),
             ]
@@ -314,7 +338,9 @@ mod tests {
              struct Private;\n\
              impl From<Bytes> for Private { fn from(_: Bytes) -> Private { Private } }\n\
              pub struct Plain;\n\
-             impl Clone for Plain { fn clone(&self) -> Plain { Plain } }\n",
+             impl Clone for Plain { fn clone(&self) -> Plain { Plain } }\n\
+             pub mod bytes { pub struct Local; }\n\
+             pub fn local() -> bytes::Local { todo!() }\n",
         );
         assert_eq!(found, Vec::<(String, String)>::new());
     }
