@@ -818,6 +818,48 @@ fn own_requirements_moving_to_a_new_major_tie_an_exposing_member_to_its_users() 
 }
 
 #[test]
+fn a_shared_entry_moving_in_lockstep_takes_along_own_requirements_tied_to_its_users() {
+    // One member declares bytes itself, the others inherit the shared entry. Whether the own
+    // one is `wire` (it exposes bytes to `codec`, a user of the shared entry) or `codec` (it
+    // uses the bytes types `wire` exposes), it moves in the shared entry's stage.
+    for own in ["wire", "codec"] {
+        let dir = copy_fixture("exposed");
+        let manifest = dir.path().join(own).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(
+            &manifest,
+            text.replace("bytes.workspace = true", "bytes = \"1.5\""),
+        )
+        .unwrap();
+        let workspace = Workspace::load(&cargo_source(
+            &dir.path().join("Cargo.toml"),
+            ResolveMode::NoDeps,
+        ))
+        .unwrap();
+        let goal = Goal::dep("bytes@2").unwrap();
+        let facts = cargo_graywork::tree_facts(&workspace, &goal, Default::default());
+        let plan = graywork_plan::plan(&workspace, &facts, &goal, &PlanOptions::default()).unwrap();
+        let crates: Vec<Vec<&str>> = plan
+            .stages
+            .iter()
+            .map(|stage| stage.crates.iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(crates, [vec!["codec", "proto", "store", "wire"]], "{own}");
+        let edit = plan.stages[0]
+            .changes
+            .iter()
+            .find(|change| change.crate_name.as_deref() == Some(own))
+            .unwrap();
+        assert!(
+            edit.change.contains("with the shared entry: "),
+            "{}",
+            edit.change
+        );
+        assert_eq!(round_trip(dir.path(), &goal), 1, "{own}");
+    }
+}
+
+#[test]
 fn side_by_side_takes_a_member_whose_public_api_cannot_be_read_to_expose() {
     // `proto` only uses bytes inside a function; unreadable, it is taken to expose bytes and
     // tied to `codec` (which depends on it and uses bytes), and the plan says why.

@@ -128,6 +128,65 @@ impl<'a> Builder<'a> {
         ties
     }
 
+    /// The members with a requirement of their own on `name` that must move in the lockstep
+    /// stage of the shared entry, each with why: when the target is a new major for them, one
+    /// that names `name`'s types in its public API and has a dependent in that stage, or one
+    /// that depends on a member of that stage which does. Found to a fixed point, since each
+    /// member pulled in can pull others.
+    fn pulled_into_shared(
+        &self,
+        shared_users: &[usize],
+        own: &BTreeMap<usize, Vec<(Declared, usize)>>,
+        name: &str,
+        version: &Version,
+    ) -> BTreeMap<usize, String> {
+        let mut pulled = BTreeMap::new();
+        if !own_major_move(self.workspace, name, version) {
+            return pulled;
+        }
+        let mut group: BTreeSet<usize> = shared_users.iter().copied().collect();
+        let closure_of = |member: usize| self.graph.ordering_dependents_closure(&[member]);
+        loop {
+            let mut added = Vec::new();
+            for &member in own.keys().filter(|m| !group.contains(m)) {
+                // It exposes, and a member of the group depends on it.
+                if self.facts.exposures.contains_key(&member) {
+                    let closure = closure_of(member);
+                    if let Some(&user) = group.iter().find(|&&g| closure[g]) {
+                        added.push((
+                            member,
+                            format!(
+                                "it names {name} types in its public API, and `{}` uses them",
+                                self.name(user)
+                            ),
+                        ));
+                        continue;
+                    }
+                }
+                // It depends on a member of the group that exposes.
+                if let Some(&exposer) = group
+                    .iter()
+                    .find(|&&g| self.facts.exposures.contains_key(&g) && closure_of(g)[member])
+                {
+                    added.push((
+                        member,
+                        format!(
+                            "it uses the {name} types `{}` names in its public API",
+                            self.name(exposer)
+                        ),
+                    ));
+                }
+            }
+            if added.is_empty() {
+                return pulled;
+            }
+            for (member, why) in added {
+                group.insert(member);
+                pulled.insert(member, why);
+            }
+        }
+    }
+
     pub(super) fn dep(&mut self, name: &str, version: &Version) -> anyhow::Result<()> {
         let target = format!("{name}@{version}");
         if self.workspace.member_index(name).is_some() {
@@ -204,11 +263,28 @@ impl<'a> Builder<'a> {
                 .collect();
             side_by_side_uses = Some(uses);
         }
+        let mut affected = vec![false; self.workspace.members.len()];
+        let mut own: BTreeMap<usize, Vec<(Declared, usize)>> = BTreeMap::new();
+        for (declared, uses) in sites.values().filter(|(declared, _)| !declared.inherited) {
+            for &(member, index) in uses {
+                affected[member] = true;
+                own.entry(member)
+                    .or_default()
+                    .push((declared.clone(), index));
+            }
+        }
         if !shared.is_empty() {
             let mut members: Vec<usize> = shared
                 .iter()
                 .flat_map(|(_, uses)| uses.iter().map(|&(m, _)| m))
                 .collect();
+            // Members with a requirement of their own that hand types to a user of the shared
+            // entry, or take them from one, move in its stage too.
+            let pulled = self.pulled_into_shared(&members, &own, name, version);
+            for &member in pulled.keys() {
+                affected[member] = false;
+            }
+            members.extend(pulled.keys().copied());
             members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
             members.dedup();
             let mut changes = Vec::new();
@@ -238,6 +314,23 @@ impl<'a> Builder<'a> {
                     uses.iter().all(|&(m, i)| dependency_done(m, i)),
                 ));
             }
+            for (&member, why) in &pulled {
+                for (declared, index) in own.get(&member).into_iter().flatten() {
+                    let dependency = &self.workspace.members[member].dependencies[*index];
+                    changes.push(Self::edit(
+                        ChangeKind::Requirement,
+                        Some(self.name(member).to_owned()),
+                        declared,
+                        &version_text,
+                        format!(
+                            "`{name}` `{}` -> `{version}` ({}), with the shared entry: {why}",
+                            dependency.req,
+                            dependency.kind.as_str()
+                        ),
+                        dependency_done(member, *index),
+                    ));
+                }
+            }
             let done = changes.iter().all(|change| change.done);
             changes.push(Change::code(
                 None,
@@ -248,13 +341,13 @@ impl<'a> Builder<'a> {
                 done,
             ));
             for &member in &members {
-                self.place(
-                    member,
-                    self.stages.len() + 1,
-                    format!("it inherits {name} from [workspace.dependencies]: every user of the shared entry moves in one stage"),
-                    Vec::new(),
-                    false,
-                );
+                let reason = match pulled.get(&member) {
+                    Some(why) => format!("it moves with the shared {name} entry: {why}"),
+                    None => format!(
+                        "it inherits {name} from [workspace.dependencies]: every user of the shared entry moves in one stage"
+                    ),
+                };
+                self.place(member, self.stages.len() + 1, reason, Vec::new(), false);
             }
             let mut gates = Vec::new();
             for &member in &members {
@@ -277,16 +370,6 @@ impl<'a> Builder<'a> {
                 &members,
                 None,
             );
-        }
-        let mut affected = vec![false; self.workspace.members.len()];
-        let mut own: BTreeMap<usize, Vec<(Declared, usize)>> = BTreeMap::new();
-        for (declared, uses) in sites.values().filter(|(declared, _)| !declared.inherited) {
-            for &(member, index) in uses {
-                affected[member] = true;
-                own.entry(member)
-                    .or_default()
-                    .push((declared.clone(), index));
-            }
         }
         if affected.iter().any(|&a| a) {
             // When the target is a new major for some of them, members that name its types
@@ -670,11 +753,10 @@ fn shared_entry_side_by_side(
             }))
 }
 
-/// The members that move to `name` `version` in stages of their own, so that one whose public
-/// API names `name`'s types must take its users along: members with their own requirement when
-/// the target is a new major for one of them, and the users of the shared entry when it moves
-/// side by side. The planner ties exactly these; the caller reads their public APIs
-/// ([`crate::TreeFacts::exposures`]).
+/// The members whose public API decides where they move (one that names `name`'s types must
+/// move with its users): members with their own requirement, and the users of the shared entry,
+/// when the target is a new major for one of the former; the users of the shared entry when
+/// it moves side by side. The caller reads their public APIs ([`crate::TreeFacts::exposures`]).
 pub fn staged_members(
     workspace: &Workspace,
     name: &str,
@@ -684,7 +766,9 @@ pub fn staged_members(
     let own = own_major_move(workspace, name, version);
     let shared = shared_entry_side_by_side(workspace, name, version, strategy);
     external_uses(workspace, name)
-        .filter(|&(_, _, inherited)| if inherited { shared } else { own })
+        // With a new major for own requirements, the shared entry's users are read too: a
+        // tie between the two groups moves the own ones into the shared entry's stage.
+        .filter(|&(_, _, inherited)| if inherited { shared || own } else { own })
         .map(|(m, _, _)| m)
         .collect()
 }
