@@ -856,6 +856,21 @@ fn a_shared_entry_moving_in_lockstep_takes_along_own_requirements_tied_to_its_us
             edit.change
         );
         assert_eq!(round_trip(dir.path(), &goal), 1, "{own}");
+        // Side by side, own requirements move first: the tie cannot be kept, and the plan
+        // says so.
+        let side_by_side = PlanOptions {
+            strategy: graywork_plan::Strategy::SideBySide,
+            ..PlanOptions::default()
+        };
+        let facts = cargo_graywork::tree_facts(&workspace, &goal, side_by_side.strategy);
+        let plan = graywork_plan::plan(&workspace, &facts, &goal, &side_by_side).unwrap();
+        assert!(
+            plan.warnings.iter().any(|w| w.starts_with(
+                "`wire` names bytes types in its public API and `codec` uses them, but"
+            )),
+            "{own}: {:?}",
+            plan.warnings
+        );
     }
 }
 

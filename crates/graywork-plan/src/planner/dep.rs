@@ -187,6 +187,42 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Members with requirements of their own move before the side-by-side stages: a tie
+    /// between one of them and a user of the shared entry (one exposes `name`'s types, the
+    /// other uses them) cannot be kept, so the plan says so.
+    fn warn_split_ties(
+        &mut self,
+        own: &BTreeMap<usize, Vec<(Declared, usize)>>,
+        side_by_side: &[(usize, usize)],
+        name: &str,
+    ) {
+        let side: BTreeSet<usize> = side_by_side.iter().map(|&(m, _)| m).collect();
+        let mut warnings = Vec::new();
+        for &early in own.keys().filter(|m| !side.contains(m)) {
+            for &late in &side {
+                let exposes = |exposer: usize, user: usize| {
+                    self.facts.exposures.contains_key(&exposer)
+                        && self.graph.ordering_dependents_closure(&[exposer])[user]
+                };
+                let (exposer, user) = if exposes(early, late) {
+                    (early, late)
+                } else if exposes(late, early) {
+                    (late, early)
+                } else {
+                    continue;
+                };
+                warnings.push(format!(
+                    "`{}` names {name} types in its public API and `{}` uses them, but `{}` moves with its own requirement before the side-by-side stages move `{}`: in between the two do not build together; declare {name} alike in both (both inherit the shared entry, or both declare their own)",
+                    self.name(exposer),
+                    self.name(user),
+                    self.name(early),
+                    self.name(late)
+                ));
+            }
+        }
+        self.warnings.extend(warnings);
+    }
+
     pub(super) fn dep(&mut self, name: &str, version: &Version) -> anyhow::Result<()> {
         let target = format!("{name}@{version}");
         if self.workspace.member_index(name).is_some() {
@@ -442,6 +478,7 @@ impl<'a> Builder<'a> {
         });
         }
         if let Some(uses) = side_by_side_uses {
+            self.warn_split_ties(&own, &uses, name);
             self.side_by_side(name, version, &new_key, &uses)?;
         }
         Ok(())
