@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Crate, Reach, Target};
-use crate::surface::model::{FnSig, Location, Surface, TypeFacts};
+use crate::surface::model::{FnSig, Location, Surface};
 
 /// A public item whose API names another crate's items.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,8 @@ impl Crate {
             reached, external, ..
         } = self.reach();
         let mut mentions = Vec::new();
+        // The public items already mentioned: one mention per item.
+        let mut seen: BTreeSet<String> = BTreeSet::new();
         for (path, def_path) in &reached {
             let Some(def) = self.defs.get(def_path) else {
                 continue;
@@ -44,6 +46,7 @@ impl Crate {
                 .into_iter()
                 .find(|(_, text)| names_any(text, extern_crate, shadowed, &names));
             if let Some((member, text)) = found {
+                seen.insert(path.clone());
                 mentions.push(Mention {
                     item: member.map_or_else(|| path.clone(), |m| format!("{path}::{m}")),
                     loc: location_of(&surface, path, member),
@@ -57,9 +60,9 @@ impl Crate {
         for (path, def_path) in &reached {
             public_of.entry(def_path).or_insert(path);
         }
-        let mut seen: BTreeSet<String> = mentions.iter().map(|m| m.item.clone()).collect();
+        // Inherent methods and consts are read with the imports of their `impl`'s module.
         for block in &self.impls {
-            let (Some(trait_text), Some(self_path)) = (&block.trait_text, &block.self_path) else {
+            let Some(self_path) = &block.self_path else {
                 continue;
             };
             let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path, 0) else {
@@ -68,15 +71,41 @@ impl Crate {
             let Some(&public) = public_of.get(&def_path) else {
                 continue;
             };
+            if seen.contains(public) {
+                continue;
+            }
             let names = self.names_of(&block.module, extern_crate);
             let shadowed = self.shadows(&block.module, extern_crate);
-            if names_any(trait_text, extern_crate, shadowed, &names) && seen.insert(public.clone())
-            {
-                mentions.push(Mention {
-                    item: public.clone(),
-                    loc: block.loc.clone(),
-                    text: format!("impl {trait_text} for {}", self_path.join("::")),
-                });
+            let names_it = |text: &str| names_any(text, extern_crate, shadowed, &names);
+            let found = match &block.trait_text {
+                Some(trait_text) => names_it(trait_text).then(|| {
+                    (
+                        public.clone(),
+                        block.loc.clone(),
+                        format!("impl {trait_text} for {}", self_path.join("::")),
+                    )
+                }),
+                None => {
+                    let visible = |name: &String| !name.starts_with(super::HIDDEN_MARK);
+                    let methods = block.methods.iter().filter(|(name, _)| visible(name));
+                    let consts = block.consts.iter().filter(|(name, _)| visible(name));
+                    methods
+                        .flat_map(|(name, sig)| {
+                            std::iter::once(sig.generics.as_str())
+                                .chain(sig.params.iter().map(String::as_str))
+                                .chain([sig.output.as_str()])
+                                .map(move |text| (name, &sig.loc, text))
+                        })
+                        .chain(consts.map(|(name, def)| (name, &def.loc, def.ty.as_str())))
+                        .find(|(_, _, text)| names_it(text))
+                        .map(|(name, loc, text)| {
+                            (format!("{public}::{name}"), loc.clone(), text.to_owned())
+                        })
+                }
+            };
+            if let Some((item, loc, text)) = found {
+                seen.insert(public.clone());
+                mentions.push(Mention { item, loc, text });
             }
         }
         for (public_path, entry) in external {
@@ -166,7 +195,8 @@ fn names_any(text: &str, extern_crate: &str, shadowed: bool, imported: &BTreeSet
 }
 
 /// Every type text of the surface item at `path`, each with the member it belongs to (a
-/// method, field or associated item), `None` for the item itself.
+/// field, variant or trait item), `None` for the item itself. Inherent methods and consts are
+/// read from their `impl` blocks instead, with that module's imports.
 fn item_types<'s>(surface: &'s Surface, path: &str) -> Vec<(Option<&'s str>, &'s str)> {
     let mut out = Vec::new();
     if let Some(def) = surface.traits.get(path) {
@@ -191,7 +221,6 @@ fn item_types<'s>(surface: &'s Surface, path: &str) -> Vec<(Option<&'s str>, &'s
         for (name, field) in &def.fields {
             out.push((Some(name.as_str()), field.ty.as_str()));
         }
-        facts_types(&def.facts, &mut out);
     }
     if let Some(def) = surface.enums.get(path) {
         out.push((None, def.generics.as_str()));
@@ -200,7 +229,6 @@ fn item_types<'s>(surface: &'s Surface, path: &str) -> Vec<(Option<&'s str>, &'s
                 out.push((Some(name.as_str()), field.ty.as_str()));
             }
         }
-        facts_types(&def.facts, &mut out);
     }
     if let Some(sig) = surface.functions.get(path) {
         sig_types(None, sig, &mut out);
@@ -221,26 +249,8 @@ fn sig_types<'s>(
     out.push((member, sig.output.as_str()));
 }
 
-fn facts_types<'s>(facts: &'s TypeFacts, out: &mut Vec<(Option<&'s str>, &'s str)>) {
-    for (name, sig) in &facts.methods {
-        sig_types(Some(name), sig, out);
-    }
-    for (name, def) in &facts.consts {
-        out.push((Some(name.as_str()), def.ty.as_str()));
-    }
-}
-
 /// Where the item at `path` (or its `member`) is declared.
 fn location_of(surface: &Surface, path: &str, member: Option<&str>) -> Location {
-    let member_loc = |facts: &TypeFacts| {
-        member.and_then(|m| {
-            facts
-                .methods
-                .get(m)
-                .map(|sig| sig.loc.clone())
-                .or_else(|| facts.consts.get(m).map(|c| c.loc.clone()))
-        })
-    };
     if let Some(def) = surface.traits.get(path) {
         return member
             .and_then(|m| {
@@ -259,13 +269,11 @@ fn location_of(surface: &Surface, path: &str, member: Option<&str>) -> Location 
     {
         return member
             .and_then(|m| def.fields.get(m).map(|f| f.loc.clone()))
-            .or_else(|| member_loc(&def.facts))
             .unwrap_or_else(|| def.loc.clone());
     }
     if let Some(def) = surface.enums.get(path) {
         return member
             .and_then(|m| def.variants.get(m).map(|v| v.loc.clone()))
-            .or_else(|| member_loc(&def.facts))
             .unwrap_or_else(|| def.loc.clone());
     }
     if let Some(sig) = surface.functions.get(path) {
@@ -310,17 +318,20 @@ mod tests {
              pub fn sink(b: &mut ::bytes::BytesMut) {}\n\
              pub struct Frame;\n\
              impl From<Bytes> for Frame { fn from(_: Bytes) -> Frame { Frame } }\n\
+             pub struct Local;\n\
+             mod methods { use bytes::Bytes; impl super::Local { pub fn get(&self) -> Bytes { todo!() } } }\n\
              pub use bytes::Buf;\n",
         );
         assert_eq!(
             found,
             vec![
                 ("Packet::body".to_owned(), "Bytes".to_owned()),
-                ("Wrapper::inner".to_owned(), "&::bytes::Bytes".to_owned()),
                 ("Writer::write".to_owned(), "<S> where S: Sink".to_owned()),
                 ("frame".to_owned(), "bytes::Bytes".to_owned()),
                 ("sink".to_owned(), "&mut::bytes::BytesMut".to_owned()),
+                ("Wrapper::inner".to_owned(), "&::bytes::Bytes".to_owned()),
                 ("Frame".to_owned(), "impl From<Bytes> for Frame".to_owned()),
+                ("Local::get".to_owned(), "Bytes".to_owned()),
                 ("Buf".to_owned(), "pub use bytes::Buf".to_owned()),
             ]
         );
