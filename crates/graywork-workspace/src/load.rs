@@ -297,6 +297,64 @@ fn parse_metadata_json(text: &str) -> anyhow::Result<cargo_metadata::Metadata> {
 
 /// Runs `cargo metadata`; returns the metadata and a notice when cargo had to run on another
 /// toolchain than the workspace pins.
+/// Runs `cargo metadata` and returns its answer as soon as cargo has written it: cargo's own
+/// teardown (a few milliseconds of unmapping memory) then overlaps this process's work, and a
+/// thread reaps it. Output without metadata waits for cargo and reports its stderr, as
+/// `MetadataCommand::exec` does.
+fn exec_metadata(
+    command: &cargo_metadata::MetadataCommand,
+) -> Result<cargo_metadata::Metadata, cargo_metadata::Error> {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    use std::process::Stdio;
+
+    let mut process = command.cargo_command();
+    process
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = process.spawn()?;
+    let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(cargo_metadata::Error::NoJson);
+    };
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        text
+    });
+    // The metadata is the line that starts with `{`; cargo writes it at the end of its run.
+    let mut stdout = BufReader::new(stdout);
+    let mut line = String::new();
+    let mut parse_error = None;
+    loop {
+        line.clear();
+        match stdout.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line.starts_with('{') => {
+                match cargo_metadata::MetadataCommand::parse(&line) {
+                    Ok(metadata) => {
+                        std::thread::spawn(move || {
+                            drop(stdout);
+                            let _ = child.wait();
+                            let _ = stderr_reader.join();
+                        });
+                        return Ok(metadata);
+                    }
+                    Err(error) => parse_error = Some(error),
+                }
+                break;
+            }
+            Ok(_) => {}
+        }
+    }
+    drop(stdout);
+    let status = child.wait()?;
+    let stderr = String::from_utf8(stderr_reader.join().unwrap_or_default())?;
+    if !status.success() {
+        return Err(cargo_metadata::Error::CargoMetadata { stderr });
+    }
+    Err(parse_error.unwrap_or(cargo_metadata::Error::NoJson))
+}
+
 fn run_cargo_metadata(
     options: &CargoOptions,
 ) -> anyhow::Result<(cargo_metadata::Metadata, Option<String>)> {
@@ -334,7 +392,7 @@ fn run_cargo_metadata(
         }
         other => anyhow::anyhow!("`cargo metadata` failed for {place}: {other}"),
     };
-    match command.exec() {
+    match exec_metadata(&command) {
         Ok(metadata) => Ok((metadata, None)),
         // A workspace pinned to a toolchain this machine lacks (a dated nightly): reading
         // manifests does not need it, so cargo runs on the installed default instead.
@@ -345,7 +403,7 @@ fn run_cargo_metadata(
                 return Err(failed(cargo_metadata::Error::CargoMetadata { stderr }));
             };
             command.env("RUSTUP_TOOLCHAIN", &installed);
-            let metadata = command.exec().map_err(failed)?;
+            let metadata = exec_metadata(&command).map_err(failed)?;
             let pinned = stderr
                 .lines()
                 .next()
