@@ -145,28 +145,33 @@ impl<'a> Builder<'a> {
             return pulled;
         }
         let mut group: BTreeSet<usize> = shared_users.iter().copied().collect();
-        let closure_of = |member: usize| self.graph.ordering_dependents_closure(&[member]);
+        // Each exposer's dependents, computed once.
+        let closures: BTreeMap<usize, Vec<bool>> = self
+            .facts
+            .exposures
+            .keys()
+            .map(|&exposer| (exposer, self.graph.ordering_dependents_closure(&[exposer])))
+            .collect();
         loop {
             let mut added = Vec::new();
             for &member in own.keys().filter(|m| !group.contains(m)) {
                 // It exposes, and a member of the group depends on it.
-                if self.facts.exposures.contains_key(&member) {
-                    let closure = closure_of(member);
-                    if let Some(&user) = group.iter().find(|&&g| closure[g]) {
-                        added.push((
-                            member,
-                            format!(
-                                "it names {name} types in its public API, and `{}` uses them",
-                                self.name(user)
-                            ),
-                        ));
-                        continue;
-                    }
+                if let Some(closure) = closures.get(&member)
+                    && let Some(&user) = group.iter().find(|&&g| closure[g])
+                {
+                    added.push((
+                        member,
+                        format!(
+                            "it names {name} types in its public API, and `{}` uses them",
+                            self.name(user)
+                        ),
+                    ));
+                    continue;
                 }
                 // It depends on a member of the group that exposes.
                 if let Some(&exposer) = group
                     .iter()
-                    .find(|&&g| self.facts.exposures.contains_key(&g) && closure_of(g)[member])
+                    .find(|&g| closures.get(g).is_some_and(|closure| closure[member]))
                 {
                     added.push((
                         member,
