@@ -37,16 +37,20 @@ impl ExposureTies {
 impl<'a> Builder<'a> {
     /// [`Builder::add_layered`] with each member that exposes a dependency's types moving in
     /// one layer with its dependents that use the dependency too (see [`ExposureTies`]).
+    ///
+    /// Each member's placement is `reason`, followed by why it is tied to others, if it is.
     fn add_layered_tied(
         &mut self,
         affected: &[bool],
         ties: &ExposureTies,
-        reason: &dyn Fn(usize) -> String,
+        name: &str,
+        reason: &str,
         describe: &mut dyn FnMut(&Builder<'a>, LayerStage<'_>) -> StageDraft,
     ) {
         self.warn_cycles(affected);
+        let reason = |member: usize| format!("{reason}{}", ties.why(member, name));
         if ties.moves_with.is_empty() {
-            self.add_layers(affected, reason, describe);
+            self.add_layers(affected, &reason, describe);
             return;
         }
         let pairs: Vec<(usize, usize)> = ties
@@ -56,7 +60,7 @@ impl<'a> Builder<'a> {
             .collect();
         let tied = self.graph.ordering_with_ties(&pairs);
         let untied = std::mem::replace(&mut self.ordering, tied);
-        self.add_layers(affected, reason, describe);
+        self.add_layers(affected, &reason, describe);
         self.ordering = untied;
     }
 
@@ -427,17 +431,8 @@ impl<'a> Builder<'a> {
                             .all(|&(_, index)| dependency_done(m, index))
                     })
                 });
-            let name_owned = name.to_owned();
-            let reasons: Vec<String> = (0..affected.len())
-                .map(|member| {
-                    format!(
-                        "it depends on {name_owned} directly{}",
-                        ties.why(member, name)
-                    )
-                })
-                .collect();
-            let reason = |member: usize| reasons[member].clone();
-            self.add_layered_tied(&affected, &ties, &reason, &mut |builder, layer| {
+            let reason = format!("it depends on {name} directly");
+            self.add_layered_tied(&affected, &ties, name, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             for &member in layer.members {
@@ -582,19 +577,12 @@ impl<'a> Builder<'a> {
                     .filter(|(m, _)| group.contains(m))
                     .all(|&(m, i)| on_new(m, i))
         });
-        let name_owned = name.to_owned();
-        let reasons: Vec<String> = (0..members.len())
-            .map(|member| {
-                format!(
-                    "it inherits {name_owned} from [workspace.dependencies]: side by side, each user moves to the new entry in dependency order{}",
-                    ties.why(member, name)
-                )
-            })
-            .collect();
-        let reason = |member: usize| reasons[member].clone();
+        let reason = format!(
+            "it inherits {name} from [workspace.dependencies]: side by side, each user moves to the new entry in dependency order"
+        );
         let new_key_owned = new_key.to_owned();
         let old_key_owned = old_key.clone();
-        self.add_layered_tied(&affected, &ties, &reason, &mut |builder, layer| {
+        self.add_layered_tied(&affected, &ties, name, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
             let mut gates = Vec::new();
             for &member in layer.members {
