@@ -144,3 +144,16 @@ pub enum StoreError {
         detail: String,
     },
 }
+
+impl StoreError {
+    /// Whether SQLite refused the operation because another connection held a lock: trying
+    /// again later may succeed.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Self::Open { source, .. }
+            | Self::Migration { source, .. }
+            | Self::Database { source, .. } => crate::store::is_busy(source),
+            _ => false,
+        }
+    }
+}

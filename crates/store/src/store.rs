@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use shared::billing::{v1, v2};
@@ -204,26 +204,41 @@ impl Store {
             path: path.clone(),
             source,
         };
+        // The busy timeout comes first: the WAL switch and the migration transaction below both
+        // take locks, and without it a second process opening the file fails at once.
         conn.busy_timeout(options.busy_timeout)
             .map_err(open_error)?;
+        // SQLite answers some lock conflicts BUSY without calling the busy handler: the switch
+        // to WAL while another connection holds the file, and the WAL-index recovery a new
+        // connection may run into. Those are retried here, within the same budget.
+        let deadline = Instant::now() + options.busy_timeout;
         if wal {
-            let mode: String = conn
-                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-                .map_err(open_error)?;
+            let mode: String = retry_busy(deadline, || {
+                conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            })
+            .map_err(open_error)?;
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(StoreError::NotWal { path, mode });
             }
         }
-        conn.pragma_update(None, "synchronous", options.synchronous.pragma_value())
-            .map_err(open_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(open_error)?;
+        retry_busy(deadline, || {
+            conn.pragma_update(None, "synchronous", options.synchronous.pragma_value())?;
+            conn.pragma_update(None, "foreign_keys", "ON")
+        })
+        .map_err(open_error)?;
         let mut inner = Inner {
             conn,
             version: 0,
             contracted: false,
         };
-        inner.migrate(&path, Target::Expand, options.legacy_currency)?;
+        loop {
+            // The migration runs in one transaction, so a BUSY answer leaves nothing applied
+            // and trying again is safe.
+            match inner.migrate(&path, Target::Expand, options.legacy_currency) {
+                Err(err) if err.is_busy() && Instant::now() < deadline => busy_pause(),
+                result => break result?,
+            };
+        }
         Ok(Self {
             path,
             options: options.clone(),
@@ -566,6 +581,36 @@ impl Store {
             detail,
         }
     }
+}
+
+/// Runs `op` until it succeeds, fails with anything but a lock conflict, or `deadline` passes.
+fn retry_busy<T>(
+    deadline: Instant,
+    mut op: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    loop {
+        match op() {
+            Err(err) if is_busy(&err) && Instant::now() < deadline => busy_pause(),
+            result => return result,
+        }
+    }
+}
+
+/// Whether SQLite refused `err` because another connection held a lock.
+pub(crate) fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A short wait between two tries at a lock, varied so that openers started together spread
+/// out instead of colliding again.
+fn busy_pause() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    std::thread::sleep(Duration::from_millis(2 + u64::from(nanos % 15)));
 }
 
 #[cfg(test)]

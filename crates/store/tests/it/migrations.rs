@@ -169,6 +169,65 @@ fn processes_opening_a_new_database_at_once_migrate_it_once() {
     assert_eq!(schema_rows(&path).len(), 3);
 }
 
+/// Separate processes, as two gateways started together on one volume are: this test binary
+/// runs itself once per opener, each child opening the database named in the environment at
+/// the instant the parent names, and the parent checks they all succeeded and migrated once.
+#[test]
+fn separate_processes_opening_one_database_at_once_all_start_and_migrate_once() {
+    const CHILD_DB: &str = "GRAYWORK_STORE_TEST_CHILD_DB";
+    const CHILD_START: &str = "GRAYWORK_STORE_TEST_CHILD_START_MS";
+    if let Some(path) = std::env::var_os(CHILD_DB) {
+        // In a child: wait for the common start, open, and report the version.
+        let start: u128 = std::env::var(CHILD_START).unwrap().parse().unwrap();
+        while unix_ms() < start {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let store = Store::open(std::path::Path::new(&path)).unwrap();
+        println!("child-schema-version={}", store.schema_version());
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gateway.db");
+        let start = unix_ms() + 300;
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "migrations::separate_processes_opening_one_database_at_once_all_start_and_migrate_once",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env(CHILD_DB, &path)
+                    .env(CHILD_START, start.to_string())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("child-schema-version=4"),
+                "round {round}: a child failed to open the new database:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert_eq!(schema_rows(&path).len(), 3, "round {round}");
+    }
+}
+
+fn unix_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+}
+
 #[test]
 fn a_store_opened_before_the_contract_migration_fails_until_reopened() {
     let dir = tempfile::tempdir().unwrap();
