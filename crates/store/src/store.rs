@@ -236,8 +236,11 @@ impl Store {
             // and trying again is safe.
             match inner.migrate(&path, Target::Expand, options.legacy_currency) {
                 Err(err) if err.is_busy() && Instant::now() < deadline => busy_pause(),
-                result => break result?,
-            };
+                result => {
+                    result?;
+                    break;
+                }
+            }
         }
         Ok(Self {
             path,
