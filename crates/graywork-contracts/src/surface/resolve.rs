@@ -22,8 +22,10 @@ use super::render::type_text;
 use super::source::{SourceTree, lexical_key, parse_file, slash_path};
 use quote::ToTokens;
 
+mod defmap;
 mod mentions;
 
+use defmap::{DefMap, Vis};
 pub use mentions::Mention;
 
 /// Context of the module being walked.
@@ -42,8 +44,8 @@ struct ModuleCtx {
 /// One module's names.
 #[derive(Debug, Default)]
 struct ModuleData {
-    /// Child modules: name -> (declared `pub`, doc-hidden).
-    children: BTreeMap<String, (bool, bool)>,
+    /// Child modules: name -> (visibility as declared, doc-hidden).
+    children: BTreeMap<String, (Vis, bool)>,
     /// Items defined here: name -> full path (as segments).
     defs: BTreeMap<String, Vec<String>>,
     /// `use` declarations, flattened.
@@ -58,6 +60,7 @@ struct UseEntry {
     name: Option<String>,
     target: Vec<String>,
     public: bool,
+    vis: Vis,
     hidden: bool,
     /// Where the `use` is written.
     loc: Location,
@@ -67,7 +70,7 @@ struct UseEntry {
 #[derive(Debug)]
 struct RawDef {
     module: Vec<String>,
-    public: bool,
+    vis: Vis,
     hidden: bool,
     kind: RawKind,
     /// Raw supertrait paths of a trait, resolved after the walk to decide sealed-ness.
@@ -87,7 +90,7 @@ enum RawKind {
 }
 
 /// What a name resolves to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Target {
     Def(Vec<String>),
     Module(Vec<String>),
@@ -117,6 +120,8 @@ pub struct Crate {
     macro_generated: BTreeSet<String>,
     /// Every identifier in item-position macro invocations.
     macro_mentions: BTreeSet<String>,
+    /// The names every module binds, resolved once after the walk.
+    map: DefMap,
 }
 
 /// A macro as written: `macro_rules!` (exported or not) or a proc macro.
@@ -169,9 +174,6 @@ struct Walker<'a> {
     open_files: Vec<PathBuf>,
 }
 
-/// How deep re-export chains and module aliases are followed; guards against cycles.
-const MAX_DEPTH: usize = 32;
-
 impl Crate {
     /// Walks the crate whose root file is `root_file` (relative to the tree, usually
     /// `src/lib.rs`).
@@ -216,7 +218,9 @@ impl Crate {
             },
             &file.items,
         )?;
-        Ok(walker.krate)
+        let mut krate = walker.krate;
+        krate.map = DefMap::build(&krate);
+        Ok(krate)
     }
 
     /// Every `impl Trait for Type` in the crate, in the order written.
@@ -299,6 +303,7 @@ impl Walker<'_> {
             syn::Item::Mod(item_mod) => return self.walk_mod(module, ctx, item_mod),
             syn::Item::Use(item_use) => {
                 let public = is_pub(&item_use.vis);
+                let vis = vis_of(&item_use.vis);
                 let hidden = is_hidden(&item_use.attrs);
                 let mut entries = Vec::new();
                 flatten_use(&item_use.tree, Vec::new(), &mut entries);
@@ -312,6 +317,7 @@ impl Walker<'_> {
                         name,
                         target,
                         public,
+                        vis,
                         hidden,
                         loc: loc.clone(),
                     });
@@ -466,7 +472,7 @@ impl Walker<'_> {
             path,
             RawDef {
                 module: module.to_vec(),
-                public: is_pub(vis),
+                vis: vis_of(vis),
                 hidden: ctx.hidden || is_hidden(attrs),
                 kind,
                 supertraits,
@@ -631,7 +637,7 @@ impl Walker<'_> {
             .entry(module.to_vec())
             .or_default()
             .children
-            .insert(name.clone(), (public, hidden));
+            .insert(name.clone(), (vis_of(&item_mod.vis), hidden));
         let mut path = module.to_vec();
         path.push(name.clone());
         let mut cfg = ctx.cfg.clone();
@@ -722,123 +728,35 @@ impl Walker<'_> {
 
 impl Crate {
     /// Resolves a path written in `from` to a definition or a module of this crate.
-    fn resolve(&self, from: &[String], segments: &[String], depth: usize) -> Option<Target> {
-        if depth > MAX_DEPTH || segments.is_empty() {
-            return None;
-        }
-        let mut current: Vec<String> = from.to_vec();
-        let mut rest = segments;
-        match segments[0].as_str() {
-            "crate" => {
-                current.clear();
-                rest = &segments[1..];
-            }
-            "self" => rest = &segments[1..],
-            "super" => {
-                while rest.first().is_some_and(|s| s == "super") {
-                    current.pop()?;
-                    rest = &rest[1..];
-                }
-            }
-            _ => {}
-        }
-        let mut target = Target::Module(current);
-        for (index, segment) in rest.iter().enumerate() {
-            let Target::Module(module) = &target else {
-                return None;
-            };
-            let last = index + 1 == rest.len();
-            target = self.lookup(module, segment, last, depth)?;
-        }
-        Some(target)
-    }
-
-    /// Looks one name up in a module: child modules, definitions, then `use` declarations.
-    fn lookup(&self, module: &[String], name: &str, last: bool, depth: usize) -> Option<Target> {
-        let data = self.modules.get(module)?;
-        if data.children.contains_key(name) {
-            let mut path = module.to_vec();
-            path.push(name.to_string());
-            return Some(Target::Module(path));
-        }
-        if let Some(path) = data.defs.get(name)
-            && last
-        {
-            return Some(Target::Def(path.clone()));
-        }
-        for entry in &data.uses {
-            if entry.name.as_deref() == Some(name) {
-                return self.resolve(module, &entry.target, depth + 1);
-            }
-        }
-        for entry in data.uses.iter().filter(|e| e.name.is_none()) {
-            if let Some(Target::Module(glob)) = self.resolve(module, &entry.target, depth + 1)
-                && let Some(found) = self.lookup(&glob, name, last, depth + 1)
-            {
-                return Some(found);
-            }
-        }
-        None
-    }
-
-    /// The names a module exports: name -> (target, doc-hidden).
-    fn exports(&self, module: &[String], depth: usize) -> BTreeMap<String, (Target, bool)> {
-        let mut out = BTreeMap::new();
-        let Some(data) = self.modules.get(module) else {
-            return out;
-        };
-        if depth > MAX_DEPTH {
-            return out;
-        }
-        // Globs first, so explicit names override them.
-        for entry in data.uses.iter().filter(|e| e.public && e.name.is_none()) {
-            if let Some(Target::Module(glob)) = self.resolve(module, &entry.target, depth + 1) {
-                for (name, (target, hidden)) in self.exports(&glob, depth + 1) {
-                    out.insert(name, (target, hidden || entry.hidden));
-                }
-            }
-        }
-        for (name, (public, hidden)) in &data.children {
-            if *public {
-                let mut path = module.to_vec();
-                path.push(name.clone());
-                out.insert(name.clone(), (Target::Module(path), *hidden));
-            }
-        }
-        for (name, path) in &data.defs {
-            if let Some(def) = self.defs.get(path)
-                && def.public
-            {
-                out.insert(name.clone(), (Target::Def(path.clone()), def.hidden));
-            }
-        }
-        for entry in data.uses.iter().filter(|e| e.public) {
-            let Some(name) = &entry.name else { continue };
-            if let Some(target) = self.resolve(module, &entry.target, depth + 1) {
-                let hidden = entry.hidden
-                    || matches!(&target, Target::Def(path) if self.defs.get(path).is_some_and(|d| d.hidden));
-                out.insert(name.clone(), (target, hidden));
-            }
-        }
-        out
+    fn resolve(&self, from: &[String], segments: &[String]) -> Option<Target> {
+        self.map.resolve(from, segments)
     }
 
     /// Every public path and what it leads to: definitions, modules, doc-hidden paths and
     /// `pub use` of other crates' items.
+    ///
+    /// Modules are visited breadth first, each once, at its shortest public path (names in
+    /// order break ties); another public path to a visited module is recorded as a module but
+    /// not entered again, so a module that re-exports its ancestors ends.
     fn reach(&self) -> Reach<'_> {
         let mut reached: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut hidden_paths = BTreeSet::new();
         let mut modules = BTreeMap::new();
         let mut external = Vec::new();
-        let mut stack = vec![(Vec::<String>::new(), Vec::<String>::new(), 0usize)];
-        while let Some((module, prefix, depth)) = stack.pop() {
-            if depth > MAX_DEPTH {
-                continue;
-            }
+        let unresolved: BTreeSet<(&[String], usize)> = self
+            .map
+            .unresolved
+            .iter()
+            .map(|(module, index)| (module.as_slice(), *index))
+            .collect();
+        let mut visited: BTreeSet<Vec<String>> = BTreeSet::from([Vec::new()]);
+        let mut queue = std::collections::VecDeque::from([(Vec::<String>::new(), Vec::new())]);
+        while let Some((module, prefix)) = queue.pop_front() {
             // `pub use` of another crate's items: what they are is not known here.
             if let Some(data) = self.modules.get(&module) {
-                for entry in data.uses.iter().filter(|e| e.public && !e.hidden) {
-                    if self.resolve(&module, &entry.target, 0).is_some() {
+                for (index, entry) in data.uses.iter().enumerate() {
+                    if !entry.public || entry.hidden || !unresolved.contains(&(&module[..], index))
+                    {
                         continue;
                     }
                     let mut public_path = prefix.clone();
@@ -849,25 +767,35 @@ impl Crate {
                     external.push((public_path.join("::"), entry));
                 }
             }
-            for (name, (target, hidden)) in self.exports(&module, 0) {
+            let mut seen_here = BTreeSet::new();
+            for (name, binding) in self.map.exports(&module) {
                 let mut surface_path = prefix.clone();
-                surface_path.push(name);
+                surface_path.push(name.to_string());
+                let joined = surface_path.join("::");
+                let hidden = binding.hidden
+                    || matches!(&binding.target, Target::Def(path) if self.defs.get(path).is_some_and(|d| d.hidden));
                 if hidden {
-                    hidden_paths.insert(surface_path.join("::"));
+                    hidden_paths.insert(joined);
                     continue;
                 }
-                match target {
+                // A name bound in both namespaces is one path.
+                if !seen_here.insert((name, &binding.target)) {
+                    continue;
+                }
+                match &binding.target {
                     Target::Def(def_path) => {
-                        reached.insert(surface_path.join("::"), def_path);
+                        reached.insert(joined, def_path.clone());
                     }
                     Target::Module(module_path) => {
                         let (loc, cfg) = self
                             .modules
-                            .get(&module_path)
+                            .get(module_path)
                             .and_then(|data| data.decl.clone())
                             .unwrap_or_default();
-                        modules.insert(surface_path.join("::"), ModuleDef { loc, cfg });
-                        stack.push((module_path, surface_path, depth + 1));
+                        modules.insert(joined, ModuleDef { loc, cfg });
+                        if visited.insert(module_path.clone()) {
+                            queue.push_back((module_path.clone(), surface_path));
+                        }
                     }
                 }
             }
@@ -918,7 +846,7 @@ impl Crate {
                     let mut trait_def = trait_def.clone();
                     for (segments, written) in &def.supertraits {
                         let private = matches!(
-                            self.resolve(&def.module, segments, 0),
+                            self.resolve(&def.module, segments),
                             Some(Target::Def(target)) if !public_defs.contains(&target)
                         );
                         if private {
@@ -1003,7 +931,7 @@ impl Crate {
             let Some(self_path) = &block.self_path else {
                 continue;
             };
-            let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path, 0) else {
+            let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path) else {
                 continue;
             };
             let facts = out.entry(def_path).or_default();
@@ -1033,7 +961,7 @@ impl Crate {
         let through_std = absolute
             .first()
             .is_some_and(|first| matches!(first.as_str(), "std" | "core" | "alloc"));
-        let bare_and_not_ours = absolute.len() == 1 && self.resolve(module, written, 0).is_none();
+        let bare_and_not_ours = absolute.len() == 1 && self.resolve(module, written).is_none();
         (through_std || bare_and_not_ours).then(|| name.clone())
     }
 }
@@ -1193,6 +1121,15 @@ fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
         syn::Item::Union(i) => &i.attrs,
         syn::Item::Use(i) => &i.attrs,
         _ => &[],
+    }
+}
+
+/// Who can name an item or a `use` declared with `vis`.
+fn vis_of(vis: &syn::Visibility) -> Vis {
+    match vis {
+        syn::Visibility::Public(_) => Vis::Public,
+        syn::Visibility::Restricted(_) => Vis::Crate,
+        syn::Visibility::Inherited => Vis::Private,
     }
 }
 

@@ -65,7 +65,7 @@ impl Crate {
             let Some(self_path) = &block.self_path else {
                 continue;
             };
-            let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path, 0) else {
+            let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path) else {
                 continue;
             };
             let Some(&public) = public_of.get(&def_path) else {
@@ -126,7 +126,7 @@ impl Crate {
 
     /// Whether a local item or module named `name` hides the crate of that name in `module`.
     fn shadows(&self, module: &[String], name: &str) -> bool {
-        self.resolve(module, &[name.to_owned()], 0).is_some()
+        self.resolve(module, &[name.to_owned()]).is_some()
     }
 
     /// The names a module's `use` declarations bring in from `extern_crate`.
