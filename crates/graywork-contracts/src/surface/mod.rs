@@ -165,6 +165,26 @@ mod tests {
     }
 
     #[test]
+    fn raw_identifiers_and_paths_inside_inline_modules_are_followed() {
+        let surface = surface_of(&[
+            (
+                "src/lib.rs",
+                "pub mod r#type; pub mod outer { #[path = \"inner_file.rs\"] pub mod inner; } pub mod a;",
+            ),
+            ("src/type.rs", "pub struct T; pub fn r#match() {}"),
+            ("src/outer/inner_file.rs", "pub struct I;"),
+            // In a file that is not a mod.rs, an inline module's directory is under the
+            // file's own module directory.
+            ("src/a.rs", "pub mod b { #[path = \"c.rs\"] pub mod c; }"),
+            ("src/a/b/c.rs", "pub struct C;"),
+        ]);
+        assert!(surface.structs.contains_key("type::T"), "{surface:?}");
+        assert!(surface.functions.contains_key("type::match"));
+        assert!(surface.structs.contains_key("outer::inner::I"));
+        assert!(surface.structs.contains_key("a::b::c::C"));
+    }
+
+    #[test]
     fn parse_error_names_file_and_line() {
         let err = error_of(&[("src/lib.rs", "pub mod a;"), ("src/a.rs", "\npub fn (")]);
         assert!(err.starts_with("src/a.rs:2:"), "{err}");

@@ -39,6 +39,9 @@ struct ModuleCtx {
     file: String,
     /// The directory where `mod x;` inside this module looks for `x.rs` / `x/mod.rs`.
     child_dir: PathBuf,
+    /// Written inline (`mod x { … }`), where a `#[path]` is relative to `child_dir` rather
+    /// than to the file's directory.
+    inline: bool,
 }
 
 /// One module's names.
@@ -215,6 +218,7 @@ impl Crate {
                 cfg: cfg_predicates(&file.attrs),
                 file: slash_path(root_file),
                 child_dir,
+                inline: false,
             },
             &file.items,
         )?;
@@ -459,7 +463,7 @@ impl Walker<'_> {
         supertraits: Vec<(Vec<String>, String)>,
         str_value: Option<String>,
     ) {
-        let name = ident.to_string();
+        let name = name_of(ident);
         let mut path = module.to_vec();
         path.push(name.clone());
         self.krate
@@ -560,14 +564,14 @@ impl Walker<'_> {
         let trait_path = item_impl
             .trait_
             .as_ref()
-            .map(|(_, path, _)| path.segments.iter().map(|s| s.ident.to_string()).collect());
+            .map(|(_, path, _)| path.segments.iter().map(|s| name_of(&s.ident)).collect());
         let self_path = match &*item_impl.self_ty {
             syn::Type::Path(type_path) if type_path.qself.is_none() => Some(
                 type_path
                     .path
                     .segments
                     .iter()
-                    .map(|s| s.ident.to_string())
+                    .map(|s| name_of(&s.ident))
                     .collect(),
             ),
             _ => None,
@@ -629,7 +633,7 @@ impl Walker<'_> {
         ctx: &ModuleCtx,
         item_mod: &syn::ItemMod,
     ) -> anyhow::Result<()> {
-        let name = item_mod.ident.to_string();
+        let name = name_of(&item_mod.ident);
         let public = is_pub(&item_mod.vis);
         let hidden = is_hidden(&item_mod.attrs);
         self.krate
@@ -655,12 +659,19 @@ impl Walker<'_> {
                 cfg,
                 file: ctx.file.clone(),
                 child_dir: ctx.child_dir.join(&name),
+                inline: true,
             };
             return self.walk_module(path, child, items);
         }
         let candidates = match path_attr(&item_mod.attrs) {
             Some(explicit) => {
-                let base = Path::new(&ctx.file).parent().unwrap_or(Path::new(""));
+                // Inside an inline module the path is relative to the directory that module
+                // would have; elsewhere, to the directory of the file the `mod` is written in.
+                let base = if ctx.inline {
+                    ctx.child_dir.as_path()
+                } else {
+                    Path::new(&ctx.file).parent().unwrap_or(Path::new(""))
+                };
                 vec![base.join(explicit)]
             }
             None => vec![
@@ -718,6 +729,7 @@ impl Walker<'_> {
             cfg,
             file: file.clone(),
             child_dir,
+            inline: false,
         };
         self.open_files.push(key);
         let walked = self.walk_module(path, child, &parsed.items);
@@ -1124,6 +1136,11 @@ fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
     }
 }
 
+/// The name an identifier declares or uses: `r#type` is `type`.
+fn name_of(ident: &syn::Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
+}
+
 /// Who can name an item or a `use` declared with `vis`.
 fn vis_of(vis: &syn::Visibility) -> Vis {
     match vis {
@@ -1200,11 +1217,11 @@ pub(crate) fn flatten_use(
     match tree {
         syn::UseTree::Path(path) => {
             let mut prefix = prefix;
-            prefix.push(path.ident.to_string());
+            prefix.push(name_of(&path.ident));
             flatten_use(&path.tree, prefix, out);
         }
         syn::UseTree::Name(name) => {
-            let ident = name.ident.to_string();
+            let ident = name_of(&name.ident);
             if ident == "self" {
                 if let Some(last) = prefix.last() {
                     out.push((Some(last.clone()), prefix.clone()));
@@ -1216,11 +1233,11 @@ pub(crate) fn flatten_use(
             }
         }
         syn::UseTree::Rename(rename) => {
-            let alias = rename.rename.to_string();
+            let alias = name_of(&rename.rename);
             if alias == "_" {
                 return;
             }
-            let ident = rename.ident.to_string();
+            let ident = name_of(&rename.ident);
             let target = if ident == "self" {
                 prefix
             } else {
