@@ -248,9 +248,10 @@ pub(crate) async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// `GET /readyz`: readiness; 200 when a config is loaded and the database takes a write
-/// transaction (on the probe's own database thread, within a deadline), otherwise 503 with only `"status": "unavailable"` (the reason is logged). While etcd is
-/// unreachable the answer is 200 `"status": "degraded"`: the last good config keeps serving.
+/// `GET /readyz`: readiness; 200 when a config is loaded and the database commits a write (on
+/// the probe's own database thread, within a deadline), otherwise 503 with only `"status":
+/// "unavailable"` (the reason is logged). While etcd is unreachable the answer is 200
+/// `"status": "degraded"`: the last good config keeps serving.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     match crate::storage::check_ready(&state).await {
         Ok(()) if state.metrics.config_source_up.get() == 0 => {

@@ -95,10 +95,11 @@ pub(crate) fn keyring(auth: &AuthSettings, secret: &[u8]) -> anyhow::Result<Keyr
 pub fn open_store(storage: &StorageSettings) -> anyhow::Result<store::Store> {
     let store = open_connection(storage)?;
     // Refuse to start on a database that cannot take writes, rather than answer every create
-    // with an error (and leave read-only -wal/-shm files behind).
+    // with an error (and leave read-only -wal/-shm files behind). The check commits a write:
+    // taking the write lock alone succeeds on read-only storage once -wal/-shm exist.
     store.check_writable().with_context(|| {
         format!(
-            "the invoice store does not take writes (config key storage.path = {})",
+            "refusing to start: the invoice store must take writes (config key storage.path = {})",
             storage.path.display()
         )
     })?;

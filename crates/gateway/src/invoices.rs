@@ -508,7 +508,7 @@ fn store_error(error: store::StoreError) -> ApiError {
         | store::StoreError::DuplicateInvoice { .. }) => ApiError::Conflict {
             message: conflict.to_string(),
         },
-        store::StoreError::Database { .. } => {
+        store::StoreError::Database { .. } | store::StoreError::NotWritable { .. } => {
             tracing::error!(%error, "invoice store unavailable");
             crate::storage::unavailable()
         }

@@ -134,14 +134,14 @@ fn work(jobs: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Whether the database takes a write transaction now, on the probe pool with a deadline:
-/// `Err` carries the reason to log.
+/// Whether the database takes a write now (a committed write, [`store::Store::check_writable`]),
+/// on the probe pool with a deadline: `Err` carries the reason to log.
 pub(crate) async fn check_ready(state: &AppState) -> Result<(), String> {
     let store = Arc::clone(&state.invoices);
     let checked = state.probe_storage.run(move || store.check_writable());
     match tokio::time::timeout(PROBE_DEADLINE, checked).await {
         Ok(Ok(Ok(()))) => Ok(()),
-        Ok(Ok(Err(error))) => Err(format!("the database does not take writes: {error}")),
+        Ok(Ok(Err(error))) => Err(error.to_string()),
         Ok(Err(_)) => Err(
             "the readiness check could not run (its queue is full, or the check panicked)"
                 .to_owned(),

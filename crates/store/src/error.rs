@@ -30,6 +30,19 @@ pub enum StoreError {
         /// Why it failed.
         source: rusqlite::Error,
     },
+    /// The database does not take writes now: the write check's commit failed. A lock held by
+    /// another connection past the busy timeout is one cause ([`is_busy`](Self::is_busy));
+    /// read-only storage is another, and then `file_system` says what the file system answers.
+    #[error("invoice store {path} does not take writes: {source}{}", refusal(.file_system.as_ref()))]
+    NotWritable {
+        /// The database file.
+        path: String,
+        /// Why SQLite failed the write.
+        source: rusqlite::Error,
+        /// The file system's refusal to open the database file for writing, when it refuses
+        /// (`Read-only file system` on read-only storage).
+        file_system: Option<std::io::Error>,
+    },
     /// The database asked for write-ahead logging and got another journal mode.
     #[error("invoice store {path} is in journal mode {mode:?}, and the store needs \"wal\"")]
     NotWal {
@@ -152,8 +165,16 @@ impl StoreError {
         match self {
             Self::Open { source, .. }
             | Self::Migration { source, .. }
-            | Self::Database { source, .. } => crate::store::is_busy(source),
+            | Self::Database { source, .. }
+            | Self::NotWritable { source, .. } => crate::store::is_busy(source),
             _ => false,
         }
     }
+}
+
+/// The end of a [`StoreError::NotWritable`] message: the file system's answer, if any.
+fn refusal(file_system: Option<&std::io::Error>) -> String {
+    file_system.map_or_else(String::new, |error| {
+        format!(" (the file system refuses to open it for writing: {error})")
+    })
 }

@@ -22,7 +22,7 @@
 //!   queue an invoice's notice in the invoice's own transaction; a dispatcher reads
 //!   [`Store::due_notices`] and records [`Store::mark_delivered`] or [`Store::mark_failed`].
 //!   Each notice has a [`delivery_key`] that stays the same across attempts and restarts.
-//! - [`Store::check_writable`]: whether the database takes a write transaction now.
+//! - [`Store::check_writable`]: whether the database takes writes now, proven by a commit.
 //!
 //! ```
 //! # fn main() -> Result<(), store::StoreError> {

@@ -93,6 +93,8 @@ pub struct Stored<T> {
 #[derive(Debug)]
 pub struct Store {
     path: String,
+    /// The database file; `None` in memory.
+    file: Option<std::path::PathBuf>,
     options: StoreOptions,
     inner: Mutex<Inner>,
 }
@@ -168,7 +170,7 @@ impl Store {
             path: label.clone(),
             source,
         })?;
-        Self::setup(conn, label, options, true)
+        Self::setup(conn, label, options, Some(path.to_owned()))
     }
 
     /// A private in-memory database with default options, for tests.
@@ -191,14 +193,16 @@ impl Store {
             path: label.clone(),
             source,
         })?;
-        Self::setup(conn, label, options, false)
+        Self::setup(conn, label, options, None)
     }
 
+    /// Configures `conn`, labelled `path` in errors: WAL when it is on `file` (not in memory),
+    /// then the pending expand migrations.
     fn setup(
         conn: Connection,
         path: String,
         options: &StoreOptions,
-        wal: bool,
+        file: Option<std::path::PathBuf>,
     ) -> Result<Self, StoreError> {
         let open_error = |source| StoreError::Open {
             path: path.clone(),
@@ -212,7 +216,7 @@ impl Store {
         // to WAL while another connection holds the file, and the WAL-index recovery a new
         // connection may run into. Those are retried here, within the same budget.
         let deadline = Instant::now() + options.busy_timeout;
-        if wal {
+        if file.is_some() {
             let mode: String = retry_busy(deadline, || {
                 conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             })
@@ -244,6 +248,7 @@ impl Store {
         }
         Ok(Self {
             path,
+            file,
             options: options.clone(),
             inner: Mutex::new(inner),
         })
@@ -503,21 +508,38 @@ impl Store {
             .map_err(|e| self.db(e))
     }
 
-    /// Checks that the database takes writes now: takes SQLite's write lock (`BEGIN
-    /// IMMEDIATE`) and rolls back. Fails on a read-only database or directory, and when another
-    /// connection holds the write lock past the busy timeout. It writes nothing, so a full disk
-    /// shows only when a commit needs new space.
+    /// Checks that the database takes writes now, with a write that reaches the file: in an
+    /// immediate transaction it writes the database header's `user_version` back unchanged, and
+    /// commits. The store does not use `user_version` otherwise, so the check changes no data.
+    ///
+    /// Taking the write lock is not proof: on read-only storage where the `-wal` and `-shm`
+    /// files already exist, SQLite grants `BEGIN IMMEDIATE` and fails only the commit. This
+    /// check fails on a read-only database, directory or file system (also one the kernel turned
+    /// read-only under the open file), and when another connection holds the write lock past
+    /// the busy timeout. A full disk shows only when the commit needs new space.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Database`] naming the file and SQLite's reason.
+    /// [`StoreError::NotWritable`] naming the file, SQLite's reason and, when it refuses, the
+    /// file system's.
     pub fn check_writable(&self) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        let tx = inner
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.db(e))?;
-        tx.rollback().map_err(|e| self.db(e))
+        let written = write_back_user_version(&mut self.lock().conn);
+        written.map_err(|source| StoreError::NotWritable {
+            file_system: self.file_system_refusal(&source),
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Why the file system refuses to open the database file for writing, when it does and the
+    /// failure `source` was not a lock conflict. Opening for writing creates, truncates and
+    /// writes nothing.
+    fn file_system_refusal(&self, source: &rusqlite::Error) -> Option<std::io::Error> {
+        let file = self.file.as_deref()?;
+        if is_busy(source) {
+            return None;
+        }
+        std::fs::OpenOptions::new().write(true).open(file).err()
     }
 
     fn load(&self, lookup: Lookup<'_>) -> Result<Option<InvoiceRow>, StoreError> {
@@ -584,6 +606,14 @@ impl Store {
             detail,
         }
     }
+}
+
+/// Writes `user_version` back unchanged in an immediate transaction and commits it.
+fn write_back_user_version(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    tx.pragma_update(None, "user_version", version)?;
+    tx.commit()
 }
 
 /// Runs `op` until it succeeds, fails with anything but a lock conflict, or `deadline` passes.

@@ -361,6 +361,8 @@ mod admin_exposure {
 #[cfg(any(feature = "v1", feature = "v2"))]
 mod storage {
     use super::*;
+    use crate::process::serve_command;
+    use crate::volume::{Kind, Volume};
 
     #[test]
     fn a_failing_store_answers_503_with_retry_after_and_recovers() {
@@ -435,6 +437,123 @@ mod storage {
             reply(agent.get(server.url("/readyz")).call().unwrap()).status,
             200
         );
+    }
+
+    /// A volume that can be made read-only for real, or `None` (the test then passes, printing
+    /// why it could not run) on a machine that cannot mount one.
+    fn volume() -> Option<Volume> {
+        match Volume::new() {
+            Ok(volume) => Some(volume),
+            Err(reason) => {
+                eprintln!("skipped: this machine cannot mount a test volume: {reason}");
+                None
+            }
+        }
+    }
+
+    fn create_on(server: &Server, id: &str) -> crate::process::HttpReply {
+        let token = api_token(&["invoices:write"]);
+        reply(
+            agent()
+                .post(server.url("/api/invoices"))
+                .header("Authorization", &format!("Bearer {token}"))
+                .send_json(serde_json::json!({
+                    "invoice_id": id,
+                    "customer": "cust-1",
+                    "tax_rate": 1900,
+                    "lines": [{"description": "Widget", "quantity": 1, "unit_price": 1000}],
+                }))
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn an_existing_database_on_read_only_storage_refuses_to_start_naming_path_and_cause() {
+        let Some(volume) = volume() else { return };
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let db = volume.mount_point.join("gateway.db");
+        let db_text = db.to_str().unwrap();
+        let vars = [("APP__STORAGE__PATH", db_text)];
+        // A first run creates the database, stores an invoice and is killed: its -wal and -shm
+        // files stay, which is what let a read-only database pass a write check that only took
+        // the write lock.
+        let server = Server::start_wrapped(&volume.enter(), dir.path(), dir.path(), &[], &vars);
+        assert_eq!(create_on(&server, "inv-ro1").status, 201);
+        server.kill();
+        for file in ["gateway.db-wal", "gateway.db-shm"] {
+            assert!(volume.exists(&volume.mount_point.join(file)), "{file}");
+        }
+        volume.remount_read_only();
+
+        let log = dir.path().join("read-only-start.log");
+        let mut child = serve_command(&volume.enter(), dir.path(), &[], &vars)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        // A gateway that starts prints its address and serves on; one that refuses exits.
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        for line in std::io::BufRead::lines(stdout) {
+            if line.unwrap().starts_with("gateway listening on") {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!(
+                    "the gateway started on read-only storage; its log:\n{}",
+                    std::fs::read_to_string(&log).unwrap()
+                );
+            }
+        }
+        assert!(!child.wait().unwrap().success());
+        let stderr = std::fs::read_to_string(&log).unwrap();
+        assert!(stderr.contains("storage.path"), "{stderr}");
+        assert!(stderr.contains(db_text), "{stderr}");
+        assert!(stderr.contains("Read-only file system"), "{stderr}");
+    }
+
+    #[test]
+    fn a_running_gateway_whose_storage_turns_read_only_reports_not_ready() {
+        let Some(volume) = volume() else { return };
+        if volume.kind != Kind::Ext4 {
+            eprintln!(
+                "skipped: no loop device for ext4, and a tmpfs cannot turn read-only under open files"
+            );
+            return;
+        }
+        let dir = config_dir(&[("base.toml", &base_toml())]);
+        let db = volume.mount_point.join("gateway.db");
+        let db_text = db.to_str().unwrap();
+        let server = Server::start_wrapped(
+            &volume.enter(),
+            dir.path(),
+            dir.path(),
+            &[],
+            &[("APP__STORAGE__PATH", db_text)],
+        );
+        let agent = agent();
+        assert_eq!(
+            reply(agent.get(server.admin_url("/readyz")).call().unwrap()).status,
+            200
+        );
+        assert_eq!(create_on(&server, "inv-ro2").status, 201);
+        // The kernel turns the file system read-only under the gateway's open files, as after
+        // a disk error.
+        if let Err(reason) = volume.force_read_only() {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        for url in [server.url("/readyz"), server.admin_url("/readyz")] {
+            let ready = reply(agent.get(&url).call().unwrap());
+            assert_eq!(ready.status, 503, "{url}: {ready:?}\n{}", server.log());
+            assert_eq!(ready.json, serde_json::json!({"status": "unavailable"}));
+        }
+        let failed = create_on(&server, "inv-ro3");
+        assert_eq!(failed.status, 503, "{failed:?}");
+        assert_eq!(failed.json["error"]["code"], "storage_unavailable");
+        let log = server.log();
+        assert!(log.contains(db_text), "{log}");
+        assert!(log.contains("Read-only file system"), "{log}");
     }
 }
 

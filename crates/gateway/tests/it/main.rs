@@ -25,3 +25,5 @@ mod invoices;
 mod outbox;
 mod process;
 mod support;
+/// A file system the storage tests can make read-only.
+mod volume;

@@ -1,5 +1,6 @@
 //! Helpers for tests that run the built `gateway` binary as a child process on port 0.
 
+use std::ffi::OsString;
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,24 +48,20 @@ impl Server {
         extra_args: &[&str],
         vars: &[(&str, &str)],
     ) -> Server {
+        Server::start_wrapped(&[], config_dir, work_dir, extra_args, vars)
+    }
+
+    /// Like [`Server::start_with_env`], run through `wrapper` (a program and its arguments,
+    /// `nsenter … --` say) when it is not empty.
+    pub fn start_wrapped(
+        wrapper: &[OsString],
+        config_dir: &Path,
+        work_dir: &Path,
+        extra_args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Server {
         let log = work_dir.join(format!("gateway-{}.log", uuid_like()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-listen",
-                "127.0.0.1:0",
-            ])
-            .args(extra_args)
-            .arg("--config-dir")
-            .arg(config_dir)
-            .env("ENABLE_GRAY_CONFIG", "true")
-            .env("GATEWAY_TEST_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("GATEWAY_TEST_SECRET", SECRET)
-            .env("RUST_LOG", "warn")
-            .env_remove("ENV")
-            .envs(vars.iter().copied())
+        let mut child = serve_command(wrapper, config_dir, extra_args, vars)
             .current_dir(work_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -144,6 +141,42 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `gateway serve` on port 0 for `config_dir` with the test tokens and the gray switch on, run
+/// through `wrapper` when it is not empty.
+pub fn serve_command(
+    wrapper: &[OsString],
+    config_dir: &Path,
+    extra_args: &[&str],
+    vars: &[(&str, &str)],
+) -> Command {
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(env!("CARGO_BIN_EXE_gateway"));
+            command
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_gateway")),
+    };
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra_args)
+        .arg("--config-dir")
+        .arg(config_dir)
+        .env("ENABLE_GRAY_CONFIG", "true")
+        .env("GATEWAY_TEST_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("GATEWAY_TEST_SECRET", SECRET)
+        .env("RUST_LOG", "warn")
+        .env_remove("ENV")
+        .envs(vars.iter().copied());
+    command
 }
 
 /// A distinct suffix per server start within one test run.
