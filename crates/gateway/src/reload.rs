@@ -5,8 +5,8 @@
 //! log event naming the file, key and line of a failure. A failed reload keeps the previous
 //! snapshot serving.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::state::{AppState, generation_gauge};
@@ -110,38 +110,102 @@ pub(crate) enum AdminReloadError {
 /// which the API needs: a reload stuck reading a file holds only that thread. The lock here is
 /// held for a few instructions at a time, never across the reload itself, so abandoning an
 /// attempt releases it at once.
+///
+/// Every reload thread holds a [`ReloadSlot`] that gives its place back when the thread ends,
+/// however it ends (a result, an error, a panic), so an attempt that overran its deadline
+/// refuses later reloads only while it is still running, never for the rest of the process.
 #[derive(Debug, Default)]
 pub(crate) struct Reloader {
+    slots: Mutex<Slots>,
+    /// Signalled whenever a reload thread ends.
+    thread_ended: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Slots {
     /// The attempt that owns the reload, if one runs.
-    current: Mutex<Option<u64>>,
-    attempts: AtomicU64,
+    current: Option<u64>,
+    /// Attempts started so far.
+    attempts: u64,
     /// Reload threads alive, abandoned ones included.
-    threads: AtomicUsize,
+    threads: usize,
 }
 
 impl Reloader {
-    fn begin(&self) -> Result<u64, AdminReloadError> {
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if current.is_some() {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
+        // The guarded counters stay consistent: every change is a single assignment.
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes `state`'s reload for a new attempt and counts its thread.
+    fn begin(state: &AppState) -> Result<ReloadSlot, AdminReloadError> {
+        let mut slots = state.reloader.slots();
+        if slots.current.is_some() {
             return Err(AdminReloadError::InProgress);
         }
-        if self.threads.load(Ordering::Acquire) >= MAX_ABANDONED_RELOADS {
+        if slots.threads >= MAX_ABANDONED_RELOADS {
             return Err(AdminReloadError::Unavailable);
         }
-        let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
-        *current = Some(attempt);
-        Ok(attempt)
+        slots.attempts += 1;
+        let attempt = slots.attempts;
+        slots.current = Some(attempt);
+        slots.threads += 1;
+        Ok(ReloadSlot {
+            state: state.clone(),
+            attempt,
+        })
     }
 
     fn owns(&self, attempt: u64) -> bool {
-        *self.current.lock().unwrap_or_else(|p| p.into_inner()) == Some(attempt)
+        self.slots().current == Some(attempt)
     }
 
+    /// Gives the reload up for `attempt`, if it still has it.
     fn end(&self, attempt: u64) {
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if *current == Some(attempt) {
-            *current = None;
+        let mut slots = self.slots();
+        if slots.current == Some(attempt) {
+            slots.current = None;
         }
+    }
+
+    /// Reload threads alive, abandoned ones included.
+    #[cfg(test)]
+    fn threads(&self) -> usize {
+        self.slots().threads
+    }
+
+    /// Waits until no reload thread is alive.
+    #[cfg(test)]
+    fn wait_for_no_threads(&self) {
+        let mut slots = self.slots();
+        while slots.threads > 0 {
+            slots = self
+                .thread_ended
+                .wait(slots)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// One reload thread's place: dropping it (when the thread ends, by any path) uncounts the
+/// thread and gives up the attempt's ownership, before anything is sent back, so whoever hears
+/// the outcome finds the slot free.
+#[derive(Debug)]
+struct ReloadSlot {
+    state: AppState,
+    attempt: u64,
+}
+
+impl Drop for ReloadSlot {
+    fn drop(&mut self) {
+        let reloader = &self.state.reloader;
+        let mut slots = reloader.slots();
+        slots.threads -= 1;
+        if slots.current == Some(self.attempt) {
+            slots.current = None;
+        }
+        drop(slots);
+        reloader.thread_ended.notify_all();
     }
 }
 
@@ -172,13 +236,17 @@ pub(crate) async fn reload_with_deadline(
     deadline: Duration,
     build: impl FnOnce() -> Result<gray::Snapshot, gray::ConfigError> + Send + 'static,
 ) -> Result<u64, AdminReloadError> {
-    let attempt = state.reloader.begin()?;
+    let slot = Reloader::begin(state)?;
+    let attempt = slot.attempt;
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let worker = state.clone();
-    state.reloader.threads.fetch_add(1, Ordering::AcqRel);
     let spawned = std::thread::Builder::new()
         .name("config-reload".to_owned())
         .spawn(move || {
+            // Locals drop in reverse order, on a panic too: the slot is freed before the sender
+            // is dropped, so whoever hears of the end finds the slot free.
+            let sender = sender;
+            let slot = slot;
             let built = build();
             // Swap only while this attempt still owns the reload: an abandoned one must not
             // replace whatever was loaded after its deadline.
@@ -186,13 +254,12 @@ pub(crate) async fn reload_with_deadline(
                 .reloader
                 .owns(attempt)
                 .then(|| worker.config.reload_with(|| built));
-            worker.reloader.threads.fetch_sub(1, Ordering::AcqRel);
-            worker.reloader.end(attempt);
+            // Free the slot first, so the next reload never finds this one still counted.
+            drop(slot);
             let _ = sender.send(outcome);
         });
     if let Err(error) = spawned {
-        state.reloader.threads.fetch_sub(1, Ordering::AcqRel);
-        state.reloader.end(attempt);
+        // The closure, and the slot in it, were dropped with the error.
         return Err(AdminReloadError::Failed(format!(
             "cannot start a reload thread: {error}"
         )));
@@ -202,12 +269,9 @@ pub(crate) async fn reload_with_deadline(
             record(state, Trigger::Admin, outcome.as_ref().map(|g| *g));
             outcome.map_err(AdminReloadError::Invalid)
         }
-        Ok(Ok(None)) | Ok(Err(_)) => {
-            state.reloader.end(attempt);
-            Err(AdminReloadError::Failed(
-                "the reload thread ended without a result".to_owned(),
-            ))
-        }
+        Ok(Ok(None)) | Ok(Err(_)) => Err(AdminReloadError::Failed(
+            "the reload thread ended without a result".to_owned(),
+        )),
         Err(_) => {
             state.reloader.end(attempt);
             state.metrics.record_reload(false);
@@ -295,13 +359,7 @@ mod tests {
         assert_eq!(next, 2);
         // The abandoned attempt finishing later changes nothing.
         release.send(()).unwrap();
-        for _ in 0..200 {
-            if state.reloader.threads.load(Ordering::Acquire) == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert_eq!(state.reloader.threads.load(Ordering::Acquire), 0);
+        state.reloader.wait_for_no_threads();
         assert_eq!(state.config.guard().generation(), 2);
     }
 
@@ -316,7 +374,7 @@ mod tests {
             })
         };
         // Wait until the first reload owns the lock.
-        while state.reloader.current.lock().unwrap().is_none() {
+        while state.reloader.slots().current.is_none() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let second = admin_reload(&state, Duration::from_secs(30)).await;
@@ -329,7 +387,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn too_many_stuck_reloads_refuse_further_ones() {
+    async fn stuck_reloads_refuse_further_ones_only_while_they_are_stuck() {
         let (_dir, state) = state();
         let mut releases = Vec::new();
         for _ in 0..MAX_ABANDONED_RELOADS {
@@ -346,7 +404,29 @@ mod tests {
             matches!(refused, Err(AdminReloadError::Unavailable)),
             "{refused:?}"
         );
+        // Once the overrunning reloads end, reloads work again.
         drop(releases);
+        state.reloader.wait_for_no_threads();
+        let next = admin_reload(&state, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(next, 2);
+    }
+
+    #[tokio::test]
+    async fn reloads_that_panic_give_their_place_back() {
+        let (_dir, state) = state();
+        for _ in 0..=MAX_ABANDONED_RELOADS {
+            let failed = reload_with_deadline(&state, Duration::from_secs(30), || {
+                panic!("a reload that panics (expected by this test)")
+            })
+            .await;
+            assert!(
+                matches!(failed, Err(AdminReloadError::Failed(_))),
+                "{failed:?}"
+            );
+        }
+        assert_eq!(state.reloader.threads(), 0);
+        let next = admin_reload(&state, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(next, 2);
     }
 
     #[test]

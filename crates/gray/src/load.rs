@@ -292,6 +292,10 @@ fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, Co
 /// Reads one config file: `None` when it does not exist, an error when it is not a regular file
 /// (a FIFO or device could block a reload forever or never end) or larger than `max_bytes`. The
 /// read itself is bounded too, so a file that grows while it is read cannot exceed the cap.
+///
+/// The file is opened first and judged by what was opened (`fstat`), never by a check of the
+/// path beforehand: a FIFO swapped in between a check and the open would block the open until a
+/// writer came, wedging the reload thread.
 fn read_config_file(
     path: &Path,
     shown: &str,
@@ -301,15 +305,15 @@ fn read_config_file(
         path: path.to_owned(),
         source,
     };
-    // `metadata` follows symlinks, so a ConfigMap's link to a regular file is fine.
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
+    // Opening follows symlinks, so a ConfigMap's link to a regular file is fine.
+    let mut file = match open_without_blocking(path) {
+        Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(io(source)),
     };
+    let metadata = file.metadata().map_err(io)?;
     if metadata.is_dir() {
         // Reported as the system reports reading a directory ("Is a directory").
-        let mut file = std::fs::File::open(path).map_err(io)?;
         let error = std::io::Read::read(&mut file, &mut [0u8; 1])
             .err()
             .unwrap_or_else(|| std::io::ErrorKind::IsADirectory.into());
@@ -329,13 +333,6 @@ fn read_config_file(
     if metadata.len() > max_bytes {
         return Err(too_large(metadata.len()));
     }
-    let file = std::fs::File::open(path).map_err(io)?;
-    // The path may have been replaced between the two calls; judge what was opened.
-    if !file.metadata().map_err(io)?.is_file() {
-        return Err(ConfigError::NotRegularFile {
-            path: path.to_owned(),
-        });
-    }
     let mut text = String::new();
     std::io::Read::read_to_string(&mut std::io::Read::take(file, max_bytes + 1), &mut text)
         .map_err(io)?;
@@ -343,6 +340,21 @@ fn read_config_file(
         return Err(too_large(text.len() as u64));
     }
     Ok(Some(text))
+}
+
+/// Opens `path` for reading without waiting for anything: with `O_NONBLOCK`, opening a FIFO
+/// returns at once instead of waiting for a writer, and `O_NOCTTY` keeps a terminal from
+/// becoming the process's controlling terminal. Reads of a regular file ignore `O_NONBLOCK`, so
+/// the flag need not be cleared before reading one.
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NONBLOCK | libc::O_NOCTTY,
+    );
+    options.open(path)
 }
 
 /// Merges in-memory `documents` (in increasing precedence) with the environment overrides and
@@ -562,7 +574,34 @@ pub(crate) fn parse_instance_labels(text: &str) -> Result<Vec<(String, String)>,
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
+    use std::os::unix::fs::FileTypeExt as _;
+
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_opened_without_waiting_for_a_writer_and_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipe.toml");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("run mkfifo");
+        assert!(status.success());
+        // Nobody ever writes to the FIFO: a blocking open would wait forever.
+        let error = read_config_file(&path, "gray/pipe.toml", 1024).unwrap_err();
+        assert_eq!(error.code(), "not_regular_file", "{error}");
+        assert!(error.to_string().contains("pipe.toml"), "{error}");
+        assert!(
+            open_without_blocking(&path)
+                .unwrap()
+                .metadata()
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+    }
 
     #[test]
     fn override_values_parse_as_toml_scalars_or_stay_strings() {

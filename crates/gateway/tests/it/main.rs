@@ -11,6 +11,7 @@
 mod admin;
 mod binary;
 mod cli;
+mod config;
 /// Creates must succeed, so the build needs a billing version.
 #[cfg(any(feature = "v1", feature = "v2"))]
 mod crash;
