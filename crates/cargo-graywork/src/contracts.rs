@@ -56,6 +56,10 @@ pub struct CheckContractsArgs {
     /// A cfg that holds, `NAME` or `KEY="VALUE"` (repeatable), as for `rustdoc --cfg`.
     #[arg(long = "cfg", value_name = "SPEC")]
     pub cfgs: Vec<String>,
+    /// Fail when part of either tree could not be read: item-declaring macros that could not
+    /// be expanded, `pub use` globs of other crates, module files that do not parse.
+    #[arg(long)]
+    pub deny_unread: bool,
     /// Output format (`github`: workflow commands that annotate the pull request).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -72,6 +76,7 @@ impl CheckContractsArgs {
             baseline_dir: self.baseline_dir,
             crate_dir: self.crate_dir,
             baseline_version: self.baseline_version,
+            deny_unread: self.deny_unread,
             runner,
             build: BuildOptions {
                 features: self.features,

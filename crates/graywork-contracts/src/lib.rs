@@ -71,6 +71,9 @@ pub struct CheckOptions {
     /// Compare the crate (`crate_dir`, else the current directory) with this published
     /// version of it, fetched from the registry as cargo fetches a dependency.
     pub baseline_version: Option<String>,
+    /// Fail when part of either tree could not be read (macros not expanded, glob
+    /// re-exports of other crates, files that do not parse).
+    pub deny_unread: bool,
 }
 
 /// What a run produced.
@@ -84,6 +87,15 @@ pub struct Outcome {
 
 /// Runs the check without printing.
 pub fn check(args: &CheckOptions) -> anyhow::Result<Outcome> {
+    let mut outcome = check_without_coverage_policy(args)?;
+    if args.deny_unread && !outcome.report.unread.is_empty() {
+        outcome.report.deny_unread = true;
+        outcome.report.ok = false;
+    }
+    Ok(outcome)
+}
+
+fn check_without_coverage_policy(args: &CheckOptions) -> anyhow::Result<Outcome> {
     if let Some(text) = &args.baseline_version {
         let new_dir = args.crate_dir.clone().unwrap_or_else(|| PathBuf::from("."));
         let version =
@@ -218,6 +230,7 @@ pub fn compare_dirs_with(
         &manifest_loc,
     );
     let mut report = Report::new(subject, findings, None);
+    report.add_unread(&new.unread, &old.unread, false);
     report.location_base = surface::slash_path(new_dir);
     Ok(report)
 }
@@ -363,6 +376,7 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         ),
     };
     let full = full.with_context(|| format!("contract crate `{}`", contract_crate.name))?;
+    let unread = full.unread.clone();
     let current = version::contract_surface(full, defines);
 
     // The wiring check reads the providers' sources: it runs while the baseline is read.
@@ -457,6 +471,8 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         None
     };
     let mut report = Report::new(subject, findings, lock_up_to_date);
+    let baseline_unread = baseline.as_ref().map_or(&[][..], |old| &old.unread[..]);
+    report.add_unread(&unread, baseline_unread, false);
     let mut blessed = None;
     if args.bless {
         if !report.ok && !args.force {

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::diff::{Bump, Finding, Severity, required_bump};
+use super::surface::{Unread, UnreadKind};
 
 /// Everything one run found.
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +22,11 @@ pub struct Report {
     pub lock_up_to_date: Option<bool>,
     /// Every finding, grouped, errors first.
     pub findings: Vec<Finding>,
+    /// What the reader could not read in either tree: the findings cannot speak for it.
+    pub unread: Vec<UnreadPart>,
+    /// Whether unread parts fail the check (`--deny-unread`).
+    #[serde(skip)]
+    pub deny_unread: bool,
     /// Where locations are relative to, from the repository root, for `--format github`
     /// (`crates/foo` when checking `--crate-dir crates/foo`); empty for the workspace root.
     #[serde(skip)]
@@ -50,7 +56,40 @@ impl Report {
             ok: findings.iter().all(|f| f.severity != Severity::Error),
             lock_up_to_date,
             findings,
+            unread: Vec::new(),
+            deny_unread: false,
             location_base: String::new(),
+        }
+    }
+
+    /// Adds what the reader could not read in the checked tree and in the baseline; with
+    /// `deny`, any of it fails the check.
+    pub fn add_unread(&mut self, checked: &[Unread], baseline: &[Unread], deny: bool) {
+        for (side, parts) in [("crate", checked), ("baseline", baseline)] {
+            self.unread.extend(parts.iter().map(|part| UnreadPart {
+                side,
+                file: part.loc.file.clone(),
+                line: part.loc.line,
+                kind: part.kind,
+                detail: part.detail.clone(),
+            }));
+        }
+        self.deny_unread = deny;
+        if deny && !self.unread.is_empty() {
+            self.ok = false;
+        }
+    }
+
+    /// `ok`, or `ok, incomplete: N part(s) not read`, or `FAILED`.
+    fn verdict(&self) -> String {
+        let unread = self.unread.len();
+        match (self.ok, unread) {
+            (true, 0) => "ok".to_string(),
+            (true, n) => format!("ok, incomplete: {n} part(s) not read"),
+            (false, n) if n > 0 && self.deny_unread => {
+                format!("FAILED: {n} part(s) not read (--deny-unread)")
+            }
+            (false, _) => "FAILED".to_string(),
         }
     }
 
@@ -78,15 +117,7 @@ impl Report {
                 Severity::Warning => "warning",
                 Severity::Note => "notice",
             };
-            let file = if self.location_base.is_empty() {
-                finding.loc.file.clone()
-            } else {
-                format!(
-                    "{}/{}",
-                    self.location_base.trim_end_matches('/'),
-                    finding.loc.file
-                )
-            };
+            let file = self.github_file(&finding.loc.file);
             let bump = if finding.bump == Bump::None {
                 String::new()
             } else {
@@ -101,7 +132,17 @@ impl Report {
                 escape_data(&format!("{}: {}", finding.path, finding.message))
             );
         }
-        let verdict = if self.ok { "ok" } else { "FAILED" };
+        for part in &self.unread {
+            let _ = writeln!(
+                out,
+                "::warning file={},line={},title=not read ({})::{}",
+                escape_property(&self.github_file(&part.file)),
+                part.line,
+                escape_property(part.kind.name()),
+                escape_data(&part.detail)
+            );
+        }
+        let verdict = self.verdict();
         let _ = writeln!(
             out,
             "check-contracts: {verdict}: {} error(s), {} finding(s), required bump: {}",
@@ -110,6 +151,15 @@ impl Report {
             self.required_bump
         );
         out
+    }
+
+    /// A location's file as the repository root spells it.
+    fn github_file(&self, file: &str) -> String {
+        if self.location_base.is_empty() {
+            file.to_string()
+        } else {
+            format!("{}/{file}", self.location_base.trim_end_matches('/'))
+        }
     }
 
     /// Renders the report as text.
@@ -155,13 +205,35 @@ impl Report {
         if self.findings.is_empty() {
             let _ = writeln!(out, "\nno changes");
         }
+        if !self.unread.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nnot read ({}): the check cannot see what these parts hold",
+                self.unread.len()
+            );
+            for part in &self.unread {
+                let side = if part.side == "baseline" {
+                    "baseline "
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "  {side}{}:{}: {}: {}",
+                    part.file,
+                    part.line,
+                    part.kind.name(),
+                    part.detail
+                );
+            }
+        }
         if self.lock_up_to_date == Some(false) && self.ok {
             let _ = writeln!(
                 out,
                 "\nnote: the lock file does not record the current surface; run `cargo xtask check-contracts --bless`"
             );
         }
-        let verdict = if self.ok { "ok" } else { "FAILED" };
+        let verdict = self.verdict();
         let _ = writeln!(
             out,
             "\nresult: {verdict}: {} error(s), {} finding(s), required bump: {}",
@@ -171,6 +243,21 @@ impl Report {
         );
         out
     }
+}
+
+/// A part of a tree the reader could not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnreadPart {
+    /// `crate` (the tree checked) or `baseline`.
+    pub side: &'static str,
+    /// The file it is written in.
+    pub file: String,
+    /// Its line.
+    pub line: usize,
+    /// What kind of part it is.
+    pub kind: UnreadKind,
+    /// What it is, in words.
+    pub detail: String,
 }
 
 /// Escapes a workflow command's message (`%`, CR and LF).

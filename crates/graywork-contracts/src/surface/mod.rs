@@ -12,6 +12,7 @@
 //! record) and [`render`] (tokens to normalised text).
 
 pub mod cfg;
+mod expand;
 mod extract;
 pub mod model;
 pub mod render;
@@ -186,8 +187,20 @@ mod tests {
 
     #[test]
     fn parse_error_names_file_and_line() {
-        let err = error_of(&[("src/lib.rs", "pub mod a;"), ("src/a.rs", "\npub fn (")]);
-        assert!(err.starts_with("src/a.rs:2:"), "{err}");
+        let err = error_of(&[("src/lib.rs", "pub struct A;\npub fn (")]);
+        assert!(err.starts_with("src/lib.rs:2:"), "{err}");
+        // A module file that cannot be parsed is reported unread; the rest is still read.
+        let surface = surface_of(&[
+            ("src/lib.rs", "pub mod a;\npub struct Kept;"),
+            ("src/a.rs", "\npub fn ("),
+        ]);
+        assert!(surface.structs.contains_key("Kept"));
+        let [unread] = surface.unread.as_slice() else {
+            panic!("{:?}", surface.unread)
+        };
+        assert_eq!(unread.kind, UnreadKind::Unparsed);
+        assert_eq!(unread.loc.to_string(), "src/lib.rs:1");
+        assert!(unread.detail.contains("src/a.rs:2:"), "{}", unread.detail);
     }
 
     #[test]

@@ -47,9 +47,46 @@ pub struct Surface {
     /// `pub use other::*` as `*` in its module): what they name is not known here, so an item
     /// missing at such a path is not reported as removed (never from the lock file).
     pub external_reexports: BTreeSet<String>,
+    /// What the reader could not read, so the comparison cannot see what it holds (never from
+    /// the lock file).
+    pub unread: Vec<Unread>,
     /// Paths of `#[doc(hidden)]` items and members (`Trait::method`, `Struct::field`) that would
     /// otherwise be surface. Only known for source trees; the lock file does not record them.
     pub hidden: BTreeSet<String>,
+}
+
+/// A part of a crate the reader could not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// Where it is written.
+    pub loc: Location,
+    /// What kind of part it is.
+    pub kind: UnreadKind,
+    /// What it is, in words (the macro and the names it may declare, the glob, the error).
+    pub detail: String,
+}
+
+/// The kinds of part the reader cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnreadKind {
+    /// An item-position macro invocation that was not expanded and may declare items.
+    Macro,
+    /// A `pub use other::*` of another crate: the names it brings cannot be listed.
+    ExternalGlob,
+    /// A module file that could not be parsed.
+    Unparsed,
+}
+
+impl UnreadKind {
+    /// The kind as the report spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            UnreadKind::Macro => "macro",
+            UnreadKind::ExternalGlob => "external glob",
+            UnreadKind::Unparsed => "unparsed file",
+        }
+    }
 }
 
 /// A public trait.

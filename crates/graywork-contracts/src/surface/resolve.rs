@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use super::cfg::{CfgEnv, expand_cfg_attrs};
+use super::expand::{MAX_EXPANSION_DEPTH, MacroRules, expand_cfg_if, item_attrs_mut};
 use super::extract::{
     HIDDEN_MARK, STD_TRAITS, cfg_predicates, const_def, extract_enum, extract_sig, extract_struct,
     extract_trait, extract_union, has_attr, is_deprecated, is_hidden, is_pub, join_cfg, list_metas,
@@ -16,7 +17,7 @@ use super::extract::{
 };
 use super::model::{
     ConstDef, EnumDef, FnSig, Location, MacroDef, MacroKind, ModuleDef, StructDef, Surface,
-    TraitDef, TypeFacts,
+    TraitDef, TypeFacts, Unread, UnreadKind,
 };
 use super::render::type_text;
 use super::source::{SourceTree, lexical_key, parse_file, slash_path};
@@ -125,6 +126,8 @@ pub struct Crate {
     macro_mentions: BTreeSet<String>,
     /// The names every module binds, resolved once after the walk.
     map: DefMap,
+    /// What the walk could not read: macros it could not expand, files it could not parse.
+    unread: Vec<Unread>,
 }
 
 /// A macro as written: `macro_rules!` (exported or not) or a proc macro.
@@ -175,6 +178,11 @@ struct Walker<'a> {
     /// The files of the module being walked and of its enclosing modules, so a `#[path]` that
     /// leads back into one of them is reported instead of recursing without end.
     open_files: Vec<PathBuf>,
+    /// The crate's `macro_rules!` seen so far in walk order, which is the order their textual
+    /// scope follows.
+    macro_rules: BTreeMap<String, MacroRules>,
+    /// How many expansions enclose the items being walked.
+    expansion_depth: usize,
 }
 
 impl Crate {
@@ -209,6 +217,8 @@ impl Crate {
             cfg_env,
             krate: Crate::default(),
             open_files: vec![lexical_key(root_file)],
+            macro_rules: BTreeMap::new(),
+            expansion_depth: 0,
         };
         walker.walk_module(
             Vec::new(),
@@ -405,25 +415,58 @@ impl Walker<'_> {
             }
             syn::Item::Macro(item_macro) => {
                 if !item_macro.mac.path.is_ident("macro_rules") {
-                    declared_names(
-                        item_macro.mac.tokens.clone(),
-                        &mut self.krate.macro_generated,
-                    );
+                    if let Some(items) = self.expand(item_macro) {
+                        self.expansion_depth += 1;
+                        let walked = items
+                            .iter()
+                            .try_for_each(|item| self.walk_item(module, ctx, item));
+                        self.expansion_depth -= 1;
+                        return walked;
+                    }
+                    let mut declared = BTreeSet::new();
+                    declared_names(item_macro.mac.tokens.clone(), &mut declared);
+                    if !declared.is_empty() {
+                        let name = item_macro
+                            .mac
+                            .path
+                            .segments
+                            .iter()
+                            .map(|s| name_of(&s.ident))
+                            .collect::<Vec<_>>()
+                            .join("::");
+                        self.krate.unread.push(Unread {
+                            loc: Location {
+                                file: file.clone(),
+                                line: item_macro.mac.bang_token.span.start().line,
+                            },
+                            kind: UnreadKind::Macro,
+                            detail: format!(
+                                "`{name}!` may declare {}",
+                                declared
+                                    .iter()
+                                    .map(|n| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        });
+                    }
+                    self.krate.macro_generated.extend(declared);
                     mentioned_names(
                         item_macro.mac.tokens.clone(),
                         &mut self.krate.macro_mentions,
                     );
+                    return Ok(());
                 }
                 // What a local `macro_rules!` declares is what its invocations may generate.
-                if item_macro.mac.path.is_ident("macro_rules") {
-                    declared_names(
-                        item_macro.mac.tokens.clone(),
-                        &mut self.krate.macro_generated,
+                declared_names(
+                    item_macro.mac.tokens.clone(),
+                    &mut self.krate.macro_generated,
+                );
+                if let Some(name) = &item_macro.ident {
+                    self.macro_rules.insert(
+                        name_of(name),
+                        MacroRules::parse(item_macro.mac.tokens.clone()),
                     );
-                }
-                if item_macro.mac.path.is_ident("macro_rules")
-                    && let Some(name) = &item_macro.ident
-                {
                     self.krate.macros.push(RawMacro {
                         name: name.to_string(),
                         exported: has_attr(&item_macro.attrs, "macro_export"),
@@ -448,6 +491,40 @@ impl Walker<'_> {
         };
         self.define(module, ident, vis, attrs, ctx, kind, supertraits, str_value);
         Ok(())
+    }
+
+    /// The items an item-position macro invocation expands to, when it is `cfg_if!` or a
+    /// crate-local `macro_rules!` of a shape that can be expanded; the invocation's own cfgs
+    /// go on each item.
+    fn expand(&self, item_macro: &syn::ItemMacro) -> Option<Vec<syn::Item>> {
+        if self.expansion_depth >= MAX_EXPANSION_DEPTH {
+            return None;
+        }
+        let path = &item_macro.mac.path;
+        let last = name_of(&path.segments.last()?.ident);
+        let tokens = &item_macro.mac.tokens;
+        let mut items = if last == "cfg_if" {
+            expand_cfg_if(tokens)?
+        } else {
+            let local = path.segments.len() == 1
+                || (path.segments.len() == 2
+                    && matches!(name_of(&path.segments[0].ident).as_str(), "crate" | "self"));
+            if !local {
+                return None;
+            }
+            self.macro_rules.get(&last)?.expand(tokens)?
+        };
+        let cfgs: Vec<&syn::Attribute> = item_macro
+            .attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("cfg"))
+            .collect();
+        for item in &mut items {
+            if let Some(attrs) = item_attrs_mut(item) {
+                attrs.splice(0..0, cfgs.iter().map(|attr| (*attr).clone()));
+            }
+        }
+        Some(items)
     }
 
     /// Records an item defined in `module`.
@@ -703,7 +780,18 @@ impl Walker<'_> {
                 ctx.file
             ));
         }
-        let mut parsed = parse_file(&text, file_path)?;
+        let mut parsed = match parse_file(&text, file_path) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                // The rest of the crate is still read; what this file holds is reported unread.
+                self.krate.unread.push(Unread {
+                    loc: loc_of(&ctx.file, &item_mod.ident),
+                    kind: UnreadKind::Unparsed,
+                    detail: format!("module `{name}` cannot be parsed: {err:#}"),
+                });
+                return Ok(());
+            }
+        };
         if text.contains("cfg_attr") {
             expand_cfg_attrs(&mut parsed, self.cfg_env);
         }
@@ -830,12 +918,24 @@ impl Crate {
         } = self.reach();
         let public_defs: BTreeSet<&Vec<String>> = reached.values().collect();
         let impl_facts = self.impl_facts();
+        let mut unread = self.unread.clone();
+        for (_, entry) in external.iter().filter(|(_, entry)| entry.name.is_none()) {
+            unread.push(Unread {
+                loc: entry.loc.clone(),
+                kind: UnreadKind::ExternalGlob,
+                detail: format!(
+                    "`pub use {}::*` re-exports names of another crate, which cannot be listed",
+                    entry.target.join("::")
+                ),
+            });
+        }
         let mut surface = Surface {
             hidden,
             modules,
             macro_generated: self.macro_generated.clone(),
             macro_mentions: self.macro_mentions.clone(),
             external_reexports: external.into_iter().map(|(path, _)| path).collect(),
+            unread,
             ..Surface::default()
         };
         for raw in &self.macros {
