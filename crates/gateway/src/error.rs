@@ -292,9 +292,17 @@ impl IntoResponse for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::JsonDataError(err) => Self::Unprocessable {
-                message: format!("invalid request body: {}", err.body_text()),
-            },
+            // axum's text leads with a generic sentence; what follows it (the path in the body,
+            // then serde's message with line and column) is the part a client can act on.
+            JsonRejection::JsonDataError(err) => {
+                let text = err.body_text();
+                let detail = text
+                    .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                    .unwrap_or(&text);
+                Self::Unprocessable {
+                    message: format!("invalid request body: {detail}"),
+                }
+            }
             JsonRejection::JsonSyntaxError(err) => Self::BadRequest {
                 message: format!("malformed json: {}", err.body_text()),
             },

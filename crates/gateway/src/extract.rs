@@ -1,13 +1,18 @@
 //! Request-scoped checks as axum extractors: a bearer token with a scope, a billing version this
-//! build contains, and the version gray routing chose. Each rejects with the documented JSON
-//! error, so handlers state what they need in their signature instead of calling checks.
+//! build contains, the version gray routing chose, and a JSON body whose objects repeat no key.
+//! Each rejects with the documented JSON error, so handlers state what they need in their
+//! signature instead of calling checks.
 
+use std::fmt;
 use std::marker::PhantomData;
 
 use auth::{Claims, Scope, VerifyError};
-use axum::extract::FromRequestParts;
+use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 
 use crate::error::ApiError;
 use crate::invoices::unix_now;
@@ -167,6 +172,99 @@ impl<S: Send + Sync> FromRequestParts<S> for RoutedVersion {
     }
 }
 
+/// A JSON request body, read by axum's `Json` (a JSON content type, the body limit, 400 for
+/// malformed JSON, 415 without the content type) with one rule more: no object may repeat a
+/// key, at any depth, compared after unescaping (`"a"` and `"\u0061"` are the same key). A
+/// repeated key is 422 naming the key and the object that holds it, since a parser that keeps
+/// the last value and one that keeps the first would read two different requests from it.
+#[derive(Debug)]
+pub(crate) struct JsonBody(pub(crate) Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(UniqueKeys(value)) = Json::<UniqueKeys>::from_request(request, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// A [`Value`] whose objects repeat no key; deserializing one with a repeated key fails.
+struct UniqueKeys(Value);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueKeysVisitor).map(Self)
+    }
+}
+
+/// Builds a [`Value`] as serde_json's own visitor does, refusing a key an object already has.
+struct UniqueKeysVisitor;
+
+impl<'de> Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        UniqueKeys::deserialize(deserializer).map(|UniqueKeys(value)| value)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(UniqueKeys(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+            }
+            let UniqueKeys(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +276,40 @@ mod tests {
             headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
         }
         headers
+    }
+
+    fn unique(text: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str::<UniqueKeys>(text).map(|UniqueKeys(value)| value)
+    }
+
+    #[test]
+    fn bodies_without_repeated_keys_read_as_serde_json_reads_them() {
+        let text = r#"{"a": [1, -2, 3.5, 1.5e300, 18446744073709551615, -9223372036854775808, null, true, "x\u00e9"],
+                       "b": {"c": {}, "d": [], "e": [{"f": "g"}, {"f": "h"}]}, "\u0061b": 0}"#;
+        assert_eq!(
+            unique(text).unwrap(),
+            serde_json::from_str::<Value>(text).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_is_an_error_naming_it_at_any_depth() {
+        for (text, key) in [
+            (r#"{"a": 1, "a": 1}"#, "a"),
+            (r#"{"a": 1, "\u0061": 2}"#, "a"),
+            (r#"[{"x": {"y": [{"z": 1, "z": 2}]}}]"#, "z"),
+        ] {
+            let error = unique(text).unwrap_err();
+            assert!(error.is_data(), "{text}: {error}");
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("duplicate key `{key}`")),
+                "{text}: {error}"
+            );
+        }
+        // The same key in sibling objects is no repetition.
+        assert!(unique(r#"[{"a": 1}, {"a": 2}]"#).is_ok());
     }
 
     #[test]

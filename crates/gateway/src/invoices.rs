@@ -12,7 +12,6 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +23,9 @@ use shared::notification::v1::Recipient;
 
 use crate::ServedBy;
 use crate::error::ApiError;
-use crate::extract::{Authorized, Built, ReadInvoices, RoutedVersion, V1, V2, WriteInvoices};
+use crate::extract::{
+    Authorized, Built, JsonBody, ReadInvoices, RoutedVersion, V1, V2, WriteInvoices,
+};
 use crate::routing::BillingVersion;
 use crate::state::AppState;
 
@@ -53,9 +54,9 @@ pub(crate) async fn create_v1(
     _auth: Authorized<WriteInvoices>,
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<Value>, JsonRejection>,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (request, envelope) = split_body(body?.0, &headers)?;
+    let (request, envelope) = split_body(body, &headers)?;
     if envelope.idempotency_key.is_some() {
         return Err(ApiError::Unprocessable {
             message:
@@ -73,9 +74,9 @@ pub(crate) async fn create_v2(
     _auth: Authorized<WriteInvoices>,
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<Value>, JsonRejection>,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (request, envelope) = split_body(body?.0, &headers)?;
+    let (request, envelope) = split_body(body, &headers)?;
     let request: v2::InvoiceRequest = parse_request(request)?;
     let key = envelope
         .idempotency_key
@@ -89,9 +90,9 @@ pub(crate) async fn create_routed(
     RoutedVersion(version): RoutedVersion,
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<Value>, JsonRejection>,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (request, envelope) = split_body(body?.0, &headers)?;
+    let (request, envelope) = split_body(body, &headers)?;
     let request: v1::InvoiceRequest = parse_request(request)?;
     let creation = match version {
         // The client cannot know which version serves it, so a key is accepted either way;

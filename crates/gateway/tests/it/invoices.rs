@@ -699,3 +699,77 @@ async fn bad_bodies_are_4xx_json_errors() {
     assert_eq!(app.state.invoices().count().unwrap(), 0);
     assert!(queued(&app.state).is_empty());
 }
+
+#[tokio::test]
+async fn duplicate_keys_at_any_depth_are_422_naming_the_key() {
+    let app = TestApp::new();
+    for path in create_paths() {
+        // serde_json writes keys sorted and without spaces, so the edits below find their text.
+        let body = body_for(path, "inv-dup").to_string();
+        let mut cases = vec![
+            (
+                body.replacen('{', r#"{"customer":"cust-2","#, 1),
+                "customer",
+                None,
+            ),
+            (
+                body.replacen(
+                    r#""customer":"cust-1""#,
+                    r#""\u0063ustomer":"cust-2","customer":"cust-1""#,
+                    1,
+                ),
+                "customer",
+                None,
+            ),
+            (
+                body.replacen(r#""quantity":2"#, r#""quantity":2,"quantity":3"#, 1),
+                "quantity",
+                Some("lines[0]"),
+            ),
+            (
+                body.replacen(
+                    '{',
+                    r#"{"notify":{"email":"a@example.com","email":"b@example.com"},"#,
+                    1,
+                ),
+                "email",
+                Some("notify"),
+            ),
+        ];
+        if path.starts_with("/api/v2/") {
+            cases.push((
+                body.replacen(r#""amount":500"#, r#""amount":500,"amount":1"#, 1),
+                "amount",
+                Some("lines[0].unit_price"),
+            ));
+        }
+        for (text, key, at) in cases {
+            assert_ne!(text, body, "the edit for {key} applies");
+            let request = request(Method::POST, path, Some(&write_token()))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(text.clone()))
+                .unwrap();
+            let reply = app.send(request).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path} {text}: {}",
+                reply.text()
+            );
+            assert_eq!(reply.error_code(), "unprocessable", "{path} {text}");
+            let message = reply.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                message.contains(&format!("duplicate key `{key}`")),
+                "{path} {text}: {message}"
+            );
+            if let Some(at) = at {
+                assert!(message.contains(at), "{path} {text}: {message}");
+            }
+        }
+    }
+    assert_eq!(app.state.invoices().count().unwrap(), 0);
+    assert!(queued(&app.state).is_empty());
+}
