@@ -13,6 +13,8 @@ use quote::ToTokens;
 #[derive(Debug, Clone, Default)]
 pub(super) struct MacroRules {
     rules: Vec<Rule>,
+    /// Some rule writes an item keyword (`struct`, `fn`, `mod`, …), whatever its shape.
+    writes_items: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,7 @@ pub(super) const MAX_EXPANSION_DEPTH: usize = 32;
 impl MacroRules {
     /// Reads the body of `macro_rules! name { … }`: `(matcher) => { transcriber };` rules.
     pub(super) fn parse(body: TokenStream) -> MacroRules {
+        let writes_items = has_item_keyword(body.clone());
         let mut rules = Vec::new();
         let mut tokens = body.into_iter().peekable();
         while let Some(token) = tokens.next() {
@@ -73,7 +76,15 @@ impl MacroRules {
                 tokens.next();
             }
         }
-        MacroRules { rules }
+        MacroRules {
+            rules,
+            writes_items,
+        }
+    }
+
+    /// Whether the macro may declare items, expandable or not.
+    pub(super) fn writes_items(&self) -> bool {
+        self.writes_items
     }
 
     /// The items an invocation with `input` expands to, by the first rule that takes it.
@@ -133,6 +144,18 @@ impl Matcher {
             }
         }
     }
+}
+
+/// Whether `tokens` hold an item keyword at any depth.
+fn has_item_keyword(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(word) => matches!(
+            word.to_string().as_str(),
+            "struct" | "enum" | "union" | "trait" | "fn" | "const" | "static" | "type" | "mod"
+        ),
+        TokenTree::Group(group) => has_item_keyword(group.stream()),
+        _ => false,
+    })
 }
 
 /// `$name:fragment` alone: its name and fragment.

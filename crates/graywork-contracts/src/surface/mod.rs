@@ -186,6 +186,71 @@ mod tests {
     }
 
     #[test]
+    fn item_wrapping_macros_are_expanded_with_their_cfgs() {
+        let surface = surface_of(&[
+            (
+                "src/lib.rs",
+                "#[macro_use] mod macros;\n\
+                 cfg_codec! { pub mod codec; pub use codec::Codec; }\n\
+                 one_item! { pub fn unix_only() {} }\n\
+                 trees! { pub struct InTrees; }\n\
+                 cfg_if::cfg_if! { if #[cfg(unix)] { pub fn a() {} } \
+                 else if #[cfg(windows)] { pub fn b() {} } else { pub fn c() {} } }",
+            ),
+            (
+                "src/macros.rs",
+                "macro_rules! cfg_codec { ($($item:item)*) => { $( #[cfg(feature = \"codec\")] \
+                 #[cfg_attr(docsrs, doc(cfg(feature = \"codec\")))] $item )* } }\n\
+                 macro_rules! one_item { () => {}; ($item:item) => { #[cfg(unix)] $item } }\n\
+                 macro_rules! trees { ($($t:tt)*) => { pub mod wrapped { $($t)* } } }",
+            ),
+            ("src/codec.rs", "pub struct Codec;"),
+        ]);
+        let cfg_of = |path: &str| surface.structs.get(path).map(|s| s.cfg.clone());
+        assert_eq!(
+            cfg_of("codec::Codec"),
+            Some(Some("feature = \"codec\"".to_string())),
+            "{surface:?}"
+        );
+        assert_eq!(
+            cfg_of("Codec"),
+            Some(Some("feature = \"codec\"".to_string()))
+        );
+        assert_eq!(surface.functions["unix_only"].cfg.as_deref(), Some("unix"));
+        assert!(surface.structs.contains_key("wrapped::InTrees"));
+        let fn_cfg = |name: &str| surface.functions[name].cfg.clone().unwrap_or_default();
+        assert_eq!(fn_cfg("a"), "all(unix)");
+        assert_eq!(fn_cfg("b"), "all(not(unix), windows)");
+        assert_eq!(fn_cfg("c"), "all(not(unix), not(windows))");
+        assert!(surface.unread.is_empty(), "{:?}", surface.unread);
+    }
+
+    #[test]
+    fn macros_that_cannot_be_expanded_are_reported_unread() {
+        let surface = surface_of(&[(
+            "src/lib.rs",
+            "bitflags::bitflags! { pub struct Flags: u32 { const A = 1; } }\n\
+             pub use some_derive::*;\n\
+             macro_rules! custom { ($name:ident) => { pub struct $name; } }\n\
+             custom!(Made);\n\
+             thread_local! { static LOCAL: u8 = 0; }",
+        )]);
+        let parts: Vec<String> = surface
+            .unread
+            .iter()
+            .map(|u| format!("{} {}: {}", u.loc, u.kind.name(), u.detail))
+            .collect();
+        insta::assert_debug_snapshot!(parts, @r#"
+        [
+            "src/lib.rs:1 macro: `bitflags::bitflags!` may declare `A`, `Flags`",
+            "src/lib.rs:4 macro: `custom!` may declare `Made`",
+            "src/lib.rs:5 macro: `thread_local!` may declare `LOCAL`",
+            "src/lib.rs:2 external glob: `pub use some_derive::*` re-exports names of another crate, which cannot be listed",
+        ]
+        "#);
+    }
+
+    #[test]
     fn parse_error_names_file_and_line() {
         let err = error_of(&[("src/lib.rs", "pub struct A;\npub fn (")]);
         assert!(err.starts_with("src/lib.rs:2:"), "{err}");

@@ -425,6 +425,21 @@ impl Walker<'_> {
                     }
                     let mut declared = BTreeSet::new();
                     declared_names(item_macro.mac.tokens.clone(), &mut declared);
+                    let last = item_macro
+                        .mac
+                        .path
+                        .segments
+                        .last()
+                        .map(|s| name_of(&s.ident));
+                    // A crate macro whose rules write items declares them from its input,
+                    // whatever that input spells.
+                    let local_declaring = last
+                        .as_ref()
+                        .and_then(|name| self.macro_rules.get(name))
+                        .is_some_and(MacroRules::writes_items);
+                    if local_declaring && declared.is_empty() {
+                        mentioned_names(item_macro.mac.tokens.clone(), &mut declared);
+                    }
                     if !declared.is_empty() {
                         let name = item_macro
                             .mac
