@@ -15,6 +15,8 @@ pub(super) struct MacroRules {
     rules: Vec<Rule>,
     /// Some rule writes an item keyword (`struct`, `fn`, `mod`, …), whatever its shape.
     writes_items: bool,
+    /// Some rule writes a plain `pub`.
+    writes_pub: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +52,7 @@ impl MacroRules {
     /// Reads the body of `macro_rules! name { … }`: `(matcher) => { transcriber };` rules.
     pub(super) fn parse(body: TokenStream) -> MacroRules {
         let writes_items = has_item_keyword(body.clone());
+        let writes_pub = has_pub(body.clone());
         let mut rules = Vec::new();
         let mut tokens = body.into_iter().peekable();
         while let Some(token) = tokens.next() {
@@ -79,7 +82,13 @@ impl MacroRules {
         MacroRules {
             rules,
             writes_items,
+            writes_pub,
         }
+    }
+
+    /// Whether the macro's rules write a plain `pub` themselves.
+    pub(super) fn writes_pub(&self) -> bool {
+        self.writes_pub
     }
 
     /// Whether the macro may declare items, expandable or not.
@@ -144,6 +153,25 @@ impl Matcher {
             }
         }
     }
+}
+
+/// Whether `tokens` hold a plain `pub` (not `pub(crate)` and the like) at any depth.
+pub(super) fn has_pub(tokens: TokenStream) -> bool {
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Ident(word) if word == "pub" => {
+                let restricted = matches!(tokens.peek(), Some(TokenTree::Group(g))
+                    if g.delimiter() == Delimiter::Parenthesis);
+                if !restricted {
+                    return true;
+                }
+            }
+            TokenTree::Group(group) if has_pub(group.stream()) => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether `tokens` hold an item keyword at any depth.

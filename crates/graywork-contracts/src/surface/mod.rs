@@ -233,7 +233,8 @@ mod tests {
              pub use some_derive::*;\n\
              macro_rules! custom { ($name:ident) => { pub struct $name; } }\n\
              custom!(Made);\n\
-             thread_local! { static LOCAL: u8 = 0; }",
+             thread_local! { pub static LOCAL: u8 = 0; }\n\
+             thread_local! { static PRIVATE_ONLY: u8 = 0; }",
         )]);
         let parts: Vec<String> = surface
             .unread

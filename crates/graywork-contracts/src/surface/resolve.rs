@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use super::cfg::{CfgEnv, expand_cfg_attrs};
-use super::expand::{MAX_EXPANSION_DEPTH, MacroRules, expand_cfg_if, item_attrs_mut};
+use super::expand::{MAX_EXPANSION_DEPTH, MacroRules, expand_cfg_if, has_pub, item_attrs_mut};
 use super::extract::{
     HIDDEN_MARK, STD_TRAITS, cfg_predicates, const_def, extract_enum, extract_sig, extract_struct,
     extract_trait, extract_union, has_attr, is_deprecated, is_hidden, is_pub, join_cfg, list_metas,
@@ -433,14 +433,16 @@ impl Walker<'_> {
                         .map(|s| name_of(&s.ident));
                     // A crate macro whose rules write items declares them from its input,
                     // whatever that input spells.
-                    let local_declaring = last
-                        .as_ref()
-                        .and_then(|name| self.macro_rules.get(name))
-                        .is_some_and(MacroRules::writes_items);
+                    let local = last.as_ref().and_then(|name| self.macro_rules.get(name));
+                    let local_declaring = local.is_some_and(MacroRules::writes_items);
                     if local_declaring && declared.is_empty() {
                         mentioned_names(item_macro.mac.tokens.clone(), &mut declared);
                     }
-                    if !declared.is_empty() {
+                    // Only `pub` items can change the surface: an invocation with no `pub`
+                    // in it, of a macro whose rules write none, declares private items only.
+                    let may_be_public = has_pub(item_macro.mac.tokens.clone())
+                        || local.is_some_and(MacroRules::writes_pub);
+                    if !declared.is_empty() && may_be_public {
                         let name = item_macro
                             .mac
                             .path
