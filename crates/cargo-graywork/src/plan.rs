@@ -251,18 +251,21 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
             continue;
         }
         let dir = member.manifest_dir();
-        // Every name the member's code knows the package by (a renamed second entry too).
+        // Every name the member's code knows the package by (a renamed second entry too),
+        // and the package's own name: while a side-by-side move is under way the code may
+        // still say `bytes::` for a key already renamed, and the plan must keep its shape.
         let mut in_code: Vec<String> = member
             .dependencies
             .iter()
             .filter(|d| d.name == *name && d.kind != DepKind::Dev)
             .map(|d| d.local_name().replace('-', "_"))
             .collect();
-        in_code.sort();
-        in_code.dedup();
         if in_code.is_empty() {
             continue;
         }
+        in_code.push(name.replace('-', "_"));
+        in_code.sort();
+        in_code.dedup();
         // A source this reader cannot parse does not stop the plan: the member counts as
         // exposing the dependency (moving it with its dependents is always buildable).
         let exposures: Vec<Exposure> = match graywork_contracts::public_api_mentions(

@@ -165,7 +165,7 @@ pub struct ConfigReport {
 pub struct ConfigEntry {
     /// The dotted key.
     pub key: String,
-    /// The value in force, or `"<redacted>"`.
+    /// The value in force, with secrets hidden by [`gray::redact_value`].
     pub value: serde_json::Value,
     /// Where the value in force was set: `file:line` or `env:NAME`.
     pub origin: String,
@@ -175,7 +175,8 @@ pub struct ConfigEntry {
     pub overridden: Vec<String>,
 }
 
-/// The merged config of `snapshot` with provenance, secrets redacted.
+/// The merged config of `snapshot` with provenance, secrets redacted by gray's one rule
+/// ([`gray::redact_value`]), which `gateway config show` and `gateway gray explain` use too.
 pub fn config_report(snapshot: &gray::Snapshot) -> ConfigReport {
     let entries = snapshot
         .entries()
@@ -185,11 +186,7 @@ pub fn config_report(snapshot: &gray::Snapshot) -> ConfigReport {
                 Some((winner, lower)) => (Some(winner), lower),
                 None => (None, &[][..]),
             };
-            let value = if is_secret_key(&entry.key) {
-                serde_json::Value::String(REDACTED.to_owned())
-            } else {
-                toml_to_json(&entry.value)
-            };
+            let value = toml_to_json(&gray::redact_value(&entry.key, &entry.value));
             ConfigEntry {
                 origin: winner.map(ToString::to_string).unwrap_or_default(),
                 layer: winner.map_or(gray::Layer::Base, |o| o.layer),
@@ -271,24 +268,6 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// What a redacted value shows.
-pub(crate) const REDACTED: &str = "<redacted>";
-
-/// Whether the value of a dotted key is a secret to redact. In the gateway's own sections the
-/// settings schema says ([`crate::settings::is_secret`]): `*_env` keys name variables and are
-/// shown. Other sections belong to other readers whose schema the gateway does not know, so
-/// there a key is treated as secret when any part of it contains `token`, `secret`,
-/// `password` or `key` (case-insensitive).
-pub(crate) fn is_secret_key(dotted: &str) -> bool {
-    if let Some(secret) = crate::settings::is_secret(dotted) {
-        return secret;
-    }
-    let lower = dotted.to_ascii_lowercase();
-    ["token", "secret", "password", "key"]
-        .iter()
-        .any(|word| lower.contains(word))
-}
-
 /// A TOML value as JSON (datetimes become their TOML text).
 pub fn toml_to_json(value: &toml::Value) -> serde_json::Value {
     match value {
@@ -309,30 +288,6 @@ pub fn toml_to_json(value: &toml::Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_gateway_sections_redact_what_the_schema_marks_and_show_variable_names() {
-        for key in ["admin.token_env", "auth.secret_env", "auth.key_id"] {
-            assert!(!is_secret_key(key), "{key}");
-        }
-    }
-
-    #[test]
-    fn other_sections_redact_keys_that_look_secret_in_any_part_and_case() {
-        for key in [
-            "payments.token_env",
-            "db.password",
-            "vault.SECRET",
-            "stripe.api_key",
-            "secrets.db",
-            "keys.primary",
-        ] {
-            assert!(is_secret_key(key), "{key}");
-        }
-        for key in ["server.listen", "gray.rules[0].name", "storage.path"] {
-            assert!(!is_secret_key(key), "{key}");
-        }
-    }
 
     #[test]
     fn toml_values_convert_to_json() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use auth::{KeyId, Keyring, Scope, SigningKey, Subject};
 
-use crate::admin::{REDACTED, config_report, is_secret_key};
+use crate::admin::config_report;
 use crate::admin_auth::AdminToken;
 use crate::cli::{
     Command, ConfigArgs, ConfigCommand, ConfigShowArgs, ExplainArgs, GrayCommand, ServeArgs,
@@ -285,12 +285,9 @@ pub(crate) fn config_show(args: &ConfigShowArgs) -> anyhow::Result<String> {
         }
         ShowFormat::Toml => {
             let mut text = String::new();
+            // The report's values are redacted already.
             for entry in &report.entries {
-                let value = if is_secret_key(&entry.key) {
-                    toml::Value::String(REDACTED.to_owned())
-                } else {
-                    json_to_toml(&entry.value)
-                };
+                let value = json_to_toml(&entry.value);
                 // Writing to a String cannot fail.
                 let _ = writeln!(text, "{} = {}  # {}", entry.key, value, entry.origin);
             }
@@ -393,7 +390,7 @@ pub(crate) fn gray_explain(args: &ExplainArgs) -> anyhow::Result<String> {
     }
     let labels: Vec<String> = snapshot
         .labels()
-        .map(|(key, value, _)| format!("{key}={value}"))
+        .map(|(key, value, _)| format!("{key}={}", gray::redact_str(key, value)))
         .collect();
     let labels = if labels.is_empty() {
         "(none)".to_owned()

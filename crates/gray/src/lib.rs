@@ -18,6 +18,9 @@
 //! # Ok::<(), gray::ConfigError>(())
 //! ```
 //!
+//! Output that shows configuration values hides secrets through one rule: [`redact_value`] and
+//! [`redact_str`] (secret-looking key names at any depth, passwords in URLs).
+//!
 //! The core knows nothing of HTTP: callers adapt their request type through [`HeaderLookup`].
 //! [`Snapshot::trace`] explains a decision rule by rule, through the same evaluation as
 //! [`Snapshot::decide`].
@@ -33,6 +36,7 @@ mod error;
 #[cfg(feature = "http")]
 pub mod http;
 mod load;
+mod redact;
 mod rules;
 mod snapshot;
 mod store;
@@ -45,6 +49,7 @@ pub use load::{
     DEFAULT_ENV_PREFIX, DEFAULT_GRAY_SWITCH_VAR, Document, Fragment, FragmentSource,
     INSTANCE_LABELS_VAR, Limits, LoadOptions, load, load_documents,
 };
+pub use redact::{REDACTED, is_secret_path, redact_str, redact_urls, redact_value};
 pub use rules::{
     BucketBy, Decision, HeaderLookup, OwnedDecision, Percentage, Reason, RequestView, Rule,
     RuleOutcome, RuleState, RuleTrace, StickyBucket, Trace,

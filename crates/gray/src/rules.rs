@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::bucket;
 use crate::error::{ConfigError, Origin, article};
 use crate::load::Limits;
+use crate::redact;
 use crate::tree::{Kind, Node};
 
 /// Looks up a request header by name.
@@ -799,11 +800,25 @@ fn inactive_reason(
     labels: &BTreeMap<String, (String, Origin)>,
     env: &HashMap<String, String>,
 ) -> Option<String> {
+    // Diagnostics show these texts, so label and condition values go through the one
+    // redaction rule, judged by the label's or variable's name.
+    let shown = |name: &str, value: &'_ str| redact::redact_str(name, value).into_owned();
     for (label, want) in &rule.labels {
         match labels.get(label) {
             Some((have, _)) if have == want => {}
-            Some((have, _)) => return Some(format!("label {label}={have}, rule needs {want}")),
-            None => return Some(format!("label {label} is not set, rule needs {want}")),
+            Some((have, _)) => {
+                return Some(format!(
+                    "label {label}={}, rule needs {}",
+                    shown(label, have),
+                    shown(label, want)
+                ));
+            }
+            None => {
+                return Some(format!(
+                    "label {label} is not set, rule needs {}",
+                    shown(label, want)
+                ));
+            }
         }
     }
     for (var, want) in &rule.env {
@@ -813,10 +828,16 @@ fn inactive_reason(
             Some(have) if have == want => {}
             Some(_) => {
                 return Some(format!(
-                    "environment {var} does not match, rule needs {want}"
+                    "environment {var} does not match, rule needs {}",
+                    shown(var, want)
                 ));
             }
-            None => return Some(format!("environment {var} is not set, rule needs {want}")),
+            None => {
+                return Some(format!(
+                    "environment {var} is not set, rule needs {}",
+                    shown(var, want)
+                ));
+            }
         }
     }
     if let Some(Percentage {
@@ -831,7 +852,8 @@ fn inactive_reason(
                 let bucket = bucket::bucket(group, value);
                 if bucket > *percent {
                     return Some(format!(
-                        "label {label}={value} is in bucket {bucket}, outside {percent}%"
+                        "label {label}={} is in bucket {bucket}, outside {percent}%",
+                        shown(label, value)
                     ));
                 }
             }

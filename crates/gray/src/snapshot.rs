@@ -138,10 +138,19 @@ impl Snapshot {
                 }
             }
             let origin = self.nearest_origin(&key).cloned();
+            // Serde's messages quote the offending value, and errors end up in logs and answers.
+            let message = if crate::redact::is_secret_path(&key) {
+                format!(
+                    "the value does not fit ({} hides it: the key holds a secret)",
+                    crate::redact::REDACTED
+                )
+            } else {
+                crate::redact::redact_urls(error.inner().message()).into_owned()
+            };
             ConfigError::Deserialize {
                 key,
                 origin,
-                message: error.inner().message().to_owned(),
+                message,
             }
         })
     }

@@ -19,7 +19,7 @@ use graywork_workspace::{
 };
 
 /// The version of the JSON plan format. A change that removes or renames a field bumps it.
-pub const PLAN_SCHEMA: &str = "graywork.upgrade-plan/v2";
+pub const PLAN_SCHEMA: &str = "graywork.upgrade-plan/v3";
 
 /// A staged upgrade plan.
 #[derive(Debug, Clone, Serialize)]
@@ -85,28 +85,25 @@ pub struct Stage {
     /// A short title.
     pub name: String,
     /// The step of the goal it belongs to (`expand`, `provide`, `migrate`, `retire`, `bump`,
-    /// `adopt`, `upgrade`, `toolchain`, `edition`).
+    /// `upgrade`, `toolchain`, `edition`).
     pub phase: &'static str,
     /// The package names that change in this stage, sorted.
     pub crates: Vec<String>,
     /// What to change, per crate (`crate` is `null` for a change outside any crate).
     pub changes: Vec<Change>,
-    /// The crates outside `crates` whose tests join the gate because they dev-depend on one
-    /// of `crates`.
+    /// The crates outside `crates` and `dependents` whose tests join the gate because they
+    /// dev-depend on one of those: their test builds include what the stage changes.
     pub dev_dependents: Vec<String>,
     /// The crates outside `crates` whose tests join the gate because they depend on one of
-    /// `crates` through normal or build dependencies, directly or not, and change in no
-    /// later stage (those are tested in their own stage).
+    /// `crates` through normal or build dependencies, directly or not, whatever stage they
+    /// move in: their builds include what the stage changes.
     pub dependents: Vec<String>,
     /// `crates` as member indices.
     #[serde(skip)]
     member_indices: Vec<usize>,
-    /// `dev_dependents` as member indices.
+    /// `cargo`, or `cargo +TOOLCHAIN` for a toolchain stage: how its gate runs cargo.
     #[serde(skip)]
-    dev_indices: Vec<usize>,
-    /// Where the workspace-wide gates start in `gates`, after the tests of crates.
-    #[serde(skip)]
-    tests_end: usize,
+    cargo: String,
     /// The gate: exact commands that must pass before the next stage starts.
     pub gates: Vec<String>,
     /// How to undo this stage, and the point it returns to.
@@ -464,93 +461,134 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Ends the plan. Each stage's gate also tests every member that depends on its crates
-    /// through normal or build edges, directly or not, unless that member changes in the same
-    /// or a later stage (it is tested there, once it has adapted); a toolchain stage's
-    /// workspace-wide gate already covers everyone. The last stage builds the whole workspace.
+    /// Ends the plan. Each stage's gate tests every member whose build inputs its edits
+    /// change: its crates, every member that depends on them through normal or build edges,
+    /// directly or not, and every member that dev-depends on one of those, whatever stage they
+    /// move in (one `cargo test` line for all of them), then each crate's feature sets and
+    /// the stage's workspace-wide checks. A toolchain stage's gate already covers everyone.
+    /// The last stage builds the whole workspace.
     fn finish(&mut self) {
         let count = self.workspace.members.len();
-        let mut in_later = vec![false; count];
-        // `stamp[m] == position + 1` marks `m` as seen while walking stage `position`, so no
-        // per-stage clearing is needed and the whole pass stays linear in crates plus edges
-        // (each walk stops at crates that change later: what depends on them is tested in
-        // their stage, once they have adapted).
-        let mut stamp = vec![0usize; count];
-        for position in (0..self.stages.len()).rev() {
-            for &member in &self.stages[position].member_indices {
-                in_later[member] = true;
-            }
-            if self.stages[position].phase == "toolchain" {
+        let mut in_stage = vec![false; count];
+        let mut dev_seen = vec![false; count];
+        for position in 0..self.stages.len() {
+            let stage = &self.stages[position];
+            if stage.phase == "toolchain" || stage.member_indices.is_empty() {
                 continue;
             }
-            let mark = position + 1;
-            let mut stack: Vec<usize> = self.stages[position].member_indices.clone();
-            for &member in &stack {
-                stamp[member] = mark;
+            let crates = stage.member_indices.clone();
+            for &member in &crates {
+                in_stage[member] = true;
             }
+            let closure = self.graph.ordering_dependents_closure(&crates);
             let mut dependents = Vec::new();
-            while let Some(member) = stack.pop() {
+            let mut dev_dependents = Vec::new();
+            for member in (0..count).filter(|&m| closure[m]) {
+                if !in_stage[member] {
+                    dependents.push(member);
+                }
                 for (dependent, edge) in self.graph.dependents(member) {
-                    if !edge.orders() || stamp[dependent] == mark || in_later[dependent] {
-                        continue;
+                    if edge.kinds.contains(&DepKind::Dev)
+                        && !closure[dependent]
+                        && !dev_seen[dependent]
+                    {
+                        dev_seen[dependent] = true;
+                        dev_dependents.push(dependent);
                     }
-                    stamp[dependent] = mark;
-                    dependents.push(dependent);
-                    stack.push(dependent);
                 }
             }
-            // Dev-dependents are already tested; a crate reached through one still is.
-            dependents.retain(|&m| !self.stages[position].dev_indices.contains(&m));
-            if dependents.is_empty() {
-                continue;
+            for &member in crates.iter().chain(&dev_dependents) {
+                in_stage[member] = false;
+                dev_seen[member] = false;
             }
-            dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+            let workspace = self.workspace;
+            let by_name =
+                |a: &usize, b: &usize| workspace.members[*a].name.cmp(&workspace.members[*b].name);
+            dependents.sort_unstable_by(by_name);
+            dev_dependents.sort_unstable_by(by_name);
             let index = self.stages[position].index;
-            for &dependent in &dependents {
-                self.place(
-                    dependent,
-                    index,
-                    "it depends on the stage's crates through normal or build dependencies"
-                        .to_owned(),
-                    Vec::new(),
-                    true,
-                );
+            if let Some(explain) = self.explain {
+                if dependents.contains(&explain) {
+                    self.place(
+                        explain,
+                        index,
+                        "it depends on the stage's crates through normal or build dependencies, so its build changes".to_owned(),
+                        Vec::new(),
+                        true,
+                    );
+                } else if dev_dependents.contains(&explain) {
+                    let mut via: Vec<&str> = self
+                        .graph
+                        .dependencies(explain)
+                        .filter(|(to, edge)| edge.kinds.contains(&DepKind::Dev) && closure[*to])
+                        .map(|(to, _)| self.name(to))
+                        .collect();
+                    via.sort_unstable();
+                    let reason =
+                        format!("it dev-depends on {}, whose build changes", via.join(", "));
+                    self.place(explain, index, reason, Vec::new(), true);
+                }
             }
-            let packages: Vec<String> = dependents
+            let mut tested: Vec<usize> = crates
                 .iter()
-                .map(|&m| format!("-p {}", self.name(m)))
+                .chain(&dependents)
+                .chain(&dev_dependents)
+                .copied()
                 .collect();
-            let names: Vec<String> = dependents
-                .iter()
-                .map(|&m| self.name(m).to_owned())
-                .collect();
+            tested.sort_unstable_by(by_name);
+            let packages = self.packages_arg(&tested);
             let stage = &mut self.stages[position];
-            let cargo = stage
-                .gates
-                .first()
-                .and_then(|gate| gate.split(" test ").next())
-                .filter(|prefix| prefix.starts_with("cargo"))
-                .unwrap_or("cargo")
-                .to_owned();
-            stage.gates.insert(
-                stage.tests_end,
-                format!("{cargo} test {}", packages.join(" ")),
-            );
-            stage.tests_end += 1;
-            stage.dependents = names;
+            let line = format!("{} test {packages}", stage.cargo);
+            stage.gates.insert(0, line);
+            stage.dependents = dependents
+                .iter()
+                .map(|&m| self.workspace.members[m].name.clone())
+                .collect();
+            stage.dev_dependents = dev_dependents
+                .iter()
+                .map(|&m| self.workspace.members[m].name.clone())
+                .collect();
         }
         let cargo = match self.stages.last() {
-            Some(stage) if stage.phase == "toolchain" => stage
-                .gates
-                .first()
-                .and_then(|gate| gate.split(" clippy").next())
-                .unwrap_or("cargo")
-                .to_owned(),
-            _ => "cargo".to_owned(),
+            Some(stage) => stage.cargo.clone(),
+            None => "cargo".to_owned(),
         };
         if let Some(last) = self.stages.last_mut() {
             last.gates
                 .push(format!("{cargo} build --workspace --all-targets"));
+        }
+    }
+
+    /// The package arguments that select exactly `members` (sorted by name): `-p a -p b …`,
+    /// or `--workspace` (with `--exclude` for the rest) when that is shorter.
+    fn packages_arg(&self, members: &[usize]) -> String {
+        let count = self.workspace.members.len();
+        let listed: Vec<String> = members
+            .iter()
+            .map(|&m| format!("-p {}", self.name(m)))
+            .collect();
+        let listed = listed.join(" ");
+        if members.len() == count {
+            return "--workspace".to_owned();
+        }
+        let mut chosen = vec![false; count];
+        for &member in members {
+            chosen[member] = true;
+        }
+        let mut excluded: Vec<&str> = (0..count)
+            .filter(|&m| !chosen[m])
+            .map(|m| self.name(m))
+            .collect();
+        excluded.sort_unstable();
+        let mut workspace = "--workspace".to_owned();
+        for name in excluded {
+            workspace.push_str(" --exclude ");
+            workspace.push_str(name);
+        }
+        if workspace.len() < listed.len() {
+            workspace
+        } else {
+            listed
         }
     }
 
@@ -590,8 +628,7 @@ impl<'a> Builder<'a> {
         let layering = self.ordering.layer(affected);
         let first_index = self.stages.len() + 1;
         let layer_count = layering.layers.len();
-        let gate_extras = self.layered_dev_dependents(&layering, affected);
-        for ((layer, members), extras) in layering.layers.iter().enumerate().zip(gate_extras) {
+        for (layer, members) in layering.layers.iter().enumerate() {
             let mut members = members.clone();
             members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
             let draft = describe(
@@ -607,43 +644,8 @@ impl<'a> Builder<'a> {
                 let chain = self.chain(&layering, member, first_index);
                 self.place(member, index, reason(member), chain, false);
             }
-            self.push_stage(draft, &members, Some(extras));
+            self.push_stage(draft, &members);
         }
-    }
-
-    /// For each layer, the crates whose tests join its gate through dev-dependencies, each
-    /// with the changed crates it dev-depends on.
-    ///
-    /// A dev-dependent joins the gate of the first stage after which it compiles: a crate that
-    /// itself changes in a later stage is tested there instead, and one that does not change
-    /// waits until every changed crate it depends on through normal or build edges is done.
-    fn layered_dev_dependents(
-        &self,
-        layering: &Layering,
-        affected: &[bool],
-    ) -> Vec<BTreeMap<usize, BTreeSet<usize>>> {
-        let mut extras: Vec<BTreeMap<usize, BTreeSet<usize>>> =
-            vec![BTreeMap::new(); layering.layers.len()];
-        for (layer, members) in layering.layers.iter().enumerate() {
-            for &member in members {
-                for (dependent, edge) in self.graph.dependents(member) {
-                    if !edge.kinds.contains(&DepKind::Dev) {
-                        continue;
-                    }
-                    let dependent_depth = layering.depth_of(&self.ordering, dependent);
-                    let target = if affected[dependent] {
-                        if dependent_depth > layer {
-                            continue;
-                        }
-                        layer
-                    } else {
-                        layer.max(dependent_depth.saturating_sub(1))
-                    };
-                    extras[target].entry(dependent).or_default().insert(member);
-                }
-            }
-        }
-        extras
     }
 
     fn chain(&self, layering: &Layering, member: usize, first_index: usize) -> Vec<ChainLink> {
@@ -729,46 +731,11 @@ impl<'a> Builder<'a> {
             });
     }
 
-    /// Finishes a stage: dev-dependents join its gate, status comes from its changes.
-    ///
-    /// `dev_gate` gives the dev-dependents (each with the crates it dev-depends on); `None`
-    /// means every crate outside the stage that dev-depends on one of its crates.
-    fn push_stage(
-        &mut self,
-        draft: StageDraft,
-        members: &[usize],
-        dev_gate: Option<BTreeMap<usize, BTreeSet<usize>>>,
-    ) {
+    /// Adds a stage; its status comes from its changes. Its dependents and dev-dependents
+    /// join its gate when the plan is finished.
+    fn push_stage(&mut self, draft: StageDraft, members: &[usize]) {
         let index = self.stages.len() + 1;
-        let dev_gate = dev_gate.unwrap_or_else(|| {
-            let in_stage: BTreeSet<usize> = members.iter().copied().collect();
-            let mut gate: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-            for &member in members {
-                for (dependent, edge) in self.graph.dependents(member) {
-                    if edge.kinds.contains(&DepKind::Dev) && !in_stage.contains(&dependent) {
-                        gate.entry(dependent).or_default().insert(member);
-                    }
-                }
-            }
-            gate
-        });
-        let mut dev_dependents: Vec<(usize, BTreeSet<usize>)> = dev_gate.into_iter().collect();
-        dev_dependents.sort_unstable_by(|a, b| self.name(a.0).cmp(self.name(b.0)));
         let mut gates = draft.gates;
-        for (dependent, via) in &dev_dependents {
-            gates.push(format!("{} test -p {}", draft.cargo, self.name(*dependent)));
-            let mut via: Vec<&str> = via.iter().map(|&m| self.name(m)).collect();
-            via.sort_unstable();
-            self.place(
-                *dependent,
-                index,
-                format!("it dev-depends on {}", via.join(", ")),
-                Vec::new(),
-                true,
-            );
-        }
-        let dev_dependents: Vec<usize> = dev_dependents.into_iter().map(|(d, _)| d).collect();
-        let tests_end = gates.len();
         gates.extend(draft.extra_gates);
         let all_done = draft.changes.iter().all(|change| change.done);
         let any_done = draft.changes.iter().any(|change| change.done);
@@ -785,14 +752,10 @@ impl<'a> Builder<'a> {
             phase: draft.phase,
             crates: members.iter().map(|&m| self.name(m).to_owned()).collect(),
             changes: draft.changes,
-            dev_dependents: dev_dependents
-                .iter()
-                .map(|&m| self.name(m).to_owned())
-                .collect(),
+            dev_dependents: Vec::new(),
             dependents: Vec::new(),
             member_indices: members.to_vec(),
-            dev_indices: dev_dependents.clone(),
-            tests_end,
+            cargo: draft.cargo,
             gates,
             rollback: draft.rollback,
             status,
@@ -800,12 +763,13 @@ impl<'a> Builder<'a> {
         });
     }
 
-    /// `cargo test` lines for a member: default features, each extra feature set that
-    /// matters, and all features when that differs from the default.
-    fn test_gates(&self, cargo: &str, member: usize, extra_sets: &[Vec<String>]) -> Vec<String> {
+    /// The `cargo test` lines for a member beyond its default features (which the stage's
+    /// grouped test line covers): each extra feature set that matters, and all features when
+    /// that differs from the default.
+    fn feature_gates(&self, cargo: &str, member: usize, extra_sets: &[Vec<String>]) -> Vec<String> {
         let member_ref = self.member(member);
         let name = &member_ref.name;
-        let mut gates = vec![format!("{cargo} test -p {name}")];
+        let mut gates = Vec::new();
         for set in extra_sets {
             if set.is_empty() {
                 continue;
@@ -948,9 +912,11 @@ impl<'a> Builder<'a> {
                     .push(dependent);
             }
         }
+        let mut requirement_users: Vec<usize> = Vec::new();
         for (declared, mut users, dependency) in requirement_sites.into_values() {
             users.sort_unstable();
             users.dedup();
+            requirement_users.extend(&users);
             let owner = (!declared.inherited).then(|| self.name(users[0]).to_owned());
             let change = if declared.inherited {
                 format!(
@@ -973,7 +939,53 @@ impl<'a> Builder<'a> {
                 false,
             ));
         }
+        // A breaking bump (a new major, or a new minor below 1.0) moves every member that
+        // depends on a bumped one directly (any kind: its tests use it too) into the same
+        // stage: none of them builds against the new version without its own change, and
+        // cargo resolves their path dependencies to it as soon as the version moves. Members
+        // further up only rebuild: they are in the gate. A compatible bump changes no code.
+        let breaking = compatibility_class(&current) != compatibility_class(version);
+        let mut adapting: Vec<usize> = Vec::new();
+        if breaking {
+            for (dependent, member) in self.workspace.members.iter().enumerate() {
+                if is_bumped[dependent] {
+                    continue;
+                }
+                if member
+                    .dependencies
+                    .iter()
+                    .any(|dependency| dependency.member.is_some_and(|to| is_bumped[to]))
+                {
+                    adapting.push(dependent);
+                }
+            }
+        }
+        // Members whose requirement on a bumped member the stage edits change with it.
+        for &user in &requirement_users {
+            if !is_bumped[user] && !adapting.contains(&user) {
+                adapting.push(user);
+            }
+        }
+        adapting.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
         let bump_done = changes.iter().all(|change| change.done);
+        if breaking {
+            for &member in &adapting {
+                let direct = self
+                    .member(member)
+                    .dependencies
+                    .iter()
+                    .any(|dependency| dependency.member.is_some_and(|to| is_bumped[to]));
+                if direct {
+                    changes.push(Change::code(
+                        Some(self.name(member).to_owned()),
+                        format!(
+                            "adapt to {name} {version} (a breaking bump): fix what no longer compiles, in the same commit"
+                        ),
+                        bump_done,
+                    ));
+                }
+            }
+        }
         for &member in &lockstep {
             self.place(
                 member,
@@ -987,27 +999,32 @@ impl<'a> Builder<'a> {
                 false,
             );
         }
-        let mut gates = Vec::new();
-        let mut members = lockstep.clone();
-        members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
-        for &member in &members {
-            gates.extend(self.test_gates("cargo", member, &[]));
+        for &member in &adapting {
+            let reason = if breaking {
+                format!(
+                    "it depends on {name} directly, and {current} -> {version} is a breaking bump: it cannot build against the new version without its own change, so it moves with the bump"
+                )
+            } else {
+                format!("its requirement on {name} rejects {version}, so it changes with the bump")
+            };
+            self.place(member, self.stages.len() + 1, reason, Vec::new(), false);
         }
-        // A dev-dependent that adopts the bump in a later stage is tested there, once it has
-        // adapted; the others join this gate.
-        let closure = self.graph.ordering_dependents_closure(&lockstep);
-        let mut dev_gate: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-        for &member in &lockstep {
-            for (dependent, edge) in self.graph.dependents(member) {
-                if edge.kinds.contains(&DepKind::Dev) && !closure[dependent] {
-                    dev_gate.entry(dependent).or_default().insert(member);
-                }
-            }
+        let mut members = lockstep.clone();
+        members.extend(&adapting);
+        members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        let mut gates = Vec::new();
+        for &member in &members {
+            gates.extend(self.feature_gates("cargo", member, &[]));
         }
         let rollback_point = self.prior_stage_rollback();
+        let how = if breaking && !adapting.is_empty() {
+            " with its direct dependents"
+        } else {
+            ""
+        };
         self.push_stage(
             StageDraft {
-                name: format!("bump {name} to {version}"),
+                name: format!("bump {name} to {version}{how}"),
                 phase: "bump",
                 changes,
                 gates,
@@ -1017,61 +1034,7 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             },
             &members,
-            Some(dev_gate),
         );
-
-        // The dependents adopt the new version after the bump, layer by layer.
-        let affected: Vec<bool> = closure
-            .iter()
-            .zip(&is_bumped)
-            .map(|(&reached, &bumped)| reached && !bumped)
-            .collect();
-        if !affected.iter().any(|&a| a) {
-            return Ok(());
-        }
-        let name_owned = name.to_owned();
-        let reason =
-            |_: usize| format!("it depends on {name_owned} through normal or build dependencies");
-        self.chain_anchor = Some((lockstep.clone(), self.stages.len()));
-        self.add_layered(&affected, &reason, &mut |builder, layer| {
-            let mut changes = Vec::new();
-            let mut gates = Vec::new();
-            for &member in layer.members {
-                let member_name = builder.name(member);
-                let direct = lockstep
-                    .iter()
-                    .any(|&b| builder.graph.edge(member, b).is_some());
-                let change = if direct {
-                    format!(
-                        "adapt to {name} {version}: fix what no longer compiles, then run the gate"
-                    )
-                } else {
-                    format!("rebuild and test against {name} {version} (no direct dependency)")
-                };
-                changes.push(Change::code(
-                    Some(member_name.to_owned()),
-                    change,
-                    bump_done,
-                ));
-                gates.extend(builder.test_gates("cargo", member, &[]));
-            }
-            let rollback_point = builder.prior_stage_rollback();
-            StageDraft {
-                // The bump is stage 1 of the count.
-                name: format!(
-                    "adopt {name} {version} ({}/{})",
-                    layer.layer + 2,
-                    layer.layer_count + 1
-                ),
-                phase: "adopt",
-                changes,
-                gates,
-                extra_gates: Vec::new(),
-                cargo: "cargo".to_owned(),
-                rollback: format!("revert this stage's commit; rollback point: {rollback_point}"),
-                rollout: Vec::new(),
-            }
-        });
         Ok(())
     }
 
@@ -1181,7 +1144,6 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             },
             &members,
-            Some(BTreeMap::new()),
         );
         Ok(())
     }
@@ -1291,7 +1253,7 @@ impl<'a> Builder<'a> {
             let mut gates = Vec::new();
             for &member in &members {
                 gates.push(clippy_gate("cargo", self.name(member)));
-                gates.extend(self.test_gates("cargo", member, &[]));
+                gates.extend(self.feature_gates("cargo", member, &[]));
             }
             let rollback_point = self.prior_stage_rollback();
             self.push_stage(
@@ -1308,7 +1270,6 @@ impl<'a> Builder<'a> {
                     rollout: Vec::new(),
                 },
                 &members,
-                None,
             );
         }
         let affected: Vec<bool> = (0..self.workspace.members.len())
@@ -1336,7 +1297,7 @@ impl<'a> Builder<'a> {
                     member_ref.edition == target,
                 ));
                 gates.push(clippy_gate("cargo", &member_ref.name));
-                gates.extend(builder.test_gates("cargo", member, &[]));
+                gates.extend(builder.feature_gates("cargo", member, &[]));
             }
             changes.extend(builder.msrv_edits_for_edition(layer.members, edition));
             let rollback_point = builder.prior_stage_rollback();

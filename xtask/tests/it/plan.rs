@@ -268,7 +268,7 @@ fn contract_plan_json() {
         PlanFormat::Json,
     );
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["schema"], "graywork.upgrade-plan/v2");
+    assert_eq!(value["schema"], "graywork.upgrade-plan/v3");
     for stage in value["stages"].as_array().unwrap() {
         for key in [
             "index", "name", "crates", "changes", "gates", "rollback", "status", "rollout",
@@ -311,15 +311,9 @@ fn contract_plan_without_declared_migrations_names_none() {
     let plan = build_plan(&workspace, &Goal::contract("greet@2").unwrap()).unwrap();
     let expand = &plan.stages[0];
     assert_eq!(expand.crates, vec!["api".to_owned()]);
-    // `store` depends on `api` and, without its migrations, changes in no later stage: the
-    // expand stage's gate tests it.
-    assert_eq!(
-        expand.gates,
-        vec![
-            "cargo test -p api".to_owned(),
-            "cargo test -p store".to_owned()
-        ]
-    );
+    // `store` depends on `api`: the expand stage's gate tests it, and with it every member
+    // whose build includes `api`, here the whole workspace.
+    assert_eq!(expand.gates, vec!["cargo test --workspace".to_owned()]);
     let retire = plan.stages.last().unwrap();
     assert_eq!(retire.phase, "retire");
     assert!(!retire.crates.contains(&"store".to_owned()));
@@ -363,7 +357,10 @@ fn member_with_its_own_version_moves_alone() {
         (edit.file.as_deref(), edit.line, edit.toml_path.as_deref()),
         (Some("tools/Cargo.toml"), Some(4), Some("package.version"))
     );
-    assert_eq!(plan.stages[1].crates, ["legacy"]);
+    // A compatible bump changes no code: `legacy`, which depends on tools, is in the gate.
+    assert_eq!(plan.stages.len(), 1);
+    assert_eq!(plan.stages[0].dependents, ["legacy"]);
+    assert_eq!(plan.stages[0].gates[0], "cargo test -p legacy -p tools");
 }
 
 #[test]
@@ -517,11 +514,26 @@ fn full_resolve_offline_reads_only_the_host_platform() {
     );
 }
 
-/// Whether a member's effective setting (after inheritance) is the goal's.
+/// Whether a member's effective setting (after inheritance) is the goal's. For a crate bump
+/// that is the bumped members' version, and for the members depending on them, that every
+/// requirement on them admits the new version.
 fn setting_is_new(workspace: &Workspace, member: &str, goal: &Goal) -> bool {
     let member = workspace.member(member).unwrap();
     match goal {
-        Goal::Crate { version, .. } => member.version == *version,
+        Goal::Crate { name, version } => {
+            let site = |m: usize| &workspace.declarations.members[m].version.site;
+            let bumped_site = site(workspace.member_index(name).unwrap());
+            let position = workspace.member_index(&member.name).unwrap();
+            if site(position) == bumped_site {
+                return member.version == *version;
+            }
+            let uses: Vec<_> = member
+                .dependencies
+                .iter()
+                .filter(|d| d.member.is_some_and(|to| site(to) == bumped_site))
+                .collect();
+            !uses.is_empty() && uses.iter().all(|d| d.req.matches(version))
+        }
         Goal::Dep { name, version } => {
             let uses: Vec<_> = member
                 .dependencies
@@ -543,67 +555,92 @@ fn setting_is_new(workspace: &Workspace, member: &str, goal: &Goal) -> bool {
     }
 }
 
-/// Asserts that every stage's gate covers every member its edits can break: its crates,
-/// their dev-dependents and every member that reaches them through normal or build edges,
-/// except through a crate that changes in the same or a later stage (that crate's stage tests
-/// what depends on it, once it has adapted), unless the gate covers the whole workspace.
+/// Asserts that every stage's gate tests every member whose build inputs its edits change:
+/// its crates, every member that reaches them through normal or build edges (whatever stage
+/// it moves in), and every member that dev-depends on one of those, unless the gate covers
+/// the whole workspace.
 fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
     let graph = graywork_plan::graph::DepGraph::build(workspace);
-    for (position, stage) in plan.stages.iter().enumerate() {
-        let workspace_wide = stage
-            .gates
-            .iter()
-            .any(|gate| gate.contains("--workspace") && gate.contains(" test "));
-        if workspace_wide {
+    for stage in &plan.stages {
+        let workspace_wide = stage.gates.iter().any(|gate| {
+            gate.contains("--workspace") && gate.contains(" test ") && !gate.contains("--exclude")
+        });
+        if workspace_wide || stage.crates.is_empty() {
             continue;
         }
-        let later: Vec<&String> = plan.stages[position..]
+        let crates: Vec<usize> = stage
+            .crates
             .iter()
-            .flat_map(|s| &s.crates)
+            .map(|name| workspace.member_index(name).unwrap())
             .collect();
-        let changes_later = |m: usize| later.contains(&&workspace.members[m].name);
-        let in_stage = |m: usize| stage.crates.contains(&workspace.members[m].name);
-        // Does `from` reach a crate of the stage, passing only through crates that do not
-        // change in this or a later stage?
-        fn reaches(
-            graph: &graywork_plan::graph::DepGraph,
-            from: usize,
-            seen: &mut Vec<bool>,
-            in_stage: &dyn Fn(usize) -> bool,
-            changes_later: &dyn Fn(usize) -> bool,
-        ) -> bool {
-            for (to, edge) in graph.dependencies(from) {
-                if !edge.orders() || seen[to] {
-                    continue;
-                }
-                seen[to] = true;
-                if in_stage(to)
-                    || (!changes_later(to) && reaches(graph, to, seen, in_stage, changes_later))
-                {
-                    return true;
-                }
+        let closure = graph.ordering_dependents_closure(&crates);
+        let mut expected: Vec<usize> = (0..workspace.members.len())
+            .filter(|&m| closure[m])
+            .collect();
+        for m in 0..workspace.members.len() {
+            if !closure[m]
+                && graph
+                    .dependencies(m)
+                    .any(|(to, edge)| edge.kinds.contains(&DepKind::Dev) && closure[to])
+            {
+                expected.push(m);
             }
-            false
         }
-        for (index, member) in workspace.members.iter().enumerate() {
-            if changes_later(index) {
-                continue;
+        let test_line = stage
+            .gates
+            .iter()
+            .find(|gate| gate.starts_with("cargo test "))
+            .unwrap_or_else(|| panic!("stage {} has no test line: {:?}", stage.index, stage.gates));
+        let words: Vec<&str> = test_line.split(' ').collect();
+        let excluded = |name: &str| words.windows(2).any(|pair| pair == ["--exclude", name]);
+        let selected = |name: &str| {
+            if words.contains(&"--workspace") {
+                !excluded(name)
+            } else {
+                words.windows(2).any(|pair| pair == ["-p", name])
             }
-            let mut seen = vec![false; workspace.members.len()];
-            if reaches(&graph, index, &mut seen, &in_stage, &changes_later) {
+        };
+        for m in 0..workspace.members.len() {
+            let name = &workspace.members[m].name;
+            assert_eq!(
+                selected(name),
+                expected.contains(&m),
+                "stage {}: {name} in `{test_line}`",
+                stage.index
+            );
+        }
+    }
+}
+
+/// Asserts that no member's `rust-version` is below that of a member it depends on through
+/// normal or build edges (what `check-toolchain` refuses).
+fn assert_msrv_order(workspace: &Workspace, context: &str) {
+    let graph = graywork_plan::graph::DepGraph::build(workspace);
+    for (m, member) in workspace.members.iter().enumerate() {
+        let Some(own) = &member.rust_version else {
+            continue;
+        };
+        for (to, edge) in graph.dependencies(m) {
+            if let Some(theirs) = &workspace.members[to].rust_version
+                && edge.orders()
+            {
                 assert!(
-                    stage
-                        .gates
-                        .iter()
-                        .any(|gate| gate.split(' ').any(|word| word == member.name)),
-                    "stage {} does not test {}: {:?}",
-                    stage.index,
+                    own >= theirs,
+                    "{context}: {} ({own}) depends on {} ({theirs})",
                     member.name,
-                    stage.gates
+                    workspace.members[to].name
                 );
             }
         }
     }
+}
+
+/// The crates of each stage, to compare a plan's shape before and after stages are applied.
+fn shape(plan: &Plan) -> Vec<(String, Vec<String>)> {
+    plan.stages
+        .iter()
+        .map(|stage| (stage.name.clone(), stage.crates.clone()))
+        .collect()
 }
 
 /// Applies every stage of the plan for `goal` to a copy of the workspace at `source`, in
@@ -639,16 +676,17 @@ fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
         let workspace = load_copy();
         let plan = build_plan(&workspace, goal).unwrap();
         assert_eq!(
-            plan.stages.len(),
-            first.stages.len(),
-            "the plan keeps its shape"
+            shape(&plan),
+            shape(&first),
+            "{goal}: the plan keeps its shape"
         );
+        assert_gates_cover(&workspace, &plan);
         apply_stage(dir.path(), &plan, k, ApplyOptions::default())
             .unwrap_or_else(|error| panic!("{goal}: stage {k}: {error}"));
         let after = load_copy();
+        assert_msrv_order(&after, &format!("{goal}: after stage {k}"));
         let moved: Vec<&String> = first.stages[..k]
             .iter()
-            .filter(|stage| stage.phase != "adopt")
             .flat_map(|stage| &stage.crates)
             .collect();
         for member in &after.members {
@@ -675,25 +713,32 @@ fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
 #[test]
 fn round_trip_applies_every_stage_of_fixture_plans() {
     let cases = [
-        ("inherited", Goal::krate("kernel@0.5.0").unwrap(), 3),
-        ("inherited", Goal::krate("tools@2.0.0").unwrap(), 2),
-        ("inherited", Goal::dep("bytes@1.9").unwrap(), 2),
+        ("inherited", Goal::krate("kernel@0.5.0").unwrap(), 1),
+        ("inherited", Goal::krate("tools@2.0.0").unwrap(), 1),
+        ("inherited", Goal::dep("bytes@1.9").unwrap(), 1),
         ("inherited", Goal::dep("bytes@2").unwrap(), 2),
         ("inherited", Goal::dep("itoa@2").unwrap(), 1),
         ("inherited", Goal::edition("2024").unwrap(), 2),
         ("inherited", Goal::toolchain("1.96").unwrap(), 1),
-        ("layered", Goal::krate("base@0.2.0").unwrap(), 4),
+        ("layered", Goal::krate("base@0.2.0").unwrap(), 1),
         ("layered", Goal::toolchain("1.96").unwrap(), 1),
-        ("patched", Goal::krate("engine-macros@0.6.0").unwrap(), 3),
+        ("patched", Goal::krate("engine-macros@0.6.0").unwrap(), 1),
         ("cycle", Goal::dep("serde@2").unwrap(), 3),
     ];
-    for (fixture, goal, stages) in cases {
-        assert_eq!(
-            round_trip(&fixtures().join(fixture), &goal),
-            stages,
-            "{fixture}: {goal}"
-        );
-    }
+    let expected: Vec<String> = cases
+        .iter()
+        .map(|(fixture, goal, stages)| format!("{fixture}: {goal}: {stages}"))
+        .collect();
+    let actual: Vec<String> = cases
+        .iter()
+        .map(|(fixture, goal, _)| {
+            format!(
+                "{fixture}: {goal}: {}",
+                round_trip(&fixtures().join(fixture), goal)
+            )
+        })
+        .collect();
+    assert_eq!(actual, expected);
 }
 
 #[test]
@@ -807,14 +852,11 @@ fn own_requirements_moving_to_a_new_major_tie_an_exposing_member_to_its_users() 
         [vec!["proto", "store"], vec!["codec", "wire"]]
     );
     assert_eq!(round_trip(dir.path(), &major), 2);
-    // A compatible target needs no tie and no reading of sources: wire moves first.
+    // A compatible target needs no tie and no reading of sources: one stage moves everyone.
     let minor = Goal::dep("bytes@1.9").unwrap();
     let facts = cargo_graywork::tree_facts(&workspace, &minor, Default::default());
     assert!(facts.exposures.is_empty());
-    assert_eq!(
-        crates_of(&minor),
-        [vec!["proto", "store", "wire"], vec!["codec"]]
-    );
+    assert_eq!(crates_of(&minor), [vec!["codec", "proto", "store", "wire"]]);
 }
 
 #[test]
@@ -957,15 +999,16 @@ fn apply_keeps_comments_refuses_out_of_order_and_is_idempotent() {
     let dir = copy_fixture("inherited");
     let manifest = dir.path().join("Cargo.toml");
     let load_copy = || Workspace::load(&cargo_source(&manifest, ResolveMode::NoDeps)).unwrap();
-    let goal = Goal::krate("tools@2.0.0").unwrap();
-    let plan = build_plan(&load_copy(), &goal).unwrap();
-    let refused = apply_stage(dir.path(), &plan, 2, ApplyOptions::default()).unwrap_err();
+    let staged = build_plan(&load_copy(), &Goal::dep("bytes@2").unwrap()).unwrap();
+    let refused = apply_stage(dir.path(), &staged, 2, ApplyOptions::default()).unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "--apply 2: stage 1 (bump tools to 2.0.0) is pending; apply it first, or pass --force"
+        "--apply 2: stage 1 (upgrade the shared bytes entry to 2.0.0) is pending; apply it first, or pass --force"
     );
-    let missing = apply_stage(dir.path(), &plan, 3, ApplyOptions::default()).unwrap_err();
+    let missing = apply_stage(dir.path(), &staged, 3, ApplyOptions::default()).unwrap_err();
     assert_eq!(missing.to_string(), "--apply 3: the plan has 2 stages");
+    let goal = Goal::krate("tools@2.0.0").unwrap();
+    let plan = build_plan(&load_copy(), &goal).unwrap();
     let first = apply_stage(dir.path(), &plan, 1, ApplyOptions::default()).unwrap();
     insta::assert_snapshot!(render_report(&first, false));
     let tools = std::fs::read_to_string(dir.path().join("tools/Cargo.toml")).unwrap();
@@ -982,13 +1025,15 @@ fn apply_keeps_comments_refuses_out_of_order_and_is_idempotent() {
         "[toolchain]\nchannel = \"1.96\" # pinned for CI\ncomponents = [\"clippy\"]\n"
     );
     // --force applies out of order.
-    let plan = build_plan(&load_copy(), &Goal::krate("kernel@0.5.0").unwrap()).unwrap();
     let forced = ApplyOptions {
         force: true,
         ..ApplyOptions::default()
     };
-    let report = apply_stage(dir.path(), &plan, 2, forced).unwrap();
-    assert!(report.changed.is_empty() && !report.for_people.is_empty());
+    let report = apply_stage(dir.path(), &staged, 2, forced).unwrap();
+    assert_eq!(
+        report.changed,
+        ["tools/Cargo.toml:10 dependencies.bytes: \"1.4\" -> \"2.0.0\""]
+    );
 }
 
 #[test]
@@ -1279,7 +1324,7 @@ proptest! {
 
 proptest! {
     #[test]
-    fn a_crate_bump_orders_exactly_its_dependents(
+    fn a_breaking_crate_bump_moves_its_direct_dependents_and_gates_the_rest(
         crates in random_dag(),
         root in any::<proptest::sample::Index>(),
     ) {
@@ -1287,28 +1332,20 @@ proptest! {
         let workspace = Workspace::from_json(&metadata_json(&crates)).unwrap();
         let goal = Goal::krate(&format!("{}@9.0.0", crate_name(root))).unwrap();
         let plan = build_plan(&workspace, &goal).unwrap();
-        let mut stage_of = std::collections::HashMap::new();
-        for stage in &plan.stages {
-            for name in &stage.crates {
-                stage_of.insert(name.clone(), stage.index);
-            }
-        }
-        // Affected: the root and everything reaching it through normal or build edges.
-        let mut affected = vec![false; crates.len()];
-        affected[root] = true;
-        for (index, krate) in crates.iter().enumerate() {
-            if krate.deps.iter().chain(&krate.build_deps).any(|&dep| affected[dep]) {
-                affected[index] = true;
-            }
-        }
-        for (index, krate) in crates.iter().enumerate() {
-            prop_assert_eq!(stage_of.contains_key(&crate_name(index)), affected[index]);
-            for &dep in krate.deps.iter().chain(&krate.build_deps) {
-                if affected[index] && affected[dep] {
-                    prop_assert!(stage_of[&crate_name(index)] > stage_of[&crate_name(dep)]);
-                }
-            }
-        }
-        prop_assert_eq!(stage_of[&crate_name(root)], 1);
+        prop_assert_eq!(plan.stages.len(), 1);
+        // The root and every member depending on it directly, through any kind, move; the
+        // gate tests everything whose build includes them.
+        let mut expected: Vec<String> = crates
+            .iter()
+            .enumerate()
+            .filter(|(index, krate)| {
+                *index == root
+                    || krate.deps.iter().chain(&krate.build_deps).chain(&krate.dev_deps).any(|&dep| dep == root)
+            })
+            .map(|(index, _)| crate_name(index))
+            .collect();
+        expected.sort();
+        prop_assert_eq!(&plan.stages[0].crates, &expected);
+        assert_gates_cover(&workspace, &plan);
     }
 }

@@ -11,6 +11,7 @@ mod http_layer;
 mod limits;
 mod merge;
 mod properties;
+mod redaction;
 mod traces;
 mod watching;
 

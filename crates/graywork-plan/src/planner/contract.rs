@@ -134,8 +134,7 @@ impl<'a> Builder<'a> {
             Vec::new(),
             false,
         );
-        let mut expand_gates = self.test_gates("cargo", definer, &[]);
-        expand_gates.truncate(1);
+        let expand_gates = Vec::new();
         let mut expand_changes = vec![Change {
             crate_name: Some(definer_name.clone()),
             kind: ChangeKind::Code,
@@ -167,7 +166,6 @@ impl<'a> Builder<'a> {
             });
             if !expand_members.contains(&member) {
                 expand_members.push(member);
-                expand_gates.extend(self.test_gates("cargo", member, &[]).into_iter().take(1));
             }
         }
         expand_members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
@@ -193,7 +191,6 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             },
             &expand_members,
-            None,
         );
 
         // Provide: every provider implements the new major behind a feature.
@@ -225,7 +222,7 @@ impl<'a> Builder<'a> {
                     change.push_str(&format!("; add `{feature} = []` to [features]"));
                 }
                 changes.push(Change::code(Some(member_ref.name.clone()), change, provided.contains_key(&major)));
-                gates.extend(builder.test_gates("cargo", member, &[vec![feature.clone()]]));
+                gates.extend(builder.feature_gates("cargo", member, &[vec![feature.clone()]]));
             }
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
@@ -322,7 +319,7 @@ impl<'a> Builder<'a> {
                 };
                 changes.push(Change::code(Some(member_ref.name.clone()), change, requires_new(member)));
                 let own_features = own_features_enabling(member_ref, &provider_features);
-                gates.extend(builder.test_gates("cargo", member, &[own_features]));
+                gates.extend(builder.feature_gates("cargo", member, &[own_features]));
             }
             let rollback_point = builder.prior_stage_rollback();
             let rollback = if let Some(decl) = rollback_decl {
@@ -449,7 +446,7 @@ impl<'a> Builder<'a> {
         }
         let mut gates = Vec::new();
         for &member in &retire_members {
-            gates.extend(self.test_gates("cargo", member, &[]));
+            gates.extend(self.feature_gates("cargo", member, &[]));
         }
         let rollback_point = self.prior_stage_rollback();
         self.push_stage(
@@ -471,7 +468,6 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             },
             &retire_members,
-            None,
         );
         Ok(())
     }

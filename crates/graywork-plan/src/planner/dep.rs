@@ -4,6 +4,9 @@
 
 use super::*;
 
+/// Each declaration of a dependency, with its uses as `(member, dependency index)`.
+type DependencySites = BTreeMap<Site, (Declared, Vec<(usize, usize)>)>;
+
 /// Members tied to move together because one hands a dependency's types to the others.
 #[derive(Debug, Default)]
 struct ExposureTies {
@@ -242,7 +245,7 @@ impl<'a> Builder<'a> {
         let declarations = &self.workspace.declarations;
         let mut external: BTreeSet<&str> = BTreeSet::new();
         // Each declaration of the dependency, with the members using it.
-        let mut sites: BTreeMap<Site, (Declared, Vec<(usize, usize)>)> = BTreeMap::new();
+        let mut sites: DependencySites = BTreeMap::new();
         for (position, member) in self.workspace.members.iter().enumerate() {
             for (index, dependency) in member.dependencies.iter().enumerate() {
                 if dependency.member.is_none() {
@@ -286,6 +289,24 @@ impl<'a> Builder<'a> {
                 anyhow::bail!("--dep {message} (pass --allow-downgrade to plan it anyway)");
             }
             self.warnings.push(message);
+        }
+        // A semver-compatible target for every use changes no code, and cargo builds one copy
+        // for everyone: one stage makes every edit.
+        let compatible = sites.values().all(|(_, uses)| {
+            uses.iter().all(|&(m, i)| {
+                semver_compatible(&self.workspace.members[m].dependencies[i].req, version)
+            })
+        });
+        // A side-by-side move under way (its second entry is there) keeps its stages.
+        if compatible
+            && !self
+                .workspace
+                .declarations
+                .workspace_dependencies
+                .contains_key(&side_by_side_key(name, version))
+        {
+            self.dep_compatible(name, version, &sites);
+            return Ok(());
         }
         // Shared entries in [workspace.dependencies] move all their users in one edit and one
         // stage; declarations of a member's own move with that member, layered.
@@ -396,7 +417,7 @@ impl<'a> Builder<'a> {
             }
             let mut gates = Vec::new();
             for &member in &members {
-                gates.extend(self.test_gates("cargo", member, &[]));
+                gates.extend(self.feature_gates("cargo", member, &[]));
             }
             let rollback_point = self.prior_stage_rollback();
             self.push_stage(
@@ -413,7 +434,6 @@ impl<'a> Builder<'a> {
                     rollout: Vec::new(),
                 },
                 &members,
-                None,
             );
         }
         if affected.iter().any(|&a| a) {
@@ -453,14 +473,19 @@ impl<'a> Builder<'a> {
                         declared,
                         &version_text,
                         format!(
-                            "`{name}` `{}` -> `{version}` ({}); adapt the code to its changes",
+                            "`{name}` `{}` -> `{version}` ({}); {}",
                             dependency.req,
-                            details.join(", ")
+                            details.join(", "),
+                            if semver_compatible(&dependency.req, version) {
+                                "semver-compatible: no code changes"
+                            } else {
+                                "adapt the code to its changes"
+                            }
                         ),
                         dependency_done(member, *index),
                     ));
                 }
-                gates.extend(builder.test_gates("cargo", member, &[]));
+                gates.extend(builder.feature_gates("cargo", member, &[]));
             }
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
@@ -482,6 +507,91 @@ impl<'a> Builder<'a> {
             self.side_by_side(name, version, &new_key, &uses)?;
         }
         Ok(())
+    }
+
+    /// A semver-compatible `--dep` target: one stage with every edit (each shared entry and
+    /// each member's own requirement), no code changes, and the gate the edits need.
+    fn dep_compatible(
+        &mut self,
+        name: &str,
+        version: &Version,
+        sites: &DependencySites,
+    ) {
+        let version_text = version.to_string();
+        let mut members: Vec<usize> = Vec::new();
+        let mut changes = Vec::new();
+        for (declared, uses) in sites.values() {
+            let mut users: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();
+            users.sort_unstable();
+            users.dedup();
+            members.extend(&users);
+            let done = uses.iter().all(|&(m, i)| {
+                requirement_meets(&self.workspace.members[m].dependencies[i].req, version)
+            });
+            let change = if declared.inherited {
+                format!(
+                    "`{name}` `{}` -> `{version}` in the shared entry; it moves {}",
+                    declared.value,
+                    self.member_list(&users)
+                )
+            } else {
+                let dependency = &self.workspace.members[uses[0].0].dependencies[uses[0].1];
+                let mut details = vec![dependency.kind.as_str().to_owned()];
+                if let Some(rename) = &dependency.rename {
+                    details.push(format!("as `{rename}`"));
+                }
+                if let Some(target) = &dependency.target {
+                    details.push(target.clone());
+                }
+                format!(
+                    "`{name}` `{}` -> `{version}` ({})",
+                    declared.value,
+                    details.join(", ")
+                )
+            };
+            let owner = (!declared.inherited).then(|| self.name(users[0]).to_owned());
+            changes.push(Self::edit(
+                ChangeKind::Requirement,
+                owner,
+                declared,
+                &version_text,
+                change,
+                done,
+            ));
+        }
+        members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        members.dedup();
+        for &member in &members {
+            self.place(
+                member,
+                self.stages.len() + 1,
+                format!(
+                    "it depends on {name}, and {version} is semver-compatible with what it requires: every requirement moves in one stage, with no code changes"
+                ),
+                Vec::new(),
+                false,
+            );
+        }
+        let mut gates = Vec::new();
+        for &member in &members {
+            gates.extend(self.feature_gates("cargo", member, &[]));
+        }
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("upgrade {name} to {version} (semver-compatible)"),
+                phase: "upgrade",
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit (the requirements and Cargo.lock); rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            },
+            &members,
+        );
     }
 
     /// `--dep NAME@VERSION --strategy side-by-side` for the members that inherit the package
@@ -562,7 +672,6 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             },
             &[],
-            Some(BTreeMap::new()),
         );
 
         // Migrate: each member moves to the new entry, in dependency order.
@@ -613,7 +722,7 @@ impl<'a> Builder<'a> {
                         copy_of: None,
                     });
                 }
-                gates.extend(builder.test_gates("cargo", member, &[]));
+                gates.extend(builder.feature_gates("cargo", member, &[]));
             }
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
@@ -708,7 +817,7 @@ impl<'a> Builder<'a> {
         }
         let mut gates = Vec::new();
         for &member in &users {
-            gates.extend(self.test_gates("cargo", member, &[]));
+            gates.extend(self.feature_gates("cargo", member, &[]));
         }
         let rollback_point = self.prior_stage_rollback();
         self.push_stage(
@@ -723,7 +832,6 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             },
             &users,
-            None,
         );
         Ok(())
     }
