@@ -511,12 +511,7 @@ impl<'a> Builder<'a> {
 
     /// A semver-compatible `--dep` target: one stage with every edit (each shared entry and
     /// each member's own requirement), no code changes, and the gate the edits need.
-    fn dep_compatible(
-        &mut self,
-        name: &str,
-        version: &Version,
-        sites: &DependencySites,
-    ) {
+    fn dep_compatible(&mut self, name: &str, version: &Version, sites: &DependencySites) {
         let version_text = version.to_string();
         let mut members: Vec<usize> = Vec::new();
         let mut changes = Vec::new();
