@@ -15,8 +15,8 @@ use crate::reload::{self, AdminReloadError};
 use crate::state::AppState;
 use crate::version;
 
-/// Refuses admin requests without the admin token (401), before any handler runs; a client
-/// address with too many failures in a row waits (429 with `Retry-After`).
+/// Refuses admin requests without the admin token (401), before any handler runs; failures
+/// past the throttle's limits answer 429 with `Retry-After` instead.
 pub(crate) async fn require_admin(
     State(state): State<AppState>,
     request: Request,
@@ -44,34 +44,33 @@ pub(crate) async fn require_metrics(
     Ok(next.run(request).await)
 }
 
-/// Runs `check` unless the client is throttled, and records its outcome against the client's
-/// address (requests without one, as in-process tests send, are not throttled).
+/// Runs `check`; a failure is recorded against the client's address and answers 401, or 429
+/// with `Retry-After` once the address, or all addresses together, failed too often
+/// ([`AuthThrottle`](crate::admin_auth::AuthThrottle)). The token is checked first, so the
+/// right one always passes, however many wrong ones arrive from its address or anywhere else.
+/// Requests without an address (in-process tests) are not throttled.
 fn authenticate(
     state: &AppState,
     request: &Request,
     check: impl FnOnce(&axum::http::HeaderMap) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
-    let client = request
+    let Err(refused) = check(request.headers()) else {
+        return Ok(());
+    };
+    let Some(client) = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    let now = Instant::now();
-    if let Some(client) = client
-        && let Some(retry_after_secs) = state.auth_throttle.wait(client, now)
-    {
-        return Err(ApiError::TooManyRequests {
-            message: "too many failed authentication attempts from this address".to_owned(),
-            retry_after_secs,
-        });
+        .map(|info| info.0.ip())
+    else {
+        return Err(refused);
+    };
+    match state.auth_throttle.fail(client, Instant::now()) {
+        Ok(()) => Err(refused),
+        Err(throttled) => Err(ApiError::TooManyRequests {
+            message: throttled.message().to_owned(),
+            retry_after_secs: throttled.retry_after_secs,
+        }),
     }
-    let outcome = check(request.headers());
-    if let Some(client) = client {
-        match &outcome {
-            Ok(()) => state.auth_throttle.succeeded(client),
-            Err(_) => state.auth_throttle.failed(client, now),
-        }
-    }
-    outcome
 }
 
 /// The answer of a successful reload.

@@ -1,5 +1,5 @@
 //! The admin and metrics tokens: read once from environment variables, at least 32 bytes,
-//! checked in constant time; and the throttle on failed attempts per client address.
+//! checked in constant time; and the throttle on failed attempts, per client and in total.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -118,20 +118,105 @@ impl std::fmt::Debug for AdminToken {
     }
 }
 
-/// Failed attempts a client address may make before it is throttled.
+/// Failed attempts one client may make before it waits.
 const FREE_FAILURES: u32 = 10;
-/// The longest a throttled address waits.
+/// The longest one client waits.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// Addresses remembered at most; quiet ones are forgotten first.
+/// A client without a failure for this long starts afresh. It is longer than [`MAX_BACKOFF`],
+/// so a client that waits out every backoff still gets one try a minute, not ten more.
+const FORGET_AFTER: Duration = Duration::from_secs(600);
+/// Clients remembered at most; those quiet longest are forgotten first.
 const MAX_TRACKED: usize = 10_000;
+/// Failed attempts all clients together may make at once, before [`TOTAL_PER_SECOND`] applies.
+const TOTAL_BURST: f64 = 20.0;
+/// Failed attempts all clients together may make per second, in the long run.
+const TOTAL_PER_SECOND: f64 = 1.0;
 
-/// Throttles failed token checks per client address: after [`FREE_FAILURES`] failures in a row
-/// an address waits 1 s, then 2 s, 4 s, … up to a minute before it may try again; a success
-/// clears its record. While it waits every request answers 429 with `Retry-After`, without
-/// looking at the token.
-#[derive(Debug, Default)]
+/// Limits failed token checks, per client and in total; successes are never limited.
+///
+/// A client is an IPv4 address, or an IPv6 /64 (one host usually holds a whole /64, so counting
+/// single IPv6 addresses would limit nothing). After [`FREE_FAILURES`] failures a client waits
+/// 1 s, then 2 s, 4 s, … up to [`MAX_BACKOFF`] before its next failure counts, and is forgotten
+/// after [`FORGET_AFTER`] without one. All clients together share a budget of [`TOTAL_BURST`]
+/// failures refilled at [`TOTAL_PER_SECOND`], so rotating source addresses (all of 127.0.0.0/8
+/// reaches a local listener) gains nothing. A failure over either limit is refused with 429 and
+/// `Retry-After`, and is not counted.
+///
+/// The caller checks the token first and consults the throttle only when it is wrong, so the
+/// right token passes however many failures come from its address or anywhere else: a flood of
+/// wrong tokens cannot lock the admin out. The cost is that a throttled guess still learns
+/// whether it was right (200 against 429); what makes guessing hopeless is the token's length
+/// ([`AdminToken::MIN_LEN`]), and the throttle bounds what a flood costs and logs.
+#[derive(Debug)]
 pub(crate) struct AuthThrottle {
-    clients: Mutex<HashMap<IpAddr, Failures>>,
+    state: Mutex<ThrottleState>,
+}
+
+impl Default for AuthThrottle {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(ThrottleState {
+                clients: HashMap::new(),
+                total: TotalBudget {
+                    available: TOTAL_BURST,
+                    updated: None,
+                },
+            }),
+        }
+    }
+}
+
+/// A failed attempt refused without being counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Throttled {
+    /// Whole seconds until a failure counts again (at least 1).
+    pub(crate) retry_after_secs: u64,
+    /// Which limit refused it.
+    pub(crate) limit: Limit,
+}
+
+/// The limit a failed attempt was over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    /// The client's own failures.
+    Client,
+    /// All clients' failures together.
+    Total,
+}
+
+impl Throttled {
+    /// The client's message.
+    pub(crate) fn message(self) -> &'static str {
+        match self.limit {
+            Limit::Client => "too many failed authentication attempts from this address",
+            Limit::Total => "too many failed authentication attempts; try again later",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ThrottleState {
+    clients: HashMap<Client, Failures>,
+    total: TotalBudget,
+}
+
+/// Who failed: an IPv4 address, or an IPv6 /64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Client {
+    V4(std::net::Ipv4Addr),
+    V6Prefix(u64),
+}
+
+impl Client {
+    fn of(address: IpAddr) -> Self {
+        match address {
+            IpAddr::V4(v4) => Self::V4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self::V4(v4),
+                None => Self::V6Prefix((v6.to_bits() >> 64) as u64),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -141,22 +226,59 @@ struct Failures {
     blocked_until: Option<Instant>,
 }
 
-impl AuthThrottle {
-    /// `Some(seconds to wait)` when `client` is throttled now.
-    pub(crate) fn wait(&self, client: IpAddr, now: Instant) -> Option<u64> {
-        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        let until = clients.get(&client)?.blocked_until?;
-        (until > now).then(|| until.duration_since(now).as_secs().max(1))
-    }
+/// A token bucket of failures for all clients together.
+#[derive(Debug)]
+struct TotalBudget {
+    available: f64,
+    /// When `available` was last brought up to date; `None` while it is full from the start.
+    updated: Option<Instant>,
+}
 
-    /// Records a failed attempt by `client`.
-    pub(crate) fn failed(&self, client: IpAddr, now: Instant) {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+impl TotalBudget {
+    /// Takes one failure from the budget at `now`, or says how many seconds until there is one.
+    fn take(&mut self, now: Instant) -> Result<(), u64> {
+        if let Some(updated) = self.updated {
+            let refill = now.saturating_duration_since(updated).as_secs_f64() * TOTAL_PER_SECOND;
+            self.available = (self.available + refill).min(TOTAL_BURST);
+        }
+        self.updated = Some(now);
+        if self.available >= 1.0 {
+            self.available -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - self.available) / TOTAL_PER_SECOND;
+            // `wait` is positive and small: at most 1 / TOTAL_PER_SECOND seconds.
+            Err((wait.ceil() as u64).max(1))
+        }
+    }
+}
+
+impl AuthThrottle {
+    /// Records a failed attempt by `address` at `now`. `Ok` when it counts (the client gets
+    /// its 401); `Err` when the client, or all clients together, are over their limit (429).
+    pub(crate) fn fail(&self, address: IpAddr, now: Instant) -> Result<(), Throttled> {
+        let client = Client::of(address);
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = state.clients.get(&client).and_then(|f| f.blocked_until)
+            && until > now
+        {
+            return Err(Throttled {
+                retry_after_secs: until.duration_since(now).as_secs().max(1),
+                limit: Limit::Client,
+            });
+        }
+        state
+            .total
+            .take(now)
+            .map_err(|retry_after_secs| Throttled {
+                retry_after_secs,
+                limit: Limit::Total,
+            })?;
+        let clients = &mut state.clients;
         if clients.len() >= MAX_TRACKED && !clients.contains_key(&client) {
-            // Forget addresses quiet for longer than the longest wait, then the oldest.
-            clients.retain(|_, f| now.duration_since(f.last) < MAX_BACKOFF);
+            clients.retain(|_, f| now.saturating_duration_since(f.last) < FORGET_AFTER);
             if clients.len() >= MAX_TRACKED
-                && let Some(oldest) = clients.iter().min_by_key(|(_, f)| f.last).map(|(a, _)| *a)
+                && let Some(oldest) = clients.iter().min_by_key(|(_, f)| f.last).map(|(c, _)| *c)
             {
                 clients.remove(&oldest);
             }
@@ -166,6 +288,9 @@ impl AuthThrottle {
             last: now,
             blocked_until: None,
         });
+        if now.saturating_duration_since(entry.last) >= FORGET_AFTER {
+            entry.count = 0;
+        }
         entry.count = entry.count.saturating_add(1);
         entry.last = now;
         if entry.count >= FREE_FAILURES {
@@ -173,14 +298,7 @@ impl AuthThrottle {
             let backoff = Duration::from_secs(1 << doublings).min(MAX_BACKOFF);
             entry.blocked_until = Some(now + backoff);
         }
-    }
-
-    /// Clears `client`'s record after a success.
-    pub(crate) fn succeeded(&self, client: IpAddr) {
-        self.clients
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&client);
+        Ok(())
     }
 }
 
@@ -259,24 +377,109 @@ mod tests {
         assert!(!AdminToken::checked("T", "  ").unwrap().is_enabled());
     }
 
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
     #[test]
-    fn failed_attempts_are_throttled_with_a_growing_wait() {
+    fn a_client_waits_longer_after_each_failure_past_the_free_ones() {
         let throttle = AuthThrottle::default();
-        let client: IpAddr = "127.0.0.1".parse().unwrap();
-        let other: IpAddr = "127.0.0.2".parse().unwrap();
         let start = Instant::now();
-        for _ in 0..FREE_FAILURES - 1 {
-            throttle.failed(client, start);
-            assert_eq!(throttle.wait(client, start), None);
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(throttle.fail(ip("127.0.0.1"), start), Ok(()));
         }
-        throttle.failed(client, start);
-        assert_eq!(throttle.wait(client, start), Some(1));
-        assert_eq!(throttle.wait(other, start), None, "per address");
-        throttle.failed(client, start);
-        assert_eq!(throttle.wait(client, start), Some(2));
-        assert_eq!(throttle.wait(client, start + Duration::from_secs(3)), None);
-        throttle.succeeded(client);
-        assert_eq!(throttle.wait(client, start), None);
+        let waits = |at| {
+            throttle
+                .fail(ip("127.0.0.1"), at)
+                .map_err(|t| (t.limit, t.retry_after_secs))
+        };
+        assert_eq!(waits(start), Err((Limit::Client, 1)));
+        assert_eq!(
+            waits(start + Duration::from_millis(400)),
+            Err((Limit::Client, 1))
+        );
+        // Refused attempts are not counted: after the wait, the next failure counts and doubles
+        // the wait.
+        let later = start + Duration::from_secs(1);
+        assert_eq!(waits(later), Ok(()));
+        assert_eq!(waits(later), Err((Limit::Client, 2)));
+        // Another address is another client.
+        assert_eq!(throttle.fail(ip("127.0.0.2"), later), Ok(()));
+    }
+
+    #[test]
+    fn waits_stop_growing_at_a_minute_and_a_quiet_client_is_forgotten() {
+        let throttle = AuthThrottle::default();
+        let client = ip("10.0.0.1");
+        let mut now = Instant::now();
+        let mut waits = Vec::new();
+        // A client that tries again the moment each wait ends (the total budget refills
+        // meanwhile).
+        while waits.len() < 9 {
+            if let Err(throttled) = throttle.fail(client, now) {
+                assert_eq!(throttled.limit, Limit::Client);
+                waits.push(throttled.retry_after_secs);
+                now += Duration::from_secs(throttled.retry_after_secs);
+            }
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        // Quiet for FORGET_AFTER: the free failures again.
+        now += FORGET_AFTER;
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(throttle.fail(client, now), Ok(()));
+        }
+        assert!(throttle.fail(client, now).is_err());
+    }
+
+    #[test]
+    fn all_clients_together_share_one_budget_of_failures() {
+        let throttle = AuthThrottle::default();
+        let start = Instant::now();
+        let from = |n: u32| IpAddr::from(std::net::Ipv4Addr::from(0x7f00_0000 + n));
+        let burst = TOTAL_BURST as u32;
+        for n in 0..burst {
+            assert_eq!(throttle.fail(from(n), start), Ok(()), "{n}");
+        }
+        // Every further address is refused, each a first failure of its own.
+        for n in burst..burst + 100 {
+            assert_eq!(
+                throttle.fail(from(n), start),
+                Err(Throttled {
+                    retry_after_secs: 1,
+                    limit: Limit::Total
+                })
+            );
+        }
+        // The budget refills at TOTAL_PER_SECOND.
+        let later = start + Duration::from_secs(3);
+        for n in 0..3 {
+            assert_eq!(throttle.fail(from(1000 + n), later), Ok(()), "{n}");
+        }
+        assert!(throttle.fail(from(2000), later).is_err());
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_client_and_a_mapped_ipv4_is_its_ipv4() {
+        let throttle = AuthThrottle::default();
+        let now = Instant::now();
+        for n in 0..FREE_FAILURES {
+            assert_eq!(
+                throttle.fail(ip(&format!("2001:db8:1:2::{n:x}")), now),
+                Ok(())
+            );
+        }
+        let refused = throttle.fail(ip("2001:db8:1:2:ffff::1"), now).unwrap_err();
+        assert_eq!(refused.limit, Limit::Client);
+        assert_eq!(throttle.fail(ip("2001:db8:1:3::1"), now), Ok(()));
+
+        let throttle = AuthThrottle::default();
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(throttle.fail(ip("::ffff:192.0.2.7"), now), Ok(()));
+        }
+        assert_eq!(
+            throttle.fail(ip("192.0.2.7"), now).unwrap_err().limit,
+            Limit::Client
+        );
     }
 
     #[test]

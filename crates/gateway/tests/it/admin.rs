@@ -361,3 +361,93 @@ fn the_generation_gauge_never_goes_back_when_reloads_finish_out_of_order() {
     record(&app.state, Trigger::Admin, Ok(4));
     assert_eq!(app.state.config_generation_gauge(), 5);
 }
+
+/// Throttling by client address, with the address the server would attach to the request.
+mod throttle {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    use std::time::Instant;
+
+    use axum::extract::ConnectInfo;
+
+    use super::*;
+    use crate::support::{METRICS_TOKEN, Reply, send};
+
+    async fn from(app: &TestApp, client: IpAddr, path: &str, token: &str) -> Reply {
+        let mut request = request(Method::GET, path, Some(token))
+            .body(Body::empty())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(client, 40_000)));
+        send(app.admin_router(), request).await
+    }
+
+    fn retry_after(reply: &Reply) -> u64 {
+        reply
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_wrong_token_flood_from_the_admins_address_never_throttles_the_right_token() {
+        let app = TestApp::new();
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let (mut unauthorized, mut throttled) = (0, 0);
+        for round in 0..100 {
+            let wrong = from(&app, local, "/debug/version", "not-the-admin-token").await;
+            match wrong.status {
+                StatusCode::UNAUTHORIZED => unauthorized += 1,
+                StatusCode::TOO_MANY_REQUESTS => {
+                    throttled += 1;
+                    assert_eq!(wrong.error_code(), "too_many_requests");
+                    assert!((1..=60).contains(&retry_after(&wrong)));
+                }
+                other => panic!("round {round}: {other}"),
+            }
+            if round % 10 == 9 {
+                let right = from(&app, local, "/debug/version", ADMIN_TOKEN).await;
+                assert_eq!(right.status, StatusCode::OK, "round {round}");
+                let scrape = from(&app, local, "/metrics", METRICS_TOKEN).await;
+                assert_eq!(scrape.status, StatusCode::OK, "round {round}");
+            }
+        }
+        // Ten free failures; after that the address waits a second, then longer, so only a
+        // machine many minutes slow could see more than a few more.
+        assert!((10..20).contains(&unauthorized), "{unauthorized}");
+        assert_eq!(unauthorized + throttled, 100);
+    }
+
+    #[tokio::test]
+    async fn failures_from_rotating_addresses_are_limited_in_total() {
+        let app = TestApp::new();
+        let started = Instant::now();
+        let mut unauthorized = 0;
+        let mut throttled = 0;
+        for n in 0..300u32 {
+            let client = IpAddr::V4(Ipv4Addr::from(0x7f00_0100 + n));
+            let wrong = from(&app, client, "/debug/config", "not-the-admin-token").await;
+            match wrong.status {
+                StatusCode::UNAUTHORIZED => unauthorized += 1,
+                StatusCode::TOO_MANY_REQUESTS => {
+                    throttled += 1;
+                    assert!(retry_after(&wrong) >= 1);
+                }
+                other => panic!("{client}: {other}"),
+            }
+            // The right token from any of them still passes.
+            if n % 50 == 49 {
+                let right = from(&app, client, "/debug/version", ADMIN_TOKEN).await;
+                assert_eq!(right.status, StatusCode::OK, "{client}");
+            }
+        }
+        // A burst of 20, then one a second.
+        let refilled = started.elapsed().as_secs() + 1;
+        assert!(
+            unauthorized <= 20 + refilled,
+            "{unauthorized} failures counted in {refilled} s"
+        );
+        assert_eq!(unauthorized + throttled, 300);
+    }
+}

@@ -302,7 +302,7 @@ mod admin_exposure {
     }
 
     #[test]
-    fn failed_admin_logins_are_throttled_per_address() {
+    fn failed_admin_logins_are_throttled_and_the_right_token_never_is() {
         let dir = config_dir(&[("base.toml", &base_toml())]);
         let server = Server::start(dir.path());
         let agent = agent();
@@ -319,16 +319,20 @@ mod admin_exposure {
             (reply(response), retry_after)
         };
         let mut statuses = Vec::new();
-        for _ in 0..12 {
+        for _ in 0..10 {
             statuses.push(attempt("not-the-admin-token").0.status);
         }
-        assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
-        let (throttled, retry_after) = attempt(ADMIN_TOKEN);
-        assert_eq!(throttled.status, 429, "even the right token waits");
+        assert_eq!(statuses, [401; 10]);
+        // The address then waits 1 s, 2 s, 4 s … between counted failures, so a 429 comes
+        // within a few more tries on any machine.
+        let (throttled, retry_after) = (0..20)
+            .map(|_| attempt("not-the-admin-token"))
+            .find(|(reply, _)| reply.status == 429)
+            .expect("a 429 within 20 more failures");
         assert_eq!(throttled.json["error"]["code"], "too_many_requests");
         let seconds: u64 = retry_after.expect("Retry-After").parse().unwrap();
         assert!((1..=60).contains(&seconds), "{seconds}");
-        std::thread::sleep(Duration::from_secs(seconds + 1));
+        // The right token from the same address passes at once.
         assert_eq!(attempt(ADMIN_TOKEN).0.status, 200);
     }
 
