@@ -207,6 +207,7 @@ pub fn compare_dirs_with(
     let (new, new_manifest) =
         new.with_context(|| format!("cannot read crate {}", new_dir.display()))?;
     let name = new_manifest.as_ref().and_then(|m| m.name.clone());
+    let version_line = new_manifest.as_ref().map_or(1, |m| m.version_line);
     let new_version = new_manifest.and_then(|m| m.version);
     let old_version = old_manifest.and_then(|m| m.version);
     let subject = match &name {
@@ -221,7 +222,7 @@ pub fn compare_dirs_with(
     let findings = diff::diff(&old, &new);
     let manifest_loc = Location {
         file: "Cargo.toml".to_string(),
-        line: 1,
+        line: version_line,
     };
     let findings = version::apply_crate_discipline(
         findings,

@@ -34,6 +34,8 @@ pub struct CrateManifest {
     pub features: BTreeMap<String, Vec<String>>,
     /// Each feature's line in the manifest.
     pub lines: BTreeMap<String, usize>,
+    /// The line of `package.version` (1 when it is not written in `[package]`).
+    pub version_line: usize,
 }
 
 impl CrateManifest {
@@ -96,6 +98,7 @@ impl CrateManifest {
             version,
             features,
             lines,
+            version_line: package_key_line(text, "version"),
         })
     }
 
@@ -172,6 +175,26 @@ fn optional_dependencies(table: &toml::Table) -> Vec<String> {
         .collect()
 }
 
+/// The 1-based line of `key = ` inside the `[package]` table (1 when it is not there).
+fn package_key_line(text: &str, key: &str) -> usize {
+    let mut in_package = false;
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.starts_with('[') {
+            in_package = line.trim_end() == "[package]";
+            continue;
+        }
+        if in_package
+            && line
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return index + 1;
+        }
+    }
+    1
+}
+
 /// The 1-based line where `key = ` is first written (1 when it cannot be found).
 fn line_of(text: &str, key: &str) -> usize {
     text.lines()
@@ -192,6 +215,14 @@ fn line_of(text: &str, key: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_version_line_is_the_package_tables() {
+        let text =
+            "[dependencies.x]\nversion = \"1\"\n\n[package]\nname = \"a\"\nversion = \"0.1.0\"\n";
+        assert_eq!(CrateManifest::parse(text).unwrap().version_line, 6);
+        assert_eq!(CrateManifest::parse(MANIFEST).unwrap().version_line, 3);
+    }
 
     const MANIFEST: &str = r#"[package]
 name = "demo"

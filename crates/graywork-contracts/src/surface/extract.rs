@@ -173,7 +173,12 @@ pub(crate) fn cfg_predicates(attrs: &[syn::Attribute]) -> Vec<String> {
 /// The enclosing modules' cfg plus the item's own, as one predicate.
 pub(super) fn join_cfg(outer: &[String], attrs: &[syn::Attribute]) -> Option<String> {
     let mut all: Vec<String> = outer.to_vec();
-    all.extend(cfg_predicates(attrs));
+    for predicate in cfg_predicates(attrs) {
+        // A cfg written on the item and on its module (or added by a macro) is said once.
+        if !all.contains(&predicate) {
+            all.push(predicate);
+        }
+    }
     match all.len() {
         0 => None,
         1 => all.pop(),

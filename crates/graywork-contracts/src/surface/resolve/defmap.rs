@@ -224,11 +224,17 @@ impl DefMap {
                     return false;
                 }
                 for (ns, binding) in found {
-                    let hidden = entry.hidden || binding.hidden;
+                    // Each namespace is imported only where the importer can see the binding,
+                    // and re-exported no wider than the binding itself is visible: `pub use`
+                    // of a private module and a public function of one name re-exports only
+                    // the function.
+                    if binding.vis == Vis::Private && !self.is_within(module, parent) {
+                        continue;
+                    }
                     let bound = Binding {
                         target: binding.target,
-                        vis,
-                        hidden,
+                        vis: vis.min(binding.vis),
+                        hidden: entry.hidden || binding.hidden,
                         origin: Origin::Named,
                     };
                     self.add(module, (name.clone(), ns), bound, queue);
