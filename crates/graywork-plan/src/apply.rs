@@ -398,7 +398,14 @@ fn edit_entry(document: &mut DocumentMut, change: &Change, file: &str) -> Result
                 Value::from(change.to.clone().unwrap_or_default()),
             );
             entry.fmt();
-            table.insert(key, Item::Value(Value::InlineTable(entry)));
+            // Right after the entry it copies, so the two majors read side by side.
+            let position = position_of(table, source).map_or(table.len(), |p| p + 1);
+            insert_at(
+                table,
+                position,
+                toml_edit::Key::new(key.as_str()),
+                Item::Value(Value::InlineTable(entry)),
+            );
             Ok(true)
         }
         EditOp::RenameKey => {
@@ -413,14 +420,150 @@ fn edit_entry(document: &mut DocumentMut, change: &Change, file: &str) -> Result
             if table.contains_key(to) {
                 return Err(invalid(format!("`{to}` is there already")));
             }
-            let entry = table
-                .remove(key)
-                .ok_or_else(|| invalid(format!("`{key}` is missing")))?;
-            table.insert(to, entry);
+            rename_in_place(table, key, to);
+            // A member's dependency key is also how its `[features]` name the dependency.
+            if parents.first().is_some_and(|first| first != "workspace") {
+                rename_feature_references(document, key, to);
+            }
             Ok(true)
         }
         EditOp::RemoveEntry => Ok(table.remove(key).is_some()),
     }
+}
+
+/// The position of `key` among the entries of `table`.
+fn position_of(table: &dyn toml_edit::TableLike, key: &str) -> Option<usize> {
+    table.iter().position(|(name, _)| name == key)
+}
+
+/// Inserts `key` at `position` among the entries of `table`, keeping the order (and with it the
+/// comments, which belong to the keys) of every other entry.
+fn insert_at(
+    table: &mut dyn toml_edit::TableLike,
+    position: usize,
+    key: toml_edit::Key,
+    item: Item,
+) {
+    let after: Vec<String> = table
+        .iter()
+        .skip(position)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let mut tail = Vec::with_capacity(after.len());
+    for name in after {
+        let formatted = table.key(&name).cloned();
+        if let (Some(formatted), Some(item)) = (formatted, table.remove(&name)) {
+            tail.push((formatted, item));
+        }
+    }
+    table.entry_format(&key).or_insert(item);
+    for (formatted, item) in tail {
+        table.entry_format(&formatted).or_insert(item);
+    }
+}
+
+/// Renames the key `from` to `to` where it stands, keeping its comments and spacing.
+fn rename_in_place(table: &mut dyn toml_edit::TableLike, from: &str, to: &str) {
+    let Some(position) = position_of(table, from) else {
+        return;
+    };
+    let decor = table.key(from).map(|key| key.leaf_decor().clone());
+    let Some(item) = table.remove(from) else {
+        return;
+    };
+    let mut key = toml_edit::Key::new(to);
+    if let Some(decor) = decor {
+        key = key.with_leaf_decor(decor);
+    }
+    insert_at(table, position, key, item);
+}
+
+/// After a member's dependency key `from` became `to`, renames what its `[features]` say about
+/// the dependency: `dep:from`, `from/feat` and `from?/feat`. An optional dependency that had
+/// only its implicit feature `from` gets the explicit `from = ["dep:to"]`, so the feature the
+/// crate's users turn on keeps its name.
+fn rename_feature_references(document: &mut DocumentMut, from: &str, to: &str) {
+    let optional = ["dependencies", "build-dependencies"].iter().any(|table| {
+        dependency_entries(document.as_table(), table)
+            .iter()
+            .any(|entry| entry.0 == to && entry.1)
+    });
+    let Some(features) = document
+        .get_mut("features")
+        .and_then(Item::as_table_like_mut)
+    else {
+        if optional {
+            let mut features = toml_edit::Table::new();
+            features.insert(from, Item::Value(Value::Array(dep_array(to))));
+            document.insert("features", Item::Table(features));
+        }
+        return;
+    };
+    let explicit = features.contains_key(from);
+    let mut uses_dep_syntax = false;
+    for (_, value) in features.iter_mut() {
+        let Some(items) = value.as_array_mut() else {
+            continue;
+        };
+        for item in items.iter_mut() {
+            let Some(text) = item.as_str() else {
+                continue;
+            };
+            let renamed = if text == format!("dep:{from}") {
+                uses_dep_syntax = true;
+                Some(format!("dep:{to}"))
+            } else if let Some((name, feature)) = text.split_once('/') {
+                let (bare, weak) = match name.strip_suffix('?') {
+                    Some(bare) => (bare, "?"),
+                    None => (name, ""),
+                };
+                (bare == from).then(|| format!("{to}{weak}/{feature}"))
+            } else {
+                None
+            };
+            if let Some(renamed) = renamed {
+                let decor = item.decor().clone();
+                *item = Value::from(renamed);
+                *item.decor_mut() = decor;
+            }
+        }
+    }
+    if optional && !explicit && !uses_dep_syntax {
+        features.insert(from, Item::Value(Value::Array(dep_array(to))));
+    }
+}
+
+/// `["dep:NAME"]`.
+fn dep_array(name: &str) -> toml_edit::Array {
+    let mut array = toml_edit::Array::new();
+    array.push(format!("dep:{name}"));
+    array
+}
+
+/// The keys of `table` (and of each `[target.*.table]`) with whether each is optional.
+fn dependency_entries(root: &toml_edit::Table, table: &str) -> Vec<(String, bool)> {
+    let optional = |item: &Item| {
+        item.as_table_like()
+            .and_then(|entry| entry.get("optional"))
+            .and_then(Item::as_bool)
+            .unwrap_or(false)
+    };
+    let mut entries = Vec::new();
+    let mut collect = |deps: Option<&Item>| {
+        if let Some(deps) = deps.and_then(Item::as_table_like) {
+            entries.extend(
+                deps.iter()
+                    .map(|(name, item)| (name.to_owned(), optional(item))),
+            );
+        }
+    };
+    collect(root.get(table));
+    if let Some(targets) = root.get("target").and_then(Item::as_table_like) {
+        for (_, target) in targets.iter() {
+            collect(target.as_table_like().and_then(|target| target.get(table)));
+        }
+    }
+    entries
 }
 
 #[cfg(test)]
@@ -483,6 +626,30 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "a/Cargo.toml: `package.version` is `\"0.9.0\"`, not `0.1.0` as the plan expected; re-plan"
+        );
+    }
+
+    #[test]
+    fn renames_a_dependency_key_in_place_with_its_feature_references() {
+        let mut document: DocumentMut = "[features]\nfast = [\"bytes/std\", \"bytes?/serde\"]\n\n[dependencies]\nlog = \"0.4\"\n# why\nbytes = { workspace = true, optional = true } # note\nserde = \"1\"\n"
+            .parse()
+            .unwrap();
+        let rename = Change {
+            kind: ChangeKind::Requirement,
+            op: Some(EditOp::RenameKey),
+            file: Some("a/Cargo.toml".to_owned()),
+            toml_path: Some("dependencies.bytes".to_owned()),
+            from: Some("bytes".to_owned()),
+            to: Some("bytes-v2".to_owned()),
+            keys: vec!["dependencies".to_owned(), "bytes".to_owned()],
+            ..Change::default()
+        };
+        assert!(set_value(&mut document, &rename, "a/Cargo.toml").unwrap());
+        assert!(!set_value(&mut document, &rename, "a/Cargo.toml").unwrap());
+        // The optional dependency had only its implicit feature: `bytes` stays a feature.
+        assert_eq!(
+            document.to_string(),
+            "[features]\nfast = [\"bytes-v2/std\", \"bytes-v2?/serde\"]\nbytes = [\"dep:bytes-v2\"]\n\n[dependencies]\nlog = \"0.4\"\n# why\nbytes-v2 = { workspace = true, optional = true } # note\nserde = \"1\"\n"
         );
     }
 

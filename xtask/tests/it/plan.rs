@@ -653,6 +653,66 @@ fn round_trip(source: &Path, goal: &Goal) -> usize {
 
 /// [`round_trip`] with planning options.
 fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
+    round_trip_in(source, goal, options, false).0
+}
+
+/// The code change a stage lists for people, made as people would: a fixture member may hold
+/// `adapt/TARGET.PHASE.rs` or `adapt/TARGET.rs` (TARGET as the goal prints it, `tiny@2.0.0`),
+/// its `src/lib.rs` once its stage is applied.
+fn adapt_code(root: &Path, workspace: &Workspace, stage: &graywork_plan::Stage, goal: &Goal) {
+    for name in &stage.crates {
+        let member = workspace.member(name).unwrap();
+        let adapt = member.manifest_dir().as_std_path().join("adapt");
+        let target = goal.target();
+        for file in [
+            format!("{target}.{}.rs", stage.phase),
+            format!("{target}.rs"),
+        ] {
+            let source = adapt.join(file);
+            if source.is_file() {
+                std::fs::copy(
+                    &source,
+                    member.manifest_dir().as_std_path().join("src/lib.rs"),
+                )
+                .unwrap();
+                break;
+            }
+        }
+    }
+    let _ = root;
+}
+
+/// `cargo check --workspace --all-targets --offline` in the copy at `root`, with its own target
+/// directory.
+fn assert_builds(root: &Path, context: &str) {
+    let output = Command::new(graywork_workspace::cargo_program())
+        .args([
+            "check",
+            "--workspace",
+            "--all-targets",
+            "--offline",
+            "--quiet",
+        ])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{context}: the tree does not build:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// [`round_trip_with`], also making the code changes the fixture holds (see [`adapt_code`])
+/// and, with `build`, building the tree before the plan and after each stage. Returns the
+/// number of stages and the copy.
+fn round_trip_in(
+    source: &Path,
+    goal: &Goal,
+    options: &PlanOptions,
+    build: bool,
+) -> (usize, tempfile::TempDir) {
     let build_plan = |workspace: &Workspace, goal: &Goal| {
         let facts = cargo_graywork::tree_facts(workspace, goal, options.strategy);
         graywork_plan::plan(workspace, &facts, goal, options)
@@ -664,6 +724,9 @@ fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
     let initial = load_copy();
     let first = build_plan(&initial, goal).unwrap();
     assert_gates_cover(&initial, &first);
+    if build {
+        assert_builds(dir.path(), &format!("{goal}: before the plan"));
+    }
     let new_before: Vec<String> = initial
         .members
         .iter()
@@ -684,6 +747,10 @@ fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
         apply_stage(dir.path(), &plan, k, ApplyOptions::default())
             .unwrap_or_else(|error| panic!("{goal}: stage {k}: {error}"));
         let after = load_copy();
+        adapt_code(dir.path(), &after, &plan.stages[k - 1], goal);
+        if build {
+            assert_builds(dir.path(), &format!("{goal}: after stage {k}"));
+        }
         assert_msrv_order(&after, &format!("{goal}: after stage {k}"));
         let moved: Vec<&String> = first.stages[..k]
             .iter()
@@ -707,7 +774,78 @@ fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
         let again = apply_stage(dir.path(), &plan, stage.index, ApplyOptions::default()).unwrap();
         assert!(again.changed.is_empty(), "{goal}: {:?}", again.changed);
     }
-    first.stages.len()
+    (first.stages.len(), dir)
+}
+
+#[test]
+fn fixture_with_real_code_builds_after_every_stage() {
+    // A dependency's new major in lockstep, the same side by side, and a member's breaking
+    // bump: each stage leaves a tree that builds, once the code changes it lists are made.
+    let side_by_side = PlanOptions {
+        strategy: graywork_plan::Strategy::SideBySide,
+        ..PlanOptions::default()
+    };
+    let source = fixtures().join("majors");
+    let tiny = Goal::dep("tiny@2").unwrap();
+    let (stages, _) = round_trip_in(&source, &tiny, &PlanOptions::default(), true);
+    assert_eq!(stages, 1);
+    let (stages, dir) = round_trip_in(&source, &tiny, &side_by_side, true);
+    assert_eq!(stages, 4);
+    // Side by side ends where lockstep does: the old entry, its comments and its place kept,
+    // holding the new version, and each member's manifest as it was (features included).
+    let original = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap(),
+        original.replace(
+            "tiny = { version = \"1\", default-features = false }",
+            "tiny = { version = \"2.0.0\", default-features = false }"
+        )
+    );
+    for member in ["clock", "feed", "cli"] {
+        let manifest = format!("{member}/Cargo.toml");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(&manifest)).unwrap(),
+            std::fs::read_to_string(source.join(&manifest)).unwrap(),
+            "{manifest}"
+        );
+    }
+    let (stages, _) = round_trip_in(
+        &source,
+        &Goal::krate("clock@0.2.0").unwrap(),
+        &PlanOptions::default(),
+        true,
+    );
+    assert_eq!(stages, 1);
+}
+
+#[test]
+fn side_by_side_renames_feature_references_in_place() {
+    let side_by_side = PlanOptions {
+        strategy: graywork_plan::Strategy::SideBySide,
+        ..PlanOptions::default()
+    };
+    let dir = copy_fixture("majors");
+    let manifest = dir.path().join("Cargo.toml");
+    let goal = Goal::dep("tiny@2").unwrap();
+    let mut texts = Vec::new();
+    for stage in 1..=3 {
+        let workspace = Workspace::load(&cargo_source(&manifest, ResolveMode::NoDeps)).unwrap();
+        let plan = graywork_plan::plan(
+            &workspace,
+            &TreeFacts::collect(&workspace),
+            &goal,
+            &side_by_side,
+        )
+        .unwrap();
+        apply_stage(dir.path(), &plan, stage, ApplyOptions::default()).unwrap();
+    }
+    for file in ["Cargo.toml", "feed/Cargo.toml"] {
+        texts.push(format!(
+            "--- {file}\n{}",
+            std::fs::read_to_string(dir.path().join(file)).unwrap()
+        ));
+    }
+    insta::assert_snapshot!(texts.join("\n"));
 }
 
 #[test]

@@ -734,27 +734,25 @@ impl<'a> Builder<'a> {
             }
         });
 
-        // Contract: the old entry goes, the new one takes its name, members follow.
+        // Contract: the old entry takes the new version where it stands (its comments and
+        // place stay), the second entry goes, and members rename their keys back.
         let mut users: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();
         users.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
         users.dedup();
+        let old_entry = declarations.workspace_dependencies.get(&old_key);
         let mut changes = vec![
             Change {
                 crate_name: None,
                 kind: ChangeKind::Requirement,
-                op: Some(EditOp::RemoveEntry),
+                op: Some(EditOp::Set),
                 file: Some(root_file.clone()),
-                line: declarations
-                    .workspace_dependencies
-                    .get(&old_key)
-                    .map(|(_, line)| *line),
+                line: old_entry.map(|(_, line)| *line),
                 toml_path: Some(format!("workspace.dependencies.{old_key}")),
-                from: declarations
-                    .workspace_dependencies
-                    .get(&old_key)
-                    .map(|(requirement, _)| requirement.clone()),
-                to: None,
-                change: format!("remove the old `{old_key}` entry: no member uses it any more"),
+                from: old_entry.map(|(requirement, _)| requirement.clone()),
+                to: Some(version_text.clone()),
+                change: format!(
+                    "set the old `{old_key}` entry to {version}: no member uses it any more, and it takes the members back under its name"
+                ),
                 done: finished,
                 keys: entry_keys(&old_key),
                 copy_of: None,
@@ -762,16 +760,19 @@ impl<'a> Builder<'a> {
             Change {
                 crate_name: None,
                 kind: ChangeKind::Requirement,
-                op: Some(EditOp::RenameKey),
+                op: Some(EditOp::RemoveEntry),
                 file: Some(root_file),
                 line: declarations
                     .workspace_dependencies
                     .get(new_key)
                     .map(|(_, line)| *line),
                 toml_path: Some(format!("workspace.dependencies.{new_key}")),
-                from: Some(new_key.to_owned()),
-                to: Some(old_key.clone()),
-                change: format!("rename the `{new_key}` entry back to `{old_key}`"),
+                from: declarations
+                    .workspace_dependencies
+                    .get(new_key)
+                    .map(|(requirement, _)| requirement.clone()),
+                to: None,
+                change: format!("remove the `{new_key}` entry"),
                 done: finished,
                 keys: entry_keys(new_key),
                 copy_of: None,
