@@ -1904,6 +1904,11 @@ fn diff_features(
     out: &mut Findings<'_>,
 ) {
     for (name, old_feature) in old {
+        // A feature named with a leading underscore is private by convention: no user is
+        // meant to enable it, so removing or changing it breaks no one.
+        if name.starts_with('_') {
+            continue;
+        }
         let path = format!("feature `{name}`");
         let Some(new_feature) = new.get(name) else {
             out.push(
@@ -1932,6 +1937,7 @@ fn diff_features(
             .difference(&feature_closure(new, name))
             // A feature that is gone altogether is reported once, as missing.
             .filter(|entry| old.contains_key(*entry) && new.contains_key(*entry) && *entry != name)
+            .filter(|entry| !entry.starts_with('_'))
             .cloned()
             .collect();
         for entry in lost {

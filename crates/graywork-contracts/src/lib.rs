@@ -207,6 +207,8 @@ pub fn compare_dirs_with(
     let (new, new_manifest) =
         new.with_context(|| format!("cannot read crate {}", new_dir.display()))?;
     let name = new_manifest.as_ref().and_then(|m| m.name.clone());
+    // A cfg that holds in the crate's default build says nothing to its users.
+    let default_build = cfg_env(new_manifest.as_ref(), &BuildOptions::default());
     let version_line = new_manifest.as_ref().map_or(1, |m| m.version_line);
     let new_version = new_manifest.and_then(|m| m.version);
     let old_version = old_manifest.and_then(|m| m.version);
@@ -219,7 +221,16 @@ pub fn compare_dirs_with(
         None => format!("{} against {}", new_dir.display(), old_dir.display()),
     };
     let crate_name = name.unwrap_or_else(|| "crate".to_string());
-    let findings = diff::diff(&old, &new);
+    let mut findings = diff::diff(&old, &new);
+    for finding in &mut findings {
+        if finding
+            .cfg
+            .as_deref()
+            .is_some_and(|cfg| default_build.eval_text(cfg) == Some(true))
+        {
+            finding.cfg = None;
+        }
+    }
     let manifest_loc = Location {
         file: "Cargo.toml".to_string(),
         line: version_line,

@@ -109,6 +109,42 @@ fn crate_version_in_manifests_is_checked_in_dir_mode() {
 }
 
 #[test]
+fn a_cfg_that_holds_by_default_is_not_printed_as_a_condition() {
+    let temp = tempfile::tempdir().unwrap();
+    let manifest = "[package]\nname = \"fixture\"\nedition = \"2024\"\n\n[features]\ndefault = [\"std\"]\nstd = []\nextra = []\n";
+    for (side, lib) in [
+        (
+            "old",
+            "#[cfg(feature = \"std\")] pub fn by_default() {}\n#[cfg(feature = \"extra\")] pub fn opt_in() {}\n",
+        ),
+        ("new", ""),
+    ] {
+        std::fs::create_dir_all(temp.path().join(side).join("src")).unwrap();
+        std::fs::write(temp.path().join(side).join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(temp.path().join(side).join("src/lib.rs"), lib).unwrap();
+    }
+    let options = graywork_contracts::manifest::BuildOptions {
+        all_features: true,
+        ..Default::default()
+    };
+    let report = graywork_contracts::compare_dirs_with(
+        &temp.path().join("old"),
+        &temp.path().join("new"),
+        &options,
+    )
+    .unwrap();
+    let text = report.to_text();
+    assert!(
+        !text.contains("only with #[cfg(feature = \"std\")]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("only with #[cfg(feature = \"extra\")]"),
+        "{text}"
+    );
+}
+
+#[test]
 fn dir_mode_errors_name_the_problem() {
     let temp = tempfile::tempdir().unwrap();
     let err = compare_dirs(temp.path(), temp.path()).unwrap_err();
