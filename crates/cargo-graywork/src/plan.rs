@@ -244,13 +244,14 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
     let Goal::Dep { name, version } = goal else {
         return facts;
     };
+    // The members to read, with every name their code knows the package by.
+    let mut jobs: Vec<(usize, Vec<String>)> = Vec::new();
     for position in graywork_plan::staged_members(workspace, name, version, strategy) {
         let member = &workspace.members[position];
         // Saved metadata of a tree that is not here: nothing to read.
         if !member.manifest_path.is_file() {
             continue;
         }
-        let dir = member.manifest_dir();
         // Every name the member's code knows the package by (a renamed second entry too),
         // and the package's own name: while a side-by-side move is under way the code may
         // still say `bytes::` for a key already renamed, and the plan must keep its shape.
@@ -266,13 +267,55 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
         in_code.push(name.replace('-', "_"));
         in_code.sort();
         in_code.dedup();
-        // A source this reader cannot parse does not stop the plan: the member counts as
-        // exposing the dependency (moving it with its dependents is always buildable).
-        let exposures: Vec<Exposure> = match graywork_contracts::public_api_mentions(
+        jobs.push((position, in_code));
+    }
+    // Members are read on every core: parsing is the bulk of a plan on a large workspace,
+    // and each member is read alone.
+    let read = |(position, in_code): &(usize, Vec<String>)| {
+        let dir = workspace.members[*position].manifest_dir();
+        graywork_contracts::public_api_mentions(
             workspace.root.as_std_path(),
             dir.as_std_path(),
-            &in_code,
-        ) {
+            in_code,
+        )
+        .map_err(|error| format!("{error:#}"))
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(jobs.len().max(1));
+    // Members differ a lot in size: each thread takes the next unread member.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(index) else {
+                            return done;
+                        };
+                        done.push((index, read(job)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    results.sort_by_key(|(index, _)| *index);
+    let results = results.into_iter().map(|(_, result)| result);
+    for ((position, _), result) in jobs.iter().zip(results) {
+        let member = &workspace.members[*position];
+        // A source this reader cannot parse does not stop the plan: the member counts as
+        // exposing the dependency (moving it with its dependents is always buildable).
+        let exposures: Vec<Exposure> = match result {
             Ok(mentions) => mentions
                 .into_iter()
                 .map(|mention| Exposure {
@@ -283,7 +326,6 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
                 })
                 .collect(),
             Err(error) => {
-                let error = format!("{error:#}");
                 facts.warnings.push(format!(
                         "cannot read the public API of `{}` ({error}); it is taken to name `{name}` types, so it moves with its dependents that use `{name}`",
                         member.name
@@ -297,7 +339,7 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
             }
         };
         if !exposures.is_empty() {
-            facts.exposures.insert(position, exposures);
+            facts.exposures.insert(*position, exposures);
         }
     }
     facts
