@@ -58,6 +58,9 @@ pub struct Finding {
     /// The item's `#[cfg]`, if it is gated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cfg: Option<String>,
+    /// The item's other public paths that the same change reaches, when it has several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_at: Vec<String>,
 }
 
 fn serialize_loc<S: serde::Serializer>(loc: &Location, serializer: S) -> Result<S::Ok, S::Error> {
@@ -131,11 +134,45 @@ pub fn diff(old: &Surface, new: &Surface) -> Vec<Finding> {
         diff_function,
     );
     compare_maps(&old.consts, &new.consts, &mut out, Kind::Const, diff_const);
-    let mut list = out.list;
+    let mut list = merge_paths(out.list);
     list.sort_by(|a, b| {
         (&a.path, a.lint.name(), &a.message).cmp(&(&b.path, b.lint.name(), &b.message))
     });
     list
+}
+
+/// One finding per change: an item reachable by several public paths changes once. Findings
+/// that differ only in the path (same lint, location, and message with the path taken out)
+/// become the one at the shortest path, listing the others in `also_at`.
+fn merge_paths(list: Vec<Finding>) -> Vec<Finding> {
+    let key = |finding: &Finding| {
+        let mut message = finding.message.replace(&finding.path, "\u{0}");
+        if let Some((parent, _)) = finding.path.rsplit_once("::") {
+            message = message.replace(parent, "\u{1}");
+        }
+        (
+            finding.lint.name(),
+            finding.loc.file.clone(),
+            finding.loc.line,
+            message,
+        )
+    };
+    let mut groups: BTreeMap<_, Vec<Finding>> = BTreeMap::new();
+    for finding in list {
+        groups.entry(key(&finding)).or_default().push(finding);
+    }
+    groups
+        .into_values()
+        .map(|mut alike| {
+            alike.sort_by(|a, b| {
+                (a.path.matches("::").count(), &a.path)
+                    .cmp(&(b.path.matches("::").count(), &b.path))
+            });
+            let mut first = alike.remove(0);
+            first.also_at = alike.into_iter().map(|f| f.path).collect();
+            first
+        })
+        .collect()
 }
 
 struct Findings<'a> {
@@ -192,6 +229,7 @@ impl Findings<'_> {
         message: String,
     ) -> Finding {
         Finding {
+            also_at: Vec::new(),
             group: String::new(),
             severity: Severity::Note,
             lint,

@@ -196,6 +196,9 @@ impl Report {
                         finding.loc, finding.path, finding.lint
                     );
                     let _ = writeln!(out, "      {}", finding.message);
+                    if !finding.also_at.is_empty() {
+                        let _ = writeln!(out, "      also at: {}", finding.also_at.join(", "));
+                    }
                     if let Some(cfg) = &finding.cfg {
                         let _ = writeln!(out, "      only with #[cfg({cfg})]");
                     }
@@ -281,6 +284,7 @@ mod tests {
     #[test]
     fn github_commands_escape_and_prefix_the_file() {
         let finding = Finding {
+            also_at: Vec::new(),
             group: "crate".to_string(),
             severity: Severity::Error,
             lint: Lint::FunctionMissing,

@@ -301,6 +301,7 @@ fn first_loc(findings: &[Finding], fallback: &Location) -> Location {
 
 fn problem(group: &str, lint: Lint, bump: Bump, loc: Location, message: String) -> Finding {
     Finding {
+        also_at: Vec::new(),
         group: group.to_string(),
         severity: Severity::Error,
         lint,
@@ -314,6 +315,7 @@ fn problem(group: &str, lint: Lint, bump: Bump, loc: Location, message: String) 
 
 fn note(group: &str, lint: Lint, bump: Bump, loc: Location, message: String) -> Finding {
     Finding {
+        also_at: Vec::new(),
         severity: Severity::Note,
         ..problem(group, lint, bump, loc, message)
     }

@@ -129,6 +129,7 @@ pub fn check(
 
 fn error(lint: Lint, path: &str, loc: Location, message: String) -> Finding {
     Finding {
+        also_at: Vec::new(),
         group: "wiring".to_string(),
         severity: Severity::Error,
         lint,

@@ -145,6 +145,30 @@ fn a_cfg_that_holds_by_default_is_not_printed_as_a_condition() {
 }
 
 #[test]
+fn an_item_at_two_public_paths_changes_once() {
+    let temp = tempfile::tempdir().unwrap();
+    for (side, lib) in [
+        (
+            "old",
+            "pub mod api { pub fn run(a: u8) {} }\npub use api::run;\n",
+        ),
+        (
+            "new",
+            "pub mod api { pub fn run(a: u16) {} }\npub use api::run;\n",
+        ),
+    ] {
+        std::fs::create_dir_all(temp.path().join(side).join("src")).unwrap();
+        std::fs::write(temp.path().join(side).join("src/lib.rs"), lib).unwrap();
+    }
+    let report = compare_dirs(&temp.path().join("old"), &temp.path().join("new")).unwrap();
+    let text = report.to_text();
+    assert_eq!(report.errors(), 1, "{text}");
+    assert_eq!(report.findings[0].path, "run", "{text}");
+    assert_eq!(report.findings[0].also_at, ["api::run"], "{text}");
+    assert!(text.contains("also at: api::run"), "{text}");
+}
+
+#[test]
 fn dir_mode_errors_name_the_problem() {
     let temp = tempfile::tempdir().unwrap();
     let err = compare_dirs(temp.path(), temp.path()).unwrap_err();
