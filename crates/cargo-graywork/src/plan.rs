@@ -95,10 +95,11 @@ pub struct GoalArgs {
     /// Upgrade an external dependency across the members that use it: NAME@VERSION.
     #[arg(long, value_name = "NAME@VERSION")]
     pub dep: Option<String>,
-    /// Move every member to a toolchain, leaves first, for example 1.96.
+    /// Move the workspace to a toolchain, for example 1.96: one workspace-wide stage (the pin).
     #[arg(long, value_name = "VERSION")]
     pub toolchain: Option<String>,
-    /// Move every member to an edition, leaves first, for example 2024.
+    /// Move every member to an edition, for example 2024: dependents first, so no member's
+    /// MSRV is ever below a dependency's.
     #[arg(long, value_name = "EDITION")]
     pub edition: Option<String>,
 }
@@ -153,7 +154,10 @@ pub struct UpgradePlanArgs {
     /// Plan a goal below what the workspace has today instead of refusing it.
     #[arg(long)]
     pub allow_downgrade: bool,
-    /// How a shared [workspace.dependencies] entry moves to a semver-incompatible version.
+    /// How shared declarations move: for --dep, a [workspace.dependencies] entry to a
+    /// semver-incompatible version (lockstep or side-by-side); for --edition, an inherited
+    /// [workspace.package] edition (lockstep, or staged: members declare their own in stages,
+    /// the last stage inherits again).
     #[arg(long, value_enum, default_value_t = Strategy::Lockstep)]
     pub strategy: Strategy,
     /// Leave out the stages that are already done.

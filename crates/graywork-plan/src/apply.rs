@@ -256,6 +256,15 @@ fn describe_edit(change: &Change) -> String {
             quoted(&change.to)
         ),
         EditOp::RemoveEntry => format!("{place} {path}: remove (was {})", quoted(&change.from)),
+        EditOp::Override => format!(
+            "{place} {path}: declare {} here instead of inheriting {}",
+            quoted(&change.to),
+            quoted(&change.from)
+        ),
+        EditOp::Inherit => format!(
+            "{place} {path}: inherit the workspace's {} instead of declaring it",
+            quoted(&change.from)
+        ),
     }
 }
 
@@ -371,6 +380,43 @@ fn edit_entry(document: &mut DocumentMut, change: &Change, file: &str) -> Result
         .ok_or_else(|| invalid("the parent is not a table".to_owned()))?;
     match change.op.unwrap_or_default() {
         EditOp::Set => Err(invalid("not an entry edit".to_owned())),
+        EditOp::Override => {
+            let to = change.to.as_deref().unwrap_or_default();
+            let slot = table
+                .get_mut(key)
+                .ok_or_else(|| invalid(format!("`{key}` is missing")))?;
+            if slot.as_str() == Some(to) {
+                return Ok(false);
+            }
+            if !inherits(slot) {
+                return Err(invalid(format!(
+                    "`{}` is neither inherited nor `{to}`; re-plan",
+                    slot.to_string().trim()
+                )));
+            }
+            *slot = toml_edit::value(to);
+            Ok(true)
+        }
+        EditOp::Inherit => {
+            let slot = table
+                .get_mut(key)
+                .ok_or_else(|| invalid(format!("`{key}` is missing")))?;
+            if inherits(slot) {
+                return Ok(false);
+            }
+            let from = change.from.as_deref().unwrap_or_default();
+            if slot.as_str() != Some(from) {
+                return Err(invalid(format!(
+                    "`{}` is not the workspace's `{from}`; re-plan",
+                    slot.to_string().trim()
+                )));
+            }
+            let mut inherit = toml_edit::Table::new();
+            inherit.set_dotted(true);
+            inherit.insert("workspace", toml_edit::value(true));
+            *slot = Item::Table(inherit);
+            Ok(true)
+        }
         EditOp::AddEntry => {
             if table.contains_key(key) {
                 return Ok(false);
@@ -429,6 +475,14 @@ fn edit_entry(document: &mut DocumentMut, change: &Change, file: &str) -> Result
         }
         EditOp::RemoveEntry => Ok(table.remove(key).is_some()),
     }
+}
+
+/// Whether an entry is `x.workspace = true` (or `x = { workspace = true }`).
+fn inherits(item: &Item) -> bool {
+    item.as_table_like()
+        .and_then(|table| table.get("workspace"))
+        .and_then(Item::as_bool)
+        .unwrap_or(false)
 }
 
 /// The position of `key` among the entries of `table`.

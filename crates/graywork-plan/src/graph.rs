@@ -284,6 +284,60 @@ impl Ordering {
             depth,
             via,
             affected_component,
+            dependents_first: false,
+        }
+    }
+
+    /// The layering of the members marked in `affected` with dependents first: an affected
+    /// member sits one layer after its deepest affected dependent (through normal or build
+    /// edges, unaffected members passing depth through), so every member moves after all of
+    /// its dependents. Edition and `rust-version` goals move this way, so no member's MSRV is
+    /// ever below that of a member it depends on.
+    pub fn layer_dependents_first(&self, affected: &[bool]) -> Layering {
+        let component_count = self.components.len();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); component_count];
+        for (component, deps) in self.component_deps.iter().enumerate() {
+            for &dependency in deps {
+                dependents[dependency].push(component);
+            }
+        }
+        let affected_component: Vec<bool> = self
+            .components
+            .iter()
+            .map(|members| members.iter().any(|&member| affected[member]))
+            .collect();
+        let mut depth = vec![0usize; component_count];
+        let mut via: Vec<Option<usize>> = vec![None; component_count];
+        for &component in self.topological.iter().rev() {
+            let mut best = 0;
+            let mut best_via = None;
+            for &dependent in &dependents[component] {
+                if depth[dependent] > best {
+                    best = depth[dependent];
+                    best_via = Some(dependent);
+                }
+            }
+            depth[component] = best + usize::from(affected_component[component]);
+            via[component] = best_via;
+        }
+        let layer_count = (0..component_count)
+            .filter(|&c| affected_component[c])
+            .map(|c| depth[c])
+            .max()
+            .unwrap_or(0);
+        let mut layers: Vec<Vec<usize>> = vec![Vec::new(); layer_count];
+        for (member, &is_affected) in affected.iter().enumerate() {
+            let layer = depth[self.component_of[member]].checked_sub(1);
+            if let (true, Some(bucket)) = (is_affected, layer.and_then(|l| layers.get_mut(l))) {
+                bucket.push(member);
+            }
+        }
+        Layering {
+            layers,
+            depth,
+            via,
+            affected_component,
+            dependents_first: true,
         }
     }
 }
@@ -296,6 +350,9 @@ pub struct Layering {
     depth: Vec<usize>,
     via: Vec<Option<usize>>,
     affected_component: Vec<bool>,
+    /// Whether dependents come first ([`Ordering::layer_dependents_first`]): then `via`
+    /// leads to dependents, and chains are not dependency chains.
+    pub dependents_first: bool,
 }
 
 impl Layering {
@@ -376,6 +433,21 @@ mod tests {
             .collect();
         assert_eq!(members, vec![&[2][..], &[1][..], &[0][..]]);
         assert!(!layering.is_affected_component(ordering.component_of[1]));
+    }
+
+    #[test]
+    fn dependents_first_layering_puts_every_dependent_before_its_dependencies() {
+        // 2 -> 1 -> 0 (build), 3 -> 0; all affected but 1.
+        let workspace = workspace(&[
+            krate(&[], &[], &[]),
+            krate(&[], &[0], &[]),
+            krate(&[1], &[], &[]),
+            krate(&[0], &[], &[]),
+        ]);
+        let ordering = DepGraph::build(&workspace).ordering();
+        let layering = ordering.layer_dependents_first(&[true, false, true, true]);
+        assert_eq!(layering.layers, vec![vec![2, 3], vec![0]]);
+        assert!(layering.dependents_first);
     }
 
     #[test]

@@ -164,6 +164,12 @@ pub enum EditOp {
     RenameKey,
     /// Remove a dependency entry.
     RemoveEntry,
+    /// Declare the setting in the member's own manifest (`to`) instead of inheriting it
+    /// (`edition.workspace = true`).
+    Override,
+    /// Inherit the setting from `[workspace.package]` (`edition.workspace = true`) instead of
+    /// declaring it (`from`).
+    Inherit,
 }
 
 impl Change {
@@ -212,8 +218,24 @@ pub enum Strategy {
     #[default]
     Lockstep,
     /// A renamed second entry beside the old one, members moving to it in dependency order,
-    /// and a last stage that removes the old entry and renames the new one back.
+    /// and a last stage that sets the old entry to the new version and renames members' keys
+    /// back.
     SideBySide,
+    /// For `--edition`: members that inherit `[workspace.package] edition` declare their own,
+    /// in stages (dependents first); the last stage sets the workspace value and has them
+    /// inherit it again.
+    Staged,
+}
+
+impl Strategy {
+    /// The name `--strategy` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Lockstep => "lockstep",
+            Strategy::SideBySide => "side-by-side",
+            Strategy::Staged => "staged",
+        }
+    }
 }
 
 /// How to plan, beside the goal.
@@ -330,6 +352,22 @@ pub fn plan(
             )
         })?),
     };
+    let strategy_fits = match options.strategy {
+        Strategy::Lockstep => true,
+        Strategy::SideBySide => matches!(goal, Goal::Dep { .. }),
+        Strategy::Staged => matches!(goal, Goal::Edition { .. }),
+    };
+    if !strategy_fits {
+        anyhow::bail!(
+            "--strategy {}: it applies to {}, not to --{} goals",
+            options.strategy.as_str(),
+            match options.strategy {
+                Strategy::SideBySide => "--dep",
+                _ => "--edition",
+            },
+            goal.kind()
+        );
+    }
     let graph = DepGraph::build(workspace);
     let ordering = graph.ordering();
     let mut builder = Builder {
@@ -380,11 +418,6 @@ impl LayerStage<'_> {
     fn title(&self, label: &str) -> String {
         format!("{label} ({}/{})", self.layer + 1, self.layer_count)
     }
-}
-
-/// The clippy gate of one member, run through `cargo` (`cargo` or `cargo +TOOLCHAIN`).
-fn clippy_gate(cargo: &str, member: &str) -> String {
-    format!("{cargo} clippy -p {member} --all-targets --all-features -- -D warnings")
 }
 
 struct Builder<'a> {
@@ -626,6 +659,16 @@ impl<'a> Builder<'a> {
         describe: &mut dyn FnMut(&Builder<'a>, LayerStage<'_>) -> StageDraft,
     ) {
         let layering = self.ordering.layer(affected);
+        self.add_layering(&layering, reason, describe);
+    }
+
+    /// Adds one stage per layer of `layering`, as [`Builder::add_layers`] does.
+    fn add_layering(
+        &mut self,
+        layering: &Layering,
+        reason: &dyn Fn(usize) -> String,
+        describe: &mut dyn FnMut(&Builder<'a>, LayerStage<'_>) -> StageDraft,
+    ) {
         let first_index = self.stages.len() + 1;
         let layer_count = layering.layers.len();
         for (layer, members) in layering.layers.iter().enumerate() {
@@ -641,7 +684,11 @@ impl<'a> Builder<'a> {
             );
             let index = self.stages.len() + 1;
             if let Some(member) = self.explain.filter(|member| members.contains(member)) {
-                let chain = self.chain(&layering, member, first_index);
+                let chain = if layering.dependents_first {
+                    Vec::new()
+                } else {
+                    self.chain(layering, member, first_index)
+                };
                 self.place(member, index, reason(member), chain, false);
             }
             self.push_stage(draft, &members);
@@ -1148,54 +1195,19 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// The `rust-version` edits an edition needs: cargo refuses a manifest whose
-    /// `rust-version` is below the first release of its edition, so the declarations of the
-    /// moving members that are below it rise in the same stage (one edit per declaration).
-    fn msrv_edits_for_edition(&self, members: &[usize], edition: u16) -> Vec<Change> {
-        let Some(minimum) = edition_minimum_rust(edition) else {
-            return Vec::new();
-        };
-        let minimum_text = format!("{}.{}", minimum.major, minimum.minor);
-        let mut sites: BTreeMap<Site, (Declared, Vec<usize>)> = BTreeMap::new();
-        for &member in members {
-            let Some(declared) = &self.workspace.declarations.members[member].rust_version else {
-                continue;
-            };
-            let below = crate::goal::parse_partial_version(&declared.value)
-                .is_some_and(|version| version < minimum);
-            if below {
-                sites
-                    .entry(declared.site.clone())
-                    .or_insert_with(|| (declared.clone(), Vec::new()))
-                    .1
-                    .push(member);
-            }
-        }
-        sites
-            .into_values()
-            .map(|(declared, users)| {
-                let owner = (!declared.inherited).then(|| self.name(users[0]).to_owned());
-                Self::edit(
-                    ChangeKind::RustVersion,
-                    owner,
-                    &declared,
-                    &minimum_text,
-                    format!(
-                        "raise `rust-version` {} -> {minimum_text}: edition {edition} needs Rust {minimum_text}",
-                        declared.value
-                    ),
-                    false,
-                )
-            })
-            .collect()
-    }
-
     fn edition(&mut self, edition: u16) -> anyhow::Result<()> {
-        let declarations = &self.workspace.declarations;
-        let edition_of = |m: usize| -> u16 { self.member(m).edition.parse().unwrap_or(0) };
-        let newer: Vec<usize> = (0..self.workspace.members.len())
-            .filter(|&m| edition_of(m) > edition)
-            .collect();
+        let staged = match self.options.strategy {
+            Strategy::Lockstep => false,
+            Strategy::Staged => true,
+            Strategy::SideBySide => anyhow::bail!(
+                "--edition {edition}: --strategy side-by-side moves dependency entries; an edition moves with --strategy lockstep (the default) or staged"
+            ),
+        };
+        let workspace = self.workspace;
+        let declarations = &workspace.declarations;
+        let count = workspace.members.len();
+        let edition_of = |m: usize| -> u16 { workspace.members[m].edition.parse().unwrap_or(0) };
+        let newer: Vec<usize> = (0..count).filter(|&m| edition_of(m) > edition).collect();
         if !newer.is_empty() {
             let message = format!(
                 "{edition} is older than the edition of {}: this plan is a downgrade",
@@ -1207,99 +1219,183 @@ impl<'a> Builder<'a> {
             self.warnings.push(format!("edition {message}"));
         }
         let target = edition.to_string();
-        // The members that inherit [workspace.package] edition move in one edit and one stage.
-        let inheriting: Vec<usize> = (0..self.workspace.members.len())
+        let minimum = edition_minimum_rust(edition);
+        let minimum_text = minimum
+            .as_ref()
+            .map(|minimum| format!("{}.{}", minimum.major, minimum.minor));
+        let below_minimum = |declared: &Declared| {
+            minimum.as_ref().is_some_and(|minimum| {
+                crate::goal::parse_partial_version(&declared.value)
+                    .is_some_and(|version| version < *minimum)
+            })
+        };
+        let inherits_edition: Vec<usize> = (0..count)
             .filter(|&m| declarations.members[m].edition.inherited)
             .collect();
-        if let Some(&first) = inheriting.first() {
-            let declared = declarations.members[first].edition.clone();
-            let mut members = inheriting.clone();
-            members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
-            let done = declared.value == target;
-            let fix = members
-                .iter()
-                .map(|&m| format!("-p {}", self.name(m)))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let mut changes = vec![
-                Self::edit(
-                    ChangeKind::Edition,
-                    None,
-                    &declared,
-                    &target,
-                    format!(
-                        "set the workspace edition to {edition} (was {}); it moves {}",
-                        declared.value,
-                        self.member_list(&members)
-                    ),
-                    done,
-                ),
-                Change::code(
-                    None,
-                    format!("run `cargo fix --edition {fix}` before the edit"),
-                    done,
-                ),
-            ];
-            changes.extend(self.msrv_edits_for_edition(&members, edition));
-            for &member in &members {
-                self.place(
-                    member,
-                    self.stages.len() + 1,
-                    "it inherits [workspace.package] edition: every inheriting member moves in one edit".to_owned(),
-                    Vec::new(),
-                    false,
-                );
-            }
-            let mut gates = Vec::new();
-            for &member in &members {
-                gates.push(clippy_gate("cargo", self.name(member)));
-                gates.extend(self.feature_gates("cargo", member, &[]));
-            }
-            let rollback_point = self.prior_stage_rollback();
-            self.push_stage(
-                StageDraft {
-                    name: format!("edition {edition} (shared)"),
-                    phase: "edition",
-                    changes,
-                    gates,
-                    extra_gates: Vec::new(),
-                    cargo: "cargo".to_owned(),
-                    rollback: format!(
-                        "revert this stage's commit (editions are per crate, so earlier stages stay); rollback point: {rollback_point}"
-                    ),
-                    rollout: Vec::new(),
-                },
-                &members,
-            );
-        }
-        let affected: Vec<bool> = (0..self.workspace.members.len())
-            .map(|m| !declarations.members[m].edition.inherited)
+        // The shared `rust-version`, when it is below the edition's first release.
+        let shared_rust_version: Option<Declared> = declarations
+            .workspace_package
+            .get("rust-version")
+            .filter(|declared| below_minimum(declared))
+            .cloned();
+        // Whether members inheriting the shared `rust-version` move with it: it is at most
+        // the edition's first release (so they do not stop moving once it has risen).
+        let rust_version_moves = declarations
+            .workspace_package
+            .get("rust-version")
+            .is_some_and(|declared| {
+                minimum.as_ref().is_some_and(|minimum| {
+                    crate::goal::parse_partial_version(&declared.value)
+                        .is_some_and(|version| version <= *minimum)
+                })
+            });
+        let inherits_rust_version: Vec<usize> = (0..count)
+            .filter(|&m| {
+                declarations.members[m]
+                    .rust_version
+                    .as_ref()
+                    .is_some_and(|declared| declared.inherited)
+            })
             .collect();
-        if !affected.iter().any(|&a| a) {
-            return Ok(());
+        // In lockstep, every member a shared declaration moves is one group: the inherited
+        // edition and, when it must rise, the inherited rust-version.
+        let mut group: Vec<usize> = Vec::new();
+        if !staged {
+            group.extend(&inherits_edition);
+            if rust_version_moves {
+                group.extend(&inherits_rust_version);
+            }
+            group.sort_unstable();
+            group.dedup();
         }
-        let reason = |_: usize| "every member moves to the new edition, leaves first".to_owned();
-        self.add_layered(&affected, &reason, &mut |builder, layer| {
+        let ties: Vec<(usize, usize)> = group.iter().skip(1).map(|&m| (group[0], m)).collect();
+        let affected = vec![true; count];
+        // True cycles only: the group is no cycle.
+        self.warn_cycles(&affected);
+        let layering = self
+            .graph
+            .ordering_with_ties(&ties)
+            .layer_dependents_first(&affected);
+        // The workspace edition: in lockstep, the edit that moves its inheritors; staged, the
+        // value the last stage sets.
+        let shared_edition = declarations.workspace_package.get("edition").cloned();
+        let reason = |member: usize| {
+            if group.contains(&member) {
+                "it inherits a [workspace.package] setting the edition moves (one edit moves every member sharing it); dependents move first, so no member's MSRV is ever below a dependency's".to_owned()
+            } else {
+                "every member moves to the new edition, dependents first, so no member's MSRV is ever below a dependency's".to_owned()
+            }
+        };
+        let in_group = |member: &usize| group.contains(member);
+        self.add_layering(&layering, &reason, &mut |builder, layer| {
             let mut changes = Vec::new();
-            let mut gates = Vec::new();
+            if layer.members.iter().any(in_group) {
+                if let Some(declared) = shared_edition.as_ref().filter(|_| !inherits_edition.is_empty()) {
+                    let mut moved = inherits_edition.clone();
+                    moved.sort_unstable_by(|&a, &b| builder.name(a).cmp(builder.name(b)));
+                    let done = declared.value == target;
+                    changes.push(Self::edit(
+                        ChangeKind::Edition,
+                        None,
+                        declared,
+                        &target,
+                        format!(
+                            "set the workspace edition to {edition} (was {}); it moves {}",
+                            declared.value,
+                            builder.member_list(&moved)
+                        ),
+                        done,
+                    ));
+                    let fix: Vec<String> =
+                        moved.iter().map(|&m| format!("-p {}", builder.name(m))).collect();
+                    changes.push(Change::code(
+                        None,
+                        format!("run `cargo fix --edition {}` before the edit", fix.join(" ")),
+                        done,
+                    ));
+                }
+                if let (Some(declared), Some(minimum_text)) = (&shared_rust_version, &minimum_text) {
+                    changes.push(Self::edit(
+                        ChangeKind::RustVersion,
+                        None,
+                        declared,
+                        minimum_text,
+                        format!(
+                            "raise the workspace `rust-version` {} -> {minimum_text}: edition {edition} needs Rust {minimum_text}; it moves {}",
+                            declared.value,
+                            builder.member_list(&inherits_rust_version)
+                        ),
+                        false,
+                    ));
+                }
+            }
             for &member in layer.members {
                 let member_ref = builder.member(member);
-                let declared = &builder.workspace.declarations.members[member].edition;
-                changes.push(Self::edit(
-                    ChangeKind::Edition,
-                    Some(member_ref.name.clone()),
-                    declared,
-                    &target,
-                    format!(
-                        "run `cargo fix --edition -p {}`, then set `edition = \"{edition}\"` (was {})",
-                        member_ref.name, member_ref.edition
-                    ),
-                    member_ref.edition == target,
-                ));
-                gates.push(clippy_gate("cargo", &member_ref.name));
+                let declared = &builder.workspace.declarations.members[member];
+                let name = &member_ref.name;
+                let done = member_ref.edition == target;
+                if !declared.edition.inherited {
+                    changes.push(Self::edit(
+                        ChangeKind::Edition,
+                        Some(name.clone()),
+                        &declared.edition,
+                        &target,
+                        format!(
+                            "run `cargo fix --edition -p {name}`, then set `edition = \"{edition}\"` (was {})",
+                            member_ref.edition
+                        ),
+                        done,
+                    ));
+                } else if staged {
+                    changes.extend(Self::override_edit(
+                        ChangeKind::Edition,
+                        name,
+                        &declared.edition,
+                        &target,
+                        format!(
+                            "run `cargo fix --edition -p {name}`, then declare `edition = \"{edition}\"` in its manifest instead of inheriting {} (the last stage inherits again)",
+                            member_ref.edition
+                        ),
+                        done,
+                    ));
+                }
+                let (Some(rust_version), Some(minimum_text)) = (&declared.rust_version, &minimum_text)
+                else {
+                    continue;
+                };
+                if !rust_version.inherited && below_minimum(rust_version) {
+                    changes.push(Self::edit(
+                        ChangeKind::RustVersion,
+                        Some(name.clone()),
+                        rust_version,
+                        minimum_text,
+                        format!(
+                            "raise `rust-version` {} -> {minimum_text}: edition {edition} needs Rust {minimum_text}",
+                            rust_version.value
+                        ),
+                        false,
+                    ));
+                } else if rust_version.inherited && staged && below_minimum(rust_version) {
+                    changes.extend(Self::override_edit(
+                        ChangeKind::RustVersion,
+                        name,
+                        rust_version,
+                        minimum_text,
+                        format!(
+                            "declare `rust-version = \"{minimum_text}\"` instead of inheriting {}: edition {edition} needs Rust {minimum_text} (the last stage inherits again)",
+                            rust_version.value
+                        ),
+                        false,
+                    ));
+                }
+            }
+            let mut gates = vec![format!(
+                "cargo clippy {} --all-targets --all-features -- -D warnings",
+                builder.packages_arg(layer.members)
+            )];
+            for &member in layer.members {
                 gates.extend(builder.feature_gates("cargo", member, &[]));
             }
-            changes.extend(builder.msrv_edits_for_edition(layer.members, edition));
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
                 name: layer.title(&format!("edition {edition}")),
@@ -1314,7 +1410,192 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             }
         });
+        if staged && shared_edition.is_some() {
+            self.edition_inherit_again(edition, shared_edition, shared_rust_version);
+        }
         Ok(())
+    }
+
+    /// The last stage of a staged edition: the workspace value moves, and every member, now on
+    /// the new edition, inherits it again (the stages' overrides, and members that declared
+    /// their own); likewise the `rust-version` of every member that inherited it or whose own
+    /// one rose to the edition's first release.
+    fn edition_inherit_again(
+        &mut self,
+        edition: u16,
+        shared_edition: Option<Declared>,
+        shared_rust_version: Option<Declared>,
+    ) {
+        let workspace = self.workspace;
+        let declarations = &workspace.declarations;
+        let target = edition.to_string();
+        let minimum_text = edition_minimum_rust(edition)
+            .map(|minimum| format!("{}.{}", minimum.major, minimum.minor));
+        let mut changes = Vec::new();
+        let mut members: Vec<usize> = (0..workspace.members.len()).collect();
+        members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        if let Some(declared) = &shared_edition {
+            changes.push(Self::edit(
+                ChangeKind::Edition,
+                None,
+                declared,
+                &target,
+                format!(
+                    "set the workspace edition to {edition} (was {})",
+                    declared.value
+                ),
+                declared.value == target,
+            ));
+            for &member in &members {
+                changes.extend(Self::inherit_edit(
+                    ChangeKind::Edition,
+                    self.name(member),
+                    &declarations.members[member].edition,
+                    &target,
+                    declared.value == target,
+                    format!("inherit the workspace edition {edition} again"),
+                ));
+            }
+        }
+        if let (Some(declared), Some(minimum_text)) = (&shared_rust_version, &minimum_text) {
+            changes.push(Self::edit(
+                ChangeKind::RustVersion,
+                None,
+                declared,
+                minimum_text,
+                format!(
+                    "raise the workspace `rust-version` {} -> {minimum_text}",
+                    declared.value
+                ),
+                false,
+            ));
+        }
+        // Once the stages ran, the workspace `rust-version` is the edition's first release when
+        // it had to rise, and every member whose own one then equals it inherits it again.
+        let workspace_rust_version =
+            declarations
+                .workspace_package
+                .get("rust-version")
+                .and_then(|declared| {
+                    let value = match (&shared_rust_version, &minimum_text) {
+                        (Some(_), Some(minimum_text)) => minimum_text.clone(),
+                        _ => declared.value.clone(),
+                    };
+                    crate::goal::parse_partial_version(&value).map(|version| (value, version))
+                });
+        if let Some((value, version)) = workspace_rust_version {
+            let minimum = minimum_text
+                .as_deref()
+                .and_then(crate::goal::parse_partial_version);
+            for &member in &members {
+                let Some(declared) = &declarations.members[member].rust_version else {
+                    continue;
+                };
+                let own_after =
+                    crate::goal::parse_partial_version(&declared.value).map(|own| match &minimum {
+                        Some(minimum) if own < *minimum => minimum.clone(),
+                        _ => own,
+                    });
+                if declared.inherited || own_after.as_ref() == Some(&version) {
+                    let settled = declarations
+                        .workspace_package
+                        .get("rust-version")
+                        .is_some_and(|shared| shared.value == value);
+                    changes.extend(Self::inherit_edit(
+                        ChangeKind::RustVersion,
+                        self.name(member),
+                        declared,
+                        &value,
+                        settled,
+                        format!("inherit the workspace `rust-version` {value} again"),
+                    ));
+                }
+            }
+        }
+        for &member in &members {
+            self.place(
+                member,
+                self.stages.len() + 1,
+                "the last stage of a staged edition: every member inherits the workspace value again".to_owned(),
+                Vec::new(),
+                false,
+            );
+        }
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("edition {edition}: inherit the workspace value again"),
+                phase: "edition",
+                changes,
+                gates: Vec::new(),
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit: every member still declares the edition itself; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            },
+            &members,
+        );
+    }
+
+    /// The edit that has a member declare `to` itself instead of inheriting `declared` (a
+    /// `[workspace.package]` setting); none when the metadata says nothing of where the member
+    /// writes it.
+    fn override_edit(
+        kind: ChangeKind,
+        member: &str,
+        declared: &Declared,
+        to: &str,
+        change: String,
+        done: bool,
+    ) -> Option<Change> {
+        let via = declared.via.as_ref()?;
+        Some(Change {
+            crate_name: Some(member.to_owned()),
+            kind,
+            file: Some(via.file.clone()),
+            line: via.line,
+            toml_path: Some(via.toml_path()),
+            from: Some(declared.value.clone()),
+            to: Some(to.to_owned()),
+            change,
+            done,
+            keys: via.keys.clone(),
+            op: Some(EditOp::Override),
+            ..Change::default()
+        })
+    }
+
+    /// The edit that has a member inherit a `[workspace.package]` setting (whose new value is
+    /// `value`) instead of declaring it; done when it inherits and the workspace value is
+    /// `value` already (`settled`).
+    fn inherit_edit(
+        kind: ChangeKind,
+        member: &str,
+        declared: &Declared,
+        value: &str,
+        settled: bool,
+        change: String,
+    ) -> Option<Change> {
+        let (site, done) = match &declared.via {
+            Some(via) => (via, settled),
+            None => (&declared.site, false),
+        };
+        Some(Change {
+            crate_name: Some(member.to_owned()),
+            kind,
+            file: Some(site.file.clone()),
+            line: site.line,
+            toml_path: Some(site.toml_path()),
+            from: Some(value.to_owned()),
+            to: Some("workspace".to_owned()),
+            change,
+            done,
+            keys: site.keys.clone(),
+            op: Some(EditOp::Inherit),
+            ..Change::default()
+        })
     }
 }
 

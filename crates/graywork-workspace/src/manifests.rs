@@ -62,7 +62,8 @@ pub struct Declared {
     pub value: String,
     /// Whether the member inherits it from the root (`x.workspace = true`).
     pub inherited: bool,
-    /// For an inherited dependency, where the member writes `x = { workspace = true }`.
+    /// For an inherited setting or dependency, where the member writes `x.workspace = true`
+    /// (or `x = { workspace = true }`).
     pub via: Option<Site>,
 }
 
@@ -108,6 +109,9 @@ pub struct Declarations {
     /// The root's `[workspace.dependencies]`: each key, its requirement as written, and its
     /// line.
     pub workspace_dependencies: BTreeMap<String, (String, usize)>,
+    /// The root's `[workspace.package]` `version`, `edition` and `rust-version`, where
+    /// declared, whether or not a member inherits them.
+    pub workspace_package: BTreeMap<String, Declared>,
     /// Whether the manifests were read from disk (otherwise everything is taken from the
     /// metadata, as declared in each member's own manifest, without lines).
     pub from_disk: bool,
@@ -189,6 +193,7 @@ impl Declarations {
             toolchain: None,
             toolchain_error: None,
             workspace_dependencies: Default::default(),
+            workspace_package: Default::default(),
             from_disk: false,
         }
     }
@@ -224,6 +229,22 @@ impl Declarations {
                     (key.to_owned(), (requirement_of(entry), line))
                 })
                 .collect();
+        }
+        for field in ["version", "edition", "rust-version"] {
+            let keys = ["workspace", "package", field];
+            if let Some((item, line)) = root_manifest.lookup(&keys)
+                && let Some(value) = item.as_str()
+            {
+                declarations.workspace_package.insert(
+                    field.to_owned(),
+                    Declared {
+                        site: root_manifest.site(&keys, line),
+                        value: value.to_owned(),
+                        inherited: true,
+                        via: None,
+                    },
+                );
+            }
         }
         match read_toolchain(root) {
             Ok(toolchain) => declarations.toolchain = toolchain,
@@ -431,7 +452,7 @@ impl Manifest {
                 site: root.site(&root_keys, root_line),
                 value: root_item.as_str()?.to_owned(),
                 inherited: true,
-                via: None,
+                via: Some(self.site(&keys, line)),
             });
         }
         None
