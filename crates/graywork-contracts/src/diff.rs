@@ -890,7 +890,9 @@ impl SigLints {
         ),
         deprecated: Lint::InherentMethodMarkedDeprecated,
         must_use: Some(Lint::InherentMethodMustUseAdded),
-        abi: false,
+        // An inherent method can be exported (`#[export_name]`, `#[no_mangle]`) and have an
+        // ABI of its own, like a free function.
+        abi: true,
     };
     const FUNCTION: SigLints = SigLints {
         what: "function",
@@ -1356,6 +1358,15 @@ fn diff_enum(path: &str, old: &EnumDef, new: &EnumDef, out: &mut Findings<'_>) {
     for (name, old_variant) in &old.variants {
         let member = format!("{path}::{name}");
         match new.variants.get(name) {
+            Some(new_variant) if new_variant.hidden && !old_variant.hidden => out.push(
+                Lint::EnumVariantMissing,
+                &member,
+                &new_variant.loc,
+                cfg,
+                format!(
+                    "variant `{name}` of `{path}` is now #[doc(hidden)]: users who name it break"
+                ),
+            ),
             None => out.push(
                 Lint::EnumVariantMissing,
                 &member,
@@ -1369,6 +1380,8 @@ fn diff_enum(path: &str, old: &EnumDef, new: &EnumDef, out: &mut Findings<'_>) {
         }
     }
     for (name, new_variant) in &new.variants {
+        // A variant that leaves #[doc(hidden)] was always there to match: nothing is added.
+        // One added #[doc(hidden)] still breaks exhaustive matches, so it counts.
         if old.variants.contains_key(name) {
             continue;
         }
@@ -1454,6 +1467,17 @@ fn diff_variant(
         cfg,
         out,
     );
+    for field in new.hidden_fields.difference(&old.hidden_fields) {
+        if old.fields.contains_key(field) {
+            out.push(
+                Lint::EnumStructVariantFieldNowDocHidden,
+                &format!("{member}::{field}"),
+                loc,
+                cfg,
+                format!("field `{field}` of variant `{name}` of `{path}` is now #[doc(hidden)]: users who name it break"),
+            );
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

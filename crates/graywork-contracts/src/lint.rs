@@ -168,6 +168,7 @@ lints! {
     EnumVariantChangedKind = "enum_variant_changed_kind", Major, Deny, Surface, "a variant changed between struct-like, tuple and unit";
     EnumStructVariantFieldAdded = "enum_struct_variant_field_added", Major, Deny, Surface, "a struct-like variant gained a field";
     EnumStructVariantFieldMissing = "enum_struct_variant_field_missing", Major, Deny, Surface, "a struct-like variant lost a field";
+    EnumStructVariantFieldNowDocHidden = "enum_struct_variant_field_now_doc_hidden", Major, Deny, Surface, "a field of a struct-like variant became #[doc(hidden)]";
     EnumTupleVariantFieldAdded = "enum_tuple_variant_field_added", Major, Deny, Surface, "a tuple variant gained a field";
     EnumTupleVariantFieldMissing = "enum_tuple_variant_field_missing", Major, Deny, Surface, "a tuple variant lost a field";
     EnumVariantFieldTypeChanged = "enum_variant_field_type_changed", Major, Deny, Surface, "a variant field's type changed";

@@ -750,6 +750,7 @@ impl From<LockedEnum> for EnumDef {
                 fields: into_values(v.fields, field),
                 discriminant: v.discriminant,
                 deprecated: v.deprecated,
+                ..VariantDef::default()
             }),
             facts: type_facts(locked.facts),
         }

@@ -470,14 +470,16 @@ pub(super) fn extract_enum(item: &syn::ItemEnum, file: &str, outer_cfg: &[String
             },
         };
         next += 1;
-        if is_hidden(&variant.attrs) {
-            continue;
+        let (shape, marked, _) = extract_fields(&variant.fields, file, false);
+        let mut fields = BTreeMap::new();
+        let mut hidden_fields = BTreeSet::new();
+        for (name, field) in marked {
+            let bare = name.trim_start_matches(HIDDEN_MARK).to_string();
+            if bare.len() != name.len() {
+                hidden_fields.insert(bare.clone());
+            }
+            fields.insert(bare, field);
         }
-        let (shape, mut fields, _) = extract_fields(&variant.fields, file, false);
-        fields = fields
-            .into_iter()
-            .map(|(name, field)| (name.trim_start_matches(HIDDEN_MARK).to_string(), field))
-            .collect();
         variants.insert(
             variant.ident.to_string(),
             VariantDef {
@@ -487,6 +489,8 @@ pub(super) fn extract_enum(item: &syn::ItemEnum, file: &str, outer_cfg: &[String
                 fields,
                 discriminant: Some(discriminant),
                 deprecated: is_deprecated(&variant.attrs),
+                hidden: is_hidden(&variant.attrs),
+                hidden_fields,
             },
         );
     }
@@ -558,10 +562,14 @@ pub(super) fn extract_sig(sig: &syn::Signature, attrs: &[syn::Attribute], file: 
         format!("impl Future<Output = {inner}>")
     } else {
         // `impl std::future::Future<...>` and `impl Future<...>` name the same trait.
-        match output.strip_prefix("impl std::future::Future<") {
+        let output = match output
+            .strip_prefix("impl std::future::Future<")
+            .or_else(|| output.strip_prefix("impl core::future::Future<"))
+        {
             Some(rest) => format!("impl Future<{rest}"),
             None => output,
-        }
+        };
+        future_without_implied_bounds(output)
     };
     let abi = sig.abi.as_ref().map(|abi| {
         abi.name
@@ -587,6 +595,44 @@ pub(super) fn extract_sig(sig: &syn::Signature, attrs: &[syn::Attribute], file: 
         deprecated: is_deprecated(attrs),
         must_use: is_must_use(attrs),
     }
+}
+
+/// `impl Future<Output = T> + Send + '_` as an `async fn` returns it: the lifetime bounds say
+/// which inputs the future borrows, which an `async fn` captures anyway, and `Send`/`Sync` are
+/// auto traits, which a future leaks either way (auto traits are not checked). Other outputs
+/// are returned as they are.
+fn future_without_implied_bounds(output: String) -> String {
+    if !output.starts_with("impl Future<") {
+        return output;
+    }
+    let mut depth = 0usize;
+    let mut bounds = Vec::new();
+    let mut start = 0;
+    let bytes = output.as_bytes();
+    for (index, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'<' | b'(' | b'[' => depth += 1,
+            b'>' if index > 0 && bytes[index - 1] == b'-' => {}
+            b'>' | b')' | b']' => depth = depth.saturating_sub(1),
+            b'+' if depth == 0 => {
+                bounds.push(output[start..index].trim());
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    bounds.push(output[start..].trim());
+    let kept: Vec<&str> = bounds
+        .into_iter()
+        .enumerate()
+        .filter(|(index, bound)| {
+            *index == 0
+                || !(bound.starts_with('\'') && *bound != "'static")
+                    && !matches!(*bound, "Send" | "Sync")
+        })
+        .map(|(_, bound)| bound)
+        .collect();
+    kept.join(" + ")
 }
 
 /// `<T> where T: Clone + Send`, normalised; empty when there are no generics.

@@ -290,6 +290,10 @@ pub struct VariantDef {
     pub discriminant: Option<String>,
     /// `#[deprecated]`.
     pub deprecated: bool,
+    /// `#[doc(hidden)]`: still matchable and constructible, but not documented API.
+    pub hidden: bool,
+    /// The names of its `#[doc(hidden)]` fields (still part of every pattern and literal).
+    pub hidden_fields: BTreeSet<String>,
 }
 
 /// A public module-level const or static.
