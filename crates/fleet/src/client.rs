@@ -89,6 +89,34 @@ pub enum EtcdError {
         /// The oldest revision still available.
         compact_revision: i64,
     },
+    /// An answer was larger than the caller allows (a range over a prefix whose fragments are
+    /// over the config's budget); it was not read past the limit.
+    #[error(
+        "etcd at {endpoint} answered {path} with more than {max} bytes, over the fragments' budget"
+    )]
+    AnswerTooLarge {
+        /// The endpoint.
+        endpoint: String,
+        /// The API path called.
+        path: String,
+        /// The most bytes the answer could have.
+        max: u64,
+    },
+    /// The fragments under a prefix hold more bytes together than the config's budget
+    /// (`gray::Limits::max_total_bytes`), so they are refused as a set.
+    #[error(
+        "the fragments under {prefix} total {total} bytes, over the budget of {max} (limit `max_total_bytes`); largest: {largest}"
+    )]
+    OverBudget {
+        /// The key prefix.
+        prefix: String,
+        /// Their bytes together.
+        total: u64,
+        /// The budget.
+        max: u64,
+        /// The largest keys with their sizes, largest first.
+        largest: String,
+    },
     /// A value under the prefix is not UTF-8 text, so it cannot be a TOML fragment.
     #[error("etcd key {key}@{mod_revision} does not hold UTF-8 text")]
     NotText {
@@ -191,8 +219,18 @@ impl EtcdClient {
 
     /// Every key starting with `prefix`, in key order, with the store's revision.
     pub fn range_prefix(&self, prefix: &str) -> Result<RangeResult, EtcdError> {
+        self.range_prefix_within(prefix, MAX_ANSWER_BYTES)
+    }
+
+    /// Like [`EtcdClient::range_prefix`], reading an answer of at most `max_answer_bytes`
+    /// ([`EtcdError::AnswerTooLarge`] past it, without reading further).
+    pub fn range_prefix_within(
+        &self,
+        prefix: &str,
+        max_answer_bytes: u64,
+    ) -> Result<RangeResult, EtcdError> {
         let body = json!({"key": b64(prefix.as_bytes()), "range_end": b64(&prefix_end(prefix.as_bytes()))});
-        let (endpoint, answer) = self.call("/v3/kv/range", &body)?;
+        let (endpoint, answer) = self.call_within("/v3/kv/range", &body, max_answer_bytes)?;
         parse_range(&endpoint, &answer)
     }
 
@@ -280,16 +318,33 @@ impl EtcdClient {
 
     /// Calls `path` with `body` and reads the JSON answer.
     fn call(&self, path: &str, body: &Value) -> Result<(String, Value), EtcdError> {
+        self.call_within(path, body, MAX_ANSWER_BYTES)
+    }
+
+    /// Calls `path` with `body` and reads the JSON answer, of at most `max_answer_bytes`.
+    fn call_within(
+        &self,
+        path: &str,
+        body: &Value,
+        max_answer_bytes: u64,
+    ) -> Result<(String, Value), EtcdError> {
         let (endpoint, response) = self.send(&self.agent, path, body)?;
         let text = response
             .into_body()
             .with_config()
-            .limit(MAX_ANSWER_BYTES)
+            .limit(max_answer_bytes)
             .read_to_string()
-            .map_err(|error| EtcdError::Decode {
-                endpoint: endpoint.clone(),
-                path: path.to_owned(),
-                message: format!("cannot read the answer: {error}"),
+            .map_err(|error| match error {
+                ureq::Error::BodyExceedsLimit(_) => EtcdError::AnswerTooLarge {
+                    endpoint: endpoint.clone(),
+                    path: path.to_owned(),
+                    max: max_answer_bytes,
+                },
+                error => EtcdError::Decode {
+                    endpoint: endpoint.clone(),
+                    path: path.to_owned(),
+                    message: format!("cannot read the answer: {error}"),
+                },
             })?;
         let value = serde_json::from_str(&text).map_err(|error| EtcdError::Decode {
             endpoint: endpoint.clone(),

@@ -23,10 +23,16 @@ pub struct FollowOptions {
     pub retry_min: Duration,
     /// The longest retry delay.
     pub retry_max: Duration,
+    /// The most bytes the fragments under the prefix may hold together: a set over it is
+    /// [`FollowEvent::Rejected`] and the fragments held stay as they were. The answer of the
+    /// read is bounded by it too (allowing for base64 and JSON), so an oversized set is never
+    /// held in full.
+    pub max_bytes: u64,
 }
 
 impl FollowOptions {
-    /// Options for `prefix` with a 50 ms settle (1 s at most) and retries from 200 ms to 5 s.
+    /// Options for `prefix` with a 50 ms settle (1 s at most), retries from 200 ms to 5 s, and
+    /// gray's default budget for the whole config as the most bytes.
     pub fn new(prefix: &str) -> FollowOptions {
         FollowOptions {
             prefix: prefix.to_owned(),
@@ -34,6 +40,7 @@ impl FollowOptions {
             settle_max: Duration::from_secs(1),
             retry_min: Duration::from_millis(200),
             retry_max: Duration::from_secs(5),
+            max_bytes: gray::Limits::default().max_total_bytes,
         }
     }
 }
@@ -111,15 +118,28 @@ const TICK: Duration = Duration::from_millis(50);
 impl Follower<'_> {
     /// Reads the prefix and hands the set out; false (after a backoff) when etcd failed.
     fn fetch(&mut self, on_event: &mut impl FnMut(FollowEvent)) -> bool {
-        match self.client.range_prefix(&self.options.prefix) {
+        let prefix = &self.options.prefix;
+        let max_bytes = self.options.max_bytes;
+        match self
+            .client
+            .range_prefix_within(prefix, range_answer_limit(max_bytes))
+        {
             Ok(range) => {
                 self.mark_up(on_event);
                 self.need_fetch = false;
                 self.revision = self.revision.max(range.revision);
-                match fragments_from_range(range) {
+                match fragments_from_range(range, prefix, max_bytes) {
                     Ok(set) => on_event(FollowEvent::Fetched(set)),
                     Err(error) => on_event(FollowEvent::Rejected(error)),
                 }
+                true
+            }
+            // etcd answered, with more than the budget allows: a problem of the fragments,
+            // not an outage. The next change is read again.
+            Err(error @ EtcdError::AnswerTooLarge { .. }) => {
+                self.mark_up(on_event);
+                self.need_fetch = false;
+                on_event(FollowEvent::Rejected(error));
                 true
             }
             Err(error) => {
@@ -248,11 +268,54 @@ impl Follower<'_> {
     }
 }
 
-/// The `*.toml` keys of a range as fragments named `etcd:<key>@<mod_revision>`.
-pub(crate) fn fragments_from_range(range: RangeResult) -> Result<FragmentSet, EtcdError> {
+/// The most bytes a range answer may take for fragments of `max_bytes` in all: values travel
+/// as base64 (4 bytes for 3), and keys and JSON framing add a little.
+pub(crate) fn range_answer_limit(max_bytes: u64) -> u64 {
+    const FRAMING: u64 = 256 * 1024;
+    (max_bytes / 3 + 1)
+        .saturating_mul(4)
+        .saturating_add(FRAMING)
+}
+
+/// The `*.toml` keys of a range as fragments named `etcd:<key>@<mod_revision>`, refused as a set
+/// ([`EtcdError::OverBudget`], naming the largest keys) when their values hold more than
+/// `max_bytes` together. They are counted before any is turned into a fragment.
+pub(crate) fn fragments_from_range(
+    range: RangeResult,
+    prefix: &str,
+    max_bytes: u64,
+) -> Result<FragmentSet, EtcdError> {
+    let is_fragment = |kv: &crate::client::KeyValue| kv.key.ends_with(".toml");
+    let total: u64 = range
+        .kvs
+        .iter()
+        .filter(|kv| is_fragment(kv))
+        .map(|kv| kv.value.len() as u64)
+        .sum();
+    if total > max_bytes {
+        let mut sizes: Vec<(&str, usize)> = range
+            .kvs
+            .iter()
+            .filter(|kv| is_fragment(kv))
+            .map(|kv| (kv.key.as_str(), kv.value.len()))
+            .collect();
+        sizes.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
+        let largest = sizes
+            .iter()
+            .take(3)
+            .map(|(key, bytes)| format!("{key} {bytes} bytes"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(EtcdError::OverBudget {
+            prefix: prefix.to_owned(),
+            total,
+            max: max_bytes,
+            largest,
+        });
+    }
     let mut fragments = Vec::new();
     for kv in range.kvs {
-        if !kv.key.ends_with(".toml") {
+        if !is_fragment(&kv) {
             continue;
         }
         let text = String::from_utf8(kv.value).map_err(|_| EtcdError::NotText {

@@ -18,9 +18,20 @@ pub struct FragmentSet {
 
 /// Reads every `*.toml` key under `prefix` (in key order) as a gray fragment named
 /// `etcd:<key>@<mod_revision>`. Other keys under the prefix are ignored, as `gray/` ignores files
-/// not ending in `.toml`.
-pub fn fetch_fragments(client: &EtcdClient, prefix: &str) -> Result<FragmentSet, EtcdError> {
-    crate::follow::fragments_from_range(client.range_prefix(prefix)?)
+/// not ending in `.toml`. Fragments holding more than `max_bytes` together are refused
+/// ([`EtcdError::OverBudget`], or [`EtcdError::AnswerTooLarge`] when etcd's answer alone is
+/// past what they could take); pass the config's `gray::Limits::max_total_bytes`.
+pub fn fetch_fragments(
+    client: &EtcdClient,
+    prefix: &str,
+    max_bytes: u64,
+) -> Result<FragmentSet, EtcdError> {
+    let answer_limit = crate::follow::range_answer_limit(max_bytes);
+    crate::follow::fragments_from_range(
+        client.range_prefix_within(prefix, answer_limit)?,
+        prefix,
+        max_bytes,
+    )
 }
 
 /// The fragment set every gray load merges: replaced whole by whoever follows etcd, read by

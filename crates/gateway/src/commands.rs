@@ -153,6 +153,7 @@ const ADMIN_MAX_CONNECTIONS: usize = 64;
 
 /// `gateway serve`: load config, open the store, build the app, serve until a signal.
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    crate::memory::keep_large_buffers_separate();
     let mut options = load_options(&args.config);
     let mut snapshot = load(&options)?;
     let mut settings = settings(&snapshot)?;
@@ -160,7 +161,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let etcd = if settings.etcd.endpoints.is_empty() {
         None
     } else {
-        let source = crate::etcd_source::EtcdSource::connect(&settings.etcd)?;
+        let source = crate::etcd_source::EtcdSource::connect(
+            &settings.etcd,
+            options.limits.max_total_bytes,
+        )?;
         options = options.with_fragment_source(source.fragment_source());
         snapshot = load(&options)?;
         source.loaded();

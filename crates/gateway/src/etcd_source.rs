@@ -22,6 +22,8 @@ pub(crate) struct EtcdSource {
     settings: EtcdSettings,
     /// Whether the fragments held came from the local copy rather than from etcd.
     from_copy: bool,
+    /// The most bytes the fragments may hold together: the config's total budget.
+    max_bytes: u64,
 }
 
 /// A client for `[etcd]`; the password comes from the variable `etcd.password_env` names.
@@ -47,9 +49,9 @@ impl EtcdSource {
     /// Reads the fragments under `etcd.prefix`. When etcd cannot be reached, the local
     /// last-good copy stands in (and the watch re-reads etcd as soon as it answers); with no
     /// copy either, the start fails.
-    pub(crate) fn connect(settings: &EtcdSettings) -> anyhow::Result<EtcdSource> {
+    pub(crate) fn connect(settings: &EtcdSettings, max_bytes: u64) -> anyhow::Result<EtcdSource> {
         let client = Arc::new(client(settings)?);
-        let (set, from_copy) = match fleet::fetch_fragments(&client, &settings.prefix) {
+        let (set, from_copy) = match fleet::fetch_fragments(&client, &settings.prefix, max_bytes) {
             Ok(set) => (set, false),
             Err(error @ fleet::EtcdError::Unreachable { .. }) => {
                 let copy = fleet::load_last_good(&settings.last_good_path)
@@ -75,6 +77,7 @@ impl EtcdSource {
             held: Arc::new(HeldFragments::new(set)),
             settings: settings.clone(),
             from_copy,
+            max_bytes,
         })
     }
 
@@ -104,6 +107,7 @@ impl EtcdSource {
         options.settle = Duration::from_millis(self.settings.settle_ms);
         options.retry_min = Duration::from_millis(self.settings.retry_min_ms);
         options.retry_max = Duration::from_millis(self.settings.retry_max_ms);
+        options.max_bytes = self.max_bytes;
         let start = self.held.get().revision;
         let thread = std::thread::Builder::new()
             .name("etcd-follow".to_owned())
@@ -193,7 +197,7 @@ pub(crate) fn put(
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read fragment file {}", file.display()))?;
     let client = client(settings)?;
-    let mut set = fleet::fetch_fragments(&client, &settings.prefix)
+    let mut set = fleet::fetch_fragments(&client, &settings.prefix, options.limits.max_total_bytes)
         .with_context(|| format!("cannot read the fragments under {}", settings.prefix))?;
     let current = client
         .get(&key)
@@ -251,7 +255,7 @@ pub(crate) fn with_etcd(options: gray::LoadOptions) -> anyhow::Result<gray::Load
     if settings.etcd.endpoints.is_empty() {
         return Ok(options);
     }
-    let source = EtcdSource::connect(&settings.etcd)?;
+    let source = EtcdSource::connect(&settings.etcd, options.limits.max_total_bytes)?;
     Ok(options.with_fragment_source(source.fragment_source()))
 }
 

@@ -24,6 +24,7 @@ mod extract;
 #[cfg(feature = "faults")]
 mod faults;
 mod invoices;
+mod memory;
 mod metrics;
 mod outbox;
 mod reload;

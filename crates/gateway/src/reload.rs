@@ -42,6 +42,7 @@ pub const WATCH_DEBOUNCE: Duration = Duration::from_millis(200);
 /// keeps serving.
 pub fn reload(state: &AppState, trigger: Trigger) -> Result<u64, gray::ConfigError> {
     let outcome = state.config.reload(&state.load_options);
+    crate::memory::release_freed_memory();
     record(
         state,
         trigger,
@@ -250,10 +251,13 @@ pub(crate) async fn reload_with_deadline(
             let built = build();
             // Swap only while this attempt still owns the reload: an abandoned one must not
             // replace whatever was loaded after its deadline.
-            let outcome = worker
-                .reloader
-                .owns(attempt)
-                .then(|| worker.config.reload_with(|| built));
+            let outcome = if worker.reloader.owns(attempt) {
+                Some(worker.config.reload_with(|| built))
+            } else {
+                drop(built);
+                None
+            };
+            crate::memory::release_freed_memory();
             // Free the slot first, so the next reload never finds this one still counted.
             drop(slot);
             let _ = sender.send(outcome);
@@ -294,7 +298,10 @@ pub fn watch(state: &AppState) -> Result<gray::ConfigWatcher, gray::ConfigError>
         Arc::clone(&state.config),
         state.load_options.clone(),
         WATCH_DEBOUNCE,
-        move |outcome| record(&recorder, Trigger::Watch, outcome),
+        move |outcome| {
+            crate::memory::release_freed_memory();
+            record(&recorder, Trigger::Watch, outcome);
+        },
     )?;
     tracing::info!(dir = %state.load_options.dir.display(), "watching the config directory");
     Ok(watcher)

@@ -355,8 +355,8 @@ const OTHER_KNOWN_SECTIONS: &[&str] = &["gray", "faults"];
 /// `[sever]`): it would otherwise be left to "another reader" and the gateway would silently run
 /// on defaults. Other unknown tables are allowed: they belong to other readers of the config.
 pub(crate) fn check_sections(snapshot: &gray::Snapshot) -> Result<(), gray::ConfigError> {
-    for key in snapshot.value().keys() {
-        if SECTIONS.contains(&key.as_str()) || OTHER_KNOWN_SECTIONS.contains(&key.as_str()) {
+    for key in snapshot.sections() {
+        if SECTIONS.contains(&key) || OTHER_KNOWN_SECTIONS.contains(&key) {
             continue;
         }
         if let Some(meant) = SECTIONS
@@ -364,7 +364,7 @@ pub(crate) fn check_sections(snapshot: &gray::Snapshot) -> Result<(), gray::Conf
             .find(|section| strsim::levenshtein(key, section) <= 2)
         {
             return Err(gray::ConfigError::Deserialize {
-                key: key.clone(),
+                key: key.to_owned(),
                 origin: snapshot.origin(key).cloned(),
                 message: format!(
                     "unknown section [{key}]; did you mean [{meant}]? (gateway sections: {})",

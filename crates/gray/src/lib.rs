@@ -32,6 +32,7 @@
 //! | `http`  | no      | `gray::http`: [`HeaderLookup`] for `http::HeaderMap`, and a tower layer that decides once per request, applies a fallback policy, logs the decision and puts it in the request's extensions |
 
 mod bucket;
+mod census;
 mod error;
 #[cfg(feature = "http")]
 pub mod http;

@@ -21,15 +21,25 @@ pub const INSTANCE_LABELS_VAR: &str = "INSTANCE_LABELS";
 
 /// Caps on what a load reads, so a huge or hostile config fails fast with an error naming the
 /// file and the limit instead of exhausting memory or time. The defaults are far above any real
-/// configuration.
+/// configuration. `max_total_bytes` and `max_rules` are budgets for the whole config, every layer
+/// and fragment together, and are checked before the bulk of it is held: bytes while reading,
+/// rules and keys from each document's text before its tree is built (a tree takes tens of times
+/// the memory of its text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// The largest config file read, in bytes (default 4 MiB).
     pub max_file_bytes: u64,
+    /// The most bytes across every input of a load: the files of every layer, the fragments of
+    /// a [`FragmentSource`] and the values of override variables (default 16 MiB). Files are
+    /// read only up to what is left of it, so a config over it is refused before its bulk is
+    /// held; the error names the largest inputs.
+    pub max_total_bytes: u64,
     /// The most keys (table entries and array items, at any depth) across all layers (default
     /// 100,000).
     pub max_keys: u64,
-    /// The most `[[gray.rules]]` across all layers (default 2,000).
+    /// The most `[[gray.rules]]` across all layers, fragments (files and a [`FragmentSource`])
+    /// adding up (default 2,000). Counted from each document's text before its tree is built;
+    /// the error names the files with the most.
     pub max_rules: u64,
     /// The most conditions one rule may have: labels, headers, env, path prefix and
     /// percentage together (default 64).
@@ -42,6 +52,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_file_bytes: 4 * 1024 * 1024,
+            max_total_bytes: 16 * 1024 * 1024,
             max_keys: 100_000,
             max_rules: 2_000,
             max_conditions_per_rule: 64,
@@ -212,16 +223,20 @@ pub fn load(options: &LoadOptions) -> Result<Snapshot, ConfigError> {
 }
 
 /// Reads the layer files: base, the named environment, and (with the gray switch on) `gray/*.toml`
-/// in file-name order.
+/// in file-name order, then the fragments of `options.fragment_source`.
+///
+/// Bytes count against `max_total_bytes` as they are read: a file is read only up to what is
+/// left of the budget, so a config over it is refused without ever holding more than the
+/// budget, and the error names the largest inputs.
 fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, ConfigError> {
     let gray_on = options.gray_switch()?;
-    let mut files = Vec::new();
-    let base = options.dir.join("base.toml");
-    let max_bytes = options.limits.max_file_bytes;
-    match read_config_file(&base, "base.toml", max_bytes)? {
-        Some(text) => files.push((Layer::Base, "base.toml".to_owned(), text)),
-        None => return Err(ConfigError::MissingBase { path: base }),
-    }
+    let limits = &options.limits;
+    let mut planned = vec![PlannedFile {
+        layer: Layer::Base,
+        shown: "base.toml".to_owned(),
+        path: options.dir.join("base.toml"),
+        required: true,
+    }];
     if let Some(env) = &options.env {
         let valid = !env.is_empty()
             && env
@@ -230,68 +245,204 @@ fn read_layers(options: &LoadOptions) -> Result<Vec<(Layer, String, String)>, Co
         if !valid {
             return Err(ConfigError::InvalidEnvName { env: env.clone() });
         }
-        let name = format!("{env}.toml");
-        let path = options.dir.join(&name);
-        match read_config_file(&path, &name, max_bytes)? {
-            Some(text) => files.push((Layer::Environment, name, text)),
-            None => {
-                return Err(ConfigError::MissingEnvFile {
-                    env: env.clone(),
-                    path,
+        let shown = format!("{env}.toml");
+        planned.push(PlannedFile {
+            layer: Layer::Environment,
+            path: options.dir.join(&shown),
+            shown,
+            required: true,
+        });
+    }
+    if gray_on {
+        for name in gray_file_names(&options.dir.join("gray"))? {
+            planned.push(PlannedFile {
+                layer: Layer::Gray,
+                path: options.dir.join("gray").join(&name),
+                shown: format!("gray/{name}"),
+                required: false,
+            });
+        }
+    }
+    let fragments = match (&options.fragment_source, gray_on) {
+        (Some(source), true) => source.fragments(),
+        _ => Vec::new(),
+    };
+
+    let mut budget = Budget::new(limits.max_total_bytes);
+    let mut files = Vec::new();
+    for (index, file) in planned.iter().enumerate() {
+        match read_config_file(
+            &file.path,
+            &file.shown,
+            limits.max_file_bytes,
+            budget.left(),
+        )? {
+            ReadFile::Text(text) => {
+                budget.spend(&file.shown, text.len() as u64);
+                files.push((file.layer, file.shown.clone(), text));
+            }
+            // Listed a moment ago; a fragment removed since is simply no longer a layer.
+            ReadFile::Missing if !file.required => {}
+            ReadFile::Missing => {
+                return Err(match file.layer {
+                    Layer::Environment => ConfigError::MissingEnvFile {
+                        env: options.env.clone().unwrap_or_default(),
+                        path: file.path.clone(),
+                    },
+                    _ => ConfigError::MissingBase {
+                        path: file.path.clone(),
+                    },
                 });
+            }
+            ReadFile::OverBudget(bytes) => {
+                // Name the whole picture: what was read, this file, and the sizes of the inputs
+                // not read (from their metadata; nothing more is read).
+                budget.spend(&file.shown, bytes);
+                for later in &planned[index + 1..] {
+                    if let Ok(metadata) = std::fs::metadata(&later.path)
+                        && metadata.is_file()
+                    {
+                        budget.spend(&later.shown, metadata.len());
+                    }
+                }
+                for fragment in &fragments {
+                    budget.spend(&fragment.name, fragment.text.len() as u64);
+                }
+                return Err(budget.exceeded(&file.shown));
             }
         }
     }
-    if gray_on {
-        let gray_dir = options.dir.join("gray");
-        let entries = match std::fs::read_dir(&gray_dir) {
-            Ok(entries) => Some(entries),
-            // A missing gray directory is the same as an empty one.
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(ConfigError::Io {
-                    path: gray_dir,
-                    source,
-                });
+    let mut fragments = fragments.into_iter();
+    while let Some(fragment) = fragments.next() {
+        let bytes = fragment.text.len() as u64;
+        budget.spend(&fragment.name, bytes);
+        if budget.is_over() {
+            for later in fragments {
+                budget.spend(&later.name, later.text.len() as u64);
             }
-        };
-        let mut names = Vec::new();
-        for entry in entries.into_iter().flatten() {
-            let entry = entry.map_err(|source| ConfigError::Io {
-                path: gray_dir.clone(),
-                source,
-            })?;
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            // Hidden files are editor and ConfigMap artefacts (`..data`, `.x.toml.swp`), not layers.
-            // Directories are not layers whatever their name; anything else named `*.toml` is
-            // read, so a FIFO or device there is an error rather than silently skipped.
-            if name.ends_with(".toml") && !name.starts_with('.') && !entry.path().is_dir() {
-                names.push(name);
-            }
+            return Err(budget.exceeded(&fragment.name));
         }
-        names.sort();
-        for name in names {
-            let path = gray_dir.join(&name);
-            let shown = format!("gray/{name}");
-            // Listed a moment ago; a file removed since is simply no longer a layer.
-            if let Some(text) = read_config_file(&path, &shown, max_bytes)? {
-                files.push((Layer::Gray, shown, text));
-            }
-        }
-        if let Some(source) = &options.fragment_source {
-            for fragment in source.fragments() {
-                files.push((Layer::Gray, fragment.name, fragment.text));
-            }
-        }
+        files.push((Layer::Gray, fragment.name, fragment.text));
     }
     Ok(files)
 }
 
-/// Reads one config file: `None` when it does not exist, an error when it is not a regular file
-/// (a FIFO or device could block a reload forever or never end) or larger than `max_bytes`. The
-/// read itself is bounded too, so a file that grows while it is read cannot exceed the cap.
+/// A config file a load means to read.
+struct PlannedFile {
+    layer: Layer,
+    /// Its name relative to the config directory, as provenance shows it.
+    shown: String,
+    path: PathBuf,
+    /// Whether its absence is an error (base and the named environment) or means "no layer".
+    required: bool,
+}
+
+/// The `*.toml` names in the gray directory, sorted; none when it does not exist.
+fn gray_file_names(gray_dir: &Path) -> Result<Vec<String>, ConfigError> {
+    let entries = match std::fs::read_dir(gray_dir) {
+        Ok(entries) => entries,
+        // A missing gray directory is the same as an empty one.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(ConfigError::Io {
+                path: gray_dir.to_owned(),
+                source,
+            });
+        }
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| ConfigError::Io {
+            path: gray_dir.to_owned(),
+            source,
+        })?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        // Hidden files are editor and ConfigMap artefacts (`..data`, `.x.toml.swp`), not layers.
+        // Directories are not layers whatever their name; anything else named `*.toml` is
+        // read, so a FIFO or device there is an error rather than silently skipped.
+        if name.ends_with(".toml") && !name.starts_with('.') && !entry.path().is_dir() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// A total over every input of a load (bytes, or rules), with what each input added, so an
+/// error can name the largest.
+struct Budget {
+    max: u64,
+    total: u64,
+    spent: Vec<(String, u64)>,
+}
+
+impl Budget {
+    fn new(max: u64) -> Budget {
+        Budget {
+            max,
+            total: 0,
+            spent: Vec::new(),
+        }
+    }
+
+    fn left(&self) -> u64 {
+        self.max.saturating_sub(self.total)
+    }
+
+    fn is_over(&self) -> bool {
+        self.total > self.max
+    }
+
+    fn spend(&mut self, name: &str, amount: u64) {
+        self.total = self.total.saturating_add(amount);
+        self.spent.push((name.to_owned(), amount));
+    }
+
+    /// The `max_total_bytes` error, named after `file`, the input that went over.
+    fn exceeded(self, file: &str) -> ConfigError {
+        let sources = self.spent.len();
+        ConfigError::LimitExceeded {
+            file: file.to_owned(),
+            limit: "max_total_bytes",
+            what: format!(
+                "{sources} sources totalling {} bytes (largest: {})",
+                self.total,
+                largest(self.spent, "bytes")
+            ),
+            max: self.max,
+        }
+    }
+}
+
+/// The three largest of `amounts`, largest first: `gray/a.toml 4194304 bytes, base.toml 12 bytes`.
+fn largest(mut amounts: Vec<(String, u64)>, unit: &str) -> String {
+    // Stable, so equal amounts keep their merge order.
+    amounts.sort_by_key(|(_, amount)| std::cmp::Reverse(*amount));
+    amounts
+        .iter()
+        .take(3)
+        .map(|(name, amount)| format!("{name} {amount} {unit}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What [`read_config_file`] found.
+enum ReadFile {
+    /// The file does not exist.
+    Missing,
+    /// Its whole text.
+    Text(String),
+    /// It holds more than was left of the total budget (at least this many bytes); it was not
+    /// read past that.
+    OverBudget(u64),
+}
+
+/// Reads one config file: [`ReadFile::Missing`] when it does not exist, an error when it is not
+/// a regular file (a FIFO or device could block a reload forever or never end) or larger than
+/// `max_bytes`, and [`ReadFile::OverBudget`] when it holds more than `budget_left`. The read
+/// itself is bounded too, so a file that grows while it is read cannot exceed either.
 ///
 /// The file is opened first and judged by what was opened (`fstat`), never by a check of the
 /// path beforehand: a FIFO swapped in between a check and the open would block the open until a
@@ -300,7 +451,8 @@ fn read_config_file(
     path: &Path,
     shown: &str,
     max_bytes: u64,
-) -> Result<Option<String>, ConfigError> {
+    budget_left: u64,
+) -> Result<ReadFile, ConfigError> {
     let io = |source: std::io::Error| ConfigError::Io {
         path: path.to_owned(),
         source,
@@ -308,7 +460,7 @@ fn read_config_file(
     // Opening follows symlinks, so a ConfigMap's link to a regular file is fine.
     let mut file = match open_without_blocking(path) {
         Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(ReadFile::Missing),
         Err(source) => return Err(io(source)),
     };
     let metadata = file.metadata().map_err(io)?;
@@ -333,13 +485,22 @@ fn read_config_file(
     if metadata.len() > max_bytes {
         return Err(too_large(metadata.len()));
     }
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::Read::take(file, max_bytes + 1), &mut text)
-        .map_err(io)?;
-    if text.len() as u64 > max_bytes {
-        return Err(too_large(text.len() as u64));
+    if metadata.len() > budget_left {
+        return Ok(ReadFile::OverBudget(metadata.len()));
     }
-    Ok(Some(text))
+    let cap = max_bytes.min(budget_left);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, cap + 1), &mut bytes).map_err(io)?;
+    let length = bytes.len() as u64;
+    if length > max_bytes {
+        return Err(too_large(length));
+    }
+    if length > budget_left {
+        return Ok(ReadFile::OverBudget(length));
+    }
+    String::from_utf8(bytes)
+        .map(ReadFile::Text)
+        .map_err(|error| io(std::io::Error::new(std::io::ErrorKind::InvalidData, error)))
 }
 
 /// Opens `path` for reading without waiting for anything: with `O_NONBLOCK`, opening a FIFO
@@ -370,6 +531,7 @@ pub fn load_documents(
     let mut sources = Vec::with_capacity(documents.len());
     let mut hasher = Sha256::new();
     let limits = &options.limits;
+    check_budgets(documents, options)?;
     let mut keys = 0u64;
     for doc in documents {
         if doc.text.len() as u64 > limits.max_file_bytes {
@@ -472,21 +634,95 @@ pub fn load_documents(
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    let value = match root.to_value() {
-        toml::Value::Table(table) => table,
-        _ => toml::Table::new(),
-    };
     Ok(Snapshot {
         generation: 0,
         content_hash,
         loaded_at: SystemTime::now(),
         sources,
         root,
-        value,
         labels,
         rules: section.rules,
         compiled,
     })
+}
+
+/// Checks the budgets of the whole config before any tree is built: the bytes of every input
+/// (`max_total_bytes`, documents and override variables), and, from each document's
+/// [`census`](crate::census) in merge order, the keys (`max_keys`, a lower bound here; the trees
+/// are measured exactly later), the nesting (`max_depth`) and the gray rules (`max_rules`,
+/// fragments adding up as they merge).
+fn check_budgets(documents: &[Document<'_>], options: &LoadOptions) -> Result<(), ConfigError> {
+    let limits = &options.limits;
+    let mut bytes = Budget::new(limits.max_total_bytes);
+    let mut first_over = None;
+    let overrides = options
+        .vars
+        .iter()
+        .filter(|(var, _)| {
+            var.strip_prefix(&options.env_prefix)
+                .is_some_and(|rest| rest.starts_with("__"))
+                || *var == INSTANCE_LABELS_VAR
+        })
+        .map(|(var, value)| (format!("env:{var}"), value.len()));
+    let inputs = documents
+        .iter()
+        .map(|doc| (doc.name.to_owned(), doc.text.len()))
+        .chain(overrides);
+    for (name, length) in inputs {
+        bytes.spend(&name, length as u64);
+        if bytes.is_over() && first_over.is_none() {
+            first_over = Some(name);
+        }
+    }
+    if let Some(name) = first_over {
+        return Err(bytes.exceeded(&name));
+    }
+
+    let mut keys = 0u64;
+    // The documents whose `gray.rules` are merged so far, with how many each adds: a lower
+    // layer's array is replaced, fragments' arrays add up (as `tree::merge` does).
+    let mut rules: Vec<(String, u64)> = Vec::new();
+    let mut rules_layer = None;
+    for doc in documents {
+        let census = crate::census::census(doc.text);
+        if census.depth > limits.max_depth {
+            return Err(ConfigError::LimitExceeded {
+                file: doc.name.to_owned(),
+                limit: "max_depth",
+                what: format!("nesting depth {}", census.depth),
+                max: limits.max_depth,
+            });
+        }
+        keys += census.keys;
+        if keys > limits.max_keys {
+            return Err(ConfigError::LimitExceeded {
+                file: doc.name.to_owned(),
+                limit: "max_keys",
+                what: format!("{keys} keys up to and including this file"),
+                max: limits.max_keys,
+            });
+        }
+        if census.sets_rules {
+            if !(doc.layer == Layer::Gray && rules_layer == Some(Layer::Gray)) {
+                rules.clear();
+            }
+            rules_layer = Some(doc.layer);
+            rules.push((doc.name.to_owned(), census.rules));
+            let total: u64 = rules.iter().map(|(_, count)| count).sum();
+            if total > limits.max_rules {
+                return Err(ConfigError::LimitExceeded {
+                    file: doc.name.to_owned(),
+                    limit: "max_rules",
+                    what: format!(
+                        "{total} gray rules up to and including this file (most: {})",
+                        largest(rules, "rules")
+                    ),
+                    max: limits.max_rules,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn hash_item(hasher: &mut Sha256, kind: &str, name: &str, text: &str) {
@@ -590,7 +826,9 @@ mod tests {
             .expect("run mkfifo");
         assert!(status.success());
         // Nobody ever writes to the FIFO: a blocking open would wait forever.
-        let error = read_config_file(&path, "gray/pipe.toml", 1024).unwrap_err();
+        let Err(error) = read_config_file(&path, "gray/pipe.toml", 1024, 1024) else {
+            panic!("a FIFO was read");
+        };
         assert_eq!(error.code(), "not_regular_file", "{error}");
         assert!(error.to_string().contains("pipe.toml"), "{error}");
         assert!(

@@ -41,7 +41,6 @@ pub struct Snapshot {
     pub(crate) loaded_at: SystemTime,
     pub(crate) sources: Vec<SourceInfo>,
     pub(crate) root: Node,
-    pub(crate) value: toml::Table,
     pub(crate) labels: BTreeMap<String, (String, Origin)>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) compiled: CompiledRules,
@@ -69,9 +68,21 @@ impl Snapshot {
         &self.sources
     }
 
-    /// The merged configuration without provenance.
-    pub fn value(&self) -> &toml::Table {
-        &self.value
+    /// The merged configuration without provenance, built on each call: a snapshot keeps one
+    /// copy of its values (the tree with provenance), not two.
+    pub fn value(&self) -> toml::Table {
+        match self.root.to_value() {
+            toml::Value::Table(table) => table,
+            _ => toml::Table::new(),
+        }
+    }
+
+    /// The top-level keys (the config's sections), in order.
+    pub fn sections(&self) -> impl Iterator<Item = &str> {
+        self.root
+            .as_table()
+            .into_iter()
+            .flat_map(|table| table.keys().map(String::as_str))
     }
 
     /// The layers that set `key` (dotted, with `[n]` for array items: `gray.rules[0].name`),

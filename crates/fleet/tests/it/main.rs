@@ -32,7 +32,7 @@ fn reads_writes_and_fragments_in_key_order() {
         (&b"x = 1\n"[..], revision)
     );
 
-    let set = fleet::fetch_fragments(&client, "/p/gray/").unwrap();
+    let set = fleet::fetch_fragments(&client, "/p/gray/", BUDGET).unwrap();
     let names: Vec<&str> = set.fragments.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -47,11 +47,68 @@ fn reads_writes_and_fragments_in_key_order() {
     assert_eq!(client.get("/p/gray/a.toml").unwrap(), None);
 
     client.put("/p/gray/bin.toml", &[0xff, 0xfe]).unwrap();
-    let error = fleet::fetch_fragments(&client, "/p/gray/").unwrap_err();
+    let error = fleet::fetch_fragments(&client, "/p/gray/", BUDGET).unwrap_err();
     assert!(
         matches!(error, EtcdError::NotText { ref key, .. } if key == "/p/gray/bin.toml"),
         "{error}"
     );
+}
+
+/// The fragments' budget of most tests: gray's default for the whole config.
+const BUDGET: u64 = 16 * 1024 * 1024;
+
+#[test]
+fn fragments_over_the_budget_are_refused_as_a_set_naming_the_largest() {
+    let etcd = TestEtcd::start();
+    let client = client(&[&etcd.endpoint()]);
+    client.put("/b/gray/a.toml", &[b'#'; 3000]).unwrap();
+    client.put("/b/gray/b.toml", &[b'#'; 5000]).unwrap();
+    client.put("/b/gray/c.toml", &[b'#'; 1000]).unwrap();
+    // Other keys are not fragments and do not count.
+    client.put("/b/gray/notes.txt", &[b'#'; 9000]).unwrap();
+    assert_eq!(
+        fleet::fetch_fragments(&client, "/b/gray/", 9000)
+            .unwrap()
+            .fragments
+            .len(),
+        3
+    );
+    let error = fleet::fetch_fragments(&client, "/b/gray/", 8999).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the fragments under /b/gray/ total 9000 bytes, over the budget of 8999 (limit \
+         `max_total_bytes`); largest: /b/gray/b.toml 5000 bytes, /b/gray/a.toml 3000 bytes, \
+         /b/gray/c.toml 1000 bytes"
+    );
+    // An answer far past the budget is not even read in full.
+    client
+        .put("/b/gray/huge.toml", &[b'#'; 600 * 1024])
+        .unwrap();
+    let error = fleet::fetch_fragments(&client, "/b/gray/", 9000).unwrap_err();
+    assert!(matches!(error, EtcdError::AnswerTooLarge { .. }), "{error}");
+}
+
+#[test]
+fn a_followed_prefix_over_the_budget_is_rejected_and_the_held_set_stays() {
+    let etcd = TestEtcd::start();
+    let client = Arc::new(client(&[&etcd.endpoint()]));
+    let start = client.put("/o/a.toml", b"a = 1\n").unwrap();
+    let mut options = FollowOptions::new("/o/");
+    options.max_bytes = 100;
+    let following = Following::start(Arc::clone(&client), options, start, false);
+    client.put("/o/b.toml", &[b'#'; 200]).unwrap();
+    let (event, before) = following.until(|e| matches!(e, FollowEvent::Rejected(_)));
+    assert!(
+        !before.iter().any(|e| matches!(e, FollowEvent::Fetched(_))),
+        "{before:?}"
+    );
+    let FollowEvent::Rejected(error) = event else {
+        unreachable!()
+    };
+    assert!(matches!(error, EtcdError::OverBudget { .. }), "{error}");
+    // Back under the budget, the set is read again.
+    client.delete("/o/b.toml").unwrap();
+    following.until(|e| fetched_with(e, 1));
 }
 
 #[test]

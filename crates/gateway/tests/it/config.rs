@@ -170,3 +170,38 @@ fn gray_explain_hides_the_label_values_debug_config_hides() {
     assert!(text.contains("api_token=<redacted>"), "{text}");
     assert!(text.contains("zone=cn-east"), "{text}");
 }
+
+#[tokio::test]
+async fn fragments_over_the_total_budget_fail_the_reload_naming_the_budget_and_the_largest() {
+    let app = TestApp::with_files(&[("base.toml", &base_toml())]);
+    // Five fragments of 4 MiB each: every one within the file cap, 20 MiB together.
+    let header = "[gray.labels]\nnote = '";
+    let fill = 4 * 1024 * 1024 - header.len() - "'\n".len();
+    let fragment = format!("{header}{}'\n", "x".repeat(fill));
+    for i in 1..=5 {
+        app.write(&format!("gray/large-{i}.toml"), &fragment);
+    }
+    let reply = app.send(admin(Method::POST, "/config/reload")).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text()
+    );
+    let body = reply.json();
+    // The fourth fragment is where the 16 MiB budget ran out; the rest were never read.
+    assert_eq!(body["error"]["file"], "gray/large-4.toml");
+    let message = body["error"]["message"].as_str().unwrap();
+    for part in [
+        "6 sources totalling",
+        "largest: gray/large-1.toml 4194304 bytes, gray/large-2.toml 4194304 bytes",
+        "exceeds the limit of 16777216 (limit `max_total_bytes`)",
+    ] {
+        assert!(message.contains(part), "{part} missing from {message}");
+    }
+    for i in 1..=5 {
+        std::fs::remove_file(app.dir.path().join(format!("gray/large-{i}.toml"))).unwrap();
+    }
+    let reply = app.send(admin(Method::POST, "/config/reload")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+}

@@ -76,7 +76,7 @@ impl gray::FragmentSource for Held {
     }
 }
 
-fn held(fragments: &[(&str, &str)]) -> std::sync::Arc<dyn gray::FragmentSource> {
+pub fn held(fragments: &[(&str, &str)]) -> std::sync::Arc<dyn gray::FragmentSource> {
     std::sync::Arc::new(Held(
         fragments
             .iter()

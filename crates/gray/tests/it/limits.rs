@@ -10,6 +10,7 @@ use crate::{config_dir, options};
 fn small_limits() -> Limits {
     Limits {
         max_file_bytes: 4096,
+        max_total_bytes: 10_000,
         max_keys: 50,
         max_rules: 3,
         max_conditions_per_rule: 2,
@@ -77,9 +78,105 @@ fn too_many_rules_and_conditions_are_refused() {
 }
 
 #[test]
+fn the_config_as_a_whole_is_refused_over_its_byte_budget_naming_the_largest_inputs() {
+    let fragment = |fill: usize| format!("[gray.labels]\nnote = '{}'\n", "x".repeat(fill));
+    let files = [
+        ("base.toml", String::new()),
+        ("gray/a.toml", fragment(3000)),
+        ("gray/b.toml", fragment(4000)),
+        ("gray/c.toml", fragment(2000)),
+        ("gray/d.toml", fragment(3500)),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let error = load_error(&files);
+    // a, b and c fit in 10,000 bytes; d goes over. Every input is counted, the largest named.
+    assert_limit(&error, "gray/d.toml", "max_total_bytes");
+    let text = error.to_string();
+    assert!(text.contains("5 sources totalling 12596 bytes"), "{text}");
+    assert!(
+        text.contains(
+            "largest: gray/b.toml 4024 bytes, gray/d.toml 3524 bytes, gray/a.toml 3024 bytes"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("exceeds the limit of 10000"), "{text}");
+}
+
+#[test]
+fn fragments_of_a_source_and_override_variables_count_against_the_byte_budget() {
+    let dir = config_dir(&[("base.toml", ""), ("gray/a.toml", &"# x\n".repeat(1000))]);
+    let source = crate::fragments::held(&[("etcd:/g/gray/big.toml@3", &"# y\n".repeat(1600))]);
+    let error = load(
+        &options(dir.path())
+            .with_limits(small_limits())
+            .with_fragment_source(source),
+    )
+    .unwrap_err();
+    assert_limit(&error, "etcd:/g/gray/big.toml@3", "max_total_bytes");
+
+    let dir = config_dir(&[
+        ("base.toml", &"# x\n".repeat(1000)),
+        ("gray/a.toml", &"# x\n".repeat(1000)),
+    ]);
+    let big = "y".repeat(3000);
+    let error = load(
+        &options(dir.path())
+            .with_limits(small_limits())
+            .with_var("APP__SERVER__NOTE", &big),
+    )
+    .unwrap_err();
+    assert_limit(&error, "env:APP__SERVER__NOTE", "max_total_bytes");
+}
+
+#[test]
+fn rules_add_up_across_fragments_and_the_error_names_the_files_with_the_most() {
+    let rules = |prefix: &str, n: usize| {
+        (0..n)
+            .map(|i| {
+                format!("[[gray.rules]]\nname = '{prefix}{i}'\nroute = {{ billing = 'v2' }}\n")
+            })
+            .collect::<String>()
+    };
+    let error = load_error(&[
+        ("base.toml", ""),
+        ("gray/a.toml", &rules("a", 2)),
+        ("gray/b.toml", &rules("b", 2)),
+    ]);
+    assert_limit(&error, "gray/b.toml", "max_rules");
+    let text = error.to_string();
+    assert!(
+        text.contains("4 gray rules up to and including this file (most: gray/a.toml 2 rules, gray/b.toml 2 rules)"),
+        "{text}"
+    );
+    // A layer's rules replace a lower layer's, so they do not add up.
+    let dir = config_dir(&[
+        ("base.toml", &rules("base", 3)),
+        ("prod.toml", &rules("prod", 3)),
+    ]);
+    let snapshot = load(
+        &options(dir.path())
+            .with_env("prod")
+            .with_limits(small_limits()),
+    )
+    .unwrap();
+    assert_eq!(snapshot.rules().len(), 3);
+}
+
+#[test]
+fn rules_are_counted_before_the_document_is_parsed_into_a_tree() {
+    // The text breaks at its end, which only the full parse notices: the rule count refuses
+    // it first, so no tree of its rules is ever built.
+    let mut text = "[[gray.rules]]\nname = 'r'\n".repeat(4);
+    text.push_str("[broken\n");
+    let error = load_error(&[("base.toml", ""), ("gray/many.toml", &text)]);
+    assert_limit(&error, "gray/many.toml", "max_rules");
+}
+
+#[test]
 fn the_default_limits_are_generous() {
     let limits = Limits::default();
     assert!(limits.max_file_bytes >= 1024 * 1024);
+    assert!(limits.max_total_bytes >= 4 * limits.max_file_bytes);
     assert!(limits.max_keys >= 10_000);
     assert!(limits.max_rules >= 1_000);
 }
