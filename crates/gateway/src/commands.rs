@@ -148,9 +148,6 @@ pub fn default_recipient(settings: &NotificationSettings) -> anyhow::Result<Reci
     Ok(Recipient::Email(address))
 }
 
-/// The admin listener's connection cap.
-const ADMIN_MAX_CONNECTIONS: usize = 64;
-
 /// `gateway serve`: load config, open the store, build the app, serve until a signal.
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::memory::keep_large_buffers_separate();
@@ -215,7 +212,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     let watch = args.watch || settings.server.watch_config;
     let fd_limit = crate::server::raise_fd_limit();
-    let limits = crate::server::ConnectionLimits::from_settings(&settings.server, fd_limit);
+    let api_limits = crate::server::ConnectionLimits::api(&settings.server, fd_limit);
+    let admin_limits = crate::server::ConnectionLimits::admin(&settings.server);
+    let shutdown_timeout = Duration::from_millis(settings.server.shutdown_timeout_ms);
     let served = runtime.block_on(async move {
         let (socket, bound) = crate::server::bind(settings.server.listen).await?;
         let (admin_socket, admin_bound) = crate::server::bind(settings.admin.listen).await?;
@@ -237,20 +236,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 bound,
                 app: crate::app(state.clone()),
                 name: "api",
-                max_connections: limits.max_connections,
+                limits: api_limits,
             },
-            // The admin listener has a small cap of its own, so an API flood never locks
-            // operators out.
+            // The admin listener has limits of its own, so neither an API flood nor slow
+            // clients on the admin port lock operators and probes out.
             crate::server::Listener {
                 socket: admin_socket,
                 bound: admin_bound,
                 app: crate::admin_app(state),
                 name: "admin",
-                max_connections: ADMIN_MAX_CONNECTIONS,
+                limits: admin_limits,
             },
         ];
-        let served =
-            crate::server::serve(listeners, limits, crate::server::shutdown_signal()).await;
+        let served = crate::server::serve(
+            listeners,
+            shutdown_timeout,
+            crate::server::shutdown_signal(),
+        )
+        .await;
         if let Some(watcher) = watcher {
             drop(watcher);
             tracing::info!("config directory watch stopped");

@@ -5,14 +5,21 @@
 //! than `axum::serve`, which has no header-read or idle timeout and no connection cap: with it, a
 //! few thousand slowloris connections exhaust the process's file descriptors and refuse every
 //! new client.
+//!
+//! The admin listener is small and must answer probes and operators under attack, so it has
+//! limits of its own ([`ConnectionLimits::admin`]): a short header-read timeout, and at its cap
+//! it closes the oldest connection that has no request in flight (one still sending its header,
+//! or an idle keep-alive) to serve the new one, instead of leaving the new one in the backlog
+//! behind connections that send nothing.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::pin::pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -21,7 +28,7 @@ use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt as _;
 
 use crate::settings::ServerSettings;
@@ -37,7 +44,7 @@ pub(crate) async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, Socke
     Ok((listener, bound))
 }
 
-/// How connections are treated.
+/// How one listener treats its connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ConnectionLimits {
     /// A client must send a request's whole header within this time (from the connection's
@@ -45,15 +52,33 @@ pub(crate) struct ConnectionLimits {
     pub(crate) header_read_timeout: Duration,
     /// A kept-alive connection with no request in flight is closed after this time.
     pub(crate) idle_timeout: Duration,
-    /// The most connections open at once on one listener; more wait in the kernel's backlog.
+    /// The most connections open at once on the listener.
     pub(crate) max_connections: usize,
-    /// After a shutdown signal, connections still open after this time are dropped.
-    pub(crate) shutdown_timeout: Duration,
+    /// What a new connection meets at the cap.
+    pub(crate) at_cap: AtCap,
 }
 
+/// What a listener at its connection cap does with a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AtCap {
+    /// It waits in the kernel's backlog until a connection closes.
+    Wait,
+    /// The oldest connection without a request in flight (still sending its header, or idle
+    /// between requests) is closed, and the new one served. Only when every connection has a
+    /// request in flight does the new one wait.
+    CloseOldestIdle,
+}
+
+/// The admin listener's connection cap.
+pub(crate) const ADMIN_MAX_CONNECTIONS: usize = 64;
+/// The admin listener's longest header-read timeout: its clients (probes, Prometheus, an
+/// operator's curl) send a header at once, so a slow one is an attack or a fault.
+pub(crate) const ADMIN_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl ConnectionLimits {
-    /// The limits `[server]` configures, with the connection cap kept below `fd_limit`.
-    pub(crate) fn from_settings(server: &ServerSettings, fd_limit: Option<u64>) -> Self {
+    /// The API listener's limits, as `[server]` configures them, with the connection cap kept
+    /// below `fd_limit`.
+    pub(crate) fn api(server: &ServerSettings, fd_limit: Option<u64>) -> Self {
         // Leave room for the database, config files, the admin listener and logs.
         let reserve = 128;
         let max_connections = match fd_limit {
@@ -67,7 +92,22 @@ impl ConnectionLimits {
             header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
             idle_timeout: Duration::from_millis(server.idle_timeout_ms),
             max_connections,
-            shutdown_timeout: Duration::from_millis(server.shutdown_timeout_ms),
+            at_cap: AtCap::Wait,
+        }
+    }
+
+    /// The admin listener's limits: a cap of its own ([`ADMIN_MAX_CONNECTIONS`]), so an API
+    /// flood never locks operators out; a header-read timeout of at most
+    /// [`ADMIN_HEADER_READ_TIMEOUT`] (shorter than the API's unless the API's is shorter still);
+    /// and at the cap the oldest connection without a request in flight makes way, so probes
+    /// never wait behind connections that send nothing.
+    pub(crate) fn admin(server: &ServerSettings) -> Self {
+        Self {
+            header_read_timeout: Duration::from_millis(server.header_read_timeout_ms)
+                .min(ADMIN_HEADER_READ_TIMEOUT),
+            idle_timeout: Duration::from_millis(server.idle_timeout_ms),
+            max_connections: ADMIN_MAX_CONNECTIONS,
+            at_cap: AtCap::CloseOldestIdle,
         }
     }
 }
@@ -118,20 +158,20 @@ pub(crate) struct Listener {
     pub(crate) app: Router,
     /// `api` or `admin`, for logs and the `… listening on ADDR` line.
     pub(crate) name: &'static str,
-    /// Its connection cap.
-    pub(crate) max_connections: usize,
+    /// How it treats its connections.
+    pub(crate) limits: ConnectionLimits,
 }
 
 /// Serves every listener until `shutdown` resolves (SIGTERM or Ctrl-C in `gateway serve`); then
 /// stops accepting, lets requests in flight finish and closes idle connections, and returns once
-/// every connection is closed or `limits.shutdown_timeout` has passed, whichever is first.
+/// every connection is closed or `shutdown_timeout` has passed, whichever is first.
 ///
 /// Each bound address is printed on stdout as `gateway listening on ADDR` (the API) or
 /// `gateway admin listening on ADDR`, so a supervisor (or a test that asked for port 0) can read
 /// it.
 pub(crate) async fn serve(
     listeners: Vec<Listener>,
-    limits: ConnectionLimits,
+    shutdown_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
@@ -140,7 +180,7 @@ pub(crate) async fn serve(
     {
         let mut stdout = std::io::stdout().lock();
         for listener in &listeners {
-            tracing::info!(bound = %listener.bound, listener = listener.name, max_connections = listener.max_connections, "gateway listening");
+            tracing::info!(bound = %listener.bound, listener = listener.name, max_connections = listener.limits.max_connections, "gateway listening");
             let line = match listener.name {
                 "api" => format!("gateway listening on {}", listener.bound),
                 other => format!("gateway {other} listening on {}", listener.bound),
@@ -151,14 +191,10 @@ pub(crate) async fn serve(
         }
     }
     for listener in listeners {
-        let cap = Arc::new(Semaphore::new(listener.max_connections));
-        caps.push((Arc::clone(&cap), listener.max_connections));
-        loops.push(tokio::spawn(accept_loop(
-            listener,
-            cap,
-            limits,
-            stopped.clone(),
-        )));
+        let max = listener.limits.max_connections;
+        let cap = Arc::new(Semaphore::new(max));
+        caps.push((Arc::clone(&cap), max));
+        loops.push(tokio::spawn(accept_loop(listener, cap, stopped.clone())));
     }
     shutdown.await;
     let _ = stop.send(true);
@@ -173,29 +209,30 @@ pub(crate) async fn serve(
                 .await;
         }
     };
-    match tokio::time::timeout(limits.shutdown_timeout, drained).await {
+    match tokio::time::timeout(shutdown_timeout, drained).await {
         Ok(()) => tracing::info!("gateway stopped"),
         Err(_) => tracing::warn!(
-            timeout_ms = u64::try_from(limits.shutdown_timeout.as_millis()).unwrap_or(u64::MAX),
+            timeout_ms = u64::try_from(shutdown_timeout.as_millis()).unwrap_or(u64::MAX),
             "shutdown deadline passed; dropping the connections still open"
         ),
     }
     Ok(())
 }
 
-async fn accept_loop(
-    listener: Listener,
-    cap: Arc<Semaphore>,
-    limits: ConnectionLimits,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn accept_loop(listener: Listener, cap: Arc<Semaphore>, mut stopped: watch::Receiver<bool>) {
+    let limits = listener.limits;
+    // Only a listener that closes idle connections at its cap needs to know them.
+    let open =
+        (limits.at_cap == AtCap::CloseOldestIdle).then(|| Arc::new(OpenConnections::default()));
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&cap).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => return,
+        // A waiting listener takes its slot before it accepts, so clients over the cap stay in
+        // the kernel's backlog; the other accepts first and makes room.
+        let reserved = match limits.at_cap {
+            AtCap::Wait => match acquire(&cap, &mut stopped).await {
+                Some(permit) => Some(permit),
+                None => return,
             },
-            () = until_stopped(&mut stopped) => return,
+            AtCap::CloseOldestIdle => None,
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.socket.accept() => match accepted {
@@ -210,13 +247,123 @@ async fn accept_loop(
             },
             () = until_stopped(&mut stopped) => return,
         };
+        let permit = match reserved {
+            Some(permit) => permit,
+            None => match Arc::clone(&cap).try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    // At the cap: the oldest connection without a request in flight closes and
+                    // its slot comes back as its task ends. When every connection has a request
+                    // in flight, the new one waits for the first to finish.
+                    if let Some(open) = &open
+                        && !open.close_oldest_idle()
+                    {
+                        tracing::warn!(
+                            listener = listener.name,
+                            "every connection has a request in flight; a new one waits"
+                        );
+                    }
+                    match acquire(&cap, &mut stopped).await {
+                        Some(permit) => permit,
+                        None => return,
+                    }
+                }
+            },
+        };
         let _ = stream.set_nodelay(true);
         let app = listener.app.clone();
         let stopped = stopped.clone();
+        let registration = open.as_ref().map(|open| open.register());
         tokio::spawn(async move {
-            serve_connection(stream, peer, app, limits, stopped).await;
+            serve_connection(stream, peer, app, limits, stopped, registration).await;
             drop(permit);
         });
+    }
+}
+
+/// A slot of `cap`, or `None` once shutdown has begun.
+async fn acquire(
+    cap: &Arc<Semaphore>,
+    stopped: &mut watch::Receiver<bool>,
+) -> Option<OwnedSemaphorePermit> {
+    tokio::select! {
+        permit = Arc::clone(cap).acquire_owned() => permit.ok(),
+        () = until_stopped(stopped) => None,
+    }
+}
+
+/// The open connections of a listener that closes idle ones at its cap, oldest first.
+#[derive(Debug, Default)]
+struct OpenConnections {
+    next_id: AtomicU64,
+    connections: Mutex<HashMap<u64, Arc<OpenConnection>>>,
+}
+
+/// One open connection, as [`OpenConnections`] sees it.
+#[derive(Debug)]
+struct OpenConnection {
+    id: u64,
+    activity: Arc<Activity>,
+    /// Set once it was chosen to close, so it is not chosen twice.
+    closing: AtomicBool,
+    /// Wakes the connection's task to close it.
+    close: Notify,
+}
+
+/// A connection's entry in [`OpenConnections`], removed when the connection ends.
+struct Registration {
+    open: Arc<OpenConnections>,
+    connection: Arc<OpenConnection>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.open.lock().remove(&self.connection.id);
+    }
+}
+
+impl OpenConnections {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<OpenConnection>>> {
+        // Entries are inserted and removed whole, so a panic elsewhere cannot leave one half
+        // written.
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a new connection; ids grow, so the smallest is the oldest.
+    fn register(self: &Arc<Self>) -> Registration {
+        let connection = Arc::new(OpenConnection {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            activity: Arc::new(Activity {
+                started: Instant::now(),
+                in_flight: AtomicUsize::new(0),
+                last_done_ms: AtomicU64::new(0),
+            }),
+            closing: AtomicBool::new(false),
+            close: Notify::new(),
+        });
+        self.lock().insert(connection.id, Arc::clone(&connection));
+        Registration {
+            open: Arc::clone(self),
+            connection,
+        }
+    }
+
+    /// Tells the oldest connection without a request in flight to close; `false` when every
+    /// connection has one.
+    fn close_oldest_idle(&self) -> bool {
+        let oldest = self
+            .lock()
+            .values()
+            .filter(|c| !c.closing.load(Ordering::Acquire) && c.activity.idle_for().is_some())
+            .min_by_key(|c| c.id)
+            .cloned();
+        let Some(oldest) = oldest else { return false };
+        oldest.closing.store(true, Ordering::Release);
+        // `notify_one` keeps the wake-up if the task is not waiting yet.
+        oldest.close.notify_one();
+        true
     }
 }
 
@@ -260,12 +407,23 @@ async fn serve_connection(
     app: Router,
     limits: ConnectionLimits,
     mut stopped: watch::Receiver<bool>,
+    registration: Option<Registration>,
 ) {
-    let activity = Arc::new(Activity {
-        started: Instant::now(),
-        in_flight: AtomicUsize::new(0),
-        last_done_ms: AtomicU64::new(0),
-    });
+    let activity = match &registration {
+        Some(registration) => Arc::clone(&registration.connection.activity),
+        None => Arc::new(Activity {
+            started: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            last_done_ms: AtomicU64::new(0),
+        }),
+    };
+    let close = async {
+        match &registration {
+            Some(registration) => registration.connection.close.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    let mut close = pin!(close);
     let tracked = Arc::clone(&activity);
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         tracked.in_flight.fetch_add(1, Ordering::AcqRel);
@@ -304,6 +462,12 @@ async fn serve_connection(
                 tracing::debug!(%peer, "closing an idle connection");
                 connection.as_mut().graceful_shutdown();
                 closing = true;
+            }
+            () = close.as_mut() => {
+                // Chosen to make room at the cap, with no request in flight: dropping the
+                // connection closes the socket at once, header half-sent or not.
+                tracing::debug!(%peer, "closing the oldest idle connection to make room");
+                return;
             }
         }
     }
@@ -366,16 +530,61 @@ mod tests {
             ..ServerSettings::default()
         };
         assert_eq!(
-            ConnectionLimits::from_settings(&server, Some(1024)).max_connections,
+            ConnectionLimits::api(&server, Some(1024)).max_connections,
             1024 - 128
         );
         assert_eq!(
-            ConnectionLimits::from_settings(&server, Some(1_000_000)).max_connections,
+            ConnectionLimits::api(&server, Some(1_000_000)).max_connections,
             10_000
         );
+        assert_eq!(ConnectionLimits::api(&server, Some(10)).max_connections, 1);
+    }
+
+    #[test]
+    fn the_admin_listener_reads_headers_faster_and_makes_room_at_its_cap() {
+        let server = ServerSettings::default();
+        let api = ConnectionLimits::api(&server, None);
+        let admin = ConnectionLimits::admin(&server);
+        assert!(admin.header_read_timeout < api.header_read_timeout);
+        assert_eq!(admin.header_read_timeout, ADMIN_HEADER_READ_TIMEOUT);
+        assert_eq!(admin.max_connections, ADMIN_MAX_CONNECTIONS);
         assert_eq!(
-            ConnectionLimits::from_settings(&server, Some(10)).max_connections,
-            1
+            (api.at_cap, admin.at_cap),
+            (AtCap::Wait, AtCap::CloseOldestIdle)
         );
+        let quick = ServerSettings {
+            header_read_timeout_ms: 500,
+            ..ServerSettings::default()
+        };
+        assert_eq!(
+            ConnectionLimits::admin(&quick).header_read_timeout,
+            Duration::from_millis(500)
+        );
+    }
+
+    #[test]
+    fn the_oldest_connection_without_a_request_in_flight_is_closed_first() {
+        let open = Arc::new(OpenConnections::default());
+        let first = open.register();
+        let second = open.register();
+        let third = open.register();
+        // The oldest has a request in flight: it stays.
+        first
+            .connection
+            .activity
+            .in_flight
+            .fetch_add(1, Ordering::AcqRel);
+        assert!(open.close_oldest_idle());
+        assert!(second.connection.closing.load(Ordering::Acquire));
+        assert!(!first.connection.closing.load(Ordering::Acquire));
+        // One already closing is not chosen again.
+        assert!(open.close_oldest_idle());
+        assert!(third.connection.closing.load(Ordering::Acquire));
+        assert!(!open.close_oldest_idle(), "only a busy connection is left");
+        // Ended connections leave the registry.
+        drop((second, third));
+        assert_eq!(open.lock().len(), 1);
+        drop(first);
+        assert!(open.lock().is_empty());
     }
 }

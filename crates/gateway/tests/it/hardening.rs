@@ -158,6 +158,57 @@ mod connections {
         assert!(slowest_api_read(&server, 10) < 1_000);
     }
 
+    /// A fresh connection's `GET /healthz`, as a liveness probe sends it: the status code.
+    fn probe(addr: std::net::SocketAddr) -> u16 {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        // A generous bound, so a probe stuck in the backlog fails the test instead of hanging it.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        text.split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// A connection that sends half a header and then nothing, or `None` when the server's
+    /// backlog is too full to take it within a few seconds.
+    fn slow(addr: std::net::SocketAddr) -> Option<TcpStream> {
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .ok()?;
+        Some(stream)
+    }
+
+    #[test]
+    fn admin_probes_are_answered_while_slow_connections_fill_the_admin_port() {
+        raise_own_fd_limit();
+        // With the API's header-read timeout at a minute, slow connections that the admin
+        // listener only timed out would hold its 64 places a minute, and probes would wait in
+        // the backlog behind them far longer than a probe's bound.
+        let (_dir, server) = server_with(&[("APP__SERVER__HEADER_READ_TIMEOUT_MS", "60000")]);
+        let mut held: Vec<TcpStream> = (0..150).filter_map(|_| slow(server.admin_addr)).collect();
+        for n in 0..20 {
+            // The attack goes on between probes.
+            held.extend((0..5).filter_map(|_| slow(server.admin_addr)));
+            assert_eq!(
+                probe(server.admin_addr),
+                200,
+                "probe {n}, {} slow connections",
+                held.len()
+            );
+        }
+        // The API port is untouched by all this.
+        assert_eq!(probe(server.addr), 200);
+    }
+
     #[test]
     fn idle_keep_alive_connections_are_closed() {
         let (_dir, server) = server_with(&[("APP__SERVER__IDLE_TIMEOUT_MS", "300")]);
