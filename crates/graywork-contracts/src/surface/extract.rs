@@ -626,9 +626,9 @@ fn future_without_implied_bounds(output: String) -> String {
         .into_iter()
         .enumerate()
         .filter(|(index, bound)| {
-            *index == 0
-                || !(bound.starts_with('\'') && *bound != "'static")
-                    && !matches!(*bound, "Send" | "Sync")
+            let captured_lifetime = bound.starts_with('\'') && *bound != "'static";
+            let auto_trait = matches!(*bound, "Send" | "Sync");
+            *index == 0 || !(captured_lifetime || auto_trait)
         })
         .map(|(_, bound)| bound)
         .collect();

@@ -91,6 +91,9 @@ enum RawKind {
     Function(FnSig),
     Const(ConstDef),
     Union(StructDef),
+    /// `type Name = Target;`, with the target as text: not recorded in the surface, but what
+    /// it names counts as named wherever the alias is used.
+    TypeAlias(String, Location),
 }
 
 /// What a name resolves to.
@@ -98,18 +101,34 @@ enum RawKind {
 enum Target {
     Def(Vec<String>),
     Module(Vec<String>),
+    /// Another crate's item, by its path from that crate's name (`bytes::Bytes`).
+    External(Vec<String>),
+}
+
+/// A public path that leads to another crate's item (`pub use bytes::Bytes`), or a public
+/// glob of another crate's names (`pub use bytes::*`, whose path ends in `*`).
+#[derive(Debug, Clone)]
+struct ExternalPath {
+    /// The public path in this crate.
+    path: String,
+    /// Where the `use` that brings it is written.
+    loc: Location,
+    /// The item's path from the other crate's name.
+    target: Vec<String>,
+    /// A glob: the names it brings cannot be listed.
+    glob: bool,
 }
 
 /// What public paths lead to, before the items are recorded.
-struct Reach<'a> {
+struct Reach {
     /// Public path -> the definition it names.
     reached: BTreeMap<String, Vec<String>>,
     /// Public paths of doc-hidden items.
     hidden: BTreeSet<String>,
     /// Public modules.
     modules: BTreeMap<String, ModuleDef>,
-    /// `pub use` of other crates' items: the public path and the `use`.
-    external: Vec<(String, &'a UseEntry)>,
+    /// Public paths to other crates' items.
+    external: Vec<ExternalPath>,
 }
 
 /// A crate's module tree after the walk: every module's names, every item defined in it
@@ -156,6 +175,10 @@ struct ImplBlock {
     consts: Vec<(String, ConstDef)>,
     /// The implemented trait as written, generic arguments included (`From<bytes::Bytes>`).
     trait_text: Option<String>,
+    /// The impl's own generics and where-clause (`<B: bytes::Buf>`), normalised.
+    generics: String,
+    /// The implementing type as written, generic arguments included.
+    self_text: String,
     /// Where the `impl` is written.
     loc: Location,
 }
@@ -503,7 +526,33 @@ impl Walker<'_> {
                 self.walk_impl(module, ctx, item_impl);
                 return Ok(());
             }
-            // Type aliases and the rest are not part of the recorded surface.
+            syn::Item::Type(item_type) => {
+                let kind = RawKind::TypeAlias(
+                    type_text(item_type.ty.to_token_stream()),
+                    loc_of(file, &item_type.ident),
+                );
+                (&item_type.ident, &item_type.vis, &item_type.attrs, kind)
+            }
+            syn::Item::ExternCrate(extern_crate) => {
+                // `extern crate foo as bar;` names the crate `bar` here, like a `use`.
+                let name = extern_crate
+                    .rename
+                    .as_ref()
+                    .map_or(&extern_crate.ident, |(_, rename)| rename);
+                if extern_crate.ident != "self" {
+                    let data = self.krate.modules.entry(module.to_vec()).or_default();
+                    data.uses.push(UseEntry {
+                        name: Some(name_of(name)),
+                        target: vec![name_of(&extern_crate.ident)],
+                        public: is_pub(&extern_crate.vis),
+                        vis: vis_of(&extern_crate.vis),
+                        hidden: is_hidden(&extern_crate.attrs),
+                        loc: loc_of(file, name),
+                    });
+                }
+                return Ok(());
+            }
+            // The rest is not part of the recorded surface.
             _ => return Ok(()),
         };
         self.define(module, ident, vis, attrs, ctx, kind, supertraits, str_value);
@@ -714,6 +763,8 @@ impl Walker<'_> {
             methods,
             consts,
             trait_text,
+            generics: super::extract::generics_string(&item_impl.generics),
+            self_text: self_ty.clone(),
             loc: Location {
                 file: ctx.file.clone(),
                 line: item_impl.impl_token.span.start().line,
@@ -855,7 +906,7 @@ impl Crate {
     /// Modules are visited breadth first, each once, at its shortest public path (names in
     /// order break ties); another public path to a visited module is recorded as a module but
     /// not entered again, so a module that re-exports its ancestors ends.
-    fn reach(&self) -> Reach<'_> {
+    fn reach(&self) -> Reach {
         let mut reached: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut hidden_paths = BTreeSet::new();
         let mut modules = BTreeMap::new();
@@ -869,19 +920,23 @@ impl Crate {
         let mut visited: BTreeSet<Vec<String>> = BTreeSet::from([Vec::new()]);
         let mut queue = std::collections::VecDeque::from([(Vec::<String>::new(), Vec::new())]);
         while let Some((module, prefix)) = queue.pop_front() {
-            // `pub use` of another crate's items: what they are is not known here.
+            // `pub use other::*`: the names it brings are not known here.
             if let Some(data) = self.modules.get(&module) {
                 for (index, entry) in data.uses.iter().enumerate() {
-                    if !entry.public || entry.hidden || !unresolved.contains(&(&module[..], index))
+                    if entry.name.is_none()
+                        && entry.public
+                        && !entry.hidden
+                        && unresolved.contains(&(&module[..], index))
                     {
-                        continue;
+                        let mut public_path = prefix.clone();
+                        public_path.push("*".to_string());
+                        external.push(ExternalPath {
+                            path: public_path.join("::"),
+                            loc: entry.loc.clone(),
+                            target: entry.target.clone(),
+                            glob: true,
+                        });
                     }
-                    let mut public_path = prefix.clone();
-                    match &entry.name {
-                        Some(name) => public_path.push(name.clone()),
-                        None => public_path.push("*".to_string()),
-                    }
-                    external.push((public_path.join("::"), entry));
                 }
             }
             let mut seen_here = BTreeSet::new();
@@ -902,6 +957,20 @@ impl Crate {
                 match &binding.target {
                     Target::Def(def_path) => {
                         reached.insert(joined, def_path.clone());
+                    }
+                    Target::External(target) => {
+                        let loc = self
+                            .map
+                            .import_of(binding)
+                            .and_then(|(module, index)| self.modules.get(module)?.uses.get(index))
+                            .map(|entry| entry.loc.clone())
+                            .unwrap_or_default();
+                        external.push(ExternalPath {
+                            path: joined,
+                            loc,
+                            target: target.clone(),
+                            glob: false,
+                        });
                     }
                     Target::Module(module_path) => {
                         let (loc, cfg) = self
@@ -936,13 +1005,13 @@ impl Crate {
         let public_defs: BTreeSet<&Vec<String>> = reached.values().collect();
         let impl_facts = self.impl_facts();
         let mut unread = self.unread.clone();
-        for (_, entry) in external.iter().filter(|(_, entry)| entry.name.is_none()) {
+        for glob in external.iter().filter(|external| external.glob) {
             unread.push(Unread {
-                loc: entry.loc.clone(),
+                loc: glob.loc.clone(),
                 kind: UnreadKind::ExternalGlob,
                 detail: format!(
                     "`pub use {}::*` re-exports names of another crate, which cannot be listed",
-                    entry.target.join("::")
+                    glob.target.join("::")
                 ),
             });
         }
@@ -951,7 +1020,7 @@ impl Crate {
             modules,
             macro_generated: self.macro_generated.clone(),
             macro_mentions: self.macro_mentions.clone(),
-            external_reexports: external.into_iter().map(|(path, _)| path).collect(),
+            external_reexports: external.into_iter().map(|external| external.path).collect(),
             unread,
             ..Surface::default()
         };
@@ -1029,6 +1098,7 @@ impl Crate {
                 RawKind::Function(sig) => {
                     surface.functions.insert(path.clone(), sig.clone());
                 }
+                RawKind::TypeAlias(..) => {}
                 RawKind::Const(const_def) => {
                     if let (Some(value), Some(last)) = (&def.str_value, def_path.last())
                         && last == "VERSION"

@@ -51,6 +51,9 @@ pub(super) struct Binding {
     /// Doc-hidden: the item, its module or the `use` that brings it is `#[doc(hidden)]`.
     pub(super) hidden: bool,
     origin: Origin,
+    /// The `use` that first bound the name (its module's path and its index in that module's
+    /// `uses`), for names bound by imports.
+    pub(super) import: Option<(usize, usize)>,
 }
 
 /// A `use` declaration still to resolve: its module and its index in that module's `uses`.
@@ -111,7 +114,18 @@ impl DefMap {
             let before = pending.len();
             pending.retain(|import: &Pending| {
                 let entry = &modules[import.module].uses[import.entry];
-                !map.resolve_import(import.module, entry, &mut queue)
+                !map.resolve_import(*import, entry, &mut queue)
+            });
+            map.propagate(&mut queue);
+            if pending.len() != before {
+                continue;
+            }
+            // Nothing more resolves here: a named import that starts at a name no module binds
+            // names another crate's item. Binding it may let others resolve through it.
+            let before = pending.len();
+            pending.retain(|import: &Pending| {
+                let entry = &modules[import.module].uses[import.entry];
+                !map.bind_external(*import, entry, &mut queue)
             });
             map.propagate(&mut queue);
             if pending.len() == before {
@@ -161,26 +175,60 @@ impl DefMap {
                 vis,
                 hidden,
                 origin: Origin::Item,
+                import: None,
             });
         }
+    }
+
+    /// Binds a named `use` whose path starts at another crate to that crate's item, in both
+    /// namespaces (which one it is cannot be known here). Returns whether it did.
+    fn bind_external(
+        &mut self,
+        import: Pending,
+        entry: &super::UseEntry,
+        queue: &mut Vec<(usize, (String, Ns))>,
+    ) -> bool {
+        let (Some(name), Some(first)) = (&entry.name, entry.target.first()) else {
+            return false;
+        };
+        if matches!(first.as_str(), "crate" | "self" | "super" | "$crate")
+            || self.scopes[import.module].contains_key(&(first.clone(), Ns::Type))
+        {
+            return false;
+        }
+        for ns in [Ns::Type, Ns::Value] {
+            let bound = Binding {
+                target: Target::External(entry.target.clone()),
+                vis: entry.vis,
+                hidden: entry.hidden,
+                origin: Origin::Named,
+                import: Some((import.module, import.entry)),
+            };
+            self.add(import.module, (name.clone(), ns), bound, queue);
+        }
+        true
     }
 
     /// Tries one `use`: binds what it names and returns whether it is done.
     fn resolve_import(
         &mut self,
-        module: usize,
+        import: Pending,
         entry: &super::UseEntry,
         queue: &mut Vec<(usize, (String, Ns))>,
     ) -> bool {
+        let module = import.module;
         let vis = entry.vis;
         match &entry.name {
             None => {
                 let Some(target) = self.resolve_in(module, &entry.target) else {
                     return false;
                 };
-                let Target::Module(source_path) = target else {
+                let source_path = match target {
+                    Target::Module(path) => path,
+                    // Another crate's names cannot be listed: the glob stays unresolved.
+                    Target::External(_) => return false,
                     // `use Enum::*` brings variants, which are not recorded.
-                    return true;
+                    Target::Def(_) => return true,
                 };
                 let Some(&source) = self.ids.get(&source_path) else {
                     return true;
@@ -207,8 +255,23 @@ impl DefMap {
                 if prefix.is_empty() {
                     return false;
                 }
-                let Some(Target::Module(parent)) = self.resolve_in(module, prefix) else {
-                    return false;
+                let parent = match self.resolve_in(module, prefix) {
+                    Some(Target::Module(parent)) => parent,
+                    Some(Target::External(mut path)) => {
+                        path.push(last.clone());
+                        for ns in [Ns::Type, Ns::Value] {
+                            let bound = Binding {
+                                target: Target::External(path.clone()),
+                                vis,
+                                hidden: entry.hidden,
+                                origin: Origin::Named,
+                                import: Some((import.module, import.entry)),
+                            };
+                            self.add(module, (name.clone(), ns), bound, queue);
+                        }
+                        return true;
+                    }
+                    _ => return false,
                 };
                 let Some(&parent) = self.ids.get(&parent) else {
                     return false;
@@ -236,6 +299,7 @@ impl DefMap {
                         vis: vis.min(binding.vis),
                         hidden: entry.hidden || binding.hidden,
                         origin: Origin::Named,
+                        import: Some((import.module, import.entry)),
                     };
                     self.add(module, (name.clone(), ns), bound, queue);
                 }
@@ -263,6 +327,7 @@ impl DefMap {
             vis: import_vis.min(binding.vis),
             hidden: import_hidden || binding.hidden,
             origin: Origin::Glob(source),
+            import: binding.import,
         })
     }
 
@@ -349,13 +414,19 @@ impl DefMap {
         let Some((last, middle)) = rest.split_last() else {
             return Some(Target::Module(self.paths[current].clone()));
         };
-        for segment in middle {
+        for (index, segment) in middle.iter().enumerate() {
             match &self.scopes[current]
                 .get(&(segment.clone(), Ns::Type))?
                 .target
             {
                 Target::Module(path) => current = *self.ids.get(path)?,
                 Target::Def(_) => return None,
+                // A path through another crate's item continues in that crate.
+                Target::External(path) => {
+                    let mut path = path.clone();
+                    path.extend(rest[index + 1..].iter().cloned());
+                    return Some(Target::External(path));
+                }
             }
         }
         let scope = &self.scopes[current];
@@ -391,6 +462,25 @@ impl DefMap {
             return None;
         }
         self.resolve_in(*self.ids.get(from)?, segments)
+    }
+
+    /// Every name a module binds, whatever its visibility, types before values for a name
+    /// bound in both.
+    pub(super) fn bindings(&self, module: &[String]) -> Vec<(&str, &Binding)> {
+        let Some(&id) = self.ids.get(module) else {
+            return Vec::new();
+        };
+        self.scopes[id]
+            .iter()
+            .map(|((name, _), binding)| (name.as_str(), binding))
+            .collect()
+    }
+
+    /// The module path and `uses` index of the import a binding came through, if any.
+    pub(super) fn import_of(&self, binding: &Binding) -> Option<(&[String], usize)> {
+        binding
+            .import
+            .map(|(module, entry)| (self.paths[module].as_slice(), entry))
     }
 
     /// The names a module binds publicly: name -> (target, doc-hidden), types before values

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Crate, Reach, Target};
+use super::{Crate, RawKind, Reach, Target};
 use crate::surface::model::{FnSig, Location, Surface};
 
 /// A public item whose API names another crate's items.
@@ -42,14 +42,23 @@ impl Crate {
             };
             let names = self.names_of(&def.module, extern_crate);
             let shadowed = self.shadows(&def.module, extern_crate);
+            let alias = match &def.kind {
+                RawKind::TypeAlias(target, loc) => Some((target.as_str(), loc)),
+                _ => None,
+            };
             let found = item_types(&surface, path)
                 .into_iter()
+                .chain(alias.map(|(target, _)| (None, target)))
                 .find(|(_, text)| names_any(text, extern_crate, shadowed, &names));
             if let Some((member, text)) = found {
                 seen.insert(path.clone());
+                let loc = match alias {
+                    Some((_, loc)) => loc.clone(),
+                    None => location_of(&surface, path, member),
+                };
                 mentions.push(Mention {
                     item: member.map_or_else(|| path.clone(), |m| format!("{path}::{m}")),
-                    loc: location_of(&surface, path, member),
+                    loc,
                     text: text.to_owned(),
                 });
             }
@@ -77,15 +86,33 @@ impl Crate {
             let names = self.names_of(&block.module, extern_crate);
             let shadowed = self.shadows(&block.module, extern_crate);
             let names_it = |text: &str| names_any(text, extern_crate, shadowed, &names);
-            let found = match &block.trait_text {
-                Some(trait_text) => names_it(trait_text).then(|| {
+            // The impl's own generics and its type's arguments (`impl<B: bytes::Buf> Frame<B>`)
+            // are API of every item in it.
+            let header = [block.generics.as_str(), block.self_text.as_str()]
+                .into_iter()
+                .find(|text| names_it(text));
+            let found = match (&block.trait_text, header) {
+                (trait_text, Some(_)) => Some((
+                    public.clone(),
+                    block.loc.clone(),
+                    match trait_text {
+                        Some(trait_text) => {
+                            format!(
+                                "impl{} {trait_text} for {}",
+                                block.generics, block.self_text
+                            )
+                        }
+                        None => format!("impl{} {}", block.generics, block.self_text),
+                    },
+                )),
+                (Some(trait_text), None) => names_it(trait_text).then(|| {
                     (
                         public.clone(),
                         block.loc.clone(),
                         format!("impl {trait_text} for {}", self_path.join("::")),
                     )
                 }),
-                None => {
+                (None, None) => {
                     let visible = |name: &String| !name.starts_with(super::HIDDEN_MARK);
                     let methods = block.methods.iter().filter(|(name, _)| visible(name));
                     let consts = block.consts.iter().filter(|(name, _)| visible(name));
@@ -108,16 +135,17 @@ impl Crate {
                 mentions.push(Mention { item, loc, text });
             }
         }
-        for (public_path, entry) in external {
-            if entry
+        for external in external {
+            if external
                 .target
                 .first()
                 .is_some_and(|first| first == extern_crate)
             {
+                let star = if external.glob { "::*" } else { "" };
                 mentions.push(Mention {
-                    item: public_path,
-                    loc: entry.loc.clone(),
-                    text: format!("pub use {}", entry.target.join("::")),
+                    item: external.path,
+                    loc: external.loc,
+                    text: format!("pub use {}{star}", external.target.join("::")),
                 });
             }
         }
@@ -126,23 +154,54 @@ impl Crate {
 
     /// Whether a local item or module named `name` hides the crate of that name in `module`.
     fn shadows(&self, module: &[String], name: &str) -> bool {
-        self.resolve(module, &[name.to_owned()]).is_some()
+        matches!(
+            self.resolve(module, &[name.to_owned()]),
+            Some(Target::Def(_) | Target::Module(_))
+        )
     }
 
-    /// The names a module's `use` declarations bring in from `extern_crate`.
+    /// The names that stand for `extern_crate`'s items in `module`: brought by its own `use`,
+    /// by a glob of a module of this crate, or by a `use` of a name this crate re-exports
+    /// (`use crate::util::Bytes` where `util` has `pub use bytes::Bytes`); and the crate's type
+    /// aliases of its items (`type Body = bytes::Bytes`) that the module can name.
     fn names_of(&self, module: &[String], extern_crate: &str) -> BTreeSet<&str> {
-        self.modules
-            .get(module)
+        self.map
+            .bindings(module)
             .into_iter()
-            .flat_map(|data| &data.uses)
-            .filter(|entry| {
-                entry
-                    .target
-                    .first()
-                    .is_some_and(|first| first == extern_crate)
+            .filter(|(_, binding)| match &binding.target {
+                Target::External(path) => path.first().is_some_and(|first| first == extern_crate),
+                Target::Def(path) => self.alias_names(path, extern_crate),
+                Target::Module(_) => false,
             })
-            .filter_map(|entry| entry.name.as_deref())
+            .map(|(name, _)| name)
             .collect()
+    }
+
+    /// Whether the definition at `path` is a type alias whose target names `extern_crate`.
+    fn alias_names(&self, path: &[String], extern_crate: &str) -> bool {
+        let Some(def) = self.defs.get(path) else {
+            return false;
+        };
+        let RawKind::TypeAlias(target, _) = &def.kind else {
+            return false;
+        };
+        // The alias's own module decides what its target's names are; an alias to an alias is
+        // followed no further (no name of its module stands for the crate through it).
+        let direct: BTreeSet<&str> = self
+            .map
+            .bindings(&def.module)
+            .into_iter()
+            .filter(|(_, binding)| {
+                matches!(&binding.target, Target::External(p) if p.first().is_some_and(|f| f == extern_crate))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        names_any(
+            target,
+            extern_crate,
+            self.shadows(&def.module, extern_crate),
+            &direct,
+        )
     }
 }
 
@@ -333,6 +392,45 @@ mod tests {
                 ("Frame".to_owned(), "impl From<Bytes> for Frame".to_owned()),
                 ("Local::get".to_owned(), "Bytes".to_owned()),
                 ("Buf".to_owned(), "pub use bytes::Buf".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn bounds_impl_generics_aliases_and_names_bound_through_the_crate_are_mentions() {
+        let found = mentions(
+            "pub fn read_buf<B: bytes::BufMut>(buf: &mut B) {}\n\
+             pub fn drain<B>(buf: B) where B: bytes::Buf {}\n\
+             pub struct Frame<B>(B);\n\
+             impl<B: bytes::Buf> Frame<B> { pub fn len(&self) -> usize { 0 } }\n\
+             pub type Body = bytes::Bytes;\n\
+             type Raw = bytes::BytesMut;\n\
+             pub fn raw() -> Raw { todo!() }\n\
+             mod util { pub use bytes::Bytes as Chunk; }\n\
+             use util::Chunk;\n\
+             pub fn chunk() -> Chunk { todo!() }\n\
+             mod globbed { use crate::util::*; pub fn via_glob() -> Chunk { todo!() } }\n\
+             pub use globbed::via_glob;\n\
+             extern crate bytes as b;\n\
+             pub fn renamed() -> b::Bytes { todo!() }\n",
+        );
+        assert_eq!(
+            found,
+            vec![
+                ("Body".to_owned(), "bytes::Bytes".to_owned()),
+                ("chunk".to_owned(), "Chunk".to_owned()),
+                ("drain".to_owned(), "<B> where B: bytes::Buf".to_owned()),
+                ("raw".to_owned(), "Raw".to_owned()),
+                (
+                    "read_buf".to_owned(),
+                    "<B> where B: bytes::BufMut".to_owned()
+                ),
+                ("renamed".to_owned(), "b::Bytes".to_owned()),
+                ("via_glob".to_owned(), "Chunk".to_owned()),
+                (
+                    "Frame".to_owned(),
+                    "impl<B> where B: bytes::Buf Frame<B>".to_owned()
+                ),
             ]
         );
     }
