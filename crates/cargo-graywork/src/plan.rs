@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use graywork_plan::{
     ApplyOptions, Exposure, Goal, GraphFormat, PlanFormat, PlanOptions, Status, Strategy,
-    TreeFacts, apply_stage, render_explain, render_graph, render_plan, render_report,
+    TreeFacts, apply_saved_stage, apply_stage, read_saved_plan, render_explain, render_graph,
+    render_plan, render_report,
 };
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 
@@ -84,7 +85,7 @@ pub struct GraphArgs {
 
 /// The goal of `upgrade-plan`: exactly one.
 #[derive(Debug, Clone, Default, clap::Args)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 pub struct GoalArgs {
     /// Move a contract's consumers to a new major: NAME@MAJOR, for example billing@2.
     #[arg(long, value_name = "NAME@MAJOR")]
@@ -145,6 +146,13 @@ pub struct UpgradePlanArgs {
     /// print what changed; code changes are listed, never made.
     #[arg(long, value_name = "N")]
     pub apply: Option<usize>,
+    /// With --apply: take the plan saved in FILE (--save) instead of planning again, so stage
+    /// N is the stage that was read; refuses when the tree drifted from what it expects.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    pub plan: Option<PathBuf>,
+    /// Also write the whole plan, as JSON, to FILE, for `--apply N --plan FILE` later.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["plan", "explain"])]
+    pub save: Option<PathBuf>,
     /// With --apply: print the edits as a unified diff instead of writing them.
     #[arg(long, requires = "apply")]
     pub dry_run: bool,
@@ -194,6 +202,9 @@ pub fn run_upgrade_plan(
     args: UpgradePlanArgs,
     context: crate::Context,
 ) -> anyhow::Result<ExitCode> {
+    if let Some(file) = &args.plan {
+        return apply_saved(&args, file);
+    }
     // The goal is parsed before cargo runs, so a malformed goal fails fast.
     let goal = args.goal.goal()?;
     let workspace = Workspace::load(&args.input.source())?;
@@ -205,6 +216,10 @@ pub fn run_upgrade_plan(
         contract_check: Some(format!("{} check-contracts", context.runner)),
     };
     let plan = graywork_plan::plan(&workspace, &facts, &goal, &options)?;
+    if let Some(file) = &args.save {
+        std::fs::write(file, render_plan(&plan, PlanFormat::Json))
+            .with_context(|| format!("cannot write the plan to {}", file.display()))?;
+    }
     if let Some(stage) = args.apply {
         let apply = ApplyOptions {
             force: args.force,
@@ -235,6 +250,50 @@ pub fn run_upgrade_plan(
         plan.stages.retain(|stage| stage.status != Status::Done);
     }
     crate::output::print(&render_plan(&plan, args.format))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--apply N --plan FILE`: stage N of the saved plan, on the workspace the input names. A goal
+/// given beside it must be the saved plan's.
+fn apply_saved(args: &UpgradePlanArgs, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the saved plan {}", file.display()))?;
+    let plan = read_saved_plan(&text, &file.display().to_string())?;
+    let given = [
+        &args.goal.contract,
+        &args.goal.krate,
+        &args.goal.dep,
+        &args.goal.toolchain,
+        &args.goal.edition,
+    ]
+    .into_iter()
+    .any(Option::is_some);
+    if given {
+        let goal = args.goal.goal()?;
+        if goal.target() != plan.goal.target || goal.kind() != plan.goal.kind {
+            anyhow::bail!(
+                "--plan {}: it is the plan to {} ({}), not to {goal}",
+                file.display(),
+                plan.goal.summary,
+                plan.goal.target
+            );
+        }
+    }
+    let workspace = Workspace::load(&args.input.source())?;
+    let stage = args.apply.unwrap_or_default();
+    let apply = ApplyOptions {
+        force: args.force,
+        dry_run: args.dry_run,
+    };
+    let report = apply_saved_stage(workspace.root.as_std_path(), &plan, stage, apply)
+        .with_context(|| {
+            format!(
+                "cannot apply stage {stage} of the saved plan to {} ({})",
+                plan.goal.summary,
+                file.display()
+            )
+        })?;
+    crate::output::print(&render_report(&report, args.dry_run))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -70,6 +70,24 @@ pub enum ApplyError {
         /// What went wrong.
         message: String,
     },
+    /// A saved plan's file cannot be read as a plan.
+    #[error("{file}: not a saved plan of this tool: {message}")]
+    SavedPlan {
+        /// The file.
+        file: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The tree no longer holds what a saved plan expects.
+    #[error(
+        "the tree drifted from the saved plan: stage {stage}: {message}; plan again (and save it again)"
+    )]
+    Drifted {
+        /// The stage whose edit no longer fits.
+        stage: usize,
+        /// Where and how.
+        message: String,
+    },
     /// The value at the edit's path is neither what the plan expected nor its target.
     #[error("{file}: `{toml_path}` is {found}, not `{from}` as the plan expected; re-plan")]
     Unexpected {
@@ -111,6 +129,123 @@ pub fn apply_stage(
     apply_changes(root, &target.changes, stage, options.dry_run)
 }
 
+/// Reads a plan saved with `upgrade-plan --save FILE` (the JSON format), refusing another
+/// schema. `file` names it in errors.
+pub fn read_saved_plan(text: &str, file: &str) -> Result<Plan, ApplyError> {
+    let saved = |message: String| ApplyError::SavedPlan {
+        file: file.to_owned(),
+        message,
+    };
+    let plan: Plan = serde_json::from_str(text).map_err(|error| saved(error.to_string()))?;
+    if plan.schema != crate::planner::PLAN_SCHEMA {
+        return Err(saved(format!(
+            "its schema is `{}`, this tool reads `{}`",
+            plan.schema,
+            crate::planner::PLAN_SCHEMA
+        )));
+    }
+    Ok(plan)
+}
+
+/// Applies stage `stage` of a saved plan to the workspace at `root`: the stage numbers are the
+/// ones the plan was read with, whatever the tree looks like now. Every edit is judged against
+/// the tree first: the earlier stages' must all be in it (unless `force`), and every edit of
+/// this stage and the later ones must find either the value it expects or its target; anything
+/// else means the tree drifted from the plan, and nothing is written.
+pub fn apply_saved_stage(
+    root: &Path,
+    plan: &Plan,
+    stage: usize,
+    options: ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
+    let count = plan.stages.len();
+    if stage == 0 || stage > count {
+        return Err(ApplyError::NoSuchStage { stage, count });
+    }
+    let mut files: BTreeMap<String, DocumentMut> = BTreeMap::new();
+    // Where the tree stands on one edit: made on a copy, a change means it holds the expected
+    // value, no change that it holds the target, an error that it holds something else.
+    let mut judge = |change: &Change| -> Result<Option<Result<bool, ApplyError>>, ApplyError> {
+        let Some(file) = change.file.clone().filter(|_| change.is_edit()) else {
+            return Ok(None);
+        };
+        if !files.contains_key(&file) {
+            files.insert(file.clone(), read_document(root, &file)?.1);
+        }
+        let Some(document) = files.get(&file) else {
+            return Ok(None);
+        };
+        let mut scratch = document.clone();
+        Ok(Some(set_value(&mut scratch, change, &file)))
+    };
+    // A stage whose edits are all in the tree has nothing to write: later stages may have
+    // undone what earlier ones did (a side-by-side retire renames keys back), so those are
+    // not judged.
+    let mut applied = true;
+    for change in &plan.stages[stage - 1].changes {
+        if let Some(Ok(true) | Err(_)) = judge(change)? {
+            applied = false;
+        }
+    }
+    for (position, saved) in plan.stages.iter().enumerate() {
+        let index = position + 1;
+        if applied && index < stage {
+            continue;
+        }
+        for change in &saved.changes {
+            match judge(change)? {
+                None | Some(Ok(false)) => {}
+                Some(Ok(true)) if index >= stage || options.force => {}
+                Some(Ok(true)) => {
+                    return Err(ApplyError::EarlierStageNotDone {
+                        stage,
+                        earlier: index,
+                        name: saved.name.clone(),
+                        status: "not done",
+                    });
+                }
+                Some(Err(error)) => {
+                    return Err(ApplyError::Drifted {
+                        stage: index,
+                        message: error.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    // What is in the tree already is reported as such; code changes are all listed.
+    let changes: Vec<Change> = plan.stages[stage - 1]
+        .changes
+        .iter()
+        .map(|change| Change {
+            done: false,
+            ..change.clone()
+        })
+        .collect();
+    apply_changes(root, &changes, stage, options.dry_run)
+}
+
+/// Reads and parses one file of the workspace (an empty document when it does not exist yet,
+/// for a new toolchain pin).
+fn read_document(root: &Path, file: &str) -> Result<(String, DocumentMut), ApplyError> {
+    let path = root.join(file);
+    let text = if path.is_file() {
+        std::fs::read_to_string(&path).map_err(|error| ApplyError::File {
+            file: file.to_owned(),
+            message: format!("cannot read: {error}"),
+        })?
+    } else {
+        String::new()
+    };
+    let document: DocumentMut =
+        text.parse()
+            .map_err(|error: toml_edit::TomlError| ApplyError::File {
+                file: file.to_owned(),
+                message: format!("cannot parse: {}", error.message()),
+            })?;
+    Ok((text, document))
+}
+
 /// Makes `changes` (the manifest edits of stage `stage`, as a plan lists them) in the workspace
 /// at `root`, or, with `dry_run`, computes them and puts their diff in the report. Other tools
 /// that produce edits in the plan's shape (`outdated --plan`) apply them through this.
@@ -136,23 +271,8 @@ pub fn apply_changes(
         let Some(file) = change.file.clone() else {
             continue;
         };
-        let path = root.join(&file);
         if !files.contains_key(&file) {
-            let text = if path.is_file() {
-                std::fs::read_to_string(&path).map_err(|error| ApplyError::File {
-                    file: file.clone(),
-                    message: format!("cannot read: {error}"),
-                })?
-            } else {
-                String::new()
-            };
-            let document: DocumentMut =
-                text.parse()
-                    .map_err(|error: toml_edit::TomlError| ApplyError::File {
-                        file: file.clone(),
-                        message: format!("cannot parse: {}", error.message()),
-                    })?;
-            files.insert(file.clone(), (text, document));
+            files.insert(file.clone(), read_document(root, &file)?);
         }
         let Some((_, document)) = files.get_mut(&file) else {
             continue;
@@ -305,12 +425,19 @@ fn set_value(document: &mut DocumentMut, change: &Change, file: &str) -> Result<
             file: file.to_owned(),
             message: format!("`{key}` in `{toml_path}` is not a table"),
         })?;
-        if table.get(key).is_none() {
+        let key = spelled_key(table, key);
+        if table.get(&key).is_none() {
+            // Only a new toolchain pin creates its table: a manifest table the plan expected
+            // and the file lacks means the tree changed, and a second table for one cargo
+            // reads as the same would not do.
+            if change.kind != crate::planner::ChangeKind::Toolchain {
+                return Err(unexpected(format!("missing (no `{key}` table)")));
+            }
             let mut new = toml_edit::Table::new();
             new.set_implicit(true);
-            table.insert(key, Item::Table(new));
+            table.insert(&key, Item::Table(new));
         }
-        item = table.get_mut(key).ok_or_else(|| ApplyError::File {
+        item = table.get_mut(&key).ok_or_else(|| ApplyError::File {
             file: file.to_owned(),
             message: format!("cannot create `{key}` in `{toml_path}`"),
         })?;
@@ -372,7 +499,10 @@ fn edit_entry(document: &mut DocumentMut, change: &Change, file: &str) -> Result
     for parent in parents {
         item = item
             .as_table_like_mut()
-            .and_then(|table| table.get_mut(parent))
+            .and_then(|table| {
+                let parent = spelled_key(table, parent);
+                table.get_mut(&parent)
+            })
             .ok_or_else(|| invalid(format!("`{parent}` is missing")))?;
     }
     let table = item
@@ -475,6 +605,20 @@ fn edit_entry(document: &mut DocumentMut, change: &Change, file: &str) -> Result
         }
         EditOp::RemoveEntry => Ok(table.remove(key).is_some()),
     }
+}
+
+/// The key of `table` that cargo reads as `key`: `key` itself, or a `[target.…]` key written
+/// with other spacing ([`graywork_workspace::same_target`]).
+fn spelled_key(table: &dyn toml_edit::TableLike, key: &str) -> String {
+    if table.contains_key(key) || !key.starts_with("cfg(") {
+        return key.to_owned();
+    }
+    table
+        .iter()
+        .map(|(written, _)| written)
+        .find(|written| graywork_workspace::same_target(written, key))
+        .unwrap_or(key)
+        .to_owned()
 }
 
 /// Whether an entry is `x.workspace = true` (or `x = { workspace = true }`).
@@ -704,6 +848,42 @@ mod tests {
         assert_eq!(
             document.to_string(),
             "[features]\nfast = [\"bytes-v2/std\", \"bytes-v2?/serde\"]\nbytes = [\"dep:bytes-v2\"]\n\n[dependencies]\nlog = \"0.4\"\n# why\nbytes-v2 = { workspace = true, optional = true } # note\nserde = \"1\"\n"
+        );
+    }
+
+    #[test]
+    fn edits_a_target_table_written_with_other_spacing_and_never_adds_one() {
+        let text = "[target.'cfg(all(unix,not(windows)))'.dependencies]\nlibc = { version = \"0.2.100\", default-features = false }\n";
+        let mut document: DocumentMut = text.parse().unwrap();
+        let libc = change(
+            ChangeKind::Requirement,
+            &[
+                "target",
+                "cfg(all(unix, not(windows)))",
+                "dependencies",
+                "libc",
+            ],
+            "0.2.100",
+            "0.2.170",
+        );
+        assert!(set_value(&mut document, &libc, "a/Cargo.toml").unwrap());
+        assert_eq!(
+            document.to_string(),
+            text.replace("0.2.100", "0.2.170"),
+            "one table, default features still off"
+        );
+        let elsewhere = change(
+            ChangeKind::Requirement,
+            &["target", "cfg(windows)", "dependencies", "libc"],
+            "0.2.100",
+            "0.2.170",
+        );
+        let error = set_value(&mut document, &elsewhere, "a/Cargo.toml").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("missing (no `cfg(windows)` table)"),
+            "{error}"
         );
     }
 

@@ -1,6 +1,6 @@
 //! Facts about the workspace's tree that `cargo metadata` does not carry, collected before
-//! planning so that planning itself reads nothing: which contract modules exist, and which
-//! declared schema migrations are written.
+//! planning so that planning itself reads nothing: which contract modules exist, which
+//! declared schema migrations are written, and which features cannot build as they are.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +24,21 @@ pub struct TreeFacts {
     /// What the plan must warn about from reading the tree (a public API that could not be
     /// read, say).
     pub warnings: Vec<String>,
+    /// Per member, the features its source refuses to build without a `--cfg` flag (a
+    /// `compile_error!` under `#[cfg(all(feature = "x", not(some_cfg)))]`): `--all-features`
+    /// cannot pass for it, so gates name the features it builds with instead.
+    pub guarded_features: BTreeMap<usize, Vec<GuardedFeature>>,
+}
+
+/// A feature that a `compile_error!` refuses without a `--cfg` flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardedFeature {
+    /// The feature.
+    pub feature: String,
+    /// The `--cfg` it needs (`tokio_unstable`).
+    pub cfg: String,
+    /// Where the `compile_error!` is, `file:line` relative to the workspace root.
+    pub location: String,
 }
 
 /// A public item of a member that names a dependency's items.
@@ -94,6 +109,36 @@ impl TreeFacts {
                 }
             }
         }
+        for (position, member) in workspace.members.iter().enumerate() {
+            if !graywork_workspace::features::all_features_differ(&member.features) {
+                continue;
+            }
+            let mut guarded = Vec::new();
+            for path in files_under(member.manifest_dir().join("src").as_std_path()) {
+                if path.extension().is_none_or(|ext| ext != "rs") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let file = path
+                    .strip_prefix(workspace.root.as_std_path())
+                    .map(|relative| relative.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_else(|_| path.display().to_string());
+                for (feature, cfg, line) in compile_error_guards(&text) {
+                    if member.features.contains_key(&feature) {
+                        guarded.push(GuardedFeature {
+                            feature,
+                            cfg,
+                            location: format!("{file}:{line}"),
+                        });
+                    }
+                }
+            }
+            if !guarded.is_empty() {
+                facts.guarded_features.insert(position, guarded);
+            }
+        }
         facts
     }
 
@@ -108,5 +153,111 @@ impl TreeFacts {
     /// Whether member `member`'s sources name migration `name`.
     pub fn migration_written(&self, member: usize, name: &str) -> bool {
         self.written_migrations.contains(&(member, name.to_owned()))
+    }
+}
+
+/// Each `compile_error!` in `text` that stands right under a `#[cfg(…)]` naming features and
+/// `not(CFG)` flags: `(feature, CFG, line)` for each feature named there. A simple reading of
+/// the source (no macro expansion), enough for the usual
+/// `#[cfg(all(not(tokio_unstable), feature = "taskdump"))] compile_error!(…);`.
+pub fn compile_error_guards(text: &str) -> Vec<(String, String, usize)> {
+    let mut guards = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find("compile_error!") {
+        let at = from + found;
+        from = at + "compile_error!".len();
+        let before = text[..at].trim_end();
+        if !before.ends_with(")]") {
+            continue;
+        }
+        let Some(start) = before.rfind("#[cfg(") else {
+            continue;
+        };
+        let attribute = &before[start + "#[cfg".len()..before.len() - 1];
+        // The attribute must be one balanced group that ends right before the macro.
+        if !balanced(attribute) {
+            continue;
+        }
+        let features = quoted_after(attribute, "feature");
+        let cfgs = negated_flags(attribute);
+        let line = text[..at].matches('\n').count() + 1;
+        for feature in &features {
+            for cfg in &cfgs {
+                guards.push((feature.clone(), cfg.clone(), line));
+            }
+        }
+    }
+    guards
+}
+
+/// Whether `text` is one parenthesised group, balanced.
+fn balanced(text: &str) -> bool {
+    let mut depth = 0i32;
+    for (position, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 && position + 1 != text.len() {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0 && text.starts_with('(')
+}
+
+/// The string values of `key = "…"` in a cfg expression.
+fn quoted_after(text: &str, key: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut rest = text;
+    while let Some(found) = rest.find(key) {
+        let after = rest[found + key.len()..].trim_start();
+        rest = &rest[found + key.len()..];
+        let Some(after) = after.strip_prefix('=') else {
+            continue;
+        };
+        let after = after.trim_start();
+        if let Some(quoted) = after.strip_prefix('"')
+            && let Some(end) = quoted.find('"')
+        {
+            values.push(quoted[..end].to_owned());
+        }
+    }
+    values
+}
+
+/// The flags a cfg expression requires absent: each `not(NAME)` with a bare name.
+fn negated_flags(text: &str) -> Vec<String> {
+    let mut flags = Vec::new();
+    let mut rest = text;
+    while let Some(found) = rest.find("not(") {
+        rest = &rest[found + "not(".len()..];
+        let Some(end) = rest.find(')') else {
+            break;
+        };
+        let name = rest[..end].trim();
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            flags.push(name.to_owned());
+        }
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_features_a_compile_error_refuses_without_a_cfg() {
+        let text = "//! crate\n#[cfg(all(\n    not(tokio_unstable),\n    feature = \"taskdump\"\n))]\ncompile_error!(\"needs --cfg tokio_unstable\");\n\n#[cfg(not(feature = \"std\"))]\ncompile_error!(\"std only\");\nfn f() { compile_error!(\"x\") }\n";
+        assert_eq!(
+            compile_error_guards(text),
+            [("taskdump".to_owned(), "tokio_unstable".to_owned(), 6)]
+        );
     }
 }

@@ -16,12 +16,15 @@ pub mod planner;
 pub mod render;
 pub mod synthetic;
 
-pub use apply::{ApplyError, ApplyOptions, ApplyReport, apply_changes, apply_stage, render_report};
-pub use facts::{Exposure, TreeFacts};
+pub use apply::{
+    ApplyError, ApplyOptions, ApplyReport, apply_changes, apply_saved_stage, apply_stage,
+    read_saved_plan, render_report,
+};
+pub use facts::{Exposure, GuardedFeature, TreeFacts};
 pub use goal::Goal;
 pub use planner::{
-    Change, ChangeKind, EditOp, Plan, PlanOptions, Stage, Status, Strategy, build_plan, plan,
-    staged_members,
+    Change, ChangeKind, EditOp, Phase, Plan, PlanOptions, Stage, Status, Strategy, build_plan,
+    plan, staged_members,
 };
 pub use render::{GraphFormat, PlanFormat, render_explain, render_graph, render_plan};
 

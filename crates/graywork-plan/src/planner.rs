@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use semver::Version;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod contract;
 mod dep;
@@ -22,10 +22,10 @@ use graywork_workspace::{
 pub const PLAN_SCHEMA: &str = "graywork.upgrade-plan/v3";
 
 /// A staged upgrade plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     /// The JSON format version, [`PLAN_SCHEMA`].
-    pub schema: &'static str,
+    pub schema: String,
     /// What the plan moves the workspace to.
     pub goal: GoalSummary,
     /// Things the reader must know: cycles, dependencies taken to be members, odd goals.
@@ -67,10 +67,10 @@ impl Plan {
 }
 
 /// The goal as the output reports it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GoalSummary {
     /// `contract`, `crate`, `dep`, `toolchain` or `edition`.
-    pub kind: &'static str,
+    pub kind: String,
     /// The target as given, for example `billing@2`.
     pub target: String,
     /// One sentence, for example `move the consumers of contract billing to v2`.
@@ -78,15 +78,14 @@ pub struct GoalSummary {
 }
 
 /// One stage: crates that change together once every earlier stage is done.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stage {
     /// 1-based position in the plan.
     pub index: usize,
     /// A short title.
     pub name: String,
-    /// The step of the goal it belongs to (`expand`, `provide`, `migrate`, `retire`, `bump`,
-    /// `upgrade`, `toolchain`, `edition`).
-    pub phase: &'static str,
+    /// The step of the goal it belongs to.
+    pub phase: Phase,
     /// The package names that change in this stage, sorted.
     pub crates: Vec<String>,
     /// What to change, per crate (`crate` is `null` for a change outside any crate).
@@ -114,9 +113,53 @@ pub struct Stage {
     pub rollout: Vec<RolloutStep>,
 }
 
+/// The step of a goal a stage belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// A contract's new major, or a dependency's second entry, added beside the old one.
+    Expand,
+    /// Providers implement a contract's new major.
+    Provide,
+    /// Consumers or users move to the new major or entry.
+    Migrate,
+    /// The old major or entry goes.
+    Retire,
+    /// A member's version moves (with its direct dependents when breaking).
+    Bump,
+    /// A dependency's requirements move.
+    Upgrade,
+    /// The toolchain pin moves.
+    Toolchain,
+    /// Members move to an edition.
+    Edition,
+}
+
+impl Phase {
+    /// The name the outputs use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Expand => "expand",
+            Phase::Provide => "provide",
+            Phase::Migrate => "migrate",
+            Phase::Retire => "retire",
+            Phase::Bump => "bump",
+            Phase::Upgrade => "upgrade",
+            Phase::Toolchain => "toolchain",
+            Phase::Edition => "edition",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One change: a manifest edit (with its file, line, TOML path, from and to) that
 /// `--apply` can make, or a code change listed for people.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Change {
     /// The package name, or `None` for a change outside any one crate (a shared declaration
     /// in the root manifest, the toolchain pin, config).
@@ -142,16 +185,16 @@ pub struct Change {
     pub change: String,
     /// Whether the current tree already has it.
     pub done: bool,
-    /// The TOML path as keys, for `--apply`.
-    #[serde(skip)]
+    /// The TOML path as keys (`toml_path` unquoted), for `--apply`; empty for code changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<String>,
     /// For `add-entry`: the key of the entry the new one copies (its other keys).
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_of: Option<String>,
 }
 
 /// What a manifest edit does at its TOML path.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EditOp {
     /// Set the value (a dependency entry in table form: its `version`).
@@ -190,7 +233,7 @@ impl Change {
 }
 
 /// The kinds of change a plan lists.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
     /// `package.version` or `[workspace.package] version`.
@@ -253,7 +296,7 @@ pub struct PlanOptions {
 }
 
 /// One gray rollout step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RolloutStep {
     /// The share of requests routed to the new version.
     pub percent: u8,
@@ -268,7 +311,7 @@ pub struct RolloutStep {
 }
 
 /// Whether a stage is already done in the current tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Every change is already in the tree.
@@ -394,9 +437,9 @@ pub fn plan(
     }
     builder.finish();
     Ok(Plan {
-        schema: PLAN_SCHEMA,
+        schema: PLAN_SCHEMA.to_owned(),
         goal: GoalSummary {
-            kind: goal.kind(),
+            kind: goal.kind().to_owned(),
             target: goal.target(),
             summary: goal.to_string(),
         },
@@ -506,7 +549,7 @@ impl<'a> Builder<'a> {
         let mut dev_seen = vec![false; count];
         for position in 0..self.stages.len() {
             let stage = &self.stages[position];
-            if stage.phase == "toolchain" || stage.member_indices.is_empty() {
+            if stage.phase == Phase::Toolchain || stage.member_indices.is_empty() {
                 continue;
             }
             let crates = stage.member_indices.clone();
@@ -582,6 +625,7 @@ impl<'a> Builder<'a> {
                 .map(|&m| self.workspace.members[m].name.clone())
                 .collect();
         }
+        self.warn_guarded_features();
         let cargo = match self.stages.last() {
             Some(stage) => stage.cargo.clone(),
             None => "cargo".to_owned(),
@@ -589,6 +633,50 @@ impl<'a> Builder<'a> {
         if let Some(last) = self.stages.last_mut() {
             last.gates
                 .push(format!("{cargo} build --workspace --all-targets"));
+        }
+    }
+
+    /// One warning per member of a stage whose gates name its features instead of
+    /// `--all-features`, saying what they leave out and why.
+    fn warn_guarded_features(&mut self) {
+        let mut in_stages: BTreeSet<usize> = BTreeSet::new();
+        for stage in &self.stages {
+            in_stages.extend(&stage.member_indices);
+        }
+        for member in in_stages {
+            let Some(guarded) = self.facts.guarded_features.get(&member) else {
+                continue;
+            };
+            let table = &self.member(member).features;
+            let left_out: BTreeSet<String> = guarded.iter().map(|g| g.feature.clone()).collect();
+            let kept: BTreeSet<String> =
+                graywork_workspace::features::features_without(table, &left_out)
+                    .into_iter()
+                    .collect();
+            let mut reasons: Vec<String> = guarded
+                .iter()
+                .map(|g| {
+                    format!(
+                        "`{}` (its source refuses it without `--cfg {}`: `compile_error!` at {})",
+                        g.feature, g.cfg, g.location
+                    )
+                })
+                .collect();
+            let along: Vec<String> = table
+                .keys()
+                .filter(|name| {
+                    name.as_str() != "default" && !kept.contains(*name) && !left_out.contains(*name)
+                })
+                .map(|name| format!("`{name}`"))
+                .collect();
+            if !along.is_empty() {
+                reasons.push(format!("{} (they turn one of those on)", along.join(", ")));
+            }
+            self.warnings.push(format!(
+                "{}: its gates name its features instead of --all-features, leaving out {}",
+                self.name(member),
+                reasons.join(", ")
+            ));
         }
     }
 
@@ -826,8 +914,65 @@ impl<'a> Builder<'a> {
                 set.join(",")
             ));
         }
-        if graywork_workspace::features::all_features_differ(&member_ref.features) {
-            gates.push(format!("{cargo} test -p {name} --all-features"));
+        if graywork_workspace::features::all_features_differ(&member_ref.features)
+            && let Some(all) = self.all_features(member)
+        {
+            gates.push(format!("{cargo} test -p {name} {all}"));
+        }
+        gates
+    }
+
+    /// The flags that turn on all of a member's features a build can take: `--all-features`,
+    /// or, when its source refuses some without a `--cfg` flag, `--features` with every
+    /// feature that turns none of those on; `None` when that is no more than its defaults.
+    fn all_features(&self, member: usize) -> Option<String> {
+        let Some(guarded) = self.facts.guarded_features.get(&member) else {
+            return Some("--all-features".to_owned());
+        };
+        let table = &self.member(member).features;
+        let left_out: BTreeSet<String> = guarded.iter().map(|g| g.feature.clone()).collect();
+        let features = graywork_workspace::features::features_without(table, &left_out);
+        let set = graywork_workspace::features::FeatureSet {
+            no_default_features: false,
+            all_features: false,
+            features: features.clone(),
+        };
+        (set.enabled(table)
+            != graywork_workspace::features::FeatureSet::default_features().enabled(table))
+        .then(|| format!("--features {}", features.join(",")))
+    }
+
+    /// `cargo clippy` lines for `members` with all their features: one line for those
+    /// `--all-features` builds, one per member that needs its features named.
+    fn clippy_gates(&self, cargo: &str, members: &[usize]) -> Vec<String> {
+        let (plain, guarded): (Vec<usize>, Vec<usize>) = members
+            .iter()
+            .partition(|m| !self.facts.guarded_features.contains_key(m));
+        let mut gates = Vec::new();
+        if !plain.is_empty() {
+            let packages =
+                if plain.len() == members.len() && members.len() == self.workspace.members.len() {
+                    "--workspace".to_owned()
+                } else if guarded.len() + plain.len() == self.workspace.members.len() {
+                    let mut excluded: Vec<&str> = guarded.iter().map(|&m| self.name(m)).collect();
+                    excluded.sort_unstable();
+                    format!("--workspace --exclude {}", excluded.join(" --exclude "))
+                } else {
+                    self.packages_arg(&plain)
+                };
+            gates.push(format!(
+                "{cargo} clippy {packages} --all-targets --all-features -- -D warnings"
+            ));
+        }
+        for &member in &guarded {
+            let features = self.all_features(member).unwrap_or_default();
+            gates.push(
+                format!(
+                    "{cargo} clippy -p {} --all-targets {features} -- -D warnings",
+                    self.name(member)
+                )
+                .replace("  ", " "),
+            );
         }
         gates
     }
@@ -1072,7 +1217,7 @@ impl<'a> Builder<'a> {
         self.push_stage(
             StageDraft {
                 name: format!("bump {name} to {version}{how}"),
-                phase: "bump",
+                phase: Phase::Bump,
                 changes,
                 gates,
                 extra_gates: Vec::new(),
@@ -1177,12 +1322,13 @@ impl<'a> Builder<'a> {
         self.push_stage(
             StageDraft {
                 name: format!("toolchain {text}"),
-                phase: "toolchain",
+                phase: Phase::Toolchain,
                 changes: vec![change],
-                gates: vec![
-                    format!("{cargo} clippy --workspace --all-targets --all-features -- -D warnings"),
-                    format!("{cargo} test --workspace"),
-                ],
+                gates: {
+                    let mut gates = self.clippy_gates(&cargo, &members);
+                    gates.push(format!("{cargo} test --workspace"));
+                    gates
+                },
                 extra_gates: Vec::new(),
                 cargo: cargo.clone(),
                 rollback: format!(
@@ -1389,17 +1535,14 @@ impl<'a> Builder<'a> {
                     ));
                 }
             }
-            let mut gates = vec![format!(
-                "cargo clippy {} --all-targets --all-features -- -D warnings",
-                builder.packages_arg(layer.members)
-            )];
+            let mut gates = builder.clippy_gates("cargo", layer.members);
             for &member in layer.members {
                 gates.extend(builder.feature_gates("cargo", member, &[]));
             }
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
                 name: layer.title(&format!("edition {edition}")),
-                phase: "edition",
+                phase: Phase::Edition,
                 changes,
                 gates,
                 extra_gates: Vec::new(),
@@ -1525,7 +1668,7 @@ impl<'a> Builder<'a> {
         self.push_stage(
             StageDraft {
                 name: format!("edition {edition}: inherit the workspace value again"),
-                phase: "edition",
+                phase: Phase::Edition,
                 changes,
                 gates: Vec::new(),
                 extra_gates: Vec::new(),
@@ -1602,7 +1745,7 @@ impl<'a> Builder<'a> {
 /// A stage before dev-dependents and status are added.
 struct StageDraft {
     name: String,
-    phase: &'static str,
+    phase: Phase,
     changes: Vec<Change>,
     gates: Vec<String>,
     /// Gates that run after the dev-dependents' tests (workspace-wide checks).

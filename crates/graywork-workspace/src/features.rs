@@ -229,6 +229,20 @@ pub fn feature_sets(table: &BTreeMap<String, Vec<String>>) -> Vec<FeatureSet> {
         .collect()
 }
 
+/// Every feature of the crate (not `default`) that turns on none of `left_out`, sorted: what
+/// `--features` names in place of `--all-features` when `left_out` cannot be built.
+pub fn features_without(
+    table: &BTreeMap<String, Vec<String>>,
+    left_out: &BTreeSet<String>,
+) -> Vec<String> {
+    table
+        .keys()
+        .filter(|name| name.as_str() != "default")
+        .filter(|name| closure(table, [name.as_str()]).is_disjoint(left_out))
+        .cloned()
+        .collect()
+}
+
 /// Whether `--all-features` turns on a feature of the crate that its default features do not.
 pub fn all_features_differ(table: &BTreeMap<String, Vec<String>>) -> bool {
     FeatureSet::all().enabled(table) != FeatureSet::default_features().enabled(table)

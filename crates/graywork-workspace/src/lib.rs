@@ -25,7 +25,8 @@ pub use guess::guess_members;
 pub use load::{CargoOptions, ResolveMode, Source, manifest_source};
 pub use location::Location;
 pub use manifests::{
-    Declarations, Declared, ManifestError, MemberDeclarations, PatchEntry, Site, shared_sites,
+    Declarations, Declared, ManifestError, MemberDeclarations, PatchEntry, Site, same_target,
+    shared_sites,
 };
 pub use metadata::{
     ContractMeta, ContractMetaError, ContractMetaErrors, CrateContractMetaError,

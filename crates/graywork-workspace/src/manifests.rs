@@ -302,6 +302,21 @@ impl Declarations {
     }
 }
 
+/// Whether two `[target.…]` keys name the same platform the way cargo reads them: the same
+/// triple, or `cfg(…)` expressions that parse to the same expression, whatever their spacing
+/// (`cfg(all(unix,not(windows)))` is `cfg(all(unix, not(windows)))`, which is how
+/// `cargo metadata` prints it).
+pub fn same_target(a: &str, b: &str) -> bool {
+    use cargo_metadata::cargo_platform::Platform;
+    if a == b {
+        return true;
+    }
+    match (a.parse::<Platform>(), b.parse::<Platform>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// The table a dependency kind is declared in.
 fn table_name(kind: DepKind) -> &'static str {
     match kind {
@@ -458,9 +473,31 @@ impl Manifest {
         None
     }
 
+    /// The keys of a dependency entry as this manifest spells them: a `[target.…]` key is
+    /// matched the way cargo reads it ([`same_target`]), since `cargo metadata` prints its own
+    /// spelling.
+    fn spelled(&self, keys: &[String]) -> Option<Vec<String>> {
+        if keys.first().map(String::as_str) != Some("target") || keys.len() < 2 {
+            return Some(keys.to_vec());
+        }
+        let targets = self.document.as_table().get("target")?.as_table_like()?;
+        let (spelling, _) = targets
+            .iter()
+            .find(|(written, _)| *written == keys[1])
+            .or_else(|| {
+                targets
+                    .iter()
+                    .find(|(written, _)| same_target(written, &keys[1]))
+            })?;
+        let mut spelled = keys.to_vec();
+        spelled[1] = spelling.to_owned();
+        Some(spelled)
+    }
+
     /// A dependency entry: its requirement here, or the root's
     /// `[workspace.dependencies]` entry it inherits.
     fn dependency(&self, root: &Manifest, keys: &[String]) -> Option<Declared> {
+        let keys = &self.spelled(keys)?;
         let (item, line) = self.lookup(keys)?;
         if inherits(item) {
             let name = keys.last()?;
@@ -618,6 +655,35 @@ mod tests {
                 .to_vec(),
         };
         assert_eq!(site.toml_path(), "target.'cfg(unix)'.dependencies.libc");
+    }
+
+    #[test]
+    fn target_keys_match_the_way_cargo_reads_them() {
+        assert!(same_target(
+            "cfg(all(unix,not(target_os=\"macos\")))",
+            "cfg(all(unix, not(target_os = \"macos\")))"
+        ));
+        assert!(same_target(
+            "x86_64-unknown-linux-gnu",
+            "x86_64-unknown-linux-gnu"
+        ));
+        assert!(!same_target("cfg(unix)", "cfg(windows)"));
+        let text = "[package]\nname = \"a\"\n\n[target.'cfg(all(unix,not(windows)))'.dependencies]\nlibc = { version = \"0.2\", default-features = false }\n";
+        let member = Manifest {
+            file: "a/Cargo.toml".to_owned(),
+            text: text.to_owned(),
+            document: toml_edit::Document::parse(text.to_owned()).unwrap(),
+        };
+        let keys = dependency_keys(Some("cfg(all(unix, not(windows)))"), "dependencies", "libc");
+        let libc = member.dependency(&member, &keys).unwrap();
+        assert_eq!(
+            (
+                libc.site.keys[1].as_str(),
+                libc.site.line,
+                libc.value.as_str()
+            ),
+            ("cfg(all(unix,not(windows)))", Some(5), "0.2")
+        );
     }
 
     #[test]

@@ -315,7 +315,7 @@ fn contract_plan_without_declared_migrations_names_none() {
     // whose build includes `api`, here the whole workspace.
     assert_eq!(expand.gates, vec!["cargo test --workspace".to_owned()]);
     let retire = plan.stages.last().unwrap();
-    assert_eq!(retire.phase, "retire");
+    assert_eq!(retire.phase, graywork_plan::Phase::Retire);
     assert!(!retire.crates.contains(&"store".to_owned()));
     assert_eq!(
         retire.rollback,
@@ -704,6 +704,36 @@ fn assert_builds(root: &Path, context: &str) {
     );
 }
 
+/// Builds what each `cargo test` and `cargo clippy` line of the stage's gate builds (as
+/// `cargo check --all-targets`, with the same packages and features), in the copy at `root`:
+/// a gate that can never pass fails here.
+fn assert_gates_build(root: &Path, stage: &graywork_plan::Stage, context: &str) {
+    for gate in &stage.gates {
+        let Some(args) = gate
+            .strip_prefix("cargo test ")
+            .or_else(|| gate.strip_prefix("cargo clippy "))
+        else {
+            continue;
+        };
+        let args = args.split(" -- ").next().unwrap_or_default();
+        let output = Command::new(graywork_workspace::cargo_program())
+            .args(["check", "--all-targets", "--offline", "--quiet"])
+            .args(
+                args.split_whitespace()
+                    .filter(|arg| *arg != "--all-targets"),
+            )
+            .current_dir(root)
+            .env("CARGO_TARGET_DIR", root.join("target"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{context}: `{gate}` cannot pass:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 /// [`round_trip_with`], also making the code changes the fixture holds (see [`adapt_code`])
 /// and, with `build`, building the tree before the plan and after each stage. Returns the
 /// number of stages and the copy.
@@ -750,6 +780,11 @@ fn round_trip_in(
         adapt_code(dir.path(), &after, &plan.stages[k - 1], goal);
         if build {
             assert_builds(dir.path(), &format!("{goal}: after stage {k}"));
+            assert_gates_build(
+                dir.path(),
+                &plan.stages[k - 1],
+                &format!("{goal}: stage {k}"),
+            );
         }
         assert_msrv_order(&after, &format!("{goal}: after stage {k}"));
         let moved: Vec<&String> = first.stages[..k]
@@ -789,6 +824,28 @@ fn fixture_with_real_code_builds_after_every_stage() {
     let tiny = Goal::dep("tiny@2").unwrap();
     let (stages, _) = round_trip_in(&source, &tiny, &PlanOptions::default(), true);
     assert_eq!(stages, 1);
+    // `feed`'s `nightly` needs a `--cfg` flag: its gates name the features that build.
+    let workspace = load("majors");
+    let plan = graywork_plan::plan(
+        &workspace,
+        &TreeFacts::collect(&workspace),
+        &tiny,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        plan.stages[0].gates,
+        [
+            "cargo test --workspace",
+            "cargo test -p feed --features stamps,verbose",
+            "cargo build --workspace --all-targets"
+        ]
+    );
+    assert!(
+        plan.warnings.contains(&"feed: its gates name its features instead of --all-features, leaving out `nightly` (its source refuses it without `--cfg feed_nightly`: `compile_error!` at feed/src/guard.rs:4), `full` (they turn one of those on)".to_owned()),
+        "{:?}",
+        plan.warnings
+    );
     let (stages, dir) = round_trip_in(&source, &tiny, &side_by_side, true);
     assert_eq!(stages, 4);
     // Side by side ends where lockstep does: the old entry, its comments and its place kept,
@@ -859,6 +916,27 @@ fn staged_inherited_edition_moves_dependents_first_and_inherits_again() {
     assert_eq!(
         error.to_string(),
         "--strategy staged: it applies to --edition, not to --dep goals"
+    );
+}
+
+#[test]
+fn target_tables_are_matched_the_way_cargo_reads_them() {
+    // `cargo metadata` prints `cfg(all(windows, not(unix)))`; the manifest spells it without
+    // spaces. The edit lands in that table, keeping its other keys, and adds none.
+    let dir = copy_fixture("cycle");
+    let manifest = dir.path().join("top/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "[target.'cfg(windows)'.dependencies]\nserde = { version = \"2.0.1\" }",
+        "[target.'cfg(all(windows,not(unix)))'.dependencies]\nserde = { version = \"1.5\", default-features = false }",
+    );
+    std::fs::write(&manifest, &text).unwrap();
+    let goal = Goal::dep("serde@2").unwrap();
+    let (_, copy) = round_trip_in(dir.path(), &goal, &PlanOptions::default(), false);
+    let after = std::fs::read_to_string(copy.path().join("top/Cargo.toml")).unwrap();
+    assert_eq!(after.matches("[target.").count(), 1, "{after}");
+    assert!(
+        after.contains("[target.'cfg(all(windows,not(unix)))'.dependencies]\nserde = { version = \"2.0.0\", default-features = false }"),
+        "{after}"
     );
 }
 
@@ -1276,6 +1354,80 @@ fn command_line_filters_applies_and_refuses() {
         !hidden.contains("stage 1:") && hidden.contains("stage 2:"),
         "{hidden}"
     );
+}
+
+#[test]
+fn a_saved_plan_applies_by_the_numbers_it_was_read_with_and_refuses_drift() {
+    let dir = copy_fixture("majors");
+    let manifest = dir.path().join("Cargo.toml");
+    let manifest = manifest.to_str().unwrap();
+    let saved = dir.path().join("plan.json");
+    let saved = saved.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["upgrade-plan"])
+            .args(args)
+            .args(["--manifest-path", manifest, "--offline"])
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = run(&[
+        "--dep",
+        "tiny@2",
+        "--strategy",
+        "side-by-side",
+        "--save",
+        saved,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let plan =
+        graywork_plan::read_saved_plan(&std::fs::read_to_string(saved).unwrap(), saved).unwrap();
+    assert_eq!(plan.stages.len(), 4);
+    // Out of order, then in order; each stage as it was read.
+    let (code, _, stderr) = run(&["--apply", "2", "--plan", saved]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("stage 1 ("), "{stderr}");
+    for stage in ["1", "2", "3"] {
+        let (code, out, stderr) = run(&["--apply", stage, "--plan", saved]);
+        assert_eq!(code, Some(0), "stage {stage}: {stderr}");
+        assert!(
+            out.starts_with(&format!("stage {stage}: changed:")),
+            "{out}"
+        );
+    }
+    // A goal given beside the plan must be its goal.
+    let (code, _, stderr) = run(&["--dep", "tiny@3", "--apply", "4", "--plan", saved]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("not to upgrade dependency tiny to 3.0.0"),
+        "{stderr}"
+    );
+    // Someone edits what the last stage expects: nothing is written.
+    let root = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        manifest,
+        root.replace("tiny = { version = \"1\"", "tiny = { version = \"1.1\""),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["--apply", "4", "--plan", saved]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("the tree drifted from the saved plan: stage 4: Cargo.toml: `workspace.dependencies.tiny` is `\"1.1\"`, not `1`"),
+        "{stderr}"
+    );
+    std::fs::write(manifest, &root).unwrap();
+    let (code, out, stderr) = run(&["--apply", "4", "--plan", saved, "--dep", "tiny@2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(out.starts_with("stage 4: changed:"), "{out}");
+    // Applying again changes nothing.
+    let (code, out, _) = run(&["--apply", "4", "--plan", saved]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("stage 4: nothing to change"), "{out}");
 }
 
 // ----- bad input -----

@@ -182,7 +182,7 @@ impl<'a> Builder<'a> {
         self.push_stage(
             StageDraft {
                 name: format!("expand: add {module} beside v{old}"),
-                phase: "expand",
+                phase: Phase::Expand,
                 changes: expand_changes,
                 gates: expand_gates,
                 extra_gates: check_contracts.clone(),
@@ -231,7 +231,7 @@ impl<'a> Builder<'a> {
                     names_of(builder, layer.members),
                     if layer.members.len() == 1 { "s" } else { "" }
                 ),
-                phase: "provide",
+                phase: Phase::Provide,
                 changes,
                 gates,
                 extra_gates: check_contracts.clone(),
@@ -343,7 +343,7 @@ impl<'a> Builder<'a> {
                     if any_gray { " (gray)" } else { "" },
                     names_of(builder, layer.members)
                 ),
-                phase: "migrate",
+                phase: Phase::Migrate,
                 changes,
                 gates,
                 extra_gates: check_contracts.clone(),
@@ -452,7 +452,7 @@ impl<'a> Builder<'a> {
         self.push_stage(
             StageDraft {
                 name: format!("retire {contract} v{old}"),
-                phase: "retire",
+                phase: Phase::Retire,
                 changes,
                 gates,
                 extra_gates: check_contracts,

@@ -423,7 +423,7 @@ impl<'a> Builder<'a> {
             self.push_stage(
                 StageDraft {
                     name: format!("upgrade the shared {name} entry to {version}"),
-                    phase: "upgrade",
+                    phase: Phase::Upgrade,
                     changes,
                     gates,
                     extra_gates: Vec::new(),
@@ -490,7 +490,7 @@ impl<'a> Builder<'a> {
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
                 name: layer.title(&format!("upgrade {name} to {version}")),
-                phase: "upgrade",
+                phase: Phase::Upgrade,
                 changes,
                 gates,
                 extra_gates: Vec::new(),
@@ -575,7 +575,7 @@ impl<'a> Builder<'a> {
         self.push_stage(
             StageDraft {
                 name: format!("upgrade {name} to {version} (semver-compatible)"),
-                phase: "upgrade",
+                phase: Phase::Upgrade,
                 changes,
                 gates,
                 extra_gates: Vec::new(),
@@ -656,7 +656,7 @@ impl<'a> Builder<'a> {
         self.push_stage(
             StageDraft {
                 name: format!("side by side: add {name} {version} beside the old entry"),
-                phase: "expand",
+                phase: Phase::Expand,
                 changes: vec![add],
                 gates: vec!["cargo check --workspace --all-targets".to_owned()],
                 extra_gates: Vec::new(),
@@ -722,7 +722,7 @@ impl<'a> Builder<'a> {
             let rollback_point = builder.prior_stage_rollback();
             StageDraft {
                 name: layer.title(&format!("side by side: move to {name} {version}")),
-                phase: "migrate",
+                phase: Phase::Migrate,
                 changes,
                 gates,
                 extra_gates: Vec::new(),
@@ -819,7 +819,7 @@ impl<'a> Builder<'a> {
         self.push_stage(
             StageDraft {
                 name: format!("side by side: retire the old {name} entry"),
-                phase: "retire",
+                phase: Phase::Retire,
                 changes,
                 gates,
                 extra_gates: Vec::new(),
