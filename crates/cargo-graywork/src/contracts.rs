@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use graywork_contracts::manifest::BuildOptions;
-use graywork_contracts::{CheckOptions, Format, check};
+use graywork_contracts::{Baseline, CheckOptions, Format, LockOptions, check};
 
 use crate::{Context, Runner, output};
 
@@ -66,16 +67,28 @@ pub struct CheckContractsArgs {
 }
 
 impl CheckContractsArgs {
-    fn options(self, runner: Runner) -> CheckOptions {
-        CheckOptions {
+    /// The typed options: which baseline the flags name, checked here in the flags' words.
+    fn options(self, runner: Runner) -> anyhow::Result<CheckOptions> {
+        let baseline = match (self.baseline_version, self.baseline_dir, self.crate_dir) {
+            (Some(text), _, crate_dir) => Baseline::Published {
+                crate_dir: crate_dir.unwrap_or_else(|| PathBuf::from(".")),
+                version: semver::Version::parse(&text)
+                    .with_context(|| format!("invalid --baseline-version `{text}`"))?,
+            },
+            (None, Some(old), Some(new)) => Baseline::Directories { old, new },
+            (None, None, Some(_)) => anyhow::bail!(
+                "--crate-dir needs a baseline: --baseline-dir OLD or --baseline-version VERSION"
+            ),
+            (None, _, None) if self.baseline == "lock" => Baseline::Lock(LockOptions {
+                lock_file: self.lock_file,
+                bless: self.bless,
+                force: self.force,
+            }),
+            (None, _, None) => Baseline::GitRevision(self.baseline),
+        };
+        Ok(CheckOptions {
             manifest_path: self.manifest_path,
-            baseline: self.baseline,
-            lock_file: self.lock_file,
-            bless: self.bless,
-            force: self.force,
-            baseline_dir: self.baseline_dir,
-            crate_dir: self.crate_dir,
-            baseline_version: self.baseline_version,
+            baseline,
             deny_unread: self.deny_unread,
             runner,
             build: BuildOptions {
@@ -83,7 +96,7 @@ impl CheckContractsArgs {
                 all_features: self.all_features,
                 cfgs: self.cfgs,
             },
-        }
+        })
     }
 }
 
@@ -92,7 +105,7 @@ impl CheckContractsArgs {
 /// `--quiet`, a passing text report prints nothing.
 pub fn run(args: CheckContractsArgs, context: Context) -> anyhow::Result<ExitCode> {
     let format = args.format;
-    let outcome = check(&args.options(context.runner))?;
+    let outcome = check(&args.options(context.runner)?)?;
     match format {
         Format::Text if context.quiet && outcome.report.ok => {}
         Format::Text => output::print(&outcome.report.to_text())?,

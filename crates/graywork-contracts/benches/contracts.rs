@@ -89,7 +89,6 @@ fn mixed_crate(dir: &Path, changed: bool) {
 fn bench(c: &mut Criterion) {
     let args = CheckOptions {
         manifest_path: Some(workspace_manifest()),
-        baseline: "lock".to_string(),
         ..CheckOptions::default()
     };
     // The workspace's lock file must exist; a failing check is still a measurement.

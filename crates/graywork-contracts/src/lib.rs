@@ -50,30 +50,59 @@ pub enum Format {
 /// What `check-contracts` compares and how.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
-    /// The workspace's `Cargo.toml` (default: the current directory's workspace).
+    /// The workspace's `Cargo.toml` (default: the current directory's workspace), for the
+    /// baselines that check the workspace's contract crate.
     pub manifest_path: Option<PathBuf>,
-    /// What to compare with: `lock` (the contract crate's contracts.lock) or a git revision.
-    pub baseline: String,
-    /// The lock file to read or write (default: contracts.lock in the contract crate's directory).
+    /// What to compare with.
+    pub baseline: Baseline,
+    /// The command that runs the tool, for the fixes messages suggest.
+    pub runner: Runner,
+    /// Which build of the crate is checked (features and cfg flags).
+    pub build: BuildOptions,
+    /// Fail when part of either tree could not be read (macros not expanded, glob
+    /// re-exports of other crates, files that do not parse).
+    pub deny_unread: bool,
+}
+
+/// What a check compares with.
+#[derive(Debug, Clone)]
+pub enum Baseline {
+    /// The workspace's contract crate against its lock file.
+    Lock(LockOptions),
+    /// The workspace's contract crate against its sources at a git revision.
+    GitRevision(String),
+    /// Two source trees of any crate.
+    Directories {
+        /// The baseline crate directory.
+        old: PathBuf,
+        /// The crate directory checked.
+        new: PathBuf,
+    },
+    /// A crate directory against a version of the crate published on the registry, fetched
+    /// as cargo fetches a dependency.
+    Published {
+        /// The crate directory checked.
+        crate_dir: PathBuf,
+        /// The published version to compare with.
+        version: Version,
+    },
+}
+
+impl Default for Baseline {
+    fn default() -> Self {
+        Baseline::Lock(LockOptions::default())
+    }
+}
+
+/// How the lock file is read and written.
+#[derive(Debug, Clone, Default)]
+pub struct LockOptions {
+    /// The lock file (default: contracts.lock in the contract crate's directory).
     pub lock_file: Option<PathBuf>,
     /// Record the current contract surface in the lock file.
     pub bless: bool,
     /// With `bless`: record the surface even if the check fails.
     pub force: bool,
-    /// Compare two source trees of any crate: the old crate directory.
-    pub baseline_dir: Option<PathBuf>,
-    /// Compare two source trees of any crate: the new crate directory.
-    pub crate_dir: Option<PathBuf>,
-    /// The command that runs the tool, for the fixes messages suggest.
-    pub runner: Runner,
-    /// Which build of the crate is checked (features and cfg flags).
-    pub build: BuildOptions,
-    /// Compare the crate (`crate_dir`, else the current directory) with this published
-    /// version of it, fetched from the registry as cargo fetches a dependency.
-    pub baseline_version: Option<String>,
-    /// Fail when part of either tree could not be read (macros not expanded, glob
-    /// re-exports of other crates, files that do not parse).
-    pub deny_unread: bool,
 }
 
 /// What a run produced.
@@ -96,40 +125,31 @@ pub fn check(args: &CheckOptions) -> anyhow::Result<Outcome> {
 }
 
 fn check_without_coverage_policy(args: &CheckOptions) -> anyhow::Result<Outcome> {
-    if let Some(text) = &args.baseline_version {
-        let new_dir = args.crate_dir.clone().unwrap_or_else(|| PathBuf::from("."));
-        let version =
-            Version::parse(text).with_context(|| format!("invalid --baseline-version `{text}`"))?;
-        let name = CrateManifest::read(&new_dir)?
-            .and_then(|manifest| manifest.name)
-            .ok_or_else(|| {
-                anyhow!(
-                    "--baseline-version needs the crate's name: {} has no Cargo.toml with a package name",
-                    new_dir.display()
-                )
-            })?;
-        let old_dir = registry::fetch_published(&name, &version)?;
-        let mut report = compare_dirs_with(&old_dir, &new_dir, &args.build)?;
-        report.subject = format!(
-            "crate `{name}`: {} against {name} {version} from the registry",
-            new_dir.display()
-        );
-        return Ok(Outcome {
-            report,
-            blessed: None,
-        });
-    }
-    if args.crate_dir.is_some() && args.baseline_dir.is_none() {
-        bail!("--crate-dir needs a baseline: --baseline-dir OLD or --baseline-version VERSION");
-    }
-    if let (Some(old), Some(new)) = (&args.baseline_dir, &args.crate_dir) {
-        let report = compare_dirs_with(old, new, &args.build)?;
-        return Ok(Outcome {
-            report,
-            blessed: None,
-        });
-    }
-    check_workspace(args)
+    let report = match &args.baseline {
+        Baseline::Published { crate_dir, version } => {
+            let name = CrateManifest::read(crate_dir)?
+                .and_then(|manifest| manifest.name)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "comparing with a published version needs the crate's name: {} has no Cargo.toml with a package name",
+                        crate_dir.display()
+                    )
+                })?;
+            let old_dir = registry::fetch_published(&name, version)?;
+            let mut report = compare_dirs_with(&old_dir, crate_dir, &args.build)?;
+            report.subject = format!(
+                "crate `{name}`: {} against {name} {version} from the registry",
+                crate_dir.display()
+            );
+            report
+        }
+        Baseline::Directories { old, new } => compare_dirs_with(old, new, &args.build)?,
+        Baseline::Lock(_) | Baseline::GitRevision(_) => return check_workspace(args),
+    };
+    Ok(Outcome {
+        report,
+        blessed: None,
+    })
 }
 
 /// `--baseline-dir OLD --crate-dir NEW`: every public item of the crate is surface, read
@@ -299,6 +319,13 @@ impl LockRead {
 }
 
 fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
+    let lock_options = match &args.baseline {
+        Baseline::Lock(options) => Some(options),
+        _ => None,
+    };
+    let lock_file = lock_options.and_then(|options| options.lock_file.clone());
+    let bless = lock_options.is_some_and(|options| options.bless);
+    let force = lock_options.is_some_and(|options| options.force);
     // The contract crate is parsed while cargo reads the workspace, when the root manifest
     // says where it is; the metadata confirms the guess before it is used.
     let (workspace, early) = std::thread::scope(|scope| {
@@ -309,9 +336,8 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
                 providers,
             } = early::guess(args.manifest_path.as_deref())?;
             let surface = read_contract_crate(&root, &crate_dir, &args.build);
-            let lock = (args.baseline == "lock").then(|| {
-                let path = args
-                    .lock_file
+            let lock = lock_options.map(|_| {
+                let path = lock_file
                     .clone()
                     .unwrap_or_else(|| crate_dir.join(LOCK_FILE_NAME));
                 let display = surface::slash_path(path.strip_prefix(&root).unwrap_or(&path));
@@ -362,8 +388,7 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    let lock_path = args
-        .lock_file
+    let lock_path = lock_file
         .clone()
         .unwrap_or_else(|| crate_dir.join(LOCK_FILE_NAME));
     let lock_display = display(&lock_path);
@@ -394,12 +419,27 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     // The wiring check reads the providers' sources: it runs while the baseline is read.
     let contracts_of_wiring = wiring_contracts(&current, defines);
     let read_baseline = || -> anyhow::Result<(Option<Surface>, String, bool)> {
-        Ok(if args.baseline == "lock" {
+        Ok(if let Baseline::GitRevision(revision) = &args.baseline {
+            let tree = git_tree(&crate_dir, &crate_rel, revision)?;
+            let (root_file, env) = crate_entry(root, &crate_dir, &args.build)?;
+            let old = Crate::load_with(&tree, &root_file, &env)
+                .map(|krate| krate.surface())
+                .with_context(|| format!("in git revision `{revision}`"))?;
+            let old = version::contract_surface(old, defines);
+            (
+                Some(old),
+                format!(
+                    "crate `{}` against git revision `{revision}`",
+                    contract_crate.name
+                ),
+                false,
+            )
+        } else {
             let read =
                 early_lock.unwrap_or_else(|| LockRead::read(&lock_path, lock_display.clone()));
             match read.read {
                 // `--bless --force` re-records a lock file this version cannot read (an older format).
-                Ok((_, Err(_))) if args.bless && args.force => (
+                Ok((_, Err(_))) if bless && force => (
                     None,
                     format!(
                         "crate `{}` (unreadable lock file replaced)",
@@ -421,7 +461,7 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
                         true,
                     )
                 }
-                Err(_) if args.bless => (
+                Err(_) if bless => (
                     None,
                     format!("crate `{}` (no lock file yet)", contract_crate.name),
                     true,
@@ -431,21 +471,6 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
                     args.runner
                 ),
             }
-        } else {
-            let tree = git_tree(&crate_dir, &crate_rel, &args.baseline)?;
-            let (root_file, env) = crate_entry(root, &crate_dir, &args.build)?;
-            let old = Crate::load_with(&tree, &root_file, &env)
-                .map(|krate| krate.surface())
-                .with_context(|| format!("in git revision `{}`", args.baseline))?;
-            let old = version::contract_surface(old, defines);
-            (
-                Some(old),
-                format!(
-                    "crate `{}` against git revision `{}`",
-                    contract_crate.name, args.baseline
-                ),
-                false,
-            )
         })
     };
     let (baseline, wiring_findings) = std::thread::scope(|scope| {
@@ -477,7 +502,7 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     }
     findings.extend(wiring_findings?);
     let lock_text = lock::render(&contract_crate.name, &current)?;
-    let lock_up_to_date = if from_lock && args.baseline == "lock" {
+    let lock_up_to_date = if from_lock && lock_options.is_some() {
         Some(std::fs::read_to_string(&lock_path).is_ok_and(|text| text == lock_text))
     } else {
         None
@@ -486,8 +511,8 @@ fn check_workspace(args: &CheckOptions) -> anyhow::Result<Outcome> {
     let baseline_unread = baseline.as_ref().map_or(&[][..], |old| &old.unread[..]);
     report.add_unread(&unread, baseline_unread, false);
     let mut blessed = None;
-    if args.bless {
-        if !report.ok && !args.force {
+    if bless {
+        if !report.ok && !force {
             blessed = Some(format!(
                 "refusing to bless {lock_display}: the check fails with {} error(s); fix them, or pass --force to record the surface anyway",
                 report.errors()

@@ -5,7 +5,9 @@ use std::process::Command;
 
 use graywork_contracts::diff::Severity;
 use graywork_contracts::lint::{Family, Lint};
-use graywork_contracts::{CheckOptions as CheckContractsArgs, check, compare_dirs};
+use graywork_contracts::{
+    Baseline, CheckOptions as CheckContractsArgs, LockOptions, check, compare_dirs,
+};
 
 /// Fixture directories are relative to the package, so paths in snapshots are stable.
 const FIXTURES: &str = "tests/fixtures/contracts";
@@ -211,14 +213,17 @@ impl Fixture {
     fn args(&self) -> CheckContractsArgs {
         CheckContractsArgs {
             manifest_path: Some(self.root.join("Cargo.toml")),
-            baseline: "lock".to_string(),
+            baseline: Baseline::default(),
             ..CheckContractsArgs::default()
         }
     }
 
     fn bless(&self) {
         let outcome = check(&CheckContractsArgs {
-            bless: true,
+            baseline: Baseline::Lock(LockOptions {
+                bless: true,
+                ..LockOptions::default()
+            }),
             ..self.args()
         })
         .unwrap();
@@ -495,7 +500,7 @@ fn git_revision_baseline() {
         "fn total(&self, amount: u64, tax: u64) -> u64;",
     );
     let outcome = check(&CheckContractsArgs {
-        baseline: "HEAD".to_string(),
+        baseline: Baseline::GitRevision("HEAD".to_string()),
         ..fixture.args()
     })
     .unwrap();
@@ -516,7 +521,7 @@ fn git_revision_baseline() {
     );
 
     let err = check(&CheckContractsArgs {
-        baseline: "no-such-rev".to_string(),
+        baseline: Baseline::GitRevision("no-such-rev".to_string()),
         ..fixture.args()
     })
     .unwrap_err();
@@ -534,7 +539,10 @@ fn refusing_to_bless_a_broken_contract() {
     );
     let before = std::fs::read_to_string(fixture.root.join("shared/contracts.lock")).unwrap();
     let outcome = check(&CheckContractsArgs {
-        bless: true,
+        baseline: Baseline::Lock(LockOptions {
+            bless: true,
+            ..LockOptions::default()
+        }),
         ..fixture.args()
     })
     .unwrap();
@@ -545,8 +553,11 @@ fn refusing_to_bless_a_broken_contract() {
         before
     );
     let outcome = check(&CheckContractsArgs {
-        bless: true,
-        force: true,
+        baseline: Baseline::Lock(LockOptions {
+            bless: true,
+            force: true,
+            ..LockOptions::default()
+        }),
         ..fixture.args()
     })
     .unwrap();
@@ -834,8 +845,11 @@ fn an_old_lock_format_asks_for_a_forced_bless() {
         "{err}"
     );
     let outcome = check(&CheckContractsArgs {
-        bless: true,
-        force: true,
+        baseline: Baseline::Lock(LockOptions {
+            bless: true,
+            force: true,
+            ..LockOptions::default()
+        }),
         ..fixture.args()
     })
     .unwrap();
