@@ -183,6 +183,16 @@ mod tests {
         assert!(surface.functions.contains_key("type::match"));
         assert!(surface.structs.contains_key("outer::inner::I"));
         assert!(surface.structs.contains_key("a::b::c::C"));
+
+        // A `path` given through `cfg_attr` whose predicate may hold is followed.
+        let surface = surface_of(&[
+            (
+                "src/lib.rs",
+                "#[cfg_attr(unix, path = \"sys/unix.rs\")] pub mod sys;",
+            ),
+            ("src/sys/unix.rs", "pub struct Fd;"),
+        ]);
+        assert!(surface.structs.contains_key("sys::Fd"), "{surface:?}");
     }
 
     #[test]
