@@ -4,6 +4,14 @@
 //! `http_request_duration_seconds`, labelled by `billing_version`), so v1 and v2 are measured on
 //! the same instances over the same window. A failed query or a missing series makes its check
 //! inconclusive; it never passes.
+//!
+//! A window is an explicit stretch of time ([`Window`]): every query is evaluated at its end
+//! (Prometheus' `time` parameter), and counts are the difference between each series' last sample
+//! at the end and its last sample at the start (a series that did not exist at the start counts
+//! from zero). Consecutive windows therefore tile time: a request is counted in at most one of
+//! them, which is what lets the controller demand passes from disjoint windows, and a series
+//! born inside the window (v2's first requests, its first 5xx) counts whole, where `increase()`
+//! would take its first sample as a baseline and miss it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,13 +24,46 @@ use crate::spec::Analysis as AnalysisSpec;
 
 /// Where analysis numbers come from; [`Prometheus`] in production.
 pub trait MetricSource {
-    /// Runs an instant query.
-    fn query(&self, promql: &str) -> Result<Vec<Sample>, QueryError>;
+    /// Runs an instant query evaluated at `at_ms` (Unix milliseconds).
+    fn query(&self, promql: &str, at_ms: u64) -> Result<Vec<Sample>, QueryError>;
 }
 
 impl MetricSource for Prometheus {
-    fn query(&self, promql: &str) -> Result<Vec<Sample>, QueryError> {
-        Prometheus::query(self, promql)
+    fn query(&self, promql: &str, at_ms: u64) -> Result<Vec<Sample>, QueryError> {
+        Prometheus::query_at(self, promql, at_ms)
+    }
+}
+
+/// The stretch of time an analysis judges, in Unix milliseconds: from `from_ms` (exclusive) to
+/// `to_ms` (inclusive), evaluated at `to_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// Where it starts: the end of the previous counted window, or the step's verification.
+    pub from_ms: u64,
+    /// Where it ends: the time every query is evaluated at.
+    pub to_ms: u64,
+}
+
+impl Window {
+    /// The window ending at `to_ms` that starts at `from_ms`, but reaches back at most
+    /// `longest`, and spans at least one millisecond.
+    pub fn new(from_ms: u64, to_ms: u64, longest: Duration) -> Window {
+        let longest = u64::try_from(longest.as_millis()).unwrap_or(u64::MAX);
+        let from_ms = from_ms.max(to_ms.saturating_sub(longest));
+        Window {
+            from_ms: from_ms.min(to_ms.saturating_sub(1)),
+            to_ms,
+        }
+    }
+
+    /// Its length.
+    pub fn length(&self) -> Duration {
+        Duration::from_millis(self.to_ms - self.from_ms)
+    }
+
+    /// The PromQL duration of its length, in milliseconds, e.g. `2500ms`.
+    pub fn range(&self) -> String {
+        format!("{}ms", (self.to_ms - self.from_ms).max(1))
     }
 }
 
@@ -53,21 +94,26 @@ pub struct CheckOutcome {
 /// One analysis: every check's outcome and the combined verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
-    /// The PromQL range used, e.g. `30s`.
+    /// The PromQL range used, e.g. `2500ms`.
     pub window: String,
+    /// The stretch of time judged.
+    pub span: Window,
     /// The combined verdict (any failure fails; else any inconclusive is inconclusive).
     pub verdict: Verdict,
     /// Each check.
     pub checks: Vec<CheckOutcome>,
 }
 
-/// The PromQL range for a window: whole seconds (rounded down, so it never reaches before the
-/// step), at least one.
-pub fn range(window: Duration) -> String {
-    format!("{}s", window.as_secs().max(1))
+/// How much each series under `series` grew over the last `range` (evaluated at the window's
+/// end): its last sample minus its last sample `range` earlier, or its whole value when it did
+/// not exist then. A counter reset (an instance restarted) clamps to zero rather than counting
+/// backwards.
+fn growth(series: &str, range: &str) -> String {
+    format!("(clamp_min({series} - {series} offset {range}, 0) or {series})")
 }
 
-/// The built-in judges' queries for `range` and label `selector`.
+/// The built-in judges' queries for `range` and label `selector`: requests, 5xx answers and the
+/// latency quantile, by `billing_version`.
 pub fn builtin_queries(spec: &AnalysisSpec, range: &str) -> (String, String, Option<String>) {
     let selector = if spec.selector.is_empty() {
         String::new()
@@ -75,29 +121,45 @@ pub fn builtin_queries(spec: &AnalysisSpec, range: &str) -> (String, String, Opt
         format!(",{}", spec.selector)
     };
     let requests = format!(
-        "sum by (billing_version) (increase(http_requests_total{{billing_version=~\"v1|v2\"{selector}}}[{range}]))"
+        "sum by (billing_version) {}",
+        growth(
+            &format!("http_requests_total{{billing_version=~\"v1|v2\"{selector}}}"),
+            range
+        )
     );
     let errors = format!(
-        "sum by (billing_version) (increase(http_requests_total{{billing_version=~\"v1|v2\",status=~\"5..\"{selector}}}[{range}]))"
+        "sum by (billing_version) {}",
+        growth(
+            &format!("http_requests_total{{billing_version=~\"v1|v2\",status=~\"5..\"{selector}}}"),
+            range
+        )
     );
     let latency = spec.latency.as_ref().map(|judge| {
         format!(
-            "histogram_quantile({}, sum by (billing_version, le) (rate(http_request_duration_seconds_bucket{{billing_version=~\"v1|v2\"{selector}}}[{range}])))",
-            judge.quantile
+            "histogram_quantile({}, sum by (billing_version, le) {})",
+            judge.quantile,
+            growth(
+                &format!(
+                    "http_request_duration_seconds_bucket{{billing_version=~\"v1|v2\"{selector}}}"
+                ),
+                range
+            )
         )
     });
     (requests, errors, latency)
 }
 
-/// Runs every check of `spec` over the last `window` and judges it.
-pub fn analyse(source: &dyn MetricSource, spec: &AnalysisSpec, window: Duration) -> Outcome {
-    let range = range(window);
+/// Runs every check of `spec` over `window` and judges it.
+pub fn analyse(source: &dyn MetricSource, spec: &AnalysisSpec, window: Window) -> Outcome {
+    let range = window.range();
+    let at = window.to_ms;
+    let run = |query: &str| run_query(source, query, at);
     let (requests_q, errors_q, latency_q) = builtin_queries(spec, &range);
     let mut checks = Vec::new();
     if spec.error_ratio.is_some() || spec.latency.is_some() {
-        let requests = run(source, &requests_q);
+        let requests = run(&requests_q);
         let traffic = by_version(&requests).map(|requests| {
-            let errors = run(source, &errors_q);
+            let errors = run(&errors_q);
             (requests, errors)
         });
         if let Some(judge_spec) = &spec.error_ratio {
@@ -125,7 +187,7 @@ pub fn analyse(source: &dyn MetricSource, spec: &AnalysisSpec, window: Duration)
             let outcome = match &traffic {
                 Err(error) => inconclusive("latency", vec![requests.clone()], error),
                 Ok((requests_by, _)) => {
-                    let quantiles = run(source, &latency_q);
+                    let quantiles = run(&latency_q);
                     match quantiles.error.as_ref() {
                         Some(error) => inconclusive(
                             "latency",
@@ -155,7 +217,7 @@ pub fn analyse(source: &dyn MetricSource, spec: &AnalysisSpec, window: Duration)
     }
     for check in &spec.checks {
         let query = check.query.replace("$window", &range);
-        let record = run(source, &query);
+        let record = run(&query);
         let outcome = match (&record.error, single_value(&record)) {
             (Some(error), _) => inconclusive(&check.name, vec![record.clone()], error),
             (None, Err(why)) => inconclusive(&check.name, vec![record.clone()], &why),
@@ -169,13 +231,14 @@ pub fn analyse(source: &dyn MetricSource, spec: &AnalysisSpec, window: Duration)
     }
     Outcome {
         window: range,
+        span: window,
         verdict: Verdict::combine(checks.iter().map(|c| c.judgement.verdict)),
         checks,
     }
 }
 
-fn run(source: &dyn MetricSource, query: &str) -> QueryRecord {
-    match source.query(query) {
+fn run_query(source: &dyn MetricSource, query: &str, at_ms: u64) -> QueryRecord {
+    match source.query(query, at_ms) {
         Ok(samples) => QueryRecord {
             query: query.to_owned(),
             values: samples
@@ -274,7 +337,7 @@ mod tests {
     }
 
     impl MetricSource for Canned {
-        fn query(&self, promql: &str) -> Result<Vec<Sample>, QueryError> {
+        fn query(&self, promql: &str, _at_ms: u64) -> Result<Vec<Sample>, QueryError> {
             self.asked.borrow_mut().push(promql.to_owned());
             self.answers
                 .iter()
@@ -321,11 +384,11 @@ mod tests {
 
     #[test]
     fn the_built_in_queries_compare_versions_under_the_selector() {
-        let (requests, errors, latency) = builtin_queries(&spec(), "30s");
+        let (requests, errors, latency) = builtin_queries(&spec(), "2500ms");
         insta::assert_snapshot!(format!("{requests}\n{errors}\n{}", latency.unwrap()), @r#"
-        sum by (billing_version) (increase(http_requests_total{billing_version=~"v1|v2",job="gateway"}[30s]))
-        sum by (billing_version) (increase(http_requests_total{billing_version=~"v1|v2",status=~"5..",job="gateway"}[30s]))
-        histogram_quantile(0.99, sum by (billing_version, le) (rate(http_request_duration_seconds_bucket{billing_version=~"v1|v2",job="gateway"}[30s])))
+        sum by (billing_version) (clamp_min(http_requests_total{billing_version=~"v1|v2",job="gateway"} - http_requests_total{billing_version=~"v1|v2",job="gateway"} offset 2500ms, 0) or http_requests_total{billing_version=~"v1|v2",job="gateway"})
+        sum by (billing_version) (clamp_min(http_requests_total{billing_version=~"v1|v2",status=~"5..",job="gateway"} - http_requests_total{billing_version=~"v1|v2",status=~"5..",job="gateway"} offset 2500ms, 0) or http_requests_total{billing_version=~"v1|v2",status=~"5..",job="gateway"})
+        histogram_quantile(0.99, sum by (billing_version, le) (clamp_min(http_request_duration_seconds_bucket{billing_version=~"v1|v2",job="gateway"} - http_request_duration_seconds_bucket{billing_version=~"v1|v2",job="gateway"} offset 2500ms, 0) or http_request_duration_seconds_bucket{billing_version=~"v1|v2",job="gateway"}))
         "#);
     }
 
@@ -335,7 +398,7 @@ mod tests {
             answers: vec![
                 ("status=~", Ok(vec![by("v2", 40.0)])),
                 (
-                    "increase(http_requests_total",
+                    "(clamp_min(http_requests_total",
                     Ok(vec![by("v1", 2000.0), by("v2", 200.0)]),
                 ),
                 (
@@ -352,8 +415,9 @@ mod tests {
             ],
             asked: RefCell::default(),
         };
-        let outcome = analyse(&source, &spec(), Duration::from_millis(7_300));
-        assert_eq!(outcome.window, "7s");
+        let window = Window::new(1_000, 8_300, Duration::from_secs(10));
+        let outcome = analyse(&source, &spec(), window);
+        assert_eq!(outcome.window, "7300ms");
         let verdicts: Vec<_> = outcome
             .checks
             .iter()
@@ -372,7 +436,7 @@ mod tests {
             source
                 .asked
                 .borrow()
-                .contains(&"sum(rate(x[7s]))".to_owned())
+                .contains(&"sum(rate(x[7300ms]))".to_owned())
         );
     }
 
@@ -388,7 +452,11 @@ mod tests {
             )],
             asked: RefCell::default(),
         };
-        let outcome = analyse(&down, &spec(), Duration::from_secs(10));
+        let outcome = analyse(
+            &down,
+            &spec(),
+            Window::new(0, 10_000, Duration::from_secs(10)),
+        );
         assert!(
             outcome
                 .checks
@@ -400,7 +468,11 @@ mod tests {
             answers: vec![],
             asked: RefCell::default(),
         };
-        let outcome = analyse(&empty, &spec(), Duration::from_secs(10));
+        let outcome = analyse(
+            &empty,
+            &spec(),
+            Window::new(0, 10_000, Duration::from_secs(10)),
+        );
         assert_eq!(outcome.verdict, Verdict::Inconclusive);
         assert_eq!(
             outcome.checks[0].judgement.detail,
@@ -410,5 +482,22 @@ mod tests {
             outcome.checks[2].judgement.detail,
             "the query returned no series"
         );
+    }
+
+    #[test]
+    fn a_window_starts_where_the_evidence_does_but_reaches_back_at_most_the_longest() {
+        let longest = Duration::from_secs(10);
+        assert_eq!(
+            Window::new(5_000, 7_500, longest),
+            Window {
+                from_ms: 5_000,
+                to_ms: 7_500
+            }
+        );
+        assert_eq!(Window::new(5_000, 7_500, longest).range(), "2500ms");
+        assert_eq!(Window::new(0, 60_000, longest).from_ms, 50_000);
+        // Never empty, never inverted.
+        assert_eq!(Window::new(9_000, 9_000, longest).range(), "1ms");
+        assert_eq!(Window::new(9_500, 9_000, longest).from_ms, 8_999);
     }
 }

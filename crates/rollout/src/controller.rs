@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::analysis::{self, MetricSource, Outcome};
+use crate::analysis::{self, MetricSource, Outcome, Window};
 use crate::events::Events;
 use crate::fleet::{self, AdminClient, Converged, FleetError};
 use crate::judge::Verdict;
@@ -75,7 +75,8 @@ pub fn drive(context: Context<'_>, mode: Mode) -> Result<State, ControllerError>
         ControllerError::Locked(crate::state::lock_path(state_file).display().to_string())
     })?;
     let mut store = StateStore::open(state_file)?;
-    let (state, resumed) = match store.load(&context.spec.identity)? {
+    let saved = store.load(&context.spec.identity)?;
+    let (state, resumed) = match saved {
         Some(state) => (state, true),
         None => {
             let fragment = context.writer.read()?;
@@ -190,7 +191,7 @@ impl<'a> Controller<'a> {
                 }
                 _ if mode == Mode::Commands => return Ok(()),
                 Phase::Ready if !self.state.paused => {
-                    self.state.phase = Phase::Applying { step: 0 };
+                    self.enter_applying(0);
                     self.save()?;
                     true
                 }
@@ -237,9 +238,7 @@ impl<'a> Controller<'a> {
                     Some("a rollback is under way")
                 }
                 Command::Promote => {
-                    self.state.phase = Phase::Applying {
-                        step: self.spec().last_step(),
-                    };
+                    self.enter_applying(self.spec().last_step());
                     self.state.paused = false;
                     None
                 }
@@ -340,6 +339,7 @@ impl<'a> Controller<'a> {
             at_ms: now,
         });
         self.state.step_since_ms = Some(now);
+        self.state.evidence_from_ms = Some(now);
         self.state.passed = 0;
         self.state.inconclusive = 0;
         self.state.phase = if step == self.spec().last_step() {
@@ -367,11 +367,22 @@ impl<'a> Controller<'a> {
         Ok(())
     }
 
+    /// The transition to applying `step`; the step starts to reach instances from here on.
+    fn enter_applying(&mut self, step: usize) {
+        self.state.phase = Phase::Applying { step };
+        self.state.exposed_at_ms = Some(now_ms());
+    }
+
     fn start_rollback(&mut self, end: End, reason: String) -> Result<(), ControllerError> {
+        self.begin_rollback(end, reason);
+        self.save()
+    }
+
+    /// The transition to rolling back, not yet committed.
+    fn begin_rollback(&mut self, end: End, reason: String) {
         self.state.reason = Some(reason);
         self.state.failed_at_ms = Some(now_ms());
         self.state.phase = Phase::RollingBack { end };
-        self.save()
     }
 
     /// Sets the percent to 0, reloads every instance and verifies it; records the outcome.
@@ -409,6 +420,14 @@ impl<'a> Controller<'a> {
         let (converged, failed) = split(results);
         let now = now_ms();
         let since_failure_ms = now.saturating_sub(self.state.failed_at_ms.unwrap_or(now));
+        // From the moment the step that exposed the failure started to reach instances: what
+        // users of v2 lived through, detection and rollback together.
+        let since_exposure_ms = now.saturating_sub(
+            self.state
+                .exposed_at_ms
+                .or(self.state.failed_at_ms)
+                .unwrap_or(now),
+        );
         let since_step_ms = now.saturating_sub(
             self.state
                 .applied
@@ -431,12 +450,13 @@ impl<'a> Controller<'a> {
         self.context
             .metrics
             .rollback_seconds
-            .set(since_failure_ms as f64 / 1e3);
+            .set(since_exposure_ms as f64 / 1e3);
         let event = self.state.phase.name();
         self.emit(
             event,
             json!({
                 "reason": reason,
+                "since_exposure_ms": since_exposure_ms,
                 "since_failure_ms": since_failure_ms,
                 "since_step_ms": since_step_ms,
                 "instances": converged,
@@ -484,18 +504,13 @@ impl<'a> Controller<'a> {
             return Ok(false);
         }
         self.last_analysis = Some(Instant::now());
-        let window = held.min(analysis.window);
+        let window = Window::new(
+            self.state.evidence_from_ms.unwrap_or(since),
+            now_ms(),
+            analysis.window,
+        );
         let outcome = analysis::analyse(self.context.source, analysis, window);
-        self.record(step, &outcome);
-        match outcome.verdict {
-            Verdict::Pass => self.state.passed += 1,
-            Verdict::Fail => {
-                self.state.failures += 1;
-                self.state.failed_at_ms = Some(now);
-            }
-            Verdict::Inconclusive => self.state.inconclusive += 1,
-        }
-        let analysis = &self.spec().analysis;
+        count(&mut self.state, outcome.verdict, &outcome.span);
         let summary = |outcome: &Outcome, verdict: Verdict| {
             outcome
                 .checks
@@ -506,7 +521,7 @@ impl<'a> Controller<'a> {
                 .join("; ")
         };
         let target = &self.spec().steps[step];
-        match next_after_analysis(&self.state, target, analysis, held) {
+        match next_after_analysis(&self.state, target, analysis, held, outcome.verdict) {
             Next::RollBack => {
                 let reason = format!(
                     "{} failed analyses (failure_limit {}) at step {} ({}%): {}",
@@ -516,7 +531,7 @@ impl<'a> Controller<'a> {
                     self.state.percent,
                     summary(&outcome, Verdict::Fail)
                 );
-                return self.start_rollback(End::RolledBack, reason).map(|()| true);
+                self.begin_rollback(End::RolledBack, reason);
             }
             Next::Abort => {
                 let reason = format!(
@@ -527,12 +542,15 @@ impl<'a> Controller<'a> {
                     self.state.percent,
                     summary(&outcome, Verdict::Inconclusive)
                 );
-                return self.start_rollback(End::Aborted, reason).map(|()| true);
+                self.begin_rollback(End::Aborted, reason);
             }
-            Next::NextStep => self.state.phase = Phase::Applying { step: step + 1 },
+            Next::NextStep => self.enter_applying(step + 1),
             Next::Stay => {}
         }
+        // The analysis is counted (and what follows it decided) in the state before it is
+        // told: an event never describes a state that a crash could still lose.
         self.save()?;
+        self.record(step, &outcome);
         Ok(true)
     }
 
@@ -590,9 +608,11 @@ impl<'a> Controller<'a> {
             "percent": self.state.percent,
             "verdict": outcome.verdict,
             "window": outcome.window,
-            "passed": self.state.passed + u32::from(outcome.verdict == Verdict::Pass),
-            "inconclusive": self.state.inconclusive + u32::from(outcome.verdict == Verdict::Inconclusive),
-            "failures": self.state.failures + u32::from(outcome.verdict == Verdict::Fail),
+            "window_from_ms": outcome.span.from_ms,
+            "window_to_ms": outcome.span.to_ms,
+            "passed": self.state.passed,
+            "inconclusive": self.state.inconclusive,
+            "failures": self.state.failures,
         });
         self.emit("analysis", fields);
     }
@@ -605,26 +625,55 @@ pub enum Next {
     RollBack,
     /// `inconclusive_limit` reached in this step: abort.
     Abort,
-    /// Enough passed analyses and held long enough: apply the next step.
+    /// The latest analysis passed, the step has its passes and has been held long enough: apply
+    /// the next step.
     NextStep,
     /// Keep analysing this step.
     Stay,
 }
 
-/// The decision after an analysis of `step`, held for `held` so far. Failures win over
-/// inconclusive results, and both over progress, so a step never advances on the analysis that
-/// reached a limit.
+/// Counts one analysis of `window` into the step's evidence.
+///
+/// - A pass counts, and the next window starts where this one ended: passes never share a
+///   request, so stale data cannot earn a second one.
+/// - A failure counts towards `failure_limit` and resets the step's passes: after it, the step
+///   must show its passes again, from data after the failure.
+/// - An inconclusive analysis (too few requests, no data, Prometheus unreachable) counts
+///   towards `inconclusive_limit` and changes nothing else: the passes so far stand, but it is
+///   never one, and the next window still starts at the end of the last counted one, so it must
+///   hold new requests.
+pub fn count(state: &mut State, verdict: Verdict, window: &Window) {
+    match verdict {
+        Verdict::Pass => {
+            state.passed += 1;
+            state.evidence_from_ms = Some(window.to_ms);
+        }
+        Verdict::Fail => {
+            state.failures += 1;
+            state.passed = 0;
+            state.failed_at_ms = Some(window.to_ms);
+            state.evidence_from_ms = Some(window.to_ms);
+        }
+        Verdict::Inconclusive => state.inconclusive += 1,
+    }
+}
+
+/// The decision after an analysis of `step` whose verdict was `latest`, held for `held` so far.
+/// Failures win over inconclusive results, and both over progress, so a step never advances on
+/// the analysis that reached a limit; and it advances only on a pass, never on an analysis that
+/// failed or could not tell.
 pub fn next_after_analysis(
     state: &State,
     step: &Step,
     analysis: &AnalysisSpec,
     held: Duration,
+    latest: Verdict,
 ) -> Next {
     if state.failures >= analysis.failure_limit {
         Next::RollBack
     } else if state.inconclusive >= analysis.inconclusive_limit {
         Next::Abort
-    } else if state.passed >= step.checks && held >= step.hold {
+    } else if latest == Verdict::Pass && state.passed >= step.checks && held >= step.hold {
         Next::NextStep
     } else {
         Next::Stay
@@ -681,57 +730,80 @@ mod tests {
     #[test]
     fn limits_are_reached_at_exactly_their_value_failures_first() {
         let held = Duration::from_secs(600);
-        assert_eq!(
-            next_after_analysis(&counters(5, 0, 1), &STEP, &analysis(), held),
-            Next::NextStep
-        );
-        assert_eq!(
-            next_after_analysis(&counters(5, 0, 2), &STEP, &analysis(), held),
-            Next::RollBack
-        );
-        assert_eq!(
-            next_after_analysis(&counters(0, 2, 0), &STEP, &analysis(), held),
-            Next::Stay
-        );
-        assert_eq!(
-            next_after_analysis(&counters(0, 3, 0), &STEP, &analysis(), held),
-            Next::Abort
-        );
-        assert_eq!(
-            next_after_analysis(&counters(9, 3, 2), &STEP, &analysis(), held),
-            Next::RollBack
-        );
+        let next =
+            |state: &State, latest| next_after_analysis(state, &STEP, &analysis(), held, latest);
+        assert_eq!(next(&counters(5, 0, 1), Verdict::Pass), Next::NextStep);
+        assert_eq!(next(&counters(5, 0, 2), Verdict::Fail), Next::RollBack);
+        assert_eq!(next(&counters(0, 2, 0), Verdict::Inconclusive), Next::Stay);
+        assert_eq!(next(&counters(0, 3, 0), Verdict::Inconclusive), Next::Abort);
+        assert_eq!(next(&counters(9, 3, 2), Verdict::Pass), Next::RollBack);
     }
 
     #[test]
     fn a_step_advances_only_after_its_checks_and_its_hold() {
         let analysis = analysis();
-        assert_eq!(
+        let next = |state: &State, held| {
             next_after_analysis(
-                &counters(1, 0, 0),
+                state,
                 &STEP,
                 &analysis,
-                Duration::from_secs(600)
-            ),
-            Next::Stay
+                Duration::from_secs(held),
+                Verdict::Pass,
+            )
+        };
+        assert_eq!(next(&counters(1, 0, 0), 600), Next::Stay);
+        assert_eq!(next(&counters(2, 0, 0), 59), Next::Stay);
+        assert_eq!(next(&counters(2, 0, 0), 60), Next::NextStep);
+    }
+
+    #[test]
+    fn a_step_with_its_passes_never_advances_on_a_failed_or_inconclusive_analysis() {
+        let analysis = analysis();
+        let held = Duration::from_secs(600);
+        // Counters as they stand after the analysis was counted: enough passes, limits not
+        // reached, hold long over; only the latest verdict differs.
+        for latest in [Verdict::Fail, Verdict::Inconclusive] {
+            assert_eq!(
+                next_after_analysis(&counters(5, 1, 1), &STEP, &analysis, held, latest),
+                Next::Stay,
+                "{latest:?}"
+            );
+        }
+    }
+
+    fn window(from_ms: u64, to_ms: u64) -> Window {
+        Window { from_ms, to_ms }
+    }
+
+    #[test]
+    fn passes_come_from_disjoint_windows_and_a_failure_resets_them() {
+        let mut state = State::new("id", 10);
+        state.evidence_from_ms = Some(1_000);
+        count(&mut state, Verdict::Pass, &window(1_000, 3_000));
+        assert_eq!((state.passed, state.evidence_from_ms), (1, Some(3_000)));
+        // Inconclusive: counted, nothing else moves; the next window still starts at 3 s.
+        count(&mut state, Verdict::Inconclusive, &window(3_000, 4_000));
+        assert_eq!(
+            (state.passed, state.inconclusive, state.evidence_from_ms),
+            (1, 1, Some(3_000))
+        );
+        count(&mut state, Verdict::Pass, &window(3_000, 5_000));
+        assert_eq!((state.passed, state.evidence_from_ms), (2, Some(5_000)));
+        // A failure: counted, the passes are gone, and the evidence starts after it.
+        count(&mut state, Verdict::Fail, &window(5_000, 6_000));
+        assert_eq!(
+            (state.passed, state.failures, state.evidence_from_ms),
+            (0, 1, Some(6_000))
         );
         assert_eq!(
             next_after_analysis(
-                &counters(2, 0, 0),
+                &state,
                 &STEP,
-                &analysis,
-                Duration::from_secs(59)
+                &analysis(),
+                Duration::from_secs(600),
+                Verdict::Fail
             ),
             Next::Stay
-        );
-        assert_eq!(
-            next_after_analysis(
-                &counters(2, 0, 0),
-                &STEP,
-                &analysis,
-                Duration::from_secs(60)
-            ),
-            Next::NextStep
         );
     }
 }

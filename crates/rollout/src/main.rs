@@ -274,7 +274,8 @@ fn run_rollout(
 ) -> anyhow::Result<ExitCode> {
     let spec = load_spec(path)?;
     let metrics = Arc::new(RolloutMetrics::new());
-    if let Some(addr) = metrics_listen.or(spec.controller.metrics_listen) {
+    let serving = metrics_listen.or(spec.controller.metrics_listen);
+    if let Some(addr) = serving {
         if !addr.ip().is_loopback() {
             bail!("--metrics-listen must be a loopback address, not {addr}");
         }
@@ -283,6 +284,15 @@ fn run_rollout(
         eprintln!("rollout metrics on http://{bound}/metrics");
     }
     let state = drive(&spec, output, Mode::Run, &metrics)?;
+    if serving.is_some() && state.phase.is_final() {
+        // The end state is evidence too: keep `/metrics` up until a scrape has read it, or for
+        // `controller.metrics_linger`, so Prometheus records the final percent and rollback time.
+        let seen = metrics.scrapes();
+        if metrics.wait_for_scrape(seen, spec.controller.metrics_linger) {
+            // The scrape was rendered; give its answer time to leave before the process ends.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
     eprintln!(
         "rollout {}{}",
         state.phase.name().replace('_', " "),

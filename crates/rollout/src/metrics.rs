@@ -2,7 +2,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::header;
@@ -47,8 +48,10 @@ pub struct RolloutMetrics {
     pub analysis_threshold: Family<CheckLabels, FloatGauge>,
     /// Checks judged, by result.
     pub checks: Family<ResultLabels, Counter>,
-    /// Seconds from the failure that started the last rollback to the last instance serving it.
+    /// Seconds from the exposure of the step that failed to the last instance verified at 0%.
     pub rollback_seconds: FloatGauge,
+    /// `/metrics` answers rendered so far.
+    scrapes: AtomicU64,
 }
 
 impl Default for RolloutMetrics {
@@ -94,7 +97,7 @@ impl RolloutMetrics {
         let rollback_seconds = FloatGauge::default();
         registry.register(
             "rollback_seconds",
-            "Seconds from the failure that started the last rollback to the last instance serving it",
+            "Seconds from the exposure of the step that failed to the last instance verified at 0%",
             rollback_seconds.clone(),
         );
         RolloutMetrics {
@@ -105,7 +108,34 @@ impl RolloutMetrics {
             analysis_threshold,
             checks,
             rollback_seconds,
+            scrapes: AtomicU64::new(0),
         }
+    }
+
+    /// How many `/metrics` answers were rendered so far.
+    pub fn scrapes(&self) -> u64 {
+        self.scrapes.load(Ordering::SeqCst)
+    }
+
+    /// Waits until a `/metrics` answer is rendered after `seen` answers were (so it holds
+    /// everything set before this call), or until `linger` has passed. Returns whether a scrape
+    /// came.
+    pub fn wait_for_scrape(&self, seen: u64, linger: Duration) -> bool {
+        let started = Instant::now();
+        while self.scrapes() <= seen {
+            if started.elapsed() >= linger {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    /// The OpenMetrics text of a scrape (counted by [`RolloutMetrics::scrapes`]). It is counted
+    /// before it is rendered, so a scrape counted after a value was set shows that value.
+    pub fn scrape(&self) -> String {
+        self.scrapes.fetch_add(1, Ordering::SeqCst);
+        self.render()
     }
 
     /// The OpenMetrics text.
@@ -142,7 +172,7 @@ pub fn serve(metrics: Arc<RolloutMetrics>, addr: SocketAddr) -> std::io::Result<
                                     header::CONTENT_TYPE,
                                     "application/openmetrics-text; version=1.0.0; charset=utf-8",
                                 )],
-                                metrics.render(),
+                                metrics.scrape(),
                             )
                                 .into_response()
                         }
@@ -194,5 +224,15 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn a_scrape_after_the_wait_began_ends_it() {
+        let metrics = RolloutMetrics::new();
+        let seen = metrics.scrapes();
+        assert!(!metrics.wait_for_scrape(seen, Duration::ZERO));
+        metrics.scrape();
+        assert!(metrics.wait_for_scrape(seen, Duration::ZERO));
+        assert!(!metrics.wait_for_scrape(metrics.scrapes(), Duration::ZERO));
     }
 }

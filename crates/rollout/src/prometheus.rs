@@ -61,18 +61,27 @@ impl Prometheus {
         }
     }
 
-    /// Runs an instant query and returns its samples (one, without labels, for a scalar).
+    /// Runs an instant query at the server's current time and returns its samples (one,
+    /// without labels, for a scalar).
     pub fn query(&self, promql: &str) -> Result<Vec<Sample>, QueryError> {
+        self.send(promql, None)
+    }
+
+    /// Runs an instant query evaluated at `at_ms` (Unix milliseconds).
+    pub fn query_at(&self, promql: &str, at_ms: u64) -> Result<Vec<Sample>, QueryError> {
+        self.send(promql, Some(at_ms))
+    }
+
+    fn send(&self, promql: &str, at_ms: Option<u64>) -> Result<Vec<Sample>, QueryError> {
         let url = format!("{}/api/v1/query", self.base);
-        let response = self
-            .agent
-            .get(&url)
-            .query("query", promql)
-            .call()
-            .map_err(|error| QueryError::Unreachable {
-                url: self.base.clone(),
-                message: error.to_string(),
-            })?;
+        let mut request = self.agent.get(&url).query("query", promql);
+        if let Some(at_ms) = at_ms {
+            request = request.query("time", format!("{}.{:03}", at_ms / 1000, at_ms % 1000));
+        }
+        let response = request.call().map_err(|error| QueryError::Unreachable {
+            url: self.base.clone(),
+            message: error.to_string(),
+        })?;
         let status = response.status().as_u16();
         let text =
             response

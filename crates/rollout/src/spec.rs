@@ -168,6 +168,9 @@ pub struct Controller {
     pub metrics_listen: Option<SocketAddr>,
     /// How long every instance has to serve a step after it is written.
     pub converge_timeout: Duration,
+    /// How long `/metrics` keeps serving after the rollout ended, unless a scrape reads the
+    /// final state sooner: at least two scrape intervals of the job that scrapes it.
+    pub metrics_linger: Duration,
 }
 
 impl Spec {
@@ -324,6 +327,7 @@ struct RawController {
     state: Option<String>,
     metrics_listen: Option<Spanned<String>>,
     converge_timeout: Option<DurationText>,
+    metrics_linger: Option<DurationText>,
 }
 
 fn default_token_env() -> String {
@@ -364,6 +368,8 @@ pub mod defaults {
     pub const SLACK: Duration = Duration::from_millis(20);
     /// `controller.converge_timeout`.
     pub const CONVERGE_TIMEOUT: Duration = Duration::from_secs(30);
+    /// `controller.metrics_linger`: two scrape intervals of the documented 5 s job.
+    pub const METRICS_LINGER: Duration = Duration::from_secs(10);
 }
 
 impl RawSpec {
@@ -726,6 +732,9 @@ impl RawController {
             converge_timeout: self
                 .converge_timeout
                 .map_or(defaults::CONVERGE_TIMEOUT, |d| d.0),
+            metrics_linger: self
+                .metrics_linger
+                .map_or(defaults::METRICS_LINGER, |d| d.0),
         })
     }
 }

@@ -157,7 +157,17 @@ pub struct State {
     pub percent: u8,
     /// When the current step was verified on every instance (its analysis starts then).
     pub step_since_ms: Option<u64>,
-    /// Analyses passed in the current step.
+    /// When the current step started to reach instances (just before its percent was written):
+    /// what `rollout_rollback_seconds` is measured from.
+    #[serde(default)]
+    pub exposed_at_ms: Option<u64>,
+    /// Where the next analysis window starts: the end of the window of the last counted pass
+    /// (or failure), else the step's verification. Passes are counted only over windows that
+    /// start here, so no two of them share a request.
+    #[serde(default)]
+    pub evidence_from_ms: Option<u64>,
+    /// Passes of the current step, each from a window disjoint from the others; a failure
+    /// resets it.
     pub passed: u32,
     /// Inconclusive analyses in the current step.
     pub inconclusive: u32,
@@ -183,6 +193,8 @@ impl State {
             paused_at_ms: None,
             percent,
             step_since_ms: None,
+            exposed_at_ms: None,
+            evidence_from_ms: None,
             passed: 0,
             inconclusive: 0,
             failures: 0,

@@ -68,12 +68,18 @@ fn percents_of(events: &[Value], name: &str) -> Vec<u64> {
 fn a_healthy_v2_is_promoted_through_every_step_with_every_check_recorded() {
     let _serial = exclusive();
     let fleet = Fleet::start("");
-    let prometheus = Prometheus::start(fleet.dir.path(), &fleet.metrics_targets());
+    let metrics_port = free_port();
+    let metrics_addr: std::net::SocketAddr = format!("127.0.0.1:{metrics_port}").parse().unwrap();
+    // Prometheus scrapes the controller too, so the end state must reach it.
+    let prometheus = Prometheus::start_scraping(
+        fleet.dir.path(),
+        &fleet.metrics_targets(),
+        Some(metrics_addr),
+    );
     let load = Load::start(&fleet, 100);
     prometheus.wait_for_targets(2);
-    let metrics_port = free_port();
     let spec = fleet.spec(&format!(
-        "[[steps]]\npercent = 10\nhold = \"3s\"\nchecks = 2\n\n[[steps]]\npercent = 50\nhold = \"3s\"\nchecks = 2\n\n[[steps]]\npercent = 100\n\n{}\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n",
+        "[[steps]]\npercent = 10\nhold = \"3s\"\nchecks = 2\n\n[[steps]]\npercent = 50\nhold = \"3s\"\nchecks = 2\n\n[[steps]]\npercent = 100\n\n{}\nmetrics_listen = \"{metrics_addr}\"\nmetrics_linger = \"30s\"\n",
         analysis(
             &prometheus.url,
             "min_requests = 10\nfailure_limit = 2\ninconclusive_limit = 10\nprogress_deadline = \"40s\""
@@ -138,6 +144,16 @@ fn a_healthy_v2_is_promoted_through_every_step_with_every_check_recorded() {
         assert_eq!(served_percent(gateway.admin), Some(100), "{}", gateway.name);
     }
     assert_eq!(status(&spec)["phase"], "succeeded");
+    // The controller served `/metrics` until Prometheus had scraped the end state (the linger
+    // is far longer, so only that scrape can have ended it), and the scrape is stored.
+    assert_eq!(
+        prometheus.value("last_over_time(rollout_percent{job=\"rollout\"}[1m])"),
+        Some(100.0)
+    );
+    assert_eq!(
+        prometheus.value("last_over_time(rollout_step{job=\"rollout\"}[1m])"),
+        Some(3.0)
+    );
 }
 
 #[test]
@@ -183,11 +199,33 @@ fn a_v2_with_20_percent_errors_is_rolled_back_and_serves_nothing_after() {
     let status = status(&spec);
     assert_eq!(status["phase"], "rolled_back");
     assert_eq!(status["percent"], 0);
-    // The benchmark figure (bench/rollback.sh collects it): from the bad step's verified
-    // application, and from the failing check, to the last instance verified at 0%.
+    // The benchmark figure (bench/rollback.sh collects it): from the bad step's exposure (its
+    // write), from its verified application, and from the failing check, to the last instance
+    // verified at 0%; and where the time went: applying the step, collecting the failing
+    // window, and the rollback.
+    let applied = &named(&log, "step_applied")[0];
+    let failing = named(&log, "analysis")
+        .into_iter()
+        .find(|e| e["verdict"] == "fail")
+        .expect("a failed analysis");
+    // The failing analysis is the last one: its request query is the last one logged.
+    let v2_requests = named(&log, "query")
+        .into_iter()
+        .rev()
+        .find(|q| {
+            q["check"] == "error_ratio"
+                && q["query"].as_str().unwrap().starts_with("sum by (billing_version) (clamp_min(http_requests_total{billing_version=~\"v1|v2\",job")
+        })
+        .map(|q| q["values"]["v2"].clone());
     eprintln!(
-        "rollback figure: since_step_ms={} since_failure_ms={} load_requests_per_second=300 step_percent=1 requests_sent={sent}",
-        rolled_back[0]["since_step_ms"], rolled_back[0]["since_failure_ms"]
+        "rollback figure: since_exposure_ms={} since_step_ms={} since_failure_ms={} apply_ms={} failing_window_ms={} analyses={} failing_v2_requests={} load_requests_per_second=300 step_percent=1 requests_sent={sent}",
+        rolled_back[0]["since_exposure_ms"],
+        rolled_back[0]["since_step_ms"],
+        rolled_back[0]["since_failure_ms"],
+        applied["elapsed_ms"],
+        failing["window_to_ms"].as_u64().unwrap() - failing["window_from_ms"].as_u64().unwrap(),
+        named(&log, "analysis").len(),
+        v2_requests.unwrap_or_default(),
     );
 }
 
@@ -312,31 +350,95 @@ fn a_controller_killed_mid_step_resumes_without_applying_a_step_twice() {
     assert_eq!(status(&spec)["phase"], "succeeded");
 }
 
+/// The drills' spec: a 50% step that needs two passes and a 10 s hold. Each drill breaks
+/// something once the step has its passes, well before the hold ends; a controller that counted
+/// stale or missing evidence would promote when the hold ends.
+fn drill_spec(fleet: &Fleet, prometheus: &str, limits: &str) -> std::path::PathBuf {
+    fleet.spec(&format!(
+        "[[steps]]\npercent = 50\nhold = \"10s\"\nchecks = 2\n\n[[steps]]\npercent = 100\n\n{}",
+        analysis(prometheus, &format!("min_requests = 10\n{limits}"))
+    ))
+}
+
+/// Waits for the step's second pass.
+fn wait_for_two_passes(fleet: &Fleet) {
+    wait_for_event(&fleet.events(), "the second pass", |e| {
+        e["event"] == "analysis" && e["verdict"] == "pass" && e["passed"] == 2
+    });
+}
+
+/// What every drill ends with: never past the first step, the fragment back at 0%.
+fn assert_never_promoted(fleet: &Fleet, log: &[Value]) {
+    assert!(named(log, "succeeded").is_empty(), "{log:#?}");
+    assert_eq!(
+        percents_of(log, "step_applied"),
+        [50],
+        "never past the step"
+    );
+    assert_eq!(fleet.fragment_percent(), 0);
+    for gateway in &fleet.gateways {
+        assert_eq!(served_percent(gateway.admin), Some(0), "{}", gateway.name);
+    }
+}
+
 #[test]
-fn prometheus_stopped_mid_rollout_is_inconclusive_then_aborts_never_promotes() {
+fn a_v2_that_starts_failing_after_its_passes_is_rolled_back_not_promoted() {
+    let _serial = exclusive();
+    let fleet = Fleet::start("");
+    let prometheus = Prometheus::start(fleet.dir.path(), &fleet.metrics_targets());
+    let load = Load::start(&fleet, 100);
+    prometheus.wait_for_targets(2);
+    // Failures are allowed long enough for the hold to end among them.
+    let spec = drill_spec(
+        &fleet,
+        &prometheus.url,
+        "failure_limit = 12\ninconclusive_limit = 30\nprogress_deadline = \"40s\"",
+    );
+    let controller = Controller::start(&spec, &fleet.events());
+    wait_for_two_passes(&fleet);
+    fleet.set_faults("[faults.billing.v2]\nerror_rate = 0.5\n");
+    let (exit, stderr) = controller.wait();
+    load.stop();
+    let log = events(&fleet.events());
+    assert_eq!(exit.code(), Some(1), "{stderr}");
+    assert_never_promoted(&fleet, &log);
+    let ended = named(&log, "rolled_back");
+    assert_eq!(ended.len(), 1, "{log:#?}");
+    assert!(
+        ended[0]["reason"].as_str().unwrap().contains("error_ratio"),
+        "{}",
+        ended[0]["reason"]
+    );
+    // The first failure took the passes away.
+    let first_failure = named(&log, "analysis")
+        .into_iter()
+        .find(|a| a["verdict"] == "fail")
+        .unwrap();
+    assert_eq!(first_failure["passed"], 0, "{first_failure}");
+    assert_eq!(status(&spec)["phase"], "rolled_back");
+}
+
+#[test]
+fn prometheus_killed_after_the_passes_is_inconclusive_then_aborts_never_promotes() {
     let _serial = exclusive();
     let fleet = Fleet::start("");
     let mut prometheus = Prometheus::start(fleet.dir.path(), &fleet.metrics_targets());
     let load = Load::start(&fleet, 100);
     prometheus.wait_for_targets(2);
-    let spec = fleet.spec(&format!(
-        "[[steps]]\npercent = 10\nhold = \"30s\"\nchecks = 30\n\n[[steps]]\npercent = 100\n\n{}",
-        analysis(
-            &prometheus.url,
-            "min_requests = 10\nfailure_limit = 2\ninconclusive_limit = 6\nprogress_deadline = \"40s\""
-        )
-    ));
+    // Inconclusive analyses are allowed long enough for the hold to end among them.
+    let spec = drill_spec(
+        &fleet,
+        &prometheus.url,
+        "failure_limit = 2\ninconclusive_limit = 12\nprogress_deadline = \"40s\"",
+    );
     let controller = Controller::start(&spec, &fleet.events());
-    wait_for_event(&fleet.events(), "a passed analysis", |e| {
-        e["event"] == "analysis" && e["verdict"] == "pass"
-    });
+    wait_for_two_passes(&fleet);
     prometheus.stop();
     let (exit, stderr) = controller.wait();
     load.stop();
     let log = events(&fleet.events());
     assert_eq!(exit.code(), Some(1), "{stderr}");
-    assert!(named(&log, "succeeded").is_empty());
-    assert_eq!(percents_of(&log, "step_applied"), [10]);
+    assert_never_promoted(&fleet, &log);
     assert!(
         named(&log, "check")
             .iter()
@@ -350,9 +452,51 @@ fn prometheus_stopped_mid_rollout_is_inconclusive_then_aborts_never_promotes() {
         ended[0]["reason"]
             .as_str()
             .unwrap()
-            .contains("inconclusive_limit")
+            .contains("inconclusive_limit"),
+        "{}",
+        ended[0]["reason"]
     );
-    assert_eq!(fleet.fragment_percent(), 0);
+}
+
+#[test]
+fn traffic_stopping_after_the_passes_earns_no_more_passes_and_aborts() {
+    let _serial = exclusive();
+    let fleet = Fleet::start("");
+    let prometheus = Prometheus::start(fleet.dir.path(), &fleet.metrics_targets());
+    let load = Load::start(&fleet, 100);
+    prometheus.wait_for_targets(2);
+    let spec = drill_spec(
+        &fleet,
+        &prometheus.url,
+        "failure_limit = 2\ninconclusive_limit = 1000\nprogress_deadline = \"14s\"",
+    );
+    let controller = Controller::start(&spec, &fleet.events());
+    wait_for_two_passes(&fleet);
+    load.stop();
+    let (exit, stderr) = controller.wait();
+    let log = events(&fleet.events());
+    assert_eq!(exit.code(), Some(1), "{stderr}");
+    assert_never_promoted(&fleet, &log);
+    // Once the traffic stopped, the windows after the last pass held too few new requests.
+    let last = named(&log, "analysis").last().copied().unwrap();
+    assert_eq!(last["verdict"], "inconclusive", "{last}");
+    assert!(
+        named(&log, "check").iter().any(|c| c["detail"]
+            .as_str()
+            .unwrap()
+            .contains("fewer than min_requests 10")),
+        "{log:#?}"
+    );
+    let ended = named(&log, "aborted");
+    assert_eq!(ended.len(), 1, "{log:#?}");
+    assert!(
+        ended[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("progress deadline"),
+        "{}",
+        ended[0]["reason"]
+    );
 }
 
 #[test]

@@ -156,13 +156,28 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts Prometheus on a free port with a temp data dir under `dir`, scraping `targets`.
     pub fn start(dir: &Path, targets: &[SocketAddr]) -> Prometheus {
+        Prometheus::start_scraping(dir, targets, None)
+    }
+
+    /// Like [`Prometheus::start`], also scraping a controller's `/metrics` at `rollout` (job
+    /// `rollout`, every second) when given.
+    pub fn start_scraping(
+        dir: &Path,
+        targets: &[SocketAddr],
+        rollout: Option<SocketAddr>,
+    ) -> Prometheus {
         let port = free_port();
         let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
         let config = dir.join("prometheus.yml");
+        let rollout_job = rollout.map_or_else(String::new, |target| {
+            format!(
+                "  - job_name: rollout\n    scrape_interval: 1s\n    scrape_timeout: 900ms\n    static_configs:\n      - targets: ['{target}']\n"
+            )
+        });
         std::fs::write(
             &config,
             format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    scrape_interval: 1s\n    scrape_timeout: 900ms\n    authorization:\n      credentials: {METRICS_TOKEN}\n    static_configs:\n      - targets: [{}]\n",
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    scrape_interval: 1s\n    scrape_timeout: 900ms\n    authorization:\n      credentials: {METRICS_TOKEN}\n    static_configs:\n      - targets: [{}]\n{rollout_job}",
                 targets.join(", ")
             ),
         )
@@ -209,6 +224,22 @@ impl Prometheus {
     /// Stops it (SIGKILL).
     pub fn stop(&mut self) {
         self.process.kill();
+    }
+
+    /// The value of an instant query that returns one number, if it does.
+    pub fn value(&self, promql: &str) -> Option<f64> {
+        agent()
+            .get(format!("{}/api/v1/query", self.url))
+            .query("query", promql)
+            .call()
+            .ok()
+            .and_then(|r| r.into_body().read_json::<Value>().ok())
+            .and_then(|v| {
+                v["data"]["result"][0]["value"][1]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .and_then(|v| v.parse::<f64>().ok())
     }
 
     /// Waits until every target has been scraped successfully.
@@ -301,6 +332,10 @@ pub struct Fleet {
 /// The gray fragment the rollout drives.
 pub const FRAGMENT: &str = "# Gray rollout of billing v2, driven by the rollout controller.\n\n[[gray.rules]]\nname = \"billing-v2-rollout\"\nroute = { billing = \"v2\" }\npercent = 0   # raised step by step\nbucket_by = \"header:X-User-Id\"\n";
 
+/// The lines around the faults section in `base.toml`, so a drill can replace it.
+const FAULTS_BEGIN: &str = "# faults: begin\n";
+const FAULTS_END: &str = "# faults: end\n";
+
 /// The etcd prefix gateways started by [`Fleet::start_on_etcd`] follow.
 pub const ETCD_PREFIX: &str = "/graywork/gateway/gray/";
 /// The etcd key holding the fragment in [`Fleet::start_on_etcd`].
@@ -329,7 +364,7 @@ impl Fleet {
         std::fs::write(
             config.join("base.toml"),
             format!(
-                "[admin]\ntoken_env = \"{ADMIN_TOKEN_ENV}\"\n\n[metrics]\ntoken_env = \"{METRICS_TOKEN_ENV}\"\n\n[auth]\nsecret_env = \"ROLLOUT_E2E_SECRET\"\n\n[gray]\nenabled = true\n\n[gray.default]\nbilling = \"v1\"\n\n{faults}\n{}",
+                "[admin]\ntoken_env = \"{ADMIN_TOKEN_ENV}\"\n\n[metrics]\ntoken_env = \"{METRICS_TOKEN_ENV}\"\n\n[auth]\nsecret_env = \"ROLLOUT_E2E_SECRET\"\n\n[gray]\nenabled = true\n\n[gray.default]\nbilling = \"v1\"\n\n{FAULTS_BEGIN}{faults}\n{FAULTS_END}{}",
                 etcd.map_or(String::new(), |endpoint| format!(
                     "[etcd]\nendpoints = [\"{endpoint}\"]\nprefix = \"{ETCD_PREFIX}\"\nsettle_ms = 20\n"
                 ))
@@ -365,6 +400,33 @@ impl Fleet {
             );
         }
         fleet
+    }
+
+    /// Replaces the `[faults.billing.*]` section of `base.toml` with `faults` and reloads every
+    /// instance, so a drill starts (or ends) at once.
+    pub fn set_faults(&self, faults: &str) {
+        let base = self.config.join("base.toml");
+        let text = std::fs::read_to_string(&base).unwrap();
+        let (before, rest) = text.split_once(FAULTS_BEGIN).unwrap();
+        let (_, after) = rest.split_once(FAULTS_END).unwrap();
+        std::fs::write(
+            &base,
+            format!("{before}{FAULTS_BEGIN}{faults}\n{FAULTS_END}{after}"),
+        )
+        .unwrap();
+        for gateway in &self.gateways {
+            let response = agent()
+                .post(format!("http://{}/config/reload", gateway.admin))
+                .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+                .send_empty()
+                .unwrap();
+            assert_eq!(
+                response.status().as_u16(),
+                200,
+                "reloading {} for the drill",
+                gateway.name
+            );
+        }
     }
 
     /// The fragment path.
