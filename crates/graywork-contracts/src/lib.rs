@@ -16,6 +16,7 @@ use graywork_workspace::{Member, ResolveMode, Runner, Workspace, git, manifest_s
 
 pub mod diff;
 mod early;
+pub mod impact;
 pub mod lint;
 pub mod lock;
 pub mod manifest;
@@ -283,7 +284,7 @@ fn read_contract_crate(
 
 /// The root file of the crate in `crate_dir` (relative to the workspace `root`, as it is on
 /// disk now) and the cfg its build has.
-fn crate_entry(
+pub(crate) fn crate_entry(
     root: &Path,
     crate_dir: &Path,
     build: &BuildOptions,

@@ -26,7 +26,7 @@ use anyhow::Context;
 pub use cfg::CfgEnv;
 pub use model::*;
 pub use render::tidy;
-pub use resolve::{Crate, Mention, TraitImpl};
+pub use resolve::{Crate, Mention, TraitImpl, UseKind, UseSite};
 pub use source::{DiskTree, MemoryTree, SourceTree, crate_root, slash_path};
 
 /// Extracts the public surface of the crate whose root file is `root_file` (relative to the tree,

@@ -25,9 +25,11 @@ use quote::ToTokens;
 
 mod defmap;
 mod mentions;
+mod uses;
 
 use defmap::{DefMap, Vis};
 pub use mentions::Mention;
+pub use uses::{UseKind, UseSite};
 
 /// Context of the module being walked.
 #[derive(Debug, Clone)]
@@ -56,6 +58,9 @@ struct ModuleData {
     uses: Vec<UseEntry>,
     /// Where the module is declared, and its cfg with its parents'.
     decl: Option<(Location, Option<String>)>,
+    /// The file the module's items are written in, when it is a file of its own (not an
+    /// inline `mod x { … }`).
+    own_file: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -315,7 +320,10 @@ impl Walker<'_> {
         ctx: ModuleCtx,
         items: &[syn::Item],
     ) -> anyhow::Result<()> {
-        self.krate.modules.entry(path.clone()).or_default();
+        let data = self.krate.modules.entry(path.clone()).or_default();
+        if !ctx.inline {
+            data.own_file = Some(ctx.file.clone());
+        }
         for item in items {
             self.walk_item(&path, &ctx, item)?;
         }

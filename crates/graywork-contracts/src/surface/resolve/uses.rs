@@ -1,0 +1,445 @@
+//! Where a crate uses another crate's items, function bodies included: every path that
+//! resolves into it (types, expressions, patterns, imports, trait impls, struct literals),
+//! exhaustive `match`es on its enums, and method calls in modules that import from it. Paths
+//! are resolved with the crate's finished name map; `use` declarations inside function bodies
+//! add to it for their block.
+
+use std::collections::BTreeMap;
+
+use syn::visit::Visit;
+
+use super::{Crate, Target};
+use crate::surface::model::Location;
+use crate::surface::source::SourceTree;
+
+/// One place where the crate uses another crate's item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseSite {
+    /// Where it is written.
+    pub loc: Location,
+    /// The item's path in the other crate, without the crate's name (`Bytes::slice`); for a
+    /// method call or a name that may come from a glob, just the name.
+    pub path: Vec<String>,
+    /// How it is used.
+    pub kind: UseKind,
+    /// The use as written.
+    pub text: String,
+    /// When the path's first name is bound by a `use` of the other crate's item (at module
+    /// level or in a block), that item's path: the compiler reports a broken import at the
+    /// `use` and stays silent where its name is used.
+    pub through: Option<Vec<String>>,
+}
+
+/// How a crate uses another crate's item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UseKind {
+    /// A path that resolves to the item (a type, a call, a pattern, an import).
+    Path,
+    /// `impl Trait for T` of the other crate's trait.
+    TraitImpl,
+    /// A struct literal of the other crate's struct (or struct-like variant).
+    StructLiteral,
+    /// A `match` whose arms name the enum's variants and that has no catch-all arm.
+    ExhaustiveMatch,
+    /// A method call whose receiver's type is not known: matched by name only.
+    MethodCall,
+    /// A name no `use` binds, in a module that imports the other crate with a glob: it may be
+    /// the other crate's item of that name.
+    GlobName,
+}
+
+impl Crate {
+    /// Every place the crate uses items of the crate its code knows as one of `extern_names`,
+    /// read from `tree` (the same tree the crate was loaded from), in file and line order.
+    /// Files that cannot be read again are skipped; the walk already reported them.
+    pub fn uses_of(&self, tree: &dyn SourceTree, extern_names: &[String]) -> Vec<UseSite> {
+        let mut sites = Vec::new();
+        for (module, data) in &self.modules {
+            let Some(file) = &data.own_file else {
+                continue;
+            };
+            let Some(text) = tree.read(std::path::Path::new(file)) else {
+                continue;
+            };
+            let Ok(parsed) = syn::parse_file(&text) else {
+                continue;
+            };
+            let mut visitor = UseVisitor {
+                krate: self,
+                extern_names,
+                file,
+                module: module.clone(),
+                locals: Vec::new(),
+                imports_dependency: Vec::new(),
+                sites: &mut sites,
+            };
+            visitor.enter_module();
+            visitor.visit_file(&parsed);
+        }
+        sites.sort_by(|a, b| {
+            (&a.loc.file, a.loc.line, &a.path, a.kind).cmp(&(
+                &b.loc.file,
+                b.loc.line,
+                &b.path,
+                b.kind,
+            ))
+        });
+        sites.dedup();
+        sites
+    }
+
+    /// What a path written in `module` names in another crate known as one of
+    /// `extern_names`: its path there without the crate's name.
+    fn external_path(
+        &self,
+        module: &[String],
+        segments: &[String],
+        extern_names: &[String],
+    ) -> Option<Vec<String>> {
+        match self.resolve(module, segments) {
+            Some(Target::External(path)) => {
+                let (first, rest) = path.split_first()?;
+                extern_names.contains(first).then(|| rest.to_vec())
+            }
+            Some(_) => None,
+            // An absolute path from the crate's name (`bytes::Bytes`), which no local name
+            // shadows since it resolved to nothing here.
+            None => {
+                let (first, rest) = segments.split_first()?;
+                extern_names.contains(first).then(|| rest.to_vec())
+            }
+        }
+    }
+
+    /// Whether `module` binds a glob of one of `extern_names` (`use bytes::*`), whose names
+    /// cannot be listed.
+    fn globs_dependency(&self, module: &[String], extern_names: &[String]) -> bool {
+        self.modules.get(module).is_some_and(|data| {
+            data.uses.iter().any(|entry| {
+                entry.name.is_none()
+                    && entry
+                        .target
+                        .first()
+                        .is_some_and(|first| extern_names.contains(first))
+            })
+        })
+    }
+
+    /// Whether `module` binds any name to an item of one of `extern_names`.
+    fn binds_dependency(&self, module: &[String], extern_names: &[String]) -> bool {
+        self.map.bindings(module).iter().any(|(_, binding)| {
+            matches!(&binding.target, Target::External(path)
+                if path.first().is_some_and(|first| extern_names.contains(first)))
+        })
+    }
+}
+
+struct UseVisitor<'a> {
+    krate: &'a Crate,
+    extern_names: &'a [String],
+    file: &'a str,
+    module: Vec<String>,
+    /// `use` declarations inside blocks, innermost last: name -> path in the other crate.
+    locals: Vec<BTreeMap<String, Vec<String>>>,
+    /// For each module entered (innermost last): whether it imports from the other crate.
+    imports_dependency: Vec<bool>,
+    sites: &'a mut Vec<UseSite>,
+}
+
+impl UseVisitor<'_> {
+    fn enter_module(&mut self) {
+        let imports = self.krate.binds_dependency(&self.module, self.extern_names)
+            || self.krate.globs_dependency(&self.module, self.extern_names);
+        self.imports_dependency.push(imports);
+    }
+
+    fn push(&mut self, line: usize, path: Vec<String>, kind: UseKind, text: String) {
+        self.push_through(line, path, kind, text, None);
+    }
+
+    fn push_through(
+        &mut self,
+        line: usize,
+        path: Vec<String>,
+        kind: UseKind,
+        text: String,
+        through: Option<Vec<String>>,
+    ) {
+        self.sites.push(UseSite {
+            loc: Location {
+                file: self.file.to_string(),
+                line,
+            },
+            path,
+            kind,
+            text,
+            through,
+        });
+    }
+
+    /// The other crate's item a written path's first name is imported as, if a `use` binds it.
+    fn imported_first(&self, path: &syn::Path) -> Option<Vec<String>> {
+        if path.leading_colon.is_some() {
+            return None;
+        }
+        let first = super::name_of(&path.segments.first()?.ident);
+        for scope in self.locals.iter().rev() {
+            if let Some(base) = scope.get(&first) {
+                return Some(base.clone());
+            }
+        }
+        if self.extern_names.contains(&first) {
+            return None;
+        }
+        match self.krate.resolve(&self.module, &[first]) {
+            Some(Target::External(path)) => {
+                let (name, rest) = path.split_first()?;
+                self.extern_names.contains(name).then(|| rest.to_vec())
+            }
+            _ => None,
+        }
+    }
+
+    /// The other crate's path a written path names, looking at block-local imports first.
+    fn resolve(&self, path: &syn::Path) -> Option<Vec<String>> {
+        let segments: Vec<String> = path
+            .segments
+            .iter()
+            .map(|s| super::name_of(&s.ident))
+            .collect();
+        let (first, rest) = segments.split_first()?;
+        if path.leading_colon.is_none() {
+            for scope in self.locals.iter().rev() {
+                if let Some(base) = scope.get(first) {
+                    let mut full = base.clone();
+                    full.extend(rest.iter().cloned());
+                    return Some(full);
+                }
+            }
+        }
+        self.krate
+            .external_path(&self.module, &segments, self.extern_names)
+    }
+
+    /// Records a path that names the other crate's item, with `kind`; a single name that no
+    /// `use` binds in a module that globs the other crate counts as a glob name.
+    fn record_path(&mut self, path: &syn::Path, kind: UseKind) -> Option<Vec<String>> {
+        let line = path.segments.first()?.ident.span().start().line;
+        let text = super::super::render::tidy(quote::ToTokens::to_token_stream(path));
+        if let Some(resolved) = self.resolve(path) {
+            let through = self.imported_first(path);
+            self.push_through(line, resolved.clone(), kind, text, through);
+            return Some(resolved);
+        }
+        let first = super::name_of(&path.segments.first()?.ident);
+        let bound = self
+            .krate
+            .resolve(&self.module, std::slice::from_ref(&first))
+            .is_some()
+            || self.locals.iter().any(|scope| scope.contains_key(&first));
+        if !bound
+            && first.starts_with(|c: char| c.is_ascii_uppercase())
+            && self.krate.globs_dependency(&self.module, self.extern_names)
+        {
+            let segments = path
+                .segments
+                .iter()
+                .map(|s| super::name_of(&s.ident))
+                .collect();
+            self.push(line, segments, UseKind::GlobName, text);
+        }
+        None
+    }
+
+    /// Binds the names a block-level `use` brings from the other crate.
+    fn bind_local_use(&mut self, item: &syn::ItemUse) {
+        let mut entries = Vec::new();
+        super::flatten_use(&item.tree, Vec::new(), &mut entries);
+        for (name, target) in entries {
+            let Some(name) = name else { continue };
+            let resolved = {
+                let (first, rest) = match target.split_first() {
+                    Some(split) => split,
+                    None => continue,
+                };
+                let mut base = None;
+                for scope in self.locals.iter().rev() {
+                    if let Some(found) = scope.get(first) {
+                        let mut full = found.clone();
+                        full.extend(rest.iter().cloned());
+                        base = Some(full);
+                        break;
+                    }
+                }
+                base.or_else(|| {
+                    self.krate
+                        .external_path(&self.module, &target, self.extern_names)
+                })
+            };
+            if let Some(path) = resolved {
+                let line = item.use_token.span.start().line;
+                self.push(
+                    line,
+                    path.clone(),
+                    UseKind::Path,
+                    format!("use {}", target.join("::")),
+                );
+                if let Some(scope) = self.locals.last_mut() {
+                    scope.insert(name, path);
+                }
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for UseVisitor<'_> {
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        // A module in its own file is read on its own; an inline one is read here, as itself.
+        let Some((_, items)) = &item.content else {
+            return;
+        };
+        self.module.push(super::name_of(&item.ident));
+        self.enter_module();
+        let locals = std::mem::take(&mut self.locals);
+        for item in items {
+            self.visit_item(item);
+        }
+        self.locals = locals;
+        self.imports_dependency.pop();
+        self.module.pop();
+    }
+
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        if self.locals.is_empty() {
+            // A module-level `use`: the name map already binds it; record what it imports.
+            let mut entries = Vec::new();
+            super::flatten_use(&item.tree, Vec::new(), &mut entries);
+            for (_, target) in entries {
+                if let Some(path) =
+                    self.krate
+                        .external_path(&self.module, &target, self.extern_names)
+                {
+                    let line = item.use_token.span.start().line;
+                    self.push(
+                        line,
+                        path,
+                        UseKind::Path,
+                        format!("use {}", target.join("::")),
+                    );
+                }
+            }
+        } else {
+            self.bind_local_use(item);
+        }
+    }
+
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        self.locals.push(BTreeMap::new());
+        // Items (and so `use`s) in a block are visible in all of it.
+        for stmt in &block.stmts {
+            if let syn::Stmt::Item(syn::Item::Use(item)) = stmt {
+                self.bind_local_use(item);
+            }
+        }
+        for stmt in &block.stmts {
+            if !matches!(stmt, syn::Stmt::Item(syn::Item::Use(_))) {
+                self.visit_stmt(stmt);
+            }
+        }
+        self.locals.pop();
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        self.record_path(path, UseKind::Path);
+        syn::visit::visit_path(self, path);
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        if let Some((_, path, _)) = &item.trait_ {
+            self.record_path(path, UseKind::TraitImpl);
+        }
+        syn::visit::visit_item_impl(self, item);
+    }
+
+    fn visit_expr_struct(&mut self, expr: &'ast syn::ExprStruct) {
+        // `..base` fills what the literal does not name, so new fields do not break it.
+        if expr.rest.is_none() {
+            self.record_path(&expr.path, UseKind::StructLiteral);
+        }
+        syn::visit::visit_expr_struct(self, expr);
+    }
+
+    fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
+        let catch_all = expr.arms.iter().any(|arm| {
+            matches!(
+                &arm.pat,
+                syn::Pat::Wild(_) | syn::Pat::Ident(syn::PatIdent { subpat: None, .. })
+            ) && arm.guard.is_none()
+        });
+        if !catch_all {
+            // The enum is what the arms' variant paths lead to, less the variant.
+            let mut enums = Vec::new();
+            for arm in &expr.arms {
+                collect_pattern_paths(&arm.pat, &mut enums);
+            }
+            // The compiler reports a non-exhaustive match at its scrutinee: the `match` line.
+            let line = expr.match_token.span.start().line;
+            for path in enums {
+                if let Some(mut resolved) = self.resolve(&path)
+                    && resolved.len() >= 2
+                {
+                    resolved.pop();
+                    let text = super::super::render::tidy(quote::ToTokens::to_token_stream(&path));
+                    let through = self.imported_first(&path);
+                    self.push_through(line, resolved, UseKind::ExhaustiveMatch, text, through);
+                    break;
+                }
+            }
+        }
+        syn::visit::visit_expr_match(self, expr);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        if self.imports_dependency.last().copied().unwrap_or(false) {
+            let line = call.method.span().start().line;
+            let name = super::name_of(&call.method);
+            self.push(
+                line,
+                vec![name.clone()],
+                UseKind::MethodCall,
+                format!(".{name}()"),
+            );
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.record_path(&mac.path, UseKind::Path);
+        // Macro arguments are often expressions: read them as such when they parse.
+        if let Ok(args) = mac.parse_body_with(
+            syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+        ) {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        }
+    }
+}
+
+/// The paths of variant patterns in `pat` (`E::A`, `E::B { .. }`, `E::C(_)`), at any depth of
+/// `|` alternatives.
+fn collect_pattern_paths(pat: &syn::Pat, out: &mut Vec<syn::Path>) {
+    match pat {
+        syn::Pat::Path(p) => out.push(p.path.clone()),
+        syn::Pat::Struct(p) => out.push(p.path.clone()),
+        syn::Pat::TupleStruct(p) => out.push(p.path.clone()),
+        syn::Pat::Or(or) => {
+            for case in &or.cases {
+                collect_pattern_paths(case, out);
+            }
+        }
+        syn::Pat::Reference(r) => collect_pattern_paths(&r.pat, out),
+        syn::Pat::Paren(p) => collect_pattern_paths(&p.pat, out),
+        _ => {}
+    }
+}

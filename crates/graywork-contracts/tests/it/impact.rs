@@ -1,0 +1,128 @@
+//! Predicted breaks against the compiler's: a fixture workspace uses a dependency whose two
+//! versions stand in for the registry; the prediction is made from sources alone, then the
+//! member is moved to the new version and `cargo check` says where it really breaks.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use graywork_contracts::impact::{AffectedUse, Certainty, affected_uses, breaking_changes};
+use graywork_contracts::manifest::BuildOptions;
+
+fn fixture() -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("impact");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/impact"),
+        &root,
+    );
+    (temp, root)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn predict(root: &Path) -> Vec<AffectedUse> {
+    let changes = breaking_changes(
+        &root.join("wire-1"),
+        &root.join("wire-2"),
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    affected_uses(root, &root.join("app"), &["wire".to_string()], &changes).unwrap()
+}
+
+/// The lines `cargo check` reports errors at, after the member moves to the new version.
+fn compiler_errors(root: &Path) -> BTreeSet<(String, usize)> {
+    let manifest = root.join("app/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("../wire-1", "../wire-2")).unwrap();
+    let output = Command::new(env!("CARGO"))
+        .args(["check", "--offline", "--message-format", "json", "-q"])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .output()
+        .unwrap();
+    let mut errors = BTreeSet::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-message" || message["message"]["level"] != "error" {
+            continue;
+        }
+        for span in message["message"]["spans"].as_array().into_iter().flatten() {
+            if span["is_primary"] == true {
+                errors.insert((
+                    span["file_name"].as_str().unwrap().to_string(),
+                    span["line_start"].as_u64().unwrap() as usize,
+                ));
+            }
+        }
+    }
+    assert!(
+        !errors.is_empty(),
+        "the new version should break the member: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    errors
+}
+
+#[test]
+fn predicted_breaks_match_the_compilers_before_anything_is_compiled() {
+    let (_temp, root) = fixture();
+    let predicted = predict(&root);
+    let listing: Vec<String> = predicted
+        .iter()
+        .map(|u| {
+            format!(
+                "{}:{} {} -> {} [{}] {}",
+                u.file, u.line, u.used, u.item, u.lint, u.certainty
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(listing.join("\n"));
+
+    let errors = compiler_errors(&root);
+    let lines = |certain_only: bool| -> BTreeSet<(String, usize)> {
+        predicted
+            .iter()
+            .filter(|u| !certain_only || u.certainty == Certainty::Certain)
+            .map(|u| (u.file.clone(), u.line))
+            .collect()
+    };
+    let all = lines(false);
+    let certain = lines(true);
+    let hits = all.intersection(&errors).count();
+    let recall = hits as f64 / errors.len() as f64;
+    let precision = hits as f64 / all.len() as f64;
+    let certain_precision = certain.intersection(&errors).count() as f64 / certain.len() as f64;
+    println!(
+        "impact fixture: {} compiler error lines, {} predicted ({} certain); recall {recall:.2}, precision {precision:.2}, certain precision {certain_precision:.2}",
+        errors.len(),
+        all.len(),
+        certain.len()
+    );
+    let missed: Vec<_> = errors.difference(&all).collect();
+    let wrong: Vec<_> = all.difference(&errors).collect();
+    assert!(
+        recall >= 0.9,
+        "missed {missed:?}\npredicted:\n{}",
+        listing.join("\n")
+    );
+    assert!(precision >= 0.8, "not confirmed {wrong:?}");
+    assert_eq!(
+        certain_precision, 1.0,
+        "certain but not confirmed {wrong:?}"
+    );
+}
