@@ -104,13 +104,16 @@ pub fn run_check_toolchain(args: CheckToolchainArgs, context: Context) -> anyhow
                 .collect(),
         })
         .collect();
-    let report = toolchain::check(workspace.root.as_std_path(), &members)?;
-    if !(context.quiet && report.mismatches.is_empty()) {
-        output::print(&match args.format {
-            ToolchainFormat::Text => report.render(),
-            ToolchainFormat::Json => report.to_json(),
-        })?;
-    }
+    let root = workspace.root.as_std_path();
+    let report = toolchain::check(root, &members, || toolchain::installed_rustc(root))?;
+    let shown = match args.format {
+        // `--quiet` keeps only the lines that fail.
+        ToolchainFormat::Text if context.quiet => report.render_failures(),
+        ToolchainFormat::Text => report.render(),
+        ToolchainFormat::Json if context.quiet && report.mismatches.is_empty() => String::new(),
+        ToolchainFormat::Json => report.to_json(),
+    };
+    output::print(&shown)?;
     Ok(if report.mismatches.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -9,14 +9,22 @@
 //!   or `RUSTUP_TOOLCHAIN: X` keys; values that are `${{ ... }}` expressions are not checked;
 //! - the README: every `Rust X.Y` or `Rust X.Y.Z` mention.
 //!
-//! The rules: the MSRV may not exceed the pin; a member's `rust-version` is not above the
-//! workspace's when the workspace declares one (a member that writes a *lower* one literally is
-//! a deliberate exception, listed as such); a member's MSRV is not below the MSRV of a member it
-//! depends on (normal or build); a workflow names exactly the pinned toolchain (`1.95` and
-//! `1.95.0` differ there, since rustup may resolve `1.95` to a later patch release), except a job
-//! that names `beta` or `nightly` on purpose; the README's version matches the pin on every part
-//! it states (table rows, such as a table of past MSRVs, are not declarations). Anything else
-//! can be allowed in the root manifest:
+//! The rules: no MSRV (the workspace's or a member's own) may exceed the pin, or, when no
+//! toolchain is pinned (or the pin names a channel, not a release), the compiler that builds
+//! the workspace (`$RUSTC` or `rustc --version` in the workspace root); a member that declares
+//! no `rust-version` inherits the workspace's; a member's MSRV is not below the MSRV of a
+//! member it depends on (normal or build); a workflow names exactly the pinned toolchain
+//! (`1.95` and `1.95.0` differ there, since rustup may resolve `1.95` to a later patch
+//! release), except a job that names `beta` or `nightly` on purpose or a declared
+//! `rust-version` (an MSRV job); the README's version matches the pin on every part it states
+//! (table rows, such as a table of past MSRVs, are not declarations).
+//!
+//! MSRVs that the owners set apart visibly are exceptions, listed as such and never failures:
+//! a member's own literal `rust-version` that differs from the workspace's, above or below
+//! (with the comment beside or above it, such as `# MSRV:1`, quoted as its reason); and, for
+//! a member without a `rust-version`, `package.metadata.msrv`, `publish = false` (a tool, built
+//! with the workspace's toolchain) or inheriting no key of `[workspace.package]` (a crate
+//! released on its own terms). Anything else can be allowed in the root manifest:
 //!
 //! ```toml
 //! [workspace.metadata.graywork.check-toolchain]
@@ -122,6 +130,9 @@ impl fmt::Display for Mismatch {
 pub struct Report {
     /// One line per declaration (or "not declared"), in a fixed order.
     pub declarations: Vec<String>,
+    /// Members whose MSRV differs from the workspace's on purpose, as their owners made
+    /// visible; they do not fail the check.
+    pub exceptions: Vec<Exception>,
     /// Mismatches the root manifest's allow-list accepts; they do not fail the check.
     pub allowed: Vec<Mismatch>,
     /// Every mismatch, in the order of the declarations.
@@ -129,8 +140,9 @@ pub struct Report {
 }
 
 impl Report {
-    /// The report as JSON: `declarations`, `allowed`, `mismatches` (each with `location`
-    /// `{file, line}`, `problem` and `fix`) and `ok`.
+    /// The report as JSON: `declarations`, `exceptions` (each with `location` `{file, line}`,
+    /// `crate`, `rust_version` and `reason`), `allowed`, `mismatches` (each with `location`,
+    /// `problem` and `fix`) and `ok`.
     pub fn to_json(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         if let Some(object) = value.as_object_mut() {
@@ -144,12 +156,24 @@ impl Report {
         serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
     }
 
-    /// The report as printed: declarations, mismatches, then a verdict line.
+    /// Only what fails: each mismatch with its fix (what `--quiet` prints).
+    pub fn render_failures(&self) -> String {
+        self.mismatches
+            .iter()
+            .map(|mismatch| format!("{mismatch}\n"))
+            .collect()
+    }
+
+    /// The report as printed: declarations, exceptions, allowed mismatches, mismatches, then a
+    /// verdict line.
     pub fn render(&self) -> String {
         let mut out = String::new();
         for line in &self.declarations {
             out.push_str(line);
             out.push('\n');
+        }
+        for exception in &self.exceptions {
+            out.push_str(&format!("{exception}\n"));
         }
         for allowed in &self.allowed {
             out.push_str(&format!(
@@ -174,7 +198,11 @@ impl Report {
 ///
 /// Errors (a malformed `rust-toolchain.toml`, an unreadable file) name the file and, when the
 /// file does not parse, the line.
-pub fn check(root: &Path, members: &[MemberManifest]) -> anyhow::Result<Report> {
+pub fn check(
+    root: &Path,
+    members: &[MemberManifest],
+    installed_rustc: impl FnOnce() -> Option<InstalledRustc>,
+) -> anyhow::Result<Report> {
     let mut report = Report::default();
     let pinned = match read_pin(root)? {
         Ok((toolchain, location)) => {
@@ -190,27 +218,43 @@ pub fn check(root: &Path, members: &[MemberManifest]) -> anyhow::Result<Report> 
             None
         }
     };
-    let pin_source = pinned
+    // Without a pin that names a release, the compiler that builds the workspace is whichever
+    // rustup (or the PATH) gives: an MSRV above it fails every build.
+    let installed = if pinned
         .as_ref()
-        .map(|(_, location)| location.to_string())
-        .unwrap_or_default();
+        .is_some_and(|(pin, _)| pin.version.is_some())
+    {
+        None
+    } else {
+        installed_rustc()
+    };
+    if let Some(installed) = &installed {
+        report.declarations.push(format!(
+            "installed rustc: {} ({})",
+            installed.version, installed.source
+        ));
+    }
+    let ceiling = ceiling(pinned.as_ref(), installed.as_ref());
 
     let workspace_msrv = read_workspace_msrv(root)?;
     match &workspace_msrv {
-        Some((msrv, location)) => {
+        Some((msrv, location, mark)) => {
+            let mark = mark
+                .as_ref()
+                .map_or(String::new(), |mark| format!(", `{mark}`"));
             report
                 .declarations
-                .push(format!("workspace rust-version: {msrv} ({location})"));
-            if let Some((pin, _)) = &pinned
-                && exceeds(msrv, pin)
+                .push(format!("workspace rust-version: {msrv} ({location}{mark})"));
+            if let Some(ceiling) = &ceiling
+                && exceeds(msrv, &ceiling.version)
             {
                 report.mismatches.push(Mismatch {
                     location: location.clone(),
                     problem: format!(
-                        "rust-version {msrv} in [workspace.package] exceeds the pinned toolchain \
-                         {pin} ({pin_source})"
+                        "rust-version {msrv} in [workspace.package] exceeds {}",
+                        ceiling.describe
                     ),
-                    fix: format!("set `rust-version = \"{pin}\"` in [workspace.package]"),
+                    fix: ceiling.fix(msrv, " in [workspace.package]"),
                 });
             }
         }
@@ -218,15 +262,17 @@ pub fn check(root: &Path, members: &[MemberManifest]) -> anyhow::Result<Report> 
             .declarations
             .push("workspace rust-version: not declared".to_owned()),
     }
+    let workspace_msrv = workspace_msrv.map(|(msrv, location, _)| (msrv, location));
 
-    check_members(
+    let mut declared_msrvs = check_members(
         root,
         members,
         workspace_msrv.as_ref(),
-        pinned.as_ref(),
+        ceiling.as_ref(),
         &mut report,
     )?;
-    check_workflows(root, pinned.as_ref(), &mut report)?;
+    declared_msrvs.extend(workspace_msrv.iter().map(|(msrv, _)| msrv.clone()));
+    check_workflows(root, pinned.as_ref(), &declared_msrvs, &mut report)?;
     check_readme(root, pinned.as_ref(), &mut report)?;
     let allow = read_allow_list(root)?;
     let (allowed, mismatches): (Vec<Mismatch>, Vec<Mismatch>) =
@@ -371,7 +417,10 @@ struct WorkspacePackage {
     rust_version: Option<Spanned<String>>,
 }
 
-fn read_workspace_msrv(root: &Path) -> anyhow::Result<Option<(Toolchain, Location)>> {
+/// The workspace's `rust-version`, where it is written, and the comment marking it, if any.
+type WorkspaceMsrv = (Toolchain, Location, Option<String>);
+
+fn read_workspace_msrv(root: &Path) -> anyhow::Result<Option<WorkspaceMsrv>> {
     let Some(text) = read_optional(&root.join("Cargo.toml"))? else {
         return Ok(None);
     };
@@ -387,7 +436,8 @@ fn read_workspace_msrv(root: &Path) -> anyhow::Result<Option<(Toolchain, Locatio
         file: "Cargo.toml".to_owned(),
         line: line_of(&text, msrv.span().start),
     };
-    Ok(Some((Toolchain::parse(msrv.get_ref()), location)))
+    let mark = msrv_comment(&text, location.line);
+    Ok(Some((Toolchain::parse(msrv.get_ref()), location, mark)))
 }
 
 #[derive(serde::Deserialize)]
@@ -395,10 +445,25 @@ struct MemberManifestFile {
     package: Option<MemberPackage>,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 struct MemberPackage {
     #[serde(rename = "rust-version")]
     rust_version: Option<Spanned<toml::Value>>,
+    publish: Option<toml::Value>,
+    metadata: Option<toml::Table>,
+}
+
+/// What a member's manifest says about its MSRV, and the marks that show its owners chose it.
+struct MemberFacts {
+    msrv: MemberMsrv,
+    /// A comment on the `rust-version` line or the line above it (`# MSRV:1`), or
+    /// `package.metadata.msrv`, as written.
+    marked: Option<String>,
+    /// `publish = false`: a tool or test crate that nobody builds with an older compiler.
+    unpublished: bool,
+    /// Whether the member inherits any key of `[workspace.package]`; one that inherits none is
+    /// released on its own terms.
+    inherits_workspace_package: bool,
 }
 
 /// A member's `rust-version`, as its manifest writes it.
@@ -408,33 +473,235 @@ enum MemberMsrv {
     Missing(Location),
 }
 
-fn read_member_msrv(root: &Path, member: &MemberManifest) -> anyhow::Result<MemberMsrv> {
+fn read_member(root: &Path, member: &MemberManifest) -> anyhow::Result<MemberFacts> {
     let file = relative(root, &member.manifest_path);
     let text = std::fs::read_to_string(&member.manifest_path)
         .with_context(|| format!("cannot read {}", member.manifest_path.display()))?;
     let manifest: MemberManifestFile = parse_toml(&text, &file)?;
-    let Some(value) = manifest.package.and_then(|package| package.rust_version) else {
-        let line = text
-            .lines()
-            .position(|line| line.trim() == "[package]")
-            .map_or(1, |index| index + 1);
-        return Ok(MemberMsrv::Missing(Location { file, line }));
-    };
-    let location = Location {
-        file,
-        line: line_of(&text, value.span().start),
-    };
-    match value.get_ref() {
-        toml::Value::String(text) => Ok(MemberMsrv::Explicit(Toolchain::parse(text), location)),
-        toml::Value::Table(table)
-            if table.get("workspace") == Some(&toml::Value::Boolean(true)) =>
-        {
-            Ok(MemberMsrv::Inherits)
+    let package = manifest.package.unwrap_or_default();
+    let metadata_msrv = package
+        .metadata
+        .as_ref()
+        .and_then(|metadata| metadata.get("msrv"))
+        .and_then(toml::Value::as_str)
+        .map(|msrv| format!("package.metadata.msrv = \"{msrv}\""));
+    let unpublished = package.publish.as_ref() == Some(&toml::Value::Boolean(false))
+        || package
+            .publish
+            .as_ref()
+            .and_then(toml::Value::as_array)
+            .is_some_and(Vec::is_empty);
+    let whole: toml::Table = parse_toml(&text, &file)?;
+    let inherits_workspace_package = whole
+        .get("package")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|package| {
+            package.values().any(|value| {
+                value.as_table().is_some_and(|table| {
+                    table.get("workspace") == Some(&toml::Value::Boolean(true))
+                })
+            })
+        });
+    let msrv = match &package.rust_version {
+        None => {
+            let line = text
+                .lines()
+                .position(|line| line.trim() == "[package]")
+                .map_or(1, |index| index + 1);
+            MemberMsrv::Missing(Location { file, line })
         }
-        _ => anyhow::bail!(
-            "{location}: `rust-version` of crate `{}` must be a string or `{{ workspace = true }}`",
-            member.name
-        ),
+        Some(value) => {
+            let location = Location {
+                file,
+                line: line_of(&text, value.span().start),
+            };
+            match value.get_ref() {
+                toml::Value::String(version) => {
+                    MemberMsrv::Explicit(Toolchain::parse(version), location)
+                }
+                toml::Value::Table(table)
+                    if table.get("workspace") == Some(&toml::Value::Boolean(true)) =>
+                {
+                    MemberMsrv::Inherits
+                }
+                _ => anyhow::bail!(
+                    "{location}: `rust-version` of crate `{}` must be a string or `{{ workspace = true }}`",
+                    member.name
+                ),
+            }
+        }
+    };
+    let marked = match &msrv {
+        MemberMsrv::Explicit(_, location) => msrv_comment(&text, location.line),
+        _ => None,
+    }
+    .or(metadata_msrv);
+    Ok(MemberFacts {
+        msrv,
+        marked,
+        unpublished,
+        inherits_workspace_package,
+    })
+}
+
+/// The comment that marks the MSRV on 1-based `line` (after the value, as in
+/// `rust-version = "1.97"  # MSRV:1`) or on the comment line right above it.
+fn msrv_comment(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let on_line = lines
+        .get(line.checked_sub(1)?)
+        .and_then(|line| trailing_comment(line));
+    let above = line
+        .checked_sub(2)
+        .and_then(|index| lines.get(index))
+        .map(|line| line.trim())
+        .filter(|line| line.starts_with('#'));
+    // A comment that names the MSRV wins; any other comment at the value still states why.
+    let comments: Vec<&str> = [on_line, above].into_iter().flatten().collect();
+    comments
+        .iter()
+        .find(|comment| comment.to_ascii_lowercase().contains("msrv"))
+        .or(comments.first())
+        .map(|comment| comment.trim().to_owned())
+}
+
+/// The `# …` comment at the end of a TOML line, outside any quoted string.
+fn trailing_comment(line: &str) -> Option<&str> {
+    let mut quote = None;
+    for (index, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(open), _) if c == open => quote = None,
+            (None, '#') => return Some(&line[index..]),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A member MSRV that differs from the workspace's (or is absent) on purpose, as its owners
+/// made visible; reported, never a failure.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Exception {
+    /// Where the member's `rust-version` is written (or its `[package]` line).
+    pub location: Location,
+    /// The member.
+    #[serde(rename = "crate")]
+    pub krate: String,
+    /// Its own `rust-version`, when it writes one.
+    pub rust_version: Option<String>,
+    /// Why it is deliberate.
+    pub reason: String,
+}
+
+impl fmt::Display for Exception {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.rust_version {
+            Some(msrv) => write!(
+                f,
+                "exception: {}: crate `{}` rust-version {msrv}: {}",
+                self.location, self.krate, self.reason
+            ),
+            None => write!(
+                f,
+                "exception: {}: crate `{}` declares no rust-version: {}",
+                self.location, self.krate, self.reason
+            ),
+        }
+    }
+}
+
+/// The compiler that builds the workspace when no numbered toolchain is pinned: what
+/// `rustc --version` says in the workspace (through rustup, that follows a channel pin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledRustc {
+    /// The version `rustc --version` prints (`1.95.0`).
+    pub version: Toolchain,
+    /// How it was found, for the report (`rustc --version`).
+    pub source: String,
+}
+
+/// Asks the compiler that builds the workspace at `root` for its version: `$RUSTC` (as cargo
+/// uses it) or `rustc`, run in `root` so that rustup resolves the toolchain there. `None` when
+/// it cannot be run or prints no version.
+pub fn installed_rustc(root: &Path) -> Option<InstalledRustc> {
+    let from_env = std::env::var_os("RUSTC");
+    let source = if from_env.is_some() {
+        "`$RUSTC --version`"
+    } else {
+        "`rustc --version`"
+    };
+    let program = from_env.unwrap_or_else(|| "rustc".into());
+    let output = std::process::Command::new(&program)
+        .arg("--version")
+        .current_dir(root)
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let version = text.split_whitespace().nth(1)?;
+    let version = Toolchain::parse(version);
+    version.version?;
+    Some(InstalledRustc {
+        version,
+        source: source.to_owned(),
+    })
+}
+
+/// The ceiling every MSRV must stay under: the pin when it names a release, else the installed
+/// compiler when there is no pin or the pin names a channel.
+struct Ceiling {
+    version: Toolchain,
+    describe: String,
+    /// Whether it is the installed compiler rather than a pin.
+    installed: bool,
+}
+
+impl Ceiling {
+    /// How to fix an MSRV of `msrv` above the ceiling, declared where `place` says.
+    fn fix(&self, msrv: &Toolchain, place: &str) -> String {
+        let lower = format!("set `rust-version = \"{}\"`{place}", self.version);
+        if self.installed {
+            format!(
+                "build with rustc {msrv} or later (`rustup update`, or pin it in \
+                 rust-toolchain.toml), or {lower}"
+            )
+        } else {
+            lower
+        }
+    }
+}
+
+fn ceiling(
+    pinned: Option<&(Toolchain, Location)>,
+    installed: Option<&InstalledRustc>,
+) -> Option<Ceiling> {
+    match (pinned, installed) {
+        (Some((pin, location)), _) if pin.version.is_some() => Some(Ceiling {
+            version: pin.clone(),
+            describe: format!("the pinned toolchain {pin} ({location})"),
+            installed: false,
+        }),
+        (pinned, Some(installed)) => {
+            let describe = match pinned {
+                Some((pin, location)) => format!(
+                    "rustc {} ({}), which the pin {pin} ({location}) resolves to",
+                    installed.version, installed.source
+                ),
+                None => format!(
+                    "the installed rustc {} ({}), and no toolchain is pinned, so `cargo check` fails",
+                    installed.version, installed.source
+                ),
+            };
+            Some(Ceiling {
+                version: installed.version.clone(),
+                describe,
+                installed: true,
+            })
+        }
+        _ => None,
     }
 }
 
@@ -442,16 +709,18 @@ fn check_members(
     root: &Path,
     members: &[MemberManifest],
     workspace_msrv: Option<&(Toolchain, Location)>,
-    pinned: Option<&(Toolchain, Location)>,
+    ceiling: Option<&Ceiling>,
     report: &mut Report,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Toolchain>> {
+    let mut declared = Vec::new();
     let mut inheriting = 0;
     // Each member's effective MSRV and where it is written, for the dependency-order rule.
     let mut effective: std::collections::BTreeMap<&str, (Toolchain, Location)> =
         std::collections::BTreeMap::new();
     for member in members {
         let name = &member.name;
-        match read_member_msrv(root, member)? {
+        let facts = read_member(root, member)?;
+        match facts.msrv {
             MemberMsrv::Inherits => {
                 inheriting += 1;
                 if let Some(workspace) = workspace_msrv {
@@ -460,38 +729,44 @@ fn check_members(
             }
             MemberMsrv::Explicit(msrv, location) => {
                 effective.insert(name, (msrv.clone(), location.clone()));
-                if let Some((workspace, workspace_location)) = workspace_msrv
-                    && matches!((msrv.ordered(), workspace.ordered()), (Some(m), Some(w)) if m < w)
-                {
-                    report.declarations.push(format!(
-                        "member rust-version: {name} {msrv} ({location}), below [workspace.package] {workspace} ({workspace_location}): a deliberate exception"
-                    ));
-                    continue;
-                }
+                declared.push(msrv.clone());
                 report
                     .declarations
                     .push(format!("member rust-version: {name} {msrv} ({location})"));
-                if let Some((workspace, workspace_location)) = workspace_msrv {
-                    if msrv != *workspace {
-                        report.mismatches.push(Mismatch {
-                            location,
-                            problem: format!(
-                                "crate `{name}` declares rust-version {msrv}, but [workspace.package] \
-                                 ({workspace_location}) declares {workspace}"
-                            ),
-                            fix: "write `rust-version.workspace = true` instead".to_owned(),
-                        });
-                    }
-                } else if let Some((pin, pin_location)) = pinned
-                    && exceeds(&msrv, pin)
+                if let Some(ceiling) = ceiling
+                    && exceeds(&msrv, &ceiling.version)
                 {
                     report.mismatches.push(Mismatch {
-                        location,
+                        location: location.clone(),
                         problem: format!(
-                            "crate `{name}` declares rust-version {msrv}, which exceeds the pinned \
-                             toolchain {pin} ({pin_location})"
+                            "crate `{name}` declares rust-version {msrv}, which exceeds {}",
+                            ceiling.describe
                         ),
-                        fix: format!("set `rust-version = \"{pin}\"`"),
+                        fix: ceiling.fix(&msrv, ""),
+                    });
+                }
+                // A member that writes its own rust-version chose it: the workspace's does not
+                // apply to it, whether it is lower (an older-compiler library) or higher (a
+                // tool on a newer one).
+                if let Some((workspace, workspace_location)) = workspace_msrv
+                    && msrv.ordered() != workspace.ordered()
+                {
+                    let side = match (msrv.ordered(), workspace.ordered()) {
+                        (Some(m), Some(w)) if m < w => "below",
+                        (Some(_), Some(_)) => "above",
+                        _ => "unlike",
+                    };
+                    let mut reason = format!(
+                        "its own, {side} [workspace.package] {workspace} ({workspace_location})"
+                    );
+                    if let Some(mark) = &facts.marked {
+                        reason.push_str(&format!(", marked `{mark}`"));
+                    }
+                    report.exceptions.push(Exception {
+                        location,
+                        krate: name.clone(),
+                        rust_version: Some(msrv.to_string()),
+                        reason,
                     });
                 }
             }
@@ -500,15 +775,38 @@ fn check_members(
                     "member rust-version: {name} not declared ({})",
                     location.file
                 ));
-                if let Some((workspace, workspace_location)) = workspace_msrv {
-                    report.mismatches.push(Mismatch {
+                let Some((workspace, workspace_location)) = workspace_msrv else {
+                    continue;
+                };
+                let reason = if let Some(mark) = &facts.marked {
+                    Some(format!("its MSRV is declared as `{mark}`"))
+                } else if facts.unpublished {
+                    Some(
+                        "`publish = false`: a tool built with the workspace's toolchain".to_owned(),
+                    )
+                } else if !facts.inherits_workspace_package {
+                    Some(
+                        "it inherits nothing from [workspace.package]: released on its own terms"
+                            .to_owned(),
+                    )
+                } else {
+                    None
+                };
+                match reason {
+                    Some(reason) => report.exceptions.push(Exception {
+                        location,
+                        krate: name.clone(),
+                        rust_version: None,
+                        reason,
+                    }),
+                    None => report.mismatches.push(Mismatch {
                         location,
                         problem: format!(
                             "crate `{name}` declares no rust-version, but [workspace.package] \
                              ({workspace_location}) declares {workspace}"
                         ),
                         fix: "add `rust-version.workspace = true` under [package]".to_owned(),
-                    });
+                    }),
                 }
             }
         }
@@ -544,7 +842,7 @@ fn check_members(
         };
         report.declarations.push(declaration);
     }
-    Ok(())
+    Ok(declared)
 }
 
 /// One toolchain a workflow names, or an expression it uses instead.
@@ -557,6 +855,7 @@ enum WorkflowMention {
 fn check_workflows(
     root: &Path,
     pinned: Option<&(Toolchain, Location)>,
+    declared_msrvs: &[Toolchain],
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let directory = root.join(".github").join("workflows");
@@ -601,6 +900,18 @@ fn check_workflows(
                     WorkflowMention::Toolchain(toolchain) if is_other_channel(&toolchain.text) => {
                         report.declarations.push(format!(
                             "workflow toolchain: {toolchain} ({location}, another channel on purpose: not checked)"
+                        ));
+                    }
+                    // A job on a declared MSRV other than the pin tests that MSRV: the usual
+                    // `msrv` job.
+                    WorkflowMention::Toolchain(toolchain)
+                        if pinned.is_some_and(|(pin, _)| pin.text != toolchain.text)
+                            && declared_msrvs.iter().any(|msrv| {
+                                msrv.ordered().is_some() && msrv.ordered() == toolchain.ordered()
+                            }) =>
+                    {
+                        report.declarations.push(format!(
+                            "workflow toolchain: {toolchain} ({location}, a declared rust-version: not checked)"
                         ));
                     }
                     WorkflowMention::Toolchain(toolchain) => {
@@ -973,6 +1284,50 @@ mod tests {
         assert_eq!(
             read_pin(dir.path()).expect("no pin is not an error"),
             Err("no rust-toolchain.toml".to_owned())
+        );
+    }
+
+    #[test]
+    fn msrv_marks() {
+        let text = "[package]\nrust-version = \"1.97\"  # MSRV:1\n# kept for old users\nrust-version = '1.70'\nname = \"a#b\"\n";
+        assert_eq!(msrv_comment(text, 2).as_deref(), Some("# MSRV:1"));
+        assert_eq!(
+            msrv_comment(text, 4).as_deref(),
+            Some("# kept for old users")
+        );
+        assert_eq!(msrv_comment(text, 5), None, "a # inside a string");
+        assert_eq!(msrv_comment(text, 1), None);
+    }
+
+    #[test]
+    fn the_ceiling_is_the_pin_else_the_installed_compiler() {
+        let location = Location {
+            file: "rust-toolchain.toml".to_owned(),
+            line: 2,
+        };
+        let installed = InstalledRustc {
+            version: Toolchain::parse("1.95.0"),
+            source: "`rustc --version`".to_owned(),
+        };
+        let pin = (Toolchain::parse("1.90.0"), location.clone());
+        let by_pin = ceiling(Some(&pin), Some(&installed)).map(|c| c.version.text);
+        assert_eq!(by_pin.as_deref(), Some("1.90.0"));
+        let channel = (Toolchain::parse("nightly-2026-01-01"), location);
+        let by_channel = ceiling(Some(&channel), Some(&installed)).map(|c| c.describe);
+        assert_eq!(
+            by_channel.as_deref(),
+            Some(
+                "rustc 1.95.0 (`rustc --version`), which the pin nightly-2026-01-01 \
+                 (rust-toolchain.toml:2) resolves to"
+            )
+        );
+        assert!(ceiling(None, None).is_none());
+        let unpinned = ceiling(None, Some(&installed)).expect("the installed compiler");
+        assert!(unpinned.installed);
+        assert_eq!(
+            unpinned.fix(&Toolchain::parse("1.99"), ""),
+            "build with rustc 1.99 or later (`rustup update`, or pin it in rust-toolchain.toml), \
+             or set `rust-version = \"1.95.0\"`"
         );
     }
 

@@ -41,13 +41,39 @@ fn transcript(output: &Output) -> String {
     )
 }
 
-fn check_toolchain(name: &str) -> String {
+/// A `rustc` that reports version 1.95.0, so that checks of a workspace without a pinned
+/// toolchain do not depend on the compiler installed (`RUSTC` is honoured as cargo honours it).
+#[cfg(unix)]
+fn fake_rustc(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join("rustc");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\necho 'rustc 1.95.0 (59807616e 2026-04-14)'\n",
+    )
+    .expect("write the fake rustc");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+        .expect("make the fake rustc executable");
+    path
+}
+
+fn check_toolchain_with(name: &str, extra: &[&str]) -> Output {
     let manifest = fixture(name).join("Cargo.toml");
-    let output = run(&mut xtask(&[
+    let rustc_dir = tempfile::tempdir().expect("temp dir");
+    let mut args = vec![
         "check-toolchain",
         "--manifest-path",
         manifest.to_str().expect("fixture paths are UTF-8"),
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    let mut command = xtask(&args);
+    #[cfg(unix)]
+    command.env("RUSTC", fake_rustc(rustc_dir.path()));
+    run(&mut command)
+}
+
+fn check_toolchain(name: &str) -> String {
+    let output = check_toolchain_with(name, &[]);
     // Errors carry the absolute fixture path; keep snapshots independent of the checkout.
     transcript(&output).replace(&fixture(name).display().to_string(), "<fixture>")
 }
@@ -80,7 +106,30 @@ fn toolchain_member_differs() {
 
 #[test]
 fn toolchain_msrv_below_a_dependency_allow_list_and_deliberate_channels() {
+    // A workflow job on the declared MSRV is that MSRV's job, not a stale pin.
     insta::assert_snapshot!(check_toolchain("msrv-order"));
+}
+
+#[test]
+fn toolchain_deliberate_msrvs_are_exceptions() {
+    // Each shape the owners mark: a literal with an `# MSRV` comment above the workspace's, a
+    // lower literal with its reason above it, `publish = false` without one, a member that
+    // inherits nothing from [workspace.package], and `package.metadata.msrv`.
+    insta::assert_snapshot!(check_toolchain("msrv-marked"));
+}
+
+#[cfg(unix)]
+#[test]
+fn toolchain_without_a_pin_needs_the_installed_compiler() {
+    // rustc 1.95.0 cannot build a workspace that declares rust-version 1.99.
+    insta::assert_snapshot!(check_toolchain("no-pin-too-new"));
+}
+
+#[test]
+fn toolchain_quiet_prints_only_what_fails() {
+    let output = check_toolchain_with("msrv-order", &["--quiet"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
 }
 
 #[test]
