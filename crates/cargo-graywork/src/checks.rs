@@ -169,6 +169,11 @@ pub fn run_install_hooks(args: InstallHooksArgs, context: Context) -> anyhow::Re
     )?;
     if !context.quiet {
         output::print(&format!("{outcome}\n"))?;
+        // Said once, when the hook is written: the hook itself stays silent about a check it
+        // does not run.
+        if !with_contracts && !matches!(outcome, hooks::InstallOutcome::Unchanged(_)) {
+            output::print(&format!("{}\n", hooks::WITHOUT_CONTRACTS))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

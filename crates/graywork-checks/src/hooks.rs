@@ -32,6 +32,11 @@ const TOOL_COMMANDS: [&str; 2] = ["check-toolchain", CHECK_CONTRACTS];
 
 const CHECK_CONTRACTS: &str = "check-contracts";
 
+/// What `install-hooks` says when the hook leaves out `check-contracts`.
+pub const WITHOUT_CONTRACTS: &str = "the hook runs check-toolchain and cargo fmt, not \
+     check-contracts: no member defines contracts ([package.metadata.contracts]); run \
+     install-hooks again once one does";
+
 /// The last command the hook runs.
 const FMT_COMMAND: &str = "cargo fmt --all --check";
 

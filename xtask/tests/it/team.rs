@@ -370,6 +370,15 @@ fn install_hooks_is_idempotent_and_updates_its_own_hook() {
     let first = install_hooks(repo.path(), &[]);
     assert!(first.status.success(), "{}", transcript(&first));
     assert!(stdout(&first).starts_with("installed the pre-commit hook at "));
+    // No member defines contracts: the hook leaves check-contracts out, and says so once.
+    assert!(
+        stdout(&first).ends_with(&format!(
+            "\n{}\n",
+            graywork_checks::hooks::WITHOUT_CONTRACTS
+        )),
+        "{}",
+        stdout(&first)
+    );
     let script = std::fs::read_to_string(&hook).expect("the hook is written");
     assert_eq!(
         script,
