@@ -157,6 +157,24 @@ pub struct ConfigReport {
     pub sources: Vec<gray::SourceInfo>,
     /// Every leaf key with its value (secrets redacted) and provenance.
     pub entries: Vec<ConfigEntry>,
+    /// This instance's labels in force (`gray.labels`, then `INSTANCE_LABELS`), values redacted
+    /// by the same rule as the entries.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Every gray rule, in evaluation order: whether it is enabled, and why it can never match
+    /// on this instance (a label or environment condition fails), so a rollout can tell an
+    /// instance that would route nothing by its rule.
+    pub rules: Vec<RuleReport>,
+}
+
+/// One gray rule as this instance holds it.
+#[derive(Debug, Serialize)]
+pub struct RuleReport {
+    /// The rule's name.
+    pub name: String,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// Why it can never match on this instance; `None` when it can.
+    pub inactive_because: Option<String>,
 }
 
 /// One leaf key of the merged config.
@@ -201,6 +219,22 @@ pub fn config_report(snapshot: &gray::Snapshot) -> ConfigReport {
         gray_enabled: snapshot.gray_enabled(),
         sources: snapshot.sources().to_vec(),
         entries,
+        labels: snapshot
+            .labels()
+            .map(|(name, value, _)| {
+                let shown = gray::redact_str(&format!("gray.labels.{name}"), value);
+                (name.to_owned(), shown.into_owned())
+            })
+            .collect(),
+        rules: snapshot
+            .rules()
+            .iter()
+            .map(|rule| RuleReport {
+                name: rule.name.clone(),
+                enabled: rule.enabled,
+                inactive_because: rule.inactive_because.clone(),
+            })
+            .collect(),
     }
 }
 

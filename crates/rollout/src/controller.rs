@@ -35,6 +35,9 @@ pub enum ControllerError {
     /// Another controller holds the lock.
     #[error("another controller is running this rollout (lock {0})")]
     Locked(String),
+    /// Before anything was edited, an instance could not take part in the rollout.
+    #[error("preflight: nothing was changed, since not every instance can take part in the rollout:\n  {}", .0.join("\n  "))]
+    Preflight(Vec<String>),
 }
 
 /// How long the controller sleeps when there is nothing to do.
@@ -76,6 +79,20 @@ pub fn drive(context: Context<'_>, mode: Mode) -> Result<State, ControllerError>
     })?;
     let mut store = StateStore::open(state_file)?;
     let saved = store.load(&context.spec.identity)?;
+    // Before a rollout edits anything, every instance must serve the rule where it will be
+    // edited, and route by it; else the first step fails half-applied, or judges no traffic.
+    if mode == Mode::Run && saved.as_ref().is_none_or(|s| s.phase == Phase::Ready) {
+        let fragment = context.writer.read()?;
+        let problems = fleet::preflight(
+            context.admin,
+            &context.spec.instances,
+            &context.spec.rule,
+            fragment.percent,
+        );
+        if !problems.is_empty() {
+            return Err(ControllerError::Preflight(problems));
+        }
+    }
     let (state, resumed) = match saved {
         Some(state) => (state, true),
         None => {

@@ -3,6 +3,8 @@
 //! [`converge`] reloads every instance in parallel and then polls `GET /debug/config` until the
 //! instance serves a snapshot at least as new as its reload's (same content hash, or a later
 //! generation) in which the driven rule has the wanted percent. Only then is a step applied.
+//! [`preflight`] checks, before a rollout edits anything, that every instance serves the rule
+//! where the rollout will change it, and would route by it.
 
 use std::time::{Duration, Instant};
 
@@ -183,6 +185,11 @@ impl AdminClient {
         Ok((reloaded.generation, reloaded.content_hash))
     }
 
+    /// `GET /debug/config` as the instance answers it.
+    pub fn config_report(&self, instance: &Instance) -> Result<Value, FleetError> {
+        self.call(instance, false, "/debug/config")
+    }
+
     /// `GET /debug/config`: what the instance serves, with rule `rule`'s percent.
     pub fn served(&self, instance: &Instance, rule: &str) -> Result<Served, FleetError> {
         let value = self.call(instance, false, "/debug/config")?;
@@ -231,6 +238,171 @@ pub fn served_from_report(report: &Value, rule: &str) -> Option<Served> {
         generation,
         content_hash,
         percent,
+    })
+}
+
+/// Why an instance, as its `/debug/config` answer `report` shows it, cannot take part in a
+/// rollout of rule `rule` whose fragment holds `percent` now; `None` when it can. It must have
+/// gray routing on, serve the rule with that very percent (so it loads the fragment the rollout
+/// edits), and the rule's label conditions must hold for the instance's labels (else it would
+/// route nothing to v2, and every analysis would be inconclusive).
+pub fn preflight_problem(report: &Value, rule: &str, percent: u8) -> Option<String> {
+    let Some(served) = served_from_report(report, rule) else {
+        return Some(
+            "its /debug/config answer lacks `generation`, `content_hash` or `entries`".to_owned(),
+        );
+    };
+    if report.get("gray_enabled").and_then(Value::as_bool) == Some(false) {
+        return Some("gray routing is off (config key gray.enabled is false)".to_owned());
+    }
+    let Some(served_percent) = served.percent else {
+        return Some(format!(
+            "it serves no rule `{rule}` with an integer percent: start it with the gray switch on \
+             (ENABLE_GRAY_CONFIG=true) and the fragment holding the rule in its gray layer"
+        ));
+    };
+    if served_percent != percent {
+        return Some(format!(
+            "it serves rule `{rule}` at {served_percent}%, but the fragment the rollout edits \
+             holds {percent}%: it does not load that fragment (or has not reloaded it)"
+        ));
+    }
+    // A gateway that reports its rules says itself whether the rule can match here (labels,
+    // INSTANCE_LABELS and environment conditions together); older answers are judged by the
+    // label conditions against `gray.labels`.
+    let reported = report
+        .get("rules")
+        .and_then(Value::as_array)
+        .and_then(|rules| {
+            rules
+                .iter()
+                .find(|r| r.get("name").and_then(Value::as_str) == Some(rule))
+        });
+    if let Some(reported) = reported {
+        if reported.get("enabled").and_then(Value::as_bool) == Some(false) {
+            return Some(format!("rule `{rule}` is disabled (enabled = false)"));
+        }
+        return reported
+            .get("inactive_because")
+            .and_then(Value::as_str)
+            .map(|why| {
+                format!(
+                    "rule `{rule}` can never match here ({why}), so it would route nothing: \
+                     set the labels it needs (INSTANCE_LABELS, gray.labels) or use an instance \
+                     that has them"
+                )
+            });
+    }
+    let entries = report
+        .get("entries")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let value_of = |key: &str| {
+        entries
+            .iter()
+            .find(|entry| entry.get("key").and_then(Value::as_str) == Some(key))
+            .and_then(|entry| entry.get("value"))
+    };
+    let needs = rule_labels(entries, rule);
+    let missing: Vec<String> = needs
+        .iter()
+        .filter_map(|(label, want)| {
+            let have = value_of(&format!("gray.labels.{label}")).and_then(Value::as_str);
+            (have != Some(want.as_str())).then(|| {
+                format!(
+                    "label {label}={want} (the instance has {})",
+                    have.map_or_else(|| "none".to_owned(), |have| format!("{label}={have}"))
+                )
+            })
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "rule `{rule}` needs {}, so it would route nothing here: set the labels \
+             (INSTANCE_LABELS, gray.labels) or use an instance that has them",
+            missing.join(", ")
+        ));
+    }
+    None
+}
+
+/// The label conditions of rule `rule` in a report's entries: from the `gray.rules` array, or
+/// from `gray.rules[N].labels.KEY` entries.
+fn rule_labels(entries: &[Value], rule: &str) -> Vec<(String, String)> {
+    let key_value = |entry: &Value| {
+        Some((
+            entry.get("key")?.as_str()?.to_owned(),
+            entry.get("value")?.clone(),
+        ))
+    };
+    let pairs: Vec<(String, Value)> = entries.iter().filter_map(key_value).collect();
+    let labels_of = |table: &Value| {
+        table
+            .as_object()
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    if let Some((_, rules)) = pairs.iter().find(|(key, _)| key == "gray.rules")
+        && let Some(found) = rules.as_array().and_then(|rules| {
+            rules
+                .iter()
+                .find(|r| r.get("name").and_then(Value::as_str) == Some(rule))
+        })
+    {
+        return found.get("labels").map(labels_of).unwrap_or_default();
+    }
+    let Some(index) = pairs.iter().find_map(|(key, value)| {
+        let index = key.strip_prefix("gray.rules[")?.strip_suffix("].name")?;
+        (value.as_str()? == rule).then(|| index.to_owned())
+    }) else {
+        return Vec::new();
+    };
+    let prefix = format!("gray.rules[{index}].labels");
+    let mut labels = Vec::new();
+    for (key, value) in &pairs {
+        if key == &prefix {
+            labels.extend(labels_of(value));
+        } else if let Some(label) = key.strip_prefix(&format!("{prefix}."))
+            && let Some(value) = value.as_str()
+        {
+            labels.push((label.to_owned(), value.to_owned()));
+        }
+    }
+    labels
+}
+
+/// Asks every instance (in parallel) whether it can take part in a rollout of `rule` whose
+/// fragment holds `percent` now ([`preflight_problem`]); returns `instance NAME: problem` for
+/// each one that cannot, in spec order.
+pub fn preflight(
+    client: &AdminClient,
+    instances: &[Instance],
+    rule: &str,
+    percent: u8,
+) -> Vec<String> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = instances
+            .iter()
+            .map(|instance| scope.spawn(move || client.config_report(instance)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(instances)
+            .filter_map(|(handle, instance)| {
+                let problem = match handle.join() {
+                    Ok(Ok(report)) => preflight_problem(&report, rule, percent)?,
+                    Ok(Err(error)) => return Some(error.to_string()),
+                    Err(_) => "the preflight thread panicked".to_owned(),
+                };
+                Some(format!("instance {}: {problem}", instance.name))
+            })
+            .collect()
     })
 }
 
@@ -367,5 +539,67 @@ mod tests {
             error.to_string(),
             "instance gw-a: environment variable ROLLOUT_TEST_TOKEN_THAT_IS_NEVER_SET (its admin token) is not set"
         );
+    }
+
+    fn report(gray_enabled: bool, labels: serde_json::Value, env: &str) -> Value {
+        serde_json::json!({
+            "generation": 1,
+            "content_hash": "h",
+            "gray_enabled": gray_enabled,
+            "entries": [
+                {"key": "gray.labels.env", "value": env},
+                {"key": "gray.rules", "value": [
+                    {"name": "other", "percent": 50},
+                    {"name": "r", "percent": 10, "labels": labels},
+                ]},
+            ]
+        })
+    }
+
+    #[test]
+    fn preflight_takes_the_instances_own_word_on_its_rules() {
+        let mut answer = report(true, serde_json::json!({"env": "prod"}), "dev");
+        answer["rules"] = serde_json::json!([
+            {"name": "r", "enabled": true, "inactive_because": null},
+        ]);
+        // INSTANCE_LABELS made it env=prod: the instance says the rule can match.
+        assert_eq!(preflight_problem(&answer, "r", 10), None);
+        answer["rules"][0]["inactive_because"] =
+            serde_json::json!("label env=dev, rule needs prod");
+        assert_eq!(
+            preflight_problem(&answer, "r", 10).unwrap(),
+            "rule `r` can never match here (label env=dev, rule needs prod), so it would route nothing: set the labels it needs (INSTANCE_LABELS, gray.labels) or use an instance that has them"
+        );
+        answer["rules"][0]["enabled"] = serde_json::json!(false);
+        assert!(
+            preflight_problem(&answer, "r", 10)
+                .unwrap()
+                .contains("disabled")
+        );
+    }
+
+    #[test]
+    fn preflight_names_what_an_instance_lacks() {
+        let prod = serde_json::json!({"env": "prod"});
+        assert_eq!(
+            preflight_problem(&report(true, prod.clone(), "prod"), "r", 10),
+            None
+        );
+        let problem = |report: &Value, rule: &str, percent: u8| {
+            preflight_problem(report, rule, percent).unwrap()
+        };
+        assert_eq!(
+            problem(&report(true, prod.clone(), "dev"), "r", 10),
+            "rule `r` needs label env=prod (the instance has env=dev), so it would route nothing here: set the labels (INSTANCE_LABELS, gray.labels) or use an instance that has them"
+        );
+        assert!(
+            problem(&report(true, prod.clone(), "prod"), "missing", 10)
+                .contains("ENABLE_GRAY_CONFIG=true"),
+        );
+        assert!(
+            problem(&report(true, prod.clone(), "prod"), "r", 0)
+                .contains("serves rule `r` at 10%, but the fragment the rollout edits holds 0%"),
+        );
+        assert!(problem(&report(false, prod, "prod"), "r", 10).contains("gray routing is off"));
     }
 }

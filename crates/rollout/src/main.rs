@@ -142,7 +142,8 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `rollout init`: the spec is written only once it parses as a spec, and never over a file.
+/// `rollout init`: the spec is written only once it parses as a spec, and never over a file;
+/// its directory is created when missing.
 fn init(
     plan: &Path,
     stage: Option<usize>,
@@ -172,6 +173,10 @@ fn init(
     let spec = rollout::from_plan::spec_from_plan(&text, stage, &placement)
         .with_context(|| format!("in {}", plan.display()))?;
     Spec::parse(output, &spec).context("the generated spec does not validate")?;
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    }
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)

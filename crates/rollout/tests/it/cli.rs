@@ -55,8 +55,8 @@ fn init_writes_a_valid_spec_from_a_plan_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
     std::fs::write(&plan, planner_json()).unwrap();
+    // Its directory does not exist yet: init creates it.
     let spec = dir.path().join("rollouts/greet.toml");
-    std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
     let init = || {
         rollout_command()
             .arg("init")

@@ -6,5 +6,6 @@ mod cli;
 mod dashboard;
 mod docs;
 mod etcd_writer;
+mod readme;
 mod scenarios;
 mod support;

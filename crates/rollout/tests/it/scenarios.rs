@@ -507,16 +507,34 @@ fn an_instance_down_when_a_step_is_applied_stops_the_rollout_with_a_record() {
         "[[steps]]\npercent = 10\nchecks = 1\n\n[[steps]]\npercent = 100\n\n{}",
         analysis(
             "http://127.0.0.1:1",
-            "min_requests = 10\nfailure_limit = 1\ninconclusive_limit = 5\nprogress_deadline = \"40s\""
+            "min_requests = 10\nfailure_limit = 1\ninconclusive_limit = 1000\nprogress_deadline = \"60s\""
         )
         .replace("converge_timeout = \"5s\"", "converge_timeout = \"2s\"")
     ));
+    // Both instances are up at the start (the preflight refuses a rollout otherwise); one goes
+    // down once the first step is applied, and the next step (a promotion) cannot reach it.
+    let controller = Controller::start(&spec, &fleet.events());
+    wait_for_event(&fleet.events(), "step 1 applied", |e| {
+        e["event"] == "step_applied" && e["step"] == 1
+    });
+    controller.kill();
     fleet.gateways[1].kill();
-    let (exit, stderr) = Controller::start(&spec, &fleet.events()).wait();
+    let promoted = rollout_command()
+        .args(["promote", "--no-progress", "--events"])
+        .arg(fleet.events())
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(
+        promoted.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&promoted.stderr)
+    );
     let log = events(&fleet.events());
-    assert_eq!(exit.code(), Some(1), "{stderr}");
     let failed = named(&log, "step_failed");
     assert_eq!(failed.len(), 1, "{log:#?}");
+    assert_eq!(failed[0]["percent"], 100);
     assert_eq!(failed[0]["converged"][0]["instance"], "gw-a");
     assert!(
         failed[0]["errors"][0]
@@ -533,7 +551,7 @@ fn an_instance_down_when_a_step_is_applied_stops_the_rollout_with_a_record() {
         "{reason}"
     );
     assert_eq!(saved["instances"][0]["instance"], "gw-a");
-    assert!(named(&log, "step_applied").is_empty());
+    assert_eq!(percents_of(&log, "step_applied"), [10]);
     assert_eq!(fleet.fragment_percent(), 0);
     assert_eq!(served_percent(fleet.gateways[0].admin), Some(0));
     // Once the instance is back, `abort` verifies the rollback on every instance.
@@ -562,6 +580,43 @@ fn an_instance_down_when_a_step_is_applied_stops_the_rollout_with_a_record() {
     for gateway in &fleet.gateways {
         assert_eq!(served_percent(gateway.admin), Some(0), "{}", gateway.name);
     }
+}
+
+#[test]
+fn a_rollout_is_refused_before_any_edit_when_an_instance_does_not_serve_the_rule() {
+    let _serial = exclusive();
+    let mut fleet = Fleet::start("");
+    let spec = fleet.spec(&format!(
+        "[[steps]]\npercent = 10\nchecks = 1\n\n[[steps]]\npercent = 100\n\n{}",
+        analysis(
+            "http://127.0.0.1:1",
+            "min_requests = 10\nfailure_limit = 1\ninconclusive_limit = 5\nprogress_deadline = \"60s\""
+        )
+    ));
+    fleet.gateways[1].kill();
+    let before = std::fs::read_to_string(fleet.fragment()).unwrap();
+    let output = rollout_command()
+        .args(["run", "--no-progress", "--events"])
+        .arg(fleet.events())
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("preflight: nothing was changed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "instance gw-b: http://{}/debug/config",
+            fleet.gateways[1].admin
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("instance gw-a"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(fleet.fragment()).unwrap(), before);
+    assert!(events(&fleet.events()).is_empty(), "nothing started");
 }
 
 #[test]
@@ -661,7 +716,7 @@ fn promote_skips_the_remaining_analysis_to_100_percent() {
 }
 
 #[test]
-fn a_wrong_admin_token_stops_the_rollout_naming_the_instance_and_status() {
+fn a_wrong_admin_token_is_refused_naming_the_instance_and_status() {
     let _serial = exclusive();
     let fleet = Fleet::start("");
     let spec = fleet.spec(&format!(
@@ -681,15 +736,15 @@ fn a_wrong_admin_token_stops_the_rollout_naming_the_instance_and_status() {
         .arg(&spec)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let saved = status(&spec);
-    assert_eq!(saved["phase"], "stopped");
-    let reason = saved["reason"].as_str().unwrap();
+    // The preflight is refused first, before anything is edited or saved.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     let refused = format!(
-        "instance gw-a: http://{}/config/reload: refused with 401",
+        "instance gw-a: http://{}/debug/config: refused with 401",
         fleet.gateways[0].admin
     );
-    assert!(reason.contains(&refused), "{reason}");
+    assert!(stderr.contains(&refused), "{stderr}");
+    assert!(events(&fleet.events()).is_empty(), "nothing started");
     // Nothing reached the instances: they still serve the percent they started with.
     assert_eq!(fleet.fragment_percent(), 0);
     for gateway in &fleet.gateways {
