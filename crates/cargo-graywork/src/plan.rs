@@ -163,7 +163,9 @@ pub struct UpgradePlanArgs {
     #[arg(long)]
     pub allow_downgrade: bool,
     /// How shared declarations move: for --dep, a [workspace.dependencies] entry to a
-    /// semver-incompatible version (lockstep or side-by-side); for --edition, an inherited
+    /// semver-incompatible version (lockstep or side-by-side); for --crate, a breaking bump
+    /// (lockstep with its dependents, or side-by-side: they keep the last published version
+    /// and move one by one); for --edition, an inherited
     /// [workspace.package] edition (lockstep, or staged: members declare their own in stages,
     /// the last stage inherits again).
     #[arg(long, value_enum, default_value_t = Strategy::Lockstep)]
@@ -297,13 +299,20 @@ fn apply_saved(args: &UpgradePlanArgs, file: &std::path::Path) -> anyhow::Result
     Ok(ExitCode::SUCCESS)
 }
 
-/// What the planner needs from the tree for `goal`: [`TreeFacts::collect`], and for a
+/// What the planner needs from the tree for `goal`: [`TreeFacts::collect`]; for a member bumped
+/// side by side, the versions of it published where cargo finds them offline; and for a
 /// `--dep` goal that members move to in more than one stage (side by side, or a new major
 /// for requirements of their own), which users of the dependency name its types in their
 /// public API (read as `check-contracts` reads a crate, with its default features). A member
 /// whose source cannot be read is taken to expose the dependency, with a warning.
 pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> TreeFacts {
     let mut facts = TreeFacts::collect(workspace);
+    if let Goal::Crate { name, .. } = goal
+        && strategy == Strategy::SideBySide
+    {
+        let available = graywork_plan::facts::available_versions(workspace, name);
+        facts.available.insert(name.clone(), available);
+    }
     let Goal::Dep { name, version } = goal else {
         return facts;
     };

@@ -556,9 +556,10 @@ fn edit_entry(document: &mut DocumentMut, change: &Change, file: &str) -> Result
                 .get(source)
                 .ok_or_else(|| invalid(format!("the entry `{source}` to copy is missing")))?;
             let mut entry = toml_edit::InlineTable::new();
+            // Every key but `path`: the copy comes from the registry.
             if let Some(existing) = original.as_table_like() {
                 for (name, value) in existing.iter() {
-                    if let Some(value) = value.as_value() {
+                    if let Some(value) = value.as_value().filter(|_| name != "path") {
                         entry.insert(name, value.clone());
                     }
                 }

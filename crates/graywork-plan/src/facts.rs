@@ -24,19 +24,23 @@ pub struct TreeFacts {
     /// What the plan must warn about from reading the tree (a public API that could not be
     /// read, say).
     pub warnings: Vec<String>,
-    /// Per member, the features its source refuses to build without a `--cfg` flag (a
-    /// `compile_error!` under `#[cfg(all(feature = "x", not(some_cfg)))]`): `--all-features`
-    /// cannot pass for it, so gates name the features it builds with instead.
+    /// For a member bumped side by side (`--crate X@V --strategy side-by-side`): the versions
+    /// of it its dependents could keep from outside the workspace, each with where it is
+    /// found ([`available_versions`]). Filled by the caller for that goal.
+    pub available: BTreeMap<String, Vec<(semver::Version, String)>>,
+    /// Per member, the features its source refuses to build on this host without `--cfg`
+    /// flags (a `compile_error!` under `#[cfg(all(feature = "x", not(some_cfg)))]`):
+    /// `--all-features` cannot pass for it, so gates name the features it builds with instead.
     pub guarded_features: BTreeMap<usize, Vec<GuardedFeature>>,
 }
 
-/// A feature that a `compile_error!` refuses without a `--cfg` flag.
+/// A feature that a `compile_error!` refuses in a build for this host without `--cfg` flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardedFeature {
     /// The feature.
     pub feature: String,
-    /// The `--cfg` it needs (`tokio_unstable`).
-    pub cfg: String,
+    /// The `--cfg` flag that lets it build (`tokio_unstable`), when one does.
+    pub cfg: Option<String>,
     /// Where the `compile_error!` is, `file:line` relative to the workspace root.
     pub location: String,
 }
@@ -125,13 +129,20 @@ impl TreeFacts {
                     .strip_prefix(workspace.root.as_std_path())
                     .map(|relative| relative.to_string_lossy().replace('\\', "/"))
                     .unwrap_or_else(|_| path.display().to_string());
-                for (feature, cfg, line) in compile_error_guards(&text) {
-                    if member.features.contains_key(&feature) {
-                        guarded.push(GuardedFeature {
-                            feature,
-                            cfg,
-                            location: format!("{file}:{line}"),
-                        });
+                for (condition, line) in compile_error_guards(&text) {
+                    for (feature, cfg) in graywork_workspace::features::refused_features(&condition)
+                    {
+                        if member.features.contains_key(&feature)
+                            && !guarded
+                                .iter()
+                                .any(|g: &GuardedFeature| g.feature == feature)
+                        {
+                            guarded.push(GuardedFeature {
+                                feature,
+                                cfg,
+                                location: format!("{file}:{line}"),
+                            });
+                        }
                     }
                 }
             }
@@ -156,11 +167,80 @@ impl TreeFacts {
     }
 }
 
-/// Each `compile_error!` in `text` that stands right under a `#[cfg(…)]` naming features and
-/// `not(CFG)` flags: `(feature, CFG, line)` for each feature named there. A simple reading of
-/// the source (no macro expansion), enough for the usual
+/// The published versions of `name` a build can take offline: those in cargo's registry
+/// cache (`$CARGO_HOME/registry/cache/*/NAME-VERSION.crate`, or unpacked under
+/// `registry/src`), and those a root `[patch]` entry provides from a path outside the member
+/// of that name. Each with where it is found.
+pub fn available_versions(workspace: &Workspace, name: &str) -> Vec<(semver::Version, String)> {
+    let mut found = Vec::new();
+    let member_dir = workspace
+        .member(name)
+        .map(|member| member.manifest_dir().to_owned());
+    for patch in &workspace.declarations.patches {
+        let Some(path) = &patch.path else {
+            continue;
+        };
+        if patch.name != name || Some(path) == member_dir.as_ref() {
+            continue;
+        }
+        let version = std::fs::read_to_string(path.join("Cargo.toml").as_std_path())
+            .ok()
+            .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())
+            .and_then(|document| {
+                document
+                    .get("package")?
+                    .get("version")?
+                    .as_str()
+                    .and_then(|text| semver::Version::parse(text).ok())
+            });
+        if let Some(version) = version {
+            found.push((
+                version,
+                format!(
+                    "[patch.{}] {} ({})",
+                    patch.registry, patch.name, patch.site.file
+                ),
+            ));
+        }
+    }
+    if let Some(home) = graywork_workspace::cargo_home() {
+        let prefix = format!("{name}-");
+        for kind in ["cache", "src"] {
+            for registry in std::fs::read_dir(home.join("registry").join(kind))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                for entry in std::fs::read_dir(registry.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                {
+                    let file = entry.file_name();
+                    let file = file.to_string_lossy();
+                    let stem = file.strip_suffix(".crate").unwrap_or(&file);
+                    let Some(version) = stem
+                        .strip_prefix(&prefix)
+                        .and_then(|text| semver::Version::parse(text).ok())
+                    else {
+                        continue;
+                    };
+                    if !found.iter().any(|(known, _)| *known == version) {
+                        found.push((version, "cargo's registry cache".to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Each `compile_error!` in `text` that stands right under a `#[cfg(…)]`: the condition (what
+/// the attribute's parentheses hold) and the macro's line. A plain reading of the source (no
+/// macro expansion), enough for the usual
 /// `#[cfg(all(not(tokio_unstable), feature = "taskdump"))] compile_error!(…);`.
-pub fn compile_error_guards(text: &str) -> Vec<(String, String, usize)> {
+pub fn compile_error_guards(text: &str) -> Vec<(String, usize)> {
     let mut guards = Vec::new();
     let mut from = 0;
     while let Some(found) = text[from..].find("compile_error!") {
@@ -178,14 +258,8 @@ pub fn compile_error_guards(text: &str) -> Vec<(String, String, usize)> {
         if !balanced(attribute) {
             continue;
         }
-        let features = quoted_after(attribute, "feature");
-        let cfgs = negated_flags(attribute);
         let line = text[..at].matches('\n').count() + 1;
-        for feature in &features {
-            for cfg in &cfgs {
-                guards.push((feature.clone(), cfg.clone(), line));
-            }
-        }
+        guards.push((attribute[1..attribute.len() - 1].to_owned(), line));
     }
     guards
 }
@@ -211,53 +285,19 @@ fn balanced(text: &str) -> bool {
     depth == 0 && text.starts_with('(')
 }
 
-/// The string values of `key = "…"` in a cfg expression.
-fn quoted_after(text: &str, key: &str) -> Vec<String> {
-    let mut values = Vec::new();
-    let mut rest = text;
-    while let Some(found) = rest.find(key) {
-        let after = rest[found + key.len()..].trim_start();
-        rest = &rest[found + key.len()..];
-        let Some(after) = after.strip_prefix('=') else {
-            continue;
-        };
-        let after = after.trim_start();
-        if let Some(quoted) = after.strip_prefix('"')
-            && let Some(end) = quoted.find('"')
-        {
-            values.push(quoted[..end].to_owned());
-        }
-    }
-    values
-}
-
-/// The flags a cfg expression requires absent: each `not(NAME)` with a bare name.
-fn negated_flags(text: &str) -> Vec<String> {
-    let mut flags = Vec::new();
-    let mut rest = text;
-    while let Some(found) = rest.find("not(") {
-        rest = &rest[found + "not(".len()..];
-        let Some(end) = rest.find(')') else {
-            break;
-        };
-        let name = rest[..end].trim();
-        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            flags.push(name.to_owned());
-        }
-    }
-    flags
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn finds_features_a_compile_error_refuses_without_a_cfg() {
+    fn finds_the_conditions_of_compile_errors() {
         let text = "//! crate\n#[cfg(all(\n    not(tokio_unstable),\n    feature = \"taskdump\"\n))]\ncompile_error!(\"needs --cfg tokio_unstable\");\n\n#[cfg(not(feature = \"std\"))]\ncompile_error!(\"std only\");\nfn f() { compile_error!(\"x\") }\n";
+        let guards = compile_error_guards(text);
+        assert_eq!(guards.len(), 2);
+        assert_eq!(guards[1], ("not(feature = \"std\")".to_owned(), 9));
         assert_eq!(
-            compile_error_guards(text),
-            [("taskdump".to_owned(), "tokio_unstable".to_owned(), 6)]
+            graywork_workspace::features::refused_features(&guards[0].0),
+            [("taskdump".to_owned(), Some("tokio_unstable".to_owned()))]
         );
     }
 }

@@ -262,7 +262,8 @@ pub enum Strategy {
     Lockstep,
     /// A renamed second entry beside the old one, members moving to it in dependency order,
     /// and a last stage that sets the old entry to the new version and renames members' keys
-    /// back.
+    /// back. For a member's breaking bump: its dependents keep the last published version
+    /// through a renamed entry and move back to the member one layer at a time.
     SideBySide,
     /// For `--edition`: members that inherit `[workspace.package] edition` declare their own,
     /// in stages (dependents first); the last stage sets the workspace value and has them
@@ -397,7 +398,7 @@ pub fn plan(
     };
     let strategy_fits = match options.strategy {
         Strategy::Lockstep => true,
-        Strategy::SideBySide => matches!(goal, Goal::Dep { .. }),
+        Strategy::SideBySide => matches!(goal, Goal::Dep { .. } | Goal::Crate { .. }),
         Strategy::Staged => matches!(goal, Goal::Edition { .. }),
     };
     if !strategy_fits {
@@ -405,7 +406,7 @@ pub fn plan(
             "--strategy {}: it applies to {}, not to --{} goals",
             options.strategy.as_str(),
             match options.strategy {
-                Strategy::SideBySide => "--dep",
+                Strategy::SideBySide => "--dep and --crate",
                 _ => "--edition",
             },
             goal.kind()
@@ -655,11 +656,15 @@ impl<'a> Builder<'a> {
                     .collect();
             let mut reasons: Vec<String> = guarded
                 .iter()
-                .map(|g| {
-                    format!(
-                        "`{}` (its source refuses it without `--cfg {}`: `compile_error!` at {})",
-                        g.feature, g.cfg, g.location
-                    )
+                .map(|g| match &g.cfg {
+                    Some(cfg) => format!(
+                        "`{}` (its source refuses it without `--cfg {cfg}`: `compile_error!` at {})",
+                        g.feature, g.location
+                    ),
+                    None => format!(
+                        "`{}` (its source refuses it on this host: `compile_error!` at {})",
+                        g.feature, g.location
+                    ),
                 })
                 .collect();
             let along: Vec<String> = table
@@ -1137,6 +1142,19 @@ impl<'a> Builder<'a> {
         // cargo resolves their path dependencies to it as soon as the version moves. Members
         // further up only rebuild: they are in the gate. A compatible bump changes no code.
         let breaking = compatibility_class(&current) != compatibility_class(version);
+        // A side-by-side bump is under way while its renamed entry is there (the version has
+        // moved by then, so the bump no longer reads as breaking).
+        let prev_key = format!("{name}-prev");
+        let under_way = declarations.workspace_dependencies.contains_key(&prev_key)
+            || self.workspace.members.iter().any(|member| {
+                member
+                    .dependencies
+                    .iter()
+                    .any(|d| d.name == name && d.local_name() == prev_key)
+            });
+        if (breaking || under_way) && self.options.strategy == Strategy::SideBySide {
+            return self.krate_side_by_side(name, version, &current, &lockstep, changes);
+        }
         let mut adapting: Vec<usize> = Vec::new();
         if breaking {
             for (dependent, member) in self.workspace.members.iter().enumerate() {
@@ -1226,6 +1244,301 @@ impl<'a> Builder<'a> {
                 rollout: Vec::new(),
             },
             &members,
+        );
+        Ok(())
+    }
+
+    /// `--crate X@V --strategy side-by-side` for a breaking bump: X moves alone, while its
+    /// dependents keep the last published version of X from outside the workspace through a
+    /// renamed entry (`x-prev = { package = "x", version = "0.2.3" }`); then they move back to
+    /// the member one layer at a time, in dependency order, and a last stage removes the
+    /// renamed entry. `changes` are the bump's own edits.
+    fn krate_side_by_side(
+        &mut self,
+        name: &str,
+        version: &Version,
+        current: &Version,
+        lockstep: &[usize],
+        mut changes: Vec<Change>,
+    ) -> anyhow::Result<()> {
+        let target = format!("{name}@{version}");
+        let workspace = self.workspace;
+        let declarations = &workspace.declarations;
+        let prev_key = format!("{name}-prev");
+        let snake = |key: &str| key.replace('-', "_");
+        let is_bumped = |m: usize| lockstep.contains(&m);
+        // The version kept: the renamed entry's, once it is there; before, the newest one
+        // available in the series the member leaves.
+        let written = declarations
+            .workspace_dependencies
+            .get(&prev_key)
+            .and_then(|(requirement, _)| semver::VersionReq::parse(requirement).ok())
+            .and_then(|requirement| requirement_floor(&requirement))
+            .map(|version| (version, format!("the `{prev_key}` entry")));
+        let series = if current < version {
+            compatibility_class(current)
+        } else {
+            (u64::MAX, u64::MAX, u64::MAX)
+        };
+        let kept = written.or_else(|| {
+            self.facts
+                .available
+                .get(name)
+                .into_iter()
+                .flatten()
+                .filter(|(available, _)| {
+                    available < version
+                        && compatibility_class(available) != compatibility_class(version)
+                        && (series.0 == u64::MAX || compatibility_class(available) == series)
+                })
+                .max()
+                .cloned()
+        });
+        let Some((prev, source)) = kept else {
+            anyhow::bail!(
+                "--crate {target} --strategy side-by-side: no published {name} {} is where cargo finds it offline (its registry cache, or a [patch] entry outside the member), so its dependents cannot keep the old version from the registry; use --strategy lockstep (its direct dependents move with it), or fetch it first",
+                current
+            );
+        };
+        // The dependents that keep the old version: every member that depends on X, through the
+        // member or (once stage 1 is in) through the renamed entry.
+        let mut uses: Vec<(usize, Site)> = Vec::new();
+        for (member, declared) in workspace.members.iter().enumerate() {
+            if is_bumped(member) {
+                continue;
+            }
+            for (position, dependency) in declared.dependencies.iter().enumerate() {
+                let on_member = dependency.member.is_some_and(is_bumped) && dependency.name == name;
+                let on_prev = dependency.member.is_none()
+                    && dependency.name == name
+                    && dependency.local_name() == prev_key;
+                if !on_member && !on_prev {
+                    continue;
+                }
+                let site = &declarations.members[member].dependencies[position];
+                let Some(via) = site.via.clone().filter(|_| site.inherited) else {
+                    anyhow::bail!(
+                        "--crate {target} --strategy side-by-side: `{}` declares its own dependency on {name} ({}); side by side needs every dependent to inherit {name} from [workspace.dependencies]: declare it there, or use --strategy lockstep",
+                        declared.name,
+                        site_label(&site.site)
+                    );
+                };
+                uses.push((member, via));
+            }
+        }
+        let bumped_done = *current == *version;
+        let local = |m: usize| -> Vec<&str> {
+            workspace.members[m]
+                .dependencies
+                .iter()
+                .filter(|dependency| dependency.name == name)
+                .map(|dependency| dependency.local_name())
+                .collect()
+        };
+        let prev_entry = declarations.workspace_dependencies.contains_key(&prev_key);
+        let finished = bumped_done
+            && !prev_entry
+            && uses
+                .iter()
+                .all(|&(m, _)| !local(m).contains(&prev_key.as_str()));
+        let root_file = "Cargo.toml".to_owned();
+        let entry_keys = |key: &str| {
+            vec![
+                "workspace".to_owned(),
+                "dependencies".to_owned(),
+                key.to_owned(),
+            ]
+        };
+        // Stage 1: the bump, the renamed entry, and each dependent onto it.
+        changes.push(Change {
+            crate_name: None,
+            kind: ChangeKind::Requirement,
+            op: Some(EditOp::AddEntry),
+            file: Some(root_file.clone()),
+            line: declarations
+                .workspace_dependencies
+                .get(name)
+                .map(|(_, line)| *line),
+            toml_path: Some(format!("workspace.dependencies.{prev_key}")),
+            from: None,
+            to: Some(prev.to_string()),
+            change: format!(
+                "add `{prev_key} = {{ package = \"{name}\", version = \"{prev}\" }}` beside `{name}` (its other keys but `path`): {name} {prev} from outside the workspace ({source}), for the dependents that have not moved yet"
+            ),
+            done: prev_entry || bumped_done,
+            keys: entry_keys(&prev_key),
+            copy_of: Some(name.to_owned()),
+        });
+        let mut dependents: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();
+        dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        dependents.dedup();
+        for (member, via) in &uses {
+            let keys = local(*member);
+            // The version moves in this stage too: once it has, the stage is in the tree.
+            let done = keys.contains(&prev_key.as_str()) || bumped_done;
+            let mut from_keys = via.keys.clone();
+            if let Some(last) = from_keys.last_mut() {
+                *last = name.to_owned();
+            }
+            let from_site = Site {
+                keys: from_keys.clone(),
+                ..via.clone()
+            };
+            changes.push(Change {
+                crate_name: Some(self.name(*member).to_owned()),
+                kind: ChangeKind::Requirement,
+                op: Some(EditOp::RenameKey),
+                file: Some(via.file.clone()),
+                line: via.line,
+                toml_path: Some(from_site.toml_path()),
+                from: Some(name.to_owned()),
+                to: Some(prev_key.clone()),
+                change: format!(
+                    "keep {name} {prev}: rename the key `{name}` to `{prev_key}`, and put `extern crate {} as {};` at the crate root so its code keeps saying `{}::`",
+                    snake(&prev_key),
+                    snake(name),
+                    snake(name)
+                ),
+                done,
+                keys: from_keys,
+                copy_of: None,
+            });
+        }
+        for &member in lockstep {
+            self.place(
+                member,
+                self.stages.len() + 1,
+                format!("it is bumped to {version}; side by side, its dependents keep {name} {prev} until they move"),
+                Vec::new(),
+                false,
+            );
+        }
+        let mut members = lockstep.to_vec();
+        members.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        let mut gates = Vec::new();
+        for &member in &members {
+            gates.extend(self.feature_gates("cargo", member, &[]));
+        }
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!(
+                    "bump {name} to {version}, its dependents keeping {prev} side by side"
+                ),
+                phase: Phase::Bump,
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!("revert this stage's commit; rollback point: {rollback_point}"),
+                rollout: Vec::new(),
+            },
+            &members,
+        );
+
+        // Then each dependent moves to the member, in dependency order.
+        let mut affected = vec![false; workspace.members.len()];
+        for &member in &dependents {
+            affected[member] = true;
+        }
+        let reason = |_: usize| {
+            format!(
+                "it depends on {name}: side by side, each dependent moves from {name} {prev} to the member in dependency order"
+            )
+        };
+        let uses_ref = &uses;
+        let prev_key_ref = &prev_key;
+        self.add_layered(&affected, &reason, &mut |builder, layer| {
+            let mut changes = Vec::new();
+            for &member in layer.members {
+                let keys = local(member);
+                let done = bumped_done && !keys.contains(&prev_key_ref.as_str());
+                for (_, via) in uses_ref.iter().filter(|(m, _)| *m == member) {
+                    let mut prev_keys = via.keys.clone();
+                    if let Some(last) = prev_keys.last_mut() {
+                        last.clone_from(prev_key_ref);
+                    }
+                    let prev_site = Site {
+                        keys: prev_keys.clone(),
+                        ..via.clone()
+                    };
+                    changes.push(Change {
+                        crate_name: Some(builder.name(member).to_owned()),
+                        kind: ChangeKind::Requirement,
+                        op: Some(EditOp::RenameKey),
+                        file: Some(via.file.clone()),
+                        line: via.line,
+                        toml_path: Some(prev_site.toml_path()),
+                        from: Some(prev_key_ref.clone()),
+                        to: Some(name.to_owned()),
+                        change: format!("move to {name} {version}: rename the key `{prev_key_ref}` back to `{name}`"),
+                        done,
+                        keys: prev_keys,
+                        copy_of: None,
+                    });
+                }
+                changes.push(Change::code(
+                    Some(builder.name(member).to_owned()),
+                    format!(
+                        "adapt to {name} {version}: drop `extern crate {} as {};` and fix what no longer compiles",
+                        snake(prev_key_ref),
+                        snake(name)
+                    ),
+                    done,
+                ));
+            }
+            let mut gates = Vec::new();
+            for &member in layer.members {
+                gates.extend(builder.feature_gates("cargo", member, &[]));
+            }
+            let rollback_point = builder.prior_stage_rollback();
+            StageDraft {
+                name: layer.title(&format!("side by side: move to {name} {version}")),
+                phase: Phase::Migrate,
+                changes,
+                gates,
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!(
+                    "revert this stage's commit: {name} {prev} is still there; rollback point: {rollback_point}"
+                ),
+                rollout: Vec::new(),
+            }
+        });
+
+        // Last: the renamed entry goes.
+        let rollback_point = self.prior_stage_rollback();
+        self.push_stage(
+            StageDraft {
+                name: format!("side by side: retire {name} {prev}"),
+                phase: Phase::Retire,
+                changes: vec![Change {
+                    crate_name: None,
+                    kind: ChangeKind::Requirement,
+                    op: Some(EditOp::RemoveEntry),
+                    file: Some(root_file),
+                    line: declarations
+                        .workspace_dependencies
+                        .get(&prev_key)
+                        .map(|(_, line)| *line),
+                    toml_path: Some(format!("workspace.dependencies.{prev_key}")),
+                    from: declarations
+                        .workspace_dependencies
+                        .get(&prev_key)
+                        .map(|(requirement, _)| requirement.clone()),
+                    to: None,
+                    change: format!("remove the `{prev_key}` entry: no member uses it any more"),
+                    done: finished,
+                    keys: entry_keys(&prev_key),
+                    copy_of: None,
+                }],
+                gates: vec!["cargo check --workspace --all-targets".to_owned()],
+                extra_gates: Vec::new(),
+                cargo: "cargo".to_owned(),
+                rollback: format!("revert this stage's commit; rollback point: {rollback_point}"),
+                rollout: Vec::new(),
+            },
+            &[],
         );
         Ok(())
     }

@@ -243,6 +243,118 @@ pub fn features_without(
         .collect()
 }
 
+/// For a `compile_error!` under `#[cfg(CONDITION)]` (`condition` is what the parentheses
+/// hold): each feature named in it that, on alone in a build for this host without `--cfg`
+/// flags, makes the condition hold, so the crate cannot build with it; each with a `--cfg`
+/// flag the condition names under `not(…)` that lets it build again, when one does. A
+/// condition that does not parse refuses nothing.
+pub fn refused_features(condition: &str) -> Vec<(String, Option<String>)> {
+    use cargo_metadata::cargo_platform::{Cfg, CfgExpr, Ident};
+    // cargo's parser reads one line without trailing commas; source attributes have both.
+    let words: Vec<&str> = condition.split_whitespace().collect();
+    let mut normalized = words.join(" ");
+    while let Some(comma) = normalized.find(", )").or_else(|| normalized.find(",)")) {
+        let end = normalized[comma..]
+            .find(')')
+            .map_or(comma + 1, |close| comma + close);
+        normalized.replace_range(comma..end, "");
+    }
+    let Ok(expression) = normalized.parse::<CfgExpr>() else {
+        return Vec::new();
+    };
+    let ident = |name: &str| Ident {
+        name: name.to_owned(),
+        raw: false,
+    };
+    let mut features = BTreeSet::new();
+    let mut negated = BTreeSet::new();
+    let mut stack = vec![&expression];
+    while let Some(expression) = stack.pop() {
+        match expression {
+            CfgExpr::Not(inner) => {
+                if let CfgExpr::Value(Cfg::Name(name)) = inner.as_ref() {
+                    negated.insert(name.as_str().to_owned());
+                }
+                stack.push(inner);
+            }
+            CfgExpr::All(inner) | CfgExpr::Any(inner) => stack.extend(inner),
+            CfgExpr::Value(Cfg::KeyPair(key, value)) if key.as_str() == "feature" => {
+                features.insert(value.clone());
+            }
+            _ => {}
+        }
+    }
+    let host = host_cfg();
+    features
+        .into_iter()
+        .filter_map(|feature| {
+            let mut cfg = host.clone();
+            cfg.push(Cfg::KeyPair(ident("feature"), feature.clone()));
+            if !expression.matches(&cfg) {
+                return None;
+            }
+            let flag = negated.iter().find(|flag| {
+                let mut with = cfg.clone();
+                with.push(Cfg::Name(ident(flag)));
+                !expression.matches(&with)
+            });
+            Some((feature, flag.cloned()))
+        })
+        .collect()
+}
+
+/// The cfg values of a test build on this host (the one the tool runs on, where gates run):
+/// its family, OS, architecture, pointer width, endianness, environment, atomics and
+/// `debug_assertions`.
+fn host_cfg() -> Vec<cargo_metadata::cargo_platform::Cfg> {
+    use cargo_metadata::cargo_platform::{Cfg, Ident};
+    let ident = |name: &str| Ident {
+        name: name.to_owned(),
+        raw: false,
+    };
+    let pair = |key: &str, value: &str| Cfg::KeyPair(ident(key), value.to_owned());
+    let mut cfg = vec![
+        pair("target_os", std::env::consts::OS),
+        pair("target_arch", std::env::consts::ARCH),
+        pair("target_pointer_width", &usize::BITS.to_string()),
+        pair(
+            "target_endian",
+            if cfg!(target_endian = "little") {
+                "little"
+            } else {
+                "big"
+            },
+        ),
+        pair("panic", "unwind"),
+        Cfg::Name(ident("debug_assertions")),
+    ];
+    if !std::env::consts::FAMILY.is_empty() {
+        cfg.push(pair("target_family", std::env::consts::FAMILY));
+        cfg.push(Cfg::Name(ident(std::env::consts::FAMILY)));
+    }
+    for (env, on) in [
+        ("gnu", cfg!(target_env = "gnu")),
+        ("musl", cfg!(target_env = "musl")),
+        ("msvc", cfg!(target_env = "msvc")),
+    ] {
+        if on {
+            cfg.push(pair("target_env", env));
+        }
+    }
+    for (width, on) in [
+        ("8", cfg!(target_has_atomic = "8")),
+        ("16", cfg!(target_has_atomic = "16")),
+        ("32", cfg!(target_has_atomic = "32")),
+        ("64", cfg!(target_has_atomic = "64")),
+        ("ptr", cfg!(target_has_atomic = "ptr")),
+    ] {
+        if on {
+            cfg.push(pair("target_has_atomic", width));
+        }
+    }
+    cfg
+}
+
 /// Whether `--all-features` turns on a feature of the crate that its default features do not.
 pub fn all_features_differ(table: &BTreeMap<String, Vec<String>>) -> bool {
     FeatureSet::all().enabled(table) != FeatureSet::default_features().enabled(table)
@@ -339,6 +451,25 @@ fn optional_dependency_on(member: &crate::Member, enabled: &BTreeSet<String>, na
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn refused_features_hold_on_this_host_without_the_flag() {
+        let refused = super::refused_features;
+        assert_eq!(
+            refused("all(not(tokio_unstable), feature = \"io-uring\")"),
+            [("io-uring".to_owned(), Some("tokio_unstable".to_owned()))]
+        );
+        // Another target's limits refuse nothing here.
+        assert!(refused("all(not(tokio_unstable), target_family = \"wasm\", any(feature = \"fs\", feature = \"net\"))").is_empty());
+        assert!(refused("all(feature = \"x\", not(any(unix, windows)))").is_empty());
+        assert!(refused("not(feature = \"std\")").is_empty());
+        assert_eq!(
+            refused("all(\n    feature = \"x\",\n    not(flag),\n)").len(),
+            1,
+            "lines and trailing commas"
+        );
+        assert!(refused("(").is_empty());
+    }
+
     use super::*;
 
     fn table(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {

@@ -656,30 +656,48 @@ fn round_trip_with(source: &Path, goal: &Goal, options: &PlanOptions) -> usize {
     round_trip_in(source, goal, options, false).0
 }
 
-/// The code change a stage lists for people, made as people would: a fixture member may hold
-/// `adapt/TARGET.PHASE.rs` or `adapt/TARGET.rs` (TARGET as the goal prints it, `tiny@2.0.0`),
-/// its `src/lib.rs` once its stage is applied.
-fn adapt_code(root: &Path, workspace: &Workspace, stage: &graywork_plan::Stage, goal: &Goal) {
-    for name in &stage.crates {
+/// The code changes a stage lists for people, made as people would: a fixture member may hold
+/// `adapt/TARGET.STRATEGY.PHASE.rs`, `adapt/TARGET.PHASE.rs` or `adapt/TARGET.rs` (TARGET as
+/// the goal prints it, `tiny@2.0.0`; the first that exists), its `src/lib.rs` once a stage that
+/// changes it (its crates, or a change naming it) is applied.
+fn adapt_code(
+    workspace: &Workspace,
+    stage: &graywork_plan::Stage,
+    goal: &Goal,
+    options: &PlanOptions,
+) {
+    let mut names: Vec<&String> = stage.crates.iter().collect();
+    names.extend(
+        stage
+            .changes
+            .iter()
+            .filter_map(|change| change.crate_name.as_ref()),
+    );
+    names.sort();
+    names.dedup();
+    let target = goal.target();
+    let phase = stage.phase;
+    let strategy = options.strategy.as_str();
+    for name in names {
         let member = workspace.member(name).unwrap();
         let adapt = member.manifest_dir().as_std_path().join("adapt");
-        let target = goal.target();
-        for file in [
-            format!("{target}.{}.rs", stage.phase),
+        let candidates = [
+            format!("{target}.{strategy}.{phase}.rs"),
+            format!("{target}.{phase}.rs"),
             format!("{target}.rs"),
-        ] {
-            let source = adapt.join(file);
-            if source.is_file() {
-                std::fs::copy(
-                    &source,
-                    member.manifest_dir().as_std_path().join("src/lib.rs"),
-                )
-                .unwrap();
-                break;
-            }
+        ];
+        if let Some(source) = candidates
+            .iter()
+            .map(|file| adapt.join(file))
+            .find(|path| path.is_file())
+        {
+            std::fs::copy(
+                &source,
+                member.manifest_dir().as_std_path().join("src/lib.rs"),
+            )
+            .unwrap();
         }
     }
-    let _ = root;
 }
 
 /// `cargo check --workspace --all-targets --offline` in the copy at `root`, with its own target
@@ -777,7 +795,7 @@ fn round_trip_in(
         apply_stage(dir.path(), &plan, k, ApplyOptions::default())
             .unwrap_or_else(|error| panic!("{goal}: stage {k}: {error}"));
         let after = load_copy();
-        adapt_code(dir.path(), &after, &plan.stages[k - 1], goal);
+        adapt_code(&after, &plan.stages[k - 1], goal, options);
         if build {
             assert_builds(dir.path(), &format!("{goal}: after stage {k}"));
             assert_gates_build(
@@ -866,13 +884,36 @@ fn fixture_with_real_code_builds_after_every_stage() {
             "{manifest}"
         );
     }
-    let (stages, _) = round_trip_in(
-        &source,
-        &Goal::krate("clock@0.2.0").unwrap(),
-        &PlanOptions::default(),
-        true,
-    );
+    let clock = Goal::krate("clock@0.2.0").unwrap();
+    let (stages, _) = round_trip_in(&source, &clock, &PlanOptions::default(), true);
     assert_eq!(stages, 1);
+    // Side by side, `feed` and `cli` keep clock 0.1.0 (published, here through [patch]) and
+    // move one by one.
+    let workspace = load("majors");
+    let facts = cargo_graywork::tree_facts(&workspace, &clock, side_by_side.strategy);
+    let plan = graywork_plan::plan(&workspace, &facts, &clock, &side_by_side).unwrap();
+    insta::assert_snapshot!(
+        "crate_side_by_side",
+        graywork_plan::render_plan(&plan, PlanFormat::Text)
+    );
+    let (stages, dir) = round_trip_in(&source, &clock, &side_by_side, true);
+    assert_eq!(stages, 4);
+    let original = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap(),
+        original.replace(
+            "clock = { path = \"clock\", version = \"0.1.0\" }",
+            "clock = { path = \"clock\", version = \"0.2.0\" }"
+        )
+    );
+    // Without a published old version there is nothing to keep: the plan says so.
+    let mut unpublished = facts.clone();
+    unpublished.available.clear();
+    let error = graywork_plan::plan(&workspace, &unpublished, &clock, &side_by_side).unwrap_err();
+    assert!(
+        error.to_string().starts_with("--crate clock@0.2.0 --strategy side-by-side: no published clock 0.1.0 is where cargo finds it offline"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -1408,7 +1449,7 @@ fn a_saved_plan_applies_by_the_numbers_it_was_read_with_and_refuses_drift() {
         "{stderr}"
     );
     // Someone edits what the last stage expects: nothing is written.
-    let root = std::fs::read_to_string(&manifest).unwrap();
+    let root = std::fs::read_to_string(manifest).unwrap();
     std::fs::write(
         manifest,
         root.replace("tiny = { version = \"1\"", "tiny = { version = \"1.1\""),
