@@ -17,6 +17,7 @@ mod contracts;
 mod outdated;
 mod output;
 mod plan;
+mod rustup;
 
 pub use output::ColorChoice;
 pub use plan::tree_facts;
@@ -97,6 +98,10 @@ pub fn main(runner: Runner, args: impl IntoIterator<Item = std::ffi::OsString>) 
     let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
     if args.get(1).is_some_and(|arg| arg == "graywork") {
         args.remove(1);
+    }
+    // Before anything starts cargo: a pin whose toolchain is missing would fail every run.
+    if let Some(code) = rustup::fall_back(&args) {
+        return code;
     }
     let color = output::color_from_args(&args);
     output::set_color(color);

@@ -6,10 +6,13 @@
 //!   (`graywork_workspace::features`).
 //! - `install-hooks` ([`hooks`]): a pre-commit hook that runs the fast checks.
 //! - `ci` ([`ci`]): fmt, clippy, check-toolchain, check-contracts and test-matrix, in order.
+//! - [`rustup`]: which installed toolchain every command runs with when the workspace pins one
+//!   that rustup lacks.
 
 pub mod ci;
 pub mod hooks;
 pub mod matrix;
+pub mod rustup;
 pub mod toolchain;
 
 pub use graywork_workspace::cargo_program;

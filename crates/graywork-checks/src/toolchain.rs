@@ -367,6 +367,16 @@ struct ToolchainSection {
     channel: Option<Spanned<String>>,
 }
 
+/// The toolchain that `rust-toolchain.toml` (or the older `rust-toolchain`) in `dir` pins, and
+/// that file's path; `None` when `dir` has no such file or it names no channel.
+///
+/// Errors name the file when it cannot be read or parsed.
+pub fn pin_in(dir: &Path) -> anyhow::Result<Option<(Toolchain, PathBuf)>> {
+    Ok(read_pin(dir)?
+        .ok()
+        .map(|(toolchain, location)| (toolchain, dir.join(location.file))))
+}
+
 /// The pinned toolchain and where it is written, or why there is none.
 fn read_pin(root: &Path) -> anyhow::Result<Result<(Toolchain, Location), String>> {
     for name in ["rust-toolchain.toml", "rust-toolchain"] {

@@ -5,3 +5,4 @@ mod cli;
 mod hooks;
 mod outdated;
 mod support;
+mod toolchain;
