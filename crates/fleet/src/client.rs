@@ -164,6 +164,58 @@ pub enum Cas {
     },
 }
 
+/// What a key must be for a conditional write ([`EtcdClient::put_if`],
+/// [`EtcdClient::delete_if`]) to happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The key must not exist.
+    Absent,
+    /// The key must exist at this `mod_revision` (the one its reader saw).
+    ModRevision(i64),
+    /// Anything (an operator's `--force`).
+    Anything,
+}
+
+/// A condition on a whole key prefix: no key under it was created, changed or guarded since
+/// the store revision `revision` at which the caller read (and validated) the prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixUnchanged {
+    /// The key prefix.
+    pub prefix: String,
+    /// The store revision of the caller's read.
+    pub revision: i64,
+}
+
+impl PrefixUnchanged {
+    /// The key a deletion under the prefix writes as well, so that deletions show in the
+    /// prefix's revisions too (a deleted key leaves no revision behind under the prefix). It
+    /// does not end in `.toml`, so it is never read as a fragment.
+    pub fn guard_key(&self) -> String {
+        format!("{}.guard", self.prefix)
+    }
+}
+
+/// What [`EtcdClient::put_if`] and [`EtcdClient::delete_if`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional {
+    /// Written (or deleted) at store revision `revision` (a put key's new `mod_revision`).
+    Done {
+        /// The transaction's revision.
+        revision: i64,
+    },
+    /// The key was not what was expected; nothing was written.
+    KeyChanged {
+        /// The key as it is now (`None`: it does not exist).
+        current: Option<KeyValue>,
+    },
+    /// The key was as expected, but something else under the prefix changed since it was read:
+    /// the set that was validated is gone; nothing was written.
+    PrefixChanged {
+        /// The store's revision now.
+        revision: i64,
+    },
+}
+
 /// An etcd v3 client over the JSON gateway. Calls block; share it behind an `Arc`.
 #[derive(Debug)]
 pub struct EtcdClient {
@@ -291,6 +343,100 @@ impl EtcdClient {
             .unwrap_or(Value::Null);
         let current = parse_kvs(&endpoint, path, &range)?.into_iter().next();
         Ok(Cas::Conflict { current })
+    }
+
+    /// Writes `value` at `key` in one transaction, only if the key is as `expect`ed and, with
+    /// `unchanged`, nothing under that prefix changed since it was read.
+    pub fn put_if(
+        &self,
+        key: &str,
+        value: &[u8],
+        expect: Expect,
+        unchanged: Option<&PrefixUnchanged>,
+    ) -> Result<Conditional, EtcdError> {
+        let put = json!({"request_put": {"key": b64(key.as_bytes()), "value": b64(value)}});
+        self.conditional(key, expect, unchanged, vec![put])
+    }
+
+    /// Deletes `key` in one transaction, only if it is as `expect`ed and, with `unchanged`,
+    /// nothing under that prefix changed since it was read; the deletion also writes the
+    /// prefix's guard key ([`PrefixUnchanged::guard_key`]), so that writers who read the prefix
+    /// before it see it.
+    pub fn delete_if(
+        &self,
+        key: &str,
+        expect: Expect,
+        unchanged: Option<&PrefixUnchanged>,
+    ) -> Result<Conditional, EtcdError> {
+        let mut operations = vec![json!({"request_delete_range": {"key": b64(key.as_bytes())}})];
+        if let Some(unchanged) = unchanged {
+            operations.push(json!({"request_put": {
+                "key": b64(unchanged.guard_key().as_bytes()),
+                "value": b64(format!("deleted {key}").as_bytes()),
+            }}));
+        }
+        self.conditional(key, expect, unchanged, operations)
+    }
+
+    fn conditional(
+        &self,
+        key: &str,
+        expect: Expect,
+        unchanged: Option<&PrefixUnchanged>,
+        operations: Vec<Value>,
+    ) -> Result<Conditional, EtcdError> {
+        let key64 = b64(key.as_bytes());
+        let mut compare = Vec::new();
+        match expect {
+            Expect::Absent => compare.push(
+                json!({"target": "CREATE", "key": key64, "result": "EQUAL", "create_revision": "0"}),
+            ),
+            Expect::ModRevision(revision) => compare.push(
+                json!({"target": "MOD", "key": key64, "result": "EQUAL", "mod_revision": revision.to_string()}),
+            ),
+            Expect::Anything => {}
+        }
+        if let Some(unchanged) = unchanged {
+            // Every key in the prefix (none counts as true) last changed at or before the read.
+            let prefix = unchanged.prefix.as_bytes();
+            compare.push(json!({
+                "target": "MOD",
+                "key": b64(prefix),
+                "range_end": b64(&prefix_end(prefix)),
+                "result": "LESS",
+                "mod_revision": (unchanged.revision + 1).to_string(),
+            }));
+        }
+        let body = json!({
+            "compare": compare,
+            "success": operations,
+            "failure": [{"request_range": {"key": key64}}],
+        });
+        let path = "/v3/kv/txn";
+        let (endpoint, answer) = self.call(path, &body)?;
+        let revision = header_revision(&endpoint, path, &answer)?;
+        if answer.get("succeeded").and_then(Value::as_bool) == Some(true) {
+            return Ok(Conditional::Done { revision });
+        }
+        let range = answer
+            .get("responses")
+            .and_then(|r| r.get(0))
+            .and_then(|r| r.get("response_range"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let current = parse_kvs(&endpoint, path, &range)?.into_iter().next();
+        let key_as_expected = match expect {
+            Expect::Absent => current.is_none(),
+            Expect::ModRevision(revision) => current
+                .as_ref()
+                .is_some_and(|kv| kv.mod_revision == revision),
+            Expect::Anything => true,
+        };
+        Ok(if key_as_expected {
+            Conditional::PrefixChanged { revision }
+        } else {
+            Conditional::KeyChanged { current }
+        })
     }
 
     /// Compacts the store's history up to `revision` (for operators and tests: watches from

@@ -13,7 +13,9 @@
 //!   watch from the last seen revision, a compacted revision triggers a full re-read, and an
 //!   outage is reported and retried with backoff.
 //! - [`EtcdClient::compare_and_swap`] writes a key only if its `mod_revision` is still the one
-//!   read, so two writers racing cannot both win.
+//!   read, so two writers racing cannot both win. [`EtcdClient::put_if`] and
+//!   [`EtcdClient::delete_if`] also compare the whole prefix with the revision it was read
+//!   ([`PrefixUnchanged`]), so a set validated as a whole is the set the write lands in.
 //!
 //! # Features
 //!
@@ -30,7 +32,8 @@ mod source;
 pub mod testing;
 
 pub use client::{
-    Cas, ClientOptions, EtcdClient, EtcdError, KeyValue, RangeResult, WatchMessage, WatchStream,
+    Cas, ClientOptions, Conditional, EtcdClient, EtcdError, Expect, KeyValue, PrefixUnchanged,
+    RangeResult, WatchMessage, WatchStream,
 };
 pub use follow::{FollowEvent, FollowOptions, follow};
 pub use source::{

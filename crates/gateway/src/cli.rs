@@ -123,11 +123,27 @@ pub struct ConfigShowArgs {
 pub enum GrayCommand {
     /// Prints the route, rule, reason and bucket a request would get, without a server.
     Explain(ExplainArgs),
-    /// Checks a fragment file and writes it to etcd (`[etcd]`) as PREFIX/NAME, with
-    /// compare-and-swap.
+    /// Checks a fragment file with the other fragments and writes it to etcd (`[etcd]`) as
+    /// PREFIX/NAME: a new key, or the revision `--expect-revision` names, in one transaction
+    /// with the set it was checked with.
     Put(GrayPutArgs),
-    /// Prints a fragment as etcd holds it.
+    /// Prints a fragment as etcd holds it (its revision on stderr).
     Get(GrayGetArgs),
+    /// Deletes a fragment from etcd, once the others are checked without it, if it is still at
+    /// the revision `--expect-revision` names.
+    Delete(GrayDeleteArgs),
+}
+
+/// What a write expects of the key: a revision, or (`--force`) nothing.
+#[derive(Debug, Clone, Args)]
+pub struct Expectation {
+    /// Write only if the key is still at this revision (the one `gray get` printed).
+    #[arg(long, value_name = "REVISION", conflicts_with = "force")]
+    pub expect_revision: Option<i64>,
+    /// Write whatever revision the key is at (the check against the other fragments still
+    /// holds).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `gateway gray put`.
@@ -139,6 +155,22 @@ pub struct GrayPutArgs {
     pub name: String,
     /// The TOML file to write.
     pub file: PathBuf,
+    /// Without `--expect-revision` or `--force`, only a key that does not exist is written.
+    #[command(flatten)]
+    pub expect: Expectation,
+}
+
+/// `gateway gray delete`.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("expectation").required(true).args(["expect_revision", "force"])))]
+pub struct GrayDeleteArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The fragment's name under `etcd.prefix`, e.g. billing-v2.toml.
+    pub name: String,
+    /// `--expect-revision` or `--force` is required.
+    #[command(flatten)]
+    pub expect: Expectation,
 }
 
 /// `gateway gray get`.

@@ -29,6 +29,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Gray(GrayCommand::Explain(args)) => print(&gray_explain(&args)?),
         Command::Gray(GrayCommand::Put(args)) => print(&crate::etcd_source::put_command(&args)?),
         Command::Gray(GrayCommand::Get(args)) => print(&crate::etcd_source::get_command(&args)?),
+        Command::Gray(GrayCommand::Delete(args)) => {
+            print(&crate::etcd_source::delete_command(&args)?)
+        }
         Command::Token(TokenCommand::Issue(args)) => print(&token_issue(&args)?),
     }
 }
@@ -158,6 +161,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let etcd = if settings.etcd.endpoints.is_empty() {
         None
     } else {
+        // etcd's fragments belong to the gray layer, which the gray switch turns on: with it off
+        // they would be fetched, followed and silently ignored.
+        if !options.gray_switch()? {
+            bail!(
+                "[etcd] is configured (etcd.endpoints), but the gray switch {} is off, so the gray fragments under {} would be ignored: start with {}=true, or remove [etcd]",
+                options.gray_switch_var,
+                settings.etcd.prefix,
+                options.gray_switch_var
+            );
+        }
         let source = crate::etcd_source::EtcdSource::connect(
             &settings.etcd,
             options.limits.max_total_bytes,

@@ -184,58 +184,172 @@ impl Drop for Following {
     }
 }
 
+/// How often a write is checked and tried again when another fragment under the prefix changed
+/// while it was being checked.
+const WRITE_ATTEMPTS: usize = 5;
+
 /// `gateway gray put NAME FILE`: checks the fragment like a reload would (with this gateway's
-/// files and the other etcd fragments), then writes it to `PREFIX/NAME` with a compare-and-swap
-/// on the revision it read, so a concurrent writer is never overwritten silently.
+/// files and the other etcd fragments), then writes it to `PREFIX/NAME` in one transaction that
+/// holds only if the key is as `expect`ed (absent, at a revision, or anything for `--force`) and
+/// nothing under the prefix changed since the set was read: two writers can never together
+/// produce a set neither of them checked.
 pub(crate) fn put(
     settings: &EtcdSettings,
     options: &gray::LoadOptions,
     name: &str,
     file: &Path,
+    expect: fleet::Expect,
 ) -> anyhow::Result<String> {
     let key = fragment_key(settings, name)?;
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read fragment file {}", file.display()))?;
     let client = client(settings)?;
-    let mut set = fleet::fetch_fragments(&client, &settings.prefix, options.limits.max_total_bytes)
-        .with_context(|| format!("cannot read the fragments under {}", settings.prefix))?;
-    let current = client
-        .get(&key)
-        .with_context(|| format!("cannot read etcd key {key}"))?;
-    let expected = current.as_ref().map_or(0, |kv| kv.mod_revision);
-    let shown = format!("etcd:{key}@(new)");
-    set.fragments
-        .retain(|f| !f.name.starts_with(&format!("etcd:{key}@")));
-    set.fragments.push(gray::Fragment {
-        name: shown,
-        text: text.clone(),
-    });
-    set.fragments.sort_by(|a, b| a.name.cmp(&b.name));
-    let options = options
-        .clone()
-        .with_var(&options.gray_switch_var, "true")
-        .with_fragment_source(Arc::new(HeldFragments::new(set)));
-    gray::load(&options).with_context(|| format!("fragment {} is not valid", file.display()))?;
-    match client
-        .compare_and_swap(&key, expected, text.as_bytes())
-        .with_context(|| format!("cannot write etcd key {key}"))?
-    {
-        fleet::Cas::Swapped { mod_revision } => Ok(format!("{key}@{mod_revision}\n")),
-        fleet::Cas::Conflict { current } => bail!(
-            "etcd key {key} changed while it was being written (now at revision {}); nothing was written",
-            current.map_or(0, |kv| kv.mod_revision)
+    write_checked(settings, options, &client, &key, expect, |set| {
+        set.fragments.push(gray::Fragment {
+            name: format!("etcd:{key}@(new)"),
+            text: text.clone(),
+        });
+        set.fragments.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(())
+    })
+}
+
+/// `gateway gray delete NAME`: checks the other fragments without this one (with this
+/// gateway's files), then deletes `PREFIX/NAME` in one transaction that holds only if the key
+/// is as `expect`ed and nothing under the prefix changed since the set was read.
+pub(crate) fn delete(
+    settings: &EtcdSettings,
+    options: &gray::LoadOptions,
+    name: &str,
+    expect: fleet::Expect,
+) -> anyhow::Result<String> {
+    let key = fragment_key(settings, name)?;
+    let client = client(settings)?;
+    write_checked(settings, options, &client, &key, expect, |set| {
+        if set.fragments.len() == set.fragments_before {
+            bail!("etcd key {key} does not exist");
+        }
+        Ok(())
+    })
+}
+
+/// A fragment set being changed by one write: the others as read, and how many there were with
+/// the key itself.
+struct Changing {
+    fragments: Vec<gray::Fragment>,
+    fragments_before: usize,
+}
+
+/// Reads the prefix, takes the key out of the set, lets `change` put what the write leaves
+/// there, checks the set like a reload would, and writes it: a put when the set holds a
+/// fragment for the key, else a delete. Tried again (read, check, write) when another key under
+/// the prefix changed in between.
+fn write_checked(
+    settings: &EtcdSettings,
+    options: &gray::LoadOptions,
+    client: &EtcdClient,
+    key: &str,
+    expect: fleet::Expect,
+    change: impl Fn(&mut Changing) -> anyhow::Result<()>,
+) -> anyhow::Result<String> {
+    let own = format!("etcd:{key}@");
+    for _ in 0..WRITE_ATTEMPTS {
+        let set = fleet::fetch_fragments(client, &settings.prefix, options.limits.max_total_bytes)
+            .with_context(|| format!("cannot read the fragments under {}", settings.prefix))?;
+        let before = set.fragments.len();
+        let mut changing = Changing {
+            fragments: set
+                .fragments
+                .into_iter()
+                .filter(|f| !f.name.starts_with(&own))
+                .collect(),
+            fragments_before: before,
+        };
+        change(&mut changing)?;
+        let written = changing
+            .fragments
+            .iter()
+            .find(|f| f.name.starts_with(&own))
+            .map(|f| f.text.clone());
+        let checked = options
+            .clone()
+            .with_var(&options.gray_switch_var, "true")
+            .with_fragment_source(Arc::new(HeldFragments::new(fleet::FragmentSet {
+                revision: set.revision,
+                fragments: changing.fragments,
+            })));
+        gray::load(&checked).with_context(|| match written {
+            Some(_) => format!(
+                "fragment etcd:{key} is not valid with the config files and the fragments under {}; nothing was written",
+                settings.prefix
+            ),
+            None => format!(
+                "the config files and the fragments under {} are not valid without etcd:{key}; nothing was deleted",
+                settings.prefix
+            ),
+        })?;
+        let unchanged = fleet::PrefixUnchanged {
+            prefix: settings.prefix.clone(),
+            revision: set.revision,
+        };
+        let outcome = match &written {
+            Some(text) => client.put_if(key, text.as_bytes(), expect, Some(&unchanged)),
+            None => client.delete_if(key, expect, Some(&unchanged)),
+        }
+        .with_context(|| format!("cannot write etcd key {key}"))?;
+        match outcome {
+            fleet::Conditional::Done { revision } => {
+                return Ok(match written {
+                    Some(_) => format!("{key}@{revision}\n"),
+                    None => format!("{key} deleted at revision {revision}\n"),
+                });
+            }
+            fleet::Conditional::KeyChanged { current } => bail!(conflict(key, expect, current)),
+            // Another fragment changed while this one was checked: check again with it.
+            fleet::Conditional::PrefixChanged { .. } => {}
+        }
+    }
+    bail!(
+        "the fragments under {} kept changing while etcd key {key} was checked ({WRITE_ATTEMPTS} attempts); nothing was written",
+        settings.prefix
+    )
+}
+
+/// Why a write's expectation of its key failed, and what to do.
+fn conflict(key: &str, expect: fleet::Expect, current: Option<fleet::KeyValue>) -> String {
+    match (expect, current) {
+        (fleet::Expect::Absent, Some(kv)) => format!(
+            "etcd key {key} exists (revision {}); nothing was written: `gray get` it, then put with --expect-revision {} to replace that revision, or --force",
+            kv.mod_revision, kv.mod_revision
+        ),
+        (fleet::Expect::ModRevision(expected), Some(kv)) => format!(
+            "etcd key {key} is at revision {}, not {expected}: someone changed it since it was read; nothing was written (`gray get` it again)",
+            kv.mod_revision
+        ),
+        (fleet::Expect::ModRevision(expected), None) => format!(
+            "etcd key {key} does not exist (expected revision {expected}); nothing was written"
+        ),
+        (_, current) => format!(
+            "etcd key {key} is not as expected (now {}); nothing was written",
+            current.map_or_else(
+                || "absent".to_owned(),
+                |kv| format!("at revision {}", kv.mod_revision)
+            )
         ),
     }
 }
 
-/// `gateway gray get NAME`: the fragment's text as etcd holds it.
-pub(crate) fn get(settings: &EtcdSettings, name: &str) -> anyhow::Result<String> {
+/// `gateway gray get NAME`: the fragment's text as etcd holds it, and its revision (which
+/// `gray put --expect-revision` and `gray delete --expect-revision` take).
+pub(crate) fn get(settings: &EtcdSettings, name: &str) -> anyhow::Result<(String, i64)> {
     let key = fragment_key(settings, name)?;
     let kv = client(settings)?
         .get(&key)
         .with_context(|| format!("cannot read etcd key {key}"))?
         .with_context(|| format!("etcd key {key} does not exist"))?;
-    String::from_utf8(kv.value).with_context(|| format!("etcd key {key} does not hold UTF-8 text"))
+    let text = String::from_utf8(kv.value)
+        .with_context(|| format!("etcd key {key} does not hold UTF-8 text"))?;
+    Ok((text, kv.mod_revision))
 }
 
 /// `PREFIX/NAME`, for a fragment name ending in `.toml` with no `/`.
@@ -266,15 +380,45 @@ fn file_settings(options: &gray::LoadOptions) -> anyhow::Result<crate::settings:
     crate::commands::settings(&snapshot)
 }
 
+/// What `--expect-revision` and `--force` ask of the key; neither: that it does not exist.
+fn expectation(args: &crate::cli::Expectation) -> fleet::Expect {
+    match (args.expect_revision, args.force) {
+        (Some(revision), _) => fleet::Expect::ModRevision(revision),
+        (None, true) => fleet::Expect::Anything,
+        (None, false) => fleet::Expect::Absent,
+    }
+}
+
 /// `gateway gray put NAME FILE`.
 pub(crate) fn put_command(args: &crate::cli::GrayPutArgs) -> anyhow::Result<String> {
     let options = crate::commands::load_options(&args.config);
     let settings = file_settings(&options)?;
-    put(&settings.etcd, &options, &args.name, &args.file)
+    put(
+        &settings.etcd,
+        &options,
+        &args.name,
+        &args.file,
+        expectation(&args.expect),
+    )
 }
 
-/// `gateway gray get NAME`.
+/// `gateway gray delete NAME`.
+pub(crate) fn delete_command(args: &crate::cli::GrayDeleteArgs) -> anyhow::Result<String> {
+    let options = crate::commands::load_options(&args.config);
+    let settings = file_settings(&options)?;
+    delete(
+        &settings.etcd,
+        &options,
+        &args.name,
+        expectation(&args.expect),
+    )
+}
+
+/// `gateway gray get NAME`: the text on stdout, `KEY@REVISION` on stderr.
 pub(crate) fn get_command(args: &crate::cli::GrayGetArgs) -> anyhow::Result<String> {
     let options = crate::commands::load_options(&args.config);
-    get(&file_settings(&options)?.etcd, &args.name)
+    let settings = file_settings(&options)?;
+    let (text, revision) = get(&settings.etcd, &args.name)?;
+    eprintln!("{}{}@{revision}", settings.etcd.prefix, args.name);
+    Ok(text)
 }

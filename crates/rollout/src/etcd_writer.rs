@@ -1,9 +1,10 @@
 //! The etcd backend of [`ConfigWriter`]: the fragment is one etcd key (the one gateways merge
-//! from `etcd.prefix`), and a write is a compare-and-swap on the key's `mod_revision`, so two
-//! controllers racing on one fragment cannot both win: the loser gets
+//! from `etcd.prefix`), and a write is the conditional put `gateway gray put --expect-revision`
+//! makes ([`EtcdClient::put_if`] with the key's `mod_revision`), so two controllers (or a
+//! controller and an operator) racing on one fragment cannot both win: the loser gets
 //! [`WriteError::Conflict`] and stops.
 
-use ::fleet::{Cas, EtcdClient};
+use ::fleet::{Conditional, EtcdClient, Expect};
 
 use crate::fragment::{self, FragmentError};
 use crate::writer::{ConfigWriter, Fragment, Revision, WriteError};
@@ -85,13 +86,21 @@ impl ConfigWriter for EtcdWriter {
         // by anyone since the caller's read loses here, in etcd, not in a window of ours.
         match self
             .client
-            .compare_and_swap(&self.key, mod_revision, changed.as_bytes())
+            .put_if(
+                &self.key,
+                changed.as_bytes(),
+                Expect::ModRevision(mod_revision),
+                None,
+            )
             .map_err(|e| self.store(e))?
         {
-            Cas::Swapped { mod_revision } => Ok(Revision(mod_revision.to_string())),
-            Cas::Conflict { current } => Err(conflict(
+            Conditional::Done { revision } => Ok(Revision(revision.to_string())),
+            Conditional::KeyChanged { current } => Err(conflict(
                 current.map_or_else(|| "deleted".to_owned(), |kv| kv.mod_revision.to_string()),
             )),
+            // Only the key is compared: a percent change does not change what the other
+            // fragments hold, so the set needs no second check.
+            Conditional::PrefixChanged { revision } => Err(conflict(revision.to_string())),
         }
     }
 }

@@ -6,7 +6,10 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::time::Duration;
 
 use fleet::testing::{TestEtcd, free_port};
-use fleet::{Cas, ClientOptions, EtcdClient, EtcdError, FollowEvent, FollowOptions};
+use fleet::{
+    Cas, ClientOptions, Conditional, EtcdClient, EtcdError, Expect, FollowEvent, FollowOptions,
+    PrefixUnchanged,
+};
 
 fn client(endpoints: &[&str]) -> EtcdClient {
     let mut options = ClientOptions::new(endpoints);
@@ -160,6 +163,85 @@ fn two_racing_compare_and_swaps_have_exactly_one_winner() {
         );
     }
     assert!(mod_revision > 0);
+}
+
+#[test]
+fn conditional_writes_hold_the_key_and_the_prefix_as_read() {
+    let etcd = TestEtcd::start();
+    let client = client(&[&etcd.endpoint()]);
+    let read_at = |client: &EtcdClient| PrefixUnchanged {
+        prefix: "/c/gray/".to_owned(),
+        revision: client.range_prefix("/c/gray/").unwrap().revision,
+    };
+    // An empty prefix holds as read; a new key is created.
+    let empty = read_at(&client);
+    let Conditional::Done { revision: a } = client
+        .put_if("/c/gray/a.toml", b"a", Expect::Absent, Some(&empty))
+        .unwrap()
+    else {
+        panic!("an empty prefix is unchanged")
+    };
+    // The key exists now: a create, or a stale revision, is a key conflict naming what it is.
+    let now = read_at(&client);
+    for expect in [Expect::Absent, Expect::ModRevision(a - 1)] {
+        match client
+            .put_if("/c/gray/a.toml", b"x", expect, Some(&now))
+            .unwrap()
+        {
+            Conditional::KeyChanged { current } => {
+                assert_eq!(current.unwrap().mod_revision, a);
+            }
+            other => panic!("{expect:?}: {other:?}"),
+        }
+    }
+    // Another key written after the read: the key is as expected, the prefix is not.
+    let before = read_at(&client);
+    client.put("/c/gray/b.toml", b"b").unwrap();
+    assert!(matches!(
+        client
+            .put_if(
+                "/c/gray/a.toml",
+                b"x",
+                Expect::ModRevision(a),
+                Some(&before)
+            )
+            .unwrap(),
+        Conditional::PrefixChanged { .. }
+    ));
+    // A deletion leaves no key behind, so it writes the guard key: a writer who read before it
+    // sees the prefix changed.
+    let before = read_at(&client);
+    let b = client.get("/c/gray/b.toml").unwrap().unwrap().mod_revision;
+    let after = read_at(&client);
+    assert!(matches!(
+        client
+            .delete_if("/c/gray/b.toml", Expect::ModRevision(b), Some(&after))
+            .unwrap(),
+        Conditional::Done { .. }
+    ));
+    assert_eq!(client.get("/c/gray/b.toml").unwrap(), None);
+    assert!(matches!(
+        client
+            .put_if(
+                "/c/gray/a.toml",
+                b"x",
+                Expect::ModRevision(a),
+                Some(&before)
+            )
+            .unwrap(),
+        Conditional::PrefixChanged { .. }
+    ));
+    // The guard key is not a fragment.
+    let set = fleet::fetch_fragments(&client, "/c/gray/", BUDGET).unwrap();
+    assert_eq!(set.fragments.len(), 1);
+    // --force: any revision of the key, the prefix still as read.
+    let now = read_at(&client);
+    assert!(matches!(
+        client
+            .put_if("/c/gray/a.toml", b"y", Expect::Anything, Some(&now))
+            .unwrap(),
+        Conditional::Done { .. }
+    ));
 }
 
 #[test]

@@ -287,6 +287,21 @@ fn gray_put_checks_and_writes_a_fragment_that_gray_get_reads_back() {
         String::from_utf8_lossy(&put.stderr)
     );
     assert!(String::from_utf8_lossy(&put.stdout).starts_with(&format!("{PREFIX}billing-v2.toml@")));
+    let created = client(&etcd)
+        .get(&format!("{PREFIX}billing-v2.toml"))
+        .unwrap()
+        .unwrap()
+        .mod_revision;
+    // Without an expected revision, a put creates only: the key exists now.
+    let again = gateway(&["gray", "put", "billing-v2.toml", file.to_str().unwrap()]);
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "etcd key {PREFIX}billing-v2.toml exists (revision {created}); nothing was written"
+        )),
+        "{stderr}"
+    );
     // `config show` names the etcd key and revision as the rule's origin.
     let show = Command::new(env!("CARGO_BIN_EXE_gateway"))
         .args(["config", "show", "--key", "gray.rules", "--config-dir"])
@@ -307,6 +322,84 @@ fn gray_put_checks_and_writes_a_fragment_that_gray_get_reads_back() {
         String::from_utf8_lossy(&get.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&get.stdout), fragment(25));
+    // The revision, for --expect-revision, on stderr.
+    assert_eq!(
+        String::from_utf8_lossy(&get.stderr),
+        format!("{PREFIX}billing-v2.toml@{created}\n")
+    );
+    write(config.path(), "new/billing-v2.toml", &fragment(30));
+    let stale = created - 1;
+    let refused = gateway(&[
+        "gray",
+        "put",
+        "billing-v2.toml",
+        file.to_str().unwrap(),
+        "--expect-revision",
+        &stale.to_string(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(&format!(
+            "is at revision {created}, not {stale}: someone changed it since it was read"
+        )),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let replaced = gateway(&[
+        "gray",
+        "put",
+        "billing-v2.toml",
+        file.to_str().unwrap(),
+        "--expect-revision",
+        &created.to_string(),
+    ]);
+    assert!(
+        replaced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replaced.stderr)
+    );
+    let forced = gateway(&[
+        "gray",
+        "put",
+        "billing-v2.toml",
+        file.to_str().unwrap(),
+        "--force",
+    ]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    // Delete takes the same expectation, and requires one.
+    let bare = gateway(&["gray", "delete", "billing-v2.toml"]);
+    assert_eq!(
+        bare.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&bare.stderr)
+    );
+    let current = client(&etcd)
+        .get(&format!("{PREFIX}billing-v2.toml"))
+        .unwrap()
+        .unwrap()
+        .mod_revision;
+    let deleted = gateway(&[
+        "gray",
+        "delete",
+        "billing-v2.toml",
+        "--expect-revision",
+        &current.to_string(),
+    ]);
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
+    assert_eq!(
+        client(&etcd)
+            .get(&format!("{PREFIX}billing-v2.toml"))
+            .unwrap(),
+        None
+    );
 
     let broken = config.path().join("new/broken.toml");
     let put = gateway(&["gray", "put", "broken.toml", broken.to_str().unwrap()]);
@@ -326,5 +419,163 @@ fn gray_put_checks_and_writes_a_fragment_that_gray_get_reads_back() {
     assert!(
         String::from_utf8_lossy(&missing.stderr)
             .contains(&format!("etcd key {PREFIX}nope.toml does not exist"))
+    );
+}
+
+/// `gateway ARGS --config-dir DIR` with the test's tokens, its output.
+fn gateway_in(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(args)
+        .arg("--config-dir")
+        .arg(config)
+        .current_dir(config)
+        .env_remove("ENV")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn of_two_writers_expecting_the_same_revision_exactly_one_wins_every_time() {
+    let etcd = TestEtcd::start();
+    let config = config_dir(&[("base.toml", &base_with_etcd(&etcd.endpoint()))]);
+    let key = format!("{PREFIX}billing-v2.toml");
+    client(&etcd).put(&key, fragment(1).as_bytes()).unwrap();
+    for race in 0..20 {
+        let revision = client(&etcd).get(&key).unwrap().unwrap().mod_revision;
+        let files: Vec<_> = (0..2)
+            .map(|writer| {
+                let name = format!("race-{race}-{writer}.toml");
+                write(config.path(), &name, &fragment(10 + writer));
+                config.path().join(name)
+            })
+            .collect();
+        let revision = revision.to_string();
+        let outputs: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .iter()
+                .map(|file| {
+                    let args = [
+                        "gray",
+                        "put",
+                        "billing-v2.toml",
+                        file.to_str().unwrap(),
+                        "--expect-revision",
+                        revision.as_str(),
+                    ];
+                    let config = config.path();
+                    scope.spawn(move || gateway_in(config, &args))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let won: Vec<_> = outputs.iter().filter(|o| o.status.success()).collect();
+        assert_eq!(
+            won.len(),
+            1,
+            "race {race}: {:?}",
+            outputs
+                .iter()
+                .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                .collect::<Vec<_>>()
+        );
+        let lost = outputs.iter().find(|o| !o.status.success()).unwrap();
+        assert!(
+            String::from_utf8_lossy(&lost.stderr).contains("someone changed it since it was read"),
+            "{}",
+            String::from_utf8_lossy(&lost.stderr)
+        );
+    }
+}
+
+#[test]
+fn two_writers_can_never_together_make_a_set_neither_checked() {
+    let etcd = TestEtcd::start();
+    let config = config_dir(&[("base.toml", &base_with_etcd(&etcd.endpoint()))]);
+    // Two new fragments, each valid alone, that share a rule name: together they are not.
+    for race in 0..10 {
+        let rule = format!(
+            "[[gray.rules]]\nname = \"shared-{race}\"\nroute = {{ billing = \"v2\" }}\nheaders = {{ \"X-Race\" = \"{race}\" }}\n"
+        );
+        let names = [format!("a-{race}.toml"), format!("b-{race}.toml")];
+        for name in &names {
+            write(config.path(), name, &rule);
+        }
+        let outputs: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = names
+                .iter()
+                .map(|name| {
+                    let file = config.path().join(name);
+                    let config = config.path();
+                    scope.spawn(move || {
+                        gateway_in(config, &["gray", "put", name, file.to_str().unwrap()])
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let won = outputs.iter().filter(|o| o.status.success()).count();
+        assert_eq!(
+            won,
+            1,
+            "race {race}: {:?}",
+            outputs
+                .iter()
+                .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                .collect::<Vec<_>>()
+        );
+        let lost = outputs.iter().find(|o| !o.status.success()).unwrap();
+        assert!(
+            String::from_utf8_lossy(&lost.stderr).contains("duplicate"),
+            "{}",
+            String::from_utf8_lossy(&lost.stderr)
+        );
+    }
+    // What etcd holds loads: every later write is still judged on a valid set.
+    let keys = client(&etcd).range_prefix(PREFIX).unwrap().kvs;
+    assert_eq!(
+        keys.iter().filter(|kv| kv.key.ends_with(".toml")).count(),
+        10
+    );
+    let show = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["config", "show", "--key", "gray.rules", "--config-dir"])
+        .arg(config.path())
+        .env("ENABLE_GRAY_CONFIG", "true")
+        .env_remove("ENV")
+        .output()
+        .unwrap();
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+}
+
+#[test]
+fn a_gateway_with_etcd_and_the_gray_switch_off_refuses_to_start() {
+    let etcd = TestEtcd::start();
+    let config = config_dir(&[("base.toml", &base_with_etcd(&etcd.endpoint()))]);
+    let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--config-dir")
+        .arg(config.path())
+        .current_dir(config.path())
+        .env_remove("ENABLE_GRAY_CONFIG")
+        .env_remove("ENV")
+        .env("GATEWAY_TEST_ADMIN_TOKEN", crate::process::ADMIN_TOKEN)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "[etcd] is configured (etcd.endpoints), but the gray switch ENABLE_GRAY_CONFIG is off, so the gray fragments under {PREFIX} would be ignored"
+        )),
+        "{stderr}"
     );
 }
