@@ -152,6 +152,8 @@ pub struct Crate {
     map: DefMap,
     /// What the walk could not read: macros it could not expand, files it could not parse.
     unread: Vec<Unread>,
+    /// The cfg the crate was read under.
+    cfg_env: CfgEnv,
 }
 
 /// A macro as written: `macro_rules!` (exported or not) or a proc macro.
@@ -262,6 +264,7 @@ impl Crate {
         )?;
         let mut krate = walker.krate;
         krate.map = DefMap::build(&krate);
+        krate.cfg_env = cfg_env.clone();
         Ok(krate)
     }
 

@@ -293,6 +293,23 @@ impl UseVisitor<'_> {
 }
 
 impl<'ast> Visit<'ast> for UseVisitor<'_> {
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        // What the build leaves out (`#[cfg(test)] mod tests`, other platforms) is not used.
+        let cfgs = super::super::extract::cfg_predicates(super::item_attrs(item));
+        if self.krate.cfg_env.all_hold(&cfgs) == Some(false) {
+            return;
+        }
+        syn::visit::visit_item(self, item);
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        let cfgs = super::super::extract::cfg_predicates(&item.attrs);
+        if self.krate.cfg_env.all_hold(&cfgs) == Some(false) {
+            return;
+        }
+        syn::visit::visit_impl_item_fn(self, item);
+    }
+
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         // A module in its own file is read on its own; an inline one is read here, as itself.
         let Some((_, items)) = &item.content else {
