@@ -45,6 +45,9 @@ pub struct TestMatrixArgs {
     /// Print the `cargo test` commands without running them.
     #[arg(long, conflicts_with = "emit")]
     pub list: bool,
+    /// Which feature sets of each crate: `auto` is `full` up to 120 runs and `bounded` above.
+    #[arg(long, value_enum, default_value_t = matrix::SetChoice::Auto)]
+    pub sets: matrix::SetChoice,
     /// Print, instead of running anything, what CI needs to spread the matrix: `github-matrix N`
     /// is the JSON a GitHub Actions `strategy.matrix` takes for N runners, each entry the
     /// `--partition` argument of one.
@@ -128,7 +131,13 @@ pub fn run_test_matrix(args: TestMatrixArgs, context: Context) -> anyhow::Result
         return Ok(ExitCode::SUCCESS);
     }
     let workspace = load_workspace(args.manifest_path.as_deref())?;
-    let jobs = matrix::plan(&workspace, &args.packages, args.partition)?;
+    let plan = matrix::plan(&workspace, &args.packages, args.partition, args.sets)?;
+    if !context.quiet {
+        for note in &plan.notes {
+            eprintln!("{note}");
+        }
+    }
+    let jobs = plan.jobs;
     if args.list {
         let lines: String = jobs
             .iter()

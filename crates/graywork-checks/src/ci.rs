@@ -1,7 +1,8 @@
 //! `ci`: every check CI runs, in order, each timed, stopping at the first failure.
 //!
 //! The steps: `cargo fmt --check`; clippy with `-D warnings` for the default features, for
-//! `--all-features`, and once with `--no-default-features` for the members whose default
+//! `--all-features` (or, when a member's source refuses some of its features, every member's
+//! features that build, by name), and once with `--no-default-features` for the members whose default
 //! features turn something on; then `check-toolchain`, `check-contracts` (when a member defines
 //! contracts) and `test-matrix`, which run in this process. Clippy stays at three invocations over the whole workspace so a
 //! cold run stays short; the per-crate feature sets are built exactly by `test-matrix`.
@@ -16,6 +17,7 @@ use anyhow::Context as _;
 
 use super::matrix::Partition;
 use super::{cargo_program, format_duration};
+use graywork_workspace::feature_guards::FeatureGuards;
 use graywork_workspace::features::FeatureSet;
 use graywork_workspace::{Runner, Workspace};
 
@@ -69,16 +71,22 @@ pub fn steps(
     if !system_packages.is_empty() {
         steps.push(Step::SystemPackages(system_packages.to_vec()));
     }
+    // `--all-features` for the whole workspace, unless a member's source refuses some of its
+    // features (a `--cfg` they need, features that exclude each other): then every member's
+    // features that build, by name.
+    let all_features = all_features_that_build(workspace);
+    let mut all_features_args = vec!["clippy", "--workspace", "--all-targets"];
+    match &all_features {
+        None => all_features_args.push("--all-features"),
+        Some(features) => all_features_args.extend(["--features", features.as_str()]),
+    }
     steps.extend([
         Step::Cargo(command(&["fmt", "--all", "--check"], &[])),
         Step::Cargo(command(
             &["clippy", "--workspace", "--all-targets"],
             &DENY_WARNINGS,
         )),
-        Step::Cargo(command(
-            &["clippy", "--workspace", "--all-targets", "--all-features"],
-            &DENY_WARNINGS,
-        )),
+        Step::Cargo(command(&all_features_args, &DENY_WARNINGS)),
     ]);
     let with_defaults: Vec<&str> = workspace
         .members
@@ -110,6 +118,31 @@ pub fn steps(
     }
     steps.push(Step::Tool(runner, command(&matrix, &[])));
     steps
+}
+
+/// `None` when `--all-features` builds every member; otherwise each member's features that
+/// build, as `member/feature` for `--features`.
+fn all_features_that_build(workspace: &Workspace) -> Option<String> {
+    let mut refused = false;
+    let mut features = Vec::new();
+    for member in &workspace.members {
+        let names = member.features.keys().filter(|name| *name != "default");
+        if names.clone().next().is_none() {
+            continue;
+        }
+        let guards = FeatureGuards::read(
+            member.manifest_dir().as_std_path(),
+            workspace.root.as_std_path(),
+        );
+        match guards.all_that_builds(&member.features) {
+            Some((kept, _)) => {
+                refused = true;
+                features.extend(kept.iter().map(|name| format!("{}/{name}", member.name)));
+            }
+            None => features.extend(names.map(|name| format!("{}/{name}", member.name))),
+        }
+    }
+    refused.then(|| features.join(","))
 }
 
 /// How a step ended.

@@ -1,13 +1,23 @@
 //! `test-matrix`: `cargo test -p CRATE` for each member under each of its feature sets.
 //!
-//! The jobs are every (member, feature set) pair, members in workspace order and feature sets in
-//! the order [`feature_sets`] gives. `--partition M/N` keeps the M-th of N contiguous slices of
-//! that list, so one machine builds a crate's sets one after another and reuses its artifacts.
-//! Every job runs, one after another, with the same target directory (cargo's own, or
-//! `CARGO_TARGET_DIR`): cargo already parallelises each build, and the shared directory means a
-//! dependency built once for a feature set is never built again. Progress goes to stderr (a
-//! progress bar on a terminal, plain lines otherwise); the summary goes to stdout.
+//! The jobs are every (member, feature set) pair, members in workspace order. `--sets` chooses
+//! the sets ([`SetChoice`]): `full` is [`feature_sets`] (default, none, each feature alone,
+//! all, and every subset for crates with at most four features); `bounded` keeps default,
+//! none, all and each feature alone for up to [`BOUNDED_SINGLES`] features per crate;
+//! `powerset` is every subset; `auto`, the default, is `full` unless that makes more than
+//! [`MATRIX_BUDGET`] runs, and then `bounded`, with a line saying so. A set that the crate's
+//! source refuses (a `compile_error!` for a feature without its `--cfg` flag, or for features
+//! that exclude each other: `graywork_workspace::feature_guards`) is left out with a line
+//! saying why, and `--all-features` gives way to every feature that builds.
+//!
+//! `--partition M/N` keeps the M-th of N contiguous slices of the job list, so one machine
+//! builds a crate's sets one after another and reuses its artifacts. Every job runs, one after
+//! another, with the same target directory (cargo's own, or `CARGO_TARGET_DIR`): cargo already
+//! parallelises each build, and the shared directory means a dependency built once for a
+//! feature set is never built again. Progress goes to stderr (a progress bar on a terminal,
+//! plain lines otherwise); the summary goes to stdout.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -19,6 +29,7 @@ use anyhow::Context as _;
 
 use super::{cargo_program, format_duration};
 use graywork_workspace::Workspace;
+use graywork_workspace::feature_guards::FeatureGuards;
 use graywork_workspace::features::{FeatureSet, feature_sets};
 
 /// How `test-matrix` prints its summary.
@@ -122,14 +133,54 @@ impl Job {
     }
 }
 
+/// Which feature sets `test-matrix` builds for each crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum SetChoice {
+    /// `full` when that makes at most [`MATRIX_BUDGET`] runs, else `bounded`.
+    #[default]
+    Auto,
+    /// Default features, none, all that build, and each feature alone for up to
+    /// [`BOUNDED_SINGLES`] features per crate.
+    Bounded,
+    /// Default, none, each feature alone, all that build, and every subset for crates with at
+    /// most four features (`graywork_workspace::features::feature_sets`).
+    Full,
+    /// Every subset of each crate's features, for crates with at most [`POWERSET_MAX`]
+    /// features (the others get `full`).
+    Powerset,
+}
+
+/// Over this many `cargo test` runs, `auto` plans the bounded matrix.
+pub const MATRIX_BUDGET: usize = 120;
+
+/// The bounded matrix tests at most this many features of a crate alone.
+pub const BOUNDED_SINGLES: usize = 8;
+
+/// `powerset` enumerates the subsets of crates with at most this many features.
+pub const POWERSET_MAX: usize = 10;
+
+/// The jobs, and what the plan says about them: sets left out because the crate's source
+/// refuses them, and how the matrix was bounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatrixPlan {
+    /// The `cargo test` runs, members in workspace order.
+    pub jobs: Vec<Job>,
+    /// One line each, for stderr.
+    pub notes: Vec<String>,
+}
+
 /// The jobs for the chosen members (every member when `packages` is empty), cut to `partition`.
 ///
-/// An unknown crate is an error that lists the members.
+/// Feature sets a crate's source refuses (`graywork_workspace::feature_guards`) are left out
+/// with a note, and `--all-features` gives way to the features that build. An unknown crate is
+/// an error that lists the members.
 pub fn plan(
     workspace: &Workspace,
     packages: &[String],
     partition: Option<Partition>,
-) -> anyhow::Result<Vec<Job>> {
+    choice: SetChoice,
+) -> anyhow::Result<MatrixPlan> {
     for name in packages {
         if workspace.member(name).is_none() {
             let members = workspace.member_names();
@@ -141,23 +192,172 @@ pub fn plan(
             );
         }
     }
-    let jobs: Vec<Job> = workspace
+    let chosen: Vec<&graywork_workspace::Member> = workspace
         .members
         .iter()
         .filter(|member| packages.is_empty() || packages.contains(&member.name))
-        .flat_map(|member| {
-            feature_sets(&member.features)
-                .into_iter()
-                .map(|feature_set| Job {
-                    crate_name: member.name.clone(),
-                    feature_set,
-                })
+        .collect();
+    let guards: Vec<FeatureGuards> = chosen
+        .iter()
+        .map(|member| {
+            if member.features.keys().all(|name| name == "default") {
+                FeatureGuards::default()
+            } else {
+                FeatureGuards::read(
+                    member.manifest_dir().as_std_path(),
+                    workspace.root.as_std_path(),
+                )
+            }
         })
         .collect();
-    Ok(match partition {
-        Some(partition) => partition.slice(&jobs).to_vec(),
-        None => jobs,
-    })
+    let mut plan = plan_sets(&chosen, &guards, choice);
+    if let Some(partition) = partition {
+        plan.jobs = partition.slice(&plan.jobs).to_vec();
+    }
+    Ok(plan)
+}
+
+/// The pure core of [`plan`]: each member's sets under `choice`, with its guards read.
+fn plan_sets(
+    members: &[&graywork_workspace::Member],
+    guards: &[FeatureGuards],
+    choice: SetChoice,
+) -> MatrixPlan {
+    let sets_for = |choice: SetChoice| -> Vec<(usize, Vec<FeatureSet>)> {
+        members
+            .iter()
+            .enumerate()
+            .map(|(index, member)| (index, candidate_sets(&member.features, choice)))
+            .collect()
+    };
+    let mut notes = Vec::new();
+    let candidates = match choice {
+        SetChoice::Auto => {
+            let full = sets_for(SetChoice::Full);
+            let runs: usize = full.iter().map(|(_, sets)| sets.len()).sum();
+            if runs <= MATRIX_BUDGET {
+                full
+            } else {
+                let bounded = sets_for(SetChoice::Bounded);
+                let bounded_runs: usize = bounded.iter().map(|(_, sets)| sets.len()).sum();
+                notes.push(format!(
+                    "test-matrix: the full matrix is {runs} runs over {} crates, more than \
+                     {MATRIX_BUDGET}: running the bounded one, {bounded_runs} runs (default \
+                     features, none, all that build, each feature alone for up to \
+                     {BOUNDED_SINGLES} per crate); `--sets full` or `--sets powerset` runs more",
+                    members.len()
+                ));
+                bounded
+            }
+        }
+        choice => sets_for(choice),
+    };
+    let limit = match choice {
+        SetChoice::Powerset => Some(POWERSET_MAX),
+        SetChoice::Full => None,
+        _ => Some(BOUNDED_SINGLES),
+    };
+    let bounded = notes.len() == 1 || choice == SetChoice::Bounded;
+    let mut jobs = Vec::new();
+    for (index, sets) in candidates {
+        let member = members[index];
+        let table = &member.features;
+        let count = table.keys().filter(|name| *name != "default").count();
+        if let Some(limit) = limit
+            && count > limit
+            && (bounded || choice == SetChoice::Powerset)
+        {
+            notes.push(if choice == SetChoice::Powerset {
+                format!(
+                    "{}: {count} features, more than {limit}: the full sets instead of every subset",
+                    member.name
+                )
+            } else {
+                format!(
+                    "{}: {count} features: only the first {limit} by name are tested alone",
+                    member.name
+                )
+            });
+        }
+        let all_that_builds = guards[index].all_that_builds(table);
+        let mut seen = std::collections::BTreeSet::new();
+        for set in sets {
+            let set = if set.all_features
+                && let Some((features, refusals)) = &all_that_builds
+            {
+                let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+                notes.push(format!(
+                    "{}: --all-features cannot build, so its run names the features that do: {}",
+                    member.name,
+                    reasons.join("; ")
+                ));
+                FeatureSet::only(features.iter().cloned())
+            } else {
+                set
+            };
+            let enabled = set.enabled(table);
+            if let Some(refusal) = guards[index].refusal(&enabled) {
+                notes.push(format!("{}: [{set}] left out: {refusal}", member.name));
+                continue;
+            }
+            if seen.insert(enabled) {
+                jobs.push(Job {
+                    crate_name: member.name.clone(),
+                    feature_set: set,
+                });
+            }
+        }
+    }
+    MatrixPlan { jobs, notes }
+}
+
+/// A crate's feature sets under `choice`, before refused ones are left out (`Auto` is
+/// decided by the caller and reads as `Full` here).
+fn candidate_sets(table: &BTreeMap<String, Vec<String>>, choice: SetChoice) -> Vec<FeatureSet> {
+    let names: Vec<&str> = table
+        .keys()
+        .map(String::as_str)
+        .filter(|name| *name != "default")
+        .collect();
+    let candidates: Vec<FeatureSet> = match choice {
+        SetChoice::Auto | SetChoice::Full => return feature_sets(table),
+        SetChoice::Powerset if names.len() > POWERSET_MAX => return feature_sets(table),
+        SetChoice::Powerset => {
+            let mut subsets: Vec<Vec<&str>> = (0..1_usize << names.len())
+                .map(|mask| {
+                    names
+                        .iter()
+                        .enumerate()
+                        .filter(|(bit, _)| mask & (1 << bit) != 0)
+                        .map(|(_, name)| *name)
+                        .collect()
+                })
+                .collect();
+            subsets.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            std::iter::once(FeatureSet::default_features())
+                .chain(subsets.into_iter().map(FeatureSet::only))
+                .chain([FeatureSet::all()])
+                .collect()
+        }
+        SetChoice::Bounded => [
+            FeatureSet::default_features(),
+            FeatureSet::only(Vec::<String>::new()),
+        ]
+        .into_iter()
+        .chain(
+            names
+                .iter()
+                .take(BOUNDED_SINGLES)
+                .map(|name| FeatureSet::only([*name])),
+        )
+        .chain([FeatureSet::all()])
+        .collect(),
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    candidates
+        .into_iter()
+        .filter(|set| seen.insert(set.enabled(table)))
+        .collect()
 }
 
 /// The JSON a GitHub Actions `strategy.matrix` takes (through `fromJSON`) to spread the

@@ -7,6 +7,7 @@
 //! returns are in `model.rs`, the metadata schema and its validation in `metadata.rs`.
 
 mod cargo;
+pub mod feature_guards;
 pub mod features;
 mod git;
 mod guess;

@@ -556,3 +556,87 @@ fn test_matrix_lists_its_jobs() {
     };
     insta::assert_snapshot!(format!("{}{}", list(&[]), list(&["--partition", "2/3"])));
 }
+
+#[test]
+fn test_matrix_leaves_out_what_the_source_refuses() {
+    // `unstable` needs a --cfg flag and the two TLS features exclude each other: no run asks
+    // for a build that cannot pass, and the plan says why, on stderr.
+    let manifest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/team/matrix/guarded/Cargo.toml");
+    let manifest = manifest.to_str().expect("fixture paths are UTF-8");
+    let output = run(&mut xtask(&[
+        "test-matrix",
+        "--list",
+        "--manifest-path",
+        manifest,
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    insta::assert_snapshot!(transcript(&output).replace(manifest, "<manifest>"));
+}
+
+/// A workspace of `members` crates with `features` independent features each.
+fn wide_workspace(members: usize, features: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let names: Vec<String> = (0..members).map(|index| format!("m{index:02}")).collect();
+    let list: Vec<String> = names.iter().map(|name| format!("\"{name}\"")).collect();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        format!(
+            "[workspace]\nmembers = [{}]\nresolver = \"3\"\n",
+            list.join(", ")
+        ),
+    )
+    .expect("write Cargo.toml");
+    let table: String = (0..features)
+        .map(|index| format!("f{index:02} = []\n"))
+        .collect();
+    for name in &names {
+        std::fs::create_dir_all(dir.path().join(name).join("src")).expect("create src");
+        std::fs::write(
+            dir.path().join(name).join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[features]\n{table}"
+            ),
+        )
+        .expect("write a member");
+        std::fs::write(dir.path().join(name).join("src/lib.rs"), "").expect("write lib.rs");
+    }
+    dir
+}
+
+#[test]
+fn test_matrix_is_bounded_on_large_workspaces_unless_asked() {
+    let workspace = wide_workspace(20, 10);
+    let manifest = workspace.path().join("Cargo.toml");
+    let manifest = manifest.to_str().expect("temp paths are UTF-8");
+    let list = |extra: &[&str]| -> (usize, String) {
+        let mut args = vec!["test-matrix", "--list", "--manifest-path", manifest];
+        args.extend_from_slice(extra);
+        let output = run(&mut xtask(&args));
+        assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+        (
+            stdout(&output).lines().count(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // Full: none, each of 10 alone, all = 12 per crate, 240 runs: over the budget.
+    let (runs, notes) = list(&[]);
+    // Bounded: none, 8 alone, all = 10 per crate.
+    assert_eq!(runs, 200);
+    assert!(
+        notes.starts_with(
+            "test-matrix: the full matrix is 240 runs over 20 crates, more than 120: running the bounded one, 200 runs"
+        ),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("m00: 10 features: only the first 8 by name are tested alone"),
+        "{notes}"
+    );
+    assert_eq!(list(&["--sets", "full"]).0, 240);
+    // Every subset of one crate's 10 features, the empty one being its defaults.
+    assert_eq!(list(&["--sets", "powerset", "-p", "m03"]).0, 1024);
+    // A small selection is not bounded.
+    let (runs, notes) = list(&["-p", "m01"]);
+    assert_eq!((runs, notes.as_str()), (12, ""));
+}
