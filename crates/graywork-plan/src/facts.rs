@@ -28,8 +28,9 @@ pub struct TreeFacts {
     /// of it its dependents could keep from outside the workspace, each with where it is
     /// found ([`available_versions`]). Filled by the caller for that goal.
     pub available: BTreeMap<String, Vec<(semver::Version, String)>>,
-    /// Per member, the features its source refuses to build on this host without `--cfg`
-    /// flags (a `compile_error!` under `#[cfg(all(feature = "x", not(some_cfg)))]`):
+    /// Per member, the features its crate root (`src/lib.rs`, `src/main.rs`) refuses to build
+    /// on this host without `--cfg` flags (a `compile_error!` under
+    /// `#[cfg(all(feature = "x", not(some_cfg)))]`):
     /// `--all-features` cannot pass for it, so gates name the features it builds with instead.
     pub guarded_features: BTreeMap<usize, Vec<GuardedFeature>>,
 }
@@ -117,11 +118,11 @@ impl TreeFacts {
             if !graywork_workspace::features::all_features_differ(&member.features) {
                 continue;
             }
+            // Crates put such guards at their root (tokio's lib.rs): reading only the root
+            // keeps this to one file per member with features.
             let mut guarded = Vec::new();
-            for path in files_under(member.manifest_dir().join("src").as_std_path()) {
-                if path.extension().is_none_or(|ext| ext != "rs") {
-                    continue;
-                }
+            for root in ["src/lib.rs", "src/main.rs"] {
+                let path = member.manifest_dir().join(root).into_std_path_buf();
                 let Ok(text) = std::fs::read_to_string(&path) else {
                     continue;
                 };
