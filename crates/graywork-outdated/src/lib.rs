@@ -72,8 +72,9 @@ impl Settings {
 /// Reads everything the report needs for the members and kinds `selection` names.
 ///
 /// Errors name what could not be read: a missing `Cargo.lock`, a malformed config file, a
-/// source that has no index, a crate missing from an offline cache, a malformed index entry,
-/// or a failed `cargo update --dry-run`.
+/// source that has no index, or a crate missing from an offline cache. A failed
+/// `cargo update --dry-run` is recorded on the registries it could not refresh, and a crate
+/// whose entry cannot be read (malformed, or not in the registry) is skipped with the reason.
 pub fn collect(
     workspace: &Workspace,
     settings: &Settings,
@@ -144,39 +145,88 @@ pub fn collect(
     let any_cached = sources
         .iter()
         .any(|(_, source, _)| source.index.is_cached());
-    let refreshed = any_cached && !settings.offline;
-    if refreshed {
-        refresh::refresh_index(
+    // A failed refresh (an unreachable git dependency, a crate gone from the registry, no
+    // network) does not fail the report: every row cargo's cache can answer is still answered,
+    // the registries say they were not refreshed and why, and a crate without an entry is a
+    // row of its own under `skipped`.
+    let mut refresh_failed = None;
+    let refreshed = any_cached && !settings.offline && {
+        match refresh::refresh_index(
             &settings.cargo,
             &settings.cargo_home,
             workspace.root.join("Cargo.toml").as_std_path(),
             &settings.cwd,
-        )?;
-    }
+        ) {
+            Ok(()) => true,
+            Err(OutdatedError::Refresh { stderr, .. }) => {
+                refresh_failed = Some(first_error_line(&stderr));
+                false
+            }
+            Err(other) => return Err(other),
+        }
+    };
     let mut registries = BTreeMap::new();
+    let mut unread: BTreeMap<(String, String), String> = BTreeMap::new();
     for (name, source, crates) in sources {
         let cached = source.index.is_cached();
         let reader =
             index::IndexReader::open(source.clone(), &settings.cargo_home, settings.offline)?;
         let mut read = BTreeMap::new();
         for krate in crates {
-            let versions = reader.read(&krate)?;
-            read.insert(krate, versions);
+            match reader.read(&krate) {
+                Ok(versions) => {
+                    read.insert(krate, versions);
+                }
+                // Offline, an entry missing from cargo's cache is a question only going
+                // online answers, so it stays an error that says so.
+                Err(error @ OutdatedError::NotInIndex { .. }) if settings.offline && cached => {
+                    return Err(error);
+                }
+                Err(error) => {
+                    unread.insert((name.clone(), krate), error.to_string());
+                }
+            }
         }
         registries.insert(
             name,
             report::RegistryFacts {
                 source,
                 refreshed: refreshed && cached,
+                refresh_failed: refresh_failed.clone().filter(|_| cached),
                 crates: read,
             },
         );
     }
+    entries.retain(|entry| {
+        let key = (entry.registry.clone(), entry.declaration.package.clone());
+        match unread.get(&key) {
+            None => true,
+            Some(reason) => {
+                skipped.push(report::Skipped {
+                    name: entry.declaration.package.clone(),
+                    location: entry.declaration.location.clone(),
+                    reason: reason.clone(),
+                });
+                false
+            }
+        }
+    });
     Ok(Facts {
         entries,
         skipped,
         registries,
     })
+}
+
+/// The line of cargo's output that says what failed (its first `error:` line, else its first
+/// line), without the prefix.
+fn first_error_line(stderr: &str) -> String {
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("error"))
+        .or_else(|| stderr.lines().find(|line| !line.trim().is_empty()))
+        .unwrap_or("no output");
+    line.trim_start_matches("error:").trim().to_owned()
 }
 
 /// The lock file's registry source and versions for a declaration's users, or why it is not

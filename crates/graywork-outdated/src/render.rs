@@ -196,7 +196,15 @@ fn registries_text(registries: &[RegistryReport]) -> String {
             if registry.refreshed {
                 out.push_str(", cache refreshed by `cargo update --dry-run`");
             } else {
-                out.push_str(", offline: from cargo's cache");
+                match &registry.refresh_failed {
+                    Some(reason) => {
+                        let _ = write!(
+                            out,
+                            ", not refreshed (`cargo update --dry-run` failed: {reason}): from cargo's cache"
+                        );
+                    }
+                    None => out.push_str(", offline: from cargo's cache"),
+                }
                 if let Some(oldest) = &registry.oldest_entry {
                     let _ = write!(
                         out,

@@ -49,6 +49,9 @@ pub struct RegistryFacts {
     /// Whether cargo refreshed its cache in this run (`false` offline or for a local
     /// registry).
     pub refreshed: bool,
+    /// Why cargo could not refresh the cache, when it tried and failed: the entries were read
+    /// from the cache as it was.
+    pub refresh_failed: Option<String>,
     /// The entries read, by crate name.
     pub crates: BTreeMap<String, CrateVersions>,
 }
@@ -100,6 +103,9 @@ pub struct RegistryReport {
     pub index: IndexLocation,
     /// Whether `cargo update --dry-run` refreshed the cache in this run.
     pub refreshed: bool,
+    /// Why the refresh failed, when it did (the rows then come from the cache as it was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_failed: Option<String>,
     /// The oldest cached entry read (sparse and git indexes only).
     pub oldest_entry: Option<EntryAge>,
 }
@@ -244,6 +250,7 @@ pub fn report(facts: &Facts, selection: &Selection, now: SystemTime) -> Report {
                 .map(|replacement| replacement.source.clone()),
             index: registry.source.index.clone(),
             refreshed: registry.refreshed,
+            refresh_failed: registry.refresh_failed.clone(),
             // After a refresh the entries are as current as the registry; their file times
             // only say when their content last changed.
             oldest_entry: if registry.refreshed {
@@ -521,6 +528,7 @@ mod tests {
             registries: BTreeMap::from([(
                 "crates-io".to_owned(),
                 RegistryFacts {
+                    refresh_failed: None,
                     source,
                     refreshed: false,
                     crates: BTreeMap::from([("alpha".to_owned(), versions)]),

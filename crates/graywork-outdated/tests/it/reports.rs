@@ -164,7 +164,27 @@ fn errors_name_what_could_not_be_read() {
         good.replacen("\"vers\":\"2.0.1\"", "\"vers\":\"two\"", 1),
     )
     .unwrap();
-    let malformed = message(facts(&fixture, true, &Selection::default()));
+    // A crate whose entry cannot be read is a row of its own; the others are answered.
+    let skipped = |facts: graywork_outdated::Facts, name: &str| -> String {
+        assert!(
+            facts
+                .entries
+                .iter()
+                .all(|entry| entry.declaration.package != name)
+        );
+        assert!(!facts.entries.is_empty());
+        let reasons: Vec<String> = facts
+            .skipped
+            .iter()
+            .filter(|skipped| skipped.name == name)
+            .map(|skipped| fixture.redact(&skipped.reason))
+            .collect();
+        reasons.join("\n")
+    };
+    let malformed = skipped(
+        facts(&fixture, true, &Selection::default()).unwrap(),
+        "gamma",
+    );
     assert!(
         malformed.starts_with(
             "malformed index entry for `gamma` in [ROOT]/registry/index/ga/mm/gamma (version record 2): "
@@ -175,7 +195,10 @@ fn errors_name_what_could_not_be_read() {
 
     std::fs::remove_file(fixture.registry.entry("delta")).unwrap();
     assert_eq!(
-        message(facts(&fixture, true, &Selection::default())),
+        skipped(
+            facts(&fixture, true, &Selection::default()).unwrap(),
+            "delta"
+        ),
         "crate `delta` is not in registry crates-io (replaced by `fixture`): local registry \
          [ROOT]/registry (no index file [ROOT]/registry/index/de/lt/delta)"
     );
@@ -222,19 +245,44 @@ fn offline_without_a_cached_entry_says_the_registry_is_not_reachable() {
 }
 
 #[test]
-fn an_unreachable_registry_fails_the_refresh_with_cargos_words() {
+fn an_unreachable_registry_answers_from_the_cache_and_says_why() {
     let fixture = Fixture::new(RegistryKind::Git);
+    // A crate cargo never cached, then the registry goes away.
+    let cached = fixture.cached_entry("gamma").expect("cargo cached gamma");
+    std::fs::remove_file(&cached).unwrap();
     std::fs::rename(&fixture.registry.dir, fixture.root.join("moved")).unwrap();
-    let error = facts(&fixture, false, &Selection::default()).expect_err("the registry is gone");
-    let message = fixture.redact(&error.to_string());
+    let facts = facts(&fixture, false, &Selection::default()).expect("the rest is answered");
+    let report = graywork_outdated::report(&facts, &Selection::default(), at(crate::support::NOW));
+    let registry = &report.registries[0];
+    assert!(!registry.refreshed);
+    let reason = registry
+        .refresh_failed
+        .as_deref()
+        .expect("the refresh failed");
     assert!(
-        message.starts_with("could not refresh the registry index with `cargo update --dry-run` in [ROOT]/workspace: "),
-        "{message}"
+        !reason.is_empty() && !reason.starts_with("error"),
+        "{reason}"
     );
+    // Every cached crate keeps its row; the one cargo never fetched is a row of its own.
+    assert!(report.dependencies.iter().any(|d| d.name == "alpha"));
+    assert!(report.dependencies.iter().all(|d| d.name != "gamma"));
+    let gamma: Vec<&str> = report
+        .skipped
+        .iter()
+        .filter(|skipped| skipped.name == "gamma")
+        .map(|skipped| skipped.reason.as_str())
+        .collect();
+    assert!(!gamma.is_empty(), "{:?}", report.skipped);
     assert!(
-        message.ends_with("(pass --offline to answer from cargo's local index cache)"),
-        "{message}"
+        gamma
+            .iter()
+            .all(|reason| reason.contains("cargo's cache has no entry for it")),
+        "{gamma:?}"
     );
-    // Offline still answers from what cargo cached before.
-    assert!(facts(&fixture, true, &Selection::default()).is_ok());
+    let text = render_report(&report, OutdatedFormat::Text);
+    assert!(
+        text.contains(", not refreshed (`cargo update --dry-run` failed: "),
+        "{text}"
+    );
+    assert!(text.contains("skipped gamma ("), "{text}");
 }
