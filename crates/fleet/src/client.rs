@@ -29,10 +29,14 @@ pub struct ClientOptions {
     pub watch_idle_timeout: Duration,
     /// A user and password for etcd's auth (`/v3/auth/authenticate`); `None` when auth is off.
     pub credentials: Option<(String, String)>,
+    /// How long a liveness probe ([`EtcdClient::probe`]) may take on one endpoint: a member that
+    /// accepts connections but does not answer (a frozen process) is noticed this soon.
+    pub probe_timeout: Duration,
 }
 
 impl ClientOptions {
-    /// Options for `endpoints` with 2 s dial, 5 s request and 30 s watch idle timeouts and no auth.
+    /// Options for `endpoints` with 2 s dial, 5 s request, 30 s watch idle and 2 s probe
+    /// timeouts and no auth.
     pub fn new(endpoints: &[&str]) -> ClientOptions {
         ClientOptions {
             endpoints: endpoints.iter().map(|e| (*e).to_owned()).collect(),
@@ -40,6 +44,7 @@ impl ClientOptions {
             request_timeout: Duration::from_secs(5),
             watch_idle_timeout: Duration::from_secs(30),
             credentials: None,
+            probe_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -222,6 +227,7 @@ pub struct EtcdClient {
     options: ClientOptions,
     agent: ureq::Agent,
     watch_agent: ureq::Agent,
+    probe_agent: ureq::Agent,
     /// The endpoint that answered last, tried first.
     preferred: AtomicUsize,
     /// The auth token, fetched on first use and again when etcd says it expired.
@@ -255,10 +261,17 @@ impl EtcdClient {
             .timeout_per_read(Some(options.watch_idle_timeout))
             .build()
             .into();
+        let probe_agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(options.dial_timeout.min(options.probe_timeout)))
+            .timeout_global(Some(options.probe_timeout))
+            .build()
+            .into();
         Ok(EtcdClient {
             options,
             agent,
             watch_agent,
+            probe_agent,
             preferred: AtomicUsize::new(0),
             token: Mutex::new(None),
         })
@@ -437,6 +450,35 @@ impl EtcdClient {
         } else {
             Conditional::KeyChanged { current }
         })
+    }
+
+    /// Asks etcd for its status (`/v3/maintenance/status`) within the probe timeout; returns
+    /// the store's revision. A watch says nothing while nothing changes, so this is what tells
+    /// a quiet etcd from a frozen one.
+    pub fn probe(&self) -> Result<i64, EtcdError> {
+        let started = std::time::Instant::now();
+        match self.probe_once() {
+            // A quick failure is a connection that died while idle (a restarted member), not
+            // a member that does not answer: ask once more, on a new connection.
+            Err(_) if started.elapsed() < self.options.probe_timeout / 2 => self.probe_once(),
+            answer => answer,
+        }
+    }
+
+    fn probe_once(&self) -> Result<i64, EtcdError> {
+        let path = "/v3/maintenance/status";
+        let (endpoint, response) = self.send(&self.probe_agent, path, &json!({}))?;
+        let answer: Value = response
+            .into_body()
+            .with_config()
+            .limit(64 * 1024)
+            .read_json()
+            .map_err(|error| EtcdError::Decode {
+                endpoint: endpoint.clone(),
+                path: path.to_owned(),
+                message: error.to_string(),
+            })?;
+        header_revision(&endpoint, path, &answer)
     }
 
     /// Compacts the store's history up to `revision` (for operators and tests: watches from

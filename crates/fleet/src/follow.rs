@@ -1,5 +1,5 @@
 //! Following a key prefix: watch, settle bursts into one re-read, resume after a disconnect,
-//! re-read after a compaction, and retry an outage with backoff.
+//! re-read after a compaction, probe a quiet etcd, and retry an outage with backoff.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +23,10 @@ pub struct FollowOptions {
     pub retry_min: Duration,
     /// The longest retry delay.
     pub retry_max: Duration,
+    /// How often a quiet watch asks etcd whether it still answers ([`EtcdClient::probe`],
+    /// bounded by the client's probe timeout); an etcd that stopped answering is reported
+    /// [`FollowEvent::Down`] within this plus the probe timeout.
+    pub probe_interval: Duration,
     /// The most bytes the fragments under the prefix may hold together: a set over it is
     /// [`FollowEvent::Rejected`] and the fragments held stay as they were. The answer of the
     /// read is bounded by it too (allowing for base64 and JSON), so an oversized set is never
@@ -31,7 +35,8 @@ pub struct FollowOptions {
 }
 
 impl FollowOptions {
-    /// Options for `prefix` with a 50 ms settle (1 s at most), retries from 200 ms to 5 s, and
+    /// Options for `prefix` with a 50 ms settle (1 s at most), retries from 200 ms to 5 s, a
+    /// probe every second, and
     /// gray's default budget for the whole config as the most bytes.
     pub fn new(prefix: &str) -> FollowOptions {
         FollowOptions {
@@ -40,6 +45,7 @@ impl FollowOptions {
             settle_max: Duration::from_secs(1),
             retry_min: Duration::from_millis(200),
             retry_max: Duration::from_secs(5),
+            probe_interval: Duration::from_secs(1),
             max_bytes: gray::Limits::default().max_total_bytes,
         }
     }
@@ -180,15 +186,35 @@ impl Follower<'_> {
         }
         let mut created = false;
         let mut pending: Option<(Instant, Instant)> = None;
+        // When etcd last showed it answers: a message on the watch or a probe.
+        let mut alive = Instant::now();
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return;
+            }
+            // A watch on a frozen member stays open and silent, like one on a quiet prefix;
+            // only asking tells them apart.
+            if alive.elapsed() >= self.options.probe_interval {
+                match self.client.probe() {
+                    Ok(_) => alive = Instant::now(),
+                    Err(error) => {
+                        // Reported at once; the watch is then opened again from the revision
+                        // held, which delivers whatever changed meanwhile (or says it was
+                        // compacted away, and everything is read again).
+                        self.report_down(error, on_event);
+                        return;
+                    }
+                }
             }
             let wait = pending.map_or(TICK, |(first, last)| {
                 let due = (last + self.options.settle).min(first + self.options.settle_max);
                 due.saturating_duration_since(Instant::now()).min(TICK)
             });
-            match receiver.recv_timeout(wait) {
+            let message = receiver.recv_timeout(wait);
+            if matches!(message, Ok(Ok(Some(_)))) {
+                alive = Instant::now();
+            }
+            match message {
                 Ok(Ok(Some(WatchMessage::Created { .. }))) => {
                     created = true;
                     self.mark_up(on_event);
@@ -248,9 +274,14 @@ impl Follower<'_> {
     /// Reports a failure and waits out the backoff. After an outage the prefix is read again
     /// before watching, so whatever changed meanwhile is seen even if the history was compacted.
     fn fail(&mut self, error: EtcdError, on_event: &mut impl FnMut(FollowEvent)) {
+        self.need_fetch = true;
+        self.report_down(error, on_event);
+    }
+
+    /// Reports etcd down and waits out the backoff.
+    fn report_down(&mut self, error: EtcdError, on_event: &mut impl FnMut(FollowEvent)) {
         let retry_in = self.backoff;
         self.up = false;
-        self.need_fetch = true;
         on_event(FollowEvent::Down { error, retry_in });
         self.sleep(retry_in);
         self.backoff = (self.backoff * 2).min(self.options.retry_max);

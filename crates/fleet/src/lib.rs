@@ -10,8 +10,9 @@
 //!   ([`gray::FragmentSource`]); [`save_last_good`] and [`load_last_good`] keep a local copy for a
 //!   start while etcd is unreachable.
 //! - [`follow`] watches the prefix: changes settle into one re-read, a disconnect resumes the
-//!   watch from the last seen revision, a compacted revision triggers a full re-read, and an
-//!   outage is reported and retried with backoff.
+//!   watch from the last seen revision, a compacted revision triggers a full re-read, a quiet
+//!   watch is backed by a status probe with a deadline (so a frozen etcd is noticed in seconds),
+//!   and an outage is reported and retried with backoff.
 //! - [`EtcdClient::compare_and_swap`] writes a key only if its `mod_revision` is still the one
 //!   read, so two writers racing cannot both win. [`EtcdClient::put_if`] and
 //!   [`EtcdClient::delete_if`] also compare the whole prefix with the revision it was read

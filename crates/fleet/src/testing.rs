@@ -60,6 +60,26 @@ impl TestEtcd {
         }
     }
 
+    /// Freezes etcd (SIGSTOP): it keeps its sockets and accepts connections, but answers
+    /// nothing until [`TestEtcd::thaw`].
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen etcd go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("etcd runs").id();
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Starts etcd again on the same ports and data, and waits until it serves reads.
     pub fn resume(&mut self) {
         self.stop();
@@ -107,6 +127,10 @@ impl TestEtcd {
 
 impl Drop for TestEtcd {
     fn drop(&mut self) {
+        // A frozen process does not die of SIGKILL until it is let go on.
+        if self.child.is_some() {
+            self.thaw();
+        }
         self.stop();
     }
 }

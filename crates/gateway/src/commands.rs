@@ -171,13 +171,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 options.gray_switch_var
             );
         }
-        let source = crate::etcd_source::EtcdSource::connect(
+        let mut source = crate::etcd_source::EtcdSource::connect(
             &settings.etcd,
             options.limits.max_total_bytes,
         )?;
         options = options.with_fragment_source(source.fragment_source());
-        snapshot = load(&options)?;
-        source.loaded();
+        snapshot = match load(&options) {
+            Ok(snapshot) => {
+                source.loaded();
+                snapshot
+            }
+            // etcd holds fragments this instance cannot accept (another writer's mistake): it
+            // starts from what it served before, degraded, rather than not at all.
+            Err(error) if source.fall_back_to_copy(&error)? => load(&options)?,
+            Err(error) => return Err(error),
+        };
         Some(source)
     };
     if let Some(listen) = args.listen {

@@ -22,6 +22,9 @@ pub(crate) struct EtcdSource {
     settings: EtcdSettings,
     /// Whether the fragments held came from the local copy rather than from etcd.
     from_copy: bool,
+    /// Whether the instance still serves the local copy (etcd unreachable at start, or what it
+    /// holds did not load): degraded until a set read from etcd loads.
+    serving_copy: Arc<AtomicBool>,
     /// The most bytes the fragments may hold together: the config's total budget.
     max_bytes: u64,
 }
@@ -33,6 +36,7 @@ pub(crate) fn client(settings: &EtcdSettings) -> anyhow::Result<EtcdClient> {
     options.dial_timeout = Duration::from_millis(settings.dial_timeout_ms);
     options.request_timeout = Duration::from_millis(settings.request_timeout_ms);
     options.watch_idle_timeout = Duration::from_millis(settings.watch_idle_timeout_ms);
+    options.probe_timeout = Duration::from_millis(settings.probe_timeout_ms.max(1));
     if !settings.username.is_empty() {
         let password = std::env::var(&settings.password_env).with_context(|| {
             format!(
@@ -77,8 +81,30 @@ impl EtcdSource {
             held: Arc::new(HeldFragments::new(set)),
             settings: settings.clone(),
             from_copy,
+            serving_copy: Arc::new(AtomicBool::new(from_copy)),
             max_bytes,
         })
+    }
+
+    /// Stands in the local last-good copy for fragments etcd answered with but that do not load
+    /// (`why`), so an instance restarted while etcd holds something it cannot accept starts
+    /// from what it served before, degraded. False when there is no copy.
+    pub(crate) fn fall_back_to_copy(&mut self, why: &anyhow::Error) -> anyhow::Result<bool> {
+        let Some(copy) = fleet::load_last_good(&self.settings.last_good_path)
+            .context("etcd's fragments do not load and the last-good copy cannot be read")?
+        else {
+            return Ok(false);
+        };
+        tracing::warn!(
+            error = format!("{why:#}"),
+            copy = %self.settings.last_good_path.display(),
+            revision = copy.revision,
+            "the gray fragments in etcd do not load; starting from the last-good copy, degraded"
+        );
+        self.held.set(copy);
+        self.from_copy = true;
+        self.serving_copy.store(true, Ordering::Relaxed);
+        Ok(true)
     }
 
     /// What every gray load merges after `gray/*.toml`.
@@ -107,6 +133,7 @@ impl EtcdSource {
         options.settle = Duration::from_millis(self.settings.settle_ms);
         options.retry_min = Duration::from_millis(self.settings.retry_min_ms);
         options.retry_max = Duration::from_millis(self.settings.retry_max_ms);
+        options.probe_interval = Duration::from_millis(self.settings.probe_interval_ms);
         options.max_bytes = self.max_bytes;
         let start = self.held.get().revision;
         let thread = std::thread::Builder::new()
@@ -129,17 +156,34 @@ impl EtcdSource {
         match event {
             FollowEvent::Fetched(set) => {
                 let revision = set.revision;
+                let previous = self.held.get();
                 self.held.set(set);
-                state.metrics.config_source_up.set(1);
                 // A rejected reload is logged with the fragment's key and counted by `reload`;
-                // the previous snapshot keeps serving.
+                // the previous snapshot keeps serving, and so does the set it was loaded from.
                 if reload(state, Trigger::Etcd).is_ok() {
-                    tracing::info!(prefix, revision, "gray fragments from etcd applied");
                     save_copy(&self.settings.last_good_path, &self.held.get());
+                    self.serving_copy.store(false, Ordering::Relaxed);
+                    state.metrics.config_source_up.set(1);
+                    tracing::info!(prefix, revision, "gray fragments from etcd applied");
+                } else {
+                    self.held.set((*previous).clone());
+                    if self.serving_copy.load(Ordering::Relaxed) {
+                        // Still on the last-good copy: etcd answers, but with nothing this
+                        // instance can serve, so it stays degraded.
+                        tracing::warn!(
+                            prefix,
+                            revision,
+                            "the gray fragments in etcd still do not load; serving the last-good copy, degraded"
+                        );
+                    } else {
+                        state.metrics.config_source_up.set(1);
+                    }
                 }
             }
             FollowEvent::Up => {
-                state.metrics.config_source_up.set(1);
+                if !self.serving_copy.load(Ordering::Relaxed) {
+                    state.metrics.config_source_up.set(1);
+                }
                 tracing::info!(prefix, "etcd answers again");
             }
             FollowEvent::Down { error, retry_in } => {

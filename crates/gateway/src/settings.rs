@@ -190,6 +190,11 @@ pub struct EtcdSettings {
     /// How long the watch may stay silent before it is reopened from the last revision, in
     /// milliseconds.
     pub watch_idle_timeout_ms: u64,
+    /// How often a quiet watch asks etcd whether it still answers, in milliseconds.
+    pub probe_interval_ms: u64,
+    /// How long that question may take before etcd counts as unreachable (a frozen member
+    /// accepts connections and says nothing), in milliseconds.
+    pub probe_timeout_ms: u64,
     /// How long the prefix must stay quiet after a change before it is re-read and reloaded,
     /// in milliseconds.
     pub settle_ms: u64,
@@ -215,6 +220,8 @@ impl Default for EtcdSettings {
             dial_timeout_ms: 2_000,
             request_timeout_ms: 5_000,
             watch_idle_timeout_ms: 30_000,
+            probe_interval_ms: 1_000,
+            probe_timeout_ms: 2_000,
             settle_ms: 50,
             retry_min_ms: 200,
             retry_max_ms: 5_000,
