@@ -19,8 +19,16 @@ pub const BILLING_VERSIONS: &[&str] = &[
     "v2",
 ];
 
-/// The cargo features this build was compiled with.
-pub const FEATURES: &[&str] = BILLING_VERSIONS;
+/// Every cargo feature this build was compiled with (each one the crate declares), so a drill
+/// build (`faults`) never passes for a production one.
+pub const FEATURES: &[&str] = &[
+    #[cfg(feature = "v1")]
+    "v1",
+    #[cfg(feature = "v2")]
+    "v2",
+    #[cfg(feature = "faults")]
+    "faults",
+];
 
 /// The answer of `GET /debug/version`.
 #[derive(Debug, Clone, Serialize)]
@@ -97,8 +105,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn features_match_the_billing_versions_compiled_in() {
-        assert_eq!(FEATURES, BILLING_VERSIONS);
+    fn features_list_every_feature_compiled_in() {
+        for version in BILLING_VERSIONS {
+            assert!(FEATURES.contains(version), "{version}");
+        }
+        assert_eq!(FEATURES.contains(&"faults"), cfg!(feature = "faults"));
+        // Every feature the manifest declares (but `default`) is listed here when compiled.
+        let manifest = include_str!("../Cargo.toml");
+        let declared: Vec<&str> = manifest
+            .split("[features]")
+            .nth(1)
+            .and_then(|rest| rest.split("\n[").next())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim()))
+            .filter(|name| !name.is_empty() && !name.starts_with('#') && *name != "default")
+            .collect();
+        assert_eq!(declared, ["v1", "v2", "faults"]);
         assert_eq!(
             BILLING_VERSIONS.contains(&"v1"),
             cfg!(feature = "v1"),

@@ -617,6 +617,29 @@ fn a_rollout_is_refused_before_any_edit_when_an_instance_does_not_serve_the_rule
     assert!(!stderr.contains("instance gw-a"), "{stderr}");
     assert_eq!(std::fs::read_to_string(fleet.fragment()).unwrap(), before);
     assert!(events(&fleet.events()).is_empty(), "nothing started");
+    // A drill build says so: `faults` is among the features it reports, never passing for a
+    // production build.
+    let version: Value = agent()
+        .get(format!("http://{}/debug/version", fleet.gateways[0].admin))
+        .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_json()
+        .unwrap();
+    assert_eq!(
+        version["features"],
+        serde_json::json!(["v1", "v2", "faults"])
+    );
+    let metrics = agent()
+        .get(format!("http://{}/metrics", fleet.gateways[0].admin))
+        .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(metrics.contains("features=\"v1,v2,faults\""), "{metrics}");
 }
 
 #[test]
