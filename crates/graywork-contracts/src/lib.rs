@@ -22,6 +22,7 @@ pub mod lock;
 pub mod manifest;
 pub mod registry;
 pub mod report;
+mod semver_trick;
 pub mod surface;
 pub mod version;
 pub mod wiring;
@@ -161,7 +162,22 @@ pub fn compare_dirs(old_dir: &Path, new_dir: &Path) -> anyhow::Result<Report> {
 
 /// Reads a crate directory as the build `options` selects: its surface (with its Cargo
 /// features) and its manifest, if it has one.
+///
+/// A release that re-exports another version of its own crate (the "semver trick") is read
+/// with that version's items at the re-exported paths, when cargo's cache holds it.
 pub fn read_crate(
+    dir: &Path,
+    options: &BuildOptions,
+) -> anyhow::Result<(Surface, Option<CrateManifest>)> {
+    let (mut surface, manifest) = read_crate_alone(dir, options)?;
+    if let Some(name) = manifest.as_ref().and_then(|m| m.name.as_deref()) {
+        semver_trick::fill_from_own_dependency(&mut surface, dir, name, options, 0);
+    }
+    Ok((surface, manifest))
+}
+
+/// [`read_crate`] without following re-exports of other versions of itself.
+pub(crate) fn read_crate_alone(
     dir: &Path,
     options: &BuildOptions,
 ) -> anyhow::Result<(Surface, Option<CrateManifest>)> {

@@ -519,6 +519,7 @@ impl From<LockedSurface> for Surface {
             macro_generated: BTreeSet::new(),
             macro_mentions: BTreeSet::new(),
             external_reexports: BTreeSet::new(),
+            external_targets: BTreeMap::new(),
             unread: Vec::new(),
             hidden: BTreeSet::new(),
         }

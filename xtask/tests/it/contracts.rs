@@ -920,3 +920,66 @@ fn baseline_version_comes_from_cargos_registry_cache() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_release_re_exporting_another_version_of_itself_is_read_as_that_version() {
+    // demo 0.3.9 is the "semver trick": it depends on demo 0.4 and re-exports its items.
+    let home = tempfile::tempdir().unwrap();
+    let next = home
+        .path()
+        .join("registry/src/index.crates.io-0000000000000000/demo-0.4.2");
+    std::fs::create_dir_all(next.join("src")).unwrap();
+    std::fs::write(
+        next.join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.4.2\"\nedition = \"2015\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        next.join("src/lib.rs"),
+        "pub trait Rng { fn next(&mut self) -> u32; fn choose(&mut self, u8) -> u8 { 0 } }\npub mod seq { pub fn shuffle() {} }\n",
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (old, new) = (work.path().join("old"), work.path().join("new"));
+    std::fs::create_dir_all(old.join("src")).unwrap();
+    std::fs::write(
+        old.join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.3.9\"\nedition = \"2015\"\n\n[dependencies.demo]\nversion = \"0.4\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        old.join("src/lib.rs"),
+        "extern crate demo as demo4;\npub use demo4::Rng;\npub use demo4::seq;\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(new.join("src")).unwrap();
+    std::fs::write(
+        new.join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.5.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        new.join("src/lib.rs"),
+        "pub trait Rng { fn next(&mut self) -> u32; }\npub mod seq {}\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["check-contracts", "--baseline-dir"])
+        .arg(&old)
+        .arg("--crate-dir")
+        .arg(&new)
+        .env("CARGO_HOME", home.path())
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Rng::choose [trait_method_missing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("seq::shuffle [function_missing"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not read"), "{stdout}");
+}

@@ -262,6 +262,22 @@ mod tests {
     }
 
     #[test]
+    fn rust_2015_anonymous_trait_parameters_are_read() {
+        let surface = surface_of(&[(
+            "src/lib.rs",
+            "pub trait Reseed<Seed> { fn reseed(&mut self, Seed); fn pair(&self, u8, Vec<(u8, u16)>) -> u8; \
+             fn named(&self, callback: fn(u8) -> u8, map: std::collections::HashMap<u8, u8>); }",
+        )]);
+        let methods = &surface.traits["Reseed"].methods;
+        assert_eq!(methods["reseed"].params, ["Seed"]);
+        assert_eq!(methods["pair"].params, ["u8", "Vec<(u8, u16)>"]);
+        assert_eq!(
+            methods["named"].params,
+            ["fn(u8) -> u8", "std::collections::HashMap<u8, u8>"]
+        );
+    }
+
+    #[test]
     fn parse_error_names_file_and_line() {
         let err = error_of(&[("src/lib.rs", "pub struct A;\npub fn (")]);
         assert!(err.starts_with("src/lib.rs:2:"), "{err}");

@@ -47,6 +47,10 @@ pub struct Surface {
     /// `pub use other::*` as `*` in its module): what they name is not known here, so an item
     /// missing at such a path is not reported as removed (never from the lock file).
     pub external_reexports: BTreeSet<String>,
+    /// What each of `external_reexports` names: the other crate's path, from the name the code
+    /// knows it by (`rand4::Rng`); `*` paths map to the glob's module (never from the lock
+    /// file).
+    pub external_targets: BTreeMap<String, Vec<String>>,
     /// What the reader could not read, so the comparison cannot see what it holds (never from
     /// the lock file).
     pub unread: Vec<Unread>,

@@ -1031,6 +1031,10 @@ impl Crate {
             modules,
             macro_generated: self.macro_generated.clone(),
             macro_mentions: self.macro_mentions.clone(),
+            external_targets: external
+                .iter()
+                .map(|external| (external.path.clone(), external.target.clone()))
+                .collect(),
             external_reexports: external.into_iter().map(|external| external.path).collect(),
             unread,
             ..Surface::default()

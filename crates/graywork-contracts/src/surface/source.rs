@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::anyhow;
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 
 /// Where source files come from: a directory on disk or an in-memory tree (a git revision).
 pub trait SourceTree {
@@ -76,13 +76,27 @@ pub(crate) fn parse_file(text: &str, path: &Path) -> anyhow::Result<syn::File> {
 fn strip_fn_bodies(tokens: TokenStream) -> TokenStream {
     let mut out = Vec::new();
     let mut after_fn = false;
+    // Whether the parameter list of the `fn` being read is still ahead.
+    let mut params_ahead = false;
     for token in tokens {
         match token {
             TokenTree::Ident(ident) => {
                 if ident == "fn" {
                     after_fn = true;
+                    params_ahead = true;
                 }
                 out.push(TokenTree::Ident(ident));
+            }
+            TokenTree::Group(group)
+                if params_ahead && group.delimiter() == Delimiter::Parenthesis =>
+            {
+                params_ahead = false;
+                let mut named = proc_macro2::Group::new(
+                    Delimiter::Parenthesis,
+                    name_anonymous_params(group.stream()),
+                );
+                named.set_span(group.span());
+                out.push(TokenTree::Group(named));
             }
             TokenTree::Punct(punct) => {
                 if punct.as_char() == ';' {
@@ -116,6 +130,73 @@ fn strip_fn_bodies(tokens: TokenStream) -> TokenStream {
             }
             other => out.push(other),
         }
+    }
+    out.into_iter().collect()
+}
+
+/// A parameter list with each parameter that has no name (`fn reseed(&mut self, Seed);`, as
+/// Rust 2015 trait methods may write it) given `_`, so syn reads it; named ones, receivers and
+/// fn-pointer parameter lists stay as they are.
+fn name_anonymous_params(params: TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = params.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut start = 0;
+    let mut angle = 0usize;
+    let split = |param: &[TokenTree], out: &mut Vec<TokenTree>| {
+        let mut depth = 0usize;
+        let mut named = false;
+        for (index, token) in param.iter().enumerate() {
+            if let TokenTree::Punct(p) = token {
+                let after_dash = index > 0
+                    && matches!(&param[index - 1], TokenTree::Punct(d) if d.as_char() == '-');
+                match p.as_char() {
+                    '<' => depth += 1,
+                    '>' if !after_dash => depth = depth.saturating_sub(1),
+                    ':' if depth == 0 => {
+                        let joint_before = index > 0
+                            && matches!(&param[index - 1], TokenTree::Punct(c) if c.as_char() == ':');
+                        let joint_after = p.spacing() == Spacing::Joint;
+                        if !joint_before && !joint_after {
+                            named = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let receiver = param
+            .iter()
+            .any(|t| matches!(t, TokenTree::Ident(i) if i == "self"));
+        let has_type = param
+            .iter()
+            .any(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
+        if !named && !receiver && has_type {
+            let span = param[0].span();
+            out.push(TokenTree::Ident(proc_macro2::Ident::new("_", span)));
+            let mut colon = proc_macro2::Punct::new(':', Spacing::Alone);
+            colon.set_span(span);
+            out.push(TokenTree::Punct(colon));
+        }
+        out.extend(param.iter().cloned());
+    };
+    for (index, token) in tokens.iter().enumerate() {
+        if let TokenTree::Punct(p) = token {
+            let after_dash = index > 0
+                && matches!(&tokens[index - 1], TokenTree::Punct(d) if d.as_char() == '-');
+            match p.as_char() {
+                '<' => angle += 1,
+                '>' if !after_dash => angle = angle.saturating_sub(1),
+                ',' if angle == 0 => {
+                    split(&tokens[start..index], &mut out);
+                    out.push(token.clone());
+                    start = index + 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    if start < tokens.len() {
+        split(&tokens[start..], &mut out);
     }
     out.into_iter().collect()
 }
