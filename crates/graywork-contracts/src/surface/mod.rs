@@ -266,7 +266,8 @@ mod tests {
         let surface = surface_of(&[(
             "src/lib.rs",
             "pub trait Reseed<Seed> { fn reseed(&mut self, Seed); fn pair(&self, u8, Vec<(u8, u16)>) -> u8; \
-             fn named(&self, callback: fn(u8) -> u8, map: std::collections::HashMap<u8, u8>); }",
+             fn named(&self, callback: fn(u8) -> u8, map: std::collections::HashMap<u8, u8>); \
+             fn generic<F: Fn(&u8, &[u8]) -> usize>(&self, f: F); }",
         )]);
         let methods = &surface.traits["Reseed"].methods;
         assert_eq!(methods["reseed"].params, ["Seed"]);
@@ -275,6 +276,7 @@ mod tests {
             methods["named"].params,
             ["fn(u8) -> u8", "std::collections::HashMap<u8, u8>"]
         );
+        assert_eq!(methods["generic"].params, ["F"]);
     }
 
     #[test]

@@ -76,19 +76,33 @@ pub(crate) fn parse_file(text: &str, path: &Path) -> anyhow::Result<syn::File> {
 fn strip_fn_bodies(tokens: TokenStream) -> TokenStream {
     let mut out = Vec::new();
     let mut after_fn = false;
-    // Whether the parameter list of the `fn` being read is still ahead.
+    // Whether the parameter list of the `fn` being read is still ahead, and how deep in its
+    // generics (`<F: Fn(u8)>`) the reading is: the list is the first `(…)` outside them.
     let mut params_ahead = false;
+    let mut generics_depth = 0usize;
+    let mut previous_dash = false;
     for token in tokens {
+        if params_ahead && let TokenTree::Punct(punct) = &token {
+            match punct.as_char() {
+                '<' => generics_depth += 1,
+                '>' if !previous_dash => generics_depth = generics_depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous_dash = matches!(&token, TokenTree::Punct(p) if p.as_char() == '-');
         match token {
             TokenTree::Ident(ident) => {
                 if ident == "fn" {
                     after_fn = true;
                     params_ahead = true;
+                    generics_depth = 0;
                 }
                 out.push(TokenTree::Ident(ident));
             }
             TokenTree::Group(group)
-                if params_ahead && group.delimiter() == Delimiter::Parenthesis =>
+                if params_ahead
+                    && generics_depth == 0
+                    && group.delimiter() == Delimiter::Parenthesis =>
             {
                 params_ahead = false;
                 let mut named = proc_macro2::Group::new(
@@ -164,9 +178,11 @@ fn name_anonymous_params(params: TokenStream) -> TokenStream {
                 }
             }
         }
-        let receiver = param
-            .iter()
-            .any(|t| matches!(t, TokenTree::Ident(i) if i == "self"));
+        // `self` is a receiver; `$x` is a macro_rules! fragment, which names itself.
+        let receiver = param.iter().any(|t| {
+            matches!(t, TokenTree::Ident(i) if i == "self")
+                || matches!(t, TokenTree::Punct(p) if p.as_char() == '$')
+        });
         let has_type = param
             .iter()
             .any(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
