@@ -5,7 +5,10 @@
 //! features that build, by name), and once with `--no-default-features` for the members whose default
 //! features turn something on; then `check-toolchain`, `check-contracts` (when a member defines
 //! contracts) and `test-matrix`, which run in this process. Clippy stays at three invocations over the whole workspace so a
-//! cold run stays short; the per-crate feature sets are built exactly by `test-matrix`.
+//! cold run stays short; the per-crate feature sets are built exactly by `test-matrix`. With
+//! `--coverage`, a last step measures line coverage per crate and its drift ([`coverage`]).
+//! [`record`] turns a run's results into OpenMetrics text, and [`push`] hands it to a
+//! Pushgateway.
 
 use std::fmt;
 use std::io::Write as _;
@@ -21,6 +24,10 @@ use graywork_workspace::feature_guards::FeatureGuards;
 use graywork_workspace::features::FeatureSet;
 use graywork_workspace::{Runner, Workspace};
 
+pub mod coverage;
+pub mod push;
+pub mod record;
+
 /// One CI step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -31,6 +38,32 @@ pub enum Step {
     /// The Debian packages the tests need (`[workspace.metadata.graywork.ci]
     /// system-packages`), installed with `apt-get` when missing.
     SystemPackages(Vec<String>),
+    /// Line coverage per crate and its drift (`ci --coverage`).
+    Coverage(Box<coverage::Plan>),
+}
+
+impl Step {
+    /// A short, stable name for metrics: `fmt`, `clippy`, `clippy-all-features`,
+    /// `clippy-no-default-features`, the tool's command (`test-matrix`, …), `system-packages`
+    /// or `coverage`.
+    pub fn name(&self) -> String {
+        match self {
+            Step::Cargo(args) => {
+                let command = args.first().map_or("cargo", String::as_str);
+                let has = |flag: &str| args.iter().any(|arg| arg == flag);
+                if has("--all-features") || has("--features") {
+                    format!("{command}-all-features")
+                } else if has("--no-default-features") {
+                    format!("{command}-no-default-features")
+                } else {
+                    command.to_owned()
+                }
+            }
+            Step::Tool(_, args) => args.first().cloned().unwrap_or_default(),
+            Step::SystemPackages(_) => "system-packages".to_owned(),
+            Step::Coverage(_) => "coverage".to_owned(),
+        }
+    }
 }
 
 impl fmt::Display for Step {
@@ -41,6 +74,7 @@ impl fmt::Display for Step {
             Step::SystemPackages(packages) => {
                 write!(f, "apt-get install {} (those missing)", packages.join(" "))
             }
+            Step::Coverage(plan) => f.write_str(&plan.command()),
         }
     }
 }
@@ -174,6 +208,8 @@ pub struct Summary {
     pub results: Vec<StepResult>,
     /// The whole run's time.
     pub duration: Duration,
+    /// The coverage step's report, when it ran and measured.
+    pub coverage: Option<coverage::Report>,
 }
 
 impl Summary {
@@ -236,7 +272,7 @@ pub fn run(steps: &[Step], keep_going: bool, tool: &dyn Fn(&[String]) -> bool) -
         // Flushing keeps the header ahead of the child's output when stdout is a pipe.
         let _ = std::io::stdout().flush();
         let step_started = Instant::now();
-        let passed = run_step(step, tool);
+        let passed = run_step(step, tool, &mut summary.coverage);
         let duration = step_started.elapsed();
         let _ = writeln!(
             std::io::stdout(),
@@ -259,7 +295,12 @@ pub fn run(steps: &[Step], keep_going: bool, tool: &dyn Fn(&[String]) -> bool) -
     summary
 }
 
-fn run_step(step: &Step, tool: &dyn Fn(&[String]) -> bool) -> bool {
+/// Runs one step; the coverage step's report goes to `coverage`.
+fn run_step(
+    step: &Step,
+    tool: &dyn Fn(&[String]) -> bool,
+    coverage: &mut Option<coverage::Report>,
+) -> bool {
     match step {
         Step::Cargo(args) => match Command::new(cargo_program()).args(args).status() {
             Ok(status) => status.success(),
@@ -269,6 +310,17 @@ fn run_step(step: &Step, tool: &dyn Fn(&[String]) -> bool) -> bool {
             }
         },
         Step::Tool(_, args) => tool(args),
+        Step::Coverage(plan) => match coverage::run(plan) {
+            Ok(report) => {
+                let passed = report.passed();
+                *coverage = Some(report);
+                passed
+            }
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                false
+            }
+        },
         Step::SystemPackages(packages) => match install_missing(packages) {
             Ok(()) => true,
             Err(error) => {
@@ -398,6 +450,7 @@ mod tests {
                 })
                 .collect(),
             duration: Duration::from_secs(125),
+            coverage: None,
         }
     }
 

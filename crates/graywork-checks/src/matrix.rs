@@ -391,6 +391,8 @@ pub struct JobResult {
     pub job: Job,
     /// Whether `cargo test` succeeded.
     pub passed: bool,
+    /// Whether its tests built: cargo started running them (it runs none when a build fails).
+    pub built: bool,
     /// How long it took.
     pub duration: Duration,
     /// The tests its `cargo test` ran, summed over its test binaries.
@@ -628,6 +630,7 @@ pub fn run(jobs: &[Job], config: &RunConfig) -> anyhow::Result<Outcome> {
         outcome.results.push(JobResult {
             job: job.clone(),
             passed,
+            built: passed || ran_tests(&String::from_utf8_lossy(&output.stderr)),
             duration,
             tests,
         });
@@ -640,6 +643,15 @@ pub fn run(jobs: &[Job], config: &RunConfig) -> anyhow::Result<Outcome> {
         .get_or_insert_with(TestCounts::default)
         .add(outcome.tests());
     Ok(outcome)
+}
+
+/// Whether cargo's stderr shows it running a test binary or doc-tests (`Running …`,
+/// `Doc-tests …`), which it does only once everything built.
+fn ran_tests(stderr: &str) -> bool {
+    stderr.lines().any(|line| {
+        let line = line.trim_start();
+        line.starts_with("Running ") || line.starts_with("Doc-tests ")
+    })
 }
 
 /// Whether a line is cargo's build progress, which says nothing about why a job failed.
@@ -777,6 +789,18 @@ mod tests {
     }
 
     #[test]
+    fn a_job_built_when_cargo_ran_its_tests() {
+        assert!(ran_tests(
+            "   Compiling a v0.1.0\n     Running unittests src/lib.rs (target/debug/deps/a-1)\n"
+        ));
+        assert!(ran_tests("   Doc-tests a\n"));
+        assert!(!ran_tests(
+            "error[E0308]: mismatched types\nerror: could not compile `a` (lib test) due to 1 \
+             previous error\n"
+        ));
+    }
+
+    #[test]
     fn failure_output_drops_build_progress() {
         assert!(is_cargo_progress(
             "   Compiling shared v0.3.0 (/work/shared)"
@@ -812,6 +836,7 @@ mod tests {
                 feature_set: set,
             },
             passed,
+            built: true,
             duration: Duration::from_millis(millis),
             tests: TestCounts {
                 passed: millis / 100,
