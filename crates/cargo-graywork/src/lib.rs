@@ -14,6 +14,7 @@ pub use graywork_workspace::Runner;
 mod args;
 mod checks;
 mod contracts;
+mod impact;
 mod outdated;
 mod output;
 mod plan;

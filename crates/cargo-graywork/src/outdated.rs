@@ -127,6 +127,7 @@ fn apply_compatible(
             done: edit.done,
             keys: edit.keys.clone(),
             copy_of: None,
+            impact: None,
         })
         .collect();
     let report =

@@ -170,6 +170,13 @@ pub struct UpgradePlanArgs {
     /// the last stage inherits again).
     #[arg(long, value_enum, default_value_t = Strategy::Lockstep)]
     pub strategy: Strategy,
+    /// Instead of the plan, print every line of MEMBER that a `--dep` goal's new major is
+    /// predicted to break (the plan lists them per stage too).
+    #[arg(long, value_name = "MEMBER", conflicts_with_all = ["apply", "explain"])]
+    pub explain_impact: Option<String>,
+    /// Do not predict the lines a `--dep` goal's new major breaks (no sources are fetched).
+    #[arg(long, conflicts_with = "explain_impact")]
+    pub no_impact: bool,
     /// Leave out the stages that are already done.
     #[arg(long, conflicts_with = "apply")]
     pub hide_done: bool,
@@ -217,7 +224,29 @@ pub fn run_upgrade_plan(
         strategy: args.strategy,
         contract_check: Some(format!("{} check-contracts", context.runner)),
     };
-    let plan = graywork_plan::plan(&workspace, &facts, &goal, &options)?;
+    let mut plan = graywork_plan::plan(&workspace, &facts, &goal, &options)?;
+    // The lines a dependency's new major breaks, predicted from both versions' sources: for
+    // people reading the plan, so not when a stage is only applied.
+    if let Goal::Dep { name, version } = &goal
+        && args.apply.is_none()
+        && !args.no_impact
+        && let Some(impact) =
+            crate::impact::impact_facts(&workspace, name, version, args.input.offline)
+    {
+        graywork_plan::impact::attach(&mut plan, &impact, &|index| {
+            workspace.members[index].name.clone()
+        });
+    }
+    if let Some(member) = &args.explain_impact {
+        if workspace.member(member).is_none() {
+            anyhow::bail!(
+                "unknown crate `{member}` in --explain-impact ({})",
+                graywork_workspace::known_names_hint(member, workspace.member_names())
+            );
+        }
+        crate::output::print(&graywork_plan::impact::explain(&plan, member))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(file) = &args.save {
         std::fs::write(file, render_plan(&plan, PlanFormat::Json))
             .with_context(|| format!("cannot write the plan to {}", file.display()))?;
@@ -236,7 +265,6 @@ pub fn run_upgrade_plan(
         crate::output::print(&render_explain(&plan, &workspace, krate, args.format)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut plan = plan;
     for name in args.packages.iter().chain(&args.exclude) {
         if workspace.member(name).is_none() {
             anyhow::bail!(

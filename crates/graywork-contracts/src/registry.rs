@@ -37,6 +37,12 @@ pub fn fetch_published(name: &str, version: &Version) -> anyhow::Result<PathBuf>
     )
 }
 
+/// The directory of `name` `version`'s sources when cargo's registry cache already holds
+/// them; nothing is fetched.
+pub fn cached_published(name: &str, version: &Version) -> Option<PathBuf> {
+    find_unpacked(&cargo_home().ok()?, name, version)
+}
+
 /// Cargo's home, or an error saying why it cannot be found.
 fn cargo_home() -> anyhow::Result<PathBuf> {
     graywork_workspace::cargo_home()

@@ -12,6 +12,7 @@ pub mod apply;
 pub mod facts;
 pub mod goal;
 pub mod graph;
+pub mod impact;
 pub mod planner;
 pub mod render;
 pub mod synthetic;

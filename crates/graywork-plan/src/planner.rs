@@ -35,6 +35,10 @@ pub struct Plan {
     /// Why each crate sits where it does, for `--explain`.
     #[serde(skip)]
     pub placements: BTreeMap<String, Vec<Placement>>,
+    /// For a dependency's new major: how many lines of the members use what it breaks, in
+    /// all (each stage lists its own as code changes). `None` when not computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::impact::ImpactSummary>,
 }
 
 impl Plan {
@@ -191,6 +195,10 @@ pub struct Change {
     /// For `add-entry`: the key of the entry the new one copies (its other keys).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_of: Option<String>,
+    /// For a code change predicted from a dependency's breaking changes: what changed and how
+    /// sure the prediction is (`file` and `line` say where the member uses it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::impact::ImpactDetail>,
 }
 
 /// What a manifest edit does at its TOML path.
@@ -425,6 +433,13 @@ pub fn plan(
         placements: BTreeMap::new(),
         explain,
         chain_anchor: None,
+        members_by_name: {
+            let mut members: Vec<usize> = (0..workspace.members.len()).collect();
+            members.sort_unstable_by(|&a, &b| {
+                workspace.members[a].name.cmp(&workspace.members[b].name)
+            });
+            members
+        },
     };
     builder.warnings.extend(workspace.notices.iter().cloned());
     builder.warnings.extend(facts.warnings.iter().cloned());
@@ -447,6 +462,7 @@ pub fn plan(
         warnings: unique_in_order(builder.warnings),
         stages: builder.stages,
         placements: builder.placements,
+        impact: None,
     })
 }
 
@@ -479,6 +495,8 @@ struct Builder<'a> {
     explain: Option<usize>,
     /// The crates of an earlier stage that a layering's chains end at, and that stage.
     chain_anchor: Option<(Vec<usize>, usize)>,
+    /// Every member, sorted by name.
+    members_by_name: Vec<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -546,43 +564,61 @@ impl<'a> Builder<'a> {
     /// The last stage builds the whole workspace.
     fn finish(&mut self) {
         let count = self.workspace.members.len();
+        // Members in name order, once: each stage's lists come out sorted by walking it.
+        let by_name = self.members_by_name.clone();
         let mut in_stage = vec![false; count];
-        let mut dev_seen = vec![false; count];
+        // `closure[m] == mark` and `dev[m] == mark` mark members for the stage at hand, so no
+        // per-stage clearing or allocation is needed.
+        let mut closure = vec![0usize; count];
+        let mut dev = vec![0usize; count];
+        let mut stack = Vec::new();
         for position in 0..self.stages.len() {
             let stage = &self.stages[position];
             if stage.phase == Phase::Toolchain || stage.member_indices.is_empty() {
                 continue;
             }
+            let mark = position + 1;
             let crates = stage.member_indices.clone();
             for &member in &crates {
                 in_stage[member] = true;
+                closure[member] = mark;
+                stack.push(member);
             }
-            let closure = self.graph.ordering_dependents_closure(&crates);
-            let mut dependents = Vec::new();
-            let mut dev_dependents = Vec::new();
-            for member in (0..count).filter(|&m| closure[m]) {
-                if !in_stage[member] {
-                    dependents.push(member);
-                }
+            let mut reached = crates.clone();
+            while let Some(member) = stack.pop() {
                 for (dependent, edge) in self.graph.dependents(member) {
-                    if edge.kinds.contains(&DepKind::Dev)
-                        && !closure[dependent]
-                        && !dev_seen[dependent]
-                    {
-                        dev_seen[dependent] = true;
-                        dev_dependents.push(dependent);
+                    if edge.orders() && closure[dependent] != mark {
+                        closure[dependent] = mark;
+                        reached.push(dependent);
+                        stack.push(dependent);
                     }
                 }
             }
-            for &member in crates.iter().chain(&dev_dependents) {
-                in_stage[member] = false;
-                dev_seen[member] = false;
+            for &member in &reached {
+                for (dependent, edge) in self.graph.dependents(member) {
+                    if edge.kinds.contains(&DepKind::Dev) && closure[dependent] != mark {
+                        dev[dependent] = mark;
+                    }
+                }
             }
-            let workspace = self.workspace;
-            let by_name =
-                |a: &usize, b: &usize| workspace.members[*a].name.cmp(&workspace.members[*b].name);
-            dependents.sort_unstable_by(by_name);
-            dev_dependents.sort_unstable_by(by_name);
+            let dependents: Vec<usize> = by_name
+                .iter()
+                .copied()
+                .filter(|&m| closure[m] == mark && !in_stage[m])
+                .collect();
+            let dev_dependents: Vec<usize> = by_name
+                .iter()
+                .copied()
+                .filter(|&m| dev[m] == mark)
+                .collect();
+            let tested: Vec<usize> = by_name
+                .iter()
+                .copied()
+                .filter(|&m| closure[m] == mark || dev[m] == mark)
+                .collect();
+            for &member in &crates {
+                in_stage[member] = false;
+            }
             let index = self.stages[position].index;
             if let Some(explain) = self.explain {
                 if dependents.contains(&explain) {
@@ -597,7 +633,9 @@ impl<'a> Builder<'a> {
                     let mut via: Vec<&str> = self
                         .graph
                         .dependencies(explain)
-                        .filter(|(to, edge)| edge.kinds.contains(&DepKind::Dev) && closure[*to])
+                        .filter(|(to, edge)| {
+                            edge.kinds.contains(&DepKind::Dev) && closure[*to] == mark
+                        })
                         .map(|(to, _)| self.name(to))
                         .collect();
                     via.sort_unstable();
@@ -606,25 +644,20 @@ impl<'a> Builder<'a> {
                     self.place(explain, index, reason, Vec::new(), true);
                 }
             }
-            let mut tested: Vec<usize> = crates
-                .iter()
-                .chain(&dependents)
-                .chain(&dev_dependents)
-                .copied()
-                .collect();
-            tested.sort_unstable_by(by_name);
             let packages = self.packages_arg(&tested);
+            let names = |members: &[usize]| -> Vec<String> {
+                members
+                    .iter()
+                    .map(|&m| self.workspace.members[m].name.clone())
+                    .collect()
+            };
+            let dependents = names(&dependents);
+            let dev_dependents = names(&dev_dependents);
             let stage = &mut self.stages[position];
             let line = format!("{} test {packages}", stage.cargo);
             stage.gates.insert(0, line);
-            stage.dependents = dependents
-                .iter()
-                .map(|&m| self.workspace.members[m].name.clone())
-                .collect();
-            stage.dev_dependents = dev_dependents
-                .iter()
-                .map(|&m| self.workspace.members[m].name.clone())
-                .collect();
+            stage.dependents = dependents;
+            stage.dev_dependents = dev_dependents;
         }
         self.warn_guarded_features();
         let cargo = match self.stages.last() {
@@ -689,11 +722,6 @@ impl<'a> Builder<'a> {
     /// or `--workspace` (with `--exclude` for the rest) when that is shorter.
     fn packages_arg(&self, members: &[usize]) -> String {
         let count = self.workspace.members.len();
-        let listed: Vec<String> = members
-            .iter()
-            .map(|&m| format!("-p {}", self.name(m)))
-            .collect();
-        let listed = listed.join(" ");
         if members.len() == count {
             return "--workspace".to_owned();
         }
@@ -701,21 +729,29 @@ impl<'a> Builder<'a> {
         for &member in members {
             chosen[member] = true;
         }
-        let mut excluded: Vec<&str> = (0..count)
+        let listed_len: usize = members.iter().map(|&m| self.name(m).len() + 4).sum();
+        let excluded_len: usize = (0..count)
             .filter(|&m| !chosen[m])
-            .map(|m| self.name(m))
-            .collect();
-        excluded.sort_unstable();
-        let mut workspace = "--workspace".to_owned();
-        for name in excluded {
-            workspace.push_str(" --exclude ");
-            workspace.push_str(name);
-        }
-        if workspace.len() < listed.len() {
-            workspace
+            .map(|m| self.name(m).len() + 11)
+            .sum::<usize>()
+            + "--workspace".len();
+        let mut out = String::new();
+        if excluded_len < listed_len {
+            out.push_str("--workspace");
+            for &member in self.members_by_name.iter().filter(|&&m| !chosen[m]) {
+                out.push_str(" --exclude ");
+                out.push_str(self.name(member));
+            }
         } else {
-            listed
+            for (position, &member) in members.iter().enumerate() {
+                if position > 0 {
+                    out.push(' ');
+                }
+                out.push_str("-p ");
+                out.push_str(self.name(member));
+            }
         }
+        out
     }
 
     fn warn_cycles(&mut self, affected: &[bool]) {
@@ -1351,6 +1387,7 @@ impl<'a> Builder<'a> {
         };
         // Stage 1: the bump, the renamed entry, and each dependent onto it.
         changes.push(Change {
+            impact: None,
             crate_name: None,
             kind: ChangeKind::Requirement,
             op: Some(EditOp::AddEntry),
@@ -1385,6 +1422,7 @@ impl<'a> Builder<'a> {
                 ..via.clone()
             };
             changes.push(Change {
+                impact: None,
                 crate_name: Some(self.name(*member).to_owned()),
                 kind: ChangeKind::Requirement,
                 op: Some(EditOp::RenameKey),
@@ -1463,6 +1501,7 @@ impl<'a> Builder<'a> {
                         ..via.clone()
                     };
                     changes.push(Change {
+                        impact: None,
                         crate_name: Some(builder.name(member).to_owned()),
                         kind: ChangeKind::Requirement,
                         op: Some(EditOp::RenameKey),
@@ -1513,6 +1552,7 @@ impl<'a> Builder<'a> {
                 name: format!("side by side: retire {name} {prev}"),
                 phase: Phase::Retire,
                 changes: vec![Change {
+                    impact: None,
                     crate_name: None,
                     kind: ChangeKind::Requirement,
                     op: Some(EditOp::RemoveEntry),

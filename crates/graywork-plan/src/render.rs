@@ -72,6 +72,9 @@ fn plan_text(plan: &Plan) -> String {
         "upgrade plan: {} ({})",
         plan.goal.summary, plan.goal.target
     );
+    if let Some(impact) = &plan.impact {
+        let _ = writeln!(out, "{}", crate::impact::summary_text(impact));
+    }
     if !plan.warnings.is_empty() {
         out.push_str("\nwarnings:\n");
         for warning in &plan.warnings {
@@ -247,6 +250,9 @@ fn plan_markdown(plan: &Plan) -> String {
         "Goal: `{}` `{}` (schema `{}`).\n",
         plan.goal.kind, plan.goal.target, plan.schema
     );
+    if let Some(impact) = &plan.impact {
+        let _ = writeln!(out, "{}\n", md_escape(&crate::impact::summary_text(impact)));
+    }
     if !plan.warnings.is_empty() {
         out.push_str("Warnings:\n\n");
         for warning in &plan.warnings {

@@ -637,6 +637,7 @@ impl<'a> Builder<'a> {
         // Expand: the new entry beside the old one.
         let added = declarations.workspace_dependencies.contains_key(new_key) || finished;
         let add = Change {
+            impact: None,
             crate_name: None,
             kind: ChangeKind::Requirement,
             op: Some(EditOp::AddEntry),
@@ -697,6 +698,7 @@ impl<'a> Builder<'a> {
                     let current = builder.workspace.members[m].dependencies[i].local_name();
                     let done = finished || on_new(m, i);
                     changes.push(Change {
+                        impact: None,
                         crate_name: Some(builder.name(m).to_owned()),
                         kind: ChangeKind::Requirement,
                         op: Some(EditOp::RenameKey),
@@ -742,6 +744,7 @@ impl<'a> Builder<'a> {
         let old_entry = declarations.workspace_dependencies.get(&old_key);
         let mut changes = vec![
             Change {
+                impact: None,
                 crate_name: None,
                 kind: ChangeKind::Requirement,
                 op: Some(EditOp::Set),
@@ -758,6 +761,7 @@ impl<'a> Builder<'a> {
                 copy_of: None,
             },
             Change {
+                impact: None,
                 crate_name: None,
                 kind: ChangeKind::Requirement,
                 op: Some(EditOp::RemoveEntry),
@@ -787,6 +791,7 @@ impl<'a> Builder<'a> {
                 *last = new_key.to_owned();
             }
             changes.push(Change {
+                impact: None,
                 crate_name: Some(self.name(m).to_owned()),
                 kind: ChangeKind::Requirement,
                 op: Some(EditOp::RenameKey),

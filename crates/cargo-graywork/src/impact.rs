@@ -1,0 +1,155 @@
+//! The impact of a `--dep` goal's new major, for the plan: which version each member's
+//! lockfile resolves today, both versions' sources as cargo fetches them, their breaking
+//! changes (diffed once per pair), and each member's uses of what breaks. The prediction is
+//! `graywork-contracts`' job; this joins it to the workspace and hands it to the planner.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use graywork_contracts::impact::{affected_uses, breaking_changes};
+use graywork_contracts::manifest::BuildOptions;
+use graywork_contracts::registry::{cached_published, fetch_published};
+use graywork_plan::impact::{ImpactDetail, ImpactFacts, ImpactSummary, ImpactedLine, MemberImpact};
+use graywork_workspace::{DepKind, Workspace};
+use semver::Version;
+
+/// The impact facts of moving `name` to `target`, or `None` when no member uses it or the
+/// target is semver-compatible with what every member resolves (no breaking change expected).
+/// With `offline`, sources come only from cargo's cache, and what is missing is noted.
+pub fn impact_facts(
+    workspace: &Workspace,
+    name: &str,
+    target: &Version,
+    offline: bool,
+) -> Option<ImpactFacts> {
+    let lockfile = graywork_outdated::lockfile::Lockfile::read(
+        &workspace.root.as_std_path().join("Cargo.lock"),
+    )
+    .ok();
+    let mut summary = ImpactSummary {
+        dependency: name.to_owned(),
+        to: target.to_string(),
+        ..ImpactSummary::default()
+    };
+    // Members that use it, with the names their code knows it by and the version they resolve.
+    let mut users: Vec<(usize, Vec<String>, Option<Version>)> = Vec::new();
+    for (index, member) in workspace.members.iter().enumerate() {
+        let uses: Vec<_> = member
+            .dependencies
+            .iter()
+            .filter(|d| d.name == name && d.kind != DepKind::Dev)
+            .collect();
+        if uses.is_empty() || !member.manifest_path.is_file() {
+            continue;
+        }
+        let mut in_code: Vec<String> = uses
+            .iter()
+            .map(|d| d.local_name().replace('-', "_"))
+            .collect();
+        in_code.sort();
+        in_code.dedup();
+        let locked = lockfile.as_ref().and_then(|lock| {
+            match lock.locked(&member.name, name, Some(&uses[0].req)) {
+                graywork_outdated::lockfile::Locked::Registry { version, .. } => Some(version),
+                _ => None,
+            }
+        });
+        users.push((index, in_code, locked));
+    }
+    let breaking = |from: &Version| !compatible(from, target);
+    if users.is_empty()
+        || users
+            .iter()
+            .all(|(_, _, locked)| locked.as_ref().is_some_and(|v| !breaking(v)))
+    {
+        return None;
+    }
+    let source = |version: &Version| -> Result<PathBuf, String> {
+        if offline {
+            cached_published(name, version).ok_or_else(|| {
+                format!("{name} {version} is not in cargo's registry cache (--offline)")
+            })
+        } else {
+            fetch_published(name, version).map_err(|err| format!("{err:#}"))
+        }
+    };
+    let new_dir = match source(target) {
+        Ok(dir) => dir,
+        Err(why) => {
+            summary.notes.push(format!("no lines predicted: {why}"));
+            return Some(ImpactFacts {
+                members: BTreeMap::new(),
+                summary,
+            });
+        }
+    };
+    // The breaking changes, once per version the members resolve today.
+    let mut changes_from: BTreeMap<Version, Result<Vec<_>, String>> = BTreeMap::new();
+    let mut facts = ImpactFacts::default();
+    for (index, in_code, locked) in users {
+        let member = &workspace.members[index];
+        let Some(from) = locked else {
+            summary.notes.push(format!(
+                "{}: Cargo.lock does not say which {name} it resolves, so its lines are not predicted",
+                member.name
+            ));
+            continue;
+        };
+        if !breaking(&from) {
+            facts.members.insert(index, MemberImpact::default());
+            continue;
+        }
+        let changes = changes_from.entry(from.clone()).or_insert_with(|| {
+            let old_dir = source(&from)?;
+            breaking_changes(&old_dir, &new_dir, &BuildOptions::default())
+                .map_err(|err| format!("cannot compare {name} {from} with {target}: {err:#}"))
+        });
+        let changes = match changes {
+            Ok(changes) => changes,
+            Err(why) => {
+                summary.notes.push(format!("{}: {why}", member.name));
+                continue;
+            }
+        };
+        match affected_uses(
+            workspace.root.as_std_path(),
+            member.manifest_dir().as_std_path(),
+            &in_code,
+            changes,
+        ) {
+            Ok(uses) => {
+                let lines = uses
+                    .into_iter()
+                    .map(|affected| ImpactedLine {
+                        file: affected.file,
+                        line: affected.line,
+                        used: affected.used,
+                        detail: ImpactDetail {
+                            item: affected.item,
+                            lint: affected.lint.to_owned(),
+                            change: affected.change,
+                            certainty: affected.certainty.to_string(),
+                        },
+                    })
+                    .collect();
+                facts.members.insert(index, MemberImpact { lines });
+            }
+            Err(err) => summary.notes.push(format!(
+                "{}: its sources cannot be read ({err:#}), so its lines are not predicted",
+                member.name
+            )),
+        }
+    }
+    summary.from = changes_from.keys().map(Version::to_string).collect();
+    facts.summary = summary;
+    Some(facts)
+}
+
+/// Whether cargo treats `to` as a compatible update of `from`: the same leftmost non-zero
+/// component.
+fn compatible(from: &Version, to: &Version) -> bool {
+    match (from.major, to.major) {
+        (0, 0) => from.minor == to.minor && (from.minor != 0 || from.patch == to.patch),
+        (a, b) => a == b,
+    }
+}
