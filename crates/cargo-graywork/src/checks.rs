@@ -306,7 +306,7 @@ pub fn run_ci(args: CiArgs, context: Context) -> anyhow::Result<ExitCode> {
                 .map(|text| (record::COVERAGE_JOB, text)),
         );
         for (job, text) in groups {
-            let group = push::group_url(url, job, &info.workspace);
+            let group = push::group_url(url, job, &info.workspace, args.partition);
             push::put(&group, &text)?;
             if !context.quiet {
                 output::print(&format!("metrics pushed to {group}\n"))?;

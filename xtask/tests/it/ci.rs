@@ -485,3 +485,34 @@ fn a_coverage_drop_beyond_the_threshold_fails_ci_coverage() {
         "{shown}"
     );
 }
+
+#[test]
+fn ci_lists_the_coverage_step_last() {
+    let fixture_workspace = workspace("drift");
+    let root = fixture_workspace.path();
+    let list = |extra: &[&str]| -> String {
+        let mut args = vec!["--list"];
+        args.extend_from_slice(extra);
+        let output = ci(root, &args);
+        assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        stdout.lines().last().unwrap_or_default().to_owned()
+    };
+    let root_text = root.display().to_string();
+    assert_eq!(
+        list(&["--coverage"]).replace(&root_text, "<root>"),
+        "cargo tarpaulin --workspace --engine llvm --skip-clean --no-fail-fast --timeout 900 \
+         --out Lcov --manifest-path <root>/Cargo.toml --target-dir <root>/target/graywork/coverage \
+         --output-dir <root>/target/graywork/coverage (line coverage per crate; drift against \
+         the last main run)"
+    );
+    assert_eq!(
+        list(&["--coverage-lcov", "report.lcov"]),
+        "coverage from report.lcov (line coverage per crate; drift against the last main run)"
+    );
+    assert!(
+        list(&[]).starts_with("cargo xtask test-matrix"),
+        "{}",
+        list(&[])
+    );
+}

@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-/// The Pushgateway URL of one group: `job` and the `workspace` label as its grouping key. The
-/// workspace name is kept to what a path segment carries plainly (`[A-Za-z0-9_.-]`; anything
-/// else becomes `_`).
-pub fn group_url(base: &str, job: &str, workspace: &str) -> String {
+use crate::matrix::Partition;
+
+/// The Pushgateway URL of one group: `job`, the `workspace` label and, for a run of one part of
+/// the test matrix, a `partition` label (`2-of-3`) as its grouping key, so the parts of one CI
+/// run do not replace each other's figures. The workspace name is kept to what a path segment
+/// carries plainly (`[A-Za-z0-9_.-]`; anything else becomes `_`).
+pub fn group_url(base: &str, job: &str, workspace: &str, partition: Option<Partition>) -> String {
     let base = base.trim_end_matches('/');
     let mut name: String = workspace
         .chars()
@@ -26,7 +29,14 @@ pub fn group_url(base: &str, job: &str, workspace: &str) -> String {
     if name.is_empty() || name.chars().all(|c| c == '.') {
         name = "workspace".to_owned();
     }
-    format!("{base}/metrics/job/{job}/workspace/{name}")
+    let mut url = format!("{base}/metrics/job/{job}/workspace/{name}");
+    if let Some(partition) = partition {
+        url.push_str(&format!(
+            "/partition/{}-of-{}",
+            partition.index, partition.total
+        ));
+    }
+    url
 }
 
 /// PUTs `text` (Prometheus text format) as the whole group at `url`; an answer other than 2xx is
@@ -60,16 +70,25 @@ mod tests {
     #[test]
     fn group_urls() {
         assert_eq!(
-            group_url("http://127.0.0.1:9091/", "graywork_ci", "main"),
+            group_url("http://127.0.0.1:9091/", "graywork_ci", "main", None),
             "http://127.0.0.1:9091/metrics/job/graywork_ci/workspace/main"
         );
         assert_eq!(
-            group_url("http://pg", "graywork_ci", "my work/space"),
+            group_url("http://pg", "graywork_ci", "my work/space", None),
             "http://pg/metrics/job/graywork_ci/workspace/my_work_space"
         );
         assert_eq!(
-            group_url("http://pg", "graywork_ci", ".."),
+            group_url("http://pg", "graywork_ci", "..", None),
             "http://pg/metrics/job/graywork_ci/workspace/workspace"
+        );
+        assert_eq!(
+            group_url(
+                "http://pg",
+                "graywork_ci",
+                "w",
+                Some(Partition { index: 2, total: 3 })
+            ),
+            "http://pg/metrics/job/graywork_ci/workspace/w/partition/2-of-3"
         );
     }
 }
