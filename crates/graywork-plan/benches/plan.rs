@@ -31,7 +31,7 @@ fn goals() -> Vec<(&'static str, Goal)> {
                 version: Some(semver::Version::new(1, 96, 0)),
             },
         ),
-        // A bump of an early crate: a dependents closure, then the layering of it.
+        // A breaking bump of an early crate: one stage, gated over its dependents closure.
         (
             "crate",
             Goal::Crate {
@@ -39,6 +39,9 @@ fn goals() -> Vec<(&'static str, Goal)> {
                 version: semver::Version::new(2, 0, 0),
             },
         ),
+        // Every member layered dependents first, each stage gated over its reverse closure:
+        // the most gate work.
+        ("edition", Goal::Edition { edition: 2024 }),
     ]
 }
 
