@@ -518,7 +518,7 @@ pub fn run(plan: &Plan) -> anyhow::Result<Report> {
     let lcov = match &plan.source {
         Source::Lcov(path) => path.clone(),
         Source::Tarpaulin { dir } => {
-            ensure_tarpaulin()?;
+            ensure_tarpaulin(&cargo_program())?;
             run_tarpaulin(plan, dir)?
         }
     };
@@ -590,14 +590,14 @@ fn run_tarpaulin(plan: &Plan, dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Installs cargo-tarpaulin with `cargo install --locked` when `cargo tarpaulin` is missing,
-/// saying so.
-fn ensure_tarpaulin() -> anyhow::Result<()> {
-    let installed = Command::new(cargo_program())
+/// saying so; returns whether it installed it.
+fn ensure_tarpaulin(cargo: &std::ffi::OsStr) -> anyhow::Result<bool> {
+    let installed = Command::new(cargo)
         .args(["tarpaulin", "--version"])
         .output()
         .is_ok_and(|output| output.status.success());
     if installed {
-        return Ok(());
+        return Ok(false);
     }
     let args = [
         "install",
@@ -613,7 +613,7 @@ fn ensure_tarpaulin() -> anyhow::Result<()> {
         args.join(" ")
     );
     let _ = std::io::stdout().flush();
-    let status = Command::new(cargo_program())
+    let status = Command::new(cargo)
         .args(args)
         .status()
         .context("cannot run cargo install")?;
@@ -622,7 +622,7 @@ fn ensure_tarpaulin() -> anyhow::Result<()> {
         "`cargo {}` failed ({status})",
         args.join(" ")
     );
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -776,6 +776,51 @@ mod tests {
         std::fs::write(&path, "{").unwrap();
         let error = format!("{:#}", History::read(&path).unwrap_err());
         assert!(error.contains("is not a coverage history"), "{error}");
+    }
+
+    /// A `cargo` that knows no `tarpaulin` subcommand until `install` ran, and records its
+    /// arguments.
+    #[cfg(unix)]
+    #[test]
+    fn a_missing_tarpaulin_is_installed_with_cargo_install_locked() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let calls = dir.path().join("calls");
+        let installed = dir.path().join("installed");
+        let cargo = dir.path().join("cargo");
+        std::fs::write(
+            &cargo,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{calls}'\n\
+                 if [ \"$1\" = tarpaulin ]; then test -e '{installed}'; exit $?; fi\n\
+                 if [ \"$1\" = install ]; then touch '{installed}'; exit 0; fi\nexit 2\n",
+                calls = calls.display(),
+                installed = installed.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A process another test forks while the script was open for writing holds it until it
+        // execs, and running the script meanwhile fails with ETXTBSY; once one run started, no
+        // process can hold it open for writing again.
+        for _ in 0..500 {
+            match Command::new(&cargo).arg("probe").status() {
+                Err(error) if error.raw_os_error() == Some(26) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                _ => break,
+            }
+        }
+        std::fs::remove_file(&calls).unwrap();
+        assert!(ensure_tarpaulin(cargo.as_os_str()).unwrap());
+        assert!(!ensure_tarpaulin(cargo.as_os_str()).unwrap());
+        assert_eq!(
+            std::fs::read_to_string(&calls).unwrap(),
+            format!(
+                "tarpaulin --version\ninstall cargo-tarpaulin --locked --version \
+                 {TARPAULIN_VERSION}\ntarpaulin --version\n"
+            )
+        );
     }
 
     #[test]
