@@ -185,9 +185,42 @@ fn matches_of<'f>(
             let Some(name) = site.path.last() else {
                 return out;
             };
+            let globbed = site.in_scope.iter().any(|path| path == &["*"]);
             for change in changes {
-                let member = change.path.rsplit("::").next().unwrap_or("");
-                if member == name && is_method_change(change.lint) {
+                let Some((_, member)) = change.path.rsplit_once("::") else {
+                    continue;
+                };
+                if member != name || !is_method_change(change.lint) {
+                    continue;
+                }
+                // A trait's method is callable only where the trait is in scope; a type's,
+                // matched by name alone, only where the type is named too, so the common names
+                // (`collect`, `max`, `contains`) of std's own methods do not count.
+                let owners: Vec<&str> = std::iter::once(&change.path)
+                    .chain(&change.also_at)
+                    .filter_map(|path| path.rsplit_once("::").map(|(owner, _)| owner))
+                    .collect();
+                // The receiver's type, when a parameter or a variable says it, decides for a
+                // type's own methods; a trait's are decided by the trait being in scope.
+                let trait_method = change.lint.name().starts_with("trait_method_");
+                if let Some((receiver, annotated)) =
+                    site.receiver.as_ref().filter(|_| !trait_method)
+                {
+                    if owners.contains(&receiver.join("::").as_str()) {
+                        let certainty = if *annotated {
+                            Certainty::Certain
+                        } else {
+                            Certainty::Likely
+                        };
+                        out.push((change, certainty));
+                    }
+                    continue;
+                }
+                let named = site
+                    .in_scope
+                    .iter()
+                    .any(|path| owners.contains(&path.join("::").as_str()));
+                if named || globbed {
                     out.push((change, Certainty::Likely));
                 }
             }

@@ -28,6 +28,14 @@ pub struct UseSite {
     /// level or in a block), that item's path: the compiler reports a broken import at the
     /// `use` and stays silent where its name is used.
     pub through: Option<Vec<String>>,
+    /// For a method call: the other crate's items the call site can name (its module's and its
+    /// blocks' imports), `*` when the module globs the crate. A trait's method is callable
+    /// only where the trait is in scope.
+    pub in_scope: Vec<Vec<String>>,
+    /// For a method call whose receiver is a local variable or parameter of the other crate's
+    /// type: that type's path, and whether an annotation (`x: wire::Buffer`) says so rather
+    /// than a constructor call (`let x = wire::Buffer::new()`).
+    pub receiver: Option<(Vec<String>, bool)>,
 }
 
 /// How a crate uses another crate's item.
@@ -71,6 +79,8 @@ impl Crate {
                 module: module.clone(),
                 locals: Vec::new(),
                 imports_dependency: Vec::new(),
+                module_items: Vec::new(),
+                variables: Vec::new(),
                 sites: &mut sites,
             };
             visitor.enter_module();
@@ -143,14 +153,38 @@ struct UseVisitor<'a> {
     locals: Vec<BTreeMap<String, Vec<String>>>,
     /// For each module entered (innermost last): whether it imports from the other crate.
     imports_dependency: Vec<bool>,
+    /// For each module entered (innermost last): the other crate's items it binds.
+    module_items: Vec<Vec<Vec<String>>>,
+    /// Local variables and parameters whose type is the other crate's, innermost scope last:
+    /// name -> (type path, known from an annotation).
+    variables: Vec<BTreeMap<String, (Vec<String>, bool)>>,
     sites: &'a mut Vec<UseSite>,
 }
 
 impl UseVisitor<'_> {
     fn enter_module(&mut self) {
-        let imports = self.krate.binds_dependency(&self.module, self.extern_names)
-            || self.krate.globs_dependency(&self.module, self.extern_names);
+        let globs = self.krate.globs_dependency(&self.module, self.extern_names);
+        let imports = self.krate.binds_dependency(&self.module, self.extern_names) || globs;
         self.imports_dependency.push(imports);
+        let mut items: Vec<Vec<String>> = self
+            .krate
+            .map
+            .bindings(&self.module)
+            .into_iter()
+            .filter_map(|(_, binding)| match &binding.target {
+                Target::External(path) => {
+                    let (first, rest) = path.split_first()?;
+                    self.extern_names.contains(first).then(|| rest.to_vec())
+                }
+                _ => None,
+            })
+            .collect();
+        if globs {
+            items.push(vec!["*".to_string()]);
+        }
+        items.sort();
+        items.dedup();
+        self.module_items.push(items);
     }
 
     fn push(&mut self, line: usize, path: Vec<String>, kind: UseKind, text: String) {
@@ -174,6 +208,8 @@ impl UseVisitor<'_> {
             kind,
             text,
             through,
+            in_scope: Vec::new(),
+            receiver: None,
         });
     }
 
@@ -251,6 +287,80 @@ impl UseVisitor<'_> {
         None
     }
 
+    /// The other crate's type a written type names, through references and parentheses.
+    fn type_path(&self, ty: &syn::Type) -> Option<Vec<String>> {
+        match ty {
+            syn::Type::Reference(reference) => self.type_path(&reference.elem),
+            syn::Type::Paren(paren) => self.type_path(&paren.elem),
+            syn::Type::Path(path) if path.qself.is_none() => self.resolve(&path.path),
+            _ => None,
+        }
+    }
+
+    /// Records a variable's type when it is the other crate's.
+    fn bind_variable(&mut self, pat: &syn::Pat, ty: Option<&syn::Type>, init: Option<&syn::Expr>) {
+        let (pat, ty) = match (pat, ty) {
+            (syn::Pat::Type(typed), _) => (&*typed.pat, Some(&*typed.ty)),
+            (pat, ty) => (pat, ty),
+        };
+        let syn::Pat::Ident(ident) = pat else {
+            return;
+        };
+        let name = super::name_of(&ident.ident);
+        let known = match ty {
+            Some(ty) => self.type_path(ty).map(|path| (path, true)),
+            // `let x = wire::Buffer::new()`: a constructor of the type gives the type.
+            None => init
+                .and_then(|init| self.constructed_type(init))
+                .map(|path| (path, false)),
+        };
+        if let (Some(known), Some(scope)) = (known, self.variables.last_mut()) {
+            scope.insert(name, known);
+        }
+    }
+
+    /// The type a constructor-like call (`Type::new(..)`, `Type::with_capacity(..)`,
+    /// `Type::from(..)`, `Type::default()`) of the other crate's type builds.
+    fn constructed_type(&self, expr: &syn::Expr) -> Option<Vec<String>> {
+        let syn::Expr::Call(call) = expr else {
+            return None;
+        };
+        let syn::Expr::Path(func) = &*call.func else {
+            return None;
+        };
+        let mut path = self.resolve(&func.path)?;
+        let function = path.pop()?;
+        let constructor = function.starts_with("new")
+            || function.starts_with("with_")
+            || function.starts_with("from")
+            || function == "default";
+        let is_type = path
+            .last()
+            .is_some_and(|owner| owner.starts_with(|c: char| c.is_ascii_uppercase()));
+        (constructor && is_type).then_some(path)
+    }
+
+    /// The type of a method call's receiver, when it is a variable of the other crate's type.
+    fn receiver_type(&self, receiver: &syn::Expr) -> Option<(Vec<String>, bool)> {
+        match receiver {
+            syn::Expr::Reference(reference) => self.receiver_type(&reference.expr),
+            syn::Expr::Paren(paren) => self.receiver_type(&paren.expr),
+            syn::Expr::Unary(syn::ExprUnary {
+                op: syn::UnOp::Deref(_),
+                expr,
+                ..
+            }) => self.receiver_type(expr),
+            syn::Expr::Path(path) if path.qself.is_none() => {
+                let name = super::name_of(&path.path.get_ident()?.clone());
+                self.variables
+                    .iter()
+                    .rev()
+                    .find_map(|scope| scope.get(&name).cloned())
+            }
+            _ => None,
+        }
+    }
+
     /// Binds the names a block-level `use` brings from the other crate.
     fn bind_local_use(&mut self, item: &syn::ItemUse) {
         let mut entries = Vec::new();
@@ -307,7 +417,9 @@ impl<'ast> Visit<'ast> for UseVisitor<'_> {
         if self.krate.cfg_env.all_hold(&cfgs) == Some(false) {
             return;
         }
-        syn::visit::visit_impl_item_fn(self, item);
+        self.with_parameters(&item.sig, |visitor| {
+            syn::visit::visit_impl_item_fn(visitor, item)
+        });
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
@@ -323,6 +435,7 @@ impl<'ast> Visit<'ast> for UseVisitor<'_> {
         }
         self.locals = locals;
         self.imports_dependency.pop();
+        self.module_items.pop();
         self.module.pop();
     }
 
@@ -350,7 +463,20 @@ impl<'ast> Visit<'ast> for UseVisitor<'_> {
         }
     }
 
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        self.with_parameters(&item.sig, |visitor| {
+            syn::visit::visit_item_fn(visitor, item)
+        });
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        let init = local.init.as_ref().map(|init| &*init.expr);
+        self.bind_variable(&local.pat, None, init);
+        syn::visit::visit_local(self, local);
+    }
+
     fn visit_block(&mut self, block: &'ast syn::Block) {
+        self.variables.push(BTreeMap::new());
         self.locals.push(BTreeMap::new());
         // Items (and so `use`s) in a block are visible in all of it.
         for stmt in &block.stmts {
@@ -364,6 +490,7 @@ impl<'ast> Visit<'ast> for UseVisitor<'_> {
             }
         }
         self.locals.pop();
+        self.variables.pop();
     }
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
@@ -420,12 +547,19 @@ impl<'ast> Visit<'ast> for UseVisitor<'_> {
         if self.imports_dependency.last().copied().unwrap_or(false) {
             let line = call.method.span().start().line;
             let name = super::name_of(&call.method);
+            let mut in_scope = self.module_items.last().cloned().unwrap_or_default();
+            in_scope.extend(self.locals.iter().flat_map(|scope| scope.values().cloned()));
             self.push(
                 line,
                 vec![name.clone()],
                 UseKind::MethodCall,
                 format!(".{name}()"),
             );
+            let receiver = self.receiver_type(&call.receiver);
+            if let Some(site) = self.sites.last_mut() {
+                site.in_scope = in_scope;
+                site.receiver = receiver;
+            }
         }
         syn::visit::visit_expr_method_call(self, call);
     }
@@ -440,6 +574,20 @@ impl<'ast> Visit<'ast> for UseVisitor<'_> {
                 self.visit_expr(arg);
             }
         }
+    }
+}
+
+impl UseVisitor<'_> {
+    /// Visits a function with its typed parameters bound as variables.
+    fn with_parameters(&mut self, sig: &syn::Signature, visit: impl FnOnce(&mut Self)) {
+        self.variables.push(BTreeMap::new());
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(typed) = input {
+                self.bind_variable(&typed.pat, Some(&typed.ty), None);
+            }
+        }
+        visit(self);
+        self.variables.pop();
     }
 }
 
