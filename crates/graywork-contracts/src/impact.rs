@@ -147,7 +147,12 @@ fn matches_of<'f>(
     match site.kind {
         UseKind::Path | UseKind::TraitImpl | UseKind::StructLiteral | UseKind::ExhaustiveMatch => {
             // The item itself changed: a removed type, a changed function, a moved item.
+            let import = site.text.starts_with("use ");
             for change in by_path.get(path.as_str()).into_iter().flatten() {
+                // A `use` breaks only when what it names is gone.
+                if import && !change.lint.name().ends_with("_missing") {
+                    continue;
+                }
                 if applies_to_use(change.lint, site.kind) {
                     out.push((*change, Certainty::Certain));
                 }
@@ -241,10 +246,13 @@ fn applies_to_use(lint: Lint, kind: UseKind) -> bool {
     match kind {
         // Naming an item breaks when it is gone or its signature changed; an impl breaks on
         // the trait's own changes; a literal or a match on the type's own changes.
-        UseKind::Path => !matches!(
-            lint,
-            Lint::ConstructibleStructAddsField | Lint::EnumVariantAdded
-        ),
+        // A trait's own changes meet its implementors and its methods' callers, not a path
+        // that names it; an addition breaks no path.
+        UseKind::Path => {
+            !lint.name().starts_with("trait_")
+                && !lint.name().ends_with("_added")
+                && !matches!(lint, Lint::ConstructibleStructAddsField)
+        }
         UseKind::TraitImpl | UseKind::StructLiteral | UseKind::ExhaustiveMatch => true,
         UseKind::MethodCall | UseKind::GlobName => false,
     }
