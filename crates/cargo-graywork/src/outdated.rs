@@ -111,27 +111,12 @@ fn apply_compatible(
         crate::output::print("no compatible updates to apply\n")?;
         return Ok(ExitCode::SUCCESS);
     };
-    let changes: Vec<graywork_plan::planner::Change> = stage
-        .changes
-        .iter()
-        .map(|edit| graywork_plan::planner::Change {
-            crate_name: edit.crate_name.clone(),
-            kind: graywork_plan::planner::ChangeKind::Requirement,
-            file: Some(edit.file.clone()),
-            line: Some(edit.line),
-            toml_path: Some(edit.toml_path.clone()),
-            from: Some(edit.from.clone()),
-            to: Some(edit.to.clone()),
-            op: Some(graywork_plan::planner::EditOp::Set),
-            change: edit.change.clone(),
-            done: edit.done,
-            keys: edit.keys.clone(),
-            copy_of: None,
-            impact: None,
-        })
-        .collect();
-    let report =
-        graywork_plan::apply_changes(workspace.root.as_std_path(), &changes, stage.index, dry_run)?;
+    let report = graywork_plan::apply_changes(
+        workspace.root.as_std_path(),
+        &stage.changes,
+        stage.index,
+        dry_run,
+    )?;
     crate::output::print(&graywork_plan::render_report(&report, dry_run))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,20 +2,21 @@
 //! command that stages it, and for every semver-compatible update one stage that raises
 //! each such requirement where it is declared.
 //!
-//! The compatible stage has the shape of an `upgrade-plan` stage (`crates`, `changes`,
-//! `gates`, `rollback`, `status`) and each change is a machine-readable edit (`kind`, `file`,
-//! `line`, `toml_path`, `from`, `to`, `done`), so the same `--apply` can carry it out.
+//! The compatible stage is an `upgrade-plan` stage, of the plan schema both share
+//! ([`graywork_workspace::schema`]): each change is a machine-readable edit (`kind`, `file`,
+//! `line`, `toml_path`, `from`, `to`, `done`), so the same `--apply` carries it out.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use graywork_workspace::{Runner, Workspace};
+use graywork_workspace::schema::{Change, ChangeKind, EditOp, Gate, Phase, Stage, Status};
+use graywork_workspace::{DepKind, Runner, Workspace};
 use semver::Version;
 use serde::Serialize;
 
 use crate::report::{Dependency, RegistryReport, Report};
 
 /// The JSON format version of [`OutdatedPlan`].
-pub const OUTDATED_PLAN_SCHEMA: &str = "graywork.outdated-plan/v1";
+pub const OUTDATED_PLAN_SCHEMA: &str = "graywork.outdated-plan/v2";
 
 /// The plans for every update the report found.
 #[derive(Debug, Clone, Serialize)]
@@ -56,60 +57,6 @@ pub struct CompatiblePlan {
     pub warnings: Vec<String>,
     /// No stage when there is nothing to raise, else exactly one.
     pub stages: Vec<Stage>,
-}
-
-/// One stage, shaped like an `upgrade-plan` stage.
-#[derive(Debug, Clone, Serialize)]
-pub struct Stage {
-    /// 1-based position.
-    pub index: usize,
-    /// A short title.
-    pub name: String,
-    /// Always `upgrade`.
-    pub phase: &'static str,
-    /// The members whose effective requirements change, sorted.
-    pub crates: Vec<String>,
-    /// The edits, one per declaration.
-    pub changes: Vec<Edit>,
-    /// Members outside `crates` whose tests join the gate (dev-dependents and transitive
-    /// dependents of `crates`).
-    pub dev_dependents: Vec<String>,
-    /// The commands that must pass.
-    pub gates: Vec<String>,
-    /// How to undo the stage.
-    pub rollback: String,
-    /// `pending` (a raised requirement is never already in the tree).
-    pub status: &'static str,
-}
-
-/// One manifest edit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Edit {
-    /// Always `requirement`.
-    pub kind: &'static str,
-    /// The member whose manifest holds it, `None` for a root `[workspace.dependencies]` entry.
-    #[serde(rename = "crate")]
-    pub crate_name: Option<String>,
-    /// The file, relative to the workspace root.
-    pub file: String,
-    /// The line of the entry's key.
-    pub line: usize,
-    /// The TOML path of the entry; the edit sets its `version` (or the entry itself when it
-    /// is a plain string).
-    pub toml_path: String,
-    /// The same path as keys from the document's root, for `--apply`.
-    #[serde(skip)]
-    pub keys: Vec<String>,
-    /// The requirement now.
-    pub from: String,
-    /// The requirement after the edit.
-    pub to: String,
-    /// The edit, in words.
-    pub change: String,
-    /// Whether the tree already has it.
-    pub done: bool,
-    /// The members that inherit a shared entry (empty for a member's own entry).
-    pub inherited_by: Vec<String>,
 }
 
 /// Plans every update in `report`. Commands name `runner`, and `manifest_arg` (for example
@@ -188,38 +135,38 @@ fn compatible(report: &Report, workspace: &Workspace) -> CompatiblePlan {
         };
         let users: BTreeSet<String> = dependency.users.iter().map(|u| u.member.clone()).collect();
         crates.extend(users.iter().cloned());
-        changes.push(Edit {
-            kind: "requirement",
+        let inherited_by: Vec<String> = if dependency.declared.shared {
+            users.iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        changes.push(Change {
             crate_name: if dependency.declared.shared {
                 None
             } else {
                 users.iter().next().cloned()
             },
-            file: dependency.declared.file.clone(),
-            line: dependency.declared.line,
-            toml_path: dependency.declared.toml_path.clone(),
-            keys: dependency.declared.keys.clone(),
-            from: dependency.requirement.clone(),
-            to: to.clone(),
+            kind: ChangeKind::Requirement,
+            file: Some(dependency.declared.file.clone()),
+            line: Some(dependency.declared.line),
+            toml_path: Some(dependency.declared.toml_path.clone()),
+            from: Some(dependency.requirement.clone()),
+            to: Some(to.clone()),
+            op: Some(EditOp::Set),
             change: format!(
                 "raise `{}` from `{}` to `{to}` (newest compatible version{})",
                 dependency.name,
                 dependency.requirement,
-                if dependency.declared.shared {
-                    format!(
-                        "; moves {}",
-                        users.iter().cloned().collect::<Vec<_>>().join(", ")
-                    )
-                } else {
+                if inherited_by.is_empty() {
                     String::new()
+                } else {
+                    format!("; moves {}", inherited_by.join(", "))
                 }
             ),
             done: false,
-            inherited_by: if dependency.declared.shared {
-                users.into_iter().collect()
-            } else {
-                Vec::new()
-            },
+            keys: dependency.declared.keys.clone(),
+            inherited_by,
+            ..Change::default()
         });
     }
     if changes.is_empty() {
@@ -230,13 +177,29 @@ fn compatible(report: &Report, workspace: &Workspace) -> CompatiblePlan {
         };
     }
     changes.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    let tested = dependents_closure(workspace, &crates);
-    let dev_dependents: Vec<String> = tested.difference(&crates).cloned().collect();
-    let gates = tested
+    let (dependents, dev_dependents) = gate_members(workspace, &crates);
+    let tested: BTreeSet<&String> = crates
         .iter()
-        .map(|name| format!("cargo test -p {name}"))
+        .chain(&dependents)
+        .chain(&dev_dependents)
         .collect();
-    let files: BTreeSet<&str> = changes.iter().map(|change| change.file.as_str()).collect();
+    let packages = if tested.len() == workspace.members.len() {
+        "--workspace".to_owned()
+    } else {
+        let listed: Vec<String> = tested.iter().map(|name| format!("-p {name}")).collect();
+        listed.join(" ")
+    };
+    let gates = vec![Gate {
+        toolchain: None,
+        args: format!("test {packages}")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+    }];
+    let files: BTreeSet<&str> = changes
+        .iter()
+        .filter_map(|change| change.file.as_deref())
+        .collect();
     let rollback = format!(
         "git checkout -- {} Cargo.lock (back to the tree before the stage)",
         files.into_iter().collect::<Vec<_>>().join(" ")
@@ -251,43 +214,61 @@ fn compatible(report: &Report, workspace: &Workspace) -> CompatiblePlan {
                 "raise {count} requirement{} to the newest compatible version",
                 if count == 1 { "" } else { "s" }
             ),
-            phase: "upgrade",
+            phase: Phase::Upgrade,
             crates: crates.into_iter().collect(),
             changes,
             dev_dependents,
+            dependents,
             gates,
             rollback,
-            status: "pending",
+            status: Status::Pending,
+            rollout: Vec::new(),
         }],
     }
 }
 
-/// `crates` and every member that depends on one of them, directly or transitively, by any
-/// kind: the members whose build or tests the stage can break.
-fn dependents_closure(workspace: &Workspace, crates: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); workspace.members.len()];
+/// The members whose build or tests include `crates`, beside them: every member depending on
+/// one of them through normal or build dependencies, directly or not, and every member that
+/// dev-depends on one of those. Both sorted by name, neither holding a crate of `crates`.
+fn gate_members(workspace: &Workspace, crates: &BTreeSet<String>) -> (Vec<String>, Vec<String>) {
+    let count = workspace.members.len();
+    let mut dependents: Vec<Vec<(usize, DepKind)>> = vec![Vec::new(); count];
     for (position, member) in workspace.members.iter().enumerate() {
         for dependency in &member.dependencies {
             if let Some(target) = dependency.member
                 && target != position
             {
-                dependents[target].push(position);
+                dependents[target].push((position, dependency.kind));
             }
         }
     }
-    let mut seen: BTreeSet<usize> = crates
+    let mut reached = vec![false; count];
+    let mut pending: Vec<usize> = crates
         .iter()
         .filter_map(|name| workspace.member_index(name))
         .collect();
-    let mut pending: Vec<usize> = seen.iter().copied().collect();
+    for &member in &pending {
+        reached[member] = true;
+    }
     while let Some(position) = pending.pop() {
-        for &dependent in &dependents[position] {
-            if seen.insert(dependent) {
+        for &(dependent, kind) in &dependents[position] {
+            if kind.orders() && !reached[dependent] {
+                reached[dependent] = true;
                 pending.push(dependent);
             }
         }
     }
-    seen.into_iter()
-        .map(|position| workspace.members[position].name.clone())
-        .collect()
+    let mut dev = BTreeSet::new();
+    for position in (0..count).filter(|&m| reached[m]) {
+        for &(dependent, kind) in &dependents[position] {
+            if kind == DepKind::Dev && !reached[dependent] {
+                dev.insert(workspace.members[dependent].name.clone());
+            }
+        }
+    }
+    let normal: BTreeSet<String> = (0..count)
+        .filter(|&m| reached[m] && !crates.contains(&workspace.members[m].name))
+        .map(|m| workspace.members[m].name.clone())
+        .collect();
+    (normal.into_iter().collect(), dev.into_iter().collect())
 }

@@ -1,5 +1,6 @@
 //! Text tables and JSON for the report and the plans.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::config::IndexLocation;
@@ -254,22 +255,36 @@ fn plan_text(plan: &OutdatedPlan) -> String {
     let _ = writeln!(
         out,
         "  stage {}: {} [{}]",
-        stage.index, stage.name, stage.status
+        stage.index,
+        stage.name,
+        stage.status.as_str()
     );
     let _ = writeln!(out, "    crates: {}", stage.crates.join(", "));
     for change in &stage.changes {
         let _ = write!(
             out,
             "    {}:{} {} `{}` -> `{}`",
-            change.file, change.line, change.toml_path, change.from, change.to
+            change.file.as_deref().unwrap_or_default(),
+            change.line.unwrap_or_default(),
+            change.toml_path.as_deref().unwrap_or_default(),
+            change.from.as_deref().unwrap_or_default(),
+            change.to.as_deref().unwrap_or_default()
         );
         if !change.inherited_by.is_empty() {
             let _ = write!(out, " (inherited by {})", change.inherited_by.join(", "));
         }
         out.push('\n');
     }
-    if !stage.dev_dependents.is_empty() {
-        let _ = writeln!(out, "    also tested: {}", stage.dev_dependents.join(", "));
+    let also: Vec<&String> = stage
+        .dependents
+        .iter()
+        .chain(&stage.dev_dependents)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !also.is_empty() {
+        let also: Vec<&str> = also.iter().map(|name| name.as_str()).collect();
+        let _ = writeln!(out, "    also tested: {}", also.join(", "));
     }
     out.push_str("    gate:\n");
     for gate in &stage.gates {

@@ -31,18 +31,8 @@ pub struct ImpactedLine {
     pub detail: ImpactDetail,
 }
 
-/// A predicted break: the dependency's item, the change, its lint and how sure it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImpactDetail {
-    /// The dependency's item that changed (`Bytes::slice`).
-    pub item: String,
-    /// The lint that names the change (`inherent_method_missing`).
-    pub lint: String,
-    /// The change, in words.
-    pub change: String,
-    /// `certain` (a resolved path to the changed item) or `likely` (matched by name).
-    pub certainty: String,
-}
+/// A predicted break, as a plan's change carries it (the shared plan schema's).
+pub use graywork_workspace::schema::ImpactDetail;
 
 /// The prediction for the whole plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

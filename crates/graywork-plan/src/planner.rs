@@ -10,6 +10,9 @@ mod contract;
 mod dep;
 
 pub use dep::staged_members;
+pub use graywork_workspace::schema::{
+    Change, ChangeKind, EditOp, Gate, Phase, RolloutStep, Stage, Status,
+};
 
 use super::facts::TreeFacts;
 use super::goal::Goal;
@@ -81,186 +84,6 @@ pub struct GoalSummary {
     pub summary: String,
 }
 
-/// One stage: crates that change together once every earlier stage is done.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Stage {
-    /// 1-based position in the plan.
-    pub index: usize,
-    /// A short title.
-    pub name: String,
-    /// The step of the goal it belongs to.
-    pub phase: Phase,
-    /// The package names that change in this stage, sorted.
-    pub crates: Vec<String>,
-    /// What to change, per crate (`crate` is `null` for a change outside any crate).
-    pub changes: Vec<Change>,
-    /// The crates outside `crates` and `dependents` whose tests join the gate because they
-    /// dev-depend on one of those: their test builds include what the stage changes.
-    pub dev_dependents: Vec<String>,
-    /// The crates outside `crates` whose tests join the gate because they depend on one of
-    /// `crates` through normal or build dependencies, directly or not, whatever stage they
-    /// move in: their builds include what the stage changes.
-    pub dependents: Vec<String>,
-    /// `crates` as member indices.
-    #[serde(skip)]
-    member_indices: Vec<usize>,
-    /// `cargo`, or `cargo +TOOLCHAIN` for a toolchain stage: how its gate runs cargo.
-    #[serde(skip)]
-    cargo: String,
-    /// The gate: exact commands that must pass before the next stage starts.
-    pub gates: Vec<String>,
-    /// How to undo this stage, and the point it returns to.
-    pub rollback: String,
-    /// `done`, `in-progress` or `pending`, judged from the current tree.
-    pub status: Status,
-    /// Gray rollout steps, for changes switched at run time; empty otherwise.
-    pub rollout: Vec<RolloutStep>,
-}
-
-/// The step of a goal a stage belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Phase {
-    /// A contract's new major, or a dependency's second entry, added beside the old one.
-    Expand,
-    /// Providers implement a contract's new major.
-    Provide,
-    /// Consumers or users move to the new major or entry.
-    Migrate,
-    /// The old major or entry goes.
-    Retire,
-    /// A member's version moves (with its direct dependents when breaking).
-    Bump,
-    /// A dependency's requirements move.
-    Upgrade,
-    /// The toolchain pin moves.
-    Toolchain,
-    /// Members move to an edition.
-    Edition,
-}
-
-impl Phase {
-    /// The name the outputs use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Expand => "expand",
-            Phase::Provide => "provide",
-            Phase::Migrate => "migrate",
-            Phase::Retire => "retire",
-            Phase::Bump => "bump",
-            Phase::Upgrade => "upgrade",
-            Phase::Toolchain => "toolchain",
-            Phase::Edition => "edition",
-        }
-    }
-}
-
-impl std::fmt::Display for Phase {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One change: a manifest edit (with its file, line, TOML path, from and to) that
-/// `--apply` can make, or a code change listed for people.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Change {
-    /// The package name, or `None` for a change outside any one crate (a shared declaration
-    /// in the root manifest, the toolchain pin, config).
-    #[serde(rename = "crate")]
-    pub crate_name: Option<String>,
-    /// What kind of change it is.
-    pub kind: ChangeKind,
-    /// The file to edit, relative to the workspace root (`None` for code changes).
-    pub file: Option<String>,
-    /// The line of the key, when the file was read.
-    pub line: Option<usize>,
-    /// The TOML path of the value, for example `workspace.dependencies.serde`.
-    pub toml_path: Option<String>,
-    /// The value today.
-    pub from: Option<String>,
-    /// The value the edit writes.
-    pub to: Option<String>,
-    /// What the edit does at `toml_path`: `set` the value, `add-entry` (a new
-    /// `[workspace.dependencies]` entry), `rename-key` (from the key `from` to the key `to`,
-    /// keeping the entry) or `remove-entry`; `null` for code and migrations.
-    pub op: Option<EditOp>,
-    /// The edit, in words.
-    pub change: String,
-    /// Whether the current tree already has it.
-    pub done: bool,
-    /// The TOML path as keys (`toml_path` unquoted), for `--apply`; empty for code changes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub keys: Vec<String>,
-    /// For `add-entry`: the key of the entry the new one copies (its other keys).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub copy_of: Option<String>,
-    /// For a code change predicted from a dependency's breaking changes: what changed and how
-    /// sure the prediction is (`file` and `line` say where the member uses it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<crate::impact::ImpactDetail>,
-}
-
-/// What a manifest edit does at its TOML path.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EditOp {
-    /// Set the value (a dependency entry in table form: its `version`).
-    #[default]
-    Set,
-    /// Add a `[workspace.dependencies]` entry: a copy of another with `package` and `version`
-    /// set.
-    AddEntry,
-    /// Rename a dependency key, keeping the entry.
-    RenameKey,
-    /// Remove a dependency entry.
-    RemoveEntry,
-    /// Declare the setting in the member's own manifest (`to`) instead of inheriting it
-    /// (`edition.workspace = true`).
-    Override,
-    /// Inherit the setting from `[workspace.package]` (`edition.workspace = true`) instead of
-    /// declaring it (`from`).
-    Inherit,
-}
-
-impl Change {
-    /// A change made by people (code, metadata they must write), not by `--apply`.
-    pub fn code(crate_name: Option<String>, change: String, done: bool) -> Change {
-        Change {
-            crate_name,
-            change,
-            done,
-            ..Change::default()
-        }
-    }
-
-    /// Whether `--apply` can make it: a manifest or toolchain edit.
-    pub fn is_edit(&self) -> bool {
-        self.file.is_some() && !matches!(self.kind, ChangeKind::Code | ChangeKind::Migration)
-    }
-}
-
-/// The kinds of change a plan lists.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ChangeKind {
-    /// `package.version` or `[workspace.package] version`.
-    Version,
-    /// A dependency requirement, in a member or in `[workspace.dependencies]`.
-    Requirement,
-    /// `package.edition` or `[workspace.package] edition`.
-    Edition,
-    /// `package.rust-version` or `[workspace.package] rust-version`.
-    RustVersion,
-    /// `toolchain.channel` in `rust-toolchain.toml`.
-    Toolchain,
-    /// A change to source code or metadata that people make.
-    #[default]
-    Code,
-    /// A schema migration.
-    Migration,
-}
-
 /// How a semver-incompatible target moves a shared `[workspace.dependencies]` entry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -302,44 +125,6 @@ pub struct PlanOptions {
     /// The command that checks contracts (`cargo graywork check-contracts`), added to the
     /// gates of contract plans; none when `None`.
     pub contract_check: Option<String>,
-}
-
-/// One gray rollout step.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RolloutStep {
-    /// The share of requests routed to the new version.
-    pub percent: u8,
-    /// The config fragment to edit.
-    pub fragment: String,
-    /// The gray rule whose `percent` the step sets.
-    pub rule: String,
-    /// What to apply.
-    pub apply: String,
-    /// The metrics to watch before taking the next step.
-    pub watch: Vec<String>,
-}
-
-/// Whether a stage is already done in the current tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Every change is already in the tree.
-    Done,
-    /// Some changes are in the tree, or the code is in and the rollout is not.
-    InProgress,
-    /// Nothing of it is in the tree.
-    Pending,
-}
-
-impl Status {
-    /// The name the outputs use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Done => "done",
-            Status::InProgress => "in-progress",
-            Status::Pending => "pending",
-        }
-    }
 }
 
 /// Why a crate sits in a stage.
@@ -440,6 +225,8 @@ pub fn plan(
             });
             members
         },
+        stage_members: Vec::new(),
+        stage_cargo: Vec::new(),
     };
     builder.warnings.extend(workspace.notices.iter().cloned());
     builder.warnings.extend(facts.warnings.iter().cloned());
@@ -497,6 +284,11 @@ struct Builder<'a> {
     chain_anchor: Option<(Vec<usize>, usize)>,
     /// Every member, sorted by name.
     members_by_name: Vec<usize>,
+    /// Each stage's crates as member indices, parallel to `stages`.
+    stage_members: Vec<Vec<usize>>,
+    /// How each stage's gate runs cargo (`cargo`, or `cargo +TOOLCHAIN`), parallel to
+    /// `stages`.
+    stage_cargo: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -574,11 +366,11 @@ impl<'a> Builder<'a> {
         let mut stack = Vec::new();
         for position in 0..self.stages.len() {
             let stage = &self.stages[position];
-            if stage.phase == Phase::Toolchain || stage.member_indices.is_empty() {
+            if stage.phase == Phase::Toolchain || self.stage_members[position].is_empty() {
                 continue;
             }
             let mark = position + 1;
-            let crates = stage.member_indices.clone();
+            let crates = self.stage_members[position].clone();
             for &member in &crates {
                 in_stage[member] = true;
                 closure[member] = mark;
@@ -653,20 +445,55 @@ impl<'a> Builder<'a> {
             };
             let dependents = names(&dependents);
             let dev_dependents = names(&dev_dependents);
+            let line = format!("{} test {packages}", self.stage_cargo[position]);
             let stage = &mut self.stages[position];
-            let line = format!("{} test {packages}", stage.cargo);
-            stage.gates.insert(0, line);
+            stage.gates.insert(0, gate(&line));
             stage.dependents = dependents;
             stage.dev_dependents = dev_dependents;
         }
+        self.name_inheritors();
         self.warn_guarded_features();
-        let cargo = match self.stages.last() {
-            Some(stage) => stage.cargo.clone(),
-            None => "cargo".to_owned(),
-        };
+        let cargo = self
+            .stage_cargo
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "cargo".to_owned());
         if let Some(last) = self.stages.last_mut() {
             last.gates
-                .push(format!("{cargo} build --workspace --all-targets"));
+                .push(gate(&format!("{cargo} build --workspace --all-targets")));
+        }
+    }
+
+    /// Each edit of a shared declaration (a `[workspace.package]` setting or a
+    /// `[workspace.dependencies]` entry) names the members that inherit it.
+    fn name_inheritors(&mut self) {
+        let mut inheritors: BTreeMap<(&str, &[String]), BTreeSet<&str>> = BTreeMap::new();
+        for (position, declared) in self.workspace.declarations.members.iter().enumerate() {
+            let settings = [Some(&declared.version), Some(&declared.edition)]
+                .into_iter()
+                .chain([declared.rust_version.as_ref()])
+                .flatten()
+                .chain(&declared.dependencies);
+            for setting in settings.filter(|setting| setting.inherited) {
+                inheritors
+                    .entry((setting.site.file.as_str(), setting.site.keys.as_slice()))
+                    .or_default()
+                    .insert(self.name(position));
+            }
+        }
+        for stage in &mut self.stages {
+            for change in stage
+                .changes
+                .iter_mut()
+                .filter(|change| change.crate_name.is_none())
+            {
+                let Some(file) = change.file.as_deref() else {
+                    continue;
+                };
+                if let Some(members) = inheritors.get(&(file, change.keys.as_slice())) {
+                    change.inherited_by = members.iter().map(|name| (*name).to_owned()).collect();
+                }
+            }
         }
     }
 
@@ -674,8 +501,8 @@ impl<'a> Builder<'a> {
     /// `--all-features`, saying what they leave out and why.
     fn warn_guarded_features(&mut self) {
         let mut in_stages: BTreeSet<usize> = BTreeSet::new();
-        for stage in &self.stages {
-            in_stages.extend(&stage.member_indices);
+        for members in &self.stage_members {
+            in_stages.extend(members);
         }
         for member in in_stages {
             let Some(guarded) = self.facts.guarded_features.get(&member) else {
@@ -930,13 +757,13 @@ impl<'a> Builder<'a> {
             changes: draft.changes,
             dev_dependents: Vec::new(),
             dependents: Vec::new(),
-            member_indices: members.to_vec(),
-            cargo: draft.cargo,
-            gates,
+            gates: gates.iter().map(|line| gate(line)).collect(),
             rollback: draft.rollback,
             status,
             rollout: draft.rollout,
         });
+        self.stage_members.push(members.to_vec());
+        self.stage_cargo.push(draft.cargo);
     }
 
     /// The `cargo test` lines for a member beyond its default features (which the stage's
@@ -1405,6 +1232,7 @@ impl<'a> Builder<'a> {
             done: prev_entry || bumped_done,
             keys: entry_keys(&prev_key),
             copy_of: Some(name.to_owned()),
+            inherited_by: Vec::new(),
         });
         let mut dependents: Vec<usize> = uses.iter().map(|&(m, _)| m).collect();
         dependents.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
@@ -1440,6 +1268,7 @@ impl<'a> Builder<'a> {
                 done,
                 keys: from_keys,
                 copy_of: None,
+                inherited_by: Vec::new(),
             });
         }
         for &member in lockstep {
@@ -1514,6 +1343,7 @@ impl<'a> Builder<'a> {
                         done,
                         keys: prev_keys,
                         copy_of: None,
+                        inherited_by: Vec::new(),
                     });
                 }
                 changes.push(Change::code(
@@ -1571,6 +1401,7 @@ impl<'a> Builder<'a> {
                     done: finished,
                     keys: entry_keys(&prev_key),
                     copy_of: None,
+                    inherited_by: Vec::new(),
                 }],
                 gates: vec!["cargo check --workspace --all-targets".to_owned()],
                 extra_gates: Vec::new(),
@@ -2107,6 +1938,15 @@ struct StageDraft {
     cargo: String,
     rollback: String,
     rollout: Vec<RolloutStep>,
+}
+
+/// A gate command the planner wrote as a command line (`cargo [+TOOLCHAIN] …`). A contract
+/// check a library caller names without `cargo` is kept word for word after it.
+fn gate(line: &str) -> Gate {
+    Gate::parse(line).unwrap_or_else(|| Gate {
+        toolchain: None,
+        args: line.split_whitespace().map(str::to_owned).collect(),
+    })
 }
 
 /// One rollout step, as the consumer declares its rollout.

@@ -3,6 +3,9 @@
 //! `[package.metadata.migrations]` tables, the one Cargo feature resolver, and the small
 //! helpers every tool crate shares (git, paths, name suggestions).
 //!
+//! [`schema`] holds the typed plan schema (stages, changes, gates) that the planning tools
+//! share.
+//!
 //! [`Workspace::load`] is the one entry point every command uses (`load.rs`); the types it
 //! returns are in `model.rs`, the metadata schema and its validation in `metadata.rs`.
 
@@ -19,6 +22,7 @@ mod model;
 mod names;
 mod paths;
 mod runner;
+pub mod schema;
 
 pub use cargo::{cargo_home, cargo_program};
 pub use git::git;

@@ -313,7 +313,7 @@ fn contract_plan_without_declared_migrations_names_none() {
     assert_eq!(expand.crates, vec!["api".to_owned()]);
     // `store` depends on `api`: the expand stage's gate tests it, and with it every member
     // whose build includes `api`, here the whole workspace.
-    assert_eq!(expand.gates, vec!["cargo test --workspace".to_owned()]);
+    assert_eq!(gate_lines(expand), ["cargo test --workspace"]);
     let retire = plan.stages.last().unwrap();
     assert_eq!(retire.phase, graywork_plan::Phase::Retire);
     assert!(!retire.crates.contains(&"store".to_owned()));
@@ -360,7 +360,10 @@ fn member_with_its_own_version_moves_alone() {
     // A compatible bump changes no code: `legacy`, which depends on tools, is in the gate.
     assert_eq!(plan.stages.len(), 1);
     assert_eq!(plan.stages[0].dependents, ["legacy"]);
-    assert_eq!(plan.stages[0].gates[0], "cargo test -p legacy -p tools");
+    assert_eq!(
+        gate_lines(&plan.stages[0])[0],
+        "cargo test -p legacy -p tools"
+    );
 }
 
 #[test]
@@ -562,7 +565,8 @@ fn setting_is_new(workspace: &Workspace, member: &str, goal: &Goal) -> bool {
 fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
     let graph = graywork_plan::graph::DepGraph::build(workspace);
     for stage in &plan.stages {
-        let workspace_wide = stage.gates.iter().any(|gate| {
+        let lines = gate_lines(stage);
+        let workspace_wide = lines.iter().any(|gate| {
             gate.contains("--workspace") && gate.contains(" test ") && !gate.contains("--exclude")
         });
         if workspace_wide || stage.crates.is_empty() {
@@ -586,8 +590,7 @@ fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
                 expected.push(m);
             }
         }
-        let test_line = stage
-            .gates
+        let test_line = lines
             .iter()
             .find(|gate| gate.starts_with("cargo test "))
             .unwrap_or_else(|| panic!("stage {} has no test line: {:?}", stage.index, stage.gates));
@@ -610,6 +613,11 @@ fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
             );
         }
     }
+}
+
+/// A stage's gate commands as command lines.
+fn gate_lines(stage: &graywork_plan::Stage) -> Vec<String> {
+    stage.gates.iter().map(ToString::to_string).collect()
 }
 
 /// Asserts that no member's `rust-version` is below that of a member it depends on through
@@ -726,7 +734,7 @@ fn assert_builds(root: &Path, context: &str) {
 /// `cargo check --all-targets`, with the same packages and features), in the copy at `root`:
 /// a gate that can never pass fails here.
 fn assert_gates_build(root: &Path, stage: &graywork_plan::Stage, context: &str) {
-    for gate in &stage.gates {
+    for gate in &gate_lines(stage) {
         let Some(args) = gate
             .strip_prefix("cargo test ")
             .or_else(|| gate.strip_prefix("cargo clippy "))
@@ -852,7 +860,7 @@ fn fixture_with_real_code_builds_after_every_stage() {
     )
     .unwrap();
     assert_eq!(
-        plan.stages[0].gates,
+        gate_lines(&plan.stages[0]),
         [
             "cargo test --workspace",
             "cargo test -p feed --features stamps,verbose",

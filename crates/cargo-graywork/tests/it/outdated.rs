@@ -69,7 +69,7 @@ fn plans_carry_the_upgrade_plan_commands_and_their_stage_counts() {
     let json = outdated(&fixture, &["--plan", "--format", "json", "-p", "app"]);
     assert!(json.status.success(), "{}", stderr(&json));
     let value: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON");
-    assert_eq!(value["schema"], "graywork.outdated-plan/v1");
+    assert_eq!(value["schema"], "graywork.outdated-plan/v2");
     let counts: Vec<String> = value["incompatible"]
         .as_array()
         .unwrap()

@@ -51,19 +51,22 @@ fn commands_name_the_runner_and_the_manifest() {
 
 /// Writes each edit at its `toml_path`, as `--apply` does: the entry's `version` when it is a
 /// table, the entry itself when it is a string; the value there must be `from`.
-fn apply(fixture: &Fixture, edits: &[graywork_outdated::plan::Edit]) {
+fn apply(fixture: &Fixture, edits: &[graywork_workspace::schema::Change]) {
     for edit in edits {
-        let path = fixture.workspace.join(&edit.file);
+        let (Some(file), Some(line), Some(toml_path), Some(from), Some(to)) =
+            (&edit.file, edit.line, &edit.toml_path, &edit.from, &edit.to)
+        else {
+            panic!("not an edit: {edit:?}");
+        };
+        let path = fixture.workspace.join(file);
         let text = std::fs::read_to_string(&path).unwrap();
-        let line = text.lines().nth(edit.line - 1).unwrap();
+        let written = text.lines().nth(line - 1).unwrap();
         assert!(
-            line.contains(&format!("\"{}\"", edit.from)),
-            "{}:{} is `{line}`",
-            edit.file,
-            edit.line
+            written.contains(&format!("\"{from}\"")),
+            "{file}:{line} is `{written}`"
         );
         let mut document: toml_edit::DocumentMut = text.parse().unwrap();
-        let keys = toml_edit::Key::parse(&edit.toml_path).unwrap();
+        let keys = toml_edit::Key::parse(toml_path).unwrap();
         let mut item = document.as_item_mut();
         for key in &keys {
             item = item.get_mut(key.get()).unwrap();
@@ -72,8 +75,8 @@ fn apply(fixture: &Fixture, edits: &[graywork_outdated::plan::Edit]) {
             Some(_) => item,
             None => item.get_mut("version").unwrap(),
         };
-        assert_eq!(target.as_str(), Some(edit.from.as_str()));
-        *target = toml_edit::value(edit.to.clone());
+        assert_eq!(target.as_str(), Some(from.as_str()));
+        *target = toml_edit::value(to.clone());
         std::fs::write(&path, document.to_string()).unwrap();
     }
 }

@@ -652,6 +652,7 @@ impl<'a> Builder<'a> {
             done: added,
             keys: entry_keys(new_key),
             copy_of: Some(old_key.clone()),
+            inherited_by: Vec::new(),
         };
         let rollback_point = self.prior_stage_rollback();
         self.push_stage(
@@ -717,6 +718,7 @@ impl<'a> Builder<'a> {
                         done,
                         keys: via.keys.clone(),
                         copy_of: None,
+                        inherited_by: Vec::new(),
                     });
                 }
                 gates.extend(builder.feature_gates("cargo", member, &[]));
@@ -759,6 +761,7 @@ impl<'a> Builder<'a> {
                 done: finished,
                 keys: entry_keys(&old_key),
                 copy_of: None,
+                inherited_by: Vec::new(),
             },
             Change {
                 impact: None,
@@ -780,6 +783,7 @@ impl<'a> Builder<'a> {
                 done: finished,
                 keys: entry_keys(new_key),
                 copy_of: None,
+                inherited_by: Vec::new(),
             },
         ];
         for &(m, i) in uses {
@@ -814,6 +818,7 @@ impl<'a> Builder<'a> {
                 done: finished,
                 keys,
                 copy_of: None,
+                inherited_by: Vec::new(),
             });
         }
         let mut gates = Vec::new();
