@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use graywork_workspace::feature_guards::{FeatureGuards, Refusal};
 use graywork_workspace::{Workspace, files_under};
 
 /// What the planner knows about the tree beyond the metadata.
@@ -28,22 +29,11 @@ pub struct TreeFacts {
     /// of it its dependents could keep from outside the workspace, each with where it is
     /// found ([`available_versions`]). Filled by the caller for that goal.
     pub available: BTreeMap<String, Vec<(semver::Version, String)>>,
-    /// Per member, the features its crate root (`src/lib.rs`, `src/main.rs`) refuses to build
-    /// on this host without `--cfg` flags (a `compile_error!` under
-    /// `#[cfg(all(feature = "x", not(some_cfg)))]`):
-    /// `--all-features` cannot pass for it, so gates name the features it builds with instead.
-    pub guarded_features: BTreeMap<usize, Vec<GuardedFeature>>,
-}
-
-/// A feature that a `compile_error!` refuses in a build for this host without `--cfg` flags.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GuardedFeature {
-    /// The feature.
-    pub feature: String,
-    /// The `--cfg` flag that lets it build (`tokio_unstable`), when one does.
-    pub cfg: Option<String>,
-    /// Where the `compile_error!` is, `file:line` relative to the workspace root.
-    pub location: String,
+    /// Per member whose `--all-features` its own source refuses (a `compile_error!` under a
+    /// cfg naming features, evaluated for this host without `--cfg` flags, as
+    /// [`graywork_workspace::feature_guards`] reads it): the features gates name instead, and
+    /// why the others are left out.
+    pub guarded_features: BTreeMap<usize, (Vec<String>, Vec<Refusal>)>,
 }
 
 /// A public item of a member that names a dependency's items.
@@ -118,36 +108,12 @@ impl TreeFacts {
             if !graywork_workspace::features::all_features_differ(&member.features) {
                 continue;
             }
-            // Crates put such guards at their root (tokio's lib.rs): reading only the root
-            // keeps this to one file per member with features.
-            let mut guarded = Vec::new();
-            for root in ["src/lib.rs", "src/main.rs"] {
-                let path = member.manifest_dir().join(root).into_std_path_buf();
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                let file = path
-                    .strip_prefix(workspace.root.as_std_path())
-                    .map(|relative| relative.to_string_lossy().replace('\\', "/"))
-                    .unwrap_or_else(|_| path.display().to_string());
-                for (condition, line) in compile_error_guards(&text) {
-                    for (feature, cfg) in graywork_workspace::features::refused_features(&condition)
-                    {
-                        if member.features.contains_key(&feature)
-                            && !guarded
-                                .iter()
-                                .any(|g: &GuardedFeature| g.feature == feature)
-                        {
-                            guarded.push(GuardedFeature {
-                                feature,
-                                cfg,
-                                location: format!("{file}:{line}"),
-                            });
-                        }
-                    }
-                }
-            }
-            if !guarded.is_empty() {
+            let guards = FeatureGuards::read(
+                member.manifest_dir().as_std_path(),
+                workspace.root.as_std_path(),
+            );
+            let guarded = guards.all_that_builds(&member.features);
+            if let Some(guarded) = guarded {
                 facts.guarded_features.insert(position, guarded);
             }
         }
@@ -235,70 +201,4 @@ pub fn available_versions(workspace: &Workspace, name: &str) -> Vec<(semver::Ver
     }
     found.sort();
     found
-}
-
-/// Each `compile_error!` in `text` that stands right under a `#[cfg(…)]`: the condition (what
-/// the attribute's parentheses hold) and the macro's line. A plain reading of the source (no
-/// macro expansion), enough for the usual
-/// `#[cfg(all(not(tokio_unstable), feature = "taskdump"))] compile_error!(…);`.
-pub fn compile_error_guards(text: &str) -> Vec<(String, usize)> {
-    let mut guards = Vec::new();
-    let mut from = 0;
-    while let Some(found) = text[from..].find("compile_error!") {
-        let at = from + found;
-        from = at + "compile_error!".len();
-        let before = text[..at].trim_end();
-        if !before.ends_with(")]") {
-            continue;
-        }
-        let Some(start) = before.rfind("#[cfg(") else {
-            continue;
-        };
-        let attribute = &before[start + "#[cfg".len()..before.len() - 1];
-        // The attribute must be one balanced group that ends right before the macro.
-        if !balanced(attribute) {
-            continue;
-        }
-        let line = text[..at].matches('\n').count() + 1;
-        guards.push((attribute[1..attribute.len() - 1].to_owned(), line));
-    }
-    guards
-}
-
-/// Whether `text` is one parenthesised group, balanced.
-fn balanced(text: &str) -> bool {
-    let mut depth = 0i32;
-    for (position, c) in text.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 && position + 1 != text.len() {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-        if depth < 0 {
-            return false;
-        }
-    }
-    depth == 0 && text.starts_with('(')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_conditions_of_compile_errors() {
-        let text = "//! crate\n#[cfg(all(\n    not(tokio_unstable),\n    feature = \"taskdump\"\n))]\ncompile_error!(\"needs --cfg tokio_unstable\");\n\n#[cfg(not(feature = \"std\"))]\ncompile_error!(\"std only\");\nfn f() { compile_error!(\"x\") }\n";
-        let guards = compile_error_guards(text);
-        assert_eq!(guards.len(), 2);
-        assert_eq!(guards[1], ("not(feature = \"std\")".to_owned(), 9));
-        assert_eq!(
-            graywork_workspace::features::refused_features(&guards[0].0),
-            [("taskdump".to_owned(), Some("tokio_unstable".to_owned()))]
-        );
-    }
 }

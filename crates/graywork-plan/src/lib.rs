@@ -21,7 +21,7 @@ pub use apply::{
     ApplyError, ApplyOptions, ApplyReport, apply_changes, apply_saved_stage, apply_stage,
     read_saved_plan, render_report,
 };
-pub use facts::{Exposure, GuardedFeature, TreeFacts};
+pub use facts::{Exposure, TreeFacts};
 pub use goal::Goal;
 pub use planner::{
     Change, ChangeKind, EditOp, Phase, Plan, PlanOptions, Stage, Status, Strategy, build_plan,

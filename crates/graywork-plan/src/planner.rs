@@ -505,42 +505,14 @@ impl<'a> Builder<'a> {
             in_stages.extend(members);
         }
         for member in in_stages {
-            let Some(guarded) = self.facts.guarded_features.get(&member) else {
+            let Some((_, refusals)) = self.facts.guarded_features.get(&member) else {
                 continue;
             };
-            let table = &self.member(member).features;
-            let left_out: BTreeSet<String> = guarded.iter().map(|g| g.feature.clone()).collect();
-            let kept: BTreeSet<String> =
-                graywork_workspace::features::features_without(table, &left_out)
-                    .into_iter()
-                    .collect();
-            let mut reasons: Vec<String> = guarded
-                .iter()
-                .map(|g| match &g.cfg {
-                    Some(cfg) => format!(
-                        "`{}` (its source refuses it without `--cfg {cfg}`: `compile_error!` at {})",
-                        g.feature, g.location
-                    ),
-                    None => format!(
-                        "`{}` (its source refuses it on this host: `compile_error!` at {})",
-                        g.feature, g.location
-                    ),
-                })
-                .collect();
-            let along: Vec<String> = table
-                .keys()
-                .filter(|name| {
-                    name.as_str() != "default" && !kept.contains(*name) && !left_out.contains(*name)
-                })
-                .map(|name| format!("`{name}`"))
-                .collect();
-            if !along.is_empty() {
-                reasons.push(format!("{} (they turn one of those on)", along.join(", ")));
-            }
+            let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
             self.warnings.push(format!(
-                "{}: its gates name its features instead of --all-features, leaving out {}",
+                "{}: its gates name the features it builds with instead of --all-features: {}",
                 self.name(member),
-                reasons.join(", ")
+                reasons.join("; ")
             ));
         }
     }
@@ -791,15 +763,13 @@ impl<'a> Builder<'a> {
     }
 
     /// The flags that turn on all of a member's features a build can take: `--all-features`,
-    /// or, when its source refuses some without a `--cfg` flag, `--features` with every
-    /// feature that turns none of those on; `None` when that is no more than its defaults.
+    /// or, when its source refuses some ([`TreeFacts::guarded_features`]), `--features` with
+    /// the ones it builds with; `None` when that is no more than its defaults.
     fn all_features(&self, member: usize) -> Option<String> {
-        let Some(guarded) = self.facts.guarded_features.get(&member) else {
+        let Some((features, _)) = self.facts.guarded_features.get(&member) else {
             return Some("--all-features".to_owned());
         };
         let table = &self.member(member).features;
-        let left_out: BTreeSet<String> = guarded.iter().map(|g| g.feature.clone()).collect();
-        let features = graywork_workspace::features::features_without(table, &left_out);
         let set = graywork_workspace::features::FeatureSet {
             no_default_features: false,
             all_features: false,

@@ -868,7 +868,7 @@ fn fixture_with_real_code_builds_after_every_stage() {
         ]
     );
     assert!(
-        plan.warnings.contains(&"feed: its gates name its features instead of --all-features, leaving out `nightly` (its source refuses it without `--cfg feed_nightly`: `compile_error!` at feed/src/lib.rs:5), `full` (they turn one of those on)".to_owned()),
+        plan.warnings.contains(&"feed: its gates name the features it builds with instead of --all-features: its source refuses `full` and `nightly` without `--cfg feed_nightly` (compile_error! at feed/src/lib.rs:5)".to_owned()),
         "{:?}",
         plan.warnings
     );
