@@ -86,6 +86,7 @@ pub fn impact_facts(
     // The breaking changes, once per version the members resolve today.
     let mut changes_from: BTreeMap<Version, Result<Vec<_>, String>> = BTreeMap::new();
     let mut facts = ImpactFacts::default();
+    let mut reads = Vec::new();
     for (index, in_code, locked) in users {
         let member = &workspace.members[index];
         let Some(from) = locked else {
@@ -104,19 +105,30 @@ pub fn impact_facts(
             breaking_changes(&old_dir, &new_dir, &BuildOptions::default())
                 .map_err(|err| format!("cannot compare {name} {from} with {target}: {err:#}"))
         });
-        let changes = match changes {
-            Ok(changes) => changes,
-            Err(why) => {
-                summary.notes.push(format!("{}: {why}", member.name));
-                continue;
-            }
+        match changes {
+            Ok(_) => reads.push((index, in_code, from)),
+            Err(why) => summary.notes.push(format!("{}: {why}", member.name)),
+        }
+    }
+    // Each member is read once, on every core.
+    let read = |(index, in_code, from): &(usize, Vec<String>, Version)| {
+        let member = &workspace.members[*index];
+        let changes = match changes_from.get(from) {
+            Some(Ok(changes)) => changes.as_slice(),
+            _ => &[],
         };
-        match affected_uses(
+        affected_uses(
             workspace.root.as_std_path(),
             member.manifest_dir().as_std_path(),
-            &in_code,
+            in_code,
             changes,
-        ) {
+        )
+        .map_err(|err| format!("{err:#}"))
+    };
+    let results = crate::parallel::map_on_all_cores(&reads, read);
+    for ((index, _, _), result) in reads.iter().zip(results) {
+        let member = &workspace.members[*index];
+        match result {
             Ok(uses) => {
                 let lines = uses
                     .into_iter()
@@ -132,10 +144,10 @@ pub fn impact_facts(
                         },
                     })
                     .collect();
-                facts.members.insert(index, MemberImpact { lines });
+                facts.members.insert(*index, MemberImpact { lines });
             }
             Err(err) => summary.notes.push(format!(
-                "{}: its sources cannot be read ({err:#}), so its lines are not predicted",
+                "{}: its sources cannot be read ({err}), so its lines are not predicted",
                 member.name
             )),
         }

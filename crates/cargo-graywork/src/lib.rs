@@ -17,6 +17,7 @@ mod contracts;
 mod impact;
 mod outdated;
 mod output;
+mod parallel;
 mod plan;
 mod rustup;
 

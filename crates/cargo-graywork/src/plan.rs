@@ -380,37 +380,7 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
         )
         .map_err(|error| format!("{error:#}"))
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(jobs.len().max(1));
-    // Members differ a lot in size: each thread takes the next unread member.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(job) = jobs.get(index) else {
-                            return done;
-                        };
-                        done.push((index, read(job)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    results.sort_by_key(|(index, _)| *index);
-    let results = results.into_iter().map(|(_, result)| result);
+    let results = crate::parallel::map_on_all_cores(&jobs, read);
     for ((position, _), result) in jobs.iter().zip(results) {
         let member = &workspace.members[*position];
         // A source this reader cannot parse does not stop the plan: the member counts as
