@@ -217,14 +217,14 @@ pub fn run_upgrade_plan(
     // The goal is parsed before cargo runs, so a malformed goal fails fast.
     let goal = args.goal.goal()?;
     let workspace = Workspace::load(&args.input.source())?;
-    let facts = tree_facts(&workspace, &goal, args.strategy);
+    let mut facts = tree_facts(&workspace, &goal, args.strategy);
     let options = PlanOptions {
         explain: args.explain.clone(),
         allow_downgrade: args.allow_downgrade,
         strategy: args.strategy,
         contract_check: Some(format!("{} check-contracts", context.runner)),
     };
-    let mut plan = graywork_plan::plan(&workspace, &facts, &goal, &options)?;
+    let mut plan = graywork_plan::plan_reading_guards(&workspace, &mut facts, &goal, &options)?;
     // The lines a dependency's new major breaks, predicted from both versions' sources: for
     // people reading the plan, so not when a stage is only applied.
     if let Goal::Dep { name, version } = &goal

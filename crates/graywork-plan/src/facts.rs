@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use graywork_workspace::feature_guards::{FeatureGuards, Refusal};
+use graywork_workspace::feature_guards::{FeatureGuards, Refusal, workflow_exclusive_groups};
 use graywork_workspace::{Workspace, files_under};
 
 /// What the planner knows about the tree beyond the metadata.
@@ -34,6 +34,10 @@ pub struct TreeFacts {
     /// [`graywork_workspace::feature_guards`] reads it): the features gates name instead, and
     /// why the others are left out.
     pub guarded_features: BTreeMap<usize, (Vec<String>, Vec<Refusal>)>,
+    /// The members whose feature guards were read.
+    guards_read: BTreeSet<usize>,
+    /// The workspace's CI `--mutually-exclusive-features` groups, once read.
+    exclusive_in_ci: Option<Vec<(Vec<String>, String)>>,
 }
 
 /// A public item of a member that names a dependency's items.
@@ -104,20 +108,42 @@ impl TreeFacts {
                 }
             }
         }
-        for (position, member) in workspace.members.iter().enumerate() {
-            if !graywork_workspace::features::all_features_differ(&member.features) {
+        facts
+    }
+
+    /// Reads which features the sources of `members` refuse ([`TreeFacts::guarded_features`]),
+    /// for those with features beyond their defaults not read yet; returns whether one refuses
+    /// any. Reading a crate's whole `src/` costs, so it is done for the members a plan's gates
+    /// test with all their features ([`crate::plan_reading_guards`]), not for every member.
+    pub fn read_feature_guards(
+        &mut self,
+        workspace: &Workspace,
+        members: impl IntoIterator<Item = usize>,
+    ) -> bool {
+        let mut found = false;
+        for position in members {
+            let member = &workspace.members[position];
+            if !self.guards_read.insert(position)
+                || !graywork_workspace::features::all_features_differ(&member.features)
+                || !member.manifest_path.is_file()
+            {
                 continue;
             }
-            let guards = FeatureGuards::read(
+            // The workflows' exclusive groups are the workspace's: read once.
+            let exclusive = self
+                .exclusive_in_ci
+                .get_or_insert_with(|| workflow_exclusive_groups(workspace.root.as_std_path()));
+            let guards = FeatureGuards::read_with(
                 member.manifest_dir().as_std_path(),
                 workspace.root.as_std_path(),
+                exclusive,
             );
-            let guarded = guards.all_that_builds(&member.features);
-            if let Some(guarded) = guarded {
-                facts.guarded_features.insert(position, guarded);
+            if let Some(guarded) = guards.all_that_builds(&member.features) {
+                self.guarded_features.insert(position, guarded);
+                found = true;
             }
         }
-        facts
+        found
     }
 
     /// Whether the module of `contract` v`major` exists; `None` when the tree is not visible.

@@ -51,10 +51,33 @@ pub fn plan_output_with(
     format: PlanFormat,
     options: &PlanOptions,
 ) -> anyhow::Result<String> {
-    let facts = TreeFacts::collect(workspace);
-    let plan = planner::plan(workspace, &facts, goal, options)?;
+    let mut facts = TreeFacts::collect(workspace);
+    let plan = plan_reading_guards(workspace, &mut facts, goal, options)?;
     match options.explain.as_deref() {
         Some(krate) => render_explain(&plan, workspace, krate, format),
         None => Ok(render_plan(&plan, format)),
+    }
+}
+
+/// [`planner::plan`], then the feature guards of the members its stages change
+/// ([`TreeFacts::read_feature_guards`]), planning again when one refuses features, so gates
+/// name the features those members build with. Only those members' sources are read.
+pub fn plan_reading_guards(
+    workspace: &Workspace,
+    facts: &mut TreeFacts,
+    goal: &Goal,
+    options: &PlanOptions,
+) -> anyhow::Result<Plan> {
+    let plan = planner::plan(workspace, facts, goal, options)?;
+    let members: Vec<usize> = plan
+        .stages
+        .iter()
+        .flat_map(|stage| &stage.crates)
+        .filter_map(|name| workspace.member_index(name))
+        .collect();
+    if facts.read_feature_guards(workspace, members) {
+        planner::plan(workspace, facts, goal, options)
+    } else {
+        Ok(plan)
     }
 }

@@ -162,9 +162,9 @@ pub struct ChainLink {
 /// is the contract checker's): callers that want that tie fill [`TreeFacts::exposures`]
 /// and call [`plan`], as `cargo graywork` does.
 pub fn build_plan(workspace: &Workspace, goal: &Goal) -> anyhow::Result<Plan> {
-    plan(
+    crate::plan_reading_guards(
         workspace,
-        &TreeFacts::collect(workspace),
+        &mut TreeFacts::collect(workspace),
         goal,
         &PlanOptions::default(),
     )

@@ -127,6 +127,20 @@ impl FeatureGuards {
     /// and the exclusive groups of the workflows under `workspace_root`, naming files relative
     /// to `workspace_root`. Unreadable files are skipped: a guard not found refuses nothing.
     pub fn read(crate_dir: &Path, workspace_root: &Path) -> FeatureGuards {
+        FeatureGuards::read_with(
+            crate_dir,
+            workspace_root,
+            &exclusive_in_workflows(workspace_root),
+        )
+    }
+
+    /// [`FeatureGuards::read`] with the workflows' exclusive groups read already
+    /// ([`workflow_exclusive_groups`]), for a caller reading many crates of one workspace.
+    pub fn read_with(
+        crate_dir: &Path,
+        workspace_root: &Path,
+        exclusive_in_ci: &[(Vec<String>, String)],
+    ) -> FeatureGuards {
         let mut guards = Vec::new();
         let mut files = crate::files_under(&crate_dir.join("src"));
         files.sort();
@@ -155,7 +169,7 @@ impl FeatureGuards {
         FeatureGuards {
             guards,
             docs_rs_cfgs,
-            exclusive_in_ci: exclusive_in_workflows(workspace_root),
+            exclusive_in_ci: exclusive_in_ci.to_vec(),
         }
     }
 
@@ -560,6 +574,12 @@ fn docs_rs_cfgs(manifest: &str) -> Vec<String> {
         .filter(|pair| pair[0] == "--cfg")
         .map(|pair| pair[1].clone())
         .collect()
+}
+
+/// Each `--mutually-exclusive-features A,B` group in the workspace's `.github/workflows/*.yml`,
+/// with the file that names it: read once for [`FeatureGuards::read_with`].
+pub fn workflow_exclusive_groups(workspace_root: &Path) -> Vec<(Vec<String>, String)> {
+    exclusive_in_workflows(workspace_root)
 }
 
 /// Each `--mutually-exclusive-features A,B` group in `.github/workflows/*.yml`.

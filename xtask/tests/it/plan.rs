@@ -770,8 +770,8 @@ fn round_trip_in(
     build: bool,
 ) -> (usize, tempfile::TempDir) {
     let build_plan = |workspace: &Workspace, goal: &Goal| {
-        let facts = cargo_graywork::tree_facts(workspace, goal, options.strategy);
-        graywork_plan::plan(workspace, &facts, goal, options)
+        let mut facts = cargo_graywork::tree_facts(workspace, goal, options.strategy);
+        graywork_plan::plan_reading_guards(workspace, &mut facts, goal, options)
     };
     let dir = tempfile::tempdir().unwrap();
     copy_tree(source, dir.path());
@@ -852,9 +852,9 @@ fn fixture_with_real_code_builds_after_every_stage() {
     assert_eq!(stages, 1);
     // `feed`'s `nightly` needs a `--cfg` flag: its gates name the features that build.
     let workspace = load("majors");
-    let plan = graywork_plan::plan(
+    let plan = graywork_plan::plan_reading_guards(
         &workspace,
-        &TreeFacts::collect(&workspace),
+        &mut TreeFacts::collect(&workspace),
         &tiny,
         &PlanOptions::default(),
     )
@@ -898,8 +898,9 @@ fn fixture_with_real_code_builds_after_every_stage() {
     // Side by side, `feed` and `cli` keep clock 0.1.0 (published, here through [patch]) and
     // move one by one.
     let workspace = load("majors");
-    let facts = cargo_graywork::tree_facts(&workspace, &clock, side_by_side.strategy);
-    let plan = graywork_plan::plan(&workspace, &facts, &clock, &side_by_side).unwrap();
+    let mut facts = cargo_graywork::tree_facts(&workspace, &clock, side_by_side.strategy);
+    let plan =
+        graywork_plan::plan_reading_guards(&workspace, &mut facts, &clock, &side_by_side).unwrap();
     insta::assert_snapshot!(
         "crate_side_by_side",
         graywork_plan::render_plan(&plan, PlanFormat::Text)
