@@ -82,12 +82,15 @@ pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCo
         .map(|path| format!("--manifest-path {}", path.display()));
     let mut plan =
         graywork_outdated::plan(&report, &workspace, context.runner, manifest_arg.as_deref());
+    // Each member's sources are read once for all the updates.
+    let reads = crate::plan::MemberReads::default();
     for update in &mut plan.incompatible {
         // A goal the planner refuses leaves the count out; the command still says how to ask.
         update.stages = Goal::dep(&format!("{}@{}", update.name, update.version))
             .and_then(|goal| {
                 // The same facts `upgrade-plan --dep` plans with, so the counts agree.
-                let facts = crate::plan::tree_facts(&workspace, &goal, Strategy::default());
+                let facts =
+                    crate::plan::tree_facts_with(&workspace, &goal, Strategy::default(), &reads);
                 graywork_plan::plan(&workspace, &facts, &goal, &PlanOptions::default())
             })
             .map(|staged| staged.stages.len())

@@ -334,6 +334,62 @@ fn apply_saved(args: &UpgradePlanArgs, file: &std::path::Path) -> anyhow::Result
 /// public API (read as `check-contracts` reads a crate, with its default features). A member
 /// whose source cannot be read is taken to expose the dependency, with a warning.
 pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> TreeFacts {
+    tree_facts_with(workspace, goal, strategy, &MemberReads::default())
+}
+
+/// Members' sources read once for several plans (`outdated --plan` plans every
+/// incompatible update): member index -> the crate as read, or why it could not be.
+#[derive(Default)]
+pub struct MemberReads {
+    read: std::sync::Mutex<
+        std::collections::BTreeMap<
+            usize,
+            std::sync::Arc<Result<graywork_contracts::surface::Crate, String>>,
+        >,
+    >,
+}
+
+impl MemberReads {
+    /// The member's crate, read on first use.
+    fn get(
+        &self,
+        workspace: &Workspace,
+        position: usize,
+    ) -> std::sync::Arc<Result<graywork_contracts::surface::Crate, String>> {
+        if let Some(found) = self.lock().get(&position) {
+            return found.clone();
+        }
+        let dir = workspace.members[position].manifest_dir();
+        let read = std::sync::Arc::new(
+            graywork_contracts::read_member(workspace.root.as_std_path(), dir.as_std_path())
+                .map_err(|error| format!("{error:#}")),
+        );
+        self.lock().entry(position).or_insert(read).clone()
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::BTreeMap<
+            usize,
+            std::sync::Arc<Result<graywork_contracts::surface::Crate, String>>,
+        >,
+    > {
+        // A reader that panicked left whole entries behind, never a half-written one.
+        self.read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// [`tree_facts`], reading members through `reads`.
+pub fn tree_facts_with(
+    workspace: &Workspace,
+    goal: &Goal,
+    strategy: Strategy,
+    reads: &MemberReads,
+) -> TreeFacts {
     let mut facts = TreeFacts::collect(workspace);
     if let Goal::Crate { name, .. } = goal
         && strategy == Strategy::SideBySide
@@ -371,14 +427,13 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
     }
     // Members are read on every core: parsing is the bulk of a plan on a large workspace,
     // and each member is read alone.
-    let read = |(position, in_code): &(usize, Vec<String>)| {
-        let dir = workspace.members[*position].manifest_dir();
-        graywork_contracts::public_api_mentions(
-            workspace.root.as_std_path(),
-            dir.as_std_path(),
-            in_code,
-        )
-        .map_err(|error| format!("{error:#}"))
+    let read = |(position, in_code): &(usize, Vec<String>)| match &*reads.get(workspace, *position)
+    {
+        Ok(krate) => Ok(in_code
+            .iter()
+            .flat_map(|name| krate.mentions_of(name))
+            .collect::<Vec<_>>()),
+        Err(error) => Err(error.clone()),
     };
     let results = crate::parallel::map_on_all_cores(&jobs, read);
     for ((position, _), result) in jobs.iter().zip(results) {

@@ -197,15 +197,22 @@ pub fn public_api_mentions(
     dir: &Path,
     extern_crates: &[String],
 ) -> anyhow::Result<Vec<surface::Mention>> {
-    let (root_file, env) = crate_entry(root, dir, &BuildOptions::default())?;
-    let disk = DiskTree {
-        root: root.to_path_buf(),
-    };
-    let krate = Crate::load_with(&disk, &root_file, &env)?;
+    let krate = read_member(root, dir)?;
     Ok(extern_crates
         .iter()
         .flat_map(|name| krate.mentions_of(name))
         .collect())
+}
+
+/// The crate in `dir` (its default features) read from the workspace `root`, as
+/// [`public_api_mentions`] reads it: a caller asking about several dependencies of one member
+/// reads it once and asks [`Crate::mentions_of`] for each.
+pub fn read_member(root: &Path, dir: &Path) -> anyhow::Result<Crate> {
+    let (root_file, env) = crate_entry(root, dir, &BuildOptions::default())?;
+    let disk = DiskTree {
+        root: root.to_path_buf(),
+    };
+    Crate::load_with(&disk, &root_file, &env)
 }
 
 /// Walks the crate in `dir` as the build `options` selects, and reads its manifest.
