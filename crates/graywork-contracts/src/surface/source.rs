@@ -154,39 +154,20 @@ fn strip_fn_bodies(tokens: TokenStream) -> TokenStream {
 fn name_anonymous_params(params: TokenStream) -> TokenStream {
     let tokens: Vec<TokenTree> = params.into_iter().collect();
     let mut out = Vec::with_capacity(tokens.len());
-    let mut start = 0;
-    let mut angle = 0usize;
-    let split = |param: &[TokenTree], out: &mut Vec<TokenTree>| {
-        let mut depth = 0usize;
-        let mut named = false;
-        for (index, token) in param.iter().enumerate() {
-            if let TokenTree::Punct(p) = token {
-                let after_dash = index > 0
-                    && matches!(&param[index - 1], TokenTree::Punct(d) if d.as_char() == '-');
-                match p.as_char() {
-                    '<' => depth += 1,
-                    '>' if !after_dash => depth = depth.saturating_sub(1),
-                    ':' if depth == 0 => {
-                        let joint_before = index > 0
-                            && matches!(&param[index - 1], TokenTree::Punct(c) if c.as_char() == ':');
-                        let joint_after = p.spacing() == Spacing::Joint;
-                        if !joint_before && !joint_after {
-                            named = true;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
+    let name_if_anonymous = |param: &[TokenTree], out: &mut Vec<TokenTree>| {
+        // A lone `:` outside generics names the parameter (`::` is a path separator).
+        let named = outside_generics(param).any(|(index, p)| {
+            p.as_char() == ':'
+                && p.spacing() == Spacing::Alone
+                && !(index > 0
+                    && matches!(&param[index - 1], TokenTree::Punct(c) if c.as_char() == ':'))
+        });
         // `self` is a receiver; `$x` is a macro_rules! fragment, which names itself.
         let receiver = param.iter().any(|t| {
             matches!(t, TokenTree::Ident(i) if i == "self")
                 || matches!(t, TokenTree::Punct(p) if p.as_char() == '$')
         });
-        let has_type = param
-            .iter()
-            .any(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
-        if !named && !receiver && has_type {
+        if !named && !receiver && !param.is_empty() {
             let span = param[0].span();
             out.push(TokenTree::Ident(proc_macro2::Ident::new("_", span)));
             let mut colon = proc_macro2::Punct::new(':', Spacing::Alone);
@@ -195,26 +176,38 @@ fn name_anonymous_params(params: TokenStream) -> TokenStream {
         }
         out.extend(param.iter().cloned());
     };
-    for (index, token) in tokens.iter().enumerate() {
-        if let TokenTree::Punct(p) = token {
-            let after_dash = index > 0
-                && matches!(&tokens[index - 1], TokenTree::Punct(d) if d.as_char() == '-');
-            match p.as_char() {
-                '<' => angle += 1,
-                '>' if !after_dash => angle = angle.saturating_sub(1),
-                ',' if angle == 0 => {
-                    split(&tokens[start..index], &mut out);
-                    out.push(token.clone());
-                    start = index + 1;
-                }
-                _ => {}
-            }
-        }
+    let mut start = 0;
+    let commas: Vec<usize> = outside_generics(&tokens)
+        .filter(|(_, p)| p.as_char() == ',')
+        .map(|(index, _)| index)
+        .collect();
+    for comma in commas {
+        name_if_anonymous(&tokens[start..comma], &mut out);
+        out.push(tokens[comma].clone());
+        start = comma + 1;
     }
-    if start < tokens.len() {
-        split(&tokens[start..], &mut out);
-    }
+    name_if_anonymous(&tokens[start..], &mut out);
     out.into_iter().collect()
+}
+
+/// The punctuation of `tokens` outside `<…>` generics (the `>` of `->` closes nothing), with
+/// each one's index.
+fn outside_generics(tokens: &[TokenTree]) -> impl Iterator<Item = (usize, &proc_macro2::Punct)> {
+    let mut depth = 0usize;
+    tokens.iter().enumerate().filter_map(move |(index, token)| {
+        let TokenTree::Punct(punct) = token else {
+            return None;
+        };
+        let after_dash =
+            index > 0 && matches!(&tokens[index - 1], TokenTree::Punct(d) if d.as_char() == '-');
+        match punct.as_char() {
+            '<' => depth += 1,
+            '>' if !after_dash => depth = depth.saturating_sub(1),
+            _ if depth == 0 => return Some((index, punct)),
+            _ => {}
+        }
+        None
+    })
 }
 
 /// `[doc = ...]`: the inside of a doc-text attribute.
