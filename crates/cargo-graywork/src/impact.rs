@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use graywork_contracts::diff::Finding;
 use graywork_contracts::impact::{affected_uses, breaking_changes};
 use graywork_contracts::manifest::BuildOptions;
 use graywork_contracts::registry::{cached_published, fetch_published};
@@ -110,13 +111,102 @@ pub fn impact_facts(
             Err(why) => summary.notes.push(format!("{}: {why}", member.name)),
         }
     }
-    // Each member is read once, on every core.
-    let read = |(index, in_code, from): &(usize, Vec<String>, Version)| {
+    let jobs: Vec<(usize, Vec<String>, &[Finding])> = reads
+        .into_iter()
+        .map(|(index, in_code, from)| {
+            let changes = match changes_from.get(&from) {
+                Some(Ok(changes)) => changes.as_slice(),
+                _ => &[],
+            };
+            (index, in_code, changes)
+        })
+        .collect();
+    read_members(workspace, &jobs, &mut facts, &mut summary);
+    summary.from = changes_from.keys().map(Version::to_string).collect();
+    facts.summary = summary;
+    Some(facts)
+}
+
+/// The impact facts of a path member `name`'s breaking bump to `target`: its working tree
+/// against its current version as published (cargo's cache; fetched unless `offline`), matched
+/// to each dependent's uses. `None` when the bump is compatible or nothing depends on it.
+pub fn crate_impact_facts(
+    workspace: &Workspace,
+    name: &str,
+    target: &Version,
+    offline: bool,
+) -> Option<ImpactFacts> {
+    let member = workspace.member(name)?;
+    let current = member.version.clone();
+    if compatible(&current, target) {
+        return None;
+    }
+    let jobs: Vec<(usize, Vec<String>)> = workspace
+        .members
+        .iter()
+        .enumerate()
+        .filter_map(|(index, dependent)| {
+            let mut in_code: Vec<String> = dependent
+                .dependencies
+                .iter()
+                .filter(|d| d.name == name && d.kind != DepKind::Dev)
+                .map(|d| d.local_name().replace('-', "_"))
+                .collect();
+            in_code.sort();
+            in_code.dedup();
+            (!in_code.is_empty() && dependent.manifest_path.is_file()).then_some((index, in_code))
+        })
+        .collect();
+    if jobs.is_empty() {
+        return None;
+    }
+    let mut summary = ImpactSummary {
+        dependency: name.to_owned(),
+        from: vec![current.to_string()],
+        to: target.to_string(),
+        ..ImpactSummary::default()
+    };
+    let mut facts = ImpactFacts::default();
+    let published = if offline {
+        cached_published(name, &current)
+            .ok_or_else(|| format!("{name} {current} is not in cargo's registry cache (--offline)"))
+    } else {
+        fetch_published(name, &current).map_err(|err| format!("{err:#}"))
+    };
+    let changes = published.and_then(|old_dir| {
+        breaking_changes(
+            &old_dir,
+            member.manifest_dir().as_std_path(),
+            &BuildOptions::default(),
+        )
+        .map_err(|err| format!("cannot compare {name}'s tree with {current}: {err:#}"))
+    });
+    match changes {
+        Ok(changes) => {
+            let jobs: Vec<(usize, Vec<String>, &[Finding])> = jobs
+                .into_iter()
+                .map(|(index, in_code)| (index, in_code, changes.as_slice()))
+                .collect();
+            read_members(workspace, &jobs, &mut facts, &mut summary);
+        }
+        Err(why) => summary.notes.push(format!(
+            "no lines predicted: the last release of {name} is what its tree is compared with, and {why}"
+        )),
+    }
+    facts.summary = summary;
+    Some(facts)
+}
+
+/// Each member's affected lines for its changes, read on every core, into `facts`; members
+/// that cannot be read are noted in `summary`.
+fn read_members(
+    workspace: &Workspace,
+    jobs: &[(usize, Vec<String>, &[Finding])],
+    facts: &mut ImpactFacts,
+    summary: &mut ImpactSummary,
+) {
+    let read = |(index, in_code, changes): &(usize, Vec<String>, &[Finding])| {
         let member = &workspace.members[*index];
-        let changes = match changes_from.get(from) {
-            Some(Ok(changes)) => changes.as_slice(),
-            _ => &[],
-        };
         affected_uses(
             workspace.root.as_std_path(),
             member.manifest_dir().as_std_path(),
@@ -125,8 +215,8 @@ pub fn impact_facts(
         )
         .map_err(|err| format!("{err:#}"))
     };
-    let results = crate::parallel::map_on_all_cores(&reads, read);
-    for ((index, _, _), result) in reads.iter().zip(results) {
+    let results = crate::parallel::map_on_all_cores(jobs, read);
+    for ((index, _, _), result) in jobs.iter().zip(results) {
         let member = &workspace.members[*index];
         match result {
             Ok(uses) => {
@@ -152,9 +242,6 @@ pub fn impact_facts(
             )),
         }
     }
-    summary.from = changes_from.keys().map(Version::to_string).collect();
-    facts.summary = summary;
-    Some(facts)
 }
 
 /// Whether cargo treats `to` as a compatible update of `from`: the same leftmost non-zero

@@ -227,12 +227,17 @@ pub fn run_upgrade_plan(
     let mut plan = graywork_plan::plan_reading_guards(&workspace, &mut facts, &goal, &options)?;
     // The lines a dependency's new major breaks, predicted from both versions' sources: for
     // people reading the plan, so not when a stage is only applied.
-    if let Goal::Dep { name, version } = &goal
-        && args.apply.is_none()
-        && !args.no_impact
-        && let Some(impact) =
+    let impact = match &goal {
+        _ if args.apply.is_some() || args.no_impact => None,
+        Goal::Dep { name, version } => {
             crate::impact::impact_facts(&workspace, name, version, args.input.offline)
-    {
+        }
+        Goal::Crate { name, version } => {
+            crate::impact::crate_impact_facts(&workspace, name, version, args.input.offline)
+        }
+        _ => None,
+    };
+    if let Some(impact) = impact {
         graywork_plan::impact::attach(&mut plan, &impact, &|index| {
             workspace.members[index].name.clone()
         });

@@ -160,3 +160,81 @@ fn sources_missing_offline_are_noted_not_guessed() {
         "{text}"
     );
 }
+
+#[test]
+fn a_path_members_breaking_bump_lists_its_dependents_lines() {
+    // `wire` is a member now: its tree is version 2's code, still versioned 1.0.0, whose
+    // release sits in cargo's cache; `app` depends on it by path.
+    let temp = tempfile::tempdir().unwrap();
+    let home = temp.path().join("cargo-home");
+    let release = home.join("registry/src/index.crates.io-0000000000000000/wire-1.0.0");
+    std::fs::create_dir_all(release.join("src")).unwrap();
+    std::fs::copy(
+        sources().join("wire-1/src/lib.rs"),
+        release.join("src/lib.rs"),
+    )
+    .unwrap();
+    std::fs::write(
+        release.join("Cargo.toml"),
+        "[package]\nname = \"wire\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    let root = temp.path().join("ws");
+    for dir in ["app/src", "wire/src"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"app\", \"wire\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("wire/Cargo.toml"),
+        "[package]\nname = \"wire\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        sources().join("wire-2/src/lib.rs"),
+        root.join("wire/src/lib.rs"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app/Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwire = { path = \"../wire\", version = \"1\" }\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        sources().join("app/src/lib.rs"),
+        root.join("app/src/lib.rs"),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "upgrade-plan",
+            "--crate",
+            "wire@2.0.0",
+            "--offline",
+            "--manifest-path",
+        ])
+        .arg(root.join("Cargo.toml"))
+        .env("CARGO_HOME", &home)
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("impact of wire 2.0.0 (from 1.0.0): 8 line(s) in 1 of 1 member(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "app: app/src/lib.rs:23 uses `wire::legacy`: function `legacy` removed or renamed"
+        ),
+        "{text}"
+    );
+}
