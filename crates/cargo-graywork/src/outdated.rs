@@ -95,6 +95,12 @@ pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCo
             })
             .map(|staged| staged.stages.len())
             .ok();
+        // The lines the major breaks, when cargo's cache holds both versions (nothing is
+        // fetched here: `upgrade-plan --dep` fetches and lists them).
+        update.impact_lines =
+            crate::impact::impact_facts(&workspace, &update.name, &update.version, true)
+                .filter(|impact| impact.summary.notes.is_empty())
+                .map(|impact| impact.members.values().map(|m| m.lines.len()).sum());
     }
     if args.apply {
         return apply_compatible(&workspace, &plan.compatible, args.dry_run);

@@ -46,6 +46,10 @@ pub struct IncompatibleUpdate {
     pub command: String,
     /// How many stages that plan has, when the caller computed it.
     pub stages: Option<usize>,
+    /// How many lines of the members the new major is predicted to break (upgrade-plan's
+    /// impact), when the caller computed it: both versions' sources were in cargo's cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact_lines: Option<usize>,
 }
 
 /// The compatible-updates plan.
@@ -112,6 +116,7 @@ fn incompatible(
                     .collect(),
                 command,
                 stages: None,
+                impact_lines: None,
             })
         })
         .collect()

@@ -234,9 +234,13 @@ fn plan_text(plan: &OutdatedPlan) -> String {
             Some(count) => format!(", {count} stages"),
             None => String::new(),
         };
+        let lines = match update.impact_lines {
+            Some(count) => format!(", {count} line(s) to change"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {} {} -> {} ({}{stages})\n    {}",
+            "  {} {} -> {} ({}{stages}{lines})\n    {}",
             update.name,
             update.from.join(", "),
             update.version,
