@@ -154,10 +154,13 @@ impl Server {
                     .get(format!("{}/-/ready", server.url))
                     .call()
                     .is_ok_and(|response| response.status().as_u16() == 200);
-                if ready {
+                // Ready, and from this child: a server that lost the port to another process
+                // exits, and the answer came from that other one.
+                let exited = server.child.try_wait().ok().flatten().is_some();
+                if ready && !exited {
                     return server;
                 }
-                if server.child.try_wait().ok().flatten().is_some() {
+                if exited {
                     break;
                 }
                 assert!(
