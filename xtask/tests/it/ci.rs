@@ -178,16 +178,30 @@ impl Server {
         );
     }
 
-    /// An instant query's series, as `{label="value",…} value` lines in sorted order.
-    fn query(&self, promql: &str) -> Vec<String> {
-        let answer: serde_json::Value = agent()
+    /// An instant query's answer, if Prometheus gave one.
+    fn try_query(&self, promql: &str) -> Option<serde_json::Value> {
+        agent()
             .get(format!("{}/api/v1/query", self.url))
             .query("query", promql)
             .call()
-            .expect("prometheus answers")
+            .ok()?
             .into_body()
             .read_json()
-            .expect("prometheus answers JSON");
+            .ok()
+    }
+
+    /// Whether an instant query returns at least one series.
+    fn has_series(&self, promql: &str) -> bool {
+        self.try_query(promql)
+            .and_then(|answer| Some(!answer["data"]["result"].as_array()?.is_empty()))
+            .unwrap_or(false)
+    }
+
+    /// An instant query's series, as `{label="value",…} value` lines in sorted order.
+    fn query(&self, promql: &str) -> Vec<String> {
+        let answer = self
+            .try_query(promql)
+            .unwrap_or_else(|| panic!("prometheus answers {promql}"));
         assert_eq!(answer["status"], "success", "{promql}: {answer}");
         let mut lines: Vec<String> = answer["data"]["result"]
             .as_array()
@@ -319,8 +333,8 @@ fn one_pushed_run_fills_every_ci_panel_of_the_dashboard() {
 
     // Prometheus scrapes both groups from the Pushgateway.
     let started = Instant::now();
-    while prometheus.query("graywork_ci_run_success").is_empty()
-        || prometheus.query("graywork_ci_coverage_success").is_empty()
+    while !prometheus.has_series("graywork_ci_run_success")
+        || !prometheus.has_series("graywork_ci_coverage_success")
     {
         assert!(
             started.elapsed() < Duration::from_secs(60),
