@@ -74,7 +74,15 @@ fn a_failing_sender_is_retried_and_delivery_resumes_once_it_works() {
         assert!(Instant::now() < deadline, "no retries\n{}", server.log());
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(deliveries(&server, "failed") >= 6);
+    // The failures are counted after they are recorded: wait for the count to follow.
+    while deliveries(&server, "failed") < 6 {
+        assert!(
+            Instant::now() < deadline,
+            "failures not counted\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(deliveries(&server, "delivered"), 0);
     assert!(
         server
@@ -91,5 +99,14 @@ fn a_failing_sender_is_retried_and_delivery_resumes_once_it_works() {
         assert_eq!(line["message"]["channel"], "sms", "{line}");
         assert!(line["attempt"].as_u64().unwrap() >= 3, "{line}");
     }
-    assert!(deliveries(&server, "delivered") >= 3);
+    // The dispatcher counts a delivery after it has written it: wait for the count to follow.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while deliveries(&server, "delivered") < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "deliveries not counted\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
