@@ -68,7 +68,6 @@ struct UseEntry {
     /// `None` for a glob.
     name: Option<String>,
     target: Vec<String>,
-    public: bool,
     vis: Vis,
     hidden: bool,
     /// Where the `use` is written.
@@ -350,7 +349,6 @@ impl Walker<'_> {
         let (ident, vis, attrs, kind) = match item {
             syn::Item::Mod(item_mod) => return self.walk_mod(module, ctx, item_mod),
             syn::Item::Use(item_use) => {
-                let public = is_pub(&item_use.vis);
                 let vis = vis_of(&item_use.vis);
                 let hidden = is_hidden(&item_use.attrs);
                 let mut entries = Vec::new();
@@ -364,7 +362,6 @@ impl Walker<'_> {
                     data.uses.push(UseEntry {
                         name,
                         target,
-                        public,
                         vis,
                         hidden,
                         loc: loc.clone(),
@@ -555,7 +552,6 @@ impl Walker<'_> {
                     data.uses.push(UseEntry {
                         name: Some(name_of(name)),
                         target: vec![name_of(&extern_crate.ident)],
-                        public: is_pub(&extern_crate.vis),
                         vis: vis_of(&extern_crate.vis),
                         hidden: is_hidden(&extern_crate.attrs),
                         loc: loc_of(file, name),
@@ -935,7 +931,7 @@ impl Crate {
             if let Some(data) = self.modules.get(&module) {
                 for (index, entry) in data.uses.iter().enumerate() {
                     if entry.name.is_none()
-                        && entry.public
+                        && entry.vis == Vis::Public
                         && !entry.hidden
                         && unresolved.contains(&(&module[..], index))
                     {

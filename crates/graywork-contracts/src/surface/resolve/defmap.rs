@@ -196,17 +196,30 @@ impl DefMap {
         {
             return false;
         }
+        self.bind_external_item(import, entry, name, entry.target.clone(), queue);
+        true
+    }
+
+    /// Binds `name` in the importing module to another crate's item at `path`, in both
+    /// namespaces: which one it is cannot be known from this crate.
+    fn bind_external_item(
+        &mut self,
+        import: Pending,
+        entry: &super::UseEntry,
+        name: &str,
+        path: Vec<String>,
+        queue: &mut Vec<(usize, (String, Ns))>,
+    ) {
         for ns in [Ns::Type, Ns::Value] {
             let bound = Binding {
-                target: Target::External(entry.target.clone()),
+                target: Target::External(path.clone()),
                 vis: entry.vis,
                 hidden: entry.hidden,
                 origin: Origin::Named,
                 import: Some((import.module, import.entry)),
             };
-            self.add(import.module, (name.clone(), ns), bound, queue);
+            self.add(import.module, (name.to_owned(), ns), bound, queue);
         }
-        true
     }
 
     /// Tries one `use`: binds what it names and returns whether it is done.
@@ -259,16 +272,7 @@ impl DefMap {
                     Some(Target::Module(parent)) => parent,
                     Some(Target::External(mut path)) => {
                         path.push(last.clone());
-                        for ns in [Ns::Type, Ns::Value] {
-                            let bound = Binding {
-                                target: Target::External(path.clone()),
-                                vis,
-                                hidden: entry.hidden,
-                                origin: Origin::Named,
-                                import: Some((import.module, import.entry)),
-                            };
-                            self.add(module, (name.clone(), ns), bound, queue);
-                        }
+                        self.bind_external_item(import, entry, name, path, queue);
                         return true;
                     }
                     _ => return false,

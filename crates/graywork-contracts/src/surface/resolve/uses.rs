@@ -219,10 +219,8 @@ impl UseVisitor<'_> {
             return None;
         }
         let first = super::name_of(&path.segments.first()?.ident);
-        for scope in self.locals.iter().rev() {
-            if let Some(base) = scope.get(&first) {
-                return Some(base.clone());
-            }
+        if let Some(base) = self.local(&first) {
+            return Some(base.clone());
         }
         if self.extern_names.contains(&first) {
             return None;
@@ -243,15 +241,10 @@ impl UseVisitor<'_> {
             .iter()
             .map(|s| super::name_of(&s.ident))
             .collect();
-        let (first, rest) = segments.split_first()?;
-        if path.leading_colon.is_none() {
-            for scope in self.locals.iter().rev() {
-                if let Some(base) = scope.get(first) {
-                    let mut full = base.clone();
-                    full.extend(rest.iter().cloned());
-                    return Some(full);
-                }
-            }
+        if path.leading_colon.is_none()
+            && let Some(full) = self.through_local(&segments)
+        {
+            return Some(full);
         }
         self.krate
             .external_path(&self.module, &segments, self.extern_names)
@@ -272,7 +265,7 @@ impl UseVisitor<'_> {
             .krate
             .resolve(&self.module, std::slice::from_ref(&first))
             .is_some()
-            || self.locals.iter().any(|scope| scope.contains_key(&first));
+            || self.local(&first).is_some();
         if !bound
             && first.starts_with(|c: char| c.is_ascii_uppercase())
             && self.krate.globs_dependency(&self.module, self.extern_names)
@@ -361,31 +354,29 @@ impl UseVisitor<'_> {
         }
     }
 
+    /// The other crate's item a block-level `use` bound `name` to, innermost block first.
+    fn local(&self, name: &str) -> Option<&Vec<String>> {
+        self.locals.iter().rev().find_map(|scope| scope.get(name))
+    }
+
+    /// `segments` resolved through a block-level `use` of their first name, if one binds it.
+    fn through_local(&self, segments: &[String]) -> Option<Vec<String>> {
+        let (first, rest) = segments.split_first()?;
+        let mut full = self.local(first)?.clone();
+        full.extend(rest.iter().cloned());
+        Some(full)
+    }
+
     /// Binds the names a block-level `use` brings from the other crate.
     fn bind_local_use(&mut self, item: &syn::ItemUse) {
         let mut entries = Vec::new();
         super::flatten_use(&item.tree, Vec::new(), &mut entries);
         for (name, target) in entries {
             let Some(name) = name else { continue };
-            let resolved = {
-                let (first, rest) = match target.split_first() {
-                    Some(split) => split,
-                    None => continue,
-                };
-                let mut base = None;
-                for scope in self.locals.iter().rev() {
-                    if let Some(found) = scope.get(first) {
-                        let mut full = found.clone();
-                        full.extend(rest.iter().cloned());
-                        base = Some(full);
-                        break;
-                    }
-                }
-                base.or_else(|| {
-                    self.krate
-                        .external_path(&self.module, &target, self.extern_names)
-                })
-            };
+            let resolved = self.through_local(&target).or_else(|| {
+                self.krate
+                    .external_path(&self.module, &target, self.extern_names)
+            });
             if let Some(path) = resolved {
                 let line = item.use_token.span.start().line;
                 self.push(
