@@ -342,25 +342,19 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
     tree_facts_with(workspace, goal, strategy, &MemberReads::default())
 }
 
+/// A member's crate as read for its public API, or why it could not be read.
+type MemberRead = std::sync::Arc<Result<graywork_contracts::surface::Crate, String>>;
+
 /// Members' sources read once for several plans (`outdated --plan` plans every
-/// incompatible update): member index -> the crate as read, or why it could not be.
+/// incompatible update): member index -> the crate as read.
 #[derive(Default)]
 pub struct MemberReads {
-    read: std::sync::Mutex<
-        std::collections::BTreeMap<
-            usize,
-            std::sync::Arc<Result<graywork_contracts::surface::Crate, String>>,
-        >,
-    >,
+    read: std::sync::Mutex<std::collections::BTreeMap<usize, MemberRead>>,
 }
 
 impl MemberReads {
     /// The member's crate, read on first use.
-    fn get(
-        &self,
-        workspace: &Workspace,
-        position: usize,
-    ) -> std::sync::Arc<Result<graywork_contracts::surface::Crate, String>> {
+    fn get(&self, workspace: &Workspace, position: usize) -> MemberRead {
         if let Some(found) = self.lock().get(&position) {
             return found.clone();
         }
@@ -372,15 +366,7 @@ impl MemberReads {
         self.lock().entry(position).or_insert(read).clone()
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        std::collections::BTreeMap<
-            usize,
-            std::sync::Arc<Result<graywork_contracts::surface::Crate, String>>,
-        >,
-    > {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<usize, MemberRead>> {
         // A reader that panicked left whole entries behind, never a half-written one.
         self.read
             .lock()
