@@ -166,6 +166,16 @@ pub fn explain(plan: &Plan, member: &str) -> String {
 
 /// The header line of the impact for text output.
 pub fn summary_text(summary: &ImpactSummary) -> String {
+    if summary.members.is_empty() {
+        let mut text = format!(
+            "impact of {} {}: not predicted",
+            summary.dependency, summary.to
+        );
+        for note in &summary.notes {
+            let _ = write!(text, "\n  note: {note}");
+        }
+        return text;
+    }
     let affected = summary.members.values().filter(|&&count| count > 0).count();
     let mut text = format!(
         "impact of {} {} (from {}): {} line(s) in {} of {} member(s) that use it ({} certain, {} likely)",
