@@ -27,21 +27,8 @@ FLOOD=${FLOOD:-10}       # seconds of wrong admin tokens
 (( PROBES > 200 )) && PROBES=200
 (( FLOOD > 60 )) && FLOOD=60
 
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-if [[ -z "${GATEWAY_BIN:-}" ]]; then
-    target=${CARGO_TARGET_DIR:-$root/target}
-    cargo build --quiet --release -p gateway --manifest-path "$root/Cargo.toml"
-    GATEWAY_BIN="$target/release/gateway"
-fi
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 
 export GATEWAY_ATTACK_ADMIN_TOKEN=attack-admin-token-0123456789abcdef
 export GATEWAY_ATTACK_SECRET=attack-secret-0123456789abcdef0123456789

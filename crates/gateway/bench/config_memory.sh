@@ -22,21 +22,8 @@ RULES=${RULES:-100000}         # rules in the one-file rules step (the default c
 (( FRAGMENT_MIB > 4 )) && FRAGMENT_MIB=4
 (( RULES > 200000 )) && RULES=200000
 
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-if [[ -z "${GATEWAY_BIN:-}" ]]; then
-    target=${CARGO_TARGET_DIR:-$root/target}
-    cargo build --quiet --release -p gateway --manifest-path "$root/Cargo.toml"
-    GATEWAY_BIN="$target/release/gateway"
-fi
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 
 export GATEWAY_MEMORY_ADMIN_TOKEN=memory-admin-token-0123456789abcdef
 export GATEWAY_MEMORY_SECRET=memory-secret-0123456789abcdef0123456789

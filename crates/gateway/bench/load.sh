@@ -26,17 +26,9 @@ THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-12}
 RELOAD_DURATION=${RELOAD_DURATION:-20s}
 
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-if [[ -n "${GATEWAY_BIN:-}" ]]; then
-    bin=$GATEWAY_BIN
-else
-    target=${CARGO_TARGET_DIR:-$root/target}
-    cargo build --quiet --release -p gateway --manifest-path "$root/Cargo.toml"
-    bin="$target/release/gateway"
-fi
-
-work=$(mktemp -d)
-server_pid=""
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+bin=$GATEWAY_BIN
 off_pid=""
 on_pid=""
 reloader_pid=""
@@ -47,7 +39,6 @@ cleanup() {
     wait 2>/dev/null || true
     rm -rf "$work"
 }
-trap cleanup EXIT
 
 export GATEWAY_BENCH_ADMIN_TOKEN=bench-admin-token-0123456789abcdef
 export GATEWAY_BENCH_SECRET=bench-secret-0123456789abcdef0123456789
