@@ -36,6 +36,7 @@ mod census;
 mod error;
 #[cfg(feature = "http")]
 pub mod http;
+mod limits;
 mod load;
 mod redact;
 mod rules;
@@ -46,9 +47,10 @@ mod watch;
 
 pub use bucket::{bucket, in_rollout, murmur3_x86_32};
 pub use error::{ConfigError, Layer, Origin, ValueKind};
+pub use limits::Limits;
 pub use load::{
     DEFAULT_ENV_PREFIX, DEFAULT_GRAY_SWITCH_VAR, Document, Fragment, FragmentSource,
-    INSTANCE_LABELS_VAR, Limits, LoadOptions, load, load_documents,
+    INSTANCE_LABELS_VAR, LoadOptions, load, load_documents,
 };
 pub use redact::{REDACTED, is_secret_path, redact_str, redact_urls, redact_value};
 pub use rules::{

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::bucket;
 use crate::error::{ConfigError, Origin, article};
-use crate::load::Limits;
+use crate::limits::Limits;
 use crate::redact;
 use crate::tree::{Kind, Node};
 
