@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::client::{EtcdClient, EtcdError, RangeResult, WatchMessage};
-use crate::source::FragmentSet;
+use crate::client::{EtcdClient, EtcdError, WatchMessage};
+use crate::source::{FragmentSet, fragments_from_range, range_answer_limit};
 
 /// How [`follow`] behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,69 +297,4 @@ impl Follower<'_> {
             std::thread::sleep(left.min(TICK));
         }
     }
-}
-
-/// The most bytes a range answer may take for fragments of `max_bytes` in all: values travel
-/// as base64 (4 bytes for 3), and keys and JSON framing add a little.
-pub(crate) fn range_answer_limit(max_bytes: u64) -> u64 {
-    const FRAMING: u64 = 256 * 1024;
-    (max_bytes / 3 + 1)
-        .saturating_mul(4)
-        .saturating_add(FRAMING)
-}
-
-/// The `*.toml` keys of a range as fragments named `etcd:<key>@<mod_revision>`, refused as a set
-/// ([`EtcdError::OverBudget`], naming the largest keys) when their values hold more than
-/// `max_bytes` together. They are counted before any is turned into a fragment.
-pub(crate) fn fragments_from_range(
-    range: RangeResult,
-    prefix: &str,
-    max_bytes: u64,
-) -> Result<FragmentSet, EtcdError> {
-    let is_fragment = |kv: &crate::client::KeyValue| kv.key.ends_with(".toml");
-    let total: u64 = range
-        .kvs
-        .iter()
-        .filter(|kv| is_fragment(kv))
-        .map(|kv| kv.value.len() as u64)
-        .sum();
-    if total > max_bytes {
-        let mut sizes: Vec<(&str, usize)> = range
-            .kvs
-            .iter()
-            .filter(|kv| is_fragment(kv))
-            .map(|kv| (kv.key.as_str(), kv.value.len()))
-            .collect();
-        sizes.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
-        let largest = sizes
-            .iter()
-            .take(3)
-            .map(|(key, bytes)| format!("{key} {bytes} bytes"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(EtcdError::OverBudget {
-            prefix: prefix.to_owned(),
-            total,
-            max: max_bytes,
-            largest,
-        });
-    }
-    let mut fragments = Vec::new();
-    for kv in range.kvs {
-        if !is_fragment(&kv) {
-            continue;
-        }
-        let text = String::from_utf8(kv.value).map_err(|_| EtcdError::NotText {
-            key: kv.key.clone(),
-            mod_revision: kv.mod_revision,
-        })?;
-        fragments.push(gray::Fragment {
-            name: format!("etcd:{}@{}", kv.key, kv.mod_revision),
-            text,
-        });
-    }
-    Ok(FragmentSet {
-        revision: range.revision,
-        fragments,
-    })
 }

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::client::{EtcdClient, EtcdError};
+use crate::client::{EtcdClient, EtcdError, KeyValue, RangeResult};
 
 /// The fragments under a prefix at one revision of the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -26,12 +26,77 @@ pub fn fetch_fragments(
     prefix: &str,
     max_bytes: u64,
 ) -> Result<FragmentSet, EtcdError> {
-    let answer_limit = crate::follow::range_answer_limit(max_bytes);
-    crate::follow::fragments_from_range(
+    let answer_limit = range_answer_limit(max_bytes);
+    fragments_from_range(
         client.range_prefix_within(prefix, answer_limit)?,
         prefix,
         max_bytes,
     )
+}
+
+/// The most bytes a range answer may take for fragments of `max_bytes` in all: values travel
+/// as base64 (4 bytes for 3), and keys and JSON framing add a little.
+pub(crate) fn range_answer_limit(max_bytes: u64) -> u64 {
+    const FRAMING: u64 = 256 * 1024;
+    (max_bytes / 3 + 1)
+        .saturating_mul(4)
+        .saturating_add(FRAMING)
+}
+
+/// The `*.toml` keys of a range as fragments named `etcd:<key>@<mod_revision>`, refused as a set
+/// ([`EtcdError::OverBudget`], naming the largest keys) when their values hold more than
+/// `max_bytes` together. They are counted before any is turned into a fragment.
+pub(crate) fn fragments_from_range(
+    range: RangeResult,
+    prefix: &str,
+    max_bytes: u64,
+) -> Result<FragmentSet, EtcdError> {
+    let is_fragment = |kv: &KeyValue| kv.key.ends_with(".toml");
+    let total: u64 = range
+        .kvs
+        .iter()
+        .filter(|kv| is_fragment(kv))
+        .map(|kv| kv.value.len() as u64)
+        .sum();
+    if total > max_bytes {
+        let mut sizes: Vec<(&str, usize)> = range
+            .kvs
+            .iter()
+            .filter(|kv| is_fragment(kv))
+            .map(|kv| (kv.key.as_str(), kv.value.len()))
+            .collect();
+        sizes.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
+        let largest = sizes
+            .iter()
+            .take(3)
+            .map(|(key, bytes)| format!("{key} {bytes} bytes"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(EtcdError::OverBudget {
+            prefix: prefix.to_owned(),
+            total,
+            max: max_bytes,
+            largest,
+        });
+    }
+    let mut fragments = Vec::new();
+    for kv in range.kvs {
+        if !is_fragment(&kv) {
+            continue;
+        }
+        let text = String::from_utf8(kv.value).map_err(|_| EtcdError::NotText {
+            key: kv.key.clone(),
+            mod_revision: kv.mod_revision,
+        })?;
+        fragments.push(gray::Fragment {
+            name: format!("etcd:{}@{}", kv.key, kv.mod_revision),
+            text,
+        });
+    }
+    Ok(FragmentSet {
+        revision: range.revision,
+        fragments,
+    })
 }
 
 /// The fragment set every gray load merges: replaced whole by whoever follows etcd, read by
