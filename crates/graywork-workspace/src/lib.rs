@@ -10,6 +10,7 @@
 //! returns are in `model.rs`, the metadata schema and its validation in `metadata.rs`.
 
 mod cargo;
+mod declarations;
 pub mod feature_guards;
 pub mod features;
 mod git;
@@ -21,18 +22,20 @@ mod metadata;
 mod model;
 mod names;
 mod paths;
+mod pin;
 mod runner;
 pub mod schema;
 
 pub use cargo::{cargo_home, cargo_program};
+pub use declarations::{
+    Declarations, Declared, MemberDeclarations, PatchEntry, PinError, Site, ToolchainPin, Unpinned,
+    shared_sites,
+};
 pub use git::git;
 pub use guess::guess_members;
 pub use load::{CargoOptions, ResolveMode, Source, manifest_source};
 pub use location::Location;
-pub use manifests::{
-    Declarations, Declared, ManifestError, MemberDeclarations, PatchEntry, Site, same_target,
-    shared_sites,
-};
+pub use manifests::{ManifestError, same_target};
 pub use metadata::{
     ContractMeta, ContractMetaError, ContractMetaErrors, CrateContractMetaError,
     DEFAULT_ROLLOUT_STEPS, MajorMigrations, MigrationMeta, RolloutDecl, RolloutMeta, WatchDecl,
@@ -41,4 +44,5 @@ pub use metadata::{
 pub use model::{DepKind, Member, MemberDependency, Workspace};
 pub use names::{closest_name, known_names_hint};
 pub use paths::{files_under, relative_display};
+pub use pin::{parse_toolchain_pin, read_toolchain_pin};
 pub use runner::Runner;

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use cargo_metadata::camino::Utf8Path;
 
-use crate::manifests::{Declarations, ReadAhead};
+use crate::declarations::Declarations;
+use crate::manifests::ReadAhead;
 use crate::metadata::{
     ContractMetaError, ContractMetaErrors, CrateContractMetaError, PackageMetadata,
 };

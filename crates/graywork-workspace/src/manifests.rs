@@ -1,121 +1,25 @@
-//! Where each member's settings are declared: its version, edition, `rust-version` and every
-//! dependency requirement, in its own manifest or inherited from the root's
+//! Reading where each member's settings are declared: its version, edition, `rust-version` and
+//! every dependency requirement, in its own manifest or inherited from the root's
 //! `[workspace.package]` / `[workspace.dependencies]`, with file, line and TOML path; the root's
-//! `[patch]` entries; and the toolchain pin in `rust-toolchain.toml`.
+//! `[patch]` entries; and the toolchain pin (through `pin.rs`). The data is in
+//! `declarations.rs`.
 //!
 //! `cargo metadata` reports each member's effective settings but not where they come from. The
 //! planner needs the place: an inherited version is one edit of the root manifest that moves
 //! every member sharing it. The manifests are read with `toml_edit`, whose spans give lines.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::camino::{Utf8Path, Utf8PathBuf};
 use toml_edit::{Item, TableLike};
 
+use crate::declarations::{
+    Declarations, Declared, MemberDeclarations, PatchEntry, Site, ToolchainPin,
+};
 use crate::model::{DepKind, Member};
 use crate::paths::relative_display;
-
-/// A place in a manifest: the file (relative to the workspace root, `/` separators), the line
-/// when known, and the TOML path of the key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Site {
-    /// The file, relative to the workspace root.
-    pub file: String,
-    /// The 1-based line of the key; `None` when the file was not read (saved metadata of a
-    /// tree that is not on disk).
-    pub line: Option<usize>,
-    /// The keys from the document's root to the value, for example
-    /// `["workspace", "dependencies", "serde"]`.
-    pub keys: Vec<String>,
-}
-
-impl Site {
-    /// The TOML path as a dotted string, quoting keys that are not bare
-    /// (`target.'cfg(unix)'.dependencies.libc`).
-    pub fn toml_path(&self) -> String {
-        let parts: Vec<String> = self
-            .keys
-            .iter()
-            .map(|key| {
-                let bare = !key.is_empty()
-                    && key
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                if bare {
-                    key.clone()
-                } else {
-                    format!("'{key}'")
-                }
-            })
-            .collect();
-        parts.join(".")
-    }
-}
-
-/// A setting and where it is declared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Declared {
-    /// Where the value is written.
-    pub site: Site,
-    /// The value as written (a version, an edition, a requirement such as `1.0` or `*`).
-    pub value: String,
-    /// Whether the member inherits it from the root (`x.workspace = true`).
-    pub inherited: bool,
-    /// For an inherited setting or dependency, where the member writes `x.workspace = true`
-    /// (or `x = { workspace = true }`).
-    pub via: Option<Site>,
-}
-
-/// Where one member's settings are declared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberDeclarations {
-    /// `package.version` (cargo's default `0.0.0` when absent).
-    pub version: Declared,
-    /// `package.edition` (cargo's default `2015` when absent).
-    pub edition: Declared,
-    /// `package.rust-version`, when declared.
-    pub rust_version: Option<Declared>,
-    /// Each dependency's requirement, parallel to [`Member::dependencies`].
-    pub dependencies: Vec<Declared>,
-}
-
-/// One entry of the root manifest's `[patch.REGISTRY]` table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatchEntry {
-    /// The registry or source it patches (`crates-io`, or a URL).
-    pub registry: String,
-    /// The patched package's name.
-    pub name: String,
-    /// The directory it redirects to, for a path patch.
-    pub path: Option<Utf8PathBuf>,
-    /// Where the entry is written.
-    pub site: Site,
-}
-
-/// Where every member's settings are declared, the root's patches and the toolchain pin.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Declarations {
-    /// Per member, parallel to [`crate::Workspace::members`].
-    pub members: Vec<MemberDeclarations>,
-    /// The root manifest's `[patch]` entries.
-    pub patches: Vec<PatchEntry>,
-    /// `toolchain.channel` in `rust-toolchain.toml` (or the whole of a legacy
-    /// `rust-toolchain` file), when the workspace pins one.
-    pub toolchain: Option<Declared>,
-    /// Why `rust-toolchain.toml` could not be read, when it could not: loading goes on (the
-    /// graph and the contract checks do not need it), and a toolchain plan reports it.
-    pub toolchain_error: Option<String>,
-    /// The root's `[workspace.dependencies]`: each key, its requirement as written, and its
-    /// line.
-    pub workspace_dependencies: BTreeMap<String, (String, usize)>,
-    /// The root's `[workspace.package]` `version`, `edition` and `rust-version`, where
-    /// declared, whether or not a member inherits them.
-    pub workspace_package: BTreeMap<String, Declared>,
-    /// Whether the manifests were read from disk (otherwise everything is taken from the
-    /// metadata, as declared in each member's own manifest, without lines).
-    pub from_disk: bool,
-}
+use crate::pin::read_toolchain_pin;
 
 /// A manifest that cannot be read or does not say what cargo's metadata implies.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +59,7 @@ impl Declarations {
                     value,
                     inherited: false,
                     via: None,
+                    comments: Vec::new(),
                 };
                 MemberDeclarations {
                     version: own(&["package", "version"], member.version.to_string()),
@@ -181,9 +86,14 @@ impl Declarations {
                                 value: dependency.req.to_string(),
                                 inherited: false,
                                 via: None,
+                                comments: Vec::new(),
                             }
                         })
                         .collect(),
+                    package_line: None,
+                    inherited_package_keys: Vec::new(),
+                    unpublished: false,
+                    metadata_msrv: None,
                 }
             })
             .collect();
@@ -192,6 +102,7 @@ impl Declarations {
             patches: Vec::new(),
             toolchain: None,
             toolchain_error: None,
+            toolchain_pin: ToolchainPin::default(),
             workspace_dependencies: Default::default(),
             workspace_package: Default::default(),
             from_disk: false,
@@ -242,13 +153,18 @@ impl Declarations {
                         value: value.to_owned(),
                         inherited: true,
                         via: None,
+                        comments: root_manifest.comments_at(line),
                     },
                 );
             }
         }
-        match read_toolchain(root) {
-            Ok(toolchain) => declarations.toolchain = toolchain,
-            Err(error) => declarations.toolchain_error = Some(error.to_string()),
+        declarations.toolchain_pin = read_toolchain_pin(root.as_std_path());
+        match &declarations.toolchain_pin {
+            ToolchainPin::Pinned(channel) => declarations.toolchain = Some(channel.clone()),
+            ToolchainPin::Unpinned(_) => {}
+            ToolchainPin::Unreadable(error) => {
+                declarations.toolchain_error = Some(error.to_string());
+            }
         }
         for (member, declared) in members.iter().zip(&mut declarations.members) {
             let manifest = if member.manifest_path == root.join("Cargo.toml") {
@@ -272,6 +188,7 @@ impl Declarations {
             if let Some(found) = manifest.setting(&root_manifest, &package, "rust-version") {
                 declared.rust_version = Some(found);
             }
+            manifest.read_package_facts(declared);
             for (dependency, slot) in member.dependencies.iter().zip(&mut declared.dependencies) {
                 // Cargo still reads the old `dev_dependencies` spelling.
                 let tables = [
@@ -292,13 +209,6 @@ impl Declarations {
             }
         }
         Ok(declarations)
-    }
-
-    /// The patch entry that redirects registry dependency `name` to the directory `dir`.
-    pub fn patch_to(&self, name: &str, dir: &Utf8Path) -> Option<&PatchEntry> {
-        self.patches
-            .iter()
-            .find(|patch| patch.name == name && patch.path.as_deref() == Some(dir))
     }
 }
 
@@ -447,6 +357,45 @@ impl Manifest {
         }
     }
 
+    /// The comments beside the value on 1-based `line`: the one after it on that line, then
+    /// the comment line right above it.
+    fn comments_at(&self, line: usize) -> Vec<String> {
+        comments_at(&self.text, line)
+    }
+
+    /// What `[package]` says beyond its settings: where its header is, the keys it inherits,
+    /// `publish = false` and `package.metadata.msrv`.
+    fn read_package_facts(&self, declared: &mut MemberDeclarations) {
+        declared.package_line = Some(
+            self.text
+                .lines()
+                .position(|line| line.trim() == "[package]")
+                .map_or(1, |index| index + 1),
+        );
+        let Some(package) = self
+            .document
+            .as_table()
+            .get("package")
+            .and_then(Item::as_table_like)
+        else {
+            return;
+        };
+        declared.inherited_package_keys = package
+            .iter()
+            .filter(|(_, item)| inherits(item))
+            .map(|(key, _)| key.to_owned())
+            .collect();
+        declared.unpublished = package.get("publish").is_some_and(|publish| {
+            publish.as_bool() == Some(false) || publish.as_array().is_some_and(|a| a.is_empty())
+        });
+        declared.metadata_msrv = package
+            .get("metadata")
+            .and_then(Item::as_table_like)
+            .and_then(|metadata| metadata.get("msrv"))
+            .and_then(Item::as_str)
+            .map(str::to_owned);
+    }
+
     /// `package.FIELD`: a literal here, or `FIELD.workspace = true` and the root's
     /// `[workspace.package] FIELD`.
     fn setting(&self, root: &Manifest, table: &[&str], field: &str) -> Option<Declared> {
@@ -458,6 +407,7 @@ impl Manifest {
                 value: value.to_owned(),
                 inherited: false,
                 via: None,
+                comments: self.comments_at(line),
             });
         }
         if inherits(item) {
@@ -468,6 +418,7 @@ impl Manifest {
                 value: root_item.as_str()?.to_owned(),
                 inherited: true,
                 via: Some(self.site(&keys, line)),
+                comments: root.comments_at(root_line),
             });
         }
         None
@@ -508,6 +459,7 @@ impl Manifest {
                 value: requirement_of(root_item),
                 inherited: true,
                 via: Some(self.site(keys, line)),
+                comments: root.comments_at(root_line),
             });
         }
         Some(Declared {
@@ -515,6 +467,7 @@ impl Manifest {
             value: requirement_of(item),
             inherited: false,
             via: None,
+            comments: self.comments_at(line),
         })
     }
 
@@ -567,6 +520,40 @@ fn requirement_of(item: &Item) -> String {
         .to_owned()
 }
 
+/// The comments beside a value on 1-based `line` of `text`: the one after it on that line
+/// (`rust-version = "1.97"  # MSRV:1`), then the comment line right above it.
+fn comments_at(text: &str, line: usize) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(index) = line.checked_sub(1) else {
+        return Vec::new();
+    };
+    let on_line = lines.get(index).and_then(|line| trailing_comment(line));
+    let above = index
+        .checked_sub(1)
+        .and_then(|index| lines.get(index))
+        .map(|line| line.trim())
+        .filter(|line| line.starts_with('#'));
+    [on_line, above]
+        .into_iter()
+        .flatten()
+        .map(|comment| comment.trim().to_owned())
+        .collect()
+}
+
+/// The `# …` comment at the end of a TOML line, outside any quoted string.
+fn trailing_comment(line: &str) -> Option<&str> {
+    let mut quote = None;
+    for (index, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(open), _) if c == open => quote = None,
+            (None, '#') => return Some(&line[index..]),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// `a/./b/../c` as `a/c`, without touching the disk.
 fn normalize(path: &Utf8Path) -> Utf8PathBuf {
     let mut out = Utf8PathBuf::new();
@@ -582,80 +569,9 @@ fn normalize(path: &Utf8Path) -> Utf8PathBuf {
     out
 }
 
-/// `toolchain.channel` of `rust-toolchain.toml`, or a legacy `rust-toolchain` file's text.
-fn read_toolchain(root: &Utf8Path) -> Result<Option<Declared>, ManifestError> {
-    for name in ["rust-toolchain.toml", "rust-toolchain"] {
-        let path = root.join(name);
-        if !path.is_file() {
-            continue;
-        }
-        let manifest = Manifest::read(root, &path);
-        match manifest {
-            Ok(manifest) => {
-                let keys = ["toolchain", "channel"];
-                if let Some((item, line)) = manifest.lookup(&keys)
-                    && let Some(channel) = item.as_str()
-                {
-                    return Ok(Some(Declared {
-                        site: manifest.site(&keys, line),
-                        value: channel.to_owned(),
-                        inherited: false,
-                        via: None,
-                    }));
-                }
-                return Ok(None);
-            }
-            // A legacy `rust-toolchain` file holds only the channel, which is not TOML.
-            Err(ManifestError::Parse { .. }) if name == "rust-toolchain" => {
-                let text =
-                    std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
-                        file: name.to_owned(),
-                        source,
-                    })?;
-                return Ok(Some(Declared {
-                    site: Site {
-                        file: name.to_owned(),
-                        line: Some(1),
-                        keys: Vec::new(),
-                    },
-                    value: text.trim().to_owned(),
-                    inherited: false,
-                    via: None,
-                }));
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(None)
-}
-
-/// Members grouped by the site their setting is declared at, for settings declared once and
-/// shared: the site, and the members (indices) that use it.
-pub fn shared_sites<'a>(
-    declared: impl IntoIterator<Item = (usize, &'a Declared)>,
-) -> BTreeMap<Site, Vec<usize>> {
-    let mut sites: BTreeMap<Site, Vec<usize>> = BTreeMap::new();
-    for (member, declared) in declared {
-        sites.entry(declared.site.clone()).or_default().push(member);
-    }
-    sites
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn toml_paths_quote_keys_that_are_not_bare() {
-        let site = Site {
-            file: "a/Cargo.toml".to_owned(),
-            line: Some(3),
-            keys: ["target", "cfg(unix)", "dependencies", "libc"]
-                .map(str::to_owned)
-                .to_vec(),
-        };
-        assert_eq!(site.toml_path(), "target.'cfg(unix)'.dependencies.libc");
-    }
 
     #[test]
     fn target_keys_match_the_way_cargo_reads_them() {
@@ -684,6 +600,16 @@ mod tests {
             ),
             ("cfg(all(unix,not(windows)))", Some(5), "0.2")
         );
+    }
+
+    #[test]
+    fn comments_beside_a_value() {
+        let text = "[package]\nrust-version = \"1.97\"  # MSRV:1\n# kept for old users\nrust-version = '1.70'\nname = \"a#b\"\n";
+        assert_eq!(comments_at(text, 2), ["# MSRV:1"]);
+        assert_eq!(comments_at(text, 4), ["# kept for old users"]);
+        assert!(comments_at(text, 5).is_empty(), "a # inside a string");
+        assert!(comments_at(text, 1).is_empty());
+        assert!(comments_at(text, 0).is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fmt;
 use cargo_metadata::camino::{Utf8Path, Utf8PathBuf};
 use semver::{Version, VersionReq};
 
-use crate::manifests::Declarations;
+use crate::declarations::Declarations;
 use crate::metadata::{ContractMeta, MigrationMeta, RolloutMeta};
 use crate::paths::relative_display;
 
