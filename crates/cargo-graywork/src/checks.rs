@@ -126,23 +126,8 @@ pub struct CiArgs {
 /// Runs `check-toolchain`: exit 1 on any mismatch.
 pub fn run_check_toolchain(args: CheckToolchainArgs, context: Context) -> anyhow::Result<ExitCode> {
     let workspace = load_workspace(args.manifest_path.as_deref())?;
-    let members: Vec<toolchain::MemberManifest> = workspace
-        .members
-        .iter()
-        .map(|member| toolchain::MemberManifest {
-            name: member.name.clone(),
-            manifest_path: member.manifest_path.clone().into_std_path_buf(),
-            depends_on: member
-                .dependencies
-                .iter()
-                .filter(|dependency| dependency.kind.orders())
-                .filter_map(|dependency| dependency.member)
-                .map(|target| workspace.members[target].name.clone())
-                .collect(),
-        })
-        .collect();
     let root = workspace.root.as_std_path();
-    let report = toolchain::check(root, &members, || toolchain::installed_rustc(root))?;
+    let report = toolchain::check(&workspace, || toolchain::installed_rustc(root))?;
     let shown = match args.format {
         // `--quiet` keeps only the lines that fail.
         ToolchainFormat::Text if context.quiet => report.render_failures(),

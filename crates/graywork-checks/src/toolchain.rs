@@ -35,21 +35,10 @@
 //! a malformed `rust-toolchain.toml` is an error.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
-use toml::Spanned;
-
-/// A member whose manifest is read for its `rust-version`.
-#[derive(Debug, Clone)]
-pub struct MemberManifest {
-    /// The package name.
-    pub name: String,
-    /// The absolute path of its `Cargo.toml`.
-    pub manifest_path: PathBuf,
-    /// The members it depends on through normal or build dependencies (by package name).
-    pub depends_on: Vec<String>,
-}
+use graywork_workspace::{Declared, ToolchainPin, Workspace, relative_display};
 
 /// A place in a file, relative to the workspace root: the one type every tool crate uses.
 pub use graywork_workspace::Location;
@@ -194,29 +183,34 @@ impl Report {
     }
 }
 
-/// Reads every declaration under `root` and checks that they agree.
+/// Checks that every declaration of `workspace` agrees: the pin and the `rust-version`s as
+/// its loaded [`Declarations`](graywork_workspace::Declarations) say, and the workflows, the
+/// README and the allow-list as read under its root.
 ///
 /// Errors (a malformed `rust-toolchain.toml`, an unreadable file) name the file and, when the
 /// file does not parse, the line.
 pub fn check(
-    root: &Path,
-    members: &[MemberManifest],
+    workspace: &Workspace,
     installed_rustc: impl FnOnce() -> Option<InstalledRustc>,
 ) -> anyhow::Result<Report> {
+    let root = workspace.root.as_std_path();
+    let declarations = &workspace.declarations;
     let mut report = Report::default();
-    let pinned = match read_pin(root)? {
-        Ok((toolchain, location)) => {
+    let pinned = match &declarations.toolchain_pin {
+        ToolchainPin::Pinned(channel) => {
+            let (toolchain, location) = (Toolchain::parse(&channel.value), location_of(channel));
             report
                 .declarations
                 .push(format!("pinned toolchain: {toolchain} ({location})"));
             Some((toolchain, location))
         }
-        Err(reason) => {
+        ToolchainPin::Unpinned(reason) => {
             report
                 .declarations
                 .push(format!("pinned toolchain: not declared ({reason})"));
             None
         }
+        ToolchainPin::Unreadable(error) => return Err(error.clone().into()),
     };
     // Without a pin that names a release, the compiler that builds the workspace is whichever
     // rustup (or the PATH) gives: an MSRV above it fails every build.
@@ -236,7 +230,13 @@ pub fn check(
     }
     let ceiling = ceiling(pinned.as_ref(), installed.as_ref());
 
-    let workspace_msrv = read_workspace_msrv(root)?;
+    let workspace_msrv = declarations
+        .workspace_package
+        .get("rust-version")
+        .map(|msrv| {
+            let mark = msrv_comment(&msrv.comments);
+            (Toolchain::parse(&msrv.value), location_of(msrv), mark)
+        });
     match &workspace_msrv {
         Some((msrv, location, mark)) => {
             let mark = mark
@@ -265,14 +265,13 @@ pub fn check(
     let workspace_msrv = workspace_msrv.map(|(msrv, location, _)| (msrv, location));
 
     let mut declared_msrvs = check_members(
-        root,
-        members,
+        workspace,
         workspace_msrv.as_ref(),
         ceiling.as_ref(),
         &mut report,
     )?;
     declared_msrvs.extend(workspace_msrv.iter().map(|(msrv, _)| msrv.clone()));
-    check_workflows(root, pinned.as_ref(), &declared_msrvs, &mut report)?;
+    check_workflows(workspace, pinned.as_ref(), &declared_msrvs, &mut report)?;
     check_readme(root, pinned.as_ref(), &mut report)?;
     let allow = read_allow_list(root)?;
     let (allowed, mismatches): (Vec<Mismatch>, Vec<Mismatch>) =
@@ -328,13 +327,6 @@ fn exceeds(msrv: &Toolchain, pin: &Toolchain) -> bool {
     matches!((msrv.ordered(), pin.ordered()), (Some(m), Some(p)) if m > p)
 }
 
-fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -357,110 +349,28 @@ fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> anyhow:
     })
 }
 
-#[derive(serde::Deserialize)]
-struct ToolchainFile {
-    toolchain: Option<ToolchainSection>,
-}
-
-#[derive(serde::Deserialize)]
-struct ToolchainSection {
-    channel: Option<Spanned<String>>,
-}
-
 /// The toolchain that `rust-toolchain.toml` (or the older `rust-toolchain`) in `dir` pins, and
-/// that file's path; `None` when `dir` has no such file or it names no channel.
+/// that file's path; `None` when `dir` has no such file or it names no channel. The file is
+/// read by rustup's rule ([`graywork_workspace::read_toolchain_pin`]).
 ///
 /// Errors name the file when it cannot be read or parsed.
-pub fn pin_in(dir: &Path) -> anyhow::Result<Option<(Toolchain, PathBuf)>> {
-    Ok(read_pin(dir)?
-        .ok()
-        .map(|(toolchain, location)| (toolchain, dir.join(location.file))))
-}
-
-/// The pinned toolchain and where it is written, or why there is none.
-fn read_pin(root: &Path) -> anyhow::Result<Result<(Toolchain, Location), String>> {
-    for name in ["rust-toolchain.toml", "rust-toolchain"] {
-        let Some(text) = read_optional(&root.join(name))? else {
-            continue;
-        };
-        // The legacy `rust-toolchain` file may hold just a channel name on one line.
-        if name == "rust-toolchain" && !text.contains('[') {
-            let Some((index, line)) = text
-                .lines()
-                .enumerate()
-                .find(|(_, line)| !line.trim().is_empty())
-            else {
-                return Ok(Err(format!("{name} is empty")));
-            };
-            let location = Location {
-                file: name.to_owned(),
-                line: index + 1,
-            };
-            return Ok(Ok((Toolchain::parse(line), location)));
-        }
-        let file: ToolchainFile = parse_toml(&text, name)?;
-        let Some(channel) = file.toolchain.and_then(|section| section.channel) else {
-            return Ok(Err(format!("{name} has no [toolchain] channel")));
-        };
-        let location = Location {
-            file: name.to_owned(),
-            line: line_of(&text, channel.span().start),
-        };
-        return Ok(Ok((Toolchain::parse(channel.get_ref()), location)));
+pub fn pin_in(dir: &Path) -> anyhow::Result<Option<(Toolchain, std::path::PathBuf)>> {
+    match graywork_workspace::read_toolchain_pin(dir) {
+        ToolchainPin::Pinned(channel) => Ok(Some((
+            Toolchain::parse(&channel.value),
+            dir.join(&channel.site.file),
+        ))),
+        ToolchainPin::Unpinned(_) => Ok(None),
+        ToolchainPin::Unreadable(error) => Err(error.into()),
     }
-    Ok(Err("no rust-toolchain.toml".to_owned()))
 }
 
-#[derive(serde::Deserialize)]
-struct RootManifest {
-    workspace: Option<WorkspaceSection>,
-}
-
-#[derive(serde::Deserialize)]
-struct WorkspaceSection {
-    package: Option<WorkspacePackage>,
-}
-
-#[derive(serde::Deserialize)]
-struct WorkspacePackage {
-    #[serde(rename = "rust-version")]
-    rust_version: Option<Spanned<String>>,
-}
-
-/// The workspace's `rust-version`, where it is written, and the comment marking it, if any.
-type WorkspaceMsrv = (Toolchain, Location, Option<String>);
-
-fn read_workspace_msrv(root: &Path) -> anyhow::Result<Option<WorkspaceMsrv>> {
-    let Some(text) = read_optional(&root.join("Cargo.toml"))? else {
-        return Ok(None);
-    };
-    let manifest: RootManifest = parse_toml(&text, "Cargo.toml")?;
-    let Some(msrv) = manifest
-        .workspace
-        .and_then(|section| section.package)
-        .and_then(|package| package.rust_version)
-    else {
-        return Ok(None);
-    };
-    let location = Location {
-        file: "Cargo.toml".to_owned(),
-        line: line_of(&text, msrv.span().start),
-    };
-    let mark = msrv_comment(&text, location.line);
-    Ok(Some((Toolchain::parse(msrv.get_ref()), location, mark)))
-}
-
-#[derive(serde::Deserialize)]
-struct MemberManifestFile {
-    package: Option<MemberPackage>,
-}
-
-#[derive(Default, serde::Deserialize)]
-struct MemberPackage {
-    #[serde(rename = "rust-version")]
-    rust_version: Option<Spanned<toml::Value>>,
-    publish: Option<toml::Value>,
-    metadata: Option<toml::Table>,
+/// Where a setting is written, as a check reports it (line 1 when the line is unknown).
+fn location_of(declared: &Declared) -> Location {
+    Location {
+        file: declared.site.file.clone(),
+        line: declared.site.line.unwrap_or(1),
+    }
 }
 
 /// What a member's manifest says about its MSRV, and the marks that show its owners chose it.
@@ -483,110 +393,48 @@ enum MemberMsrv {
     Missing(Location),
 }
 
-fn read_member(root: &Path, member: &MemberManifest) -> anyhow::Result<MemberFacts> {
-    let file = relative(root, &member.manifest_path);
-    let text = std::fs::read_to_string(&member.manifest_path)
-        .with_context(|| format!("cannot read {}", member.manifest_path.display()))?;
-    let manifest: MemberManifestFile = parse_toml(&text, &file)?;
-    let package = manifest.package.unwrap_or_default();
-    let metadata_msrv = package
-        .metadata
-        .as_ref()
-        .and_then(|metadata| metadata.get("msrv"))
-        .and_then(toml::Value::as_str)
-        .map(|msrv| format!("package.metadata.msrv = \"{msrv}\""));
-    let unpublished = package.publish.as_ref() == Some(&toml::Value::Boolean(false))
-        || package
-            .publish
-            .as_ref()
-            .and_then(toml::Value::as_array)
-            .is_some_and(Vec::is_empty);
-    let whole: toml::Table = parse_toml(&text, &file)?;
-    let inherits_workspace_package = whole
-        .get("package")
-        .and_then(toml::Value::as_table)
-        .is_some_and(|package| {
-            package.values().any(|value| {
-                value.as_table().is_some_and(|table| {
-                    table.get("workspace") == Some(&toml::Value::Boolean(true))
-                })
-            })
-        });
-    let msrv = match &package.rust_version {
-        None => {
-            let line = text
-                .lines()
-                .position(|line| line.trim() == "[package]")
-                .map_or(1, |index| index + 1);
-            MemberMsrv::Missing(Location { file, line })
-        }
-        Some(value) => {
-            let location = Location {
-                file,
-                line: line_of(&text, value.span().start),
-            };
-            match value.get_ref() {
-                toml::Value::String(version) => {
-                    MemberMsrv::Explicit(Toolchain::parse(version), location)
-                }
-                toml::Value::Table(table)
-                    if table.get("workspace") == Some(&toml::Value::Boolean(true)) =>
-                {
-                    MemberMsrv::Inherits
-                }
-                _ => anyhow::bail!(
-                    "{location}: `rust-version` of crate `{}` must be a string or `{{ workspace = true }}`",
-                    member.name
-                ),
-            }
-        }
+/// The facts of member `index` of `workspace`, from its loaded declarations.
+fn member_facts(workspace: &Workspace, index: usize) -> MemberFacts {
+    let member = &workspace.members[index];
+    let declared = workspace.declarations.members.get(index);
+    let msrv = match declared.and_then(|declared| declared.rust_version.as_ref()) {
+        Some(msrv) if msrv.inherited => MemberMsrv::Inherits,
+        Some(msrv) => MemberMsrv::Explicit(Toolchain::parse(&msrv.value), location_of(msrv)),
+        None => MemberMsrv::Missing(Location {
+            file: relative_display(&workspace.root, &member.manifest_path),
+            line: declared
+                .and_then(|declared| declared.package_line)
+                .unwrap_or(1),
+        }),
     };
-    let marked = match &msrv {
-        MemberMsrv::Explicit(_, location) => msrv_comment(&text, location.line),
+    let metadata_msrv = declared
+        .and_then(|declared| declared.metadata_msrv.as_ref())
+        .map(|msrv| format!("package.metadata.msrv = \"{msrv}\""));
+    let marked = match (
+        &msrv,
+        declared.and_then(|declared| declared.rust_version.as_ref()),
+    ) {
+        (MemberMsrv::Explicit(..), Some(msrv)) => msrv_comment(&msrv.comments),
         _ => None,
     }
     .or(metadata_msrv);
-    Ok(MemberFacts {
+    MemberFacts {
         msrv,
         marked,
-        unpublished,
-        inherits_workspace_package,
-    })
+        unpublished: declared.is_some_and(|declared| declared.unpublished),
+        inherits_workspace_package: declared
+            .is_some_and(|declared| !declared.inherited_package_keys.is_empty()),
+    }
 }
 
-/// The comment that marks the MSRV on 1-based `line` (after the value, as in
-/// `rust-version = "1.97"  # MSRV:1`) or on the comment line right above it.
-fn msrv_comment(text: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let on_line = lines
-        .get(line.checked_sub(1)?)
-        .and_then(|line| trailing_comment(line));
-    let above = line
-        .checked_sub(2)
-        .and_then(|index| lines.get(index))
-        .map(|line| line.trim())
-        .filter(|line| line.starts_with('#'));
-    // A comment that names the MSRV wins; any other comment at the value still states why.
-    let comments: Vec<&str> = [on_line, above].into_iter().flatten().collect();
+/// The comment that marks an MSRV, among those beside its value (after it on its line, or on
+/// the line above): one that names the MSRV wins; any other still states why.
+fn msrv_comment(comments: &[String]) -> Option<String> {
     comments
         .iter()
         .find(|comment| comment.to_ascii_lowercase().contains("msrv"))
         .or(comments.first())
-        .map(|comment| comment.trim().to_owned())
-}
-
-/// The `# …` comment at the end of a TOML line, outside any quoted string.
-fn trailing_comment(line: &str) -> Option<&str> {
-    let mut quote = None;
-    for (index, c) in line.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(open), _) if c == open => quote = None,
-            (None, '#') => return Some(&line[index..]),
-            _ => {}
-        }
-    }
-    None
+        .cloned()
 }
 
 /// A member MSRV that differs from the workspace's (or is absent) on purpose, as its owners
@@ -716,8 +564,7 @@ fn ceiling(
 }
 
 fn check_members(
-    root: &Path,
-    members: &[MemberManifest],
+    workspace: &Workspace,
     workspace_msrv: Option<&(Toolchain, Location)>,
     ceiling: Option<&Ceiling>,
     report: &mut Report,
@@ -727,9 +574,9 @@ fn check_members(
     // Each member's effective MSRV and where it is written, for the dependency-order rule.
     let mut effective: std::collections::BTreeMap<&str, (Toolchain, Location)> =
         std::collections::BTreeMap::new();
-    for member in members {
+    for (index, member) in workspace.members.iter().enumerate() {
         let name = &member.name;
-        let facts = read_member(root, member)?;
+        let facts = member_facts(workspace, index);
         match facts.msrv {
             MemberMsrv::Inherits => {
                 inheriting += 1;
@@ -821,11 +668,18 @@ fn check_members(
             }
         }
     }
-    for member in members {
+    for member in &workspace.members {
         let Some((msrv, location)) = effective.get(member.name.as_str()) else {
             continue;
         };
-        for dependency in &member.depends_on {
+        // The members it depends on through normal or build dependencies.
+        let depends_on = member
+            .dependencies
+            .iter()
+            .filter(|dependency| dependency.kind.orders())
+            .filter_map(|dependency| dependency.member)
+            .map(|target| &workspace.members[target].name);
+        for dependency in depends_on {
             let Some((needed, needed_location)) = effective.get(dependency.as_str()) else {
                 continue;
             };
@@ -863,25 +717,20 @@ enum WorkflowMention {
 }
 
 fn check_workflows(
-    root: &Path,
+    workspace: &Workspace,
     pinned: Option<&(Toolchain, Location)>,
     declared_msrvs: &[Toolchain],
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let directory = root.join(".github").join("workflows");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&directory) {
+    let directory = workspace.root.join(".github").join("workflows");
+    let mut files: Vec<_> = match directory.read_dir_utf8() {
         Ok(entries) => entries
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| {
-                matches!(
-                    path.extension().and_then(|e| e.to_str()),
-                    Some("yml" | "yaml")
-                )
-            })
+            .filter_map(|entry| entry.ok().map(|entry| entry.into_path()))
+            .filter(|path| matches!(path.extension(), Some("yml" | "yaml")))
             .collect(),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(error) => {
-            return Err(error).with_context(|| format!("cannot read {}", directory.display()));
+            return Err(error).with_context(|| format!("cannot read {}", directory));
         }
     };
     files.sort();
@@ -893,9 +742,9 @@ fn check_workflows(
     }
     let mut found = false;
     for path in &files {
-        let file = relative(root, path);
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let file = relative_display(&workspace.root, path);
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path))?;
         for (index, line) in text.lines().enumerate() {
             let location = Location {
                 file: file.clone(),
@@ -1265,48 +1114,21 @@ mod tests {
     }
 
     #[test]
-    fn pin_files() {
-        let pin = |name: &str, text: &str| -> String {
-            let dir = tempfile::tempdir().expect("temp dir");
-            std::fs::write(dir.path().join(name), text).expect("write the pin");
-            match read_pin(dir.path()).expect("a readable pin") {
-                Ok((toolchain, location)) => format!("{toolchain} at {location}"),
-                Err(reason) => reason,
-            }
-        };
-        assert_eq!(
-            pin("rust-toolchain", "\n1.95.0\n"),
-            "1.95.0 at rust-toolchain:2"
-        );
-        assert_eq!(
-            pin("rust-toolchain", "[toolchain]\nchannel = \"nightly\"\n"),
-            "nightly at rust-toolchain:2"
-        );
-        assert_eq!(pin("rust-toolchain", "\n"), "rust-toolchain is empty");
-        assert_eq!(
-            pin(
-                "rust-toolchain.toml",
-                "[toolchain]\nprofile = \"minimal\"\n"
-            ),
-            "rust-toolchain.toml has no [toolchain] channel"
-        );
-        let dir = tempfile::tempdir().expect("temp dir");
-        assert_eq!(
-            read_pin(dir.path()).expect("no pin is not an error"),
-            Err("no rust-toolchain.toml".to_owned())
-        );
-    }
-
-    #[test]
     fn msrv_marks() {
-        let text = "[package]\nrust-version = \"1.97\"  # MSRV:1\n# kept for old users\nrust-version = '1.70'\nname = \"a#b\"\n";
-        assert_eq!(msrv_comment(text, 2).as_deref(), Some("# MSRV:1"));
+        let marks = |comments: &[&str]| {
+            msrv_comment(&comments.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())
+        };
+        assert_eq!(marks(&["# MSRV:1"]).as_deref(), Some("# MSRV:1"));
         assert_eq!(
-            msrv_comment(text, 4).as_deref(),
+            marks(&["# kept for old users"]).as_deref(),
             Some("# kept for old users")
         );
-        assert_eq!(msrv_comment(text, 5), None, "a # inside a string");
-        assert_eq!(msrv_comment(text, 1), None);
+        assert_eq!(
+            marks(&["# see below", "# MSRV:2, the policy"]).as_deref(),
+            Some("# MSRV:2, the policy"),
+            "a comment that names the MSRV wins"
+        );
+        assert_eq!(marks(&[]), None);
     }
 
     #[test]
