@@ -4,14 +4,14 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRef, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::error::{ApiError, ConfigLocation};
-use crate::reload::{self, AdminReloadError};
+use crate::reload::{self, AdminReloadError, LiveConfig};
 use crate::state::AppState;
 use crate::version;
 
@@ -91,7 +91,7 @@ pub struct Reloaded {
 /// config directory watcher records its reloads the same way ([`reload::record`]).
 pub(crate) async fn reload(State(state): State<AppState>) -> Result<Json<Reloaded>, ApiError> {
     let deadline = state.settings.server.reload_timeout();
-    match reload::admin_reload(&state, deadline).await {
+    match reload::admin_reload(&LiveConfig::from_ref(&state), deadline).await {
         Ok(generation) => {
             let snapshot = state.config.current();
             let restart_required = snapshot
@@ -283,7 +283,7 @@ pub(crate) async fn healthz() -> Json<Health> {
 /// "unavailable"` (the reason is logged). While etcd is unreachable the answer is 200
 /// `"status": "degraded"`: the last good config keeps serving.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
-    match crate::storage::check_ready(&state).await {
+    match crate::storage::check_ready(&state.probe_storage, &state.invoices).await {
         Ok(()) if state.metrics.config_source_up.get() == 0 => {
             Json(Health { status: "degraded" }).into_response()
         }

@@ -7,18 +7,21 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use auth::{KeyId, Keyring, Scope, SigningKey, Subject};
+use axum::extract::FromRef;
 
 use crate::admin::config_report;
 use crate::admin_auth::AdminToken;
 use crate::cli::{
-    Command, ConfigArgs, ConfigCommand, ConfigShowArgs, ExplainArgs, GrayCommand, ServeArgs,
-    ShowFormat, TokenCommand, TokenIssueArgs,
+    Command, ConfigCommand, ConfigShowArgs, ExplainArgs, GrayCommand, ServeArgs, ShowFormat,
+    TokenCommand, TokenIssueArgs,
 };
+use crate::config::{load, load_options, settings};
 use crate::outbox::Dispatcher;
+use crate::reload::LiveConfig;
 use crate::routing::BILLING_DIMENSION;
+use crate::scope::ApiScope;
 use crate::settings::{AuthSettings, NotificationSettings, Settings, StorageSettings};
 use crate::state::{AppState, StateParts};
-use crate::version::BILLING_VERSIONS;
 use shared::notification::v1::{EmailAddress, Recipient};
 
 /// Runs one subcommand to completion.
@@ -42,37 +45,6 @@ fn print(text: &str) -> anyhow::Result<()> {
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .context("cannot write to stdout")
-}
-
-/// The load options for `args`: the process environment, `--env` over `ENV`, and the billing
-/// versions this build has as the only routable ones.
-pub(crate) fn load_options(args: &ConfigArgs) -> gray::LoadOptions {
-    // Fragments are what a reload changes; the gateway's own sections are read at start, so
-    // they may not hide in gray/ (`[faults]` is read per request, so drills may use it).
-    let mut options = gray::LoadOptions::from_process_env(&args.config_dir)
-        .with_routes(BILLING_DIMENSION, BILLING_VERSIONS)
-        .with_fragment_sections(&["gray", "faults"]);
-    if let Some(env) = &args.env {
-        options = options.with_env(env);
-    }
-    options
-}
-
-/// Loads the config once, naming the directory on failure.
-fn load(options: &gray::LoadOptions) -> anyhow::Result<gray::Snapshot> {
-    gray::load(options)
-        .with_context(|| format!("cannot load config from {}", options.dir.display()))
-}
-
-/// Reads the gateway's sections from a snapshot.
-pub(crate) fn settings(snapshot: &gray::Snapshot) -> anyhow::Result<Settings> {
-    crate::settings::check_sections(snapshot).context("invalid gateway settings")?;
-    let settings = snapshot
-        .deserialize::<Settings>()
-        .context("invalid gateway settings")?;
-    crate::settings::check_values(&settings)
-        .map_err(|message| anyhow::anyhow!("invalid gateway settings: {message}"))?;
-    Ok(settings)
 }
 
 /// The keyring API tokens are signed and verified with, from the secret in `auth.secret_env`.
@@ -225,7 +197,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let dispatcher = start_dispatcher(&state, &settings)?;
     // Follows etcd for as long as the process serves; stopped when dropped on the way out.
     let _following = etcd
-        .map(|source| source.follow(state.clone()))
+        .map(|source| source.follow(LiveConfig::from_ref(&state)))
         .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -255,7 +227,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             crate::server::Listener {
                 socket,
                 bound,
-                app: crate::app(state.clone()),
+                app: crate::app::app(state.clone()),
                 name: "api",
                 limits: api_limits,
             },
@@ -264,7 +236,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             crate::server::Listener {
                 socket: admin_socket,
                 bound: admin_bound,
-                app: crate::admin_app(state),
+                app: crate::app::admin_app(state),
                 name: "admin",
                 limits: admin_limits,
             },
@@ -448,18 +420,15 @@ pub(crate) fn token_issue(args: &TokenIssueArgs) -> anyhow::Result<String> {
     if args.scopes.is_empty() {
         bail!(
             "give at least one --scope ({}); a token without a scope opens nothing",
-            KNOWN_SCOPES.join(", ")
+            ApiScope::list()
         );
     }
     let scopes = args
         .scopes
         .iter()
         .map(|s| {
-            if !KNOWN_SCOPES.contains(&s.as_str()) {
-                bail!(
-                    "unknown --scope {s}; the API knows {}",
-                    KNOWN_SCOPES.join(", ")
-                );
+            if ApiScope::parse(s).is_none() {
+                bail!("unknown --scope {s}; the API knows {}", ApiScope::list());
             }
             Scope::parse(s).with_context(|| format!("invalid --scope {s}"))
         })
@@ -471,13 +440,10 @@ pub(crate) fn token_issue(args: &TokenIssueArgs) -> anyhow::Result<String> {
             args.ttl_seconds
         );
     }
-    let now = crate::invoices::unix_now();
+    let now = crate::clock::unix_now();
     let token = keyring.issue(&subject, &scopes, now.saturating_add(args.ttl_seconds));
     Ok(format!("{token}\n"))
 }
-
-/// The scopes the API checks.
-const KNOWN_SCOPES: &[&str] = &[crate::invoices::READ_SCOPE, crate::invoices::WRITE_SCOPE];
 
 /// `--header` pairs as gray reads them; names compare case-insensitively, the first match wins.
 /// (An adapter, not evaluation: gray's `trace` does the deciding.)

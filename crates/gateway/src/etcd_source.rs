@@ -10,9 +10,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use fleet::{EtcdClient, FollowEvent, FragmentSet, HeldFragments};
 
-use crate::reload::{Trigger, reload};
+use crate::reload::{LiveConfig, Trigger, reload};
 use crate::settings::EtcdSettings;
-use crate::state::AppState;
 
 /// The etcd fragment source of a running gateway: what gray's loads merge, and where it came from.
 #[derive(Debug)]
@@ -122,11 +121,10 @@ impl EtcdSource {
     /// Starts following etcd on a thread of its own: every settled change swaps the fragments in
     /// and reloads like `POST /config/reload`; outages set `config_source_up` to 0 (and `/readyz`
     /// to `degraded`) and are retried with backoff. Following stops when the handle is dropped.
-    pub(crate) fn follow(self, state: AppState) -> anyhow::Result<Following> {
+    pub(crate) fn follow(self, live: LiveConfig) -> anyhow::Result<Following> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        state
-            .metrics
+        live.metrics
             .config_source_up
             .set(if self.from_copy { 0 } else { 1 });
         let mut options = fleet::FollowOptions::new(&self.settings.prefix);
@@ -141,7 +139,7 @@ impl EtcdSource {
             .spawn(move || {
                 let client = Arc::clone(&self.client);
                 fleet::follow(client, &options, start, self.from_copy, &flag, |event| {
-                    self.on_event(&state, event);
+                    self.on_event(&live, event);
                 });
             })
             .context("cannot start the etcd follower thread")?;
@@ -151,7 +149,7 @@ impl EtcdSource {
         })
     }
 
-    fn on_event(&self, state: &AppState, event: FollowEvent) {
+    fn on_event(&self, live: &LiveConfig, event: FollowEvent) {
         let prefix = self.settings.prefix.as_str();
         match event {
             FollowEvent::Fetched(set) => {
@@ -160,10 +158,10 @@ impl EtcdSource {
                 self.held.set(set);
                 // A rejected reload is logged with the fragment's key and counted by `reload`;
                 // the previous snapshot keeps serving, and so does the set it was loaded from.
-                if reload(state, Trigger::Etcd).is_ok() {
+                if reload(live, Trigger::Etcd).is_ok() {
                     save_copy(&self.settings.last_good_path, &self.held.get());
                     self.serving_copy.store(false, Ordering::Relaxed);
-                    state.metrics.config_source_up.set(1);
+                    live.metrics.config_source_up.set(1);
                     tracing::info!(prefix, revision, "gray fragments from etcd applied");
                 } else {
                     self.held.set((*previous).clone());
@@ -176,18 +174,18 @@ impl EtcdSource {
                             "the gray fragments in etcd still do not load; serving the last-good copy, degraded"
                         );
                     } else {
-                        state.metrics.config_source_up.set(1);
+                        live.metrics.config_source_up.set(1);
                     }
                 }
             }
             FollowEvent::Up => {
                 if !self.serving_copy.load(Ordering::Relaxed) {
-                    state.metrics.config_source_up.set(1);
+                    live.metrics.config_source_up.set(1);
                 }
                 tracing::info!(prefix, "etcd answers again");
             }
             FollowEvent::Down { error, retry_in } => {
-                state.metrics.config_source_up.set(0);
+                live.metrics.config_source_up.set(0);
                 tracing::warn!(prefix, %error, retry_in_ms = retry_in.as_millis() as u64, "etcd unreachable; the last good config keeps serving");
             }
             FollowEvent::Compacted { compact_revision } => {
@@ -198,7 +196,7 @@ impl EtcdSource {
                 );
             }
             FollowEvent::Rejected(error) => {
-                state.metrics.record_reload(false);
+                live.metrics.record_reload(false);
                 tracing::warn!(prefix, %error, "etcd fragments rejected; the previous config keeps serving");
             }
             other => tracing::debug!(?other, "etcd follow event"),
@@ -419,9 +417,7 @@ pub(crate) fn with_etcd(options: gray::LoadOptions) -> anyhow::Result<gray::Load
 
 /// The gateway's settings from the config files alone.
 fn file_settings(options: &gray::LoadOptions) -> anyhow::Result<crate::settings::Settings> {
-    let snapshot = gray::load(options)
-        .with_context(|| format!("cannot load config from {}", options.dir.display()))?;
-    crate::commands::settings(&snapshot)
+    crate::config::settings(&crate::config::load(options)?)
 }
 
 /// What `--expect-revision` and `--force` ask of the key; neither: that it does not exist.
@@ -435,7 +431,7 @@ fn expectation(args: &crate::cli::Expectation) -> fleet::Expect {
 
 /// `gateway gray put NAME FILE`.
 pub(crate) fn put_command(args: &crate::cli::GrayPutArgs) -> anyhow::Result<String> {
-    let options = crate::commands::load_options(&args.config);
+    let options = crate::config::load_options(&args.config);
     let settings = file_settings(&options)?;
     put(
         &settings.etcd,
@@ -448,7 +444,7 @@ pub(crate) fn put_command(args: &crate::cli::GrayPutArgs) -> anyhow::Result<Stri
 
 /// `gateway gray delete NAME`.
 pub(crate) fn delete_command(args: &crate::cli::GrayDeleteArgs) -> anyhow::Result<String> {
-    let options = crate::commands::load_options(&args.config);
+    let options = crate::config::load_options(&args.config);
     let settings = file_settings(&options)?;
     delete(
         &settings.etcd,
@@ -460,7 +456,7 @@ pub(crate) fn delete_command(args: &crate::cli::GrayDeleteArgs) -> anyhow::Resul
 
 /// `gateway gray get NAME`: the text on stdout, `KEY@REVISION` on stderr.
 pub(crate) fn get_command(args: &crate::cli::GrayGetArgs) -> anyhow::Result<String> {
-    let options = crate::commands::load_options(&args.config);
+    let options = crate::config::load_options(&args.config);
     let settings = file_settings(&options)?;
     let (text, revision) = get(&settings.etcd, &args.name)?;
     eprintln!("{}{}@{revision}", settings.etcd.prefix, args.name);

@@ -5,19 +5,20 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use auth::{Claims, Scope, VerifyError};
+use auth::{Keyring, Scope, VerifyError};
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+use crate::clock::unix_now;
 use crate::error::ApiError;
-use crate::invoices::unix_now;
 use crate::routing::BillingVersion;
-use crate::state::AppState;
+use crate::scope::ApiScope;
 
 /// The token of an `Authorization: Bearer TOKEN` header, or 401. The scheme is matched
 /// case-insensitively (RFC 9110 §11.1), surrounding whitespace is ignored.
@@ -43,8 +44,8 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
 
 /// A scope an endpoint requires, as a type, so handlers name it in their signature.
 pub(crate) trait RequiredScope {
-    /// The scope's text, e.g. `invoices:read`.
-    const SCOPE: &'static str;
+    /// The scope.
+    const SCOPE: ApiScope;
 }
 
 /// `invoices:read`.
@@ -52,7 +53,7 @@ pub(crate) trait RequiredScope {
 pub(crate) struct ReadInvoices;
 
 impl RequiredScope for ReadInvoices {
-    const SCOPE: &'static str = crate::invoices::READ_SCOPE;
+    const SCOPE: ApiScope = ApiScope::ReadInvoices;
 }
 
 /// `invoices:write`.
@@ -60,43 +61,50 @@ impl RequiredScope for ReadInvoices {
 pub(crate) struct WriteInvoices;
 
 impl RequiredScope for WriteInvoices {
-    const SCOPE: &'static str = crate::invoices::WRITE_SCOPE;
+    const SCOPE: ApiScope = ApiScope::WriteInvoices;
+}
+
+/// What checking a bearer token needs: the keys it is verified with and the longest time it may
+/// have left before it expires (`auth.max_ttl_seconds`). The part of the app's state that
+/// [`Authorized`] takes, through [`FromRef`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenCheck {
+    /// The keys API bearer tokens are verified with.
+    pub(crate) keyring: Arc<Keyring>,
+    /// `auth.max_ttl_seconds`.
+    pub(crate) max_ttl_seconds: u64,
 }
 
 /// A request whose bearer token verifies and grants scope `S`: 401 without a valid token, 403
 /// with a valid token that lacks the scope.
 #[derive(Debug)]
-pub(crate) struct Authorized<S> {
-    /// The verified claims. No handler reads them yet (scopes are checked here); they are kept
-    /// so that one reading the subject needs no second verification.
-    #[allow(dead_code)]
-    pub(crate) claims: Claims,
-    scope: PhantomData<S>,
-}
+pub(crate) struct Authorized<S>(PhantomData<S>);
 
-impl<S: RequiredScope> FromRequestParts<AppState> for Authorized<S> {
+impl<S, St> FromRequestParts<St> for Authorized<S>
+where
+    S: RequiredScope,
+    St: Send + Sync,
+    TokenCheck: FromRef<St>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let claims = authorize(state, &parts.headers, S::SCOPE)?;
-        Ok(Self {
-            claims,
-            scope: PhantomData,
-        })
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, ApiError> {
+        authorize(&TokenCheck::from_ref(state), &parts.headers, S::SCOPE)?;
+        Ok(Self(PhantomData))
     }
 }
 
 /// Checks the request's bearer token and that it grants `scope`.
-fn authorize(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Claims, ApiError> {
+fn authorize(check: &TokenCheck, headers: &HeaderMap, scope: ApiScope) -> Result<(), ApiError> {
     let token = bearer_token(headers)?;
     let now = unix_now();
-    let claims = state
+    let claims = check
         .keyring
         .verify(token, now)
         .map_err(|error| ApiError::Unauthorized {
             message: format!("invalid bearer token: {error}"),
         })?;
-    let max_ttl = state.settings.auth.max_ttl_seconds;
+    let max_ttl = check.max_ttl_seconds;
     if claims.expires_at.saturating_sub(now) > max_ttl {
         return Err(ApiError::Unauthorized {
             message: format!(
@@ -104,7 +112,7 @@ fn authorize(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Claim
             ),
         });
     }
-    let scope = Scope::parse(scope).map_err(ApiError::internal)?;
+    let scope = Scope::parse(scope.as_str()).map_err(ApiError::internal)?;
     claims.require_scope(&scope).map_err(|error| match error {
         VerifyError::MissingScope { scope } => ApiError::Forbidden {
             message: format!("token lacks scope {scope}"),
@@ -112,8 +120,7 @@ fn authorize(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Claim
         other => ApiError::Unauthorized {
             message: format!("invalid bearer token: {other}"),
         },
-    })?;
-    Ok(claims)
+    })
 }
 
 /// A billing version as a type, for [`Built`].

@@ -9,8 +9,6 @@
 //!
 //! Every answer that involved a billing version carries it in `X-Billing-Version`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -21,18 +19,12 @@ use shared::billing::{bridge, v1, v2};
 use shared::domain::{IdempotencyKey, InvoiceId};
 use shared::notification::v1::Recipient;
 
-use crate::ServedBy;
 use crate::error::ApiError;
 use crate::extract::{
     Authorized, Built, JsonBody, ReadInvoices, RoutedVersion, V1, V2, WriteInvoices,
 };
-use crate::routing::BillingVersion;
+use crate::routing::{BillingVersion, ServedBy};
 use crate::state::AppState;
-
-/// The scope that allows reading invoices.
-pub const READ_SCOPE: &str = "invoices:read";
-/// The scope that allows creating invoices.
-pub const WRITE_SCOPE: &str = "invoices:write";
 
 /// The response header naming the billing version that served a request.
 pub static BILLING_VERSION_HEADER: HeaderName = HeaderName::from_static("x-billing-version");
@@ -40,13 +32,6 @@ pub static BILLING_VERSION_HEADER: HeaderName = HeaderName::from_static("x-billi
 pub static IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 /// The response header set when a create returned an invoice stored by an earlier request.
 pub static REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
-
-/// Seconds since the Unix epoch (0 if the clock is before it).
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
 
 /// `POST /api/v1/invoices`.
 pub(crate) async fn create_v1(

@@ -181,6 +181,11 @@ impl Default for Metrics {
     }
 }
 
+/// A generation as the `config_generation` gauge holds it (saturating; generations are small).
+pub(crate) fn generation_gauge(generation: u64) -> i64 {
+    i64::try_from(generation).unwrap_or(i64::MAX)
+}
+
 /// Buckets from 100 µs to about 3.3 s, doubling; a gateway request lives in that range.
 fn duration_histogram() -> Histogram {
     Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(

@@ -9,7 +9,25 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use crate::state::{AppState, generation_gauge};
+use axum::extract::FromRef;
+
+use crate::metrics::{Metrics, generation_gauge};
+
+/// The live config and what reloading it touches: the store each new snapshot is swapped into,
+/// how the layers are read again, the metrics every reload records, and the admin reloads'
+/// slots. The part of the app's state a reload takes (a [`FromRef`] substate); cheap to clone,
+/// and every clone shares the same config.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// The live config, swapped whole on reload.
+    pub(crate) config: Arc<gray::Store>,
+    /// How to read the config again.
+    pub(crate) load_options: Arc<gray::LoadOptions>,
+    /// Where reloads are counted (`config_reloads_total`, `config_generation`).
+    pub(crate) metrics: Arc<Metrics>,
+    /// Serialises admin reloads and enforces their deadline.
+    pub(crate) reloader: Arc<Reloader>,
+}
 
 /// What started a reload; only logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +58,15 @@ pub const WATCH_DEBOUNCE: Duration = Duration::from_millis(200);
 /// Reads every layer again and swaps the result in, then records the outcome. Blocking: it reads
 /// files and compiles rules. Returns the new generation, or the error while the old snapshot
 /// keeps serving.
-pub fn reload(state: &AppState, trigger: Trigger) -> Result<u64, gray::ConfigError> {
-    let outcome = state.config.reload(&state.load_options);
+pub fn reload<S>(state: &S, trigger: Trigger) -> Result<u64, gray::ConfigError>
+where
+    LiveConfig: FromRef<S>,
+{
+    let live = LiveConfig::from_ref(state);
+    let outcome = live.config.reload(&live.load_options);
     crate::memory::release_freed_memory();
-    record(
-        state,
+    record_live(
+        &live,
         trigger,
         outcome.as_ref().map(|generation| *generation),
     );
@@ -53,7 +75,15 @@ pub fn reload(state: &AppState, trigger: Trigger) -> Result<u64, gray::ConfigErr
 
 /// Records one reload's outcome: the log event first, then the metrics, so a scraper that sees
 /// the counter move can also find the log line.
-pub fn record(state: &AppState, trigger: Trigger, outcome: Result<u64, &gray::ConfigError>) {
+pub fn record<S>(state: &S, trigger: Trigger, outcome: Result<u64, &gray::ConfigError>)
+where
+    LiveConfig: FromRef<S>,
+{
+    record_live(&LiveConfig::from_ref(state), trigger, outcome);
+}
+
+/// [`record`] for the live config itself.
+fn record_live(live: &LiveConfig, trigger: Trigger, outcome: Result<u64, &gray::ConfigError>) {
     match outcome {
         Ok(generation) => {
             tracing::info!(
@@ -61,11 +91,10 @@ pub fn record(state: &AppState, trigger: Trigger, outcome: Result<u64, &gray::Co
                 generation,
                 "config reload applied"
             );
-            state.metrics.record_reload(true);
+            live.metrics.record_reload(true);
             // Generations only grow; taking the maximum keeps the gauge right when two reloads
             // (admin and watcher) finish out of order.
-            state
-                .metrics
+            live.metrics
                 .config_generation
                 .inner()
                 .fetch_max(generation_gauge(generation), Ordering::Relaxed);
@@ -80,7 +109,7 @@ pub fn record(state: &AppState, trigger: Trigger, outcome: Result<u64, &gray::Co
                 %error,
                 "config reload rejected; the previous config keeps serving"
             );
-            state.metrics.record_reload(false);
+            live.metrics.record_reload(false);
         }
     }
 }
@@ -138,9 +167,9 @@ impl Reloader {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Takes `state`'s reload for a new attempt and counts its thread.
-    fn begin(state: &AppState) -> Result<ReloadSlot, AdminReloadError> {
-        let mut slots = state.reloader.slots();
+    /// Takes the reload for a new attempt and counts its thread.
+    fn begin(self: &Arc<Self>) -> Result<ReloadSlot, AdminReloadError> {
+        let mut slots = self.slots();
         if slots.current.is_some() {
             return Err(AdminReloadError::InProgress);
         }
@@ -152,7 +181,7 @@ impl Reloader {
         slots.current = Some(attempt);
         slots.threads += 1;
         Ok(ReloadSlot {
-            state: state.clone(),
+            reloader: Arc::clone(self),
             attempt,
         })
     }
@@ -193,13 +222,13 @@ impl Reloader {
 /// the outcome finds the slot free.
 #[derive(Debug)]
 struct ReloadSlot {
-    state: AppState,
+    reloader: Arc<Reloader>,
     attempt: u64,
 }
 
 impl Drop for ReloadSlot {
     fn drop(&mut self) {
-        let reloader = &self.state.reloader;
+        let reloader = &self.reloader;
         let mut slots = reloader.slots();
         slots.threads -= 1;
         if slots.current == Some(self.attempt) {
@@ -213,11 +242,11 @@ impl Drop for ReloadSlot {
 /// `POST /config/reload`: reads every layer on a reload thread and swaps the result in, within
 /// `deadline`. See [`reload_with_deadline`].
 pub(crate) async fn admin_reload(
-    state: &AppState,
+    live: &LiveConfig,
     deadline: Duration,
 ) -> Result<u64, AdminReloadError> {
-    let options = state.load_options.clone();
-    reload_with_deadline(state, deadline, move || {
+    let options = Arc::clone(&live.load_options);
+    reload_with_deadline(live, deadline, move || {
         // The gateway's own sections must stay valid too (they apply at the next start), so a
         // typo there fails the reload instead of the next restart.
         let snapshot = gray::load(&options)?;
@@ -233,14 +262,14 @@ pub(crate) async fn admin_reload(
 /// next reload may start at once. A reload asked for while one runs is refused with
 /// [`AdminReloadError::InProgress`]. The outcome is recorded like every reload.
 pub(crate) async fn reload_with_deadline(
-    state: &AppState,
+    live: &LiveConfig,
     deadline: Duration,
     build: impl FnOnce() -> Result<gray::Snapshot, gray::ConfigError> + Send + 'static,
 ) -> Result<u64, AdminReloadError> {
-    let slot = Reloader::begin(state)?;
+    let slot = live.reloader.begin()?;
     let attempt = slot.attempt;
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    let worker = state.clone();
+    let worker = live.clone();
     let spawned = std::thread::Builder::new()
         .name("config-reload".to_owned())
         .spawn(move || {
@@ -270,15 +299,15 @@ pub(crate) async fn reload_with_deadline(
     }
     match tokio::time::timeout(deadline, receiver).await {
         Ok(Ok(Some(outcome))) => {
-            record(state, Trigger::Admin, outcome.as_ref().map(|g| *g));
+            record_live(live, Trigger::Admin, outcome.as_ref().map(|g| *g));
             outcome.map_err(AdminReloadError::Invalid)
         }
         Ok(Ok(None)) | Ok(Err(_)) => Err(AdminReloadError::Failed(
             "the reload thread ended without a result".to_owned(),
         )),
         Err(_) => {
-            state.reloader.end(attempt);
-            state.metrics.record_reload(false);
+            live.reloader.end(attempt);
+            live.metrics.record_reload(false);
             tracing::warn!(
                 deadline_ms = deadline.as_millis() as u64,
                 "config reload abandoned at its deadline; the previous config keeps serving"
@@ -292,18 +321,22 @@ pub(crate) async fn reload_with_deadline(
 /// `POST /config/reload`. The directory is watched (not single files) so editors' rename-saves
 /// and Kubernetes ConfigMap symlink swaps are seen. Watching stops when the returned watcher is
 /// dropped.
-pub fn watch(state: &AppState) -> Result<gray::ConfigWatcher, gray::ConfigError> {
-    let recorder = state.clone();
+pub fn watch<S>(state: &S) -> Result<gray::ConfigWatcher, gray::ConfigError>
+where
+    LiveConfig: FromRef<S>,
+{
+    let recorder = LiveConfig::from_ref(state);
+    let dir = recorder.load_options.dir.clone();
     let watcher = gray::watch(
-        Arc::clone(&state.config),
-        state.load_options.clone(),
+        Arc::clone(&recorder.config),
+        gray::LoadOptions::clone(&recorder.load_options),
         WATCH_DEBOUNCE,
         move |outcome| {
             crate::memory::release_freed_memory();
-            record(&recorder, Trigger::Watch, outcome);
+            record_live(&recorder, Trigger::Watch, outcome);
         },
     )?;
-    tracing::info!(dir = %state.load_options.dir.display(), "watching the config directory");
+    tracing::info!(dir = %dir.display(), "watching the config directory");
     Ok(watcher)
 }
 
@@ -313,28 +346,19 @@ mod tests {
 
     use std::sync::mpsc;
 
-    /// A state over a temp config directory holding an empty `base.toml`.
-    fn state() -> (tempfile::TempDir, AppState) {
+    /// A live config over a temp config directory holding an empty `base.toml`.
+    fn state() -> (tempfile::TempDir, LiveConfig) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("base.toml"), "").unwrap();
         let options = gray::LoadOptions::new(dir.path());
         let snapshot = gray::load(&options).unwrap();
-        let key = auth::SigningKey::new(auth::KeyId::parse("k").unwrap(), &[1; 32]).unwrap();
-        let storage = crate::settings::StorageSettings {
-            path: dir.path().join("db.sqlite"),
-            ..Default::default()
-        };
-        let state = AppState::new(crate::state::StateParts {
+        let live = LiveConfig {
             config: Arc::new(gray::Store::new(snapshot)),
-            load_options: options,
-            settings: crate::settings::Settings::default(),
-            admin_token: crate::admin_auth::AdminToken::disabled(),
-            metrics_token: crate::admin_auth::AdminToken::disabled(),
-            keyring: auth::Keyring::new(key, []).unwrap(),
-            invoices: Arc::new(crate::commands::open_store(&storage).unwrap()),
-            default_recipient: crate::commands::default_recipient(&Default::default()).unwrap(),
-        });
-        (dir, state)
+            load_options: Arc::new(options),
+            metrics: Arc::new(Metrics::new()),
+            reloader: Arc::default(),
+        };
+        (dir, live)
     }
 
     /// A build that waits until the returned sender is used (or dropped).

@@ -76,6 +76,10 @@ impl fmt::Display for BillingVersion {
     }
 }
 
+/// Marks a response with the billing version that served it; read by the metrics middleware.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServedBy(pub(crate) BillingVersion);
+
 /// The layer that routes requests naming no version: gray decides once per request (through
 /// `gray::http::RouteLayer`, which also logs the decision), falling back to
 /// [`BillingVersion::fallback`] when gray cannot decide or names a version this build lacks

@@ -367,7 +367,7 @@ impl OpenConnections {
     }
 }
 
-/// The most header fields hyper parses; above `crate::MAX_HEADERS` the service answers 431 with
+/// The most header fields hyper parses; above `crate::app::MAX_HEADERS` the service answers 431 with
 /// a JSON body, above this hyper answers 431 itself (with an empty body).
 pub(crate) const PARSED_HEADERS: usize = 200;
 

@@ -4,11 +4,16 @@
 use std::sync::Arc;
 
 use auth::Keyring;
+use axum::extract::FromRef;
 use shared::notification::v1::Recipient;
 
-use crate::admin_auth::AdminToken;
-use crate::metrics::Metrics;
+use crate::admin_auth::{AdminToken, AuthThrottle};
+use crate::extract::TokenCheck;
+use crate::metrics::{Metrics, generation_gauge};
+use crate::outbox::OutboxSignal;
+use crate::reload::{LiveConfig, Reloader};
 use crate::settings::Settings;
+use crate::storage::{PROBE_QUEUE, PROBE_THREADS, StoragePool};
 
 /// What [`AppState::new`] is built from. Everything is passed in explicitly, so tests build a
 /// state without touching the process environment.
@@ -42,7 +47,7 @@ pub struct Inner {
     /// The live config.
     pub(crate) config: Arc<gray::Store>,
     /// How to read the config again on reload.
-    pub(crate) load_options: gray::LoadOptions,
+    pub(crate) load_options: Arc<gray::LoadOptions>,
     /// The gateway's own sections.
     pub(crate) settings: Settings,
     /// The admin token.
@@ -50,9 +55,9 @@ pub struct Inner {
     /// The read-only metrics token.
     pub(crate) metrics_token: AdminToken,
     /// Failed admin and metrics authentications per client address.
-    pub(crate) auth_throttle: crate::admin_auth::AuthThrottle,
-    /// The keys API bearer tokens are verified with.
-    pub(crate) keyring: Keyring,
+    pub(crate) auth_throttle: AuthThrottle,
+    /// The keys API bearer tokens are verified with, and the longest lifetime they may have left.
+    pub(crate) token_check: TokenCheck,
     /// The metrics registry.
     pub(crate) metrics: Arc<Metrics>,
     /// Prices invoices; implements billing v1 and/or v2 depending on the build's features.
@@ -62,16 +67,16 @@ pub struct Inner {
     pub(crate) invoices: Arc<store::Store>,
     /// Wakes the outbox dispatcher when a create has queued a notice.
     #[cfg_attr(not(any(feature = "v1", feature = "v2")), allow(dead_code))]
-    pub(crate) outbox_signal: Arc<crate::outbox::OutboxSignal>,
+    pub(crate) outbox_signal: Arc<OutboxSignal>,
     /// Where invoice notices go when a create names no recipient.
     pub(crate) default_recipient: Recipient,
     /// The API's database threads (invoice reads and creates).
-    pub(crate) api_storage: crate::storage::StoragePool,
+    pub(crate) api_storage: StoragePool,
     /// The readiness probe's database thread, so probes and API work never wait for each
     /// other's threads or queue places.
-    pub(crate) probe_storage: crate::storage::StoragePool,
+    pub(crate) probe_storage: StoragePool,
     /// Serialises admin reloads and enforces their deadline.
-    pub(crate) reloader: crate::reload::Reloader,
+    pub(crate) reloader: Arc<Reloader>,
 }
 
 impl AppState {
@@ -83,30 +88,26 @@ impl AppState {
             .config_generation
             .set(generation_gauge(parts.config.guard().generation()));
         let storage = &parts.settings.storage;
-        let api_storage = crate::storage::StoragePool::start(
-            "api",
-            storage.worker_threads,
-            storage.queue_capacity,
-        );
-        let probe_storage = crate::storage::StoragePool::start(
-            "probe",
-            crate::storage::PROBE_THREADS,
-            crate::storage::PROBE_QUEUE,
-        );
+        let api_storage = StoragePool::start("api", storage.worker_threads, storage.queue_capacity);
+        let probe_storage = StoragePool::start("probe", PROBE_THREADS, PROBE_QUEUE);
+        let token_check = TokenCheck {
+            keyring: Arc::new(parts.keyring),
+            max_ttl_seconds: parts.settings.auth.max_ttl_seconds,
+        };
         Self(Arc::new(Inner {
             config: parts.config,
-            load_options: parts.load_options,
+            load_options: Arc::new(parts.load_options),
             settings: parts.settings,
             admin_token: parts.admin_token,
             metrics_token: parts.metrics_token,
-            auth_throttle: crate::admin_auth::AuthThrottle::default(),
-            keyring: parts.keyring,
+            auth_throttle: AuthThrottle::default(),
+            token_check,
             metrics,
             billing: billing::Calculator::new(),
             invoices: parts.invoices,
             outbox_signal: Arc::default(),
             default_recipient: parts.default_recipient,
-            reloader: crate::reload::Reloader::default(),
+            reloader: Arc::default(),
             api_storage,
             probe_storage,
         }))
@@ -159,7 +160,21 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// A generation as the `config_generation` gauge holds it (saturating; generations are small).
-pub(crate) fn generation_gauge(generation: u64) -> i64 {
-    i64::try_from(generation).unwrap_or(i64::MAX)
+/// What a reload works on: the live config, how it is read, the metrics and the reload slots.
+impl FromRef<AppState> for LiveConfig {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            config: Arc::clone(&state.config),
+            load_options: Arc::clone(&state.load_options),
+            metrics: Arc::clone(&state.metrics),
+            reloader: Arc::clone(&state.reloader),
+        }
+    }
+}
+
+/// What the [`Authorized`](crate::extract::Authorized) extractor checks a bearer token with.
+impl FromRef<AppState> for TokenCheck {
+    fn from_ref(state: &AppState) -> Self {
+        state.token_check.clone()
+    }
 }

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Seconds a client should wait before retrying after `storage_unavailable`.
 const RETRY_AFTER_SECS: u64 = 5;
@@ -134,11 +133,14 @@ fn work(jobs: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Whether the database takes a write now (a committed write, [`store::Store::check_writable`]),
-/// on the probe pool with a deadline: `Err` carries the reason to log.
-pub(crate) async fn check_ready(state: &AppState) -> Result<(), String> {
-    let store = Arc::clone(&state.invoices);
-    let checked = state.probe_storage.run(move || store.check_writable());
+/// Whether `invoices` takes a write now (a committed write, [`store::Store::check_writable`]),
+/// on `probe`, the readiness probe's pool, with a deadline: `Err` carries the reason to log.
+pub(crate) async fn check_ready(
+    probe: &StoragePool,
+    invoices: &Arc<store::Store>,
+) -> Result<(), String> {
+    let store = Arc::clone(invoices);
+    let checked = probe.run(move || store.check_writable());
     match tokio::time::timeout(PROBE_DEADLINE, checked).await {
         Ok(Ok(Ok(()))) => Ok(()),
         Ok(Ok(Err(error))) => Err(error.to_string()),
