@@ -25,7 +25,6 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::routing::BillingVersion;
-use crate::state::AppState;
 
 /// `[faults]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -102,8 +101,8 @@ pub fn configured(snapshot: &gray::Snapshot) -> Arc<FaultSettings> {
 
 /// Applies `version`'s configured faults to one request: waits the extra latency, then answers
 /// with an injected 500 if this request is one of the failing share.
-pub async fn inject(state: &AppState, version: BillingVersion) -> Result<(), ApiError> {
-    let settings = configured(&state.config.guard());
+pub async fn inject(config: &gray::Store, version: BillingVersion) -> Result<(), ApiError> {
+    let settings = configured(&config.guard());
     let faults = settings.of(version);
     if faults.extra_latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.extra_latency_ms)).await;

@@ -9,6 +9,8 @@
 //!
 //! Every answer that involved a billing version carries it in `X-Billing-Version`.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -23,8 +25,9 @@ use crate::error::ApiError;
 use crate::extract::{
     Authorized, Built, JsonBody, ReadInvoices, RoutedVersion, V1, V2, WriteInvoices,
 };
+use crate::outbox::OutboxSignal;
 use crate::routing::{BillingVersion, ServedBy};
-use crate::state::AppState;
+use crate::storage::StoragePool;
 
 /// The response header naming the billing version that served a request.
 pub static BILLING_VERSION_HEADER: HeaderName = HeaderName::from_static("x-billing-version");
@@ -33,11 +36,34 @@ pub static IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempot
 /// The response header set when a create returned an invoice stored by an earlier request.
 pub static REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
 
+/// What the invoice handlers need: billing, the invoice store and the API's database pool, where
+/// notices go when a create names no recipient, and the outbox dispatcher's wake-up (with the
+/// `faults` feature, also the live config its drills are read from). The part of the app's
+/// state they take, through axum's `FromRef`; cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct InvoiceApi {
+    /// Prices invoices; implements billing v1 and/or v2 depending on the build's features.
+    #[cfg_attr(not(any(feature = "v1", feature = "v2")), allow(dead_code))]
+    pub(crate) billing: Arc<billing::Calculator>,
+    /// The invoice database.
+    pub(crate) invoices: Arc<store::Store>,
+    /// The API's database threads (invoice reads and creates).
+    pub(crate) storage: Arc<StoragePool>,
+    /// Where invoice notices go when a create names no recipient.
+    pub(crate) default_recipient: Arc<Recipient>,
+    /// Wakes the outbox dispatcher when a create has queued a notice.
+    #[cfg_attr(not(any(feature = "v1", feature = "v2")), allow(dead_code))]
+    pub(crate) outbox_signal: Arc<OutboxSignal>,
+    /// The live config, which `[faults]` is read from.
+    #[cfg(feature = "faults")]
+    pub(crate) config: Arc<gray::Store>,
+}
+
 /// `POST /api/v1/invoices`.
 pub(crate) async fn create_v1(
     _built: Built<V1>,
     _auth: Authorized<WriteInvoices>,
-    State(state): State<AppState>,
+    State(api): State<InvoiceApi>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -50,14 +76,14 @@ pub(crate) async fn create_v1(
         });
     }
     let request: v1::InvoiceRequest = parse_request(request)?;
-    Ok(run_create(state, Creation::V1(request), envelope.notify).await)
+    Ok(run_create(api, Creation::V1(request), envelope.notify).await)
 }
 
 /// `POST /api/v2/invoices`.
 pub(crate) async fn create_v2(
     _built: Built<V2>,
     _auth: Authorized<WriteInvoices>,
-    State(state): State<AppState>,
+    State(api): State<InvoiceApi>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -66,14 +92,14 @@ pub(crate) async fn create_v2(
     let key = envelope
         .idempotency_key
         .unwrap_or_else(|| bridge::idempotency_key_for(request.invoice_id()));
-    Ok(run_create(state, Creation::V2(request, key), envelope.notify).await)
+    Ok(run_create(api, Creation::V2(request, key), envelope.notify).await)
 }
 
 /// `POST /api/invoices`: a v1-shaped request served by the version gray rules pick.
 pub(crate) async fn create_routed(
     _auth: Authorized<WriteInvoices>,
     RoutedVersion(version): RoutedVersion,
-    State(state): State<AppState>,
+    State(api): State<InvoiceApi>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -94,37 +120,37 @@ pub(crate) async fn create_routed(
             Creation::V2(request, key)
         }
     };
-    Ok(run_create(state, creation, envelope.notify).await)
+    Ok(run_create(api, creation, envelope.notify).await)
 }
 
 /// `GET /api/v1/invoices/{id}`.
 pub(crate) async fn get_v1(
     _built: Built<V1>,
     _auth: Authorized<ReadInvoices>,
-    State(state): State<AppState>,
+    State(api): State<InvoiceApi>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    run_read(state, BillingVersion::V1, parse_id(&id)?).await
+    run_read(api, BillingVersion::V1, parse_id(&id)?).await
 }
 
 /// `GET /api/v2/invoices/{id}`.
 pub(crate) async fn get_v2(
     _built: Built<V2>,
     _auth: Authorized<ReadInvoices>,
-    State(state): State<AppState>,
+    State(api): State<InvoiceApi>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    run_read(state, BillingVersion::V2, parse_id(&id)?).await
+    run_read(api, BillingVersion::V2, parse_id(&id)?).await
 }
 
 /// `GET /api/invoices/{id}`: read through the version gray rules pick.
 pub(crate) async fn get_routed(
     _auth: Authorized<ReadInvoices>,
     RoutedVersion(version): RoutedVersion,
-    State(state): State<AppState>,
+    State(api): State<InvoiceApi>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    run_read(state, version, parse_id(&id)?).await
+    run_read(api, version, parse_id(&id)?).await
 }
 
 /// Gateway fields a create body may carry beside the contract's request.
@@ -231,37 +257,35 @@ impl Creation {
 
 /// Creates the invoice through its version. Errors from here on are that version's errors, so
 /// they carry the version too: the error rate by version counts them.
-async fn run_create(state: AppState, creation: Creation, notify: Option<Recipient>) -> Response {
+async fn run_create(api: InvoiceApi, creation: Creation, notify: Option<Recipient>) -> Response {
     let version = creation.version();
     #[cfg(feature = "faults")]
-    if let Err(error) = crate::faults::inject(&state, version).await {
+    if let Err(error) = crate::faults::inject(&api.config, version).await {
         return versioned_error(error, version);
     }
-    match create(state, creation, notify).await {
+    match create(api, creation, notify).await {
         Ok(response) => response,
         Err(error) => versioned_error(error, version),
     }
 }
 
 async fn create(
-    state: AppState,
+    api: InvoiceApi,
     creation: Creation,
     notify: Option<Recipient>,
 ) -> Result<Response, ApiError> {
     // Pricing is cheap, but the store blocks on SQLite; the whole create runs on the API's
     // database pool, off the async workers, so one slow disk write never stalls other requests
     // and a stuck disk costs a bounded number of threads (a full queue answers 503 at once).
-    let pool_state = state.clone();
-    let created = state
-        .api_storage
+    let pool_api = api.clone();
+    let created = api
+        .storage
         .run(move || {
-            let state = pool_state;
-            let recipient = notify.unwrap_or_else(|| state.default_recipient.clone());
+            let api = pool_api;
+            let recipient = notify.unwrap_or_else(|| Recipient::clone(&api.default_recipient));
             match creation {
-                Creation::V1(request) => create_v1_blocking(&state, &request, &recipient),
-                Creation::V2(request, key) => {
-                    create_v2_blocking(&state, &request, &key, &recipient)
-                }
+                Creation::V1(request) => create_v1_blocking(&api, &request, &recipient),
+                Creation::V2(request, key) => create_v2_blocking(&api, &request, &key, &recipient),
             }
         })
         .await??;
@@ -285,22 +309,22 @@ async fn create(
 
 #[cfg(feature = "v1")]
 fn create_v1_blocking(
-    state: &AppState,
+    api: &InvoiceApi,
     request: &v1::InvoiceRequest,
     recipient: &Recipient,
 ) -> Result<Created, ApiError> {
     use shared::billing::v1::Billing as _;
-    let invoice = state
+    let invoice = api
         .billing
         .create_invoice(request)
         .map_err(billing_v1_error)?;
     let notice = render(&notification::notice_from_invoice(&invoice), recipient);
     let stored = match &notice {
-        Some(message) => state.invoices.create_v1_with_notice(&invoice, message),
-        None => state.invoices.create_v1(&invoice),
+        Some(message) => api.invoices.create_v1_with_notice(&invoice, message),
+        None => api.invoices.create_v1(&invoice),
     }
     .map_err(store_error)?;
-    queued(state, stored.outcome, notice.is_some());
+    queued(api, stored.outcome, notice.is_some());
     Ok(Created {
         version: BillingVersion::V1,
         id: stored.invoice.id().clone(),
@@ -311,7 +335,7 @@ fn create_v1_blocking(
 
 #[cfg(not(feature = "v1"))]
 fn create_v1_blocking(
-    _state: &AppState,
+    _api: &InvoiceApi,
     _request: &v1::InvoiceRequest,
     _recipient: &Recipient,
 ) -> Result<Created, ApiError> {
@@ -322,23 +346,23 @@ fn create_v1_blocking(
 
 #[cfg(feature = "v2")]
 fn create_v2_blocking(
-    state: &AppState,
+    api: &InvoiceApi,
     request: &v2::InvoiceRequest,
     key: &IdempotencyKey,
     recipient: &Recipient,
 ) -> Result<Created, ApiError> {
     use shared::billing::v2::Billing as _;
-    let invoice = state
+    let invoice = api
         .billing
         .create_invoice(request, key)
         .map_err(billing_v2_error)?;
     let notice = render(&notice_from_v2(&invoice), recipient);
     let stored = match &notice {
-        Some(message) => state.invoices.create_v2_with_notice(&invoice, message),
-        None => state.invoices.create_v2(&invoice),
+        Some(message) => api.invoices.create_v2_with_notice(&invoice, message),
+        None => api.invoices.create_v2(&invoice),
     }
     .map_err(store_error)?;
-    queued(state, stored.outcome, notice.is_some());
+    queued(api, stored.outcome, notice.is_some());
     Ok(Created {
         version: BillingVersion::V2,
         id: stored.invoice.id().clone(),
@@ -349,7 +373,7 @@ fn create_v2_blocking(
 
 #[cfg(not(feature = "v2"))]
 fn create_v2_blocking(
-    _state: &AppState,
+    _api: &InvoiceApi,
     _request: &v2::InvoiceRequest,
     _key: &IdempotencyKey,
     _recipient: &Recipient,
@@ -391,48 +415,48 @@ fn render(
 
 /// Wakes the outbox dispatcher when this create committed a notice (a replay queues none).
 #[cfg(any(feature = "v1", feature = "v2"))]
-fn queued(state: &AppState, outcome: store::Outcome, with_notice: bool) {
+fn queued(api: &InvoiceApi, outcome: store::Outcome, with_notice: bool) {
     if with_notice && outcome == store::Outcome::Created {
-        state.outbox_signal.wake();
+        api.outbox_signal.wake();
     }
 }
 
 /// Reads the invoice through `version`, which must be built; errors from the read carry the
 /// version, as for creates.
 async fn run_read(
-    state: AppState,
+    api: InvoiceApi,
     version: BillingVersion,
     id: InvoiceId,
 ) -> Result<Response, ApiError> {
     version.require_built()?;
     #[cfg(feature = "faults")]
-    if let Err(error) = crate::faults::inject(&state, version).await {
+    if let Err(error) = crate::faults::inject(&api.config, version).await {
         return Ok(versioned_error(error, version));
     }
-    Ok(match read(state, version, id).await {
+    Ok(match read(api, version, id).await {
         Ok(response) => response,
         Err(error) => versioned_error(error, version),
     })
 }
 
 async fn read(
-    state: AppState,
+    api: InvoiceApi,
     version: BillingVersion,
     id: InvoiceId,
 ) -> Result<Response, ApiError> {
-    let pool_state = state.clone();
-    let found = state
-        .api_storage
+    let pool_api = api.clone();
+    let found = api
+        .storage
         .run(move || {
-            let state = pool_state;
+            let api = pool_api;
             match version {
-                BillingVersion::V1 => state
+                BillingVersion::V1 => api
                     .invoices
                     .get_v1(&id)
                     .map_err(store_error)
                     .and_then(|invoice| invoice.map(|i| to_json(&i)).transpose())
                     .map(|body| (id, body)),
-                BillingVersion::V2 => state
+                BillingVersion::V2 => api
                     .invoices
                     .get_v2(&id)
                     .map_err(store_error)

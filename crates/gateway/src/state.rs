@@ -9,6 +9,7 @@ use shared::notification::v1::Recipient;
 
 use crate::admin_auth::{AdminToken, AuthThrottle};
 use crate::extract::TokenCheck;
+use crate::invoices::InvoiceApi;
 use crate::metrics::{Metrics, generation_gauge};
 use crate::outbox::OutboxSignal;
 use crate::reload::{LiveConfig, Reloader};
@@ -61,17 +62,15 @@ pub struct Inner {
     /// The metrics registry.
     pub(crate) metrics: Arc<Metrics>,
     /// Prices invoices; implements billing v1 and/or v2 depending on the build's features.
-    #[cfg_attr(not(any(feature = "v1", feature = "v2")), allow(dead_code))]
-    pub(crate) billing: billing::Calculator,
+    pub(crate) billing: Arc<billing::Calculator>,
     /// The invoice database.
     pub(crate) invoices: Arc<store::Store>,
     /// Wakes the outbox dispatcher when a create has queued a notice.
-    #[cfg_attr(not(any(feature = "v1", feature = "v2")), allow(dead_code))]
     pub(crate) outbox_signal: Arc<OutboxSignal>,
     /// Where invoice notices go when a create names no recipient.
-    pub(crate) default_recipient: Recipient,
+    pub(crate) default_recipient: Arc<Recipient>,
     /// The API's database threads (invoice reads and creates).
-    pub(crate) api_storage: StoragePool,
+    pub(crate) api_storage: Arc<StoragePool>,
     /// The readiness probe's database thread, so probes and API work never wait for each
     /// other's threads or queue places.
     pub(crate) probe_storage: StoragePool,
@@ -88,7 +87,11 @@ impl AppState {
             .config_generation
             .set(generation_gauge(parts.config.guard().generation()));
         let storage = &parts.settings.storage;
-        let api_storage = StoragePool::start("api", storage.worker_threads, storage.queue_capacity);
+        let api_storage = Arc::new(StoragePool::start(
+            "api",
+            storage.worker_threads,
+            storage.queue_capacity,
+        ));
         let probe_storage = StoragePool::start("probe", PROBE_THREADS, PROBE_QUEUE);
         let token_check = TokenCheck {
             keyring: Arc::new(parts.keyring),
@@ -103,10 +106,10 @@ impl AppState {
             auth_throttle: AuthThrottle::default(),
             token_check,
             metrics,
-            billing: billing::Calculator::new(),
+            billing: Arc::new(billing::Calculator::new()),
             invoices: parts.invoices,
             outbox_signal: Arc::default(),
-            default_recipient: parts.default_recipient,
+            default_recipient: Arc::new(parts.default_recipient),
             reloader: Arc::default(),
             api_storage,
             probe_storage,
@@ -176,5 +179,20 @@ impl FromRef<AppState> for LiveConfig {
 impl FromRef<AppState> for TokenCheck {
     fn from_ref(state: &AppState) -> Self {
         state.token_check.clone()
+    }
+}
+
+/// What the invoice handlers work with.
+impl FromRef<AppState> for InvoiceApi {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            billing: Arc::clone(&state.billing),
+            invoices: Arc::clone(&state.invoices),
+            storage: Arc::clone(&state.api_storage),
+            default_recipient: Arc::clone(&state.default_recipient),
+            outbox_signal: Arc::clone(&state.outbox_signal),
+            #[cfg(feature = "faults")]
+            config: Arc::clone(&state.config),
+        }
     }
 }
