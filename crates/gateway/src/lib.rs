@@ -47,7 +47,9 @@ pub use crate::cli::Cli;
 pub use crate::clock::unix_now;
 pub use crate::commands::{default_recipient, open_store, run};
 pub use crate::error::ApiError;
-pub use crate::reload::{Trigger, record as record_reload, reload, watch as watch_config};
+pub use crate::reload::{
+    LiveConfig, Trigger, record as record_reload, reload, watch as watch_config,
+};
 pub use crate::routing::{BILLING_DIMENSION, BillingVersion};
 pub use crate::scope::ApiScope;
 pub use crate::settings::EtcdSettings;
