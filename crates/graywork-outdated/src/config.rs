@@ -200,6 +200,12 @@ impl CargoConfig {
         }
     }
 
+    /// `[resolver] incompatible-rust-versions` from the closest file that sets it, with that
+    /// file.
+    pub fn incompatible_rust_versions(&self) -> Result<Option<(&str, &Path)>, OutdatedError> {
+        self.get_str(&["resolver", "incompatible-rust-versions"])
+    }
+
     /// Where `registry`'s index (`None` for crates.io) is read from, after replacement.
     ///
     /// `used_by` names a dependency that uses the registry, for the error when an alternate

@@ -20,6 +20,9 @@ pub struct Published {
     pub version: Version,
     /// Whether it is yanked.
     pub yanked: bool,
+    /// The `rust-version` it declares (a partial version such as `1.70` padded with zeros),
+    /// which cargo's Rust-version-aware resolver compares with the workspace's.
+    pub rust_version: Option<Version>,
 }
 
 /// A crate's index entry.
@@ -118,10 +121,15 @@ impl IndexReader {
             .map_err(|error| malformed(None, describe(&error)))?;
         let mut versions = Vec::new();
         for (position, record) in records.enumerate() {
+            let rust_version = declared_rust_version(record.raw().1);
             let (version, yanked) = record
                 .yanked()
                 .map_err(|error| malformed(Some(position + 1), describe(&error)))?;
-            versions.push(Published { version, yanked });
+            versions.push(Published {
+                version,
+                yanked,
+                rust_version,
+            });
         }
         if versions.is_empty() {
             return Err(malformed(None, "the entry lists no versions".to_owned()));
@@ -158,6 +166,37 @@ impl IndexReader {
         };
         OutdatedError::NotInIndex { message }
     }
+}
+
+/// The `rust_version` of one index record, read from its JSON without deserializing the
+/// rest (a crate's entry holds every version's dependencies and features). The key is written
+/// by the registry as `"rust_version":"1.70"`; a feature of that name is followed by a list,
+/// never a string, so it cannot be mistaken for it. A value that is not a version is ignored,
+/// as cargo treats a record without one.
+fn declared_rust_version(json: &[u8]) -> Option<Version> {
+    const KEY: &[u8] = b"\"rust_version\":\"";
+    let start = json.windows(KEY.len()).rposition(|window| window == KEY)? + KEY.len();
+    let len = json[start..].iter().position(|&byte| byte == b'"')?;
+    let text = std::str::from_utf8(&json[start..start + len]).ok()?;
+    partial_version(text)
+}
+
+/// A `rust-version` (`1.70`, `1.70.1`, or `1`) as a full version, missing parts zero.
+pub fn partial_version(text: &str) -> Option<Version> {
+    let mut parts = text.trim().split('.');
+    let mut next = || -> Option<Option<u64>> {
+        match parts.next() {
+            None => Some(None),
+            Some(part) => part.parse().ok().map(Some),
+        }
+    };
+    let major = next()??;
+    let minor = next()?.unwrap_or(0);
+    let patch = next()?.unwrap_or(0);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Version::new(major, minor, patch))
 }
 
 /// The directory under `$CARGO_HOME/registry/index` where cargo caches the index at `url`.
@@ -204,6 +243,20 @@ fn describe(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_s_rust_version_is_read_from_its_json() {
+        let record = br#"{"name":"clap","vers":"4.5.0","deps":[],"cksum":"x","features":{"rust_version":[]},"yanked":false,"rust_version":"1.74"}"#;
+        assert_eq!(declared_rust_version(record), Some(Version::new(1, 74, 0)));
+        let without = br#"{"name":"clap","vers":"2.0.0","deps":[],"cksum":"x","features":{"rust_version":["dep:x"]},"yanked":false}"#;
+        assert_eq!(declared_rust_version(without), None);
+        let malformed = br#"{"name":"x","vers":"1.0.0","yanked":false,"rust_version":"1.x"}"#;
+        assert_eq!(declared_rust_version(malformed), None);
+        assert_eq!(partial_version("1"), Some(Version::new(1, 0, 0)));
+        assert_eq!(partial_version("1.70.1"), Some(Version::new(1, 70, 1)));
+        assert_eq!(partial_version("1.70.1.2"), None);
+        assert_eq!(partial_version(""), None);
+    }
 
     #[test]
     fn the_cache_directory_is_the_one_cargo_made() {

@@ -29,6 +29,7 @@ pub mod plan;
 pub mod refresh;
 mod render;
 pub mod report;
+pub mod rust_version;
 
 pub use declarations::{Declaration, Use, declarations};
 pub use error::OutdatedError;
@@ -211,10 +212,17 @@ pub fn collect(
             }
         }
     });
+    let rust_version = rust_version::policy(
+        workspace,
+        &cargo_config,
+        &env,
+        &rust_version::installed_rustc,
+    )?;
     Ok(Facts {
         entries,
         skipped,
         registries,
+        rust_version,
     })
 }
 

@@ -49,6 +49,13 @@ fn json(value: &impl serde::Serialize) -> String {
 
 fn report_text(report: &Report) -> String {
     let mut out = registries_text(&report.registries);
+    if let Some(policy) = &report.rust_version {
+        let _ = writeln!(
+            out,
+            "compatible versions build with Rust {}: {}, as {} asks",
+            policy.version, policy.version_from, policy.enabled_by
+        );
+    }
     out.push('\n');
     if report.dependencies.is_empty() {
         out.push_str("no registry dependencies\n");
@@ -117,7 +124,15 @@ fn row(dependency: &Dependency) -> [String; 8] {
         dependency.name.clone(),
         dependency.requirement.clone(),
         locked,
-        version(&dependency.compatible),
+        match &dependency.needs_newer_rust {
+            None => version(&dependency.compatible),
+            Some(newer) => format!(
+                "{} ({} needs Rust {})",
+                version(&dependency.compatible),
+                newer.version,
+                newer.rust_version
+            ),
+        },
         version(&dependency.latest),
         dependency.update.as_str().to_owned(),
         declared,

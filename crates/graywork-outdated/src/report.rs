@@ -1,6 +1,7 @@
 //! The pure core of `outdated`: from the declarations, the lock file and the index entries
 //! already read, each declaration's locked version, the newest version its requirement
-//! admits and the newest overall. Nothing here reads a file or a clock.
+//! admits (the newest that builds with the workspace's Rust version, when cargo's resolver
+//! honours `rust-version`) and the newest overall. Nothing here reads a file or a clock.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -11,7 +12,8 @@ use serde::Serialize;
 
 use crate::config::{IndexLocation, RegistrySource};
 use crate::declarations::{Declaration, Use};
-use crate::index::CrateVersions;
+use crate::index::{CrateVersions, Published};
+use crate::rust_version::{RustVersionPolicy, compatible_with};
 
 /// The JSON format version of [`Report`].
 pub const REPORT_SCHEMA: &str = "graywork.outdated/v1";
@@ -66,6 +68,8 @@ pub struct Facts {
     pub skipped: Vec<Skipped>,
     /// By registry name (`crates-io` or an alternate registry's).
     pub registries: BTreeMap<String, RegistryFacts>,
+    /// The Rust version cargo's resolver prefers versions for, when the workspace asks it to.
+    pub rust_version: Option<RustVersionPolicy>,
 }
 
 /// A declaration locked to registry versions.
@@ -86,6 +90,10 @@ pub struct Report {
     pub schema: &'static str,
     /// The registries read, and how fresh their index is.
     pub registries: Vec<RegistryReport>,
+    /// The Rust version the compatible column prefers versions for, when cargo's resolver
+    /// honours `rust-version` in this workspace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust_version: Option<RustVersionPolicy>,
     /// One entry per declaration, sorted by name then place.
     pub dependencies: Vec<Dependency>,
     /// Declarations or uses left out, with the reason.
@@ -137,8 +145,14 @@ pub struct Dependency {
     pub users: Vec<Use>,
     /// The versions the lock file holds for its users (usually one), with yanked marks.
     pub locked: Vec<LockedVersion>,
-    /// The newest version the requirement admits.
+    /// The newest version the requirement admits, as cargo resolves it: when it honours
+    /// `rust-version`, the newest that builds with the workspace's Rust version, unless none
+    /// does.
     pub compatible: Option<Version>,
+    /// A newer version the requirement admits but the workspace's Rust version cannot build,
+    /// which cargo's resolver passes over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs_newer_rust: Option<NeedsNewerRust>,
     /// The newest version overall.
     pub latest: Option<Version>,
     /// The requirement raised to `compatible`, when `compatible` is newer than the lock and
@@ -148,6 +162,15 @@ pub struct Dependency {
     pub not_raised: Option<String>,
     /// Which updates exist.
     pub update: Update,
+}
+
+/// A version that needs a newer Rust than the workspace's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NeedsNewerRust {
+    /// The version.
+    pub version: Version,
+    /// The `rust-version` it declares.
+    pub rust_version: Version,
 }
 
 /// Where a requirement is written.
@@ -228,7 +251,7 @@ pub fn report(facts: &Facts, selection: &Selection, now: SystemTime) -> Report {
                 .registries
                 .get(&entry.registry)
                 .and_then(|registry| registry.crates.get(&entry.declaration.package));
-            dependency(entry, versions, selection)
+            dependency(entry, versions, selection, facts.rust_version.as_ref())
         })
         .collect();
     dependencies.sort_by(|a, b| {
@@ -263,6 +286,7 @@ pub fn report(facts: &Facts, selection: &Selection, now: SystemTime) -> Report {
     Report {
         schema: REPORT_SCHEMA,
         registries,
+        rust_version: facts.rust_version.clone(),
         dependencies,
         skipped: facts.skipped.clone(),
     }
@@ -272,6 +296,7 @@ fn dependency(
     entry: &Entry,
     versions: Option<&CrateVersions>,
     selection: &Selection,
+    rust_version: Option<&RustVersionPolicy>,
 ) -> Dependency {
     let declaration = &entry.declaration;
     // The manifests were accepted by `cargo metadata`, so a requirement that does not parse
@@ -294,25 +319,52 @@ fn dependency(
         || requirement
             .as_ref()
             .is_some_and(|req| req.comparators.iter().any(|c| !c.pre.is_empty()));
-    let candidates: Vec<&Version> = versions
+    let candidates: Vec<&Published> = versions
         .map(|published| {
             published
                 .versions
                 .iter()
                 .filter(|entry| selection.yanked || !entry.yanked)
                 .filter(|entry| wants_pre || entry.version.pre.is_empty())
-                .map(|entry| &entry.version)
                 .collect()
         })
         .unwrap_or_default();
-    let compatible = requirement.as_ref().and_then(|req| {
-        candidates
+    let admitted: Vec<&Published> = requirement
+        .as_ref()
+        .map(|req| {
+            candidates
+                .iter()
+                .copied()
+                .filter(|entry| req.matches(&entry.version))
+                .collect()
+        })
+        .unwrap_or_default();
+    let newest_admitted = admitted
+        .iter()
+        .copied()
+        .max_by(|a, b| a.version.cmp(&b.version));
+    // Cargo's `fallback`: the newest version that builds with the workspace's Rust version,
+    // and the newest overall only when none does.
+    let builds = rust_version.and_then(|policy| {
+        admitted
             .iter()
-            .filter(|version| req.matches(version))
-            .max()
-            .map(|version| (*version).clone())
+            .copied()
+            .filter(|entry| compatible_with(policy, entry.rust_version.as_ref()))
+            .max_by(|a, b| a.version.cmp(&b.version))
     });
-    let latest = candidates.iter().max().map(|version| (*version).clone());
+    let chosen = builds.or(newest_admitted);
+    let compatible = chosen.map(|entry| entry.version.clone());
+    let needs_newer_rust = match (newest_admitted, chosen) {
+        (Some(newest), Some(chosen)) if newest.version > chosen.version => newest
+            .rust_version
+            .clone()
+            .map(|rust_version| NeedsNewerRust {
+                version: newest.version.clone(),
+                rust_version,
+            }),
+        _ => None,
+    };
+    let latest = candidates.iter().map(|entry| &entry.version).max().cloned();
     let newest_locked = entry.locked.last();
     // A compatible update is a newer version than the lock holds that the requirement
     // admits; raising a requirement only to meet the lock is not an update.
@@ -356,6 +408,7 @@ fn dependency(
         users: declaration.users.clone(),
         locked,
         compatible,
+        needs_newer_rust,
         latest,
         raise_to,
         not_raised,
@@ -507,6 +560,7 @@ mod tests {
                 .map(|(version, yanked)| crate::index::Published {
                     version: Version::parse(version).unwrap(),
                     yanked: *yanked,
+                    rust_version: None,
                 })
                 .collect(),
             fetched: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(100)),
@@ -534,6 +588,7 @@ mod tests {
                     crates: BTreeMap::from([("alpha".to_owned(), versions)]),
                 },
             )]),
+            rust_version: None,
         }
     }
 
@@ -584,6 +639,57 @@ mod tests {
         assert_eq!(
             summary(&on_release, &pre),
             "locked 1.0.0 compatible 1.0.0 latest 2.0.0-rc.2 raise None update incompatible"
+        );
+    }
+
+    #[test]
+    fn the_compatible_version_builds_with_the_workspace_s_rust_unless_none_does() {
+        let mut facts = facts(
+            "1",
+            "1.0.0",
+            &[("1.0.0", false), ("1.1.0", false), ("1.2.0", false)],
+        );
+        let needs = |facts: &mut Facts, version: &str, rust: &str| {
+            let crates = &mut facts.registries.get_mut("crates-io").unwrap().crates;
+            let entry = crates
+                .get_mut("alpha")
+                .unwrap()
+                .versions
+                .iter_mut()
+                .find(|entry| entry.version.to_string() == version)
+                .unwrap();
+            entry.rust_version = Some(Version::parse(rust).unwrap());
+        };
+        needs(&mut facts, "1.1.0", "1.80.0");
+        needs(&mut facts, "1.2.0", "1.90.0");
+        // Without the policy, the newest admitted version.
+        assert_eq!(
+            summary(&facts, &Selection::default()),
+            "locked 1.0.0 compatible 1.2.0 latest 1.2.0 raise Some(\"1.2.0\") update compatible"
+        );
+        facts.rust_version = Some(RustVersionPolicy {
+            version: Version::new(1, 85, 0),
+            version_from: "core".to_owned(),
+            enabled_by: "resolver 3".to_owned(),
+        });
+        assert_eq!(
+            summary(&facts, &Selection::default()),
+            "locked 1.0.0 compatible 1.1.0 latest 1.2.0 raise Some(\"1.1.0\") update compatible"
+        );
+        let row = &report(&facts, &Selection::default(), SystemTime::UNIX_EPOCH).dependencies[0];
+        assert_eq!(
+            row.needs_newer_rust,
+            Some(NeedsNewerRust {
+                version: Version::new(1, 2, 0),
+                rust_version: Version::new(1, 90, 0)
+            })
+        );
+        // When no admitted version builds with it, cargo falls back to the newest.
+        needs(&mut facts, "1.0.0", "1.88.0");
+        needs(&mut facts, "1.1.0", "1.88.0");
+        assert_eq!(
+            summary(&facts, &Selection::default()),
+            "locked 1.0.0 compatible 1.2.0 latest 1.2.0 raise Some(\"1.2.0\") update compatible"
         );
     }
 

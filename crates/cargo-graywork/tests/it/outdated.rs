@@ -51,6 +51,52 @@ fn the_table_through_cargo() {
 }
 
 #[test]
+fn the_compatible_column_follows_the_resolver_s_rust_version_setting() {
+    let fixture = Fixture::new(RegistryKind::Local);
+    let gamma_row = |output: &std::process::Output| -> String {
+        assert!(output.status.success(), "{}", stderr(output));
+        stdout(output)
+            .lines()
+            .find(|line| line.starts_with("gamma "))
+            .map(|line| {
+                line.split_whitespace()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    };
+    // The fixture's `resolver = "3"` prefers versions that build with core's rust-version.
+    assert_eq!(
+        gamma_row(&outdated(&fixture, &["--offline"])),
+        "gamma 2 2.0.0 2.0.1 (2.1.0 needs"
+    );
+    // The environment overrides it, as it does for cargo.
+    let mut command: Command = cargo_graywork(&["outdated", "--offline"]);
+    fixture.environment(&mut command);
+    command
+        .env("PATH", path_with_binary())
+        .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "allow");
+    let allowed = run(command);
+    assert_eq!(gamma_row(&allowed), "gamma 2 2.0.0 2.1.0 2.1.0 compatible");
+    assert!(!stdout(&allowed).contains("compatible versions build with Rust"));
+    // A value cargo does not accept is an error naming where it came from (cargo's own
+    // loading refuses it first).
+    let mut command: Command = cargo_graywork(&["outdated", "--offline"]);
+    fixture.environment(&mut command);
+    command
+        .env("PATH", path_with_binary())
+        .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "newest");
+    let refused = run(command);
+    assert_eq!(refused.status.code(), Some(2), "{}", stdout(&refused));
+    let message = stderr(&refused);
+    assert!(
+        message.contains("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS") && message.contains("newest"),
+        "{message}"
+    );
+}
+
+#[test]
 fn plans_carry_the_upgrade_plan_commands_and_their_stage_counts() {
     let fixture = Fixture::new(RegistryKind::Local);
     let output = outdated(&fixture, &["--plan", "--kind", "normal,build"]);

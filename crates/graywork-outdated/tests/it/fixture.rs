@@ -66,10 +66,20 @@ impl Registry {
 
     /// Appends a version to `name`'s entry.
     pub fn publish(&self, name: &str, version: &str) {
+        self.publish_for_rust(name, version, None);
+    }
+
+    /// Appends a version that declares `rust_version` to `name`'s entry.
+    pub fn publish_for_rust(&self, name: &str, version: &str, rust_version: Option<&str>) {
         let path = self.entry(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-        text.push_str(&record(name, version, false));
+        let mut line = record(name, version, false);
+        if let Some(rust_version) = rust_version {
+            line.pop();
+            line.push_str(&format!(",\"rust_version\":\"{rust_version}\"}}"));
+        }
+        text.push_str(&line);
         text.push('\n');
         std::fs::write(&path, text).unwrap();
     }
@@ -172,6 +182,8 @@ const CORE_MANIFEST: &str = r#"[package]
 name = "core"
 version.workspace = true
 edition.workspace = true
+# The workspace's lowest: cargo's resolver 3 prefers versions that build with it.
+rust-version = "1.85"
 
 [dependencies]
 alpha.workspace = true
@@ -313,6 +325,10 @@ impl Fixture {
         ] {
             fixture.registry.publish(name, version);
         }
+        // Admitted by `gamma = "2"`, but core's rust-version cannot build it.
+        fixture
+            .registry
+            .publish_for_rust("gamma", "2.1.0", Some("1.90"));
         fixture.registry.yank("alpha", "1.3.0");
         fixture.registry.yank("beta", "0.3.1");
         fixture.registry.commit();
