@@ -5,6 +5,13 @@
 //! affected crates per goal step) -> [`render`]. Planning never runs cargo and never reads
 //! anything: the few facts it needs about the tree ([`TreeFacts`]) are collected first, so plans
 //! can be computed from saved metadata and tested without a disk.
+//!
+//! # Features
+//!
+//! | Feature | Default | What it enables |
+//! |---------|---------|-----------------|
+//! | `clap` | no | `clap::ValueEnum` for [`GraphFormat`] and [`PlanFormat`], for the command line |
+//! | `synthetic` | no | `graywork_plan::synthetic`: random `cargo metadata` documents for the benchmark and the tests |
 
 use graywork_workspace::Workspace;
 
@@ -15,6 +22,9 @@ pub mod graph;
 pub mod impact;
 pub mod planner;
 pub mod render;
+// Only the crate's tests and its benchmark generate workspaces; a bench target links the library
+// as any user does, so a feature rather than `cfg(test)` alone.
+#[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
 
 pub use apply::{
