@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::anyhow;
 
@@ -100,13 +101,14 @@ enum RawKind {
     TypeAlias(String, Location),
 }
 
-/// What a name resolves to.
+/// What a name resolves to. Paths are shared, not copied: one name reaches many modules
+/// through glob chains, and each binding of it holds the same path.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Target {
-    Def(Vec<String>),
-    Module(Vec<String>),
+    Def(Arc<[String]>),
+    Module(Arc<[String]>),
     /// Another crate's item, by its path from that crate's name (`bytes::Bytes`).
-    External(Vec<String>),
+    External(Arc<[String]>),
 }
 
 /// A public path that leads to another crate's item (`pub use bytes::Bytes`), or a public
@@ -952,7 +954,7 @@ impl Crate {
                 surface_path.push(name.to_string());
                 let joined = surface_path.join("::");
                 let hidden = binding.hidden
-                    || matches!(&binding.target, Target::Def(path) if self.defs.get(path).is_some_and(|d| d.hidden));
+                    || matches!(&binding.target, Target::Def(path) if self.defs.get(&path[..]).is_some_and(|d| d.hidden));
                 if hidden {
                     hidden_paths.insert(joined);
                     continue;
@@ -963,7 +965,7 @@ impl Crate {
                 }
                 match &binding.target {
                     Target::Def(def_path) => {
-                        reached.insert(joined, def_path.clone());
+                        reached.insert(joined, def_path.to_vec());
                     }
                     Target::External(target) => {
                         let loc = self
@@ -975,19 +977,19 @@ impl Crate {
                         external.push(ExternalPath {
                             path: joined,
                             loc,
-                            target: target.clone(),
+                            target: target.to_vec(),
                             glob: false,
                         });
                     }
                     Target::Module(module_path) => {
                         let (loc, cfg) = self
                             .modules
-                            .get(module_path)
+                            .get(&module_path[..])
                             .and_then(|data| data.decl.clone())
                             .unwrap_or_default();
                         modules.insert(joined, ModuleDef { loc, cfg });
-                        if visited.insert(module_path.clone()) {
-                            queue.push_back((module_path.clone(), surface_path));
+                        if visited.insert(module_path.to_vec()) {
+                            queue.push_back((module_path.to_vec(), surface_path));
                         }
                     }
                 }
@@ -1009,7 +1011,7 @@ impl Crate {
             modules,
             external,
         } = self.reach();
-        let public_defs: BTreeSet<&Vec<String>> = reached.values().collect();
+        let public_defs: BTreeSet<&[String]> = reached.values().map(Vec::as_slice).collect();
         let impl_facts = self.impl_facts();
         let mut unread = self.unread.clone();
         for glob in external.iter().filter(|external| external.glob) {
@@ -1056,7 +1058,7 @@ impl Crate {
                     for (segments, written) in &def.supertraits {
                         let private = matches!(
                             self.resolve(&def.module, segments),
-                            Some(Target::Def(target)) if !public_defs.contains(&target)
+                            Some(Target::Def(target)) if !public_defs.contains(&target[..])
                         );
                         if private {
                             trait_def.sealed = true;
@@ -1144,7 +1146,7 @@ impl Crate {
             let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path) else {
                 continue;
             };
-            let facts = out.entry(def_path).or_default();
+            let facts = out.entry(def_path.to_vec()).or_default();
             match &block.trait_path {
                 Some(written) => {
                     if let Some(name) = self.std_trait(&block.module, written) {

@@ -9,6 +9,7 @@
 //! finished table and needs no depth limit.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::{Crate, ModuleData, RawKind, Target};
 
@@ -66,8 +67,8 @@ struct Pending {
 /// Every module's bindings once imports reached their fixed point.
 #[derive(Debug, Default)]
 pub(super) struct DefMap {
-    ids: HashMap<Vec<String>, usize>,
-    paths: Vec<Vec<String>>,
+    ids: HashMap<Arc<[String]>, usize>,
+    paths: Vec<Arc<[String]>>,
     parents: Vec<Option<usize>>,
     scopes: Vec<BTreeMap<(String, Ns), Binding>>,
     /// Glob imports of each module: (importing module, the import's visibility, hidden).
@@ -84,8 +85,9 @@ impl DefMap {
         let mut map = DefMap::default();
         for path in krate.modules.keys() {
             let id = map.paths.len();
+            let path: Arc<[String]> = path.as_slice().into();
             map.ids.insert(path.clone(), id);
-            map.paths.push(path.clone());
+            map.paths.push(path);
         }
         let count = map.paths.len();
         map.parents = map
@@ -134,7 +136,7 @@ impl DefMap {
         }
         map.unresolved = pending
             .into_iter()
-            .map(|import| (map.paths[import.module].clone(), import.entry))
+            .map(|import| (map.paths[import.module].to_vec(), import.entry))
             .collect();
         map
     }
@@ -143,11 +145,11 @@ impl DefMap {
         let path = &self.paths[id];
         let mut bindings = Vec::new();
         for (name, (vis, hidden)) in &data.children {
-            let mut child = path.clone();
+            let mut child = path.to_vec();
             child.push(name.clone());
             bindings.push((
                 (name.clone(), Ns::Type),
-                Target::Module(child),
+                Target::Module(child.into()),
                 *vis,
                 *hidden,
             ));
@@ -162,7 +164,7 @@ impl DefMap {
             };
             bindings.push((
                 (name.clone(), ns),
-                Target::Def(def_path.clone()),
+                Target::Def(def_path.as_slice().into()),
                 def.vis,
                 def.hidden,
             ));
@@ -196,7 +198,7 @@ impl DefMap {
         {
             return false;
         }
-        self.bind_external_item(import, entry, name, entry.target.clone(), queue);
+        self.bind_external_item(import, entry, name, entry.target.as_slice().into(), queue);
         true
     }
 
@@ -207,7 +209,7 @@ impl DefMap {
         import: Pending,
         entry: &super::UseEntry,
         name: &str,
-        path: Vec<String>,
+        path: Arc<[String]>,
         queue: &mut Vec<(usize, (String, Ns))>,
     ) {
         for ns in [Ns::Type, Ns::Value] {
@@ -270,9 +272,10 @@ impl DefMap {
                 }
                 let parent = match self.resolve_in(module, prefix) {
                     Some(Target::Module(parent)) => parent,
-                    Some(Target::External(mut path)) => {
+                    Some(Target::External(path)) => {
+                        let mut path = path.to_vec();
                         path.push(last.clone());
-                        self.bind_external_item(import, entry, name, path, queue);
+                        self.bind_external_item(import, entry, name, path.into(), queue);
                         return true;
                     }
                     _ => return false,
@@ -385,7 +388,7 @@ impl DefMap {
                         true
                     } else {
                         self.ambiguous
-                            .push((self.paths[module].clone(), key.0.clone()));
+                            .push((self.paths[module].to_vec(), key.0.clone()));
                         false
                     }
                 }
@@ -427,9 +430,9 @@ impl DefMap {
                 Target::Def(_) => return None,
                 // A path through another crate's item continues in that crate.
                 Target::External(path) => {
-                    let mut path = path.clone();
+                    let mut path = path.to_vec();
                     path.extend(rest[index + 1..].iter().cloned());
-                    return Some(Target::External(path));
+                    return Some(Target::External(path.into()));
                 }
             }
         }
@@ -445,7 +448,7 @@ impl DefMap {
     fn start<'s>(&self, from: usize, segments: &'s [String]) -> Option<(usize, &'s [String])> {
         let first = segments.first()?;
         Some(match first.as_str() {
-            "crate" | "$crate" => (self.ids.get(&Vec::new()).copied()?, &segments[1..]),
+            "crate" | "$crate" => (self.ids.get(&[][..]).copied()?, &segments[1..]),
             "self" => (from, &segments[1..]),
             "super" => {
                 let mut current = from;
@@ -484,7 +487,7 @@ impl DefMap {
     pub(super) fn import_of(&self, binding: &Binding) -> Option<(&[String], usize)> {
         binding
             .import
-            .map(|(module, entry)| (self.paths[module].as_slice(), entry))
+            .map(|(module, entry)| (&self.paths[module][..], entry))
     }
 
     /// The names a module binds publicly: name -> (target, doc-hidden), types before values
@@ -737,9 +740,9 @@ mod tests {
                         let mut scope = BTreeMap::new();
                         let mut own = self.path(m);
                         own.push(format!("S{m}"));
-                        scope.insert(format!("S{m}"), Target::Def(own));
+                        scope.insert(format!("S{m}"), Target::Def(own.into()));
                         for child in (1..count).filter(|&c| self.parents[c] == m) {
-                            scope.insert(format!("m{child}"), Target::Module(self.path(child)));
+                            scope.insert(format!("m{child}"), Target::Module(self.path(child).into()));
                         }
                         scope
                     })

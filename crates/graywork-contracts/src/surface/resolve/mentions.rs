@@ -65,9 +65,9 @@ impl Crate {
         }
         // `impl bytes::Buf for Frame`, `impl From<Bytes> for Frame`: users of a public type
         // reach the dependency's items through its trait impls too.
-        let mut public_of: BTreeMap<&Vec<String>, &String> = BTreeMap::new();
+        let mut public_of: BTreeMap<&[String], &String> = BTreeMap::new();
         for (path, def_path) in &reached {
-            public_of.entry(def_path).or_insert(path);
+            public_of.entry(def_path.as_slice()).or_insert(path);
         }
         // Inherent methods and consts are read with the imports of their `impl`'s module.
         for block in &self.impls {
@@ -77,7 +77,7 @@ impl Crate {
             let Some(Target::Def(def_path)) = self.resolve(&block.module, self_path) else {
                 continue;
             };
-            let Some(&public) = public_of.get(&def_path) else {
+            let Some(&public) = public_of.get(&def_path[..]) else {
                 continue;
             };
             if seen.contains(public) {
