@@ -56,11 +56,6 @@ impl Window {
         }
     }
 
-    /// Its length.
-    pub fn length(&self) -> Duration {
-        Duration::from_millis(self.to_ms - self.from_ms)
-    }
-
     /// The PromQL duration of its length, in milliseconds, e.g. `2500ms`.
     pub fn range(&self) -> String {
         format!("{}ms", (self.to_ms - self.from_ms).max(1))

@@ -561,7 +561,7 @@ impl<'a> Controller<'a> {
                 );
                 self.begin_rollback(End::Aborted, reason);
             }
-            Next::NextStep => self.enter_applying(step + 1),
+            Next::Advance => self.enter_applying(step + 1),
             Next::Stay => {}
         }
         // The analysis is counted (and what follows it decided) in the state before it is
@@ -644,7 +644,7 @@ pub enum Next {
     Abort,
     /// The latest analysis passed, the step has its passes and has been held long enough: apply
     /// the next step.
-    NextStep,
+    Advance,
     /// Keep analysing this step.
     Stay,
 }
@@ -691,7 +691,7 @@ pub fn next_after_analysis(
     } else if state.inconclusive >= analysis.inconclusive_limit {
         Next::Abort
     } else if latest == Verdict::Pass && state.passed >= step.checks && held >= step.hold {
-        Next::NextStep
+        Next::Advance
     } else {
         Next::Stay
     }
@@ -749,7 +749,7 @@ mod tests {
         let held = Duration::from_secs(600);
         let next =
             |state: &State, latest| next_after_analysis(state, &STEP, &analysis(), held, latest);
-        assert_eq!(next(&counters(5, 0, 1), Verdict::Pass), Next::NextStep);
+        assert_eq!(next(&counters(5, 0, 1), Verdict::Pass), Next::Advance);
         assert_eq!(next(&counters(5, 0, 2), Verdict::Fail), Next::RollBack);
         assert_eq!(next(&counters(0, 2, 0), Verdict::Inconclusive), Next::Stay);
         assert_eq!(next(&counters(0, 3, 0), Verdict::Inconclusive), Next::Abort);
@@ -770,7 +770,7 @@ mod tests {
         };
         assert_eq!(next(&counters(1, 0, 0), 600), Next::Stay);
         assert_eq!(next(&counters(2, 0, 0), 59), Next::Stay);
-        assert_eq!(next(&counters(2, 0, 0), 60), Next::NextStep);
+        assert_eq!(next(&counters(2, 0, 0), 60), Next::Advance);
     }
 
     #[test]

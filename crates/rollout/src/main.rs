@@ -12,12 +12,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use rollout::events::Events;
-use rollout::fleet::AdminClient;
-use rollout::metrics::RolloutMetrics;
-use rollout::prometheus::Prometheus;
-use rollout::state::{ControllerLock, StateStore};
-use rollout::{Command, Context, FileWriter, Mode, Phase, Spec, State};
+use rollout::{
+    AdminClient, Command, Context, ControllerLock, Events, FileWriter, Mode, Phase, Prometheus,
+    RolloutMetrics, Spec, State, StateStore,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -165,12 +163,12 @@ fn init(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let output_dir = absolute(output.parent().unwrap_or(Path::new("")))?;
     let workspace = absolute(workspace)?;
-    let placement = rollout::from_plan::Placement {
+    let placement = rollout::Placement {
         prometheus,
         instances,
         fragment_prefix: relative_prefix(&output_dir, &workspace),
     };
-    let spec = rollout::from_plan::spec_from_plan(&text, stage, &placement)
+    let spec = rollout::spec_from_plan(&text, stage, &placement)
         .with_context(|| format!("in {}", plan.display()))?;
     Spec::parse(output, &spec).context("the generated spec does not validate")?;
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -284,7 +282,7 @@ fn run_rollout(
         if !addr.ip().is_loopback() {
             bail!("--metrics-listen must be a loopback address, not {addr}");
         }
-        let bound = rollout::metrics::serve(Arc::clone(&metrics), addr)
+        let bound = rollout::serve_metrics(Arc::clone(&metrics), addr)
             .with_context(|| format!("cannot serve metrics on {addr}"))?;
         eprintln!("rollout metrics on http://{bound}/metrics");
     }
@@ -315,7 +313,7 @@ fn status(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let text = if json {
         format!("{}\n", serde_json::to_string_pretty(&state)?)
     } else {
-        rollout::status::render(&spec, &state)
+        rollout::render_status(&spec, &state)
     };
     std::io::stdout()
         .write_all(text.as_bytes())

@@ -1,6 +1,6 @@
 //! The Grafana dashboard's rollout panels query only series the controller exports.
 
-use rollout::metrics::{CheckLabels, ResultLabels, RolloutMetrics};
+use rollout::{CheckLabels, ResultLabels, RolloutMetrics};
 
 fn dashboard_expressions() -> Vec<String> {
     let path = concat!(

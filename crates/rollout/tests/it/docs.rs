@@ -3,9 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rollout::Spec;
-use rollout::judge::{self, Counts};
-use rollout::spec::ErrorRatioJudge;
+use rollout::{Counts, ErrorRatioJudge, Spec, error_ratio};
 
 fn doc() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rollout.md");
@@ -41,7 +39,7 @@ fn the_documented_example_spec_is_valid() {
 
 #[test]
 fn the_documented_error_ratio_detail_is_what_the_judge_says() {
-    let judgement = judge::error_ratio(
+    let judgement = error_ratio(
         &ErrorRatioJudge {
             confidence: 0.99,
             margin: 0.01,

@@ -4,8 +4,7 @@
 use std::sync::{Arc, Barrier};
 
 use fleet::testing::TestEtcd;
-use rollout::writer::{WriteError, set_percent};
-use rollout::{ConfigWriter, EtcdWriter};
+use rollout::{ConfigWriter, EtcdWriter, WriteError, set_percent};
 
 const KEY: &str = "/graywork/gateway/gray/billing-v2.toml";
 const RULE: &str = "billing-v2-rollout";

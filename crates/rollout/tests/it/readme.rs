@@ -243,8 +243,7 @@ fn the_readme_rollout_lines_work_as_written_and_preflight_refuses_what_is_missin
     assert_eq!(applied["percent"], 1, "{applied}");
     assert_eq!(applied["instances"][0]["instance"], "gw");
     assert_eq!(
-        rollout::fragment::rule_percent(&std::fs::read_to_string(&fragment).unwrap(), RULE)
-            .unwrap(),
+        rollout::rule_percent(&std::fs::read_to_string(&fragment).unwrap(), RULE).unwrap(),
         1
     );
 }

@@ -52,9 +52,7 @@ fn served_percent(admin: std::net::SocketAddr) -> Option<u8> {
         .into_body()
         .read_json()
         .unwrap();
-    rollout::fleet::served_from_report(&report, RULE)
-        .unwrap()
-        .percent
+    rollout::served_from_report(&report, RULE).unwrap().percent
 }
 
 fn percents_of(events: &[Value], name: &str) -> Vec<u64> {
@@ -805,7 +803,7 @@ fn a_healthy_v2_is_promoted_with_the_fragment_in_etcd() {
         .unwrap()
         .unwrap();
     let text = String::from_utf8(written.value).unwrap();
-    assert_eq!(rollout::fragment::rule_percent(&text, RULE).unwrap(), 100);
+    assert_eq!(rollout::rule_percent(&text, RULE).unwrap(), 100);
     for gateway in &fleet.gateways {
         assert_eq!(served_percent(gateway.admin), Some(100), "{}", gateway.name);
     }

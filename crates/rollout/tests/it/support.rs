@@ -437,7 +437,7 @@ impl Fleet {
     /// The percent the fragment holds now.
     pub fn fragment_percent(&self) -> u8 {
         let text = std::fs::read_to_string(self.fragment()).unwrap();
-        rollout::fragment::rule_percent(&text, RULE).unwrap()
+        rollout::rule_percent(&text, RULE).unwrap()
     }
 
     /// The API addresses.
