@@ -7,7 +7,9 @@
 //! share.
 //!
 //! [`Workspace::load`] is the one entry point every command uses (`load.rs`); the types it
-//! returns are in `model.rs`, the metadata schema and its validation in `metadata.rs`.
+//! returns are in `model.rs`, the metadata schema and its validation in `metadata.rs`, and
+//! where each setting is declared in `declarations.rs` (read by `manifests.rs`, and the
+//! toolchain pin by `pin.rs`, with rustup's rule).
 
 mod cargo;
 mod declarations;
