@@ -44,7 +44,7 @@ fn status_without_a_rollout_says_how_to_start_one() {
 /// planner's own tests keep (so a change of the plan's shape shows here too).
 fn planner_json() -> String {
     let snapshot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../xtask/tests/it/snapshots/it__plan__contract_plan_json.snap");
+        .join("../graywork-plan/tests/it/snapshots/it__goals__contract_plan_json.snap");
     let text = std::fs::read_to_string(&snapshot).unwrap();
     // An insta snapshot: a `---` header, then the value.
     text.splitn(3, "---\n").nth(2).unwrap().to_owned()
