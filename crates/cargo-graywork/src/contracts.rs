@@ -4,8 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use graywork_contracts::manifest::BuildOptions;
-use graywork_contracts::{Baseline, CheckOptions, Format, LockOptions, check};
+use graywork_contracts::{Baseline, BuildOptions, CheckOptions, Format, LockOptions, check};
 
 use crate::{Context, Runner, output};
 

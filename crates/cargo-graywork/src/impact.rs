@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use graywork_contracts::diff::Finding;
-use graywork_contracts::impact::{affected_uses, breaking_changes};
-use graywork_contracts::manifest::BuildOptions;
-use graywork_contracts::registry::{cached_published, fetch_published};
+use graywork_contracts::{
+    BuildOptions, Finding, affected_uses, breaking_changes, cached_published, fetch_published,
+};
 use graywork_plan::impact::{ImpactDetail, ImpactFacts, ImpactSummary, ImpactedLine, MemberImpact};
 use graywork_workspace::{DepKind, Workspace};
 use semver::Version;

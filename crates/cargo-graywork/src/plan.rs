@@ -343,7 +343,7 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
 }
 
 /// A member's crate as read for its public API, or why it could not be read.
-type MemberRead = std::sync::Arc<Result<graywork_contracts::surface::Crate, String>>;
+type MemberRead = std::sync::Arc<Result<graywork_contracts::Crate, String>>;
 
 /// Members' sources read once for several plans (`outdated --plan` plans every
 /// incompatible update): member index -> the crate as read.

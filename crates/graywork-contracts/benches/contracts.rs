@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 use graywork_contracts::{
-    CheckOptions, LOCK_FILE_NAME, check, compare_dirs, diff, lock, surface, version,
+    CheckOptions, LOCK_FILE_NAME, check, compare_dirs, contract_surface, diff, extract_dir,
+    parse_lock,
 };
 
 /// The allocator the binaries (`cargo-graywork`, `xtask`) run with, so the figures are the
@@ -108,10 +109,9 @@ fn bench(c: &mut Criterion) {
         c.bench_function("check_contracts_shared_surface_and_diff", |b| {
             b.iter(|| {
                 let text = std::fs::read_to_string(&lock_path).unwrap();
-                let (_, old) = lock::parse(&text, "contracts.lock").unwrap();
-                let new =
-                    version::contract_surface(surface::extract_dir(&shared).unwrap(), &defines);
-                black_box(diff::diff(&old, &new))
+                let (_, old) = parse_lock(&text, "contracts.lock").unwrap();
+                let new = contract_surface(extract_dir(&shared).unwrap(), &defines);
+                black_box(diff(&old, &new))
             })
         });
     }
@@ -132,11 +132,11 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("generated");
     group.sample_size(10);
     // Like a lock-file check: the baseline surface is already in memory.
-    let baseline = surface::extract_dir(&old).unwrap();
+    let baseline = extract_dir(&old).unwrap();
     group.bench_function("extract_and_diff_1000_traits_x_10_methods", |b| {
         b.iter(|| {
-            let current = surface::extract_dir(&new).unwrap();
-            black_box(diff::diff(&baseline, &current))
+            let current = extract_dir(&new).unwrap();
+            black_box(diff(&baseline, &current))
         })
     });
     group.bench_function("compare_dirs_two_trees_1000_traits_x_10_methods", |b| {

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use graywork_contracts::impact::{AffectedUse, Certainty, affected_uses, breaking_changes};
-use graywork_contracts::manifest::BuildOptions;
-use graywork_contracts::registry::fetch_published;
+use graywork_contracts::{
+    AffectedUse, BuildOptions, Certainty, affected_uses, breaking_changes, fetch_published,
+};
 use semver::Version;
 
 #[global_allocator]

@@ -3,10 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use graywork_contracts::diff::Severity;
-use graywork_contracts::lint::{Family, Lint};
 use graywork_contracts::{
-    Baseline, CheckOptions as CheckContractsArgs, LockOptions, check, compare_dirs,
+    Baseline, CheckOptions as CheckContractsArgs, Family, Lint, LockOptions, Severity, check,
+    compare_dirs,
 };
 
 /// Fixture directories are relative to the package, so paths in snapshots are stable.
@@ -125,7 +124,7 @@ fn a_cfg_that_holds_by_default_is_not_printed_as_a_condition() {
         std::fs::write(temp.path().join(side).join("Cargo.toml"), manifest).unwrap();
         std::fs::write(temp.path().join(side).join("src/lib.rs"), lib).unwrap();
     }
-    let options = graywork_contracts::manifest::BuildOptions {
+    let options = graywork_contracts::BuildOptions {
         all_features: true,
         ..Default::default()
     };

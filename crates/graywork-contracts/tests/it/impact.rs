@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use graywork_contracts::impact::{AffectedUse, Certainty, affected_uses, breaking_changes};
-use graywork_contracts::manifest::BuildOptions;
+use graywork_contracts::{AffectedUse, BuildOptions, Certainty, affected_uses, breaking_changes};
 
 fn fixture() -> (tempfile::TempDir, PathBuf) {
     let temp = tempfile::tempdir().unwrap();
