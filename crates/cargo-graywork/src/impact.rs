@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use graywork_contracts::{
-    BuildOptions, Finding, affected_uses, breaking_changes, cached_published, fetch_published,
+    AffectedUse, BuildOptions, Finding, affected_uses_in, breaking_changes, cached_published,
+    fetch_published,
 };
 use graywork_plan::impact::{ImpactDetail, ImpactFacts, ImpactSummary, ImpactedLine, MemberImpact};
 use graywork_workspace::{DepKind, Workspace};
+
+use crate::plan::MemberReads;
 use semver::Version;
 
 /// The impact facts of moving `name` to `target`, or `None` when no member uses it or the
@@ -22,108 +25,193 @@ pub fn impact_facts(
     target: &Version,
     offline: bool,
 ) -> Option<ImpactFacts> {
+    let reads = MemberReads::default();
+    impact_facts_each(
+        workspace,
+        &[(name.to_owned(), target.clone())],
+        offline,
+        &reads,
+    )
+    .pop()
+    .flatten()
+}
+
+/// [`impact_facts`] of several updates (`outdated --plan`'s majors), one entry per update:
+/// the dependencies' versions are compared on every core, then each member is read once for
+/// all the updates it uses, through `member_reads` (which the plans' public-API reading shares).
+pub fn impact_facts_each(
+    workspace: &Workspace,
+    updates: &[(String, Version)],
+    offline: bool,
+    member_reads: &MemberReads,
+) -> Vec<Option<ImpactFacts>> {
     let lockfile = graywork_outdated::lockfile::Lockfile::read(
         &workspace.root.as_std_path().join("Cargo.lock"),
     )
     .ok();
-    let mut summary = ImpactSummary {
-        dependency: name.to_owned(),
-        to: target.to_string(),
-        ..ImpactSummary::default()
-    };
-    // Members that use it, with the names their code knows it by and the version they resolve.
-    let mut users: Vec<(usize, Vec<String>, Option<Version>)> = Vec::new();
-    for (index, member) in workspace.members.iter().enumerate() {
-        let uses: Vec<_> = member
-            .dependencies
-            .iter()
-            .filter(|d| d.name == name && d.kind != DepKind::Dev)
-            .collect();
-        if uses.is_empty() || !member.manifest_path.is_file() {
-            continue;
-        }
-        let mut in_code: Vec<String> = uses
-            .iter()
-            .map(|d| d.local_name().replace('-', "_"))
-            .collect();
-        in_code.sort();
-        in_code.dedup();
-        let locked = lockfile.as_ref().and_then(|lock| {
-            match lock.locked(&member.name, name, Some(&uses[0].req)) {
-                graywork_outdated::lockfile::Locked::Registry { version, .. } => Some(version),
-                _ => None,
-            }
+    let prepared: Vec<Option<DepImpact>> =
+        crate::parallel::map_on_all_cores(updates, |(name, target)| {
+            DepImpact::prepare(workspace, lockfile.as_ref(), name, target, offline)
         });
-        users.push((index, in_code, locked));
-    }
-    let breaking = |from: &Version| !compatible(from, target);
-    if users.is_empty()
-        || users
+    let results = {
+        let reads: Vec<Read<'_>> = prepared
             .iter()
-            .all(|(_, _, locked)| locked.as_ref().is_some_and(|v| !breaking(v)))
-    {
-        return None;
-    }
-    let source = |version: &Version| -> Result<PathBuf, String> {
-        if offline {
-            cached_published(name, version).ok_or_else(|| {
-                format!("{name} {version} is not in cargo's registry cache (--offline)")
-            })
-        } else {
-            fetch_published(name, version).map_err(|err| format!("{err:#}"))
-        }
+            .flatten()
+            .flat_map(|impact| impact.reads())
+            .collect();
+        read_all(workspace, &reads, member_reads)
     };
-    let new_dir = match source(target) {
-        Ok(dir) => dir,
-        Err(why) => {
-            summary.notes.push(format!("no lines predicted: {why}"));
-            return Some(ImpactFacts {
-                members: BTreeMap::new(),
-                summary,
-            });
-        }
-    };
-    // The breaking changes, once per version the members resolve today.
-    let mut changes_from: BTreeMap<Version, Result<Vec<_>, String>> = BTreeMap::new();
-    let mut facts = ImpactFacts::default();
-    let mut reads = Vec::new();
-    for (index, in_code, locked) in users {
-        let member = &workspace.members[index];
-        let Some(from) = locked else {
-            summary.notes.push(format!(
-                "{}: Cargo.lock does not say which {name} it resolves, so its lines are not predicted",
-                member.name
-            ));
-            continue;
-        };
-        if !breaking(&from) {
-            facts.members.insert(index, MemberImpact::default());
-            continue;
-        }
-        let changes = changes_from.entry(from.clone()).or_insert_with(|| {
-            let old_dir = source(&from)?;
-            breaking_changes(&old_dir, &new_dir, &BuildOptions::default())
-                .map_err(|err| format!("cannot compare {name} {from} with {target}: {err:#}"))
-        });
-        match changes {
-            Ok(_) => reads.push((index, in_code, from)),
-            Err(why) => summary.notes.push(format!("{}: {why}", member.name)),
-        }
-    }
-    let jobs: Vec<(usize, Vec<String>, &[Finding])> = reads
+    let mut results = results.into_iter();
+    prepared
         .into_iter()
-        .map(|(index, in_code, from)| {
-            let changes = match changes_from.get(&from) {
+        .map(|impact| {
+            impact.map(|impact| {
+                let mine: Vec<_> = results.by_ref().take(impact.reads.len()).collect();
+                impact.finish(workspace, mine)
+            })
+        })
+        .collect()
+}
+
+/// One `--dep` update's impact before any member is read: who uses the dependency, at which
+/// version, and what breaks between each of those versions and the target.
+struct DepImpact {
+    facts: ImpactFacts,
+    summary: ImpactSummary,
+    /// The breaking changes, once per version the members resolve today.
+    changes_from: BTreeMap<Version, Result<Vec<Finding>, String>>,
+    /// The members to read: index, the names their code knows the dependency by, and the
+    /// version they resolve.
+    reads: Vec<(usize, Vec<String>, Version)>,
+}
+
+impl DepImpact {
+    fn prepare(
+        workspace: &Workspace,
+        lockfile: Option<&graywork_outdated::lockfile::Lockfile>,
+        name: &str,
+        target: &Version,
+        offline: bool,
+    ) -> Option<DepImpact> {
+        let mut summary = ImpactSummary {
+            dependency: name.to_owned(),
+            to: target.to_string(),
+            ..ImpactSummary::default()
+        };
+        // Members that use it, with the names their code knows it by and the version they
+        // resolve.
+        let mut users: Vec<(usize, Vec<String>, Option<Version>)> = Vec::new();
+        for (index, member) in workspace.members.iter().enumerate() {
+            let uses: Vec<_> = member
+                .dependencies
+                .iter()
+                .filter(|d| d.name == name && d.kind != DepKind::Dev)
+                .collect();
+            if uses.is_empty() || !member.manifest_path.is_file() {
+                continue;
+            }
+            let mut in_code: Vec<String> = uses
+                .iter()
+                .map(|d| d.local_name().replace('-', "_"))
+                .collect();
+            in_code.sort();
+            in_code.dedup();
+            let locked = lockfile.and_then(|lock| {
+                match lock.locked(&member.name, name, Some(&uses[0].req)) {
+                    graywork_outdated::lockfile::Locked::Registry { version, .. } => Some(version),
+                    _ => None,
+                }
+            });
+            users.push((index, in_code, locked));
+        }
+        let breaking = |from: &Version| !compatible(from, target);
+        if users.is_empty()
+            || users
+                .iter()
+                .all(|(_, _, locked)| locked.as_ref().is_some_and(|v| !breaking(v)))
+        {
+            return None;
+        }
+        let source = |version: &Version| -> Result<PathBuf, String> {
+            if offline {
+                cached_published(name, version).ok_or_else(|| {
+                    format!("{name} {version} is not in cargo's registry cache (--offline)")
+                })
+            } else {
+                fetch_published(name, version).map_err(|err| format!("{err:#}"))
+            }
+        };
+        let mut impact = DepImpact {
+            facts: ImpactFacts::default(),
+            summary: ImpactSummary::default(),
+            changes_from: BTreeMap::new(),
+            reads: Vec::new(),
+        };
+        let new_dir = match source(target) {
+            Ok(dir) => dir,
+            Err(why) => {
+                summary.notes.push(format!("no lines predicted: {why}"));
+                impact.summary = summary;
+                return Some(impact);
+            }
+        };
+        for (index, in_code, locked) in users {
+            let member = &workspace.members[index];
+            let Some(from) = locked else {
+                summary.notes.push(format!(
+                    "{}: Cargo.lock does not say which {name} it resolves, so its lines are not predicted",
+                    member.name
+                ));
+                continue;
+            };
+            if !breaking(&from) {
+                impact.facts.members.insert(index, MemberImpact::default());
+                continue;
+            }
+            let changes = impact.changes_from.entry(from.clone()).or_insert_with(|| {
+                let old_dir = source(&from)?;
+                breaking_changes(&old_dir, &new_dir, &BuildOptions::default())
+                    .map_err(|err| format!("cannot compare {name} {from} with {target}: {err:#}"))
+            });
+            match changes {
+                Ok(_) => impact.reads.push((index, in_code, from)),
+                Err(why) => summary.notes.push(format!("{}: {why}", member.name)),
+            }
+        }
+        impact.summary = summary;
+        Some(impact)
+    }
+
+    fn reads(&self) -> impl Iterator<Item = Read<'_>> {
+        self.reads.iter().map(|(member, in_code, from)| Read {
+            member: *member,
+            in_code,
+            changes: match self.changes_from.get(from) {
                 Some(Ok(changes)) => changes.as_slice(),
                 _ => &[],
-            };
-            (index, in_code, changes)
+            },
         })
-        .collect();
-    read_members(workspace, &jobs, &mut facts, &mut summary);
-    summary.from = changes_from.keys().map(Version::to_string).collect();
-    facts.summary = summary;
-    Some(facts)
+    }
+
+    /// The facts, given each of [`DepImpact::reads`]' results in order.
+    fn finish(
+        mut self,
+        workspace: &Workspace,
+        results: Vec<Result<Vec<AffectedUse>, String>>,
+    ) -> ImpactFacts {
+        for ((member, _, _), result) in self.reads.iter().zip(results) {
+            record(
+                workspace,
+                *member,
+                result,
+                &mut self.facts,
+                &mut self.summary,
+            );
+        }
+        self.summary.from = self.changes_from.keys().map(Version::to_string).collect();
+        self.facts.summary = self.summary;
+        self.facts
+    }
 }
 
 /// The impact facts of a path member `name`'s breaking bump to `target`: its working tree
@@ -182,11 +270,21 @@ pub fn crate_impact_facts(
     });
     match changes {
         Ok(changes) => {
-            let jobs: Vec<(usize, Vec<String>, &[Finding])> = jobs
-                .into_iter()
-                .map(|(index, in_code)| (index, in_code, changes.as_slice()))
+            let reads: Vec<Read<'_>> = jobs
+                .iter()
+                .map(|(member, in_code)| Read {
+                    member: *member,
+                    in_code,
+                    changes: &changes,
+                })
                 .collect();
-            read_members(workspace, &jobs, &mut facts, &mut summary);
+            let member_reads = MemberReads::default();
+            for (read, result) in reads
+                .iter()
+                .zip(read_all(workspace, &reads, &member_reads))
+            {
+                record(workspace, read.member, result, &mut facts, &mut summary);
+            }
         }
         Err(why) => summary.notes.push(format!(
             "no lines predicted: the last release of {name} is what its tree is compared with, and {why}"
@@ -196,50 +294,90 @@ pub fn crate_impact_facts(
     Some(facts)
 }
 
-/// Each member's affected lines for its changes, read on every core, into `facts`; members
-/// that cannot be read are noted in `summary`.
-fn read_members(
+/// One member's uses of one dependency, to match against what breaks in it.
+struct Read<'a> {
+    member: usize,
+    /// The names the member's code knows the dependency by.
+    in_code: &'a [String],
+    changes: &'a [Finding],
+}
+
+/// Each read's affected lines, or why its member cannot be read: every member is loaded once
+/// (through `member_reads`) for all the reads that name it, members spread over every core.
+fn read_all(
     workspace: &Workspace,
-    jobs: &[(usize, Vec<String>, &[Finding])],
+    reads: &[Read<'_>],
+    member_reads: &MemberReads,
+) -> Vec<Result<Vec<AffectedUse>, String>> {
+    let mut by_member: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (position, read) in reads.iter().enumerate() {
+        by_member.entry(read.member).or_default().push(position);
+    }
+    let groups: Vec<(usize, Vec<usize>)> = by_member.into_iter().collect();
+    let results = crate::parallel::map_on_all_cores(&groups, |(member, positions)| {
+        let dependencies: Vec<(&[String], &[Finding])> = positions
+            .iter()
+            .map(|&position| (reads[position].in_code, reads[position].changes))
+            .collect();
+        match member_reads.get(workspace, *member).as_ref() {
+            Ok(krate) => Ok(affected_uses_in(
+                workspace.root.as_std_path(),
+                krate,
+                &dependencies,
+            )),
+            Err(err) => Err(err.clone()),
+        }
+    });
+    let mut out: Vec<Result<Vec<AffectedUse>, String>> =
+        reads.iter().map(|_| Ok(Vec::new())).collect();
+    for ((_, positions), result) in groups.iter().zip(results) {
+        match result {
+            Ok(each) => {
+                for (&position, uses) in positions.iter().zip(each) {
+                    out[position] = Ok(uses);
+                }
+            }
+            Err(err) => {
+                for &position in positions {
+                    out[position] = Err(err.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A member's affected lines into `facts`, or a note in `summary` saying why it has none.
+fn record(
+    workspace: &Workspace,
+    index: usize,
+    result: Result<Vec<AffectedUse>, String>,
     facts: &mut ImpactFacts,
     summary: &mut ImpactSummary,
 ) {
-    let read = |(index, in_code, changes): &(usize, Vec<String>, &[Finding])| {
-        let member = &workspace.members[*index];
-        affected_uses(
-            workspace.root.as_std_path(),
-            member.manifest_dir().as_std_path(),
-            in_code,
-            changes,
-        )
-        .map_err(|err| format!("{err:#}"))
-    };
-    let results = crate::parallel::map_on_all_cores(jobs, read);
-    for ((index, _, _), result) in jobs.iter().zip(results) {
-        let member = &workspace.members[*index];
-        match result {
-            Ok(uses) => {
-                let lines = uses
-                    .into_iter()
-                    .map(|affected| ImpactedLine {
-                        file: affected.file,
-                        line: affected.line,
-                        used: affected.used,
-                        detail: ImpactDetail {
-                            item: affected.item,
-                            lint: affected.lint.to_owned(),
-                            change: affected.change,
-                            certainty: affected.certainty.to_string(),
-                        },
-                    })
-                    .collect();
-                facts.members.insert(*index, MemberImpact { lines });
-            }
-            Err(err) => summary.notes.push(format!(
-                "{}: its sources cannot be read ({err}), so its lines are not predicted",
-                member.name
-            )),
+    let member = &workspace.members[index];
+    match result {
+        Ok(uses) => {
+            let lines = uses
+                .into_iter()
+                .map(|affected| ImpactedLine {
+                    file: affected.file,
+                    line: affected.line,
+                    used: affected.used,
+                    detail: ImpactDetail {
+                        item: affected.item,
+                        lint: affected.lint.to_owned(),
+                        change: affected.change,
+                        certainty: affected.certainty.to_string(),
+                    },
+                })
+                .collect();
+            facts.members.insert(index, MemberImpact { lines });
         }
+        Err(err) => summary.notes.push(format!(
+            "{}: its sources cannot be read ({err}), so its lines are not predicted",
+            member.name
+        )),
     }
 }
 

@@ -53,6 +53,10 @@ pub struct OutdatedArgs {
     /// With `--apply`: print the edits as a diff, writing nothing.
     #[arg(long, requires = "apply")]
     pub dry_run: bool,
+    /// With `--plan`: do not predict the lines each major breaks (the stage counts stay);
+    /// predicting reads both versions of every updated dependency and the members using them.
+    #[arg(long, requires = "plan")]
+    pub no_impact: bool,
 }
 
 /// Runs `outdated`.
@@ -82,11 +86,16 @@ pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCo
         .map(|path| format!("--manifest-path {}", path.display()));
     let mut plan =
         graywork_outdated::plan(&report, &workspace, context.runner, manifest_arg.as_deref());
-    // Each member's sources are read once for all the updates.
+    if args.apply {
+        // The compatible stage needs neither stage counts nor predictions.
+        return apply_compatible(&workspace, &plan.compatible, args.dry_run);
+    }
+    // Each member's sources are read once for all the updates, and the updates are planned on
+    // every core.
     let reads = crate::plan::MemberReads::default();
-    for update in &mut plan.incompatible {
+    let stages = crate::parallel::map_on_all_cores(&plan.incompatible, |update| {
         // A goal the planner refuses leaves the count out; the command still says how to ask.
-        update.stages = Goal::dep(&format!("{}@{}", update.name, update.version))
+        Goal::dep(&format!("{}@{}", update.name, update.version))
             .and_then(|goal| {
                 // The same facts `upgrade-plan --dep` plans with, so the counts agree.
                 let facts =
@@ -94,16 +103,23 @@ pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCo
                 graywork_plan::plan(&workspace, &facts, &goal, &PlanOptions::default())
             })
             .map(|staged| staged.stages.len())
-            .ok();
-        // The lines the major breaks, when cargo's cache holds both versions (nothing is
-        // fetched here: `upgrade-plan --dep` fetches and lists them).
-        update.impact_lines =
-            crate::impact::impact_facts(&workspace, &update.name, &update.version, true)
-                .filter(|impact| impact.summary.notes.is_empty())
-                .map(|impact| impact.members.values().map(|m| m.lines.len()).sum());
-    }
-    if args.apply {
-        return apply_compatible(&workspace, &plan.compatible, args.dry_run);
+            .ok()
+    });
+    // The lines each major breaks, when cargo's cache holds both versions (nothing is fetched
+    // here: `upgrade-plan --dep` fetches and lists them).
+    let updates: Vec<(String, semver::Version)> = plan
+        .incompatible
+        .iter()
+        .filter(|_| !args.no_impact)
+        .map(|update| (update.name.clone(), update.version.clone()))
+        .collect();
+    let mut impacts = crate::impact::impact_facts_each(&workspace, &updates, true, &reads);
+    impacts.resize_with(plan.incompatible.len(), || None);
+    for ((update, stages), impact) in plan.incompatible.iter_mut().zip(stages).zip(impacts) {
+        update.stages = stages;
+        update.impact_lines = impact
+            .filter(|impact| impact.summary.notes.is_empty())
+            .map(|impact| impact.members.values().map(|m| m.lines.len()).sum());
     }
     crate::output::print(&graywork_outdated::render_plan(&report, &plan, args.format))?;
     Ok(ExitCode::SUCCESS)

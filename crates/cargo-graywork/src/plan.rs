@@ -354,7 +354,7 @@ pub struct MemberReads {
 
 impl MemberReads {
     /// The member's crate, read on first use.
-    fn get(&self, workspace: &Workspace, position: usize) -> MemberRead {
+    pub(crate) fn get(&self, workspace: &Workspace, position: usize) -> MemberRead {
         if let Some(found) = self.lock().get(&position) {
             return found.clone();
         }

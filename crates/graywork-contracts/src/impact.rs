@@ -85,6 +85,27 @@ pub fn affected_uses(
     Ok(match_uses(&sites, changes))
 }
 
+/// [`affected_uses`] for several dependencies of a crate already read with
+/// [`crate::read_member`] from the workspace `root`, one result per entry of `dependencies`
+/// (the names its code knows the dependency by, and what breaks in it): each of its files is
+/// parsed once for all of them.
+pub fn affected_uses_in(
+    root: &Path,
+    krate: &Crate,
+    dependencies: &[(&[String], &[Finding])],
+) -> Vec<Vec<AffectedUse>> {
+    let tree = DiskTree {
+        root: root.to_path_buf(),
+    };
+    let names: Vec<&[String]> = dependencies.iter().map(|(names, _)| *names).collect();
+    krate
+        .uses_of_each(&tree, &names)
+        .iter()
+        .zip(dependencies)
+        .map(|(sites, (_, changes))| match_uses(sites, changes))
+        .collect()
+}
+
 /// Matches use sites to changes: the rule set [`affected_uses`] applies.
 pub fn match_uses(sites: &[UseSite], changes: &[Finding]) -> Vec<AffectedUse> {
     // Every public path of every change: its own and the others it is reached by.

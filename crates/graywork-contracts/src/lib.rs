@@ -41,7 +41,7 @@ mod wiring;
 
 pub use diff::{Finding, Severity, diff, required_bump};
 pub use directories::{compare_dirs, compare_dirs_with};
-pub use impact::{AffectedUse, Certainty, affected_uses, breaking_changes};
+pub use impact::{AffectedUse, Certainty, affected_uses, affected_uses_in, breaking_changes};
 pub use lint::{Bump, Family, Level, Lint};
 pub use lock::{parse as parse_lock, render as render_lock};
 pub use manifest::{BuildOptions, CrateManifest};

@@ -189,6 +189,13 @@ fn errors_exit_2_and_name_what_could_not_be_read() {
         stderr(&unknown),
         "error: --exclude ap: unknown member `ap` (members: app, core, tool; did you mean `app`?)\n"
     );
+    let without_plan = outdated(&fixture, &["--no-impact"]);
+    assert_eq!(without_plan.status.code(), Some(2));
+    assert!(
+        stderr(&without_plan).contains("--plan"),
+        "{}",
+        stderr(&without_plan)
+    );
     std::fs::remove_file(fixture.workspace.join("Cargo.lock")).unwrap();
     let manifest = fixture.workspace.join("Cargo.toml");
     let mut command = graywork(&[

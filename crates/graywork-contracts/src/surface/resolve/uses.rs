@@ -61,7 +61,19 @@ impl Crate {
     /// read from `tree` (the same tree the crate was loaded from), in file and line order.
     /// Files that cannot be read again are skipped; the walk already reported them.
     pub fn uses_of(&self, tree: &dyn SourceTree, extern_names: &[String]) -> Vec<UseSite> {
-        let mut sites = Vec::new();
+        self.uses_of_each(tree, &[extern_names])
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// [`Crate::uses_of`] for several dependencies at once, one list per entry of
+    /// `dependencies`: each file is read and parsed once for all of them.
+    pub fn uses_of_each(
+        &self,
+        tree: &dyn SourceTree,
+        dependencies: &[&[String]],
+    ) -> Vec<Vec<UseSite>> {
+        let mut each: Vec<Vec<UseSite>> = vec![Vec::new(); dependencies.len()];
         for (module, data) in &self.modules {
             let Some(file) = &data.own_file else {
                 continue;
@@ -72,30 +84,34 @@ impl Crate {
             let Ok(parsed) = syn::parse_file(&text) else {
                 continue;
             };
-            let mut visitor = UseVisitor {
-                krate: self,
-                extern_names,
-                file,
-                module: module.clone(),
-                locals: Vec::new(),
-                imports_dependency: Vec::new(),
-                module_items: Vec::new(),
-                variables: Vec::new(),
-                sites: &mut sites,
-            };
-            visitor.enter_module();
-            visitor.visit_file(&parsed);
+            for (extern_names, sites) in dependencies.iter().zip(&mut each) {
+                let mut visitor = UseVisitor {
+                    krate: self,
+                    extern_names,
+                    file,
+                    module: module.clone(),
+                    locals: Vec::new(),
+                    imports_dependency: Vec::new(),
+                    module_items: Vec::new(),
+                    variables: Vec::new(),
+                    sites,
+                };
+                visitor.enter_module();
+                visitor.visit_file(&parsed);
+            }
         }
-        sites.sort_by(|a, b| {
-            (&a.loc.file, a.loc.line, &a.path, a.kind).cmp(&(
-                &b.loc.file,
-                b.loc.line,
-                &b.path,
-                b.kind,
-            ))
-        });
-        sites.dedup();
-        sites
+        for sites in &mut each {
+            sites.sort_by(|a, b| {
+                (&a.loc.file, a.loc.line, &a.path, a.kind).cmp(&(
+                    &b.loc.file,
+                    b.loc.line,
+                    &b.path,
+                    b.kind,
+                ))
+            });
+            sites.dedup();
+        }
+        each
     }
 
     /// What a path written in `module` names in another crate known as one of
