@@ -5,3 +5,4 @@ mod contracts;
 mod impact;
 mod plan;
 mod team;
+mod tidy;
