@@ -742,7 +742,10 @@ mod tests {
                         own.push(format!("S{m}"));
                         scope.insert(format!("S{m}"), Target::Def(own.into()));
                         for child in (1..count).filter(|&c| self.parents[c] == m) {
-                            scope.insert(format!("m{child}"), Target::Module(self.path(child).into()));
+                            scope.insert(
+                                format!("m{child}"),
+                                Target::Module(self.path(child).into()),
+                            );
                         }
                         scope
                     })
