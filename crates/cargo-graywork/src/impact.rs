@@ -13,7 +13,7 @@ use graywork_contracts::{
 use graywork_plan::impact::{ImpactDetail, ImpactFacts, ImpactSummary, ImpactedLine, MemberImpact};
 use graywork_workspace::{DepKind, Workspace};
 
-use crate::plan::MemberReads;
+use crate::member_reads::MemberReads;
 use semver::Version;
 
 /// The impact facts of moving `name` to `target`, or `None` when no member uses it or the

@@ -15,6 +15,7 @@ mod args;
 mod checks;
 mod contracts;
 mod impact;
+mod member_reads;
 mod outdated;
 mod output;
 mod parallel;

@@ -92,7 +92,7 @@ pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCo
     }
     // Each member's sources are read once for all the updates, and the updates are planned on
     // every core.
-    let reads = crate::plan::MemberReads::default();
+    let reads = crate::member_reads::MemberReads::default();
     let stages = crate::parallel::map_on_all_cores(&plan.incompatible, |update| {
         // A goal the planner refuses leaves the count out; the command still says how to ask.
         Goal::dep(&format!("{}@{}", update.name, update.version))

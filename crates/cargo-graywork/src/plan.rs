@@ -11,6 +11,8 @@ use graywork_plan::{
 };
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 
+use crate::member_reads::MemberReads;
+
 /// Where the workspace comes from: shared by `graph` and `upgrade-plan`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct InputArgs {
@@ -340,38 +342,6 @@ fn apply_saved(args: &UpgradePlanArgs, file: &std::path::Path) -> anyhow::Result
 /// whose source cannot be read is taken to expose the dependency, with a warning.
 pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> TreeFacts {
     tree_facts_with(workspace, goal, strategy, &MemberReads::default())
-}
-
-/// A member's crate as read for its public API, or why it could not be read.
-type MemberRead = std::sync::Arc<Result<graywork_contracts::Crate, String>>;
-
-/// Members' sources read once for several plans (`outdated --plan` plans every
-/// incompatible update): member index -> the crate as read.
-#[derive(Default)]
-pub struct MemberReads {
-    read: std::sync::Mutex<std::collections::BTreeMap<usize, MemberRead>>,
-}
-
-impl MemberReads {
-    /// The member's crate, read on first use.
-    pub(crate) fn get(&self, workspace: &Workspace, position: usize) -> MemberRead {
-        if let Some(found) = self.lock().get(&position) {
-            return found.clone();
-        }
-        let dir = workspace.members[position].manifest_dir();
-        let read = std::sync::Arc::new(
-            graywork_contracts::read_member(workspace.root.as_std_path(), dir.as_std_path())
-                .map_err(|error| format!("{error:#}")),
-        );
-        self.lock().entry(position).or_insert(read).clone()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<usize, MemberRead>> {
-        // A reader that panicked left whole entries behind, never a half-written one.
-        self.read
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
 }
 
 /// [`tree_facts`], reading members through `reads`.
