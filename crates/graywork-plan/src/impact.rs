@@ -7,8 +7,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
-
 use crate::planner::{Change, ChangeKind, Plan};
 
 /// What a member must change for the dependency's new version, predicted from sources.
@@ -34,24 +32,8 @@ pub struct ImpactedLine {
 /// A predicted break, as a plan's change carries it (the shared plan schema's).
 pub use graywork_workspace::schema::ImpactDetail;
 
-/// The prediction for the whole plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImpactSummary {
-    /// The dependency.
-    pub dependency: String,
-    /// The versions compared: what the lockfile resolves today, and the target.
-    pub from: Vec<String>,
-    /// The target version.
-    pub to: String,
-    /// Affected lines in all members.
-    pub lines: usize,
-    /// Of those, how many are certain.
-    pub certain: usize,
-    /// Affected lines per member (members that use the dependency, with 0 when none).
-    pub members: BTreeMap<String, usize>,
-    /// What could not be predicted, and why (sources not in cargo's cache, say).
-    pub notes: Vec<String>,
-}
+/// The prediction for the whole plan, which the plan carries.
+pub use crate::planner::ImpactSummary;
 
 /// The impact facts the caller computed for a `--dep` goal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -41,7 +41,27 @@ pub struct Plan {
     /// For a dependency's new major: how many lines of the members use what it breaks, in
     /// all (each stage lists its own as code changes). `None` when not computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<crate::impact::ImpactSummary>,
+    pub impact: Option<ImpactSummary>,
+}
+
+/// The prediction of the lines a dependency's new major breaks, for the whole plan (filled
+/// in by `impact::attach`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpactSummary {
+    /// The dependency.
+    pub dependency: String,
+    /// The versions compared: what the lockfile resolves today, and the target.
+    pub from: Vec<String>,
+    /// The target version.
+    pub to: String,
+    /// Affected lines in all members.
+    pub lines: usize,
+    /// Of those, how many are certain.
+    pub certain: usize,
+    /// Affected lines per member (members that use the dependency, with 0 when none).
+    pub members: BTreeMap<String, usize>,
+    /// What could not be predicted, and why (sources not in cargo's cache, say).
+    pub notes: Vec<String>,
 }
 
 impl Plan {
