@@ -4,5 +4,6 @@
 mod cli;
 mod hooks;
 mod outdated;
+mod plan_round_trip;
 mod support;
 mod toolchain;
