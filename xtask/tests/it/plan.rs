@@ -6,8 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The plan fixtures, which live with graywork-plan's tests.
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plan")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/graywork-plan/tests/fixtures/plan")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Copies a directory tree, leaving out build output and git metadata.

@@ -12,10 +12,11 @@ use graywork_plan::{
 };
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 
-/// The plan fixtures, which graywork-plan's tests and the xtask's end-to-end tests use too.
+/// The plan fixtures, which live with graywork-plan's tests; the xtask's end-to-end tests use
+/// them too.
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../xtask/tests/fixtures/plan")
+        .join("../graywork-plan/tests/fixtures/plan")
         .canonicalize()
         .unwrap()
 }

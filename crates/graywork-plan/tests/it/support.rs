@@ -11,7 +11,7 @@ pub(crate) const ALL_KINDS: [DepKind; 3] = [DepKind::Normal, DepKind::Build, Dep
 /// error messages name them as they did when the tests lived beside them.
 pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../xtask/tests/fixtures/plan")
+        .join("tests/fixtures/plan")
         .canonicalize()
         .unwrap()
 }
