@@ -8,6 +8,7 @@
 //!
 //! Each contract major version is its own module with a `VERSION` constant, so versions coexist
 //! in one build. This crate does no I/O and depends on no async runtime.
+#![warn(unreachable_pub)]
 #![deny(missing_docs)]
 
 #[macro_use]

@@ -51,6 +51,7 @@
 //!
 //! Without any feature the crate still issues and verifies tokens through [`Keyring`]'s own
 //! methods; the feature only adds the contract implementation.
+#![warn(unreachable_pub)]
 
 mod key;
 mod keyring;

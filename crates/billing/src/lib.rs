@@ -32,6 +32,7 @@
 //! `BillingError`), never a wrap or a panic.
 //!
 //! [`v1::CURRENCY`]: shared::billing::v1::CURRENCY
+#![warn(unreachable_pub)]
 
 pub mod rounding;
 #[cfg(feature = "v1")]

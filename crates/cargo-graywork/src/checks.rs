@@ -124,7 +124,10 @@ pub struct CiArgs {
 }
 
 /// Runs `check-toolchain`: exit 1 on any mismatch.
-pub fn run_check_toolchain(args: CheckToolchainArgs, context: Context) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_check_toolchain(
+    args: CheckToolchainArgs,
+    context: Context,
+) -> anyhow::Result<ExitCode> {
     let workspace = load_workspace(args.manifest_path.as_deref())?;
     let root = workspace.root.as_std_path();
     let report = toolchain::check(&workspace, || toolchain::installed_rustc(root))?;
@@ -144,7 +147,7 @@ pub fn run_check_toolchain(args: CheckToolchainArgs, context: Context) -> anyhow
 }
 
 /// Runs `test-matrix`: exit 1 if any combination failed.
-pub fn run_test_matrix(args: TestMatrixArgs, context: Context) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_test_matrix(args: TestMatrixArgs, context: Context) -> anyhow::Result<ExitCode> {
     test_matrix(args, context).map(|(code, _)| code)
 }
 
@@ -195,7 +198,10 @@ fn test_matrix(
 }
 
 /// Runs `install-hooks`.
-pub fn run_install_hooks(args: InstallHooksArgs, context: Context) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_install_hooks(
+    args: InstallHooksArgs,
+    context: Context,
+) -> anyhow::Result<ExitCode> {
     let workspace = load_workspace(args.manifest_path.as_deref())?;
     let with_contracts = !workspace.defined_contracts().is_empty();
     let outcome = hooks::install(
@@ -216,7 +222,7 @@ pub fn run_install_hooks(args: InstallHooksArgs, context: Context) -> anyhow::Re
 }
 
 /// Runs `ci`: exit 1 if any step failed.
-pub fn run_ci(args: CiArgs, context: Context) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_ci(args: CiArgs, context: Context) -> anyhow::Result<ExitCode> {
     let workspace = load_workspace(args.manifest_path.as_deref())?;
     let system_packages =
         ci::system_packages(&workspace.root.join("Cargo.toml").into_std_path_buf())?;

@@ -102,7 +102,7 @@ impl CheckContractsArgs {
 /// Runs `check-contracts`, printing the report: exit 0 when consistent, 1 when a contract
 /// broke or a requirement is unmet; usage, input and parse errors are `Err` (exit 2). With
 /// `--quiet`, a passing text report prints nothing.
-pub fn run(args: CheckContractsArgs, context: Context) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: CheckContractsArgs, context: Context) -> anyhow::Result<ExitCode> {
     let format = args.format;
     let outcome = check(&args.options(context.runner)?)?;
     match format {

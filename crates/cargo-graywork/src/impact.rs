@@ -19,7 +19,7 @@ use semver::Version;
 /// The impact facts of moving `name` to `target`, or `None` when no member uses it or the
 /// target is semver-compatible with what every member resolves (no breaking change expected).
 /// With `offline`, sources come only from cargo's cache, and what is missing is noted.
-pub fn impact_facts(
+pub(crate) fn impact_facts(
     workspace: &Workspace,
     name: &str,
     target: &Version,
@@ -39,7 +39,7 @@ pub fn impact_facts(
 /// [`impact_facts`] of several updates (`outdated --plan`'s majors), one entry per update:
 /// the dependencies' versions are compared on every core, then each member is read once for
 /// all the updates it uses, through `member_reads` (which the plans' public-API reading shares).
-pub fn impact_facts_each(
+pub(crate) fn impact_facts_each(
     workspace: &Workspace,
     updates: &[(String, Version)],
     offline: bool,
@@ -217,7 +217,7 @@ impl DepImpact {
 /// The impact facts of a path member `name`'s breaking bump to `target`: its working tree
 /// against its current version as published (cargo's cache; fetched unless `offline`), matched
 /// to each dependent's uses. `None` when the bump is compatible or nothing depends on it.
-pub fn crate_impact_facts(
+pub(crate) fn crate_impact_facts(
     workspace: &Workspace,
     name: &str,
     target: &Version,

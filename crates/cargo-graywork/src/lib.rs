@@ -4,6 +4,7 @@
 //! Every command returns an [`ExitCode`]: `0` when all is well, `1` when the command ran and
 //! found a problem (a broken contract, a failed test), and `2` (through an `Err`) on usage,
 //! input or parse errors.
+#![warn(unreachable_pub)]
 
 use std::process::ExitCode;
 

@@ -9,7 +9,7 @@ pub(crate) type MemberRead = std::sync::Arc<Result<graywork_contracts::Crate, St
 /// Members' sources read once for several plans (`outdated --plan` plans every
 /// incompatible update): member index -> the crate as read.
 #[derive(Default)]
-pub struct MemberReads {
+pub(crate) struct MemberReads {
     read: std::sync::Mutex<std::collections::BTreeMap<usize, MemberRead>>,
 }
 

@@ -60,7 +60,7 @@ pub struct OutdatedArgs {
 }
 
 /// Runs `outdated`.
-pub fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result<ExitCode> {
     let workspace = Workspace::load(&Source::Cargo(CargoOptions {
         manifest_path: args.manifest_path.clone(),
         resolve: ResolveMode::NoDeps,

@@ -4,7 +4,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `f` of every item, in the items' order, computed on every core.
-pub fn map_on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map_on_all_cores<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(items.len().max(1));

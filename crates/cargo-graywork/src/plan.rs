@@ -198,7 +198,7 @@ pub struct UpgradePlanArgs {
 }
 
 /// Runs `graph`.
-pub fn run_graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
     let workspace = Workspace::load(&args.input.source())?;
     for notice in &workspace.notices {
         eprintln!("note: {notice}");
@@ -209,7 +209,7 @@ pub fn run_graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs `upgrade-plan`.
-pub fn run_upgrade_plan(
+pub(crate) fn run_upgrade_plan(
     args: UpgradePlanArgs,
     context: crate::Context,
 ) -> anyhow::Result<ExitCode> {
@@ -345,7 +345,7 @@ pub fn tree_facts(workspace: &Workspace, goal: &Goal, strategy: Strategy) -> Tre
 }
 
 /// [`tree_facts`], reading members through `reads`.
-pub fn tree_facts_with(
+pub(crate) fn tree_facts_with(
     workspace: &Workspace,
     goal: &Goal,
     strategy: Strategy,

@@ -25,6 +25,7 @@
 //! | `testing` | no | `fleet::testing`: a real etcd on loopback for tests |
 //!
 //! `gray` itself stays free of etcd and HTTP: this crate fetches, gray merges.
+#![warn(unreachable_pub)]
 
 mod client;
 mod follow;

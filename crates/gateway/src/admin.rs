@@ -75,7 +75,7 @@ fn authenticate(
 
 /// The answer of a successful reload.
 #[derive(Debug, Serialize)]
-pub struct Reloaded {
+pub(crate) struct Reloaded {
     /// The generation now serving.
     pub generation: u64,
     /// The new snapshot's content hash.
@@ -133,7 +133,7 @@ fn reload_error(error: AdminReloadError) -> ApiError {
 }
 
 /// The 422 answer for a config error, with its file, key and line.
-pub fn invalid_config(error: &gray::ConfigError) -> ApiError {
+pub(crate) fn invalid_config(error: &gray::ConfigError) -> ApiError {
     ApiError::InvalidConfig {
         message: error.to_string(),
         location: ConfigLocation {
@@ -146,7 +146,7 @@ pub fn invalid_config(error: &gray::ConfigError) -> ApiError {
 
 /// The answer of `GET /debug/config`.
 #[derive(Debug, Serialize)]
-pub struct ConfigReport {
+pub(crate) struct ConfigReport {
     /// The generation serving.
     pub generation: u64,
     /// Its content hash.
@@ -168,7 +168,7 @@ pub struct ConfigReport {
 
 /// One gray rule as this instance holds it.
 #[derive(Debug, Serialize)]
-pub struct RuleReport {
+pub(crate) struct RuleReport {
     /// The rule's name.
     pub name: String,
     /// Whether it is enabled.
@@ -179,7 +179,7 @@ pub struct RuleReport {
 
 /// One leaf key of the merged config.
 #[derive(Debug, Serialize)]
-pub struct ConfigEntry {
+pub(crate) struct ConfigEntry {
     /// The dotted key.
     pub key: String,
     /// The value in force, with secrets hidden by [`gray::redact_value`].
@@ -194,7 +194,7 @@ pub struct ConfigEntry {
 
 /// The merged config of `snapshot` with provenance, secrets redacted by gray's one rule
 /// ([`gray::redact_value`]), which `gateway config show` and `gateway gray explain` use too.
-pub fn config_report(snapshot: &gray::Snapshot) -> ConfigReport {
+pub(crate) fn config_report(snapshot: &gray::Snapshot) -> ConfigReport {
     let entries = snapshot
         .entries()
         .into_iter()
@@ -239,12 +239,12 @@ pub fn config_report(snapshot: &gray::Snapshot) -> ConfigReport {
 }
 
 /// `GET /debug/config`.
-pub async fn debug_config(State(state): State<AppState>) -> Json<ConfigReport> {
+pub(crate) async fn debug_config(State(state): State<AppState>) -> Json<ConfigReport> {
     Json(config_report(&state.config.current()))
 }
 
 /// `GET /debug/version`.
-pub async fn debug_version() -> Json<version::VersionReport> {
+pub(crate) async fn debug_version() -> Json<version::VersionReport> {
     Json(version::report())
 }
 
@@ -252,7 +252,7 @@ pub async fn debug_version() -> Json<version::VersionReport> {
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let text = state
         .metrics
         .render()
@@ -302,7 +302,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// A TOML value as JSON (datetimes become their TOML text).
-pub fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+pub(crate) fn toml_to_json(value: &toml::Value) -> serde_json::Value {
     match value {
         toml::Value::String(s) => serde_json::Value::String(s.clone()),
         toml::Value::Integer(i) => serde_json::Value::from(*i),

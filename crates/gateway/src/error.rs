@@ -327,7 +327,7 @@ impl From<PathRejection> for ApiError {
 }
 
 /// The fallback for unknown paths: a JSON 404 rather than an empty body.
-pub async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::NotFound {
         message: "no such endpoint".to_owned(),
     }

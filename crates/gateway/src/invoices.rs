@@ -30,11 +30,11 @@ use crate::routing::{BillingVersion, ServedBy};
 use crate::storage::StoragePool;
 
 /// The response header naming the billing version that served a request.
-pub static BILLING_VERSION_HEADER: HeaderName = HeaderName::from_static("x-billing-version");
+pub(crate) static BILLING_VERSION_HEADER: HeaderName = HeaderName::from_static("x-billing-version");
 /// The request header carrying a v2 idempotency key.
-pub static IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+pub(crate) static IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 /// The response header set when a create returned an invoice stored by an earlier request.
-pub static REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+pub(crate) static REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// What the invoice handlers need: billing, the invoice store and the API's database pool, where
 /// notices go when a create names no recipient, and the outbox dispatcher's wake-up (with the

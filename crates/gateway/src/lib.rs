@@ -14,6 +14,7 @@
 //!
 //! Routes to a version the build lacks answer 404 `version_not_built`, and a gray rule routing
 //! to it is a config load error.
+#![warn(unreachable_pub)]
 
 mod admin;
 mod admin_auth;

@@ -12,7 +12,7 @@ use crate::version;
 
 /// Labels of `http_requests_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RequestLabels {
+pub(crate) struct RequestLabels {
     /// The matched route template, e.g. `/api/v1/invoices/{id}`, or `unmatched`.
     pub route: String,
     /// `v1`, `v2`, or `none` for requests that touch no billing version.
@@ -23,14 +23,14 @@ pub struct RequestLabels {
 
 /// Labels of the request-duration histogram.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct VersionLabels {
+pub(crate) struct VersionLabels {
     /// `v1`, `v2`, or `none`.
     pub billing_version: String,
 }
 
 /// Labels of `gray_decisions_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct DecisionLabels {
+pub(crate) struct DecisionLabels {
     /// The rule that decided, or `default`.
     pub rule: String,
     /// The OpenFeature reason: `TARGETING_MATCH`, `SPLIT`, `DEFAULT`, `DISABLED`, `ERROR`.
@@ -41,14 +41,14 @@ pub struct DecisionLabels {
 
 /// Labels of `config_reloads_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ReloadLabels {
+pub(crate) struct ReloadLabels {
     /// `success` or `failure`.
     pub result: &'static str,
 }
 
 /// Labels of `outbox_deliveries_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct DeliveryLabels {
+pub(crate) struct DeliveryLabels {
     /// `delivered` or `failed` (to be retried).
     pub result: &'static str,
 }
@@ -63,7 +63,7 @@ struct BuildLabels {
 
 /// Every metric the gateway records, and the registry that renders them.
 #[derive(Debug)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     /// Requests served, by route, billing version and status.
     pub http_requests: Family<RequestLabels, Counter>,
@@ -83,7 +83,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// A fresh registry with every metric registered and `build_info` set for this build.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut registry = Registry::default();
         let http_requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -160,7 +160,7 @@ impl Metrics {
     }
 
     /// Records one reload attempt.
-    pub fn record_reload(&self, ok: bool) {
+    pub(crate) fn record_reload(&self, ok: bool) {
         let result = if ok { "success" } else { "failure" };
         self.config_reloads
             .get_or_create(&ReloadLabels { result })
@@ -168,7 +168,7 @@ impl Metrics {
     }
 
     /// Renders every metric in the OpenMetrics text format, which Prometheus scrapes.
-    pub fn render(&self) -> Result<String, std::fmt::Error> {
+    pub(crate) fn render(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)

@@ -53,7 +53,7 @@ impl Trigger {
 
 /// How long the config directory must stay quiet before a change is reloaded. Editors and
 /// ConfigMap updates touch several files in quick succession; one reload covers them all.
-pub const WATCH_DEBOUNCE: Duration = Duration::from_millis(200);
+pub(crate) const WATCH_DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// Reads every layer again and swaps the result in, then records the outcome. Blocking: it reads
 /// files and compiles rules. Returns the new generation, or the error while the old snapshot

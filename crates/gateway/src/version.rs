@@ -3,13 +3,13 @@
 use serde::Serialize;
 
 /// The gateway crate's version.
-pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `rustc --version` of the compiler that built this binary, captured by `build.rs`.
-pub const RUSTC_VERSION: &str = env!("GATEWAY_RUSTC_VERSION");
+pub(crate) const RUSTC_VERSION: &str = env!("GATEWAY_RUSTC_VERSION");
 
 /// The git revision this binary was built from, or `unknown` when built outside a checkout.
-pub const GIT_REVISION: &str = env!("GATEWAY_GIT_REVISION");
+pub(crate) const GIT_REVISION: &str = env!("GATEWAY_GIT_REVISION");
 
 /// The billing majors compiled into this build, lowest first, spelled as gray rules spell them.
 pub const BILLING_VERSIONS: &[&str] = &[
@@ -32,7 +32,7 @@ pub const FEATURES: &[&str] = &[
 
 /// The answer of `GET /debug/version`.
 #[derive(Debug, Clone, Serialize)]
-pub struct VersionReport {
+pub(crate) struct VersionReport {
     /// The gateway crate's version.
     pub version: &'static str,
     /// The compiler that built this binary.
@@ -47,7 +47,7 @@ pub struct VersionReport {
 
 /// One contract major this build serves, with its full version from `shared`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContractVersion {
+pub(crate) struct ContractVersion {
     /// The contract's name: `auth`, `billing` or `notification`.
     pub contract: &'static str,
     /// The major, `v1`, `v2`, ...
@@ -57,7 +57,7 @@ pub struct ContractVersion {
 }
 
 /// This build's version report.
-pub fn report() -> VersionReport {
+pub(crate) fn report() -> VersionReport {
     VersionReport {
         version: CRATE_VERSION,
         rustc: RUSTC_VERSION,
@@ -68,12 +68,12 @@ pub fn report() -> VersionReport {
 }
 
 /// The comma-separated feature list used as the `features` label of `build_info`.
-pub fn features_label() -> String {
+pub(crate) fn features_label() -> String {
     FEATURES.join(",")
 }
 
 /// The contract versions this build serves, read from `shared`'s `VERSION` constants.
-pub fn contract_versions() -> Vec<ContractVersion> {
+pub(crate) fn contract_versions() -> Vec<ContractVersion> {
     vec![
         ContractVersion {
             contract: "auth",

@@ -30,6 +30,7 @@
 //! | Feature | Default | What it enables |
 //! |---------|---------|-----------------|
 //! | `http`  | no      | `gray::http`: [`HeaderLookup`] for `http::HeaderMap`, and a tower layer that decides once per request, applies a fallback policy, logs the decision and puts it in the request's extensions |
+#![warn(unreachable_pub)]
 
 mod bucket;
 mod census;

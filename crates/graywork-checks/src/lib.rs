@@ -8,6 +8,7 @@
 //! - `ci` ([`ci`]): fmt, clippy, check-toolchain, check-contracts and test-matrix, in order.
 //! - [`rustup`]: which installed toolchain every command runs with when the workspace pins one
 //!   that rustup lacks.
+#![warn(unreachable_pub)]
 
 pub mod ci;
 pub mod hooks;

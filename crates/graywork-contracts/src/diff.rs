@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-pub use crate::lint::Bump;
+pub(crate) use crate::lint::Bump;
 use crate::lint::{Level, Lint};
 use crate::surface::{
     ConstDef, EnumDef, FnSig, Location, MacroDef, MacroKind, ModuleDef, StructDef, Surface,

@@ -107,7 +107,7 @@ pub fn affected_uses_in(
 }
 
 /// Matches use sites to changes: the rule set [`affected_uses`] applies.
-pub fn match_uses(sites: &[UseSite], changes: &[Finding]) -> Vec<AffectedUse> {
+pub(crate) fn match_uses(sites: &[UseSite], changes: &[Finding]) -> Vec<AffectedUse> {
     // Every public path of every change: its own and the others it is reached by.
     let mut by_path: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for change in changes {

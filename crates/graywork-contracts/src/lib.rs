@@ -16,6 +16,7 @@
 //! ```
 //!
 //! [`affected_uses`] predicts the lines of a crate that a dependency's new version breaks.
+#![warn(unreachable_pub)]
 
 use std::path::PathBuf;
 

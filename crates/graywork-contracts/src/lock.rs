@@ -21,7 +21,7 @@ use crate::surface::{
 };
 
 /// The lock file format written by this version.
-pub const FORMAT: i64 = 2;
+pub(crate) const FORMAT: i64 = 2;
 
 /// Renders the lock file for `crate_name`'s contract surface.
 pub fn render(crate_name: &str, surface: &Surface) -> anyhow::Result<String> {

@@ -139,7 +139,7 @@ impl CrateManifest {
 }
 
 /// The cfg environment of a build: its features when the manifest is known, and the flags.
-pub fn cfg_env(manifest: Option<&CrateManifest>, options: &BuildOptions) -> CfgEnv {
+pub(crate) fn cfg_env(manifest: Option<&CrateManifest>, options: &BuildOptions) -> CfgEnv {
     let mut env = CfgEnv {
         features: manifest.map(|m| m.enabled(options)),
         ..CfgEnv::default()

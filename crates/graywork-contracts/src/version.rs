@@ -11,7 +11,7 @@ use crate::surface::{Location, Surface};
 use graywork_workspace::parse_major;
 
 /// The contract module an item path belongs to: `billing::v1::Invoice` -> `("billing", 1)`.
-pub fn contract_module(path: &str, defines: &[String]) -> Option<(String, u64)> {
+pub(crate) fn contract_module(path: &str, defines: &[String]) -> Option<(String, u64)> {
     let mut segments = path.split("::");
     let name = segments.next()?;
     let major = parse_major(segments.next()?)?;
@@ -32,7 +32,7 @@ pub fn contract_surface(mut surface: Surface, defines: &[String]) -> Surface {
 }
 
 /// Every contract module (`billing::v1`) a surface has items or a `VERSION` in.
-pub fn modules(surface: &Surface, defines: &[String]) -> BTreeSet<(String, u64)> {
+pub(crate) fn modules(surface: &Surface, defines: &[String]) -> BTreeSet<(String, u64)> {
     surface
         .versions
         .keys()
@@ -46,7 +46,7 @@ pub fn modules(surface: &Surface, defines: &[String]) -> BTreeSet<(String, u64)>
 }
 
 /// The largest bump a version change allows (`None` when it is not a valid forward step).
-pub fn allowed_bump(old: &Version, new: &Version) -> Option<Bump> {
+pub(crate) fn allowed_bump(old: &Version, new: &Version) -> Option<Bump> {
     if new < old {
         return None;
     }
@@ -86,7 +86,7 @@ fn next_version(old: &Version, bump: Bump) -> Version {
 ///
 /// Items outside contract modules (shared domain types) are grouped under `crate_name`; they
 /// have no `VERSION`, so their breaking changes are errors and their additions are allowed.
-pub fn apply_contract_discipline(
+pub(crate) fn apply_contract_discipline(
     findings: Vec<Finding>,
     old: &Surface,
     new: &Surface,
@@ -241,7 +241,7 @@ pub fn apply_contract_discipline(
 
 /// Applies a crate's own version to a whole-crate diff (`--baseline-dir` mode). Without both
 /// versions, breaking findings are errors and additions are notes.
-pub fn apply_crate_discipline(
+pub(crate) fn apply_crate_discipline(
     findings: Vec<Finding>,
     crate_name: &str,
     versions: Option<(Version, Version)>,

@@ -18,7 +18,7 @@ use graywork_workspace::{Member, Workspace};
 
 /// What the wiring check needs to know about the contract crate as it stands.
 #[derive(Debug, Clone, Default)]
-pub struct Contracts {
+pub(crate) struct Contracts {
     /// `(contract, major)` -> its current `VERSION`.
     pub versions: BTreeMap<(String, u64), Version>,
     /// `(contract, major)` -> the names of its public traits.
@@ -28,7 +28,7 @@ pub struct Contracts {
 /// Checks requirements and providers; every finding is an error in group `wiring`.
 ///
 /// Errors are parse errors in a provider's sources (naming file and line).
-pub fn check(
+pub(crate) fn check(
     workspace: &Workspace,
     contracts: &Contracts,
     read_before: &ProviderImpls,
@@ -258,13 +258,13 @@ fn trait_impls_in(root: &Path, dir: &Path) -> Option<anyhow::Result<Vec<TraitImp
 /// directory. Only clean reads are kept: a provider whose read failed is read again by the
 /// check, which reports the error with the provider's name.
 #[derive(Debug, Default)]
-pub struct ProviderImpls {
+pub(crate) struct ProviderImpls {
     by_dir: BTreeMap<PathBuf, Vec<TraitImpl>>,
 }
 
 impl ProviderImpls {
     /// Reads the trait impls of the crates in `dirs`, under the workspace `root`.
-    pub fn read(root: &Path, dirs: &[PathBuf]) -> ProviderImpls {
+    pub(crate) fn read(root: &Path, dirs: &[PathBuf]) -> ProviderImpls {
         let by_dir = dirs
             .iter()
             .filter_map(|dir| {

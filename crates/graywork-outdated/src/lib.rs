@@ -11,6 +11,7 @@
 //! `tame-index` (`index.rs`). [`report::report`] then compares requirement, locked version,
 //! newest compatible and newest overall; [`plan::plan`] turns the report into
 //! `upgrade-plan --dep` commands and one compatible-updates stage; `render.rs` prints both.
+#![warn(unreachable_pub)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;

@@ -12,6 +12,7 @@
 //! |---------|---------|-----------------|
 //! | `clap` | no | `clap::ValueEnum` for [`GraphFormat`] and [`PlanFormat`], for the command line |
 //! | `synthetic` | no | `graywork_plan::synthetic`: random `cargo metadata` documents for the benchmark and the tests |
+#![warn(unreachable_pub)]
 
 use graywork_workspace::Workspace;
 

@@ -10,6 +10,7 @@
 //! returns are in `model.rs`, the metadata schema and its validation in `metadata.rs`, and
 //! where each setting is declared in `declarations.rs` (read by `manifests.rs`, and the
 //! toolchain pin by `pin.rs`, with rustup's rule).
+#![warn(unreachable_pub)]
 
 mod cargo;
 mod declarations;

@@ -13,6 +13,7 @@
 //!
 //! Without `v1`, rendering ([`render`], [`render_message`]) and the outbox ([`Outbox`],
 //! [`MemoryOutbox`]) are still available.
+#![warn(unreachable_pub)]
 
 mod outbox;
 pub mod render;

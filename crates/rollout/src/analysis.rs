@@ -37,7 +37,7 @@ impl MetricSource for Prometheus {
 /// The stretch of time an analysis judges, in Unix milliseconds: from `from_ms` (exclusive) to
 /// `to_ms` (inclusive), evaluated at `to_ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Window {
+pub(crate) struct Window {
     /// Where it starts: the end of the previous counted window, or the step's verification.
     pub from_ms: u64,
     /// Where it ends: the time every query is evaluated at.
@@ -47,7 +47,7 @@ pub struct Window {
 impl Window {
     /// The window ending at `to_ms` that starts at `from_ms`, but reaches back at most
     /// `longest`, and spans at least one millisecond.
-    pub fn new(from_ms: u64, to_ms: u64, longest: Duration) -> Window {
+    pub(crate) fn new(from_ms: u64, to_ms: u64, longest: Duration) -> Window {
         let longest = u64::try_from(longest.as_millis()).unwrap_or(u64::MAX);
         let from_ms = from_ms.max(to_ms.saturating_sub(longest));
         Window {
@@ -57,7 +57,7 @@ impl Window {
     }
 
     /// The PromQL duration of its length, in milliseconds, e.g. `2500ms`.
-    pub fn range(&self) -> String {
+    pub(crate) fn range(&self) -> String {
         format!("{}ms", (self.to_ms - self.from_ms).max(1))
     }
 }
@@ -65,7 +65,7 @@ impl Window {
 /// A query as run, with what it returned: the value per series (named by its `billing_version`,
 /// or `value` for a single unlabelled number), or the error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueryRecord {
+pub(crate) struct QueryRecord {
     /// The PromQL.
     pub query: String,
     /// Values by series.
@@ -76,7 +76,7 @@ pub struct QueryRecord {
 
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckOutcome {
+pub(crate) struct CheckOutcome {
     /// `error_ratio`, `latency`, or a custom check's name.
     pub check: String,
     /// The queries behind it.
@@ -88,7 +88,7 @@ pub struct CheckOutcome {
 
 /// One analysis: every check's outcome and the combined verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The PromQL range used, e.g. `2500ms`.
     pub window: String,
     /// The stretch of time judged.
@@ -109,7 +109,10 @@ fn growth(series: &str, range: &str) -> String {
 
 /// The built-in judges' queries for `range` and label `selector`: requests, 5xx answers and the
 /// latency quantile, by `billing_version`.
-pub fn builtin_queries(spec: &AnalysisSpec, range: &str) -> (String, String, Option<String>) {
+pub(crate) fn builtin_queries(
+    spec: &AnalysisSpec,
+    range: &str,
+) -> (String, String, Option<String>) {
     let selector = if spec.selector.is_empty() {
         String::new()
     } else {
@@ -145,7 +148,7 @@ pub fn builtin_queries(spec: &AnalysisSpec, range: &str) -> (String, String, Opt
 }
 
 /// Runs every check of `spec` over `window` and judges it.
-pub fn analyse(source: &dyn MetricSource, spec: &AnalysisSpec, window: Window) -> Outcome {
+pub(crate) fn analyse(source: &dyn MetricSource, spec: &AnalysisSpec, window: Window) -> Outcome {
     let range = window.range();
     let at = window.to_ms;
     let run = |query: &str| run_query(source, query, at);

@@ -637,7 +637,7 @@ impl<'a> Controller<'a> {
 
 /// What follows an analysis, given the counters already updated with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
+pub(crate) enum Next {
     /// `failure_limit` reached: roll back.
     RollBack,
     /// `inconclusive_limit` reached in this step: abort.
@@ -659,7 +659,7 @@ pub enum Next {
 ///   towards `inconclusive_limit` and changes nothing else: the passes so far stand, but it is
 ///   never one, and the next window still starts at the end of the last counted one, so it must
 ///   hold new requests.
-pub fn count(state: &mut State, verdict: Verdict, window: &Window) {
+pub(crate) fn count(state: &mut State, verdict: Verdict, window: &Window) {
     match verdict {
         Verdict::Pass => {
             state.passed += 1;
@@ -679,7 +679,7 @@ pub fn count(state: &mut State, verdict: Verdict, window: &Window) {
 /// Failures win over inconclusive results, and both over progress, so a step never advances on
 /// the analysis that reached a limit; and it advances only on a pass, never on an analysis that
 /// failed or could not tell.
-pub fn next_after_analysis(
+pub(crate) fn next_after_analysis(
     state: &State,
     step: &Step,
     analysis: &AnalysisSpec,

@@ -87,7 +87,7 @@ pub struct Converged {
 }
 
 /// The outcome of [`converge`] for every instance, in spec order.
-pub type Convergence = Vec<Result<Converged, FleetError>>;
+pub(crate) type Convergence = Vec<Result<Converged, FleetError>>;
 
 /// An admin client.
 #[derive(Debug, Clone)]
@@ -246,7 +246,7 @@ pub fn served_from_report(report: &Value, rule: &str) -> Option<Served> {
 /// gray routing on, serve the rule with that very percent (so it loads the fragment the rollout
 /// edits), and the rule's label conditions must hold for the instance's labels (else it would
 /// route nothing to v2, and every analysis would be inconclusive).
-pub fn preflight_problem(report: &Value, rule: &str, percent: u8) -> Option<String> {
+pub(crate) fn preflight_problem(report: &Value, rule: &str, percent: u8) -> Option<String> {
     let Some(served) = served_from_report(report, rule) else {
         return Some(
             "its /debug/config answer lacks `generation`, `content_hash` or `entries`".to_owned(),
@@ -380,7 +380,7 @@ fn rule_labels(entries: &[Value], rule: &str) -> Vec<(String, String)> {
 /// Asks every instance (in parallel) whether it can take part in a rollout of `rule` whose
 /// fragment holds `percent` now ([`preflight_problem`]); returns `instance NAME: problem` for
 /// each one that cannot, in spec order.
-pub fn preflight(
+pub(crate) fn preflight(
     client: &AdminClient,
     instances: &[Instance],
     rule: &str,
@@ -411,7 +411,7 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// Reloads every instance and waits until each serves rule `rule` at `percent`, for at most
 /// `timeout` per instance. Instances are handled in parallel; the result keeps spec order.
-pub fn converge(
+pub(crate) fn converge(
     client: &AdminClient,
     instances: &[Instance],
     rule: &str,

@@ -40,7 +40,11 @@ pub fn rule_percent(text: &str, rule: &str) -> Result<u8, FragmentError> {
 
 /// `text` with rule `rule`'s `percent` set to `percent`: the value is replaced in place, keeping
 /// its comments and spacing, and every other byte stays as it was.
-pub fn set_rule_percent(text: &str, rule: &str, percent: u8) -> Result<String, FragmentError> {
+pub(crate) fn set_rule_percent(
+    text: &str,
+    rule: &str,
+    percent: u8,
+) -> Result<String, FragmentError> {
     rule_percent(text, rule)?;
     let mut document = parse(text)?;
     let rules = document

@@ -74,7 +74,7 @@ pub struct Counts {
 }
 
 /// Whether both versions served at least `min_requests`; the inconclusive judgement otherwise.
-pub fn enough_traffic(v1: Counts, v2: Counts, min_requests: u64) -> Result<(), Judgement> {
+pub(crate) fn enough_traffic(v1: Counts, v2: Counts, min_requests: u64) -> Result<(), Judgement> {
     let min = min_requests as f64;
     for (name, counts) in [("v1", v1), ("v2", v2)] {
         if counts.requests < min {
@@ -133,7 +133,7 @@ pub fn error_ratio(
 /// continuity correction; 0 when both proportions are 0 or 1 (no variance, no evidence either
 /// way). The correction matters here: a canary at 1% has few requests, and without it the
 /// normal approximation calls a single error in a handful of requests significant.
-pub fn two_proportion_z(e1: f64, n1: f64, e2: f64, n2: f64) -> f64 {
+pub(crate) fn two_proportion_z(e1: f64, n1: f64, e2: f64, n2: f64) -> f64 {
     let pooled = (e1 + e2) / (n1 + n2);
     let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
     if !(se > 0.0 && se.is_finite()) {
@@ -147,7 +147,7 @@ pub fn two_proportion_z(e1: f64, n1: f64, e2: f64, n2: f64) -> f64 {
 
 /// The one-sided critical z for `confidence` (the standard normal quantile), by Acklam's
 /// rational approximation (relative error below 1.2e-9).
-pub fn z_critical(confidence: f64) -> f64 {
+pub(crate) fn z_critical(confidence: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969_683_028_665_376e1,
         2.209_460_984_245_205e2,
@@ -196,7 +196,7 @@ pub fn z_critical(confidence: f64) -> f64 {
 }
 
 /// The latency judge: value is v2's quantile in seconds, threshold v1's × factor + slack.
-pub fn latency(
+pub(crate) fn latency(
     judge: &LatencyJudge,
     v1_seconds: f64,
     v2_seconds: f64,
@@ -235,7 +235,7 @@ pub fn latency(
 }
 
 /// A custom check's number against its `min`/`max`.
-pub fn threshold(check: &CustomCheck, value: f64) -> Judgement {
+pub(crate) fn threshold(check: &CustomCheck, value: f64) -> Judgement {
     if !value.is_finite() {
         return Judgement {
             verdict: Verdict::Inconclusive,

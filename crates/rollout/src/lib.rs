@@ -18,6 +18,7 @@
 //!
 //! The controller talks to gateways and Prometheus over HTTP only; it depends on no service
 //! crate.
+#![warn(unreachable_pub)]
 
 mod analysis;
 mod controller;

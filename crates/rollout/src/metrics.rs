@@ -32,7 +32,7 @@ pub struct ResultLabels {
 }
 
 /// A float gauge.
-pub type FloatGauge = Gauge<f64, AtomicU64>;
+pub(crate) type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// Every `rollout_*` series.
 #[derive(Debug)]

@@ -110,7 +110,7 @@ impl Prometheus {
 }
 
 /// Parses `data` of a successful query answer.
-pub fn parse_data(data: &Value) -> Result<Vec<Sample>, QueryError> {
+pub(crate) fn parse_data(data: &Value) -> Result<Vec<Sample>, QueryError> {
     let shape = |what: &str| QueryError::Shape(what.to_owned());
     let result = &data["result"];
     match data["resultType"].as_str() {

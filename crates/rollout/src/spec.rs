@@ -335,41 +335,41 @@ fn default_token_env() -> String {
 }
 
 /// Production defaults; docs/rollout.md lists them.
-pub mod defaults {
+pub(crate) mod defaults {
     use std::time::Duration;
 
     /// `steps[].hold`.
-    pub const HOLD: Duration = Duration::from_secs(10 * 60);
+    pub(crate) const HOLD: Duration = Duration::from_secs(10 * 60);
     /// `steps[].checks`.
-    pub const CHECKS: u32 = 3;
+    pub(crate) const CHECKS: u32 = 3;
     /// `analysis.interval`.
-    pub const INTERVAL: Duration = Duration::from_secs(60);
+    pub(crate) const INTERVAL: Duration = Duration::from_secs(60);
     /// `analysis.window`.
-    pub const WINDOW: Duration = Duration::from_secs(5 * 60);
+    pub(crate) const WINDOW: Duration = Duration::from_secs(5 * 60);
     /// `analysis.min_requests`.
-    pub const MIN_REQUESTS: u64 = 100;
+    pub(crate) const MIN_REQUESTS: u64 = 100;
     /// `analysis.failure_limit`.
-    pub const FAILURE_LIMIT: u32 = 2;
+    pub(crate) const FAILURE_LIMIT: u32 = 2;
     /// `analysis.inconclusive_limit`.
-    pub const INCONCLUSIVE_LIMIT: u32 = 5;
+    pub(crate) const INCONCLUSIVE_LIMIT: u32 = 5;
     /// `analysis.progress_deadline`.
-    pub const PROGRESS_DEADLINE: Duration = Duration::from_secs(60 * 60);
+    pub(crate) const PROGRESS_DEADLINE: Duration = Duration::from_secs(60 * 60);
     /// `analysis.query_timeout`.
-    pub const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+    pub(crate) const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
     /// `analysis.error_ratio.confidence`.
-    pub const CONFIDENCE: f64 = 0.99;
+    pub(crate) const CONFIDENCE: f64 = 0.99;
     /// `analysis.error_ratio.margin`.
-    pub const MARGIN: f64 = 0.01;
+    pub(crate) const MARGIN: f64 = 0.01;
     /// `analysis.latency.quantile`.
-    pub const QUANTILE: f64 = 0.99;
+    pub(crate) const QUANTILE: f64 = 0.99;
     /// `analysis.latency.factor`.
-    pub const FACTOR: f64 = 1.2;
+    pub(crate) const FACTOR: f64 = 1.2;
     /// `analysis.latency.slack`.
-    pub const SLACK: Duration = Duration::from_millis(20);
+    pub(crate) const SLACK: Duration = Duration::from_millis(20);
     /// `controller.converge_timeout`.
-    pub const CONVERGE_TIMEOUT: Duration = Duration::from_secs(30);
+    pub(crate) const CONVERGE_TIMEOUT: Duration = Duration::from_secs(30);
     /// `controller.metrics_linger`: two scrape intervals of the documented 5 s job.
-    pub const METRICS_LINGER: Duration = Duration::from_secs(10);
+    pub(crate) const METRICS_LINGER: Duration = Duration::from_secs(10);
 }
 
 impl RawSpec {

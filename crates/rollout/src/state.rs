@@ -257,7 +257,7 @@ pub struct StateStore {
 }
 
 /// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -495,7 +495,7 @@ impl ControllerLock {
 }
 
 /// `STATE.lock` for state file `STATE`.
-pub fn lock_path(state_file: &Path) -> PathBuf {
+pub(crate) fn lock_path(state_file: &Path) -> PathBuf {
     let mut name = state_file.as_os_str().to_owned();
     name.push(".lock");
     PathBuf::from(name)

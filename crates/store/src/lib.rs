@@ -33,6 +33,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![warn(unreachable_pub)]
 
 mod error;
 pub mod migrations;

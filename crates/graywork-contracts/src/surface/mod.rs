@@ -11,29 +11,30 @@
 //! [`resolve`] (the module walker and name resolution), `extract` (one syn item to its
 //! record) and [`render`] (tokens to normalised text).
 
-pub mod cfg;
+pub(crate) mod cfg;
 mod expand;
 mod extract;
-pub mod model;
-pub mod render;
-pub mod resolve;
-pub mod source;
+pub(crate) mod model;
+pub(crate) mod render;
+pub(crate) mod resolve;
+pub(crate) mod source;
 
 use std::path::Path;
 
 use anyhow::Context;
 
-pub use cfg::CfgEnv;
+pub(crate) use cfg::CfgEnv;
 pub use model::*;
 pub use render::tidy;
-pub use resolve::{Crate, Mention, TraitImpl, UseKind, UseSite};
-pub use source::{DiskTree, MemoryTree, SourceTree, crate_root, slash_path};
+pub use resolve::{Crate, Mention};
+pub(crate) use resolve::{TraitImpl, UseKind, UseSite};
+pub(crate) use source::{DiskTree, MemoryTree, SourceTree, crate_root, slash_path};
 
 /// Extracts the public surface of the crate whose root file is `root_file` (relative to the tree,
 /// usually `src/lib.rs`).
 ///
 /// Errors name the file and line of a parse error, or the `mod` whose file is missing.
-pub fn extract(tree: &dyn SourceTree, root_file: &Path) -> anyhow::Result<Surface> {
+pub(crate) fn extract(tree: &dyn SourceTree, root_file: &Path) -> anyhow::Result<Surface> {
     Ok(Crate::load(tree, root_file)?.surface())
 }
 

@@ -15,12 +15,12 @@ pub fn tidy(tokens: TokenStream) -> String {
 /// A type as the surface records it: [`tidy`] text with lifetime names erased (`&'a T` is
 /// `&T`, `Foo<'h>` is `Foo<'_>`), since which name a lifetime has, or whether it is elided,
 /// is not API; `'static` stays.
-pub fn type_text(tokens: TokenStream) -> String {
+pub(crate) fn type_text(tokens: TokenStream) -> String {
     erase_lifetimes(&tidy(tokens))
 }
 
 /// Replaces every named lifetime but `'static` by `'_`, and drops `'_ ` after `&`.
-pub fn erase_lifetimes(text: &str) -> String {
+pub(crate) fn erase_lifetimes(text: &str) -> String {
     if !text.contains('\'') {
         return text.to_string();
     }

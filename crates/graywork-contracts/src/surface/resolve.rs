@@ -30,7 +30,7 @@ mod uses;
 
 use defmap::{DefMap, Vis};
 pub use mentions::Mention;
-pub use uses::{UseKind, UseSite};
+pub(crate) use uses::{UseKind, UseSite};
 
 /// Context of the module being walked.
 #[derive(Debug, Clone)]

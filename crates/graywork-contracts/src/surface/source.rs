@@ -15,7 +15,7 @@ pub trait SourceTree {
 
 /// A crate directory on disk.
 #[derive(Debug, Clone)]
-pub struct DiskTree {
+pub(crate) struct DiskTree {
     /// The crate directory (the one holding `Cargo.toml` and `src/`).
     pub root: PathBuf,
 }
@@ -28,7 +28,7 @@ impl SourceTree for DiskTree {
 
 /// An in-memory tree: relative path -> file text.
 #[derive(Debug, Clone, Default)]
-pub struct MemoryTree {
+pub(crate) struct MemoryTree {
     /// The files.
     pub files: BTreeMap<PathBuf, String>,
 }
@@ -217,7 +217,7 @@ fn is_doc_text(group: &proc_macro2::Group) -> bool {
         && matches!(tokens.next(), Some(TokenTree::Punct(p)) if p.as_char() == '=')
 }
 
-pub fn slash_path(path: &Path) -> String {
+pub(crate) fn slash_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
@@ -239,7 +239,7 @@ pub(super) fn lexical_key(path: &Path) -> PathBuf {
 }
 
 /// The crate root file of a tree: `src/lib.rs`, else `src/main.rs`.
-pub fn crate_root(tree: &dyn SourceTree) -> Option<PathBuf> {
+pub(crate) fn crate_root(tree: &dyn SourceTree) -> Option<PathBuf> {
     ["src/lib.rs", "src/main.rs"]
         .into_iter()
         .map(PathBuf::from)
