@@ -17,16 +17,8 @@ use crate::version;
 use crate::wiring;
 use crate::{CheckOptions, LockOptions, Outcome};
 
+pub(crate) use facts::Against;
 use facts::Facts;
-
-/// What the contract crate is compared with.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Against<'a> {
-    /// The lock file, read (and written) as the options say.
-    Lock(&'a LockOptions),
-    /// The crate's sources at a git revision.
-    GitRevision(&'a str),
-}
 
 /// Checks the workspace's contract crate against `against`, and its consumers' wiring.
 pub(crate) fn check(options: &CheckOptions, against: Against<'_>) -> anyhow::Result<Outcome> {

@@ -6,8 +6,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use graywork_workspace::git;
 
-use super::Against;
-use super::facts::{Facts, LockRead};
+use super::facts::{Against, Facts, LockRead};
 use crate::CheckOptions;
 use crate::LockOptions;
 use crate::read::crate_entry;

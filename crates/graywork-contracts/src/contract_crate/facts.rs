@@ -9,14 +9,22 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use graywork_workspace::{Member, ResolveMode, Workspace, manifest_source};
 
-use super::Against;
 use crate::early;
 use crate::lock;
 use crate::read::read_contract_crate;
 use crate::surface::{self, Surface, Unread};
 use crate::version;
 use crate::wiring::ProviderImpls;
-use crate::{CheckOptions, LOCK_FILE_NAME};
+use crate::{CheckOptions, LOCK_FILE_NAME, LockOptions};
+
+/// What the contract crate is compared with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Against<'a> {
+    /// The lock file, read (and written) as the options say.
+    Lock(&'a LockOptions),
+    /// The crate's sources at a git revision.
+    GitRevision(&'a str),
+}
 
 /// What the check knows before it reads the baseline.
 pub(super) struct Facts {

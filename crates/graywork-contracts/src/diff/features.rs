@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Findings;
+use super::finding::Findings;
 use crate::lint::Lint;
 use crate::surface::FeatureDef;
 

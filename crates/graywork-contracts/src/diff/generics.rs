@@ -8,7 +8,7 @@
 
 use syn::parse::{ParseStream, Parser as _};
 
-use super::{At, Findings, changed};
+use super::finding::{At, Findings, changed};
 use crate::lint::Lint;
 
 /// The lints and the word for a change of one kind of item's generics.

@@ -1,8 +1,8 @@
 //! Function and method signatures: parameters, return type, generics, qualifiers, ABI,
 //! exported symbol, target features and attributes.
 
+use super::finding::{At, Findings, changed, decidable};
 use super::generics::generics_change;
-use super::{At, Findings, changed, decidable};
 use crate::lint::Lint;
 use crate::surface::FnSig;
 

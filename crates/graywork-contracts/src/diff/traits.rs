@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use super::finding::{At, Findings, changed};
 use super::generics::{GenericsLints, diff_generics};
 use super::signature::{Callable, SigLints, diff_sig};
-use super::{At, Findings, changed};
 use crate::lint::Lint;
 use crate::surface::{AssocConst, AssocType, Location, TraitDef};
 

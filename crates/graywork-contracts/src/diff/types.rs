@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::finding::{At, Findings, changed, decidable};
 use super::generics::{GenericsLints, diff_generics};
 use super::signature::{Callable, SigLints, diff_sig};
-use super::{At, Findings, changed, decidable};
 use crate::lint::Lint;
 use crate::surface::{EnumDef, FieldDef, Location, Shape, StructDef, TypeFacts, VariantDef};
 

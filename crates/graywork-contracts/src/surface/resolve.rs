@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::anyhow;
 
@@ -17,18 +16,20 @@ use super::extract::{
     loc_of, member_name, path_attr,
 };
 use super::model::{
-    ConstDef, EnumDef, FnSig, Location, MacroDef, MacroKind, ModuleDef, StructDef, Surface,
-    TraitDef, TypeFacts, Unread, UnreadKind,
+    ConstDef, FnSig, Location, MacroDef, MacroKind, ModuleDef, Surface, TraitDef, TypeFacts,
+    Unread, UnreadKind,
 };
 use super::render::type_text;
 use super::source::{SourceTree, lexical_key, parse_file, slash_path};
 use quote::ToTokens;
 
+mod data;
 mod defmap;
 mod mentions;
 mod uses;
 
-use defmap::{DefMap, Vis};
+use data::{ModuleData, RawDef, RawKind, Target, UseEntry, Vis};
+use defmap::DefMap;
 pub use mentions::Mention;
 pub(crate) use uses::{UseKind, UseSite};
 
@@ -46,69 +47,6 @@ struct ModuleCtx {
     /// Written inline (`mod x { … }`), where a `#[path]` is relative to `child_dir` rather
     /// than to the file's directory.
     inline: bool,
-}
-
-/// One module's names.
-#[derive(Debug, Default)]
-struct ModuleData {
-    /// Child modules: name -> (visibility as declared, doc-hidden).
-    children: BTreeMap<String, (Vis, bool)>,
-    /// Items defined here: name -> full path (as segments).
-    defs: BTreeMap<String, Vec<String>>,
-    /// `use` declarations, flattened.
-    uses: Vec<UseEntry>,
-    /// Where the module is declared, and its cfg with its parents'.
-    decl: Option<(Location, Option<String>)>,
-    /// The file the module's items are written in, when it is a file of its own (not an
-    /// inline `mod x { … }`).
-    own_file: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-struct UseEntry {
-    /// `None` for a glob.
-    name: Option<String>,
-    target: Vec<String>,
-    vis: Vis,
-    hidden: bool,
-    /// Where the `use` is written.
-    loc: Location,
-}
-
-/// An item defined in the crate, before visibility is decided.
-#[derive(Debug)]
-struct RawDef {
-    module: Vec<String>,
-    vis: Vis,
-    hidden: bool,
-    kind: RawKind,
-    /// Raw supertrait paths of a trait, resolved after the walk to decide sealed-ness.
-    supertraits: Vec<(Vec<String>, String)>,
-    /// The string value of a `&str` const (for `VERSION`).
-    str_value: Option<String>,
-}
-
-#[derive(Debug)]
-enum RawKind {
-    Trait(TraitDef),
-    Struct(StructDef),
-    Enum(EnumDef),
-    Function(FnSig),
-    Const(ConstDef),
-    Union(StructDef),
-    /// `type Name = Target;`, with the target as text: not recorded in the surface, but what
-    /// it names counts as named wherever the alias is used.
-    TypeAlias(String, Location),
-}
-
-/// What a name resolves to. Paths are shared, not copied: one name reaches many modules
-/// through glob chains, and each binding of it holds the same path.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Target {
-    Def(Arc<[String]>),
-    Module(Arc<[String]>),
-    /// Another crate's item, by its path from that crate's name (`bytes::Bytes`).
-    External(Arc<[String]>),
 }
 
 /// A public path that leads to another crate's item (`pub use bytes::Bytes`), or a public
@@ -264,7 +202,7 @@ impl Crate {
             &file.items,
         )?;
         let mut krate = walker.krate;
-        krate.map = DefMap::build(&krate);
+        krate.map = DefMap::build(&krate.modules, &krate.defs);
         krate.cfg_env = cfg_env.clone();
         Ok(krate)
     }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::{Crate, ModuleData, RawKind, Target};
+use super::data::{ModuleData, RawDef, RawKind, Target, UseEntry, Vis};
 
 /// Rust's two namespaces an item can be named in (macros are read apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,17 +20,6 @@ pub(super) enum Ns {
     Type,
     /// Functions, consts and statics.
     Value,
-}
-
-/// Who can name a binding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Vis {
-    /// The module that binds it and its descendants.
-    Private,
-    /// The whole crate (`pub(crate)`, `pub(super)`, `pub(in …)`).
-    Crate,
-    /// Everyone.
-    Public,
 }
 
 /// Where a binding comes from, which decides what may replace it.
@@ -81,9 +70,12 @@ pub(super) struct DefMap {
 
 impl DefMap {
     /// Builds the map of `krate`'s modules, definitions and `use` declarations.
-    pub(super) fn build(krate: &Crate) -> DefMap {
+    pub(super) fn build(
+        modules: &BTreeMap<Vec<String>, ModuleData>,
+        defs: &BTreeMap<Vec<String>, RawDef>,
+    ) -> DefMap {
         let mut map = DefMap::default();
-        for path in krate.modules.keys() {
+        for path in modules.keys() {
             let id = map.paths.len();
             let path: Arc<[String]> = path.as_slice().into();
             map.ids.insert(path.clone(), id);
@@ -103,14 +95,14 @@ impl DefMap {
 
         // Items and child modules first: they are known before any import is read.
         let mut pending = Vec::new();
-        for (id, data) in krate.modules.values().enumerate() {
-            map.bind_items(krate, id, data);
+        for (id, data) in modules.values().enumerate() {
+            map.bind_items(defs, id, data);
             pending.extend((0..data.uses.len()).map(|entry| Pending { module: id, entry }));
         }
 
         // Then imports, round after round, until a round resolves nothing new. Each import
         // resolves once; names reached through globs are pushed forward as they appear.
-        let modules: Vec<&ModuleData> = krate.modules.values().collect();
+        let modules: Vec<&ModuleData> = modules.values().collect();
         let mut queue = Vec::new();
         loop {
             let before = pending.len();
@@ -141,7 +133,7 @@ impl DefMap {
         map
     }
 
-    fn bind_items(&mut self, krate: &Crate, id: usize, data: &ModuleData) {
+    fn bind_items(&mut self, defs: &BTreeMap<Vec<String>, RawDef>, id: usize, data: &ModuleData) {
         let path = &self.paths[id];
         let mut bindings = Vec::new();
         for (name, (vis, hidden)) in &data.children {
@@ -155,7 +147,7 @@ impl DefMap {
             ));
         }
         for (name, def_path) in &data.defs {
-            let Some(def) = krate.defs.get(def_path) else {
+            let Some(def) = defs.get(def_path) else {
                 continue;
             };
             let ns = match def.kind {
@@ -187,7 +179,7 @@ impl DefMap {
     fn bind_external(
         &mut self,
         import: Pending,
-        entry: &super::UseEntry,
+        entry: &UseEntry,
         queue: &mut Vec<(usize, (String, Ns))>,
     ) -> bool {
         let (Some(name), Some(first)) = (&entry.name, entry.target.first()) else {
@@ -207,7 +199,7 @@ impl DefMap {
     fn bind_external_item(
         &mut self,
         import: Pending,
-        entry: &super::UseEntry,
+        entry: &UseEntry,
         name: &str,
         path: Arc<[String]>,
         queue: &mut Vec<(usize, (String, Ns))>,
@@ -228,7 +220,7 @@ impl DefMap {
     fn resolve_import(
         &mut self,
         import: Pending,
-        entry: &super::UseEntry,
+        entry: &UseEntry,
         queue: &mut Vec<(usize, (String, Ns))>,
     ) -> bool {
         let module = import.module;
