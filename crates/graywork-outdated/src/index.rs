@@ -169,16 +169,30 @@ impl IndexReader {
 }
 
 /// The `rust_version` of one index record, read from its JSON without deserializing the
-/// rest (a crate's entry holds every version's dependencies and features). The key is written
-/// by the registry as `"rust_version":"1.70"`; a feature of that name is followed by a list,
-/// never a string, so it cannot be mistaken for it. A value that is not a version is ignored,
-/// as cargo treats a record without one.
+/// rest (a crate's entry holds every version's dependencies and features). The key is the
+/// registry's `"rust_version": "1.70"` (with or without blanks around the colon); a feature
+/// of that name is followed by a list, never a string, so it is passed over. A value that is
+/// not a version is ignored, as cargo treats a record without one.
 fn declared_rust_version(json: &[u8]) -> Option<Version> {
-    const KEY: &[u8] = b"\"rust_version\":\"";
-    let start = json.windows(KEY.len()).rposition(|window| window == KEY)? + KEY.len();
-    let len = json[start..].iter().position(|&byte| byte == b'"')?;
-    let text = std::str::from_utf8(&json[start..start + len]).ok()?;
-    partial_version(text)
+    const KEY: &[u8] = b"\"rust_version\"";
+    let mut end = json.len();
+    while let Some(at) = json[..end]
+        .windows(KEY.len())
+        .rposition(|window| window == KEY)
+    {
+        end = at;
+        // A string in a list (`["rust_version"]`) is no key; a key's value may be a list.
+        let Some(value) = json[at + KEY.len()..]
+            .trim_ascii_start()
+            .strip_prefix(b":")
+            .and_then(|value| value.trim_ascii_start().strip_prefix(b"\""))
+        else {
+            continue;
+        };
+        let len = value.iter().position(|&byte| byte == b'"')?;
+        return partial_version(std::str::from_utf8(&value[..len]).ok()?);
+    }
+    None
 }
 
 /// A `rust-version` (`1.70`, `1.70.1`, or `1`) as a full version, missing parts zero.
@@ -250,6 +264,10 @@ mod tests {
         assert_eq!(declared_rust_version(record), Some(Version::new(1, 74, 0)));
         let without = br#"{"name":"clap","vers":"2.0.0","deps":[],"cksum":"x","features":{"rust_version":["dep:x"]},"yanked":false}"#;
         assert_eq!(declared_rust_version(without), None);
+        let spaced = br#"{"name": "clap", "vers": "4.6.10", "features": {"rust_version": []}, "yanked": false, "rust_version": "1.85"}"#;
+        assert_eq!(declared_rust_version(spaced), Some(Version::new(1, 85, 0)));
+        let listed = br#"{"name":"x","vers":"1.0.0","rust_version":"1.70","features":{"a":["rust_version"]}}"#;
+        assert_eq!(declared_rust_version(listed), Some(Version::new(1, 70, 0)));
         let malformed = br#"{"name":"x","vers":"1.0.0","yanked":false,"rust_version":"1.x"}"#;
         assert_eq!(declared_rust_version(malformed), None);
         assert_eq!(partial_version("1"), Some(Version::new(1, 0, 0)));
