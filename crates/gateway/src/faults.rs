@@ -29,7 +29,7 @@ use crate::routing::BillingVersion;
 /// `[faults]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct FaultSettings {
+pub(crate) struct FaultSettings {
     /// `[faults.billing]`.
     pub billing: BillingFaults,
 }
@@ -37,7 +37,7 @@ pub struct FaultSettings {
 /// `[faults.billing]`: faults per billing version.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct BillingFaults {
+pub(crate) struct BillingFaults {
     /// `[faults.billing.v1]`.
     pub v1: VersionFaults,
     /// `[faults.billing.v2]`.
@@ -47,7 +47,7 @@ pub struct BillingFaults {
 /// The faults of one version.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct VersionFaults {
+pub(crate) struct VersionFaults {
     /// The share of requests answered with a 500, from 0 to 1.
     pub error_rate: f64,
     /// Added to every request of the version, in milliseconds.
@@ -56,7 +56,7 @@ pub struct VersionFaults {
 
 impl FaultSettings {
     /// The faults of `version`.
-    pub fn of(&self, version: BillingVersion) -> &VersionFaults {
+    pub(crate) fn of(&self, version: BillingVersion) -> &VersionFaults {
         match version {
             BillingVersion::V1 => &self.billing.v1,
             BillingVersion::V2 => &self.billing.v2,
@@ -69,14 +69,14 @@ static SEEN: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
 /// Whether the `n`-th request (0-based) fails at `rate`: the count of failures up to it rises
 /// from `floor(n × rate)` to `floor((n + 1) × rate)`.
-pub fn fails(n: u64, rate: f64) -> bool {
+pub(crate) fn fails(n: u64, rate: f64) -> bool {
     let rate = rate.clamp(0.0, 1.0);
     ((n + 1) as f64 * rate).floor() > (n as f64 * rate).floor()
 }
 
 /// The faults configured in `snapshot`: `[faults]` deserialized once per snapshot (by content
 /// hash), none when the section is absent or invalid.
-pub fn configured(snapshot: &gray::Snapshot) -> Arc<FaultSettings> {
+pub(crate) fn configured(snapshot: &gray::Snapshot) -> Arc<FaultSettings> {
     static CACHE: Mutex<Option<(String, Arc<FaultSettings>)>> = Mutex::new(None);
     let mut cache = CACHE
         .lock()
@@ -101,7 +101,7 @@ pub fn configured(snapshot: &gray::Snapshot) -> Arc<FaultSettings> {
 
 /// Applies `version`'s configured faults to one request: waits the extra latency, then answers
 /// with an injected 500 if this request is one of the failing share.
-pub async fn inject(config: &gray::Store, version: BillingVersion) -> Result<(), ApiError> {
+pub(crate) async fn inject(config: &gray::Store, version: BillingVersion) -> Result<(), ApiError> {
     let settings = configured(&config.guard());
     let faults = settings.of(version);
     if faults.extra_latency_ms > 0 {
