@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use graywork_contracts::{Baseline, BuildOptions, CheckOptions, Format, LockOptions, check};
+use graywork_contracts::{
+    Baseline, BuildOptions, CheckOptions, Format, LockOptions, LockUpdate, check,
+};
 
 use crate::{Context, Runner, output};
 
@@ -80,8 +82,11 @@ impl CheckContractsArgs {
             ),
             (None, _, None) if self.baseline == "lock" => Baseline::Lock(LockOptions {
                 lock_file: self.lock_file,
-                bless: self.bless,
-                force: self.force,
+                update: match (self.bless, self.force) {
+                    (false, _) => LockUpdate::Check,
+                    (true, false) => LockUpdate::Bless,
+                    (true, true) => LockUpdate::BlessAnyway,
+                },
             }),
             (None, _, None) => Baseline::GitRevision(self.baseline),
         };

@@ -15,7 +15,7 @@ use crate::report::Report;
 use crate::surface::{Location, Surface};
 use crate::version;
 use crate::wiring;
-use crate::{CheckOptions, LockOptions, Outcome};
+use crate::{CheckOptions, LockOptions, LockUpdate, Outcome};
 
 pub(crate) use facts::Against;
 use facts::Facts;
@@ -57,7 +57,7 @@ pub(crate) fn check(options: &CheckOptions, against: Against<'_>) -> anyhow::Res
         .map_or(&[][..], |old| &old.unread[..]);
     report.add_unread(&facts.unread, baseline_unread, false);
     match against {
-        Against::Lock(lock) if lock.bless => bless(&facts, lock, report, &lock_text),
+        Against::Lock(lock) if lock.update.blesses() => bless(&facts, lock, report, &lock_text),
         _ => Ok(Outcome {
             report,
             blessed: None,
@@ -95,7 +95,7 @@ fn bless(
     lock_text: &str,
 ) -> anyhow::Result<Outcome> {
     let lock_display = &facts.lock_file.display;
-    if !report.ok && !lock.force {
+    if !report.ok && lock.update != LockUpdate::BlessAnyway {
         let blessed = Some(format!(
             "refusing to bless {lock_display}: the check fails with {} error(s); fix them, or pass --force to record the surface anyway",
             report.errors()

@@ -127,10 +127,27 @@ impl Default for Baseline {
 pub struct LockOptions {
     /// The lock file (default: contracts.lock in the contract crate's directory).
     pub lock_file: Option<PathBuf>,
-    /// Record the current contract surface in the lock file.
-    pub bless: bool,
-    /// With `bless`: record the surface even if the check fails.
-    pub force: bool,
+    /// Whether the run records the surface.
+    pub update: LockUpdate,
+}
+
+/// Whether a lock-file check records the current contract surface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LockUpdate {
+    /// Compare with the lock file only.
+    #[default]
+    Check,
+    /// Record the surface when the check passes (a missing lock file is a first record).
+    Bless,
+    /// Record the surface even when the check fails, or the lock file cannot be read.
+    BlessAnyway,
+}
+
+impl LockUpdate {
+    /// Whether the run records the surface.
+    pub fn blesses(self) -> bool {
+        self != LockUpdate::Check
+    }
 }
 
 /// What a run produced.

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use graywork_contracts::{
-    Baseline, CheckOptions as CheckContractsArgs, Family, Lint, LockOptions, Severity, check,
-    compare_dirs,
+    Baseline, CheckOptions as CheckContractsArgs, Family, Lint, LockOptions, LockUpdate, Severity,
+    check, compare_dirs,
 };
 
 /// Fixture directories are relative to the package, so paths in snapshots are stable.
@@ -220,7 +220,7 @@ impl Fixture {
     fn bless(&self) {
         let outcome = check(&CheckContractsArgs {
             baseline: Baseline::Lock(LockOptions {
-                bless: true,
+                update: LockUpdate::Bless,
                 ..LockOptions::default()
             }),
             ..self.args()
@@ -539,7 +539,7 @@ fn refusing_to_bless_a_broken_contract() {
     let before = std::fs::read_to_string(fixture.root.join("shared/contracts.lock")).unwrap();
     let outcome = check(&CheckContractsArgs {
         baseline: Baseline::Lock(LockOptions {
-            bless: true,
+            update: LockUpdate::Bless,
             ..LockOptions::default()
         }),
         ..fixture.args()
@@ -553,8 +553,7 @@ fn refusing_to_bless_a_broken_contract() {
     );
     let outcome = check(&CheckContractsArgs {
         baseline: Baseline::Lock(LockOptions {
-            bless: true,
-            force: true,
+            update: LockUpdate::BlessAnyway,
             ..LockOptions::default()
         }),
         ..fixture.args()
@@ -845,8 +844,7 @@ fn an_old_lock_format_asks_for_a_forced_bless() {
     );
     let outcome = check(&CheckContractsArgs {
         baseline: Baseline::Lock(LockOptions {
-            bless: true,
-            force: true,
+            update: LockUpdate::BlessAnyway,
             ..LockOptions::default()
         }),
         ..fixture.args()

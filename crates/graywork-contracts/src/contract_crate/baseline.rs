@@ -8,10 +8,10 @@ use graywork_workspace::git;
 
 use super::facts::{Against, Facts, LockRead};
 use crate::CheckOptions;
-use crate::LockOptions;
 use crate::read::crate_entry;
 use crate::surface::{Crate, MemoryTree, SourceTree, Surface};
 use crate::version;
+use crate::{LockOptions, LockUpdate};
 
 /// The baseline's surface and what the report says was compared.
 pub(super) struct BaselineRead {
@@ -72,7 +72,7 @@ fn read_lock_file(
         early_lock.unwrap_or_else(|| LockRead::read(&facts.lock_file.path, lock_display.clone()));
     Ok(match read.read {
         // `--bless --force` re-records a lock file this version cannot read (an older format).
-        Ok((_, Err(_))) if lock.bless && lock.force => BaselineRead {
+        Ok((_, Err(_))) if lock.update == LockUpdate::BlessAnyway => BaselineRead {
             surface: None,
             subject: format!("crate `{name}` (unreadable lock file replaced)"),
         },
@@ -88,7 +88,7 @@ fn read_lock_file(
                 subject: format!("crate `{name}` against {lock_display}"),
             }
         }
-        Err(_) if lock.bless => BaselineRead {
+        Err(_) if lock.update.blesses() => BaselineRead {
             surface: None,
             subject: format!("crate `{name}` (no lock file yet)"),
         },
