@@ -1,4 +1,5 @@
-//! graywork-contracts' integration tests, one binary: the impact of a dependency's new
-//! version, checked against the compiler.
+//! graywork-contracts' integration tests, one binary: the checks on fixture pairs and a fixture
+//! workspace, and the impact of a dependency's new version, checked against the compiler.
 
+mod check;
 mod impact;
