@@ -14,9 +14,54 @@ pub fn tidy(tokens: TokenStream) -> String {
 
 /// A type as the surface records it: [`tidy`] text with lifetime names erased (`&'a T` is
 /// `&T`, `Foo<'h>` is `Foo<'_>`), since which name a lifetime has, or whether it is elided,
-/// is not API; `'static` stays.
+/// is not API; `'static` stays. Paths are written without the root prefixes that only spell
+/// them differently ([`drop_root_prefixes`]).
 pub(crate) fn type_text(tokens: TokenStream) -> String {
-    erase_lifetimes(&tidy(tokens))
+    drop_root_prefixes(&erase_lifetimes(&tidy(tokens)))
+}
+
+/// Drops `crate::`, `$crate::` and a leading `::` where a path starts: `crate::nl_item`,
+/// `::nl_item` (the crate root in edition 2015) and `nl_item` name one type when a crate moves
+/// between spellings, and `::std::fmt::Error` is `std::fmt::Error`. A `::` after a name or a
+/// `>` (`<T as Tr>::Out`) continues a path and stays.
+pub(crate) fn drop_root_prefixes(text: &str) -> String {
+    if !text.contains("::") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        // `tidy` writes `&mut ::x` as `&mut::x`: a keyword before the colons starts a path.
+        let word_start = out
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(0, |at| at + 1);
+        let after_keyword = matches!(&out[word_start..], "mut" | "dyn" | "impl" | "const");
+        if after_keyword && let Some(after) = rest.strip_prefix("::") {
+            out.push(' ');
+            rest = after;
+            continue;
+        }
+        let at_path_start = out
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '>' || c == ':' || c == '$'));
+        if at_path_start {
+            if let Some(after) = rest
+                .strip_prefix("$crate::")
+                .or_else(|| rest.strip_prefix("crate::"))
+                .or_else(|| rest.strip_prefix("::"))
+            {
+                rest = after;
+                continue;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out
 }
 
 /// Replaces every named lifetime but `'static` by `'_`, and drops `'_ ` after `&`.
@@ -157,6 +202,23 @@ fn render(tokens: TokenStream, out: &mut String, gap: &mut Gap) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn root_prefixes_are_dropped_where_a_path_starts() {
+        use super::drop_root_prefixes as drop;
+        assert_eq!(drop("crate::nl_item"), "nl_item");
+        assert_eq!(drop("::nl_item"), "nl_item");
+        assert_eq!(drop("$crate::Foo"), "Foo");
+        assert_eq!(drop("Vec<crate::a::B>"), "Vec<a::B>");
+        assert_eq!(drop("&::std::fmt::Error"), "&std::fmt::Error");
+        assert_eq!(drop("<T as crate::Tr>::Out"), "<T as Tr>::Out");
+        assert_eq!(drop("fn(u8) -> ::x::Y"), "fn(u8) -> x::Y");
+        assert_eq!(drop("a::crate_x::B"), "a::crate_x::B");
+        assert_eq!(drop("my_crate::T"), "my_crate::T");
+        assert_eq!(drop("&mut::bytes::BytesMut"), "&mut bytes::BytesMut");
+        assert_eq!(drop("&mut crate::X"), "&mut X");
+    }
+
     use quote::ToTokens;
 
     use super::*;
