@@ -45,15 +45,14 @@ pub(crate) fn drop_root_prefixes(text: &str) -> String {
             .chars()
             .next_back()
             .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '>' || c == ':' || c == '$'));
-        if at_path_start {
-            if let Some(after) = rest
+        if at_path_start
+            && let Some(after) = rest
                 .strip_prefix("$crate::")
                 .or_else(|| rest.strip_prefix("crate::"))
                 .or_else(|| rest.strip_prefix("::"))
-            {
-                rest = after;
-                continue;
-            }
+        {
+            rest = after;
+            continue;
         }
         let mut chars = rest.chars();
         if let Some(c) = chars.next() {
