@@ -3,41 +3,12 @@
 //! are in `crates/cargo-graywork/tests/it/plan_round_trip.rs`; the planner's own tests are in
 //! `crates/graywork-plan/tests/it`.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The plan fixtures, which live with graywork-plan's tests.
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/graywork-plan/tests/fixtures/plan")
-        .canonicalize()
-        .unwrap()
-}
+#[path = "../../../crates/graywork-plan/tests/it/support.rs"]
+mod support;
 
-/// Copies a directory tree, leaving out build output and git metadata.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" || entry.file_name() == ".git" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// Copies a fixture into a temporary directory, so a full resolve may write its Cargo.lock
-/// and `--apply` may edit it.
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixtures().join(name), dir.path());
-    dir
-}
+use support::{copy_fixture, fixtures};
 
 #[test]
 fn nightly_pinned_workspace_plans_with_the_installed_toolchain_and_dated_nightly_goals() {

@@ -4,62 +4,20 @@
 //! that moved have the new setting and, where a fixture holds real code, that the tree builds.
 //! The planner's own tests are in `crates/graywork-plan/tests/it`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use graywork_plan::{
     ApplyOptions, Goal, Plan, PlanFormat, PlanOptions, Status, TreeFacts, apply_stage,
 };
-use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
+use graywork_workspace::{ResolveMode, Workspace};
 
-/// The plan fixtures, which live with graywork-plan's tests; the xtask's end-to-end tests use
-/// them too.
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../graywork-plan/tests/fixtures/plan")
-        .canonicalize()
-        .unwrap()
-}
+#[path = "../../../graywork-plan/tests/it/support.rs"]
+mod support;
 
-fn cargo_source(manifest: &Path, resolve: ResolveMode) -> Source {
-    Source::Cargo(CargoOptions {
-        manifest_path: Some(manifest.to_path_buf()),
-        resolve,
-        offline: true,
-    })
-}
-
-/// Loads a fixture workspace through `cargo metadata --no-deps --offline`, which reads only
-/// the manifests and writes nothing into the fixture.
-fn load(name: &str) -> Workspace {
-    let manifest = fixtures().join(name).join("Cargo.toml");
-    Workspace::load(&cargo_source(&manifest, ResolveMode::NoDeps)).unwrap()
-}
-
-/// Copies a directory tree, leaving out build output and git metadata.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" || entry.file_name() == ".git" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// Copies a fixture into a temporary directory, so a full resolve may write its Cargo.lock
-/// and `--apply` may edit it.
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixtures().join(name), dir.path());
-    dir
-}
+use support::{
+    assert_gates_cover, cargo_source, copy_fixture, copy_tree, fixtures, gate_lines, load,
+};
 
 /// Whether a member's effective setting (after inheritance) is the goal's. For a crate bump
 /// that is the bumped members' version, and for the members depending on them, that every
@@ -100,68 +58,6 @@ fn setting_is_new(workspace: &Workspace, member: &str, goal: &Goal) -> bool {
             .is_some_and(|pin| pin.value == *text),
         Goal::Contract { .. } => unreachable!("contract plans change code, not settings"),
     }
-}
-
-/// Asserts that every stage's gate tests every member whose build inputs its edits change:
-/// its crates, every member that reaches them through normal or build edges (whatever stage
-/// it moves in), and every member that dev-depends on one of those, unless the gate covers
-/// the whole workspace.
-fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
-    let graph = graywork_plan::graph::DepGraph::build(workspace);
-    for stage in &plan.stages {
-        let lines = gate_lines(stage);
-        let workspace_wide = lines.iter().any(|gate| {
-            gate.contains("--workspace") && gate.contains(" test ") && !gate.contains("--exclude")
-        });
-        if workspace_wide || stage.crates.is_empty() {
-            continue;
-        }
-        let crates: Vec<usize> = stage
-            .crates
-            .iter()
-            .map(|name| workspace.member_index(name).unwrap())
-            .collect();
-        let closure = graph.ordering_dependents_closure(&crates);
-        let mut expected: Vec<usize> = (0..workspace.members.len())
-            .filter(|&m| closure[m])
-            .collect();
-        for m in 0..workspace.members.len() {
-            if !closure[m]
-                && graph
-                    .dependencies(m)
-                    .any(|(to, edge)| edge.kinds.contains(&DepKind::Dev) && closure[to])
-            {
-                expected.push(m);
-            }
-        }
-        let test_line = lines
-            .iter()
-            .find(|gate| gate.starts_with("cargo test "))
-            .unwrap_or_else(|| panic!("stage {} has no test line: {:?}", stage.index, stage.gates));
-        let words: Vec<&str> = test_line.split(' ').collect();
-        let excluded = |name: &str| words.windows(2).any(|pair| pair == ["--exclude", name]);
-        let selected = |name: &str| {
-            if words.contains(&"--workspace") {
-                !excluded(name)
-            } else {
-                words.windows(2).any(|pair| pair == ["-p", name])
-            }
-        };
-        for m in 0..workspace.members.len() {
-            let name = &workspace.members[m].name;
-            assert_eq!(
-                selected(name),
-                expected.contains(&m),
-                "stage {}: {name} in `{test_line}`",
-                stage.index
-            );
-        }
-    }
-}
-
-/// A stage's gate commands as command lines.
-fn gate_lines(stage: &graywork_plan::Stage) -> Vec<String> {
-    stage.gates.iter().map(ToString::to_string).collect()
 }
 
 /// Asserts that no member's `rust-version` is below that of a member it depends on through

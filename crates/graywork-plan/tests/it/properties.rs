@@ -1,68 +1,11 @@
 //! Properties of plans over random synthetic workspaces.
 
 use graywork_plan::synthetic::{SyntheticCrate, crate_name, metadata_json};
-use graywork_plan::{Goal, Plan, build_plan};
-use graywork_workspace::{DepKind, Workspace};
+use graywork_plan::{Goal, build_plan};
+use graywork_workspace::Workspace;
 use proptest::prelude::*;
 
-use crate::support::gate_lines;
-
-/// Asserts that every stage's gate tests every member whose build inputs its edits change:
-/// its crates, every member that reaches them through normal or build edges (whatever stage
-/// it moves in), and every member that dev-depends on one of those, unless the gate covers
-/// the whole workspace.
-fn assert_gates_cover(workspace: &Workspace, plan: &Plan) {
-    let graph = graywork_plan::graph::DepGraph::build(workspace);
-    for stage in &plan.stages {
-        let lines = gate_lines(stage);
-        let workspace_wide = lines.iter().any(|gate| {
-            gate.contains("--workspace") && gate.contains(" test ") && !gate.contains("--exclude")
-        });
-        if workspace_wide || stage.crates.is_empty() {
-            continue;
-        }
-        let crates: Vec<usize> = stage
-            .crates
-            .iter()
-            .map(|name| workspace.member_index(name).unwrap())
-            .collect();
-        let closure = graph.ordering_dependents_closure(&crates);
-        let mut expected: Vec<usize> = (0..workspace.members.len())
-            .filter(|&m| closure[m])
-            .collect();
-        for m in 0..workspace.members.len() {
-            if !closure[m]
-                && graph
-                    .dependencies(m)
-                    .any(|(to, edge)| edge.kinds.contains(&DepKind::Dev) && closure[to])
-            {
-                expected.push(m);
-            }
-        }
-        let test_line = lines
-            .iter()
-            .find(|gate| gate.starts_with("cargo test "))
-            .unwrap_or_else(|| panic!("stage {} has no test line: {:?}", stage.index, stage.gates));
-        let words: Vec<&str> = test_line.split(' ').collect();
-        let excluded = |name: &str| words.windows(2).any(|pair| pair == ["--exclude", name]);
-        let selected = |name: &str| {
-            if words.contains(&"--workspace") {
-                !excluded(name)
-            } else {
-                words.windows(2).any(|pair| pair == ["-p", name])
-            }
-        };
-        for m in 0..workspace.members.len() {
-            let name = &workspace.members[m].name;
-            assert_eq!(
-                selected(name),
-                expected.contains(&m),
-                "stage {}: {name} in `{test_line}`",
-                stage.index
-            );
-        }
-    }
-}
+use crate::support::assert_gates_cover;
 
 /// A random DAG: crate `i` depends only on crates `< i`, plus dev edges anywhere.
 fn random_dag() -> impl Strategy<Value = Vec<SyntheticCrate>> {
