@@ -901,6 +901,8 @@ fn shared_entry_side_by_side(
 /// move with its users): members with their own requirement, and the users of the shared entry,
 /// when the target is a new major for one of the former; the users of the shared entry when
 /// it moves side by side. The caller reads their public APIs ([`crate::TreeFacts::exposures`]).
+/// A member that no other user of `name` depends on (through normal or build edges, directly
+/// or not) is left out: its public API ties it to nothing, so reading it decides nothing.
 pub fn staged_members(
     workspace: &Workspace,
     name: &str,
@@ -909,11 +911,17 @@ pub fn staged_members(
 ) -> BTreeSet<usize> {
     let own = own_major_move(workspace, name, version);
     let shared = shared_entry_side_by_side(workspace, name, version, strategy);
+    let users: BTreeSet<usize> = external_uses(workspace, name).map(|(m, _, _)| m).collect();
+    let graph = DepGraph::build(workspace);
     external_uses(workspace, name)
         // With a new major for own requirements, the shared entry's users are read too: a
         // tie between the two groups moves the own ones into the shared entry's stage.
         .filter(|&(_, _, inherited)| if inherited { shared || own } else { own })
         .map(|(m, _, _)| m)
+        .filter(|&m| {
+            let dependents = graph.ordering_dependents_closure(&[m]);
+            users.iter().any(|&user| user != m && dependents[user])
+        })
         .collect()
 }
 
