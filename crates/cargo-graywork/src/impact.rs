@@ -18,19 +18,20 @@ use semver::Version;
 
 /// The impact facts of moving `name` to `target`, or `None` when no member uses it or the
 /// target is semver-compatible with what every member resolves (no breaking change expected).
-/// With `offline`, sources come only from cargo's cache, and what is missing is noted.
+/// With `offline`, sources come only from cargo's cache, and what is missing is noted. Members
+/// are read through `member_reads`, which the plan's public-API reading shares.
 pub(crate) fn impact_facts(
     workspace: &Workspace,
     name: &str,
     target: &Version,
     offline: bool,
+    member_reads: &MemberReads,
 ) -> Option<ImpactFacts> {
-    let reads = MemberReads::default();
     impact_facts_each(
         workspace,
         &[(name.to_owned(), target.clone())],
         offline,
-        &reads,
+        member_reads,
     )
     .pop()
     .flatten()

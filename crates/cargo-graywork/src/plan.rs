@@ -219,7 +219,9 @@ pub(crate) fn run_upgrade_plan(
     // The goal is parsed before cargo runs, so a malformed goal fails fast.
     let goal = args.goal.goal()?;
     let workspace = Workspace::load(&args.input.source())?;
-    let mut facts = tree_facts(&workspace, &goal, args.strategy);
+    // Members are read once, for the public-API ties and the predicted lines alike.
+    let reads = MemberReads::default();
+    let mut facts = tree_facts_with(&workspace, &goal, args.strategy, &reads);
     let options = PlanOptions {
         explain: args.explain.clone(),
         allow_downgrade: args.allow_downgrade,
@@ -232,7 +234,7 @@ pub(crate) fn run_upgrade_plan(
     let impact = match &goal {
         _ if args.apply.is_some() || args.no_impact => None,
         Goal::Dep { name, version } => {
-            crate::impact::impact_facts(&workspace, name, version, args.input.offline)
+            crate::impact::impact_facts(&workspace, name, version, args.input.offline, &reads)
         }
         Goal::Crate { name, version } => {
             crate::impact::crate_impact_facts(&workspace, name, version, args.input.offline)
