@@ -483,24 +483,12 @@ pub struct InstalledRustc {
 /// uses it) or `rustc`, run in `root` so that rustup resolves the toolchain there. `None` when
 /// it cannot be run or prints no version.
 pub fn installed_rustc(root: &Path) -> Option<InstalledRustc> {
-    let from_env = std::env::var_os("RUSTC");
-    let source = if from_env.is_some() {
+    let source = if std::env::var_os("RUSTC").is_some() {
         "`$RUSTC --version`"
     } else {
         "`rustc --version`"
     };
-    let program = from_env.unwrap_or_else(|| "rustc".into());
-    let output = std::process::Command::new(&program)
-        .arg("--version")
-        .current_dir(root)
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let version = text.split_whitespace().nth(1)?;
-    let version = Toolchain::parse(version);
+    let version = Toolchain::parse(&graywork_workspace::rustc_version(root)?);
     version.version?;
     Some(InstalledRustc {
         version,

@@ -154,18 +154,10 @@ pub fn compatible_with(policy: &RustVersionPolicy, rust_version: Option<&Version
     rust_version.is_none_or(|required| required <= &policy.version)
 }
 
-/// The installed compiler's version: `$RUSTC --version` (as cargo uses it) or
-/// `rustc --version`, run in `root` so that rustup resolves the toolchain there.
+/// The installed compiler's version ([`graywork_workspace::rustc_version`]);
+/// `1.95.0-nightly` counts as 1.95.0, as cargo compares it.
 pub fn installed_rustc(root: &Path) -> Option<Version> {
-    let program = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = std::process::Command::new(program)
-        .arg("--version")
-        .current_dir(root)
-        .output()
-        .ok()?;
-    let text = String::from_utf8(output.stdout).ok()?;
-    let version = text.split_whitespace().nth(1)?;
-    // `1.95.0-nightly` counts as 1.95.0, as cargo compares it.
+    let version = graywork_workspace::rustc_version(root)?;
     partial_version(version.split('-').next()?)
 }
 

@@ -29,7 +29,7 @@ mod pin;
 mod runner;
 pub mod schema;
 
-pub use cargo::{cargo_home, cargo_program};
+pub use cargo::{cargo_home, cargo_program, rustc_program, rustc_version};
 pub use declarations::{
     Declarations, Declared, MemberDeclarations, PatchEntry, PinError, Site, ToolchainPin, Unpinned,
     shared_sites,

@@ -424,8 +424,10 @@ fn run_cargo_metadata(
 
 /// The host's target triple, from `rustc -vV`.
 fn host_triple() -> Option<String> {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = std::process::Command::new(rustc).arg("-vV").output().ok()?;
+    let output = std::process::Command::new(crate::rustc_program())
+        .arg("-vV")
+        .output()
+        .ok()?;
     String::from_utf8(output.stdout)
         .ok()?
         .lines()

@@ -11,7 +11,6 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
 use super::coverage::Report;
 use super::{Status, Step, Summary};
@@ -56,20 +55,8 @@ impl RunInfo {
             }
         });
         // The compiler cargo would use here: `$RUSTC`, else `rustc` (through rustup's pin).
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let toolchain = Command::new(rustc)
-            .arg("--version")
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|output| output.status.success())
-            .and_then(|output| {
-                String::from_utf8_lossy(&output.stdout)
-                    .split_whitespace()
-                    .nth(1)
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| "unknown".to_owned());
+        let toolchain =
+            graywork_workspace::rustc_version(root).unwrap_or_else(|| "unknown".to_owned());
         RunInfo {
             workspace: root.file_name().map_or_else(
                 || "workspace".to_owned(),
