@@ -88,9 +88,8 @@ fn enabled_by(
         );
         return setting(value, &place);
     }
-    let manifest = workspace.root.as_std_path().join("Cargo.toml");
-    Ok((resolver(&manifest)?.as_deref() == Some("3"))
-        .then(|| format!("`resolver = \"3\"` in {}", manifest.display())))
+    let manifest = workspace.root.join("Cargo.toml");
+    Ok((resolver(workspace) == "3").then(|| format!("`resolver = \"3\"` in {manifest}")))
 }
 
 fn setting(value: &str, place: &str) -> Result<Option<String>, OutdatedError> {
@@ -105,47 +104,29 @@ fn setting(value: &str, place: &str) -> Result<Option<String>, OutdatedError> {
     }
 }
 
-/// The resolver the root manifest selects: `[workspace] resolver`, else `[package] resolver`,
-/// else the one the root package's edition implies (a virtual workspace without one uses 1).
-fn resolver(manifest: &Path) -> Result<Option<String>, OutdatedError> {
-    let text = std::fs::read_to_string(manifest).map_err(|source| OutdatedError::Read {
-        path: manifest.into(),
-        source,
-    })?;
-    let table: toml::Table =
-        text.parse()
-            .map_err(|error: toml::de::Error| OutdatedError::Toml {
-                path: manifest.into(),
-                message: error.to_string().trim().to_owned(),
-            })?;
-    let string = |keys: &[&str]| -> Option<String> {
-        let (first, rest) = keys.split_first()?;
-        let mut value = table.get(*first)?;
-        for key in rest {
-            value = value.get(key)?;
-        }
-        value.as_str().map(str::to_owned)
-    };
-    if let Some(resolver) =
-        string(&["workspace", "resolver"]).or_else(|| string(&["package", "resolver"]))
-    {
-        return Ok(Some(resolver));
+/// The resolver the workspace uses: the root manifest's `resolver`, else the one the root
+/// package's edition implies (read from the workspace model, inheritance resolved); a virtual
+/// workspace that writes none uses 1, whatever its members' editions.
+fn resolver(workspace: &Workspace) -> String {
+    if let Some(declared) = &workspace.declarations.resolver {
+        return declared.value.clone();
     }
-    if table.get("package").is_none() {
-        return Ok(None);
+    let root = workspace.root.join("Cargo.toml");
+    let edition = workspace
+        .members
+        .iter()
+        .find(|member| member.manifest_path == root)
+        .map(|member| member.edition.as_str());
+    implied_resolver(edition).to_owned()
+}
+
+/// The resolver a root package's edition implies (`None`: a virtual workspace).
+fn implied_resolver(edition: Option<&str>) -> &'static str {
+    match edition {
+        None | Some("2015" | "2018") => "1",
+        Some("2021") => "2",
+        Some(_) => "3",
     }
-    // `edition.workspace = true` inherits `[workspace.package] edition`.
-    let edition = string(&["package", "edition"])
-        .or_else(|| string(&["workspace", "package", "edition"]))
-        .unwrap_or_else(|| "2015".to_owned());
-    Ok(Some(
-        match edition.as_str() {
-            "2015" | "2018" => "1",
-            "2021" => "2",
-            _ => "3",
-        }
-        .to_owned(),
-    ))
 }
 
 /// Whether a version declaring `rust_version` builds with `policy`'s version: a version that
@@ -165,48 +146,13 @@ pub fn installed_rustc(root: &Path) -> Option<Version> {
 mod tests {
     use super::*;
 
-    fn resolver_of(manifest: &str) -> Option<String> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("Cargo.toml");
-        std::fs::write(&path, manifest).unwrap();
-        resolver(&path).unwrap()
-    }
-
     #[test]
-    fn the_resolver_is_the_workspace_s_then_the_package_s_then_the_edition_s() {
-        assert_eq!(
-            resolver_of(
-                "[workspace]\nresolver = \"3\"\n[package]\nname = \"a\"\nresolver = \"2\"\n"
-            )
-            .as_deref(),
-            Some("3")
-        );
-        assert_eq!(
-            resolver_of("[package]\nname = \"a\"\nresolver = \"2\"\nedition = \"2024\"\n")
-                .as_deref(),
-            Some("2")
-        );
-        assert_eq!(
-            resolver_of("[package]\nname = \"a\"\nedition = \"2024\"\n").as_deref(),
-            Some("3")
-        );
-        assert_eq!(
-            resolver_of(
-                "[workspace.package]\nedition = \"2024\"\n[package]\nname = \"a\"\nedition.workspace = true\n"
-            )
-            .as_deref(),
-            Some("3")
-        );
-        assert_eq!(
-            resolver_of("[package]\nname = \"a\"\nedition = \"2021\"\n").as_deref(),
-            Some("2")
-        );
-        assert_eq!(
-            resolver_of("[package]\nname = \"a\"\n").as_deref(),
-            Some("1")
-        );
-        // A virtual workspace does not take its members' editions.
-        assert_eq!(resolver_of("[workspace]\nmembers = [\"a\"]\n"), None);
+    fn an_edition_implies_its_resolver_and_a_virtual_workspace_uses_1() {
+        assert_eq!(implied_resolver(Some("2024")), "3");
+        assert_eq!(implied_resolver(Some("2021")), "2");
+        assert_eq!(implied_resolver(Some("2018")), "1");
+        assert_eq!(implied_resolver(Some("2015")), "1");
+        assert_eq!(implied_resolver(None), "1");
     }
 
     #[test]

@@ -122,6 +122,9 @@ pub struct Declarations {
     /// The root's `[workspace.package]` `version`, `edition` and `rust-version`, where
     /// declared, whether or not a member inherits them.
     pub workspace_package: BTreeMap<String, Declared>,
+    /// The root manifest's `resolver`, where written: `[workspace] resolver`, else
+    /// `[package] resolver` (cargo reads the second only when the first is absent).
+    pub resolver: Option<Declared>,
     /// Whether the manifests were read from disk (otherwise everything is taken from the
     /// metadata, as declared in each member's own manifest, without lines).
     pub from_disk: bool,

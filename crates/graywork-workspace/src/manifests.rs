@@ -105,6 +105,7 @@ impl Declarations {
             toolchain_pin: ToolchainPin::default(),
             workspace_dependencies: Default::default(),
             workspace_package: Default::default(),
+            resolver: None,
             from_disk: false,
         }
     }
@@ -158,6 +159,7 @@ impl Declarations {
                 );
             }
         }
+        declarations.resolver = root_manifest.resolver();
         declarations.toolchain_pin = read_toolchain_pin(root.as_std_path());
         match &declarations.toolchain_pin {
             ToolchainPin::Pinned(channel) => declarations.toolchain = Some(channel.clone()),
@@ -359,6 +361,22 @@ impl Manifest {
 
     /// The comments beside the value on 1-based `line`: the one after it on that line, then
     /// the comment line right above it.
+    /// The `resolver` a root manifest writes: `[workspace]`'s, else `[package]`'s.
+    fn resolver(&self) -> Option<Declared> {
+        [["workspace", "resolver"], ["package", "resolver"]]
+            .iter()
+            .find_map(|keys| {
+                let (item, line) = self.lookup(keys)?;
+                Some(Declared {
+                    site: self.site(keys, line),
+                    value: item.as_str()?.to_owned(),
+                    inherited: false,
+                    via: None,
+                    comments: self.comments_at(line),
+                })
+            })
+    }
+
     fn comments_at(&self, line: usize) -> Vec<String> {
         comments_at(&self.text, line)
     }
@@ -618,6 +636,30 @@ mod tests {
             normalize(Utf8Path::new("/w/./crates/../engine")),
             Utf8PathBuf::from("/w/engine")
         );
+    }
+
+    #[test]
+    fn the_resolver_is_the_workspace_s_else_the_package_s() {
+        let manifest = |text: &str| Manifest {
+            file: "Cargo.toml".to_owned(),
+            text: text.to_owned(),
+            document: toml_edit::Document::parse(text.to_owned()).unwrap(),
+        };
+        let resolver = |text: &str| manifest(text).resolver().map(|declared| declared.value);
+        let both = "[workspace]\nresolver = \"3\"\n\n[package]\nname = \"a\"\nresolver = \"2\"\n";
+        assert_eq!(resolver(both).as_deref(), Some("3"));
+        let declared = manifest(both).resolver().unwrap();
+        assert_eq!(
+            (declared.site.toml_path(), declared.site.line),
+            ("workspace.resolver".to_owned(), Some(2))
+        );
+        let package = "[package]\nname = \"a\"\nresolver = \"2\"\nedition = \"2024\"\n";
+        assert_eq!(resolver(package).as_deref(), Some("2"));
+        assert_eq!(
+            resolver("[package]\nname = \"a\"\nedition = \"2024\"\n"),
+            None
+        );
+        assert_eq!(resolver("[workspace]\nmembers = [\"a\"]\n"), None);
     }
 
     #[test]
