@@ -441,6 +441,40 @@ mod tests {
     }
 
     #[test]
+    fn the_closest_file_says_whether_resolution_honours_rust_version() {
+        let files = config(&[
+            (
+                "/w/.cargo/config.toml",
+                "[resolver]\nincompatible-rust-versions = \"allow\"\n",
+            ),
+            (
+                "/home/.cargo/config.toml",
+                "[resolver]\nincompatible-rust-versions = \"fallback\"\n",
+            ),
+        ]);
+        let (value, path) = files.incompatible_rust_versions().unwrap().unwrap();
+        assert_eq!((value, path), ("allow", Path::new("/w/.cargo/config.toml")));
+        assert!(
+            config(&[("/w/.cargo/config.toml", "[net]\noffline = true\n")])
+                .incompatible_rust_versions()
+                .unwrap()
+                .is_none()
+        );
+        let error = config(&[(
+            "/w/.cargo/config.toml",
+            "[resolver]\nincompatible-rust-versions = 3\n",
+        )])
+        .incompatible_rust_versions()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("/w/.cargo/config.toml")
+                && error.contains("`resolver.incompatible-rust-versions` must be a string"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn crates_io_defaults_to_the_sparse_index() {
         let source = CargoConfig::default().registry_source(None, "x").unwrap();
         assert_eq!(
