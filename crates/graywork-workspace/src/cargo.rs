@@ -52,6 +52,10 @@ mod tests {
             "not a version: {version}"
         );
         let missing = std::path::Path::new("/nonexistent/graywork");
-        assert_eq!(super::rustc_version(missing), None, "no directory to run in");
+        assert_eq!(
+            super::rustc_version(missing),
+            None,
+            "no directory to run in"
+        );
     }
 }
