@@ -13,6 +13,7 @@ use graywork_contracts::{
 use graywork_plan::impact::{ImpactDetail, ImpactFacts, ImpactSummary, ImpactedLine, MemberImpact};
 use graywork_workspace::{DepKind, Workspace};
 
+use crate::cache::{Cache, digest};
 use crate::member_reads::MemberReads;
 use semver::Version;
 
@@ -52,7 +53,14 @@ pub(crate) fn impact_facts_each(
     .ok();
     let prepared: Vec<Option<DepImpact>> =
         crate::parallel::map_on_all_cores(updates, |(name, target)| {
-            DepImpact::prepare(workspace, lockfile.as_ref(), name, target, offline)
+            DepImpact::prepare(
+                workspace,
+                lockfile.as_ref(),
+                name,
+                target,
+                offline,
+                member_reads.cache(),
+            )
         });
     let results = {
         let reads: Vec<Read<'_>> = prepared
@@ -80,7 +88,7 @@ struct DepImpact {
     facts: ImpactFacts,
     summary: ImpactSummary,
     /// The breaking changes, once per version the members resolve today.
-    changes_from: BTreeMap<Version, Result<Vec<Finding>, String>>,
+    changes_from: BTreeMap<Version, Result<Changes, String>>,
     /// The members to read: index, the names their code knows the dependency by, and the
     /// version they resolve.
     reads: Vec<(usize, Vec<String>, Version)>,
@@ -93,6 +101,7 @@ impl DepImpact {
         name: &str,
         target: &Version,
         offline: bool,
+        cache: &Cache,
     ) -> Option<DepImpact> {
         let mut summary = ImpactSummary {
             dependency: name.to_owned(),
@@ -171,8 +180,26 @@ impl DepImpact {
             }
             let changes = impact.changes_from.entry(from.clone()).or_insert_with(|| {
                 let old_dir = source(&from)?;
-                breaking_changes(&old_dir, &new_dir, &BuildOptions::default())
-                    .map_err(|err| format!("cannot compare {name} {from} with {target}: {err:#}"))
+                // Registry sources never change, so their comparison is kept.
+                let key = format!(
+                    "{name} {from} {} {target} {}",
+                    old_dir.display(),
+                    new_dir.display()
+                );
+                let list = match cache.get::<Result<Vec<Finding>, String>>("pair", &key) {
+                    Some(kept) => kept,
+                    None => {
+                        let compared =
+                            breaking_changes(&old_dir, &new_dir, &BuildOptions::default()).map_err(
+                                |err| {
+                                    format!("cannot compare {name} {from} with {target}: {err:#}")
+                                },
+                            );
+                        cache.put("pair", &key, &compared);
+                        compared
+                    }
+                };
+                list.map(Changes::new)
             });
             match changes {
                 Ok(_) => impact.reads.push((index, in_code, from)),
@@ -188,8 +215,8 @@ impl DepImpact {
             member: *member,
             in_code,
             changes: match self.changes_from.get(from) {
-                Some(Ok(changes)) => changes.as_slice(),
-                _ => &[],
+                Some(Ok(changes)) => changes,
+                _ => &NO_CHANGES,
             },
         })
     }
@@ -223,6 +250,7 @@ pub(crate) fn crate_impact_facts(
     name: &str,
     target: &Version,
     offline: bool,
+    member_reads: &MemberReads,
 ) -> Option<ImpactFacts> {
     let member = workspace.member(name)?;
     let current = member.version.clone();
@@ -269,7 +297,7 @@ pub(crate) fn crate_impact_facts(
         )
         .map_err(|err| format!("cannot compare {name}'s tree with {current}: {err:#}"))
     });
-    match changes {
+    match changes.map(Changes::new) {
         Ok(changes) => {
             let reads: Vec<Read<'_>> = jobs
                 .iter()
@@ -279,10 +307,9 @@ pub(crate) fn crate_impact_facts(
                     changes: &changes,
                 })
                 .collect();
-            let member_reads = MemberReads::default();
             for (read, result) in reads
                 .iter()
-                .zip(read_all(workspace, &reads, &member_reads))
+                .zip(read_all(workspace, &reads, member_reads))
             {
                 record(workspace, read.member, result, &mut facts, &mut summary);
             }
@@ -300,8 +327,26 @@ struct Read<'a> {
     member: usize,
     /// The names the member's code knows the dependency by.
     in_code: &'a [String],
-    changes: &'a [Finding],
+    changes: &'a Changes,
 }
+
+/// A dependency's breaking changes between two versions, with the digest that keys a
+/// member's answer about them.
+struct Changes {
+    list: Vec<Finding>,
+    digest: String,
+}
+
+impl Changes {
+    fn new(list: Vec<Finding>) -> Changes {
+        let digest = digest(&serde_json::to_vec(&list).unwrap_or_default());
+        Changes { list, digest }
+    }
+}
+
+/// What a member whose dependency's versions cannot be compared is matched against.
+static NO_CHANGES: std::sync::LazyLock<Changes> =
+    std::sync::LazyLock::new(|| Changes::new(Vec::new()));
 
 /// Each read's affected lines, or why its member cannot be read: every member is loaded once
 /// (through `member_reads`) for all the reads that name it, members spread over every core.
@@ -316,33 +361,33 @@ fn read_all(
     }
     let groups: Vec<(usize, Vec<usize>)> = by_member.into_iter().collect();
     let results = crate::parallel::map_on_all_cores(&groups, |(member, positions)| {
-        let dependencies: Vec<(&[String], &[Finding])> = positions
+        let keys: Vec<String> = positions
             .iter()
-            .map(|&position| (reads[position].in_code, reads[position].changes))
+            .map(|&position| {
+                let read = &reads[position];
+                format!(
+                    "uses of {} in {}",
+                    read.in_code.join(" "),
+                    read.changes.digest
+                )
+            })
             .collect();
-        match member_reads.get(workspace, *member).as_ref() {
-            Ok(krate) => Ok(affected_uses_in(
-                workspace.root.as_std_path(),
-                krate,
-                &dependencies,
-            )),
-            Err(err) => Err(err.clone()),
-        }
+        member_reads.answers(workspace, *member, &keys, |krate, missing| {
+            let dependencies: Vec<(&[String], &[Finding])> = missing
+                .iter()
+                .map(|&index| {
+                    let read = &reads[positions[index]];
+                    (read.in_code, read.changes.list.as_slice())
+                })
+                .collect();
+            affected_uses_in(workspace.root.as_std_path(), krate, &dependencies)
+        })
     });
     let mut out: Vec<Result<Vec<AffectedUse>, String>> =
         reads.iter().map(|_| Ok(Vec::new())).collect();
-    for ((_, positions), result) in groups.iter().zip(results) {
-        match result {
-            Ok(each) => {
-                for (&position, uses) in positions.iter().zip(each) {
-                    out[position] = Ok(uses);
-                }
-            }
-            Err(err) => {
-                for &position in positions {
-                    out[position] = Err(err.clone());
-                }
-            }
+    for ((_, positions), each) in groups.iter().zip(results) {
+        for (&position, uses) in positions.iter().zip(each) {
+            out[position] = uses;
         }
     }
     out
@@ -367,7 +412,7 @@ fn record(
                     used: affected.used,
                     detail: ImpactDetail {
                         item: affected.item,
-                        lint: affected.lint.to_owned(),
+                        lint: affected.lint.name().to_owned(),
                         change: affected.change,
                         certainty: affected.certainty.to_string(),
                     },

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 pub use graywork_workspace::Runner;
 
 mod args;
+mod cache;
 mod checks;
 mod contracts;
 mod impact;

@@ -92,7 +92,8 @@ pub(crate) fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result
     }
     // Each member's sources are read once for all the updates, and the updates are planned on
     // every core.
-    let reads = crate::member_reads::MemberReads::default();
+    let reads =
+        crate::member_reads::MemberReads::new(crate::cache::Cache::for_workspace(&workspace));
     let stages = crate::parallel::map_on_all_cores(&plan.incompatible, |update| {
         // A goal the planner refuses leaves the count out; the command still says how to ask.
         Goal::dep(&format!("{}@{}", update.name, update.version))
@@ -114,6 +115,7 @@ pub(crate) fn run(args: OutdatedArgs, context: crate::Context) -> anyhow::Result
         .map(|update| (update.name.clone(), update.version.clone()))
         .collect();
     let mut impacts = crate::impact::impact_facts_each(&workspace, &updates, true, &reads);
+    reads.save(&workspace);
     impacts.resize_with(plan.incompatible.len(), || None);
     for ((update, stages), impact) in plan.incompatible.iter_mut().zip(stages).zip(impacts) {
         update.stages = stages;

@@ -219,8 +219,9 @@ pub(crate) fn run_upgrade_plan(
     // The goal is parsed before cargo runs, so a malformed goal fails fast.
     let goal = args.goal.goal()?;
     let workspace = Workspace::load(&args.input.source())?;
-    // Members are read once, for the public-API ties and the predicted lines alike.
-    let reads = MemberReads::default();
+    // Members are read once, for the public-API ties and the predicted lines alike, and what
+    // they answer is kept for the next run.
+    let reads = MemberReads::new(crate::cache::Cache::for_workspace(&workspace));
     let mut facts = tree_facts_with(&workspace, &goal, args.strategy, &reads);
     let options = PlanOptions {
         explain: args.explain.clone(),
@@ -237,10 +238,11 @@ pub(crate) fn run_upgrade_plan(
             crate::impact::impact_facts(&workspace, name, version, args.input.offline, &reads)
         }
         Goal::Crate { name, version } => {
-            crate::impact::crate_impact_facts(&workspace, name, version, args.input.offline)
+            crate::impact::crate_impact_facts(&workspace, name, version, args.input.offline, &reads)
         }
         _ => None,
     };
+    reads.save(&workspace);
     if let Some(impact) = impact {
         graywork_plan::impact::attach(&mut plan, &impact, &|index| {
             workspace.members[index].name.clone()
@@ -390,13 +392,14 @@ pub(crate) fn tree_facts_with(
     }
     // Members are read on every core: parsing is the bulk of a plan on a large workspace,
     // and each member is read alone.
-    let read = |(position, in_code): &(usize, Vec<String>)| match &*reads.get(workspace, *position)
-    {
-        Ok(krate) => Ok(in_code
-            .iter()
-            .flat_map(|name| krate.mentions_of(name))
-            .collect::<Vec<_>>()),
-        Err(error) => Err(error.clone()),
+    let read = |(position, in_code): &(usize, Vec<String>)| {
+        let key = format!("mentions of {}", in_code.join(" "));
+        reads.answer(workspace, *position, &key, |krate| {
+            in_code
+                .iter()
+                .flat_map(|name| krate.mentions_of(name))
+                .collect::<Vec<_>>()
+        })
     };
     let results = crate::parallel::map_on_all_cores(&jobs, read);
     for ((position, _), result) in jobs.iter().zip(results) {

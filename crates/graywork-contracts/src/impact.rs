@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diff::Finding;
 use crate::lint::{Bump, Family, Lint};
@@ -14,7 +14,7 @@ use crate::manifest::BuildOptions;
 use crate::surface::{Crate, DiskTree, UseKind, UseSite};
 
 /// How sure a predicted break is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Certainty {
     /// Matched by name only: a method call whose receiver's type is not known, or a name that
@@ -34,7 +34,7 @@ impl std::fmt::Display for Certainty {
 }
 
 /// A line of the crate that uses something the new version changes incompatibly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AffectedUse {
     /// The file, relative to the workspace root.
     pub file: String,
@@ -45,7 +45,7 @@ pub struct AffectedUse {
     /// The dependency's item that changed (`Bytes::slice`).
     pub item: String,
     /// The lint that names the change.
-    pub lint: &'static str,
+    pub lint: Lint,
     /// The change in words.
     pub change: String,
     /// How sure the prediction is.
@@ -141,7 +141,7 @@ pub(crate) fn match_uses(sites: &[UseSite], changes: &[Finding]) -> Vec<Affected
                 line: site.loc.line,
                 used: site.text.clone(),
                 item: change.path.clone(),
-                lint: change.lint.name(),
+                lint: change.lint,
                 change: change.message.clone(),
                 certainty,
             };

@@ -46,7 +46,7 @@ pub use impact::{AffectedUse, Certainty, affected_uses, affected_uses_in, breaki
 pub use lint::{Bump, Family, Level, Lint};
 pub use lock::{parse as parse_lock, render as render_lock};
 pub use manifest::{BuildOptions, CrateManifest};
-pub use read::{public_api_mentions, read_crate, read_member};
+pub use read::{public_api_mentions, read_crate, read_member, read_member_telling};
 pub use registry::{cached_published, fetch_published};
 pub use report::{Report, UnreadPart};
 // `tidy` is the normaliser the surface's type strings come from, for callers that look a

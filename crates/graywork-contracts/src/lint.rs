@@ -1,10 +1,10 @@
 //! The lints: one closed set, each with its name (cargo-semver-checks' name where one exists),
 //! the semver bump it requires, its level and what it means.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The semver bump a change needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Bump {
     /// No change to the surface.
@@ -310,6 +310,14 @@ impl std::fmt::Display for Lint {
 impl Serialize for Lint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Lint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Lint, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Lint::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown lint `{name}`")))
     }
 }
 

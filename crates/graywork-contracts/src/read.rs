@@ -7,7 +7,7 @@ use anyhow::{Context, anyhow};
 
 use crate::manifest::{BuildOptions, CrateManifest, cfg_env};
 use crate::semver_trick;
-use crate::surface::{self, Crate, DiskTree, Surface, crate_root};
+use crate::surface::{self, Crate, DiskTree, SourceTree, Surface, Told, crate_root};
 
 /// Reads a crate directory as the build `options` selects: its surface (with its Cargo
 /// features) and its manifest, if it has one.
@@ -57,11 +57,25 @@ pub fn public_api_mentions(
 /// [`public_api_mentions`] reads it: a caller asking about several dependencies of one member
 /// reads it once and asks [`Crate::mentions_of`] for each.
 pub fn read_member(root: &Path, dir: &Path) -> anyhow::Result<Crate> {
-    let (root_file, env) = crate_entry(root, dir, &BuildOptions::default())?;
-    let disk = DiskTree {
-        root: root.to_path_buf(),
+    read_member_telling(root, dir, &|_, _| {})
+}
+
+/// [`read_member`], telling `looked` of every file the reading looks for, in order: its path
+/// relative to `root`, and its text or `None` when it does not exist. The reading depends on
+/// nothing else on disk, so a cache of what it finds holds while those files are unchanged.
+pub fn read_member_telling(
+    root: &Path,
+    dir: &Path,
+    looked: &dyn Fn(&Path, Option<&str>),
+) -> anyhow::Result<Crate> {
+    let tree = Told {
+        tree: DiskTree {
+            root: root.to_path_buf(),
+        },
+        looked,
     };
-    Crate::load_with(&disk, &root_file, &env)
+    let (root_file, env) = crate_entry_in(&tree, root, dir, &BuildOptions::default())?;
+    Crate::load_with(&tree, &root_file, &env)
 }
 
 /// Walks the crate in `dir` as the build `options` selects, and reads its manifest.
@@ -100,14 +114,33 @@ pub(crate) fn crate_entry(
     crate_dir: &Path,
     build: &BuildOptions,
 ) -> anyhow::Result<(PathBuf, surface::CfgEnv)> {
+    let disk = DiskTree {
+        root: root.to_path_buf(),
+    };
+    crate_entry_in(&disk, root, crate_dir, build)
+}
+
+/// [`crate_entry`], the files read from `tree` (rooted at `root`).
+fn crate_entry_in(
+    tree: &dyn SourceTree,
+    root: &Path,
+    crate_dir: &Path,
+    build: &BuildOptions,
+) -> anyhow::Result<(PathBuf, surface::CfgEnv)> {
     let crate_rel = PathBuf::from(surface::slash_path(
         crate_dir.strip_prefix(root).unwrap_or(crate_dir),
     ));
     let root_file = ["src/lib.rs", "src/main.rs"]
         .into_iter()
         .map(|file| crate_rel.join(file))
-        .find(|file| root.join(file).is_file())
+        .find(|file| tree.read(file).is_some())
         .ok_or_else(|| anyhow!("{} has no src/lib.rs", crate_rel.display()))?;
-    let manifest = CrateManifest::read(crate_dir)?;
+    let manifest = match tree.read(&crate_rel.join("Cargo.toml")) {
+        Some(text) => Some(
+            CrateManifest::parse(&text)
+                .with_context(|| format!("invalid {}", crate_dir.join("Cargo.toml").display()))?,
+        ),
+        None => None,
+    };
     Ok((root_file, cfg_env(manifest.as_ref(), build)))
 }

@@ -162,6 +162,7 @@ impl Workspace {
             workspace_members,
             resolve,
             workspace_root,
+            target_directory,
             ..
         } = metadata;
         let member_ids: HashMap<&str, usize> = workspace_members
@@ -267,6 +268,7 @@ impl Workspace {
             notices: Vec::new(),
             declarations: Declarations::from_metadata(&workspace_root, &members),
             root: workspace_root,
+            target_dir: target_directory,
             members,
             resolved: resolve.is_some(),
             index,

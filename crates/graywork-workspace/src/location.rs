@@ -4,7 +4,18 @@ use std::fmt;
 
 /// Where something is written: a file (relative to the workspace or crate root, with `/`
 /// separators) and a 1-based line.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Location {
     /// The file, with `/` separators.
     pub file: String,

@@ -15,6 +15,9 @@ use crate::paths::relative_display;
 pub struct Workspace {
     /// The directory holding the workspace's root `Cargo.toml`.
     pub root: Utf8PathBuf,
+    /// The build directory cargo uses for it (`target/`, or what config or the environment
+    /// sets).
+    pub target_dir: Utf8PathBuf,
     /// Every workspace member.
     pub members: Vec<Member>,
     /// Whether the metadata carried a full dependency resolve (it did not with `--no-deps`).

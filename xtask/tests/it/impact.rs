@@ -238,3 +238,132 @@ fn a_path_members_breaking_bump_lists_its_dependents_lines() {
         "{text}"
     );
 }
+
+/// The cache entries of one kind under the workspace's build directory.
+fn cache_entries(root: &Path, kind: &str) -> Vec<PathBuf> {
+    let mut entries = Vec::new();
+    for build in std::fs::read_dir(root.join("target/graywork/cache"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        for entry in std::fs::read_dir(build.path().join(kind))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            entries.push(entry.path());
+        }
+    }
+    entries
+}
+
+#[test]
+fn a_second_run_answers_from_the_cache_until_a_file_it_read_changes() {
+    let tree = tree();
+    // Files written an hour ago: their size and time vouch for them.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for file in [
+        "app/src/lib.rs",
+        "quiet/src/lib.rs",
+        "app/Cargo.toml",
+        "quiet/Cargo.toml",
+    ] {
+        std::fs::File::options()
+            .write(true)
+            .open(tree.root.join(file))
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+    let (ok, first, stderr) = run(&tree, &["--dep", "wire@2"]);
+    assert!(ok, "{stderr}");
+    assert!(first.contains("8 line(s) in 1 of 2 member(s)"), "{first}");
+    assert_eq!(cache_entries(&tree.root, "pair").len(), 1);
+    let members = cache_entries(&tree.root, "member");
+    assert_eq!(members.len(), 2, "{members:?}");
+
+    // Answered from the cache: the same plan, even with the old version's source gone from
+    // cargo's cache (registry sources never change, so their comparison is kept).
+    let old_source = tree
+        .home
+        .join("registry/src/index.crates.io-0000000000000000/wire-1.0.0/src/lib.rs");
+    let old_text = std::fs::read_to_string(&old_source).unwrap();
+    std::fs::remove_file(&old_source).unwrap();
+    let (ok, second, stderr) = run(&tree, &["--dep", "wire@2"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(second, first);
+    std::fs::write(&old_source, old_text).unwrap();
+
+    // Damaged entries are misses, and are written whole again.
+    for entry in cache_entries(&tree.root, "pair")
+        .into_iter()
+        .chain(cache_entries(&tree.root, "member"))
+    {
+        std::fs::write(&entry, "{\"key\": ").unwrap();
+    }
+    let (ok, third, stderr) = run(&tree, &["--dep", "wire@2"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(third, first);
+    for entry in cache_entries(&tree.root, "member") {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+            "{text}"
+        );
+    }
+
+    // An edit to a file a member's reading looked at is seen at once.
+    let quiet = tree.root.join("quiet/src/lib.rs");
+    let mut text = std::fs::read_to_string(&quiet).unwrap();
+    text.push_str("pub fn four() -> u8 {\n    wire::legacy()\n}\n");
+    std::fs::write(&quiet, text).unwrap();
+    let (ok, edited, stderr) = run(&tree, &["--dep", "wire@2"]);
+    assert!(ok, "{stderr}");
+    assert!(edited.contains("9 line(s) in 2 of 2 member(s)"), "{edited}");
+    assert!(
+        edited.contains("quiet: quiet/src/lib.rs:6 uses `wire::legacy`"),
+        "{edited}"
+    );
+
+    // A module file the member did not have before is seen too.
+    std::fs::write(
+        &quiet,
+        std::fs::read_to_string(&quiet).unwrap() + "pub mod extra;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tree.root.join("quiet/src/extra.rs"),
+        "pub fn five() -> u8 {\n    wire::legacy()\n}\n",
+    )
+    .unwrap();
+    let (ok, added, stderr) = run(&tree, &["--dep", "wire@2"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        added.contains("quiet: quiet/src/extra.rs:2 uses `wire::legacy`"),
+        "{added}"
+    );
+}
+
+#[test]
+fn no_cache_is_kept_when_it_is_turned_off() {
+    let tree = tree();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "upgrade-plan",
+            "--dep",
+            "wire@2",
+            "--offline",
+            "--manifest-path",
+        ])
+        .arg(tree.root.join("Cargo.toml"))
+        .env("CARGO_HOME", &tree.home)
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("GRAYWORK_NO_CACHE", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(text.contains("8 line(s) in 1 of 2 member(s)"), "{text}");
+    assert!(!tree.root.join("target/graywork").exists());
+}

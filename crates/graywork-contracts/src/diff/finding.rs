@@ -3,13 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::lint::{Bump, Level, Lint};
 use crate::surface::{Location, ModuleDef};
 
 /// Whether a finding fails the check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Breaks a contract, or is not covered by the version bump, or a requirement is unmet.
@@ -33,7 +33,7 @@ impl Severity {
 }
 
 /// One change between two surfaces (or one wiring or version problem).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The contract module (`billing::v1`), `wiring`, or the crate name it belongs to.
     pub group: String,
@@ -46,20 +46,34 @@ pub struct Finding {
     /// The item (or member) path.
     pub path: String,
     /// Where: the new source if the item still exists, else the baseline.
-    #[serde(rename = "location", serialize_with = "serialize_loc")]
+    #[serde(
+        rename = "location",
+        serialize_with = "serialize_loc",
+        deserialize_with = "deserialize_loc"
+    )]
     pub loc: Location,
     /// The change in plain words.
     pub message: String,
     /// The item's `#[cfg]`, if it is gated.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cfg: Option<String>,
     /// The item's other public paths that the same change reaches, when it has several.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_at: Vec<String>,
 }
 
 fn serialize_loc<S: serde::Serializer>(loc: &Location, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&loc.to_string())
+}
+
+/// A location as [`serialize_loc`] writes it, `file:line`.
+fn deserialize_loc<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Location, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.rsplit_once(':')
+        .and_then(|(file, line)| Some(Location::new(file, line.parse().ok()?)))
+        .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not file:line")))
 }
 
 pub(super) struct Findings<'a> {
@@ -167,4 +181,46 @@ pub(super) fn changed(old: &str, new: &str) -> String {
         }
     };
     format!("{} -> {}", show(old), show(new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_reads_back_as_it_was_written() {
+        let finding = Finding {
+            group: "wire".to_owned(),
+            severity: Severity::Error,
+            lint: Lint::FunctionMissing,
+            bump: Bump::Major,
+            path: "wire::legacy".to_owned(),
+            loc: Location::new("src/a:b.rs", 12),
+            message: "function `legacy` removed or renamed".to_owned(),
+            cfg: Some("feature = \"x\"".to_owned()),
+            also_at: vec!["wire::old::legacy".to_owned()],
+        };
+        let json = serde_json::to_string(&finding).unwrap();
+        assert!(json.contains(r#""location":"src/a:b.rs:12""#), "{json}");
+        assert_eq!(serde_json::from_str::<Finding>(&json).unwrap(), finding);
+        let bare = Finding {
+            cfg: None,
+            also_at: Vec::new(),
+            ..finding
+        };
+        let json = serde_json::to_string(&bare).unwrap();
+        assert_eq!(serde_json::from_str::<Finding>(&json).unwrap(), bare);
+        let unknown = json.replace("function_missing", "no_such_lint");
+        let error = serde_json::from_str::<Finding>(&unknown).unwrap_err();
+        assert!(
+            error.to_string().contains("unknown lint `no_such_lint`"),
+            "{error}"
+        );
+        let no_line = json.replace("src/a:b.rs:12", "nowhere");
+        let error = serde_json::from_str::<Finding>(&no_line).unwrap_err();
+        assert!(
+            error.to_string().contains("`nowhere` is not file:line"),
+            "{error}"
+        );
+    }
 }

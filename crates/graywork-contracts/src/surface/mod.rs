@@ -28,7 +28,7 @@ pub use model::*;
 pub use render::tidy;
 pub use resolve::{Crate, Mention};
 pub(crate) use resolve::{TraitImpl, UseKind, UseSite};
-pub(crate) use source::{DiskTree, MemoryTree, SourceTree, crate_root, slash_path};
+pub(crate) use source::{DiskTree, MemoryTree, SourceTree, Told, crate_root, slash_path};
 
 /// Extracts the public surface of the crate whose root file is `root_file` (relative to the tree,
 /// usually `src/lib.rs`).

@@ -26,6 +26,22 @@ impl SourceTree for DiskTree {
     }
 }
 
+/// Another tree, telling a callback of every file looked up in it and what was found.
+pub(crate) struct Told<'a> {
+    /// Where the files come from.
+    pub tree: DiskTree,
+    /// Told the path and the text (`None`: no such file) of each lookup.
+    pub looked: &'a dyn Fn(&Path, Option<&str>),
+}
+
+impl SourceTree for Told<'_> {
+    fn read(&self, relative: &Path) -> Option<String> {
+        let text = self.tree.read(relative);
+        (self.looked)(relative, text.as_deref());
+        text
+    }
+}
+
 /// An in-memory tree: relative path -> file text.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MemoryTree {

@@ -9,7 +9,7 @@ use super::{Crate, RawKind, Reach, Target};
 use crate::surface::model::{FnSig, Location, Surface};
 
 /// A public item whose API names another crate's items.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mention {
     /// The item's public path in the crate (`Frame`, `codec::Decoder::decode`).
     pub item: String,
