@@ -724,3 +724,70 @@ fn round_trip_on_this_workspace() {
         assert!(round_trip(root, &goal) >= 1, "{goal}");
     }
 }
+
+#[test]
+fn lockstep_reads_only_the_shared_users_an_own_requirement_depends_on() {
+    let goal = Goal::dep("bytes@2").unwrap();
+    let workspace = load("lockstep-ties");
+    // `base` names bytes' types, but its only dependent using bytes (`codec`) inherits the
+    // shared entry too: the one edit moves both, so `base` is not read. `wire` is, since
+    // `edge`, with a requirement of its own, uses its frames; `leaf` is, since `codec` uses
+    // its chunks.
+    let read = graywork_plan::staged_members(
+        &workspace,
+        "bytes",
+        &semver::Version::new(2, 0, 0),
+        graywork_plan::Strategy::Lockstep,
+    );
+    let read: Vec<&str> = read
+        .iter()
+        .map(|&m| workspace.members[m].name.as_str())
+        .collect();
+    assert_eq!(read, ["wire", "leaf"]);
+    let facts = cargo_graywork::tree_facts(&workspace, &goal, graywork_plan::Strategy::Lockstep);
+    let exposers: Vec<&str> = facts
+        .exposures
+        .keys()
+        .map(|&m| workspace.members[m].name.as_str())
+        .collect();
+    assert_eq!(exposers, ["wire", "leaf"]);
+    let plan = graywork_plan::plan(&workspace, &facts, &goal, &PlanOptions::default()).unwrap();
+    let text = graywork_plan::render_plan(&plan, PlanFormat::Text);
+    // Both own requirements move with the shared entry, each with its reason.
+    assert_eq!(plan.stages.len(), 1, "{text}");
+    assert_eq!(
+        plan.stages[0].crates,
+        ["base", "codec", "edge", "leaf", "wire"],
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "with the shared entry: it uses the bytes types `wire` names in its public API"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "with the shared entry: it names bytes types in its public API, and `codec` uses them"
+        ),
+        "{text}"
+    );
+    // Reading every user would give the same plan: what `base` names decides nothing.
+    let mut every = facts.clone();
+    let base = workspace.member_index("base").unwrap();
+    every.exposures.insert(
+        base,
+        vec![graywork_plan::Exposure {
+            item: "body".to_owned(),
+            file: "base/src/lib.rs".to_owned(),
+            line: 4,
+            text: "bytes::Bytes".to_owned(),
+        }],
+    );
+    let with_base =
+        graywork_plan::plan(&workspace, &every, &goal, &PlanOptions::default()).unwrap();
+    assert_eq!(
+        graywork_plan::render_plan(&with_base, PlanFormat::Text),
+        text
+    );
+}

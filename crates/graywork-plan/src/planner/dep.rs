@@ -902,7 +902,9 @@ fn shared_entry_side_by_side(
 /// when the target is a new major for one of the former; the users of the shared entry when
 /// it moves side by side. The caller reads their public APIs ([`crate::TreeFacts::exposures`]).
 /// A member that no other user of `name` depends on (through normal or build edges, directly
-/// or not) is left out: its public API ties it to nothing, so reading it decides nothing.
+/// or not) is left out: its public API ties it to nothing, so reading it decides nothing. So is
+/// a user of the shared entry moving in lockstep whose dependents that use `name` all inherit
+/// it too: one edit moves them all in one stage, whatever their APIs name.
 pub fn staged_members(
     workspace: &Workspace,
     name: &str,
@@ -912,6 +914,11 @@ pub fn staged_members(
     let own = own_major_move(workspace, name, version);
     let shared = shared_entry_side_by_side(workspace, name, version, strategy);
     let users: BTreeSet<usize> = external_uses(workspace, name).map(|(m, _, _)| m).collect();
+    // The users in the lockstep stage of the shared entry (any use inherited).
+    let lockstep: BTreeSet<usize> = external_uses(workspace, name)
+        .filter(|&(_, _, inherited)| inherited && !shared)
+        .map(|(m, _, _)| m)
+        .collect();
     let graph = DepGraph::build(workspace);
     external_uses(workspace, name)
         // With a new major for own requirements, the shared entry's users are read too: a
@@ -920,7 +927,11 @@ pub fn staged_members(
         .map(|(m, _, _)| m)
         .filter(|&m| {
             let dependents = graph.ordering_dependents_closure(&[m]);
-            users.iter().any(|&user| user != m && dependents[user])
+            users.iter().any(|&user| {
+                user != m
+                    && dependents[user]
+                    && !(lockstep.contains(&m) && lockstep.contains(&user))
+            })
         })
         .collect()
 }
