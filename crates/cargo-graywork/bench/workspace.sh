@@ -35,7 +35,11 @@ run() {
 }
 cd "$workspace"
 # One untimed round: cargo's own caches, and this binary's cache entries.
-for name in "${names[@]}"; do run "$name" > /dev/null 2>&1; done
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
+for name in "${names[@]}"; do
+  run "$name" > /dev/null 2> "$errors" || { echo "$name failed:" >&2; cat "$errors" >&2; exit 1; }
+done
 for _ in $(seq "$runs"); do
   for name in "${names[@]}"; do
     start=$(date +%s%N)
