@@ -350,6 +350,7 @@ static NO_CHANGES: std::sync::LazyLock<Changes> =
 
 /// Each read's affected lines, or why its member cannot be read: every member is loaded once
 /// (through `member_reads`) for all the reads that name it, members spread over every core.
+/// Nothing breaks where nothing changed: a read with no breaking changes reads no member.
 fn read_all(
     workspace: &Workspace,
     reads: &[Read<'_>],
@@ -357,7 +358,9 @@ fn read_all(
 ) -> Vec<Result<Vec<AffectedUse>, String>> {
     let mut by_member: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (position, read) in reads.iter().enumerate() {
-        by_member.entry(read.member).or_default().push(position);
+        if !read.changes.list.is_empty() {
+            by_member.entry(read.member).or_default().push(position);
+        }
     }
     let groups: Vec<(usize, Vec<usize>)> = by_member.into_iter().collect();
     let results = crate::parallel::map_on_all_cores(&groups, |(member, positions)| {

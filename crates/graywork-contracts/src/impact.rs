@@ -3,7 +3,7 @@
 //! sources), matched to the crate's uses of what changed, each `certain` (a resolved path to a
 //! changed item) or `likely` (matched by name only).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -81,8 +81,9 @@ pub fn affected_uses(
         root: root.to_path_buf(),
     };
     let krate = Crate::load_with(&tree, &root_file, &env)?;
-    let sites = krate.uses_of(&tree, extern_names);
-    Ok(match_uses(&sites, changes))
+    Ok(affected_uses_in(root, &krate, &[(extern_names, changes)])
+        .pop()
+        .unwrap_or_default())
 }
 
 /// [`affected_uses`] for several dependencies of a crate already read with
@@ -98,8 +99,22 @@ pub fn affected_uses_in(
         root: root.to_path_buf(),
     };
     let names: Vec<&[String]> = dependencies.iter().map(|(names, _)| *names).collect();
+    // A use that can break is written with a name reaching the dependency or with a name of
+    // the changed item's path: a file with none of them is not parsed.
+    let mut wanted: HashSet<String> = krate.names_reaching(&names).into_iter().collect();
+    for (_, changes) in dependencies {
+        for change in *changes {
+            for path in std::iter::once(&change.path).chain(&change.also_at) {
+                wanted.extend(path.split("::").map(str::to_owned));
+            }
+        }
+    }
+    let mentions_one = |text: &str| {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|word| wanted.contains(word))
+    };
     krate
-        .uses_of_each(&tree, &names)
+        .uses_of_each_where(&tree, &names, &mentions_one)
         .iter()
         .zip(dependencies)
         .map(|(sites, (_, changes))| match_uses(sites, changes))

@@ -125,3 +125,52 @@ fn predicted_breaks_match_the_compilers_before_anything_is_compiled() {
         "certain but not confirmed {wrong:?}"
     );
 }
+
+#[test]
+fn a_file_reaching_the_dependency_only_through_the_crates_own_names_is_read() {
+    // `relay` renames wire's `Frame`; `far` names neither `wire` nor `Frame`, only the
+    // rename through `relay`, and `near` reaches `Kind` through a glob of `relay`. A file is
+    // skipped only when it has none of the names that reach the dependency: these two are read.
+    let (_temp, root) = fixture();
+    let lib = root.join("app/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{text}\nmod relay;\nmod far;\nmod near;\n")).unwrap();
+    std::fs::write(
+        root.join("app/src/relay.rs"),
+        "//! Renames.\npub use wire::Frame as Carried;\npub use wire::Kind as Sort;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app/src/far.rs"),
+        "//! Builds through the rename.\npub fn carried() -> crate::relay::Carried {\n    crate::relay::Carried { len: 2 }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app/src/near.rs"),
+        "//! Matches through a glob of the renames.\nuse crate::relay::*;\n\npub fn named(sort: &Sort) -> u8 {\n    match sort {\n        Sort::Data => 1,\n        Sort::Ping => 2,\n    }\n}\n",
+    )
+    .unwrap();
+    let predicted: BTreeSet<(String, usize)> = predict(&root)
+        .into_iter()
+        .filter(|u| u.file.ends_with("far.rs") || u.file.ends_with("near.rs"))
+        .map(|u| (u.file, u.line))
+        .collect();
+    let errors: BTreeSet<(String, usize)> = compiler_errors(&root)
+        .into_iter()
+        .filter(|(file, _)| file.ends_with("far.rs") || file.ends_with("near.rs"))
+        .collect();
+    assert_eq!(
+        predicted,
+        BTreeSet::from([
+            ("app/src/far.rs".to_owned(), 3),
+            ("app/src/near.rs".to_owned(), 5)
+        ])
+    );
+    assert_eq!(
+        errors,
+        BTreeSet::from([
+            ("app/src/far.rs".to_owned(), 3),
+            ("app/src/near.rs".to_owned(), 5)
+        ])
+    );
+}

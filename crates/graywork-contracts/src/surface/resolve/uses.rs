@@ -4,11 +4,11 @@
 //! are resolved with the crate's finished name map; `use` declarations inside function bodies
 //! add to it for their block.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use syn::visit::Visit;
 
-use super::{Crate, Target};
+use super::{Crate, RawKind, Target};
 use crate::surface::model::Location;
 use crate::surface::source::SourceTree;
 
@@ -57,6 +57,34 @@ pub enum UseKind {
 }
 
 impl Crate {
+    /// The names by which code of this crate can reach items of the crates known as one of
+    /// `extern_names`, beside those names themselves: every name a module binds to such an
+    /// item (an import, a rename, a re-export, a glob's names), and every type alias (its
+    /// target may be one). A path into one of those crates, in any file, is written with one of
+    /// these names or with the reached item's own name.
+    pub(crate) fn names_reaching(&self, extern_names: &[&[String]]) -> BTreeSet<String> {
+        let from_them = |path: &[String]| {
+            path.first()
+                .is_some_and(|first| extern_names.iter().any(|names| names.contains(first)))
+        };
+        let mut names: BTreeSet<String> = extern_names.iter().copied().flatten().cloned().collect();
+        for module in self.modules.keys() {
+            for (name, binding) in self.map.bindings(module) {
+                if matches!(&binding.target, Target::External(path) if from_them(path)) {
+                    names.insert(name.to_owned());
+                }
+            }
+        }
+        for (path, def) in &self.defs {
+            if matches!(def.kind, RawKind::TypeAlias(..))
+                && let Some(name) = path.last()
+            {
+                names.insert(name.clone());
+            }
+        }
+        names
+    }
+
     /// Every place the crate uses items of the crate its code knows as one of `extern_names`,
     /// read from `tree` (the same tree the crate was loaded from), in file and line order.
     /// Files that cannot be read again are skipped; the walk already reported them.
@@ -73,6 +101,17 @@ impl Crate {
         tree: &dyn SourceTree,
         dependencies: &[&[String]],
     ) -> Vec<Vec<UseSite>> {
+        self.uses_of_each_where(tree, dependencies, &|_| true)
+    }
+
+    /// [`Crate::uses_of_each`] in the files whose text `wanted` accepts; the others are not
+    /// parsed.
+    pub(crate) fn uses_of_each_where(
+        &self,
+        tree: &dyn SourceTree,
+        dependencies: &[&[String]],
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Vec<Vec<UseSite>> {
         let mut each: Vec<Vec<UseSite>> = vec![Vec::new(); dependencies.len()];
         for (module, data) in &self.modules {
             let Some(file) = &data.own_file else {
@@ -81,6 +120,9 @@ impl Crate {
             let Some(text) = tree.read(std::path::Path::new(file)) else {
                 continue;
             };
+            if !wanted(&text) {
+                continue;
+            }
             let Ok(parsed) = syn::parse_file(&text) else {
                 continue;
             };
