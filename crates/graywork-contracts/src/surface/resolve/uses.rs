@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use syn::visit::Visit;
 
-use super::{Crate, RawKind, Target};
+use super::{Crate, Target};
 use crate::surface::model::Location;
 use crate::surface::source::SourceTree;
 
@@ -59,9 +59,10 @@ pub enum UseKind {
 impl Crate {
     /// The names by which code of this crate can reach items of the crates known as one of
     /// `extern_names`, beside those names themselves: every name a module binds to such an
-    /// item (an import, a rename, a re-export, a glob's names), and every type alias (its
-    /// target may be one). A path into one of those crates, in any file, is written with one of
-    /// these names or with the reached item's own name.
+    /// item (an import, a rename, a re-export, a glob's names). A path the use walk resolves
+    /// into one of those crates, in any file, is written with one of these names (its first,
+    /// or the one a chain of the crate's own modules ends in); a method call or a name a glob
+    /// may bring matches by the changed item's own name.
     pub(crate) fn names_reaching(&self, extern_names: &[&[String]]) -> BTreeSet<String> {
         let from_them = |path: &[String]| {
             path.first()
@@ -73,13 +74,6 @@ impl Crate {
                 if matches!(&binding.target, Target::External(path) if from_them(path)) {
                     names.insert(name.to_owned());
                 }
-            }
-        }
-        for (path, def) in &self.defs {
-            if matches!(def.kind, RawKind::TypeAlias(..))
-                && let Some(name) = path.last()
-            {
-                names.insert(name.clone());
             }
         }
         names
