@@ -3,7 +3,7 @@
 //! changes (diffed once per pair), and each member's uses of what breaks. The prediction is
 //! `graywork-contracts`' job; this joins it to the workspace and hands it to the planner.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use graywork_contracts::{
@@ -142,6 +142,18 @@ impl DepImpact {
         {
             return None;
         }
+        // Both versions are read as cargo builds them here: with the features every user asks
+        // for, unified, beside the default ones.
+        let features: BTreeSet<String> = users
+            .iter()
+            .flat_map(|(index, _, _)| &workspace.members[*index].dependencies)
+            .filter(|d| d.name == name && d.kind != DepKind::Dev)
+            .flat_map(|d| d.features.iter().cloned())
+            .collect();
+        let build = BuildOptions {
+            features: features.into_iter().collect(),
+            ..BuildOptions::default()
+        };
         let source = |version: &Version| -> Result<PathBuf, String> {
             if offline {
                 cached_published(name, version).ok_or_else(|| {
@@ -182,19 +194,18 @@ impl DepImpact {
                 let old_dir = source(&from)?;
                 // Registry sources never change, so their comparison is kept.
                 let key = format!(
-                    "{name} {from} {} {target} {}",
+                    "{name} {from} {} {target} {} features {}",
                     old_dir.display(),
-                    new_dir.display()
+                    new_dir.display(),
+                    build.features.join(",")
                 );
                 let list = match cache.get::<Result<Vec<Finding>, String>>("pair", &key) {
                     Some(kept) => kept,
                     None => {
                         let compared =
-                            breaking_changes(&old_dir, &new_dir, &BuildOptions::default()).map_err(
-                                |err| {
-                                    format!("cannot compare {name} {from} with {target}: {err:#}")
-                                },
-                            );
+                            breaking_changes(&old_dir, &new_dir, &build).map_err(|err| {
+                                format!("cannot compare {name} {from} with {target}: {err:#}")
+                            });
                         cache.put("pair", &key, &compared);
                         compared
                     }

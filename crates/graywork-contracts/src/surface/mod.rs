@@ -316,6 +316,52 @@ mod tests {
     }
 
     #[test]
+    fn included_files_are_read_where_they_are_included() {
+        // `include!` of a literal file: its items in the including module, at its own lines,
+        // its `mod` files beside it and its cfgs applied; a file the build names, a file that
+        // is not there, one that does not parse and one including itself are reported unread.
+        let surface = surface_of(&[
+            (
+                "src/lib.rs",
+                "pub mod api {\n    include!(\"../gen/api.rs\");\n}\n                 include!(concat!(env!(\"OUT_DIR\"), \"/bindings.rs\"));\n                 std::include!(\"missing.rs\");\n                 include!(\"broken.rs\");\n                 include!(\"again.rs\");\n",
+            ),
+            (
+                "gen/api.rs",
+                "pub fn generated() {}\n#[cfg(any())]\npub fn never() {}\npub mod nested;\n",
+            ),
+            ("gen/nested.rs", "pub struct Deep;\n"),
+            ("src/broken.rs", "pub fn (\n"),
+            (
+                "src/again.rs",
+                "include!(\"again.rs\");\npub struct Once;\n",
+            ),
+        ]);
+        assert_eq!(
+            surface.functions["api::generated"].loc.to_string(),
+            "gen/api.rs:1"
+        );
+        assert!(!surface.functions.contains_key("api::never"));
+        assert_eq!(
+            surface.structs["api::nested::Deep"].loc.to_string(),
+            "gen/nested.rs:1"
+        );
+        assert!(surface.structs.contains_key("Once"));
+        let parts: Vec<String> = surface
+            .unread
+            .iter()
+            .map(|u| format!("{} {}: {}", u.loc, u.kind.name(), u.detail))
+            .collect();
+        insta::assert_debug_snapshot!(parts, @r#"
+        [
+            "src/lib.rs:4 macro: `include!(concat!(env!(\"OUT_DIR\"), \"/bindings.rs\"))` names a file only the build knows: the items in it are not read",
+            "src/lib.rs:5 macro: `include!(\"missing.rs\")`: `src/missing.rs` is not there, so the items in it are not read",
+            "src/lib.rs:6 unparsed file: `include!(\"broken.rs\")` cannot be parsed: src/broken.rs:1:8: parse error: cannot parse string into token stream",
+            "src/again.rs:1 macro: `include!(\"again.rs\")` includes a file that encloses it",
+        ]
+        "#);
+    }
+
+    #[test]
     fn missing_module_file_is_an_error() {
         let err = error_of(&[("src/lib.rs", "pub mod gone;")]);
         assert!(err.contains("module `gone` has no file"), "{err}");

@@ -385,6 +385,9 @@ impl Walker<'_> {
                 return Ok(());
             }
             syn::Item::Macro(item_macro) => {
+                if is_include(&item_macro.mac.path) && !self.macro_rules.contains_key("include") {
+                    return self.walk_include(module, ctx, item_macro);
+                }
                 if !item_macro.mac.path.is_ident("macro_rules") {
                     if let Some(items) = self.expand(item_macro) {
                         self.expansion_depth += 1;
@@ -719,6 +722,107 @@ impl Walker<'_> {
         });
     }
 
+    /// `include!("file")` in item position: the file's items, read as if written where the
+    /// macro is, with locations in the included file; a `mod x;` in it is looked for beside
+    /// that file, as the compiler does. A file the build names (`include!(concat!(env!(…)))`),
+    /// a file that is not there or does not parse, and a file including itself are reported
+    /// unread.
+    fn walk_include(
+        &mut self,
+        module: &[String],
+        ctx: &ModuleCtx,
+        item_macro: &syn::ItemMacro,
+    ) -> anyhow::Result<()> {
+        let at = Location {
+            file: ctx.file.clone(),
+            line: item_macro.mac.bang_token.span.start().line,
+        };
+        let mut unread = |kind: UnreadKind, detail: String| {
+            self.krate.unread.push(Unread {
+                loc: at.clone(),
+                kind,
+                detail,
+            });
+        };
+        let Ok(literal) = item_macro.mac.parse_body::<syn::LitStr>() else {
+            unread(
+                UnreadKind::Macro,
+                format!(
+                    "`include!({})` names a file only the build knows: the items in it are not read",
+                    item_macro
+                        .mac
+                        .tokens
+                        .to_string()
+                        .replace(" ! (", "!(")
+                        .replace(" , ", ", ")
+                ),
+            );
+            return Ok(());
+        };
+        let written = literal.value();
+        let file_path = lexical_key(
+            &Path::new(&ctx.file)
+                .parent()
+                .unwrap_or(Path::new(""))
+                .join(&written),
+        );
+        if self.open_files.contains(&file_path) {
+            unread(
+                UnreadKind::Macro,
+                format!("`include!(\"{written}\")` includes a file that encloses it"),
+            );
+            return Ok(());
+        }
+        let Some(text) = self.tree.read(&file_path) else {
+            unread(
+                UnreadKind::Macro,
+                format!(
+                    "`include!(\"{written}\")`: `{}` is not there, so the items in it are not read",
+                    slash_path(&file_path)
+                ),
+            );
+            return Ok(());
+        };
+        let mut parsed = match parse_file(&text, &file_path) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                unread(
+                    UnreadKind::Unparsed,
+                    format!("`include!(\"{written}\")` cannot be parsed: {err:#}"),
+                );
+                return Ok(());
+            }
+        };
+        if text.contains("cfg_attr") {
+            expand_cfg_attrs(&mut parsed, self.cfg_env);
+        }
+        let file = slash_path(&file_path);
+        self.krate
+            .modules
+            .entry(module.to_vec())
+            .or_default()
+            .included
+            .push(file.clone());
+        let included = ModuleCtx {
+            public: ctx.public,
+            hidden: ctx.hidden,
+            cfg: ctx.cfg.clone(),
+            file,
+            child_dir: file_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            inline: false,
+        };
+        self.open_files.push(file_path);
+        let walked = parsed
+            .items
+            .iter()
+            .try_for_each(|item| self.walk_item(module, &included, item));
+        self.open_files.pop();
+        walked
+    }
+
     fn walk_mod(
         &mut self,
         module: &[String],
@@ -838,6 +942,17 @@ impl Walker<'_> {
         let walked = self.walk_module(path, child, &parsed.items);
         self.open_files.pop();
         walked
+    }
+}
+
+/// Whether a macro path is the standard `include!` (`include`, `std::include`,
+/// `core::include`).
+fn is_include(path: &syn::Path) -> bool {
+    let names: Vec<String> = path.segments.iter().map(|s| name_of(&s.ident)).collect();
+    match names.as_slice() {
+        [name] => name == "include",
+        [root, name] => name == "include" && matches!(root.as_str(), "std" | "core"),
+        _ => false,
     }
 }
 

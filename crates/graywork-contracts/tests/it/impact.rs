@@ -174,3 +174,32 @@ fn a_file_reaching_the_dependency_only_through_the_crates_own_names_is_read() {
         ])
     );
 }
+
+#[test]
+fn uses_in_an_included_file_are_found() {
+    let (_temp, root) = fixture();
+    let lib = root.join("app/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{text}\ninclude!(\"gen/extra.rs\");\n")).unwrap();
+    std::fs::create_dir_all(root.join("app/src/gen")).unwrap();
+    std::fs::write(
+        root.join("app/src/gen/extra.rs"),
+        "/// Generated.\npub fn via_include() -> u8 {\n    wire::legacy()\n}\n",
+    )
+    .unwrap();
+    let in_extra = |(file, _): &(String, usize)| file.ends_with("extra.rs");
+    let predicted: BTreeSet<(String, usize)> = predict(&root)
+        .into_iter()
+        .map(|u| (u.file, u.line))
+        .filter(in_extra)
+        .collect();
+    let errors: BTreeSet<(String, usize)> = compiler_errors(&root)
+        .into_iter()
+        .filter(in_extra)
+        .collect();
+    assert_eq!(
+        predicted,
+        BTreeSet::from([("app/src/gen/extra.rs".to_owned(), 3)])
+    );
+    assert_eq!(errors, predicted);
+}

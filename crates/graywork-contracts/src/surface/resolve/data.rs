@@ -31,6 +31,8 @@ pub(super) struct ModuleData {
     /// The file the module's items are written in, when it is a file of its own (not an
     /// inline `mod x { … }`).
     pub(super) own_file: Option<String>,
+    /// The files `include!("…")` brings into the module, in the order read.
+    pub(super) included: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

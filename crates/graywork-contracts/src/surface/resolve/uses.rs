@@ -107,10 +107,14 @@ impl Crate {
         wanted: &dyn Fn(&str) -> bool,
     ) -> Vec<Vec<UseSite>> {
         let mut each: Vec<Vec<UseSite>> = vec![Vec::new(); dependencies.len()];
-        for (module, data) in &self.modules {
-            let Some(file) = &data.own_file else {
-                continue;
-            };
+        // A module's own file, and the files `include!` brings into it.
+        let files = self.modules.iter().flat_map(|(module, data)| {
+            data.own_file
+                .iter()
+                .chain(&data.included)
+                .map(move |file| (module, file))
+        });
+        for (module, file) in files {
             let Some(text) = tree.read(std::path::Path::new(file)) else {
                 continue;
             };
