@@ -367,3 +367,77 @@ fn no_cache_is_kept_when_it_is_turned_off() {
     assert!(text.contains("8 line(s) in 1 of 2 member(s)"), "{text}");
     assert!(!tree.root.join("target/graywork").exists());
 }
+
+#[test]
+fn the_versions_are_compared_with_the_features_the_members_ask_for() {
+    // `wire::extra` exists only with the `extra` feature, which `app` asks for; version 2
+    // drops it. Read with the default features alone, neither version has it.
+    let temp = tempfile::tempdir().unwrap();
+    let home = temp.path().join("cargo-home");
+    let index = home.join("registry/src/index.crates.io-0000000000000000");
+    for (version, extra) in [
+        (
+            "1.0.0",
+            "#[cfg(feature = \"extra\")]\npub fn extra() -> u8 {\n    1\n}\n",
+        ),
+        ("2.0.0", ""),
+    ] {
+        let dir = index.join(format!("wire-{version}"));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"wire\"\nversion = \"{version}\"\nedition = \"2021\"\n\n[features]\nextra = []\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("src/lib.rs"),
+            format!("//! wire {version}.\npub fn stable() -> u8 {{\n    0\n}}\n{extra}"),
+        )
+        .unwrap();
+    }
+    let root = temp.path().join("ws");
+    std::fs::create_dir_all(root.join("app/src")).unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app/Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwire = { version = \"1\", features = [\"extra\"] }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app/src/lib.rs"),
+        "//! Uses the feature's function.\npub fn both() -> u8 {\n    wire::stable() + wire::extra()\n}\n",
+    )
+    .unwrap();
+    let registry = "registry+https://github.com/rust-lang/crates.io-index";
+    std::fs::write(
+        root.join("Cargo.lock"),
+        format!(
+            "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"wire\"]\n\n\
+             [[package]]\nname = \"wire\"\nversion = \"1.0.0\"\nsource = \"{registry}\"\n"
+        ),
+    )
+    .unwrap();
+    let tree = Tree {
+        _temp: temp,
+        root,
+        home,
+    };
+    let (ok, text, stderr) = run(&tree, &["--dep", "wire@2"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        text.contains("impact of wire 2.0.0 (from 1.0.0): 1 line(s) in 1 of 1 member(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "app: app/src/lib.rs:3 uses `wire::extra`: function `extra` removed or renamed"
+        ),
+        "{text}"
+    );
+}
