@@ -17,62 +17,76 @@ struct Tree {
     home: PathBuf,
 }
 
+/// Writes `text` to `path`, making its directory.
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// `wire` at `version` in the cargo home `home`, where cargo unpacks registry crates: its
+/// manifest ends with `manifest_tail`, its `src/lib.rs` is `lib`.
+fn publish_wire(home: &Path, version: &str, manifest_tail: &str, lib: &str) {
+    let dir = home
+        .join("registry/src/index.crates.io-0000000000000000")
+        .join(format!("wire-{version}"));
+    write(
+        &dir.join("Cargo.toml"),
+        &format!(
+            "[package]\nname = \"wire\"\nversion = \"{version}\"\nedition = \"2021\"\n{manifest_tail}"
+        ),
+    );
+    write(&dir.join("src/lib.rs"), lib);
+}
+
+/// A workspace of `members` in `root`, each depending on `wire` as `requirement` says, with a
+/// Cargo.lock that resolves wire 1.0.0 from crates.io for all of them.
+fn workspace_using_wire(root: &Path, members: &[(&str, &str)]) {
+    let names: Vec<String> = members
+        .iter()
+        .map(|(name, _)| format!("\"{name}\""))
+        .collect();
+    write(
+        &root.join("Cargo.toml"),
+        &format!(
+            "[workspace]\nmembers = [{}]\nresolver = \"2\"\n",
+            names.join(", ")
+        ),
+    );
+    let mut lock = String::from("version = 4\n");
+    for (name, requirement) in members {
+        write(
+            &root.join(name).join("Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwire = {requirement}\n"
+            ),
+        );
+        lock.push_str(&format!(
+            "\n[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\ndependencies = [\"wire\"]\n"
+        ));
+    }
+    lock.push_str(
+        "\n[[package]]\nname = \"wire\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    );
+    write(&root.join("Cargo.lock"), &lock);
+}
+
 fn tree() -> Tree {
     let temp = tempfile::tempdir().unwrap();
     let home = temp.path().join("cargo-home");
-    let index = home.join("registry/src/index.crates.io-0000000000000000");
     for (dir, version) in [("wire-1", "1.0.0"), ("wire-2", "2.0.0")] {
-        let to = index.join(format!("wire-{version}"));
-        std::fs::create_dir_all(to.join("src")).unwrap();
-        std::fs::copy(
-            sources().join(dir).join("src/lib.rs"),
-            to.join("src/lib.rs"),
-        )
-        .unwrap();
-        std::fs::write(
-            to.join("Cargo.toml"),
-            format!("[package]\nname = \"wire\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
-        )
-        .unwrap();
+        let lib = std::fs::read_to_string(sources().join(dir).join("src/lib.rs")).unwrap();
+        publish_wire(&home, version, "", &lib);
     }
     let root = temp.path().join("ws");
-    std::fs::create_dir_all(root.join("app/src")).unwrap();
-    std::fs::create_dir_all(root.join("quiet/src")).unwrap();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"app\", \"quiet\"]\nresolver = \"2\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("app/Cargo.toml"),
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwire = \"1\"\n",
-    )
-    .unwrap();
-    std::fs::copy(
-        sources().join("app/src/lib.rs"),
-        root.join("app/src/lib.rs"),
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("quiet/Cargo.toml"),
-        "[package]\nname = \"quiet\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwire = \"1\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("quiet/src/lib.rs"),
+    workspace_using_wire(&root, &[("app", "\"1\""), ("quiet", "\"1\"")]);
+    write(
+        &root.join("app/src/lib.rs"),
+        &std::fs::read_to_string(sources().join("app/src/lib.rs")).unwrap(),
+    );
+    write(
+        &root.join("quiet/src/lib.rs"),
         "//! Uses only what version 2 keeps.\npub fn three() -> u8 {\n    wire::stable()\n}\n",
-    )
-    .unwrap();
-    let registry = "registry+https://github.com/rust-lang/crates.io-index";
-    std::fs::write(
-        root.join("Cargo.lock"),
-        format!(
-            "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"wire\"]\n\n\
-             [[package]]\nname = \"quiet\"\nversion = \"0.1.0\"\ndependencies = [\"wire\"]\n\n\
-             [[package]]\nname = \"wire\"\nversion = \"1.0.0\"\nsource = \"{registry}\"\n"
-        ),
-    )
-    .unwrap();
+    );
     Tree {
         _temp: temp,
         root,
@@ -81,6 +95,11 @@ fn tree() -> Tree {
 }
 
 fn run(tree: &Tree, args: &[&str]) -> (bool, String, String) {
+    run_with(tree, args, &[])
+}
+
+/// [`run`] with more environment variables.
+fn run_with(tree: &Tree, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("upgrade-plan")
         .args(args)
@@ -89,6 +108,7 @@ fn run(tree: &Tree, args: &[&str]) -> (bool, String, String) {
         .arg(tree.root.join("Cargo.toml"))
         .env("CARGO_HOME", &tree.home)
         .env("CARGO_NET_OFFLINE", "true")
+        .envs(envs.iter().copied())
         .output()
         .unwrap();
     (
@@ -348,22 +368,8 @@ fn a_second_run_answers_from_the_cache_until_a_file_it_read_changes() {
 #[test]
 fn no_cache_is_kept_when_it_is_turned_off() {
     let tree = tree();
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "upgrade-plan",
-            "--dep",
-            "wire@2",
-            "--offline",
-            "--manifest-path",
-        ])
-        .arg(tree.root.join("Cargo.toml"))
-        .env("CARGO_HOME", &tree.home)
-        .env("CARGO_NET_OFFLINE", "true")
-        .env("GRAYWORK_NO_CACHE", "1")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success());
+    let (ok, text, stderr) = run_with(&tree, &["--dep", "wire@2"], &[("GRAYWORK_NO_CACHE", "1")]);
+    assert!(ok, "{stderr}");
     assert!(text.contains("8 line(s) in 1 of 2 member(s)"), "{text}");
     assert!(!tree.root.join("target/graywork").exists());
 }
@@ -374,7 +380,6 @@ fn the_versions_are_compared_with_the_features_the_members_ask_for() {
     // drops it. Read with the default features alone, neither version has it.
     let temp = tempfile::tempdir().unwrap();
     let home = temp.path().join("cargo-home");
-    let index = home.join("registry/src/index.crates.io-0000000000000000");
     for (version, extra) in [
         (
             "1.0.0",
@@ -382,47 +387,22 @@ fn the_versions_are_compared_with_the_features_the_members_ask_for() {
         ),
         ("2.0.0", ""),
     ] {
-        let dir = index.join(format!("wire-{version}"));
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::write(
-            dir.join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"wire\"\nversion = \"{version}\"\nedition = \"2021\"\n\n[features]\nextra = []\n"
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("src/lib.rs"),
-            format!("//! wire {version}.\npub fn stable() -> u8 {{\n    0\n}}\n{extra}"),
-        )
-        .unwrap();
+        publish_wire(
+            &home,
+            version,
+            "\n[features]\nextra = []\n",
+            &format!("//! wire {version}.\npub fn stable() -> u8 {{\n    0\n}}\n{extra}"),
+        );
     }
     let root = temp.path().join("ws");
-    std::fs::create_dir_all(root.join("app/src")).unwrap();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("app/Cargo.toml"),
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwire = { version = \"1\", features = [\"extra\"] }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("app/src/lib.rs"),
+    workspace_using_wire(
+        &root,
+        &[("app", "{ version = \"1\", features = [\"extra\"] }")],
+    );
+    write(
+        &root.join("app/src/lib.rs"),
         "//! Uses the feature's function.\npub fn both() -> u8 {\n    wire::stable() + wire::extra()\n}\n",
-    )
-    .unwrap();
-    let registry = "registry+https://github.com/rust-lang/crates.io-index";
-    std::fs::write(
-        root.join("Cargo.lock"),
-        format!(
-            "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"wire\"]\n\n\
-             [[package]]\nname = \"wire\"\nversion = \"1.0.0\"\nsource = \"{registry}\"\n"
-        ),
-    )
-    .unwrap();
+    );
     let tree = Tree {
         _temp: temp,
         root,

@@ -68,6 +68,15 @@ mod tests {
     }
 
     /// The error extracting the crate rooted at `src/lib.rs` gives.
+    /// What the surface did not read, a line each: `file:line kind: detail`.
+    fn unread_lines(surface: &Surface) -> Vec<String> {
+        surface
+            .unread
+            .iter()
+            .map(|u| format!("{} {}: {}", u.loc, u.kind.name(), u.detail))
+            .collect()
+    }
+
     fn error_of(files: &[(&str, &str)]) -> String {
         extract(&tree_of(files), Path::new("src/lib.rs"))
             .unwrap_err()
@@ -247,11 +256,7 @@ mod tests {
              thread_local! { pub static LOCAL: u8 = 0; }\n\
              thread_local! { static PRIVATE_ONLY: u8 = 0; }",
         )]);
-        let parts: Vec<String> = surface
-            .unread
-            .iter()
-            .map(|u| format!("{} {}: {}", u.loc, u.kind.name(), u.detail))
-            .collect();
+        let parts = unread_lines(&surface);
         insta::assert_debug_snapshot!(parts, @r#"
         [
             "src/lib.rs:1 macro: `bitflags::bitflags!` may declare `A`, `Flags`",
@@ -346,11 +351,7 @@ mod tests {
             "gen/nested.rs:1"
         );
         assert!(surface.structs.contains_key("Once"));
-        let parts: Vec<String> = surface
-            .unread
-            .iter()
-            .map(|u| format!("{} {}: {}", u.loc, u.kind.name(), u.detail))
-            .collect();
+        let parts = unread_lines(&surface);
         insta::assert_debug_snapshot!(parts, @r#"
         [
             "src/lib.rs:4 macro: `include!(concat!(env!(\"OUT_DIR\"), \"/bindings.rs\"))` names a file only the build knows: the items in it are not read",

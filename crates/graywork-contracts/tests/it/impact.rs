@@ -126,80 +126,71 @@ fn predicted_breaks_match_the_compilers_before_anything_is_compiled() {
     );
 }
 
+/// Lines of files: `(file, line)`.
+type Lines = BTreeSet<(String, usize)>;
+
+/// The fixture with `app/src/lib.rs` ending in `tail` and the other `files` added to `app`:
+/// the lines predicted and the lines the compiler reports, in the added files only.
+fn predicted_and_confirmed_in(tail: &str, files: &[(&str, &str)]) -> (Lines, Lines) {
+    let (_temp, root) = fixture();
+    let lib = root.join("app/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{text}\n{tail}")).unwrap();
+    for (file, text) in files {
+        let path = root.join("app").join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let added = |(file, _): &(String, usize)| files.iter().any(|(f, _)| file.ends_with(f));
+    let predicted = predict(&root)
+        .into_iter()
+        .map(|u| (u.file, u.line))
+        .filter(added)
+        .collect();
+    let confirmed = compiler_errors(&root).into_iter().filter(added).collect();
+    (predicted, confirmed)
+}
+
 #[test]
 fn a_file_reaching_the_dependency_only_through_the_crates_own_names_is_read() {
     // `relay` renames wire's `Frame`; `far` names neither `wire` nor `Frame`, only the
     // rename through `relay`, and `near` reaches `Kind` through a glob of `relay`. A file is
     // skipped only when it has none of the names that reach the dependency: these two are read.
-    let (_temp, root) = fixture();
-    let lib = root.join("app/src/lib.rs");
-    let text = std::fs::read_to_string(&lib).unwrap();
-    std::fs::write(&lib, format!("{text}\nmod relay;\nmod far;\nmod near;\n")).unwrap();
-    std::fs::write(
-        root.join("app/src/relay.rs"),
-        "//! Renames.\npub use wire::Frame as Carried;\npub use wire::Kind as Sort;\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("app/src/far.rs"),
-        "//! Builds through the rename.\npub fn carried() -> crate::relay::Carried {\n    crate::relay::Carried { len: 2 }\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("app/src/near.rs"),
-        "//! Matches through a glob of the renames.\nuse crate::relay::*;\n\npub fn named(sort: &Sort) -> u8 {\n    match sort {\n        Sort::Data => 1,\n        Sort::Ping => 2,\n    }\n}\n",
-    )
-    .unwrap();
-    let predicted: BTreeSet<(String, usize)> = predict(&root)
-        .into_iter()
-        .filter(|u| u.file.ends_with("far.rs") || u.file.ends_with("near.rs"))
-        .map(|u| (u.file, u.line))
-        .collect();
-    let errors: BTreeSet<(String, usize)> = compiler_errors(&root)
-        .into_iter()
-        .filter(|(file, _)| file.ends_with("far.rs") || file.ends_with("near.rs"))
-        .collect();
-    assert_eq!(
-        predicted,
-        BTreeSet::from([
-            ("app/src/far.rs".to_owned(), 3),
-            ("app/src/near.rs".to_owned(), 5)
-        ])
+    let (predicted, confirmed) = predicted_and_confirmed_in(
+        "mod relay;\nmod far;\nmod near;\n",
+        &[
+            (
+                "src/relay.rs",
+                "//! Renames.\npub use wire::Frame as Carried;\npub use wire::Kind as Sort;\n",
+            ),
+            (
+                "src/far.rs",
+                "//! Builds through the rename.\npub fn carried() -> crate::relay::Carried {\n    crate::relay::Carried { len: 2 }\n}\n",
+            ),
+            (
+                "src/near.rs",
+                "//! Matches through a glob of the renames.\nuse crate::relay::*;\n\npub fn named(sort: &Sort) -> u8 {\n    match sort {\n        Sort::Data => 1,\n        Sort::Ping => 2,\n    }\n}\n",
+            ),
+        ],
     );
-    assert_eq!(
-        errors,
-        BTreeSet::from([
-            ("app/src/far.rs".to_owned(), 3),
-            ("app/src/near.rs".to_owned(), 5)
-        ])
-    );
+    let expected = BTreeSet::from([
+        ("app/src/far.rs".to_owned(), 3),
+        ("app/src/near.rs".to_owned(), 5),
+    ]);
+    assert_eq!(predicted, expected);
+    assert_eq!(confirmed, expected);
 }
 
 #[test]
 fn uses_in_an_included_file_are_found() {
-    let (_temp, root) = fixture();
-    let lib = root.join("app/src/lib.rs");
-    let text = std::fs::read_to_string(&lib).unwrap();
-    std::fs::write(&lib, format!("{text}\ninclude!(\"gen/extra.rs\");\n")).unwrap();
-    std::fs::create_dir_all(root.join("app/src/gen")).unwrap();
-    std::fs::write(
-        root.join("app/src/gen/extra.rs"),
-        "/// Generated.\npub fn via_include() -> u8 {\n    wire::legacy()\n}\n",
-    )
-    .unwrap();
-    let in_extra = |(file, _): &(String, usize)| file.ends_with("extra.rs");
-    let predicted: BTreeSet<(String, usize)> = predict(&root)
-        .into_iter()
-        .map(|u| (u.file, u.line))
-        .filter(in_extra)
-        .collect();
-    let errors: BTreeSet<(String, usize)> = compiler_errors(&root)
-        .into_iter()
-        .filter(in_extra)
-        .collect();
-    assert_eq!(
-        predicted,
-        BTreeSet::from([("app/src/gen/extra.rs".to_owned(), 3)])
+    let (predicted, confirmed) = predicted_and_confirmed_in(
+        "include!(\"gen/extra.rs\");\n",
+        &[(
+            "src/gen/extra.rs",
+            "/// Generated.\npub fn via_include() -> u8 {\n    wire::legacy()\n}\n",
+        )],
     );
-    assert_eq!(errors, predicted);
+    let expected = BTreeSet::from([("app/src/gen/extra.rs".to_owned(), 3)]);
+    assert_eq!(predicted, expected);
+    assert_eq!(confirmed, expected);
 }
