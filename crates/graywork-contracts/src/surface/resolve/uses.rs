@@ -14,7 +14,7 @@ use crate::surface::source::SourceTree;
 
 /// One place where the crate uses another crate's item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UseSite {
+pub(crate) struct UseSite {
     /// Where it is written.
     pub loc: Location,
     /// The item's path in the other crate, without the crate's name (`Bytes::slice`); for a
@@ -40,7 +40,7 @@ pub struct UseSite {
 
 /// How a crate uses another crate's item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum UseKind {
+pub(crate) enum UseKind {
     /// A path that resolves to the item (a type, a call, a pattern, an import).
     Path,
     /// `impl Trait for T` of the other crate's trait.
@@ -79,27 +79,11 @@ impl Crate {
         names
     }
 
-    /// Every place the crate uses items of the crate its code knows as one of `extern_names`,
-    /// read from `tree` (the same tree the crate was loaded from), in file and line order.
-    /// Files that cannot be read again are skipped; the walk already reported them.
-    pub fn uses_of(&self, tree: &dyn SourceTree, extern_names: &[String]) -> Vec<UseSite> {
-        self.uses_of_each(tree, &[extern_names])
-            .pop()
-            .unwrap_or_default()
-    }
-
-    /// [`Crate::uses_of`] for several dependencies at once, one list per entry of
-    /// `dependencies`: each file is read and parsed once for all of them.
-    pub fn uses_of_each(
-        &self,
-        tree: &dyn SourceTree,
-        dependencies: &[&[String]],
-    ) -> Vec<Vec<UseSite>> {
-        self.uses_of_each_where(tree, dependencies, &|_| true)
-    }
-
-    /// [`Crate::uses_of_each`] in the files whose text `wanted` accepts; the others are not
-    /// parsed.
+    /// Every place the crate uses items of the crates its code knows by the names in each
+    /// entry of `dependencies`, one list per entry, in file and line order, read from `tree`
+    /// (the same tree the crate was loaded from): each file is read and parsed once for all of
+    /// them, and only when `wanted` accepts its text. Files that cannot be read again are
+    /// skipped; the walk already reported them.
     pub(crate) fn uses_of_each_where(
         &self,
         tree: &dyn SourceTree,
