@@ -5,10 +5,7 @@
 
 use std::process::Command;
 
-#[path = "../../../crates/graywork-plan/tests/it/support.rs"]
-mod support;
-
-use support::{copy_fixture, fixtures};
+use crate::support::{copy_fixture, fixtures};
 
 #[test]
 fn nightly_pinned_workspace_plans_with_the_installed_toolchain_and_dated_nightly_goals() {

@@ -10,6 +10,8 @@ use graywork_contracts::{
     check, compare_dirs,
 };
 
+use crate::copy_tree::copy_tree;
+
 /// The fixtures live with xtask's tests, which run the binary on some of them too.
 fn xtask_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask")
@@ -104,7 +106,7 @@ fn crate_version_in_manifests_is_checked_in_dir_mode() {
     let temp = tempfile::tempdir().unwrap();
     let lint_dir = fixtures().join("lints/trait_provided_method_added");
     for (side, version) in [("old", "1.2.0"), ("new", "1.2.0")] {
-        copy_dir(&lint_dir.join(side), &temp.path().join(side));
+        copy_tree(&lint_dir.join(side), &temp.path().join(side));
         let manifest =
             format!("[package]\nname = \"fixture\"\nversion = \"{version}\"\nedition = \"2024\"\n");
         std::fs::write(temp.path().join(side).join("Cargo.toml"), manifest).unwrap();
@@ -222,7 +224,7 @@ impl Fixture {
     fn new() -> Fixture {
         let temp = tempfile::tempdir().unwrap();
         let root = temp.path().join("ws");
-        copy_dir(&fixtures().join("workspace"), &root);
+        copy_tree(&fixtures().join("workspace"), &root);
         Fixture { _temp: temp, root }
     }
 
@@ -260,19 +262,6 @@ impl Fixture {
             outcome.report.ok,
             text.replace(&self.root.display().to_string(), "[ws]"),
         )
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

@@ -2,4 +2,6 @@
 //! workspace, and the impact of a dependency's new version, checked against the compiler.
 
 mod check;
+#[path = "../../../graywork-workspace/tests/it/copy_tree.rs"]
+mod copy_tree;
 mod impact;

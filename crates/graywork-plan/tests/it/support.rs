@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use graywork_plan::{Goal, Plan, PlanFormat, plan_output};
 use graywork_workspace::{CargoOptions, DepKind, ResolveMode, Source, Workspace};
 
+#[path = "../../../graywork-workspace/tests/it/copy_tree.rs"]
+mod copy_tree;
+pub(crate) use copy_tree::copy_tree;
+
 pub(crate) const ALL_KINDS: [DepKind; 3] = [DepKind::Normal, DepKind::Build, DepKind::Dev];
 
 /// The plan fixtures, which the xtask's end-to-end tests run the binary on too, found from
@@ -48,23 +52,6 @@ pub(crate) fn plan(workspace: &Workspace, goal: Goal, format: PlanFormat) -> Str
 
 pub(crate) fn explain(workspace: &Workspace, goal: Goal, krate: &str) -> String {
     plan_output(workspace, &goal, PlanFormat::Text, Some(krate)).unwrap()
-}
-
-/// Copies a directory tree, leaving out build output and git metadata.
-pub(crate) fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" || entry.file_name() == ".git" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Copies a fixture into a temporary directory, so a full resolve may write its Cargo.lock

@@ -5,29 +5,14 @@ use std::path::Path;
 
 use graywork_workspace::{CargoOptions, ResolveMode, Source, Workspace};
 
+use crate::copy_tree::copy_tree;
+
 fn cargo_source(manifest: &Path, resolve: ResolveMode) -> Source {
     Source::Cargo(CargoOptions {
         manifest_path: Some(manifest.to_path_buf()),
         resolve,
         offline: true,
     })
-}
-
-/// Copies a directory tree, leaving out build output and git metadata.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" || entry.file_name() == ".git" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn error_of(result: anyhow::Result<impl std::fmt::Debug>) -> String {

@@ -1,4 +1,5 @@
 //! graywork-workspace's integration tests, one binary: loading real workspaces through
 //! `cargo metadata`.
 
+mod copy_tree;
 mod load;
