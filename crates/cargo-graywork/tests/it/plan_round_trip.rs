@@ -502,16 +502,9 @@ fn side_by_side_moves_a_member_that_exposes_the_dependency_with_its_users() {
         &semver::Version::new(2, 0, 0),
         side_by_side.strategy,
     );
-    let read: Vec<&str> = read
-        .iter()
-        .map(|&m| workspace.members[m].name.as_str())
-        .collect();
+    let read = member_names(&workspace, &read);
     assert_eq!(read, ["wire", "proto"]);
-    let exposers: Vec<&str> = facts
-        .exposures
-        .keys()
-        .map(|&m| workspace.members[m].name.as_str())
-        .collect();
+    let exposers = member_names(&workspace, facts.exposures.keys());
     assert_eq!(exposers, ["wire"]);
     // Read anyway, `codec` and `store` do name bytes' types.
     for member in ["codec", "store"] {
@@ -739,17 +732,10 @@ fn lockstep_reads_only_the_shared_users_an_own_requirement_depends_on() {
         &semver::Version::new(2, 0, 0),
         graywork_plan::Strategy::Lockstep,
     );
-    let read: Vec<&str> = read
-        .iter()
-        .map(|&m| workspace.members[m].name.as_str())
-        .collect();
+    let read = member_names(&workspace, &read);
     assert_eq!(read, ["wire", "leaf"]);
     let facts = cargo_graywork::tree_facts(&workspace, &goal, graywork_plan::Strategy::Lockstep);
-    let exposers: Vec<&str> = facts
-        .exposures
-        .keys()
-        .map(|&m| workspace.members[m].name.as_str())
-        .collect();
+    let exposers = member_names(&workspace, facts.exposures.keys());
     assert_eq!(exposers, ["wire", "leaf"]);
     let plan = graywork_plan::plan(&workspace, &facts, &goal, &PlanOptions::default()).unwrap();
     let text = graywork_plan::render_plan(&plan, PlanFormat::Text);
@@ -790,4 +776,15 @@ fn lockstep_reads_only_the_shared_users_an_own_requirement_depends_on() {
         graywork_plan::render_plan(&with_base, PlanFormat::Text),
         text
     );
+}
+
+/// The names of the members at `positions`, in that order.
+fn member_names<'w>(
+    workspace: &'w Workspace,
+    positions: impl IntoIterator<Item = &'w usize>,
+) -> Vec<&'w str> {
+    positions
+        .into_iter()
+        .map(|&m| workspace.members[m].name.as_str())
+        .collect()
 }
