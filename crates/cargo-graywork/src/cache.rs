@@ -49,14 +49,22 @@ impl Cache {
         let Some(tool) = tool_identity() else {
             return Cache::default();
         };
-        let base = workspace
-            .target_dir
-            .as_std_path()
-            .join("graywork")
-            .join("cache");
+        Cache::for_build(
+            &workspace
+                .target_dir
+                .as_std_path()
+                .join("graywork")
+                .join("cache"),
+            &tool,
+        )
+    }
+
+    /// The cache of the build `tool` under `base`; the first time, the entries other builds
+    /// left there are removed.
+    fn for_build(base: &Path, tool: &str) -> Cache {
         let dir = base.join(tool);
         if !dir.is_dir() {
-            remove_other_builds(&base);
+            remove_other_builds(base);
         }
         Cache { dir: Some(dir) }
     }
@@ -203,6 +211,20 @@ mod tests {
         assert!(!Cache::default().is_on());
         Cache::default().put("pair", "a", &1u32);
         assert_eq!(Cache::default().get::<u32>("pair", "a"), None);
+    }
+
+    #[test]
+    fn a_new_build_removes_what_other_builds_kept_and_keeps_its_own() {
+        let base = tempfile::tempdir().unwrap();
+        let old = Cache::for_build(base.path(), "old");
+        old.put("pair", "a", &1u32);
+        let new = Cache::for_build(base.path(), "new");
+        assert!(!base.path().join("old").exists());
+        assert_eq!(new.get::<u32>("pair", "a"), None);
+        new.put("pair", "a", &2u32);
+        // The same build again keeps its entries.
+        let again = Cache::for_build(base.path(), "new");
+        assert_eq!(again.get::<u32>("pair", "a"), Some(2));
     }
 
     #[test]

@@ -265,3 +265,81 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A reader that panicked left whole entries behind, never a half-written one.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn looked(root: &Path, path: &str) -> LookedFile {
+        let text = std::fs::read(root.join(path)).ok();
+        LookedFile {
+            path: path.to_owned(),
+            digest: text.as_deref().map(digest),
+            stamp: stamp_of(&root.join(path)),
+        }
+    }
+
+    fn set_age(path: &Path, seconds: u64) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(seconds))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_recently_modified_file_gets_no_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lib.rs");
+        std::fs::write(&file, "pub fn f() {}").unwrap();
+        assert_eq!(stamp_of(&file), None);
+        set_age(&file, 60);
+        assert_eq!(stamp_of(&file).map(|(size, _)| size), Some(13));
+        assert_eq!(stamp_of(&dir.path().join("gone.rs")), None);
+    }
+
+    #[test]
+    fn a_file_is_unchanged_while_its_text_is_and_absent_while_it_is_not_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("lib.rs"), "pub fn f() {}").unwrap();
+        set_age(&root.join("lib.rs"), 60);
+        let kept = looked(root, "lib.rs");
+        assert!(kept.stamp.is_some());
+        assert!(kept.unchanged(root));
+        // Touched, same text: the stamp no longer vouches, the digest does.
+        set_age(&root.join("lib.rs"), 30);
+        assert!(kept.unchanged(root));
+        // Edited.
+        std::fs::write(root.join("lib.rs"), "pub fn g() {}").unwrap();
+        assert!(!kept.unchanged(root));
+        std::fs::remove_file(root.join("lib.rs")).unwrap();
+        assert!(!kept.unchanged(root));
+        // Looked for and not found: unchanged until it appears.
+        let absent = looked(root, "main.rs");
+        assert_eq!(absent.digest, None);
+        assert!(absent.unchanged(root));
+        std::fs::write(root.join("main.rs"), "fn main() {}").unwrap();
+        assert!(!absent.unchanged(root));
+    }
+
+    #[test]
+    fn two_readings_are_the_same_when_paths_and_texts_are() {
+        let file = |path: &str, digest: Option<&str>, stamp| LookedFile {
+            path: path.to_owned(),
+            digest: digest.map(str::to_owned),
+            stamp,
+        };
+        let a = vec![
+            file("a.rs", Some("1"), Some((1, 1))),
+            file("b.rs", None, None),
+        ];
+        // Stamps do not count.
+        let b = vec![file("a.rs", Some("1"), None), file("b.rs", None, None)];
+        assert!(same_files(&a, &b));
+        assert!(!same_files(&a, &b[..1].to_vec()));
+        let c = vec![file("a.rs", Some("2"), None), file("b.rs", None, None)];
+        assert!(!same_files(&a, &c));
+    }
+}
