@@ -60,6 +60,12 @@ pub enum FollowEvent {
     Fetched(FragmentSet),
     /// etcd answers again after a failure.
     Up,
+    /// A watch is in place: etcd confirmed it, and every change from `from_revision` on will be
+    /// seen (or the watch reports that history was compacted away).
+    Watching {
+        /// The first revision the watch covers.
+        from_revision: i64,
+    },
     /// etcd could not be reached or refused; the next attempt is in `retry_in`.
     Down {
         /// What failed.
@@ -218,6 +224,9 @@ impl Follower<'_> {
                 Ok(Ok(Some(WatchMessage::Created { .. }))) => {
                     created = true;
                     self.mark_up(on_event);
+                    on_event(FollowEvent::Watching {
+                        from_revision: self.revision + 1,
+                    });
                 }
                 Ok(Ok(Some(WatchMessage::Changed { revision, .. })))
                     if revision > self.revision =>

@@ -184,6 +184,9 @@ impl EtcdSource {
                 }
                 tracing::info!(prefix, "etcd answers again");
             }
+            FollowEvent::Watching { from_revision } => {
+                tracing::info!(prefix, from_revision, "watching etcd for changes");
+            }
             FollowEvent::Down { error, retry_in } => {
                 live.metrics.config_source_up.set(0);
                 tracing::warn!(prefix, %error, retry_in_ms = retry_in.as_millis() as u64, "etcd unreachable; the last good config keeps serving");

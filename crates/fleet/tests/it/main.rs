@@ -374,6 +374,9 @@ fn a_burst_of_writes_settles_into_fewer_reads_that_end_with_every_write() {
     let mut options = FollowOptions::new("/f/");
     options.settle = Duration::from_millis(300);
     let following = Following::start(Arc::clone(&client), options, start, false);
+    following.until(
+        |e| matches!(e, FollowEvent::Watching { from_revision } if *from_revision == start + 1),
+    );
     for i in 0..20 {
         client.put(&format!("/f/{i:02}.toml"), b"[gray]\n").unwrap();
     }

@@ -195,6 +195,11 @@ fn a_watch_revision_compacted_while_an_instance_was_frozen_is_re_read() {
     let server = Server::start_with_env(config.path(), work.path(), &[], &[("RUST_LOG", "info")]);
     let instance = Instance { work, server };
     assert_eq!(served_percent(&instance.server).unwrap().0, 1);
+    // Frozen only once its watch is in place: frozen while opening it, the instance would find
+    // etcd gone on waking, count that an outage, and read everything again without a watch.
+    eventually("the watch in place", || {
+        instance.server.log().contains("watching etcd for changes")
+    });
 
     // Frozen, the instance misses a restart of etcd (its watch connection dies), the writes
     // after it, and a compaction past its revision: on waking, its watch resumes from a revision
