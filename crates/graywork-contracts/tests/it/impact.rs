@@ -183,3 +183,30 @@ fn uses_in_an_included_file_are_found() {
     assert_eq!(predicted, expected);
     assert_eq!(confirmed, expected);
 }
+
+#[test]
+fn uses_through_the_crates_type_aliases_are_found() {
+    // `aliases` names wire's types by aliases of its own; `aliased` uses only the aliases, never
+    // `wire` or the types' names, so it is read for them. A literal meets the new field, a match
+    // the new variant and a call the renamed method, each where the alias is used.
+    let (predicted, confirmed) = predicted_and_confirmed_in(
+        "mod aliases;\nmod aliased;\n",
+        &[
+            (
+                "src/aliases.rs",
+                "//! Aliases.\npub type Packet = wire::Frame;\npub type Sorting = wire::Kind;\npub type Store = Holder;\npub type Holder = wire::Buffer;\n",
+            ),
+            (
+                "src/aliased.rs",
+                "//! Uses through the aliases.\nuse crate::aliases::{Packet, Sorting, Store};\n\npub fn packet() -> Packet {\n    Packet { len: 1 }\n}\n\npub fn sorted(sort: &Sorting) -> u8 {\n    match sort {\n        Sorting::Data => 1,\n        Sorting::Ping => 2,\n    }\n}\n\npub fn emptied() -> Vec<u8> {\n    let mut store = Store::new();\n    store.take()\n}\n",
+            ),
+        ],
+    );
+    let expected = BTreeSet::from([
+        ("app/src/aliased.rs".to_owned(), 5),
+        ("app/src/aliased.rs".to_owned(), 9),
+        ("app/src/aliased.rs".to_owned(), 17),
+    ]);
+    assert_eq!(confirmed, expected);
+    assert_eq!(predicted, expected);
+}

@@ -1,14 +1,14 @@
 //! Where a crate uses another crate's items, function bodies included: every path that
 //! resolves into it (types, expressions, patterns, imports, trait impls, struct literals),
 //! exhaustive `match`es on its enums, and method calls in modules that import from it. Paths
-//! are resolved with the crate's finished name map; `use` declarations inside function bodies
-//! add to it for their block.
+//! are resolved with the crate's finished name map, through the crate's type aliases; `use`
+//! declarations inside function bodies add to it for their block.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use syn::visit::Visit;
 
-use super::{Crate, Target};
+use super::{Crate, RawKind, Target};
 use crate::surface::model::Location;
 use crate::surface::source::SourceTree;
 
@@ -64,14 +64,13 @@ impl Crate {
     /// or the one a chain of the crate's own modules ends in); a method call or a name a glob
     /// may bring matches by the changed item's own name.
     pub(crate) fn names_reaching(&self, extern_names: &[&[String]]) -> BTreeSet<String> {
-        let from_them = |path: &[String]| {
-            path.first()
-                .is_some_and(|first| extern_names.iter().any(|names| names.contains(first)))
-        };
         let mut names: BTreeSet<String> = extern_names.iter().copied().flatten().cloned().collect();
         for module in self.modules.keys() {
             for (name, binding) in self.map.bindings(module) {
-                if matches!(&binding.target, Target::External(path) if from_them(path)) {
+                if extern_names
+                    .iter()
+                    .any(|names| self.dependency_item(&binding.target, names).is_some())
+                {
                     names.insert(name.to_owned());
                 }
             }
@@ -146,19 +145,74 @@ impl Crate {
         segments: &[String],
         extern_names: &[String],
     ) -> Option<Vec<String>> {
+        self.external_path_within(module, segments, extern_names, ALIAS_STEPS)
+    }
+
+    /// [`Crate::external_path`], following at most `steps` of the crate's type aliases: a
+    /// path through an alias of the other crate's type (`Packet::new`, `Packet { .. }` after
+    /// `type Packet = wire::Frame`) names that type, as the compiler reads it.
+    fn external_path_within(
+        &self,
+        module: &[String],
+        segments: &[String],
+        extern_names: &[String],
+        steps: usize,
+    ) -> Option<Vec<String>> {
         match self.resolve(module, segments) {
-            Some(Target::External(path)) => {
-                let (first, rest) = path.split_first()?;
-                extern_names.contains(first).then(|| rest.to_vec())
-            }
-            Some(_) => None,
-            // An absolute path from the crate's name (`bytes::Bytes`), which no local name
-            // shadows since it resolved to nothing here.
+            Some(Target::Def(def)) => self.alias_external(&def, extern_names, steps),
+            Some(target) => self.dependency_item(&target, extern_names),
             None => {
+                // An associated item or variant through an alias: `Packet::new`.
+                let through_alias = (1..segments.len()).rev().find_map(|len| {
+                    let Some(Target::Def(def)) = self.resolve(module, &segments[..len]) else {
+                        return None;
+                    };
+                    let mut path = self.alias_external(&def, extern_names, steps)?;
+                    path.extend(segments[len..].iter().cloned());
+                    Some(path)
+                });
+                if through_alias.is_some() {
+                    return through_alias;
+                }
+                // An absolute path from the crate's name (`bytes::Bytes`), which no local name
+                // shadows since it resolved to nothing here.
                 let (first, rest) = segments.split_first()?;
                 extern_names.contains(first).then(|| rest.to_vec())
             }
         }
+    }
+
+    /// The other crate's type the crate's type alias at `def` stands for, without its generic
+    /// arguments (`type Packets = wire::Queue<Frame>` stands for `Queue`): its target is
+    /// resolved in the alias's own module, through at most `steps` aliases.
+    fn alias_external(
+        &self,
+        def: &[String],
+        extern_names: &[String],
+        steps: usize,
+    ) -> Option<Vec<String>> {
+        let steps = steps.checked_sub(1)?;
+        let raw = self.defs.get(def)?;
+        let RawKind::TypeAlias(target, _) = &raw.kind else {
+            return None;
+        };
+        let syn::Type::Path(ty) = syn::parse_str::<syn::Type>(target).ok()? else {
+            return None;
+        };
+        if ty.qself.is_some() {
+            return None;
+        }
+        let segments: Vec<String> = ty
+            .path
+            .segments
+            .iter()
+            .map(|segment| super::name_of(&segment.ident))
+            .collect();
+        if ty.path.leading_colon.is_some() {
+            let (first, rest) = segments.split_first()?;
+            return extern_names.contains(first).then(|| rest.to_vec());
+        }
+        self.external_path_within(&raw.module, &segments, extern_names, steps)
     }
 
     /// Whether `module` binds a glob of one of `extern_names` (`use bytes::*`), whose names
@@ -178,11 +232,27 @@ impl Crate {
     /// Whether `module` binds any name to an item of one of `extern_names`.
     fn binds_dependency(&self, module: &[String], extern_names: &[String]) -> bool {
         self.map.bindings(module).iter().any(|(_, binding)| {
-            matches!(&binding.target, Target::External(path)
-                if path.first().is_some_and(|first| extern_names.contains(first)))
+            self.dependency_item(&binding.target, extern_names)
+                .is_some()
         })
     }
+
+    /// The item of one of `extern_names` a name bound to `target` stands for, by its path
+    /// there without the crate's name: an import of it, or a type alias of its type.
+    fn dependency_item(&self, target: &Target, extern_names: &[String]) -> Option<Vec<String>> {
+        match target {
+            Target::External(path) => {
+                let (first, rest) = path.split_first()?;
+                extern_names.contains(first).then(|| rest.to_vec())
+            }
+            Target::Def(def) => self.alias_external(def, extern_names, ALIAS_STEPS),
+            Target::Module(_) => None,
+        }
+    }
 }
+
+/// How many type aliases in a row a path is followed through (`type A = B; type B = wire::C;`).
+const ALIAS_STEPS: usize = 4;
 
 struct UseVisitor<'a> {
     krate: &'a Crate,
@@ -211,12 +281,9 @@ impl UseVisitor<'_> {
             .map
             .bindings(&self.module)
             .into_iter()
-            .filter_map(|(_, binding)| match &binding.target {
-                Target::External(path) => {
-                    let (first, rest) = path.split_first()?;
-                    self.extern_names.contains(first).then(|| rest.to_vec())
-                }
-                _ => None,
+            .filter_map(|(_, binding)| {
+                self.krate
+                    .dependency_item(&binding.target, self.extern_names)
             })
             .collect();
         if globs {
@@ -253,7 +320,8 @@ impl UseVisitor<'_> {
         });
     }
 
-    /// The other crate's item a written path's first name is imported as, if a `use` binds it.
+    /// The other crate's item a written path's first name is imported as, if a `use` binds it
+    /// (or a type alias of the crate stands for).
     fn imported_first(&self, path: &syn::Path) -> Option<Vec<String>> {
         if path.leading_colon.is_some() {
             return None;
@@ -265,13 +333,10 @@ impl UseVisitor<'_> {
         if self.extern_names.contains(&first) {
             return None;
         }
-        match self.krate.resolve(&self.module, &[first]) {
-            Some(Target::External(path)) => {
-                let (name, rest) = path.split_first()?;
-                self.extern_names.contains(name).then(|| rest.to_vec())
-            }
-            _ => None,
-        }
+        // Through a type alias of the other crate's type too: the compiler reports a type that
+        // is gone at the alias, and stays silent where the alias is used.
+        let target = self.krate.resolve(&self.module, &[first])?;
+        self.krate.dependency_item(&target, self.extern_names)
     }
 
     /// The other crate's path a written path names, looking at block-local imports first.
