@@ -184,8 +184,9 @@ impl EtcdSource {
                 }
                 tracing::info!(prefix, "etcd answers again");
             }
+            // Debug: a quiet watch is reopened at every idle timeout (`etcd.watch_idle_timeout_ms`).
             FollowEvent::Watching { from_revision } => {
-                tracing::info!(prefix, from_revision, "watching etcd for changes");
+                tracing::debug!(prefix, from_revision, "watching etcd for changes");
             }
             FollowEvent::Down { error, retry_in } => {
                 live.metrics.config_source_up.set(0);

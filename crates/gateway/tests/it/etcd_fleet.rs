@@ -192,7 +192,12 @@ fn a_watch_revision_compacted_while_an_instance_was_frozen_is_re_read() {
     etcd_client.put(&key, fragment(1).as_bytes()).unwrap();
     let config = config_dir(&[("base.toml", &base_with_etcd(&etcd.endpoint()))]);
     let work = tempfile::tempdir().unwrap();
-    let server = Server::start_with_env(config.path(), work.path(), &[], &[("RUST_LOG", "info")]);
+    let server = Server::start_with_env(
+        config.path(),
+        work.path(),
+        &[],
+        &[("RUST_LOG", "info,gateway::etcd_source=debug")],
+    );
     let instance = Instance { work, server };
     assert_eq!(served_percent(&instance.server).unwrap().0, 1);
     // Frozen only once its watch is in place: frozen while opening it, the instance would find
