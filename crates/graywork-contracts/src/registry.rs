@@ -72,10 +72,15 @@ fn write_scratch_package(dir: &Path, name: &str, version: &Version) -> anyhow::R
         .with_context(|| format!("cannot write {}", dir.display()))
 }
 
+/// `cargo metadata` of the scratch package in `dir`, run in `dir`: rustup picks the toolchain
+/// of cargo and of the `rustc` cargo asks from the directory a program runs in, and the
+/// directory this one runs in may pin a toolchain that is not installed. Fetching sources
+/// needs none in particular.
 fn cargo_metadata(dir: &Path, offline: bool) -> anyhow::Result<serde_json::Value> {
     let cargo = graywork_workspace::cargo_program();
     let mut command = Command::new(&cargo);
     command
+        .current_dir(dir)
         .args(["metadata", "--format-version", "1", "--manifest-path"])
         .arg(dir.join("Cargo.toml"));
     if offline {

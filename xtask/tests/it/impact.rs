@@ -182,6 +182,37 @@ fn sources_missing_offline_are_noted_not_guessed() {
 }
 
 #[test]
+fn a_fetch_runs_outside_a_workspace_pinned_to_a_missing_toolchain() {
+    // The workspace pins a toolchain rustup has not installed. Cargo, fetching the new version,
+    // must not run where rustup would pick that toolchain for the `rustc` it asks: the fetch
+    // then fails on the registry alone (wire 3.0.0 is published nowhere), not on the pin.
+    let tree = tree();
+    write(
+        &tree.root.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"1.0.0\"\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["upgrade-plan", "--dep", "wire@3"])
+        .current_dir(&tree.root)
+        .env("CARGO_HOME", &tree.home)
+        .env("CARGO_NET_OFFLINE", "true")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let note = text
+        .lines()
+        .find(|line| line.contains("no lines predicted"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        note.contains("cannot fetch `wire` 3.0.0 from the registry") && !note.contains("rustc"),
+        "{note}"
+    );
+}
+
+#[test]
 fn a_path_members_breaking_bump_lists_its_dependents_lines() {
     // `wire` is a member now: its tree is version 2's code, still versioned 1.0.0, whose
     // release sits in cargo's cache; `app` depends on it by path.
