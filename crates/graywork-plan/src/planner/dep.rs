@@ -267,7 +267,6 @@ impl<'a> Builder<'a> {
                 known_names_hint(name, external.iter().copied())
             );
         }
-        let version_text = version.to_string();
         let dependency_done = |member: usize, index: usize| {
             requirement_meets(
                 &self.workspace.members[member].dependencies[index].req,
@@ -367,13 +366,14 @@ impl<'a> Builder<'a> {
                     "a semver-incompatible target, moved in lockstep (--strategy lockstep; see --strategy side-by-side)"
                         .to_owned()
                 };
+                let to = requirement_to(&declared.value, version);
                 changes.push(Self::edit(
                     ChangeKind::Requirement,
                     None,
                     declared,
-                    &version_text,
+                    &to,
                     format!(
-                        "`{name}` `{}` -> `{version}` in the shared entry ({how}); it moves {}",
+                        "`{name}` `{}` -> `{to}` in the shared entry ({how}); it moves {}",
                         declared.value,
                         self.member_list(&users)
                     ),
@@ -383,13 +383,14 @@ impl<'a> Builder<'a> {
             for (&member, why) in &pulled {
                 for (declared, index) in own.get(&member).into_iter().flatten() {
                     let dependency = &self.workspace.members[member].dependencies[*index];
+                    let to = requirement_to(&declared.value, version);
                     changes.push(Self::edit(
                         ChangeKind::Requirement,
                         Some(self.name(member).to_owned()),
                         declared,
-                        &version_text,
+                        &to,
                         format!(
-                            "`{name}` `{}` -> `{version}` ({}), with the shared entry: {why}",
+                            "`{name}` `{}` -> `{to}` ({}), with the shared entry: {why}",
                             dependency.req,
                             dependency.kind.as_str()
                         ),
@@ -467,13 +468,14 @@ impl<'a> Builder<'a> {
                     if let Some(target) = &dependency.target {
                         details.push(target.clone());
                     }
+                    let to = requirement_to(&declared.value, version);
                     changes.push(Self::edit(
                         ChangeKind::Requirement,
                         Some(member_ref.name.clone()),
                         declared,
-                        &version_text,
+                        &to,
                         format!(
-                            "`{name}` `{}` -> `{version}` ({}); {}",
+                            "`{name}` `{}` -> `{to}` ({}); {}",
                             dependency.req,
                             details.join(", "),
                             if semver_compatible(&dependency.req, version) {
@@ -512,7 +514,6 @@ impl<'a> Builder<'a> {
     /// A semver-compatible `--dep` target: one stage with every edit (each shared entry and
     /// each member's own requirement), no code changes, and the gate the edits need.
     fn dep_compatible(&mut self, name: &str, version: &Version, sites: &DependencySites) {
-        let version_text = version.to_string();
         let mut members: Vec<usize> = Vec::new();
         let mut changes = Vec::new();
         for (declared, uses) in sites.values() {
@@ -523,9 +524,10 @@ impl<'a> Builder<'a> {
             let done = uses.iter().all(|&(m, i)| {
                 requirement_meets(&self.workspace.members[m].dependencies[i].req, version)
             });
+            let to = requirement_to(&declared.value, version);
             let change = if declared.inherited {
                 format!(
-                    "`{name}` `{}` -> `{version}` in the shared entry; it moves {}",
+                    "`{name}` `{}` -> `{to}` in the shared entry; it moves {}",
                     declared.value,
                     self.member_list(&users)
                 )
@@ -539,7 +541,7 @@ impl<'a> Builder<'a> {
                     details.push(target.clone());
                 }
                 format!(
-                    "`{name}` `{}` -> `{version}` ({})",
+                    "`{name}` `{}` -> `{to}` ({})",
                     declared.value,
                     details.join(", ")
                 )
@@ -549,7 +551,7 @@ impl<'a> Builder<'a> {
                 ChangeKind::Requirement,
                 owner,
                 declared,
-                &version_text,
+                &to,
                 change,
                 done,
             ));
@@ -944,4 +946,20 @@ fn side_by_side_key(name: &str, version: &Version) -> String {
         (0, minor, _) => format!("{name}-v0-{minor}"),
         (major, _, _) => format!("{name}-v{major}"),
     }
+}
+
+/// The requirement that moves a declaration written `written` to `version`, written the same
+/// way: an exact pin stays exact (`=0.1.12` -> `=0.2.3`), a tilde a tilde, an explicit caret
+/// explicit. A bare version, a range or a wildcard becomes the bare version (cargo's caret).
+fn requirement_to(written: &str, version: &Version) -> String {
+    let operator = match semver::VersionReq::parse(written) {
+        Ok(req) if req.comparators.len() == 1 => match req.comparators[0].op {
+            semver::Op::Exact => "=",
+            semver::Op::Tilde => "~",
+            semver::Op::Caret if written.trim_start().starts_with('^') => "^",
+            _ => "",
+        },
+        _ => "",
+    };
+    format!("{operator}{version}")
 }

@@ -215,3 +215,47 @@ fn apply_keeps_comments_refuses_out_of_order_and_is_idempotent() {
         ["tools/Cargo.toml:10 dependencies.bytes: \"1.4\" -> \"2.0.0\""]
     );
 }
+
+#[test]
+fn a_dep_upgrade_keeps_how_each_requirement_is_written() {
+    // An exact pin stays exact and a tilde a tilde: the new version, written the same way.
+    let dir = copy_fixture("inherited");
+    let root = dir.path().join("Cargo.toml");
+    let tools = dir.path().join("tools/Cargo.toml");
+    let edit = |path: &std::path::Path, from: &str, to: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains(from), "{text}");
+        std::fs::write(path, text.replace(from, to)).unwrap();
+    };
+    edit(
+        &root,
+        "bytes = { version = \"1.5\",",
+        "bytes = { version = \"=1.5.0\",",
+    );
+    edit(&tools, "bytes = \"1.4\"", "bytes = \"~1.4\"");
+    let load_copy = || Workspace::load(&cargo_source(&root, ResolveMode::NoDeps)).unwrap();
+    let goal = Goal::dep("bytes@2").unwrap();
+    let plan = build_plan(&load_copy(), &goal).unwrap();
+    let edits: Vec<(&str, &str)> = plan
+        .stages
+        .iter()
+        .flat_map(|stage| &stage.changes)
+        .filter_map(|change| Some((change.from.as_deref()?, change.to.as_deref()?)))
+        .collect();
+    assert_eq!(edits, [("=1.5.0", "=2.0.0"), ("~1.4", "~2.0.0")]);
+    for stage in 1..=plan.stages.len() {
+        let plan = build_plan(&load_copy(), &goal).unwrap();
+        apply_stage(dir.path(), &plan, stage, ApplyOptions::default()).unwrap();
+    }
+    let text = std::fs::read_to_string(&root).unwrap();
+    assert!(text.contains("bytes = { version = \"=2.0.0\","), "{text}");
+    let text = std::fs::read_to_string(&tools).unwrap();
+    assert!(text.contains("bytes = \"~2.0.0\""), "{text}");
+    // Applied, the plan is done: both requirements admit the target.
+    let plan = build_plan(&load_copy(), &goal).unwrap();
+    assert!(
+        plan.stages.iter().all(|stage| stage.status == Status::Done),
+        "{:?}",
+        plan.stages
+    );
+}
