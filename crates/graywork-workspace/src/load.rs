@@ -407,10 +407,13 @@ fn run_cargo_metadata(
             };
             command.env("RUSTUP_TOOLCHAIN", &installed);
             let metadata = exec_metadata(&command).map_err(failed)?;
+            // rustup's own line (`toolchain '…' is not installed`), not cargo's first one,
+            // which may only say that the `rustc -vV` it ran failed.
             let pinned = stderr
                 .lines()
-                .next()
+                .find(|line| line.contains("is not installed"))
                 .unwrap_or_default()
+                .trim()
                 .trim_start_matches("error: ")
                 .to_owned();
             Ok((

@@ -36,6 +36,27 @@ fn nightly_pinned_workspace_plans_with_the_installed_toolchain_and_dated_nightly
         stdout.contains("pin `channel = \"nightly-2026-09-01\"` (was nightly-2026-08-18)"),
         "{stdout}"
     );
+    // Started by `cargo graywork`, the tool gets the toolchain's own cargo (`$CARGO`), which
+    // gets as far as asking rustup's `rustc` for the host, for a full resolve: the note still
+    // names the toolchain that is missing.
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["graph", "--resolve"])
+        .current_dir(dir.path())
+        .env("CARGO", env!("CARGO"))
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // (Where that cargo's `rustc` is not rustup's, nothing hits the pin and there is no note.)
+    assert!(!stderr.contains("rustc -vV"), "{stderr}");
+    if stderr.contains("read the workspace with the installed") {
+        assert!(
+            stderr.contains("toolchain 'nightly-2026-08-18")
+                && stderr.contains("is not installed: read the workspace with the installed"),
+            "{stderr}"
+        );
+    }
     let output = run(&["upgrade-plan", "--toolchain", "nightly-2026-01-01"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
