@@ -234,6 +234,11 @@ impl FeatureGuards {
     /// `table` to name with `--features` instead, and why the others are left out. `None` when
     /// `--all-features` builds. Features refused alone go first; of features that exclude each
     /// other, the first by name stays.
+    ///
+    /// Every set is judged with the default features on, as `--features` builds it: a feature
+    /// that excludes a default one is left out, and a guard that wants one of several features
+    /// (`#[cfg(not(any(feature = "native-tls", feature = "rustls")))]`) refuses no feature a
+    /// default already answers.
     pub fn all_that_builds(
         &self,
         table: &BTreeMap<String, Vec<String>>,
@@ -244,7 +249,10 @@ impl FeatureGuards {
             .cloned()
             .collect();
         let enabled_by = |features: &[String]| -> BTreeSet<String> {
-            let mut enabled = closure(table, features.iter().map(String::as_str));
+            let mut enabled = closure(
+                table,
+                std::iter::once("default").chain(features.iter().map(String::as_str)),
+            );
             enabled.remove("default");
             enabled
         };
@@ -263,7 +271,8 @@ impl FeatureGuards {
                 .iter()
                 .rev()
                 .find(|feature| {
-                    enabled_by(std::slice::from_ref(*feature))
+                    // What the feature itself turns on, defaults aside.
+                    closure(table, [feature.as_str()])
                         .iter()
                         .any(|on| refusal.features.contains(on))
                 })
@@ -742,6 +751,48 @@ fn f() { compile_error!("inside a body") }
         let plain: BTreeMap<String, Vec<String>> =
             [("fs".to_owned(), Vec::new())].into_iter().collect();
         assert_eq!(guards.all_that_builds(&plain), None);
+    }
+
+    #[test]
+    fn all_that_builds_keeps_to_what_builds_beside_the_defaults() {
+        // Like a shell whose networking wants one TLS backend of two, not both, with rustls
+        // among the defaults: native-tls cannot be added to them, and no other feature is
+        // refused for lacking a backend (the default one answers).
+        let guards = guards(
+            "#[cfg(all(not(feature = \"native-tls\"), not(feature = \"rustls-tls\")))]\ncompile_error!(\"no TLS backend\");\n#[cfg(all(feature = \"native-tls\", feature = \"rustls-tls\"))]\ncompile_error!(\"two TLS backends\");\n",
+        );
+        let table: BTreeMap<String, Vec<String>> = [
+            ("default", vec!["network", "rustls-tls"]),
+            ("js", vec![]),
+            ("native-tls", vec![]),
+            ("network", vec![]),
+            ("rustls-tls", vec![]),
+            ("sqlite", vec![]),
+        ]
+        .into_iter()
+        .map(|(name, enables)| {
+            (
+                name.to_owned(),
+                enables.into_iter().map(str::to_owned).collect(),
+            )
+        })
+        .collect();
+        let (kept, refusals) = guards
+            .all_that_builds(&table)
+            .expect("--all-features is refused");
+        assert_eq!(kept, ["js", "network", "rustls-tls", "sqlite"]);
+        let lines: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "`native-tls` and `rustls-tls` are mutually exclusive (compile_error! at src/lib.rs:4)"
+            ]
+        );
+        // What the gates build, the defaults and the kept features, builds.
+        let mut built = closure(&table, ["default"]);
+        built.extend(kept);
+        built.remove("default");
+        assert_eq!(guards.refusal(&built), None);
     }
 
     #[test]
