@@ -641,6 +641,19 @@ mod tests {
         names.iter().map(|name| (*name).to_owned()).collect()
     }
 
+    /// A `[features]` table: each feature with what it turns on.
+    fn table(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+        entries
+            .iter()
+            .map(|(name, enables)| {
+                (
+                    (*name).to_owned(),
+                    enables.iter().map(|entry| (*entry).to_owned()).collect(),
+                )
+            })
+            .collect()
+    }
+
     fn guards(text: &str) -> FeatureGuards {
         FeatureGuards {
             guards: guards_in(text)
@@ -719,23 +732,15 @@ fn f() { compile_error!("inside a body") }
     #[test]
     fn all_that_builds_leaves_out_what_is_refused() {
         let guards = guards(TOKIO_LIKE);
-        let table: BTreeMap<String, Vec<String>> = [
-            ("default", vec!["fs"]),
-            ("fs", vec![]),
-            ("full", vec!["fs", "net"]),
-            ("native-tls", vec![]),
-            ("net", vec![]),
-            ("rustls", vec![]),
-            ("taskdump", vec![]),
-        ]
-        .into_iter()
-        .map(|(name, enables)| {
-            (
-                name.to_owned(),
-                enables.into_iter().map(str::to_owned).collect(),
-            )
-        })
-        .collect();
+        let table = table(&[
+            ("default", &["fs"]),
+            ("fs", &[]),
+            ("full", &["fs", "net"]),
+            ("native-tls", &[]),
+            ("net", &[]),
+            ("rustls", &[]),
+            ("taskdump", &[]),
+        ]);
         let (kept, refusals) = guards
             .all_that_builds(&table)
             .expect("--all-features is refused");
@@ -761,22 +766,14 @@ fn f() { compile_error!("inside a body") }
         let guards = guards(
             "#[cfg(all(not(feature = \"native-tls\"), not(feature = \"rustls-tls\")))]\ncompile_error!(\"no TLS backend\");\n#[cfg(all(feature = \"native-tls\", feature = \"rustls-tls\"))]\ncompile_error!(\"two TLS backends\");\n",
         );
-        let table: BTreeMap<String, Vec<String>> = [
-            ("default", vec!["network", "rustls-tls"]),
-            ("js", vec![]),
-            ("native-tls", vec![]),
-            ("network", vec![]),
-            ("rustls-tls", vec![]),
-            ("sqlite", vec![]),
-        ]
-        .into_iter()
-        .map(|(name, enables)| {
-            (
-                name.to_owned(),
-                enables.into_iter().map(str::to_owned).collect(),
-            )
-        })
-        .collect();
+        let table = table(&[
+            ("default", &["network", "rustls-tls"]),
+            ("js", &[]),
+            ("native-tls", &[]),
+            ("network", &[]),
+            ("rustls-tls", &[]),
+            ("sqlite", &[]),
+        ]);
         let (kept, refusals) = guards
             .all_that_builds(&table)
             .expect("--all-features is refused");
