@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use graywork_contracts::{
-    AffectedUse, BuildOptions, Finding, affected_uses_in, breaking_changes, cached_published,
-    fetch_published,
+    AffectedUse, BuildOptions, Certainty, Finding, Lint, affected_uses_in, breaking_changes,
+    cached_published, fetch_published,
 };
 use graywork_plan::impact::{ImpactDetail, ImpactFacts, ImpactSummary, ImpactedLine, MemberImpact};
 use graywork_workspace::{DepKind, Workspace};
@@ -238,7 +238,7 @@ impl DepImpact {
         workspace: &Workspace,
         results: Vec<Result<Vec<AffectedUse>, String>>,
     ) -> ImpactFacts {
-        for ((member, _, _), result) in self.reads.iter().zip(results) {
+        for ((member, _, from), result) in self.reads.iter().zip(results) {
             record(
                 workspace,
                 *member,
@@ -246,6 +246,16 @@ impl DepImpact {
                 &mut self.facts,
                 &mut self.summary,
             );
+            // The manifest lines cargo refuses first: features the new version no longer has.
+            if let (Some(impact), Some(Ok(changes))) = (
+                self.facts.members.get_mut(member),
+                self.changes_from.get(from),
+            ) {
+                let name = &self.summary.dependency;
+                impact
+                    .lines
+                    .splice(0..0, feature_lines(workspace, *member, name, &changes.list));
+            }
         }
         self.summary.from = self.changes_from.keys().map(Version::to_string).collect();
         self.facts.summary = self.summary;
@@ -439,6 +449,65 @@ fn record(
             member.name
         )),
     }
+}
+
+/// The lines of `member`'s manifests that ask for a feature of `name` the new version no
+/// longer has: its own entry, or the root's `[workspace.dependencies]` entry it inherits (each
+/// where its `features` array is written). Cargo refuses them before anything is compiled.
+fn feature_lines(
+    workspace: &Workspace,
+    member: usize,
+    name: &str,
+    changes: &[Finding],
+) -> Vec<ImpactedLine> {
+    let missing: BTreeMap<&str, &Finding> = changes
+        .iter()
+        .filter(|finding| finding.lint == Lint::FeatureMissing)
+        .filter_map(|finding| {
+            let feature = finding.path.strip_prefix("feature `")?.strip_suffix('`')?;
+            Some((feature, finding))
+        })
+        .collect();
+    let Some(declared) = workspace.declarations.members.get(member) else {
+        return Vec::new();
+    };
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    for (dependency, declared) in workspace.members[member]
+        .dependencies
+        .iter()
+        .zip(&declared.dependencies)
+    {
+        if dependency.name != name || dependency.kind == DepKind::Dev {
+            continue;
+        }
+        for site in declared.via.iter().chain([&declared.site]) {
+            let Some(line) = site.line else {
+                continue;
+            };
+            for feature in graywork_workspace::features_written_at(&workspace.root, site) {
+                let Some(finding) = missing.get(feature.as_str()) else {
+                    continue;
+                };
+                lines.push(ImpactedLine {
+                    file: site.file.clone(),
+                    line,
+                    used: format!("features = [\"{feature}\"]"),
+                    detail: ImpactDetail {
+                        item: finding.path.clone(),
+                        lint: finding.lint.name().to_owned(),
+                        change: finding.message.clone(),
+                        certainty: Certainty::Certain.to_string(),
+                    },
+                });
+            }
+        }
+    }
+    lines.sort_by(|a, b| (&a.file, a.line, &a.used).cmp(&(&b.file, b.line, &b.used)));
+    lines.dedup();
+    lines
 }
 
 /// Whether cargo treats `to` as a compatible update of `from`: the same leftmost non-zero

@@ -38,7 +38,7 @@ pub use git::git;
 pub use guess::guess_members;
 pub use load::{CargoOptions, ResolveMode, Source, manifest_source};
 pub use location::Location;
-pub use manifests::{ManifestError, same_target};
+pub use manifests::{ManifestError, features_written_at, same_target};
 pub use metadata::{
     ContractMeta, ContractMetaError, ContractMetaErrors, CrateContractMetaError,
     DEFAULT_ROLLOUT_STEPS, MajorMigrations, MigrationMeta, RolloutDecl, RolloutMeta, WatchDecl,

@@ -229,6 +229,25 @@ pub fn same_target(a: &str, b: &str) -> bool {
     }
 }
 
+/// The features the dependency entry at `site` writes in its `features` array
+/// (`x = { version = "1", features = ["std"] }`, or beside `workspace = true`), read from the
+/// manifest under `root`; empty when it writes none or the manifest cannot be read.
+pub fn features_written_at(root: &Utf8Path, site: &Site) -> Vec<String> {
+    let Ok(manifest) = Manifest::read(root, &root.join(&site.file)) else {
+        return Vec::new();
+    };
+    manifest
+        .lookup(&site.keys)
+        .and_then(|(item, _)| item.as_table_like()?.get("features")?.as_array())
+        .map(|features| {
+            features
+                .iter()
+                .filter_map(|feature| feature.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The table a dependency kind is declared in.
 fn table_name(kind: DepKind) -> &'static str {
     match kind {

@@ -452,3 +452,66 @@ fn the_versions_are_compared_with_the_features_the_members_ask_for() {
         "{text}"
     );
 }
+
+#[test]
+fn a_feature_the_new_version_drops_is_predicted_at_the_manifest_line_asking_for_it() {
+    // `app` asks for wire's `std`, which version 2 no longer has: cargo refuses the manifest
+    // before compiling anything, at the entry that names the feature.
+    let temp = tempfile::tempdir().unwrap();
+    let home = temp.path().join("cargo-home");
+    for (version, features) in [
+        ("1.0.0", "std = []\nextra = []\n"),
+        ("2.0.0", "extra = []\n"),
+    ] {
+        publish_wire(
+            &home,
+            version,
+            &format!("\n[features]\n{features}"),
+            &format!("//! wire {version}.\npub fn stable() -> u8 {{\n    0\n}}\n"),
+        );
+    }
+    let root = temp.path().join("ws");
+    workspace_using_wire(
+        &root,
+        &[
+            (
+                "app",
+                "{ version = \"1\", features = [\"std\", \"extra\"] }",
+            ),
+            ("shared", "{ workspace = true, features = [\"extra\"] }"),
+        ],
+    );
+    // `shared` inherits the root's entry, which asks for `std`.
+    let manifest = root.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    write(
+        &manifest,
+        &format!(
+            "{text}\n[workspace.dependencies]\nwire = {{ version = \"1\", features = [\"std\"] }}\n"
+        ),
+    );
+    for member in ["app", "shared"] {
+        write(
+            &root.join(member).join("src/lib.rs"),
+            "//! Uses what stays.\npub fn kept() -> u8 {\n    wire::stable()\n}\n",
+        );
+    }
+    let tree = Tree {
+        _temp: temp,
+        root,
+        home,
+    };
+    let (ok, text, stderr) = run(&tree, &["--dep", "wire@2"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        text.contains("impact of wire 2.0.0 (from 1.0.0): 2 line(s) in 2 of 2 member(s) that use it (2 certain, 0 likely)"),
+        "{text}"
+    );
+    for line in [
+        "app: app/Cargo.toml:7 uses `features = [\"std\"]`: feature `std` was removed: crates that enable it no longer build [feature_missing, certain]",
+        "shared: Cargo.toml:6 uses `features = [\"std\"]`: feature `std` was removed",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    assert!(!text.contains("shared/Cargo.toml"), "{text}");
+}
