@@ -49,16 +49,37 @@ fn cargo_home() -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow!("cannot find cargo's home: neither CARGO_HOME nor HOME is set"))
 }
 
-/// `registry/src/<index>/NAME-VERSION` with a `Cargo.toml`, in any registry index.
+/// `registry/src/<index>/NAME-VERSION` with a `Cargo.toml`, in any registry index. Build
+/// metadata does not tell versions apart (semver gives `1.2.2` and `1.2.2+spec-1.1.0` one
+/// precedence, and cargo's `=1.2.2` takes either): without it in `version`, a directory with
+/// it is found too (`toml-1.2.2+spec-1.1.0`).
 fn find_unpacked(cargo_home: &Path, name: &str, version: &Version) -> Option<PathBuf> {
     let indexes = std::fs::read_dir(cargo_home.join("registry").join("src")).ok()?;
-    let mut candidates: Vec<PathBuf> = indexes
-        .flatten()
-        .map(|index| index.path().join(format!("{name}-{version}")))
-        .filter(|dir| dir.join("Cargo.toml").is_file())
-        .collect();
+    let mut candidates: Vec<(bool, PathBuf)> = Vec::new();
+    for index in indexes.flatten() {
+        let exact = index.path().join(format!("{name}-{version}"));
+        if exact.join("Cargo.toml").is_file() {
+            candidates.push((false, exact));
+            continue;
+        }
+        if !version.build.is_empty() {
+            continue;
+        }
+        let prefix = format!("{name}-{version}+");
+        let Ok(entries) = std::fs::read_dir(index.path()) else {
+            continue;
+        };
+        candidates.extend(
+            entries
+                .flatten()
+                .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|entry| (true, entry.path()))
+                .filter(|(_, dir)| dir.join("Cargo.toml").is_file()),
+        );
+    }
+    // The exact name first, then by name.
     candidates.sort();
-    candidates.into_iter().next()
+    candidates.into_iter().next().map(|(_, dir)| dir)
 }
 
 fn write_scratch_package(dir: &Path, name: &str, version: &Version) -> anyhow::Result<()> {
@@ -105,10 +126,14 @@ fn cargo_metadata(dir: &Path, offline: bool) -> anyhow::Result<serde_json::Value
 }
 
 /// The directory of package `name` `version` in `cargo metadata` output.
+/// (The version compared by precedence: cargo resolves `=1.2.2` to `1.2.2+spec-1.1.0`.)
 fn manifest_dir_in(json: &serde_json::Value, name: &str, version: &Version) -> Option<PathBuf> {
-    let wanted = version.to_string();
     json["packages"].as_array()?.iter().find_map(|package| {
-        (package["name"].as_str() == Some(name) && package["version"].as_str() == Some(&wanted))
+        let listed = package["version"]
+            .as_str()
+            .and_then(|text| Version::parse(text).ok())?;
+        (package["name"].as_str() == Some(name)
+            && listed.cmp_precedence(version) == std::cmp::Ordering::Equal)
             .then(|| package["manifest_path"].as_str())
             .flatten()
             .and_then(|path| Path::new(path).parent().map(Path::to_path_buf))
@@ -147,5 +172,36 @@ mod tests {
             Some(PathBuf::from("/reg/demo-1.2.0"))
         );
         assert_eq!(manifest_dir_in(&json, "demo", &Version::new(2, 0, 0)), None);
+        // Build metadata does not tell versions apart.
+        let json = serde_json::json!({"packages": [
+            {"name": "toml", "version": "1.2.2+spec-1.1.0", "manifest_path": "/reg/toml-1.2.2+spec-1.1.0/Cargo.toml"},
+        ]});
+        assert_eq!(
+            manifest_dir_in(&json, "toml", &Version::new(1, 2, 2)),
+            Some(PathBuf::from("/reg/toml-1.2.2+spec-1.1.0"))
+        );
+    }
+
+    #[test]
+    fn finds_an_unpacked_crate_whose_version_has_build_metadata() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home
+            .path()
+            .join("registry/src/index.example-0123/toml-1.2.2+spec-1.1.0");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"toml\"\n").unwrap();
+        let full = Version::parse("1.2.2+spec-1.1.0").unwrap();
+        assert_eq!(find_unpacked(home.path(), "toml", &full), Some(dir.clone()));
+        assert_eq!(
+            find_unpacked(home.path(), "toml", &Version::new(1, 2, 2)),
+            Some(dir)
+        );
+        // Other build metadata is another spelling, not this directory.
+        let other = Version::parse("1.2.2+spec-1.0.0").unwrap();
+        assert_eq!(find_unpacked(home.path(), "toml", &other), None);
+        assert_eq!(
+            find_unpacked(home.path(), "toml", &Version::new(1, 2, 3)),
+            None
+        );
     }
 }
