@@ -190,7 +190,7 @@ fn matches_of<'f>(
                     continue;
                 }
                 if applies_to_use(change.lint, site.kind) {
-                    out.push((*change, Certainty::Certain));
+                    out.push((*change, sure_unless_bounds(change.lint)));
                 }
             }
             // Something the use names through it is gone: `Old::new` when `Old` was removed.
@@ -249,7 +249,7 @@ fn matches_of<'f>(
                 {
                     if owners.contains(&receiver.join("::").as_str()) {
                         let certainty = if *annotated {
-                            Certainty::Certain
+                            sure_unless_bounds(change.lint)
                         } else {
                             Certainty::Likely
                         };
@@ -275,6 +275,18 @@ fn matches_of<'f>(
         }
     }
     out
+}
+
+/// How sure a use of an item whose `lint` changed is to break: certain, but for a change of
+/// generics. Whether a call meets new bounds depends on the types it passes, which only the
+/// compiler knows: `T: DeserializeOwned` becoming `T: Deserialize<'de>` breaks no caller,
+/// `T: Clone` becoming `T: Copy` breaks some.
+fn sure_unless_bounds(lint: Lint) -> Certainty {
+    if lint.name().ends_with("_generics_changed") {
+        Certainty::Likely
+    } else {
+        Certainty::Certain
+    }
 }
 
 /// Whether a change to an item breaks a use that names the item itself.

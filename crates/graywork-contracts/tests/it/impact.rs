@@ -210,3 +210,59 @@ fn uses_through_the_crates_type_aliases_are_found() {
     assert_eq!(confirmed, expected);
     assert_eq!(predicted, expected);
 }
+
+#[test]
+fn a_use_of_an_item_whose_generics_changed_is_likely_not_certain() {
+    // Whether a call meets new bounds depends on the types it passes: only the compiler knows.
+    // A function that is gone breaks its callers whatever they pass.
+    let temp = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = temp.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    for (dir, lib) in [
+        (
+            "wire-1",
+            "//! One.\npub fn load<T: Clone>(value: T) -> T {\n    value\n}\npub fn gone() {}\n",
+        ),
+        (
+            "wire-2",
+            "//! Two.\npub fn load<T: Copy>(value: T) -> T {\n    value\n}\n",
+        ),
+    ] {
+        write(
+            &format!("{dir}/Cargo.toml"),
+            "[package]\nname = \"wire\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+        );
+        write(&format!("{dir}/src/lib.rs"), lib);
+    }
+    write(
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(
+        "app/src/lib.rs",
+        "//! Uses both.\npub fn both() -> u8 {\n    wire::gone();\n    wire::load(1u8)\n}\n",
+    );
+    let root = temp.path();
+    let changes = breaking_changes(
+        &root.join("wire-1"),
+        &root.join("wire-2"),
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    let predicted: Vec<(usize, String, Certainty)> =
+        affected_uses(root, &root.join("app"), &["wire".to_string()], &changes)
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.line, u.lint.name().to_owned(), u.certainty))
+            .collect();
+    assert_eq!(
+        predicted,
+        [
+            (3, "function_missing".to_owned(), Certainty::Certain),
+            (4, "function_generics_changed".to_owned(), Certainty::Likely),
+        ]
+    );
+}
