@@ -425,13 +425,14 @@ fn raise(text: &str, req: &VersionReq, compatible: &Version) -> (Option<String>,
             Some(format!("`{text}` has several bounds; raise it by hand")),
         );
     };
-    let prefix = match comparator.op {
-        Op::Caret if text.trim_start().starts_with('^') => "^",
-        Op::Caret => "",
-        Op::Tilde => "~",
-        Op::Exact => return (None, Some(format!("`{text}` pins an exact version"))),
-        Op::Wildcard => return (None, Some(format!("`{text}` is a wildcard"))),
-        _ => return (None, Some(format!("`{text}` is a range; raise it by hand"))),
+    let prefix = match (
+        comparator.op,
+        graywork_workspace::requirement_operator(text),
+    ) {
+        (Op::Exact, _) => return (None, Some(format!("`{text}` pins an exact version"))),
+        (_, Some(prefix)) => prefix,
+        (Op::Wildcard, None) => return (None, Some(format!("`{text}` is a wildcard"))),
+        (_, None) => return (None, Some(format!("`{text}` is a range; raise it by hand"))),
     };
     let floor = Version {
         major: comparator.major,

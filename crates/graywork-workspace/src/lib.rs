@@ -44,7 +44,7 @@ pub use metadata::{
     DEFAULT_ROLLOUT_STEPS, MajorMigrations, MigrationMeta, RolloutDecl, RolloutMeta, WatchDecl,
     parse_major,
 };
-pub use model::{DepKind, Member, MemberDependency, Workspace};
+pub use model::{DepKind, Member, MemberDependency, Workspace, requirement_operator};
 pub use names::{closest_name, known_names_hint};
 pub use paths::{files_under, relative_display};
 pub use pin::{parse_toolchain_pin, read_toolchain_pin};

@@ -85,6 +85,24 @@ pub struct MemberDependency {
     pub matched_by_name: bool,
 }
 
+/// How a requirement of one comparator writes its operator before the version: `=` (exact),
+/// `~` (tilde), `^` (a caret written out) or nothing (cargo's caret); `None` for a wildcard, a
+/// range, several comparators or text that is no requirement, whose form a new version cannot
+/// keep. Edits that move a requirement to a new version write it the same way.
+pub fn requirement_operator(written: &str) -> Option<&'static str> {
+    let req = VersionReq::parse(written).ok()?;
+    let [comparator] = req.comparators.as_slice() else {
+        return None;
+    };
+    match comparator.op {
+        semver::Op::Exact => Some("="),
+        semver::Op::Tilde => Some("~"),
+        semver::Op::Caret if written.trim_start().starts_with('^') => Some("^"),
+        semver::Op::Caret => Some(""),
+        _ => None,
+    }
+}
+
 /// The kind of a dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DepKind {
@@ -170,5 +188,28 @@ impl MemberDependency {
     /// The name the member's code uses for the dependency.
     pub fn local_name(&self) -> &str {
         self.rename.as_deref().unwrap_or(&self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::requirement_operator;
+
+    #[test]
+    fn a_requirement_of_one_comparator_names_its_operator() {
+        for (written, operator) in [
+            ("=0.1.12", Some("=")),
+            ("~1.4", Some("~")),
+            ("^1.2", Some("^")),
+            (" ^1.2", Some("^")),
+            ("1.2", Some("")),
+            ("1.*", None),
+            ("*", None),
+            (">=1.2, <2", None),
+            (">=1.2", None),
+            ("not a requirement", None),
+        ] {
+            assert_eq!(requirement_operator(written), operator, "{written}");
+        }
     }
 }

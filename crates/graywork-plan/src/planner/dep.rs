@@ -949,17 +949,9 @@ fn side_by_side_key(name: &str, version: &Version) -> String {
 }
 
 /// The requirement that moves a declaration written `written` to `version`, written the same
-/// way: an exact pin stays exact (`=0.1.12` -> `=0.2.3`), a tilde a tilde, an explicit caret
-/// explicit. A bare version, a range or a wildcard becomes the bare version (cargo's caret).
+/// way (`=0.1.12` -> `=0.2.3`, `~1.4` -> `~2.0.0`); a range or a wildcard becomes the bare
+/// version (cargo's caret).
 fn requirement_to(written: &str, version: &Version) -> String {
-    let operator = match semver::VersionReq::parse(written) {
-        Ok(req) if req.comparators.len() == 1 => match req.comparators[0].op {
-            semver::Op::Exact => "=",
-            semver::Op::Tilde => "~",
-            semver::Op::Caret if written.trim_start().starts_with('^') => "^",
-            _ => "",
-        },
-        _ => "",
-    };
+    let operator = graywork_workspace::requirement_operator(written).unwrap_or("");
     format!("{operator}{version}")
 }
