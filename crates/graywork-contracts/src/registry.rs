@@ -144,14 +144,25 @@ fn manifest_dir_in(json: &serde_json::Value, name: &str, version: &Version) -> O
 mod tests {
     use super::*;
 
+    /// `NAME-VERSION` unpacked in a registry index of the cargo home `home`, as cargo unpacks
+    /// it: its directory.
+    fn unpacked(home: &Path, name: &str, version: &str) -> PathBuf {
+        let dir = home
+            .join("registry/src/index.example-0123")
+            .join(format!("{name}-{version}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\n"),
+        )
+        .unwrap();
+        dir
+    }
+
     #[test]
     fn finds_an_unpacked_crate_in_any_registry_index() {
         let home = tempfile::tempdir().unwrap();
-        let dir = home
-            .path()
-            .join("registry/src/index.example-0123/demo-1.2.0");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"demo\"\n").unwrap();
+        let dir = unpacked(home.path(), "demo", "1.2.0");
         let version = Version::new(1, 2, 0);
         assert_eq!(find_unpacked(home.path(), "demo", &version), Some(dir));
         assert_eq!(
@@ -185,11 +196,7 @@ mod tests {
     #[test]
     fn finds_an_unpacked_crate_whose_version_has_build_metadata() {
         let home = tempfile::tempdir().unwrap();
-        let dir = home
-            .path()
-            .join("registry/src/index.example-0123/toml-1.2.2+spec-1.1.0");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"toml\"\n").unwrap();
+        let dir = unpacked(home.path(), "toml", "1.2.2+spec-1.1.0");
         let full = Version::parse("1.2.2+spec-1.1.0").unwrap();
         assert_eq!(find_unpacked(home.path(), "toml", &full), Some(dir.clone()));
         assert_eq!(

@@ -636,22 +636,10 @@ fn exclusive_in_workflows(workspace_root: &Path) -> Vec<(Vec<String>, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::tests::table;
 
     fn set(names: &[&str]) -> BTreeSet<String> {
         names.iter().map(|name| (*name).to_owned()).collect()
-    }
-
-    /// A `[features]` table: each feature with what it turns on.
-    fn table(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
-        entries
-            .iter()
-            .map(|(name, enables)| {
-                (
-                    (*name).to_owned(),
-                    enables.iter().map(|entry| (*entry).to_owned()).collect(),
-                )
-            })
-            .collect()
     }
 
     fn guards(text: &str) -> FeatureGuards {

@@ -324,10 +324,11 @@ fn optional_dependency_on(member: &crate::Member, enabled: &BTreeSet<String>, na
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn table(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+    /// A `[features]` table: each feature with what it turns on.
+    pub(crate) fn table(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
         entries
             .iter()
             .map(|(name, enables)| {
