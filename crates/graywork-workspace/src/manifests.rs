@@ -611,6 +611,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_features_an_entry_writes_are_read_where_it_is_written() {
+        let root = tempfile::tempdir().unwrap();
+        let root_path = Utf8Path::from_path(root.path()).unwrap();
+        std::fs::create_dir_all(root.path().join("a")).unwrap();
+        std::fs::write(
+            root.path().join("a/Cargo.toml"),
+            "[package]\nname = \"a\"\n\n[dependencies]\ninline = { version = \"1\", features = [\"std\", \"derive\"] }\ninherited = { workspace = true, features = [\"extra\"] }\nplain = \"1\"\n\n[dependencies.table]\nversion = \"1\"\nfeatures = [\"alloc\"]\n",
+        )
+        .unwrap();
+        let at = |file: &str, name: &str| {
+            let site = Site {
+                file: file.to_owned(),
+                line: Some(1),
+                keys: vec!["dependencies".to_owned(), name.to_owned()],
+            };
+            features_written_at(root_path, &site)
+        };
+        assert_eq!(at("a/Cargo.toml", "inline"), ["std", "derive"]);
+        assert_eq!(at("a/Cargo.toml", "inherited"), ["extra"]);
+        assert_eq!(at("a/Cargo.toml", "table"), ["alloc"]);
+        assert!(at("a/Cargo.toml", "plain").is_empty());
+        assert!(at("a/Cargo.toml", "absent").is_empty());
+        // A manifest that cannot be read asks for nothing.
+        assert!(at("b/Cargo.toml", "inline").is_empty());
+    }
+
+    #[test]
     fn target_keys_match_the_way_cargo_reads_them() {
         assert!(same_target(
             "cfg(all(unix,not(target_os=\"macos\")))",
