@@ -2,14 +2,16 @@
 //! features, read without building anything, so that `test-matrix` and plan gates leave out the
 //! feature sets that cannot build and say why.
 //!
-//! Three shapes, each decided by evaluating the guard's cfg for the host, with every `--cfg`
+//! Four shapes, each decided by evaluating the guard's cfg for the host, with every `--cfg`
 //! flag the build does not pass (such as `tokio_unstable`) off:
 //! - a feature that needs a flag: `#[cfg(all(not(tokio_unstable), feature = "taskdump"))]`
 //!   fires with the feature on and stops firing once the flag is on;
 //! - features that exclude each other: `#[cfg(all(feature = "a", feature = "b"))]` fires only
 //!   with both on;
 //! - a feature refused on this host (a platform check): it fires with the feature on and no
-//!   flag turns it off.
+//!   flag turns it off;
+//! - features one of which must be on: `#[cfg(not(any(feature = "a", feature = "b")))]` fires
+//!   with both off.
 //!
 //! A guard whose cfg cannot be decided here (`test`, an unknown `target_env`) refuses nothing.
 //! `[package.metadata.docs.rs] rustc-args` and cargo-hack's `--mutually-exclusive-features` in
@@ -80,6 +82,9 @@ pub enum RefusalKind {
     ExclusiveInCi,
     /// The source refuses the features on this host whatever the flags.
     Refused,
+    /// The source wants one of the features on, and none is
+    /// (`#[cfg(not(any(feature = "native-tls", feature = "rustls")))]`).
+    NeedsOneOf,
 }
 
 impl fmt::Display for Refusal {
@@ -118,6 +123,19 @@ impl fmt::Display for Refusal {
                 "its source refuses {names} on this host (compile_error! at {})",
                 self.location
             ),
+            RefusalKind::NeedsOneOf => {
+                let names = self
+                    .features
+                    .iter()
+                    .map(|feature| format!("`{feature}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                write!(
+                    f,
+                    "its source needs {names} (compile_error! at {})",
+                    self.location
+                )
+            }
         }
     }
 }
@@ -191,6 +209,17 @@ impl FeatureGuards {
                     eval(&guard.cfg, enabled, &BTreeSet::from([flag.clone()])) == Some(false)
                 })
                 .collect();
+            if on.is_empty() && flags.is_empty() {
+                // It fires for features that are off: it wants one of them.
+                let mut wanted = features_named(&guard.cfg);
+                wanted.sort();
+                wanted.dedup();
+                return Some(Refusal {
+                    features: wanted,
+                    kind: RefusalKind::NeedsOneOf,
+                    location: guard.location.clone(),
+                });
+            }
             let kind = if !flags.is_empty() {
                 RefusalKind::NeedsCfg(flags)
             } else if on.len() > 1
@@ -295,7 +324,9 @@ impl FeatureGuards {
                 None => refusals.push(Refusal {
                     features: if matches!(
                         refusal.kind,
-                        RefusalKind::Exclusive | RefusalKind::ExclusiveInCi
+                        RefusalKind::Exclusive
+                            | RefusalKind::ExclusiveInCi
+                            | RefusalKind::NeedsOneOf
                     ) {
                         refusal.features
                     } else {
@@ -772,6 +803,16 @@ fn f() { compile_error!("inside a body") }
             [
                 "`native-tls` and `rustls-tls` are mutually exclusive (compile_error! at src/lib.rs:4)"
             ]
+        );
+        // Without the defaults, a set with neither backend is refused for what it lacks.
+        assert_eq!(
+            guards
+                .refusal(&set(&["js", "network"]))
+                .map(|r| r.to_string()),
+            Some(
+                "its source needs `native-tls` or `rustls-tls` (compile_error! at src/lib.rs:2)"
+                    .to_owned()
+            )
         );
         // What the gates build, the defaults and the kept features, builds.
         let mut built = closure(&table, ["default"]);
